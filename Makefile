@@ -1,0 +1,50 @@
+# Two commands set up everything on a fresh Debian machine:
+#   make serve   installs system packages and the project, then serves the sample bot
+#   make test    installs what the tests need, then runs lint, types and tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+# Debian packages: espeak-ng speaks the prompts; wrk is the benchmarks' load generator.
+SERVE_PACKAGES := espeak-ng
+TEST_PACKAGES := espeak-ng
+BENCH_PACKAGES := espeak-ng wrk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: serve test lint typecheck unit bench clean
+
+serve: $(BIN)/.installed
+	@$(MAKE) --no-print-directory debian PACKAGES="$(SERVE_PACKAGES)"
+	$(BIN)/voicebot serve --host $(HOST) --port $(PORT)
+
+test: $(BIN)/.installed
+	@$(MAKE) --no-print-directory debian PACKAGES="$(TEST_PACKAGES)"
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed
+	@$(MAKE) --no-print-directory debian PACKAGES="$(BENCH_PACKAGES)"
+	$(BIN)/python -m bench.run
+
+# Installs the Debian packages named in PACKAGES that are missing (apt-get, as root or via sudo).
+.PHONY: debian
+debian:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# The virtual environment, rebuilt when pyproject.toml changes. Debian's python3 needs
+# python3-venv for `python3 -m venv`; it is installed when missing.
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(MAKE) --no-print-directory debian PACKAGES="python3-venv"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -1,0 +1,198 @@
+"""The benchmarks of issue #2: throughput, latency, memory and start-up of one worker.
+
+Run with ``make bench``. Every figure is measured here, on this machine, against real
+processes on loopback; the output is printed and written to ``bench/results/latest.json``.
+
+- saturation: ``wrk`` (one thread, 32 connections) against the bot's text turns and, in
+  the same run with the same script, against a bare Quart endpoint (``bench/bare.py``);
+- latency: an open-loop generator sends text turns at a fixed 200/s and times each from
+  its scheduled start (so a slow answer cannot hide the queue behind it);
+- memory: RSS of the bot after 1,000 calls are live;
+- start-up: process start to ``/healthz`` 200, with an empty audio cache and a warm one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "turns.lua"
+UTTERANCES = ["我的医保卡丢了", "我想查一下报销进度", "医保卡挂失", "报销的钱什么时候到账"]
+WRK_SECONDS = 10
+RATE_PER_SECOND = 200
+RATE_SECONDS = 10
+LIVE_CALLS = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def process(
+    command: list[str], env: dict[str, str], ready_url: str
+) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
+    """Start a server, wait until ``ready_url`` answers 200; yield it and its start-up seconds."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"{command[0]} exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+                )
+            try:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+        yield proc, time.perf_counter() - began
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def bot(data_dir: Path, port: int) -> list[str]:
+    return [str(Path(sys.executable).with_name("voicebot")), "serve", "--port", str(port)]
+
+
+def bot_env(data_dir: Path) -> dict[str, str]:
+    return {
+        "VOICEBOT_DATA_DIR": str(data_dir),
+        "VOICEBOT_FLOWS_DIR": str(ROOT / "flows"),
+        "VOICEBOT_LOG_LEVEL": "WARNING",
+    }
+
+
+def wrk(base: str) -> dict[str, float]:
+    """Requests per second at saturation, and wrk's own latency percentiles."""
+    out = subprocess.run(
+        ["wrk", "-t1", "-c32", f"-d{WRK_SECONDS}s", "--latency", "-s", str(LUA), base],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors.group(1)} failed responses:\n{out}")
+    return {"requests_per_second": rps}
+
+
+async def open_loop(base: str, rate: int, seconds: int) -> dict[str, float]:
+    """Send text turns at a fixed rate; latency from each request's scheduled start."""
+    total = rate * seconds
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        start = time.perf_counter() + 0.2
+
+        async def one(i: int) -> None:
+            nonlocal failures
+            scheduled = start + i / rate
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            path = f"/cti/ai?telnum=1&callid=rate-{i % 1000}&txt={quote(UTTERANCES[i % len(UTTERANCES)])}"
+            response = await client.get(path)
+            if response.status_code != 200 or not response.text.startswith("http"):
+                failures += 1
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+    latencies.sort()
+    return {
+        "requests": total,
+        "failures": failures,
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p90_ms": round(latencies[int(total * 0.90) - 1], 2),
+        "p99_ms": round(latencies[int(total * 0.99) - 1], 2),
+        "max_ms": round(latencies[-1], 2),
+    }
+
+
+async def make_live_calls(base: str, count: int) -> None:
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        semaphore = asyncio.Semaphore(50)
+
+        async def one(i: int) -> None:
+            async with semaphore:
+                for txt in ("ready2speak", "我想查一下报销进度"):
+                    (
+                        await client.get("/cti/ai", params={"telnum": "1", "callid": f"live-{i}", "txt": txt})
+                    ).raise_for_status()
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+
+
+def main() -> None:
+    results: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    workdir = Path(tempfile.mkdtemp(prefix="voicebot-bench-"))
+    try:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with process(
+            [sys.executable, "-m", "bench.bare", "--port", str(port)], {}, f"{base}/cti/ai?x=1"
+        ) as _:
+            results["bare_quart"] = wrk(base)
+        print("bare Quart:", results["bare_quart"], flush=True)
+
+        data_dir = workdir / "var"
+        with process(bot(data_dir, port), bot_env(data_dir), f"{base}/healthz") as (_, cold):
+            pass
+        with process(bot(data_dir, port), bot_env(data_dir), f"{base}/healthz") as (proc, warm):
+            results["startup_seconds"] = {
+                "empty_audio_cache": round(cold, 2),
+                "warm_audio_cache": round(warm, 2),
+            }
+            print("start-up:", results["startup_seconds"], flush=True)
+            asyncio.run(make_live_calls(base, LIVE_CALLS))
+            health = httpx.get(f"{base}/healthz").json()
+            rss = psutil.Process(proc.pid).memory_info().rss
+            results["memory"] = {"live_calls": health["live_calls"], "rss_mb": round(rss / 2**20, 1)}
+            print("memory:", results["memory"], flush=True)
+            results["fixed_rate"] = asyncio.run(open_loop(base, RATE_PER_SECOND, RATE_SECONDS))
+            results["fixed_rate"]["rate_per_second"] = RATE_PER_SECOND  # type: ignore[index]
+            print("fixed rate:", results["fixed_rate"], flush=True)
+            results["bot"] = wrk(base)
+            print("bot:", results["bot"], flush=True)
+        share = results["bot"]["requests_per_second"] / results["bare_quart"]["requests_per_second"]  # type: ignore[index]
+        results["bot_share_of_bare"] = round(share, 3)
+        print(f"bot turns/s = {share:.1%} of the bare Quart endpoint", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""The application factory. Nothing runs at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from quart import Quart
+
+from bot.config import Settings, load_settings
+from bot.cti import callback
+from bot.dialog.backchannel import BackchannelDetector
+from bot.dialog.loader import load_flows
+from bot.dialog.nlu import Segmenter
+from bot.dialog.registry import FlowRegistry
+from bot.errors import ConfigError
+from bot.pbx.base import PBX
+from bot.pbx.log import LogPBX
+from bot.services import EXTENSION_KEY, Services
+from bot.speech.cache import AudioCache
+from bot.speech.espeak import EspeakTTS
+from bot.speech.synthesizer import SpeechSynthesizer
+from bot.speech.tts import TTSBackend
+from bot.store.sessions import MemorySessionStore, SessionStore
+from bot.store.transcripts import TranscriptStore
+from bot.turns import TurnHandler
+from bot.web import audio, calls, health, nlu
+from bot.web.errors import register_json_errors
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    pbx: PBX | None = None,
+    tts: TTSBackend | None = None,
+    store: SessionStore | None = None,
+    segmenter: Segmenter | None = None,
+) -> Quart:
+    """Build the service. Flows are validated here, so a bad flow stops it before it serves.
+
+    Args:
+        settings: defaults to the ``VOICEBOT_*`` environment.
+        pbx: call control; defaults to ``LogPBX``, which only records.
+        tts: speech backend; defaults to espeak-ng.
+        store: session store; defaults to memory.
+        segmenter: a shared, possibly already initialized, jieba segmenter.
+
+    Raises:
+        FlowValidationError: a flow file is invalid (every problem, located).
+        ConfigError: a setting does not fit the flows (e.g. an unknown default flow).
+    """
+    settings = settings or load_settings()
+    sources = load_flows(settings.flows_dir)
+    if settings.default_flow not in sources:
+        raise ConfigError(
+            f"VOICEBOT_DEFAULT_FLOW={settings.default_flow!r} is not among the flows in "
+            f"{settings.flows_dir} ({', '.join(sorted(sources)) or 'none'})"
+        )
+    backend = tts or EspeakTTS(voice=settings.tts_voice, rate_wpm=settings.tts_rate_wpm)
+    svc = Services(
+        settings=settings,
+        flow_sources=sources,
+        speech=SpeechSynthesizer(
+            backend, AudioCache(settings.audio_dir), concurrency=settings.tts_concurrency
+        ),
+        sessions=store or MemorySessionStore(),
+        transcripts=TranscriptStore(settings.database_path),
+        pbx=pbx or LogPBX(),
+    )
+    app = Quart(__name__)
+    app.extensions[EXTENSION_KEY] = svc
+    for module in (callback, audio, calls, nlu, health):
+        app.register_blueprint(module.blueprint)
+    register_json_errors(app)
+    lifecycle = _Lifecycle(svc, segmenter or Segmenter())
+    app.before_serving(lifecycle.start)
+    app.after_serving(lifecycle.stop)
+    return app
+
+
+class _Lifecycle:
+    """Opens the long-lived services before the first request and closes them after the last."""
+
+    def __init__(self, svc: Services, segmenter: Segmenter) -> None:
+        self._svc = svc
+        self._segmenter = segmenter
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        svc, began = self._svc, time.perf_counter()
+        check = getattr(svc.speech.backend, "check", None)
+        if check is not None:  # a backend that can tell a missing binary or voice does so first
+            await check()
+        await svc.transcripts.open()
+        svc.flows = await asyncio.to_thread(self._build_flows)
+        texts = {p.text for f in svc.flow_sources.values() for p in f.flow.static_prompts()}
+        svc.prompts_rendered = len(await svc.speech.render_all(sorted(texts)))
+        svc.turns = TurnHandler(
+            flows=svc.flows,
+            sessions=svc.sessions,
+            transcripts=svc.transcripts,
+            speech=svc.speech,
+            pbx=svc.pbx,
+            default_flow=svc.settings.default_flow,
+            backchannel=BackchannelDetector(svc.settings.backchannels, svc.settings.fillers),
+        )
+        self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.turns))
+        svc.startup_seconds = round(time.perf_counter() - began, 3)
+        svc.ready = True
+        logger.info(
+            "ready: flows %s, %d prompts rendered in %.2f s",
+            ", ".join(svc.flows.names()),
+            svc.prompts_rendered,
+            svc.startup_seconds,
+        )
+
+    def _build_flows(self) -> FlowRegistry:
+        self._segmenter.initialize()
+        return FlowRegistry.build(
+            self._svc.flow_sources,
+            segmenter=self._segmenter,
+            default_threshold=self._svc.settings.nlu_threshold,
+        )
+
+    async def _sweep_idle_calls(self, turns: TurnHandler) -> None:
+        ttl = self._svc.settings.session_ttl_seconds
+        while True:
+            await asyncio.sleep(min(60.0, ttl / 4))
+            try:
+                closed = await turns.close_idle(ttl)
+            except Exception:  # a failed sweep must not end the sweeping
+                logger.exception("closing idle calls failed")
+                continue
+            if closed:
+                logger.info("closed %d abandoned calls", closed)
+
+    async def stop(self) -> None:
+        self._svc.ready = False
+        if self._sweeper:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self._svc.transcripts.close()

@@ -1,0 +1,69 @@
+"""The ``voicebot`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import click
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config
+
+from bot.app import create_app
+from bot.config import load_settings
+from bot.errors import ConfigError, FlowValidationError, VoicebotError
+
+
+@click.group()
+@click.version_option(package_name="voicebot")
+def main() -> None:
+    """voicebot: the voice bot your CTI calls."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (the memory session store needs exactly 1).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the CTI callbacks, audio and APIs under Hypercorn."""
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if workers != 1:
+            # Sessions live in one process's memory: a second worker would not see the
+            # calls of the first, and callbacks of one call would land on both.
+            raise ConfigError("--workers must be 1 with the in-memory session store")
+        app = create_app(settings)
+    except FlowValidationError as exc:
+        click.echo(f"voicebot: invalid flows, not starting:\n{exc}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"voicebot: {exc}", err=True)
+        sys.exit(2)
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.graceful_timeout = 5
+    try:
+        asyncio.run(hypercorn_serve(app, config, shutdown_trigger=_until_signalled))
+    except VoicebotError as exc:  # raised while starting: rendering prompts, opening the database
+        click.echo(f"voicebot: could not start: {exc}", err=True)
+        sys.exit(1)
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

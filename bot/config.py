@@ -1,0 +1,135 @@
+"""Typed settings, read once at start from ``VOICEBOT_*`` environment variables.
+
+Every field here is documented in ``docs/configuration.md``; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_BACKCHANNELS = (
+    "嗯",
+    "恩",
+    "啊",
+    "哦",
+    "噢",
+    "喔",
+    "呃",
+    "额",
+    "唉",
+    "诶",
+    "欸",
+    "哎",
+    "对",
+    "对对",
+    "对的",
+    "是",
+    "是的",
+    "是啊",
+    "好",
+    "好的",
+    "好嘞",
+    "行",
+    "可以",
+    "嗯嗯",
+    "嗯哼",
+    "知道了",
+    "明白",
+    "明白了",
+    "了解",
+    "喂",
+    "在",
+    "在的",
+    "您说",
+    "你说",
+)
+DEFAULT_FILLERS = (
+    "嗯",
+    "恩",
+    "啊",
+    "呃",
+    "额",
+    "哦",
+    "噢",
+    "喔",
+    "唉",
+    "诶",
+    "欸",
+    "哎",
+    "呀",
+    "吧",
+    "呢",
+    "哈",
+)
+
+
+def _split_words(value: object) -> object:
+    """Accept ``a,b,c`` (or ``a，b，c``) in the environment as well as a real list."""
+    if isinstance(value, str):
+        return [w.strip() for w in value.replace("，", ",").split(",") if w.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All settings of the service. Environment: ``VOICEBOT_<FIELD NAME IN CAPITALS>``."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("var"), description="All local state: database, audio cache.")
+    public_url: AnyHttpUrl | None = Field(
+        None, description="Base of the audio URLs handed to the CTI; default: the request's host."
+    )
+    flows_dir: Path = Field(Path("flows"), description="Directory of the YAML flow files.")
+    default_flow: str = Field("yibao", description="Flow used when the callback URL has no ?flow=.")
+    tts_voice: str = Field("cmn", description="espeak-ng voice name.")
+    tts_rate_wpm: int = Field(175, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
+    tts_concurrency: int = Field(2, ge=1, le=32, description="Syntheses run at once.")
+    session_ttl_seconds: int = Field(
+        3600, ge=60, description="A call with no callback for this long is closed as abandoned."
+    )
+    max_text_chars: int = Field(
+        500, ge=10, le=5000, description="Longest recognized text accepted; longer is answered 413."
+    )
+    backchannels: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_BACKCHANNELS, description="Utterances that never interrupt a prompt (barge-in)."
+    )
+    fillers: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_FILLERS, description="Filler words stripped before judging a backchannel."
+    )
+    nlu_threshold: float = Field(
+        0.5, gt=0, lt=1, description="Default intent confidence below which a turn is a no-match."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    _split_lists = field_validator("backchannels", "fillers", mode="before")(
+        classmethod(lambda cls, v: _split_words(v))
+    )
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "voicebot.sqlite3"
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with ``overrides`` on top.
+
+    Raises:
+        ConfigError: naming every setting that is missing or invalid.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [
+            f"VOICEBOT_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ConfigError("invalid settings:\n" + "\n".join(lines)) from exc

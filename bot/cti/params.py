@@ -1,0 +1,97 @@
+"""Reading the CTI's callback parameters, byte-exact.
+
+The CTI percent-encodes the recognized text as UTF-8, but some deployments still
+send GBK. The framework's own decoding would replace GBK bytes with U+FFFD, so the
+raw query (or form body) is parsed here: bytes that are valid UTF-8 are UTF-8, bytes
+that are not but are valid GBK are GBK, anything else is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import parse_qsl
+
+from bot.errors import RequestError
+
+MAX_CALL_ID_CHARS = 256
+
+
+class Event(Enum):
+    READY = "ready2speak"
+    TEXT = "text"
+    HUNGUP = "hungup"
+
+
+@dataclass(frozen=True)
+class Callback:
+    """One AI speech callback of the CTI."""
+
+    call_id: str
+    telnum: str
+    event: Event
+    text: str | None  # the recognized text for Event.TEXT
+    playing: bool
+    flow: str | None
+    encoding: str  # of the text: "utf-8" or "gbk"
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Decode a parameter's bytes: UTF-8, else GBK; returns (text, encoding)."""
+    for encoding in ("utf-8", "gbk"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise RequestError("parameter bytes are neither UTF-8 nor GBK")
+
+
+def parse_params(*sources: bytes) -> dict[str, tuple[str, str]]:
+    """Raw ``a=b&c=d`` strings → {name: (decoded value, encoding)}; the first source wins."""
+    params: dict[str, tuple[str, str]] = {}
+    for source in sources:
+        # latin-1 maps each byte to one code point, so the bytes can be recovered exactly.
+        for name, value in parse_qsl(source.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
+            if name not in params:
+                params[name] = decode_text(value.encode("latin-1"))
+    return params
+
+
+def read_callback(params: dict[str, tuple[str, str]], *, max_text_chars: int) -> Callback:
+    """Validate the parameters of a callback.
+
+    Raises:
+        RequestError: a missing or invalid parameter, with a short reason.
+    """
+    call_id = params.get("callid", ("", ""))[0].strip()
+    if not call_id:
+        raise RequestError("missing callid")
+    if len(call_id) > MAX_CALL_ID_CHARS:
+        raise RequestError(f"callid longer than {MAX_CALL_ID_CHARS} characters")
+    if "txt" not in params:
+        raise RequestError("missing txt")
+    text, encoding = params["txt"]
+    text = text.strip()
+    event = _event(text)
+    if event is Event.TEXT and len(text) > max_text_chars:
+        raise RequestError(f"txt longer than {max_text_chars} characters", status=413)
+    flow = params["flow"][0].strip() if "flow" in params else None
+    return Callback(
+        call_id=call_id,
+        telnum=params.get("telnum", ("", ""))[0].strip(),
+        event=event,
+        text=text if event is Event.TEXT else None,
+        playing=params.get("playing", ("", ""))[0].strip().lower() in {"true", "1", "yes"},
+        flow=flow or None,
+        encoding=encoding,
+    )
+
+
+def _event(text: str) -> Event:
+    lowered = text.lower()
+    if lowered == Event.HUNGUP.value:
+        return Event.HUNGUP
+    # Blank recognized text means nothing was said: treat it as silence.
+    if lowered == Event.READY.value or not text:
+        return Event.READY
+    return Event.TEXT

@@ -1,0 +1,256 @@
+"""Loading flow files: YAML with line numbers, pydantic validation, reference checks.
+
+Every problem is reported as ``path:line:col: what is wrong — how to fix it`` so a
+flow author can find and fix it without reading Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.dialog.flow import Flow, Ladder
+from bot.errors import FlowProblem, FlowValidationError
+
+Location = tuple[int, int]  # 1-based line and column
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class FlowSource:
+    """A validated flow with where it came from."""
+
+    name: str
+    path: Path
+    version: str  # sha256 of the file's bytes, first 12 hex chars
+    flow: Flow
+
+
+def load_flow(path: Path) -> FlowSource:
+    """Read, validate and cross-check one flow file.
+
+    Raises:
+        FlowValidationError: with every problem found, each located in the file.
+    """
+    raw = path.read_bytes()
+    shown = str(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = FlowProblem(shown, 1, 1, f"the file is not UTF-8 ({exc.reason})", "save it as UTF-8")
+        raise FlowValidationError([problem]) from exc
+    data, locations = _parse_yaml(text, shown)
+    try:
+        flow = Flow.model_validate(data)
+    except ValidationError as exc:
+        raise FlowValidationError(
+            [_locate(shown, locations, *_explain(err)) for err in exc.errors()]
+        ) from exc
+    problems = [_locate(shown, locations, loc, msg, fix) for loc, msg, fix in check_references(flow)]
+    if problems:
+        raise FlowValidationError(problems)
+    version = hashlib.sha256(raw).hexdigest()[:12]
+    return FlowSource(name=path.stem, path=path, version=version, flow=flow)
+
+
+def load_flows(directory: Path) -> dict[str, FlowSource]:
+    """Load every ``*.yaml`` / ``*.yml`` file of ``directory``; all problems are reported together."""
+    if not directory.is_dir():
+        problem = FlowProblem(
+            str(directory), 1, 1, "the flows directory does not exist", "create it or set VOICEBOT_FLOWS_DIR"
+        )
+        raise FlowValidationError([problem])
+    sources: dict[str, FlowSource] = {}
+    problems: list[FlowProblem] = []
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            source = load_flow(path)
+        except FlowValidationError as exc:
+            problems += exc.problems
+            continue
+        if source.name in sources:
+            problems.append(
+                FlowProblem(
+                    str(path),
+                    1,
+                    1,
+                    f"a second flow named {source.name!r}",
+                    "keep only one of the .yaml and .yml files",
+                )
+            )
+        sources[source.name] = source
+    if problems:
+        raise FlowValidationError(problems)
+    return sources
+
+
+# --- YAML with locations -------------------------------------------------------------
+
+
+def _parse_yaml(text: str, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or "invalid YAML"
+        problem = FlowProblem(
+            shown,
+            line,
+            col,
+            f"YAML syntax error: {what}",
+            "check indentation (spaces, not tabs), colons and quotes on this line",
+        )
+        raise FlowValidationError([problem]) from exc
+    except yaml.YAMLError as exc:
+        raise FlowValidationError([FlowProblem(shown, 1, 1, f"YAML error: {exc}", "fix the YAML")]) from exc
+    if node is None:
+        raise FlowValidationError([FlowProblem(shown, 1, 1, "the file is empty", "add `steps:`")])
+    locations: dict[KeyPath, Location] = {}
+    try:
+        data = _construct(node, (), locations)
+    except _DuplicateKey as exc:
+        problem = FlowProblem(
+            shown, exc.line, exc.column, f"the key {exc.key!r} appears twice", "keep only one of them"
+        )
+        raise FlowValidationError([problem]) from exc
+    return data, locations
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int, column: int) -> None:
+        super().__init__(key)
+        self.key, self.line, self.column = key, line, column
+
+
+def _construct(node: yaml.Node, path: KeyPath, locations: dict[KeyPath, Location]) -> Any:
+    """Build plain Python data from a YAML node, recording where each key path starts."""
+    locations.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            if key in result:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            child = (*path, key)
+            locations[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _construct(value_node, child, locations)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, i), locations) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+_SCALARS = yaml.SafeLoader("")  # only its constructor is used, never its reader
+
+
+def _scalar(node: yaml.Node) -> Any:
+    # SafeConstructor gives YAML 1.1 scalars their usual types (bool, int, null...).
+    return _SCALARS.construct_object(node, deep=True)
+
+
+# --- turning errors into author-friendly problems --------------------------------------
+
+
+def _locate(
+    shown: str, locations: dict[KeyPath, Location], loc: KeyPath, message: str, fix: str
+) -> FlowProblem:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in locations:
+            line, col = locations[loc[:end]]
+            break
+    else:
+        line, col = 1, 1
+    where = ".".join(str(p) for p in loc)
+    return FlowProblem(shown, line, col, f"{where}: {message}" if where else message, fix)
+
+
+def _explain(err: Any) -> tuple[KeyPath, str, str]:
+    """Translate one pydantic error into (path, message, fix) for a flow author."""
+    loc: KeyPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    kind = err["type"]
+    if kind == "missing":
+        return loc[:-1], f"the required key {loc[-1]!r} is missing", f"add `{loc[-1]}:` here"
+    if kind == "extra_forbidden":
+        return loc, f"unknown key {loc[-1]!r}", "check the spelling; docs/flows.md lists the keys"
+    if kind == "value_error":
+        # Our own validators write "what is wrong — how to fix it".
+        message, _, fix = str(err["msg"]).removeprefix("Value error, ").partition(" — ")
+        return loc, message, fix or "see docs/flows.md for this key"
+    expected = {
+        "string_type": "text",
+        "bool_type": "true or false",
+        "bool_parsing": "true or false",
+        "dict_type": "a mapping of `key: value` lines",
+        "list_type": "a list of `- item` lines",
+        "model_type": "a mapping of `key: value` lines",
+        "float_type": "a number",
+        "float_parsing": "a number",
+        "int_type": "a whole number",
+        "int_parsing": "a whole number",
+    }.get(kind)
+    if expected:
+        return loc, f"expected {expected}, found {err['input']!r}", f"write {expected} here"
+    return loc, str(err["msg"]), "see docs/flows.md for this key"
+
+
+def check_references(flow: Flow) -> Iterator[tuple[KeyPath, str, str]]:
+    """Problems a schema cannot see: references to steps and intents that do not exist."""
+    steps, intents = set(flow.steps), set(flow.intents)
+    known_steps = ", ".join(sorted(steps))
+
+    def step_ref(loc: KeyPath, target: str) -> Iterator[tuple[KeyPath, str, str]]:
+        if target not in steps:
+            yield loc, f"unknown step {target!r}", f"use one of: {known_steps}"
+
+    if flow.start is not None:
+        yield from step_ref(("start",), flow.start)
+    for kind in ("silence", "no_match"):
+        ladder: Ladder | None = getattr(flow.defaults, kind)
+        if ladder:
+            yield from step_ref(("defaults", kind, "then"), ladder.then)
+    for name, step in flow.steps.items():
+        if step.goto:
+            yield from step_ref(("steps", name, "goto"), step.goto)
+        for intent, target in (step.ask or {}).items():
+            if intent not in intents:
+                yield (
+                    ("steps", name, "ask", intent),
+                    f"unknown intent {intent!r}",
+                    f"declare it under `intents:` or use one of: {', '.join(sorted(intents))}",
+                )
+            yield from step_ref(("steps", name, "ask", intent), target)
+        for kind in ("silence", "no_match"):
+            own: Ladder | None = getattr(step, kind)
+            if own:
+                yield from step_ref(("steps", name, kind, "then"), own.then)
+            elif step.ask and getattr(flow.defaults, kind) is None:
+                yield (
+                    ("steps", name),
+                    f"the asking step has no {kind} ladder and the flow has no default",
+                    f"add `{kind}:` to this step or `defaults: {kind}:` to the flow",
+                )
+    yield from _goto_cycles(flow)
+
+
+def _goto_cycles(flow: Flow) -> Iterator[tuple[KeyPath, str, str]]:
+    """A ring of steps that only `goto` each other would never wait for the caller."""
+    for name in flow.steps:
+        seen = [name]
+        current = flow.steps[name].goto
+        while current and current in flow.steps and current not in seen:
+            seen.append(current)
+            current = flow.steps[current].goto
+        if current == name and name == min(seen):  # report each ring once
+            ring = " → ".join([*seen, name])
+            yield (
+                ("steps", name, "goto"),
+                f"these steps only go to each other: {ring}",
+                "let one of them `ask`, `transfer` or `hangup`",
+            )

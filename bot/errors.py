@@ -1,0 +1,89 @@
+"""The one exception tree of voicebot.
+
+::
+
+    VoicebotError
+    ├── ConfigError              a setting is missing or wrong; the service does not start
+    ├── FlowError                a flow cannot be used
+    │   ├── FlowValidationError  one or more `file:line:col: message — fix` problems
+    │   └── UnknownFlowError     a request names a flow that is not loaded
+    ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
+    ├── PBXError                 the PBX refused or failed an action
+    └── TTSError                 speech synthesis failed
+
+Third-party exceptions are translated into these at the module that talks to the
+third party (``raise … from exc``), so callers only ever handle this tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class VoicebotError(Exception):
+    """Base of every error voicebot raises on purpose."""
+
+
+class ConfigError(VoicebotError):
+    """A setting is missing or invalid."""
+
+
+class FlowError(VoicebotError):
+    """A flow cannot be loaded or used."""
+
+
+@dataclass(frozen=True)
+class FlowProblem:
+    """One problem in a flow file, located for its author."""
+
+    flow_file: str
+    line: int
+    column: int
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.flow_file}:{self.line}:{self.column}: {self.message} — {self.fix}"
+
+
+class FlowValidationError(FlowError):
+    """A flow file is invalid; ``problems`` says where and how to fix each issue."""
+
+    def __init__(self, problems: Sequence[FlowProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UnknownFlowError(FlowError):
+    """A request asked for a flow that is not loaded."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(f"unknown flow {name!r}; loaded flows: {', '.join(self.known) or 'none'}")
+
+
+class RequestError(VoicebotError):
+    """A request from a caller (the CTI, an API client) is malformed."""
+
+    def __init__(self, reason: str, *, status: int = 400) -> None:
+        self.reason = reason
+        self.status = status
+        super().__init__(reason)
+
+
+class PBXError(VoicebotError):
+    """The PBX refused or failed an action (transfer, hang-up, play)."""
+
+    def __init__(self, message: str, *, call_id: str | None = None) -> None:
+        self.call_id = call_id
+        super().__init__(message)
+
+
+class TTSError(VoicebotError):
+    """Speech synthesis failed."""
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        self.backend = backend
+        super().__init__(message)

@@ -1,0 +1,44 @@
+"""The interface every speech synthesis backend implements."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+IdentityValue = str | int | float
+
+
+@runtime_checkable
+class TTSBackend(Protocol):
+    """A text-to-speech engine.
+
+    Attributes:
+        name: Short, stable backend name (``"espeak-ng"``); part of the cache key.
+    """
+
+    name: str
+
+    def identity(self) -> dict[str, IdentityValue]:
+        """Everything besides the text that changes the audio: voice, rate, options.
+
+        The audio cache keys on it, so two backends with equal ``name`` and
+        ``identity()`` must produce interchangeable audio for the same text, and a
+        change of voice or options must change the identity.
+
+        Returns:
+            A JSON-serialisable flat mapping.
+        """
+        ...
+
+    async def synthesize(self, text: str) -> bytes:
+        """Speak ``text``.
+
+        Args:
+            text: Normalised text (see :func:`bot.speech.normalize.normalize_for_speech`).
+
+        Returns:
+            A WAV file of uncompressed PCM in any rate, channel count and sample width.
+
+        Raises:
+            TTSError: The engine failed or produced no audio.
+        """
+        ...

@@ -1,0 +1,170 @@
+"""Every callback as a recorded turn, in SQLite under the data directory.
+
+SQLite calls block, so one worker thread owns the connection and every operation
+is one hop to it (``run_in_executor``): recording a turn, with its call row, is a
+single transaction in a single hop. WAL journaling lets readers (``/calls``) run
+beside the writer, and the file survives restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.dialog.state import CallState
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    call_id TEXT PRIMARY KEY,
+    telnum TEXT NOT NULL,
+    flow TEXT NOT NULL,
+    flow_version TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    outcome TEXT NOT NULL,
+    end_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS calls_by_start ON calls (started_at DESC);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_call ON turns (call_id, id);
+"""
+
+
+@dataclass
+class Turn:
+    """One callback and what the bot answered."""
+
+    at: str
+    event: str  # ready2speak | text | hungup
+    text: str | None = None
+    playing: bool = False
+    intent: str | None = None
+    confidence: float | None = None
+    step: str | None = None
+    reply: str | None = None
+    audio_url: str | None = None
+    continued: bool = False
+    ms: float = 0.0
+    encoding: str | None = None  # "gbk" when the CTI sent GBK bytes
+
+
+def iso(timestamp: float | None) -> str | None:
+    """An epoch time as ISO 8601 UTC with milliseconds, the format of every API time."""
+    if timestamp is None:
+        return None
+    moment = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TranscriptStore:
+    """Calls and their turns, persisted in SQLite."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcripts")
+        self._db: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        await self._run(self._open)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+
+    async def record(self, state: CallState, turn: Turn | None = None) -> None:
+        """Update the call's row and append ``turn``, if any, to its transcript."""
+        call = (
+            state.call_id,
+            state.telnum,
+            state.flow,
+            state.flow_version,
+            iso(state.started_at),
+            iso(state.ended_at),
+            state.outcome,
+            state.end_reason,
+        )
+        row = None if turn is None else (state.call_id, json.dumps(asdict(turn), ensure_ascii=False))
+        await self._run(lambda: self._record(call, row))
+
+    async def get_call(self, call_id: str) -> dict[str, Any] | None:
+        return await self._run(lambda: self._get_call(call_id))
+
+    async def recent_calls(self, limit: int) -> list[dict[str, Any]]:
+        return await self._run(lambda: self._recent(limit))
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    # --- in the worker thread ---
+
+    def _open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL with WAL never corrupts the file; a power cut may lose the last few turns.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+        self._db = db
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("TranscriptStore used before open()")
+        return self._db
+
+    def _record(self, call: tuple[Any, ...], turn: tuple[Any, ...] | None) -> None:
+        with self._conn:  # one transaction: the turn never exists without its call row
+            self._conn.execute("BEGIN")
+            self._conn.execute(
+                "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
+                "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason",
+                call,
+            )
+            if turn is not None:
+                self._conn.execute("INSERT INTO turns (call_id, data) VALUES (?, ?)", turn)
+
+    def _get_call(self, call_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+        if row is None:
+            return None
+        turns = self._conn.execute(
+            "SELECT data FROM turns WHERE call_id = ? ORDER BY id", (call_id,)
+        ).fetchall()
+        return {**_call_json(row), "turns": [json.loads(t["data"]) for t in turns]}
+
+    def _recent(self, limit: int) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.call_id = c.call_id) AS turn_count "
+            "FROM calls c ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [{**_call_json(r), "turn_count": r["turn_count"]} for r in rows]
+
+
+def _call_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "callid": row["call_id"],
+        "telnum": row["telnum"],
+        "flow": row["flow"],
+        "flow_version": row["flow_version"],
+        "started_at": row["started_at"],
+        "ended_at": row["ended_at"],
+        "outcome": row["outcome"],
+        "end_reason": row["end_reason"],
+    }

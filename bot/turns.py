@@ -1,0 +1,148 @@
+"""One callback of the CTI, end to end: state, NLU, dialog, speech, PBX, transcript.
+
+``TurnHandler.handle`` is the whole service as the CTI sees it; the HTTP layer
+(``bot.cti.callback``) only parses the request and writes the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.cti.params import Callback, Event
+from bot.dialog.backchannel import BackchannelDetector
+from bot.dialog.registry import FlowRegistry, LoadedFlow
+from bot.dialog.state import CallState, Reply
+from bot.errors import PBXError
+from bot.pbx.base import PBX, CallRef
+from bot.speech.synthesizer import SpeechSynthesizer
+from bot.store.sessions import SessionStore
+from bot.store.transcripts import TranscriptStore, Turn, iso
+
+logger = logging.getLogger(__name__)
+
+CONTINUE = "continue"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The body of the callback's response: an audio URL, ``continue``, or nothing."""
+
+    body: str
+
+
+class TurnHandler:
+    """Answers the CTI's AI speech callbacks."""
+
+    def __init__(
+        self,
+        *,
+        flows: FlowRegistry,
+        sessions: SessionStore,
+        transcripts: TranscriptStore,
+        speech: SpeechSynthesizer,
+        pbx: PBX,
+        backchannel: BackchannelDetector,
+        default_flow: str,
+    ) -> None:
+        self.flows = flows
+        self._sessions = sessions
+        self._transcripts = transcripts
+        self._speech = speech
+        self._pbx = pbx
+        self._is_backchannel = backchannel
+        self._default_flow = default_flow
+
+    async def handle(self, callback: Callback, *, audio_base_url: str) -> Answer:
+        """Answer one callback. Callbacks of one call run one at a time, in arrival order.
+
+        Raises:
+            UnknownFlowError: a new call names a flow that is not loaded.
+        """
+        started = time.perf_counter()
+        async with self._sessions.lock(callback.call_id):
+            state = await self._sessions.get(callback.call_id)
+            if state is None:
+                state = self._new_call(callback)
+            flow = self.flows.get(state.flow)
+            turn = Turn(
+                at=iso(time.time()) or "",
+                event=callback.event.value,
+                text=callback.text,
+                playing=callback.playing,
+                encoding=callback.encoding,
+            )
+            answer = await self._run(flow, state, callback, turn, audio_base_url)
+            turn.step = state.step
+            turn.ms = round((time.perf_counter() - started) * 1000, 2)
+            state.turns += 1
+            await self._transcripts.record(state, turn)
+            await self._sessions.put(state)
+        return answer
+
+    def _new_call(self, callback: Callback) -> CallState:
+        flow = self.flows.get(callback.flow or self._default_flow)
+        return CallState(
+            call_id=callback.call_id, telnum=callback.telnum, flow=flow.name, flow_version=flow.version
+        )
+
+    async def _run(
+        self, flow: LoadedFlow, state: CallState, callback: Callback, turn: Turn, audio_base_url: str
+    ) -> Answer:
+        if callback.event is Event.HUNGUP:
+            flow.dialog.caller_hung_up(state)
+            return Answer("")
+        if callback.event is Event.READY:
+            reply = flow.dialog.silence(state)
+        else:
+            assert callback.text is not None
+            if callback.playing and self._keeps_playing(state, callback.text):
+                turn.continued = True
+                return Answer(CONTINUE)
+            parsed = flow.nlu.parse(callback.text)
+            if parsed.intent:
+                turn.intent, turn.confidence = parsed.intent.name, parsed.intent.confidence
+            elif parsed.ranking:
+                turn.confidence = parsed.ranking[0].confidence
+            reply = flow.dialog.answer(state, turn.intent)
+        url = await self._speak(reply, audio_base_url)
+        state.last_reply, state.last_audio_url = reply, url
+        turn.reply, turn.audio_url = reply.text, url
+        await self._act(state, reply)
+        return Answer(url)
+
+    def _keeps_playing(self, state: CallState, text: str) -> bool:
+        """Barge-in is ignored during a protected prompt and for mere backchannels."""
+        playing = state.last_reply
+        return (playing is not None and not playing.interruptible) or self._is_backchannel(text)
+
+    async def _speak(self, reply: Reply, audio_base_url: str) -> str:
+        if reply.prompts:
+            clips = [await self._speech.render(p.text) for p in reply.prompts]
+            clip = await self._speech.join(clips)
+        else:
+            clip = await self._speech.silence()
+        interruptible = "true" if reply.interruptible else "false"
+        return f"{audio_base_url}/audio/{clip.key}.wav?canbeinterrupted={interruptible}"
+
+    async def _act(self, state: CallState, reply: Reply) -> None:
+        call = CallRef(state.call_id, state.telnum)
+        try:
+            if reply.action == "transfer" and reply.target:
+                await self._pbx.transfer(call, reply.target)
+            elif reply.action == "hangup":
+                await self._pbx.hangup(call)
+        except PBXError as exc:
+            # The caller already hears the notice; the transcript keeps what went wrong.
+            logger.warning("pbx %s failed for call %s: %s", reply.action, state.call_id, exc)
+            state.end_reason = f"{state.end_reason}; PBX {reply.action} failed: {exc}"
+
+    async def close_idle(self, idle_seconds: float) -> int:
+        """Close calls with no callback for ``idle_seconds`` (their ``hungup`` was lost)."""
+        closed = await self._sessions.pop_idle(idle_seconds)
+        for state in closed:
+            if not state.ended:
+                state.end("hung_up_by_caller", f"abandoned: no callback for {idle_seconds:.0f} s")
+                await self._transcripts.record(state)
+        return len(closed)

@@ -1,0 +1,28 @@
+"""``/calls``: transcripts of calls, for people and for systems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, abort, request
+
+from bot.services import services
+
+blueprint = Blueprint("calls", __name__)
+MAX_LIMIT = 1000
+
+
+@blueprint.get("/calls")
+async def recent_calls() -> dict[str, Any]:
+    limit = request.args.get("limit", default=50, type=int)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
+        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return {"calls": await services().transcripts.recent_calls(limit)}
+
+
+@blueprint.get("/calls/<path:call_id>")
+async def call(call_id: str) -> dict[str, Any]:
+    found = await services().transcripts.get_call(call_id)
+    if found is None:
+        abort(404, description=f"no call {call_id!r}")
+    return found

@@ -1,0 +1,84 @@
+"""Shared fixtures: a started app per test (real espeak-ng, real SQLite, LogPBX)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from quart import Quart
+from quart.typing import TestAppProtocol as QuartTestApp
+from quart.typing import TestClientProtocol as QuartClient
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.dialog.nlu import Segmenter
+from bot.pbx.log import LogPBX
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS_DIR = ROOT / "flows"
+
+
+@pytest.fixture(scope="session")
+def segmenter() -> Segmenter:
+    """jieba's dictionary takes a second to load: once per test session."""
+    shared = Segmenter()
+    shared.initialize()
+    return shared
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", flows_dir=FLOWS_DIR)
+
+
+@pytest.fixture
+def pbx() -> LogPBX:
+    return LogPBX()
+
+
+@pytest.fixture
+async def app(settings: Settings, pbx: LogPBX, segmenter: Segmenter) -> AsyncIterator[QuartTestApp]:
+    quart_app: Quart = create_app(settings, pbx=pbx, segmenter=segmenter)
+    async with quart_app.test_app() as started:
+        yield started
+
+
+@pytest.fixture
+def client(app: QuartTestApp) -> QuartClient:
+    return app.test_client()
+
+
+class CTI:
+    """Plays the CTI's part against the test client: one method per callback kind."""
+
+    def __init__(self, client: QuartClient) -> None:
+        self.client = client
+
+    async def send(
+        self,
+        call_id: str,
+        txt: str,
+        *,
+        playing: bool = False,
+        telnum: str = "13800138000",
+        flow: str | None = None,
+    ) -> tuple[int, str]:
+        query = f"telnum={telnum}&txt={quote(txt)}&callid={quote(call_id)}"
+        if playing:
+            query += "&playing=true"
+        if flow:
+            query += f"&flow={flow}"
+        response = await self.client.get(f"/cti/ai?{query}")
+        return response.status_code, (await response.get_data(as_text=True))
+
+    async def say(self, call_id: str, txt: str, **kwargs: object) -> str:
+        status, body = await self.send(call_id, txt, **kwargs)  # type: ignore[arg-type]
+        assert status == 200, body
+        return body
+
+
+@pytest.fixture
+def cti(client: QuartClient) -> CTI:
+    return CTI(client)

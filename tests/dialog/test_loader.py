@@ -1,0 +1,149 @@
+"""Flow files: the sample loads; every broken file is reported at the right line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.dialog.loader import load_flow, load_flows
+from bot.errors import FlowValidationError
+from tests.conftest import FLOWS_DIR
+
+SAMPLE = (FLOWS_DIR / "yibao.yaml").read_text(encoding="utf-8")
+
+
+def test_sample_flow_is_valid() -> None:
+    sources = load_flows(FLOWS_DIR)
+    yibao = sources["yibao"].flow
+    assert yibao.entry == "greeting"
+    assert set(yibao.intents) >= {
+        "transfer_agent",
+        "goodbye",
+        "affirm",
+        "deny",
+        "query_progress",
+        "card_loss",
+    }
+    assert all(len(i.examples) >= 15 for i in yibao.intents.values())
+    assert re.fullmatch(r"[0-9a-f]{12}", sources["yibao"].version)
+
+
+def line_of(text: str, fragment: str) -> int:
+    return text[: text.index(fragment)].count("\n") + 1
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FlowValidationError) as caught:
+        load_flow(path)
+    lines = str(caught.value).splitlines()
+    assert all(re.match(rf"{re.escape(str(path))}:\d+:\d+: .+ — .+", line) for line in lines), lines
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "expected"),
+    [
+        (
+            "      goodbye: goodbye\n      query_progress: query_progress\n      card_loss: card_loss\n"
+            "      affirm: ask_business",
+            "      goodbye: goodbye\n      query_progress: query_progress\n      card_loss: card_loss\n"
+            "      affirm: ask_busines",
+            "ask_busines",
+            "unknown step 'ask_busines'",
+        ),
+        (
+            "      transfer_agent: transfer\n      goodbye: goodbye\n      query_progress: query_progress\n"
+            "      card_loss: card_loss\n      affirm: ask_business",
+            "      transfer_agnet: transfer\n      goodbye: goodbye\n      query_progress: query_progress\n"
+            "      card_loss: card_loss\n      affirm: ask_business",
+            "transfer_agnet",
+            "unknown intent 'transfer_agnet'",
+        ),
+        ("    goto: menu\n\n  card_loss:", "    goot: menu\n\n  card_loss:", "goot", "unknown key 'goot'"),
+        ('    transfer: "8001"', "    transfer: [8001]", "[8001]", "expected text"),
+        (
+            "      interruptible: false\n    transfer",
+            "      interruptible: sometimes\n    transfer",
+            "sometimes",
+            "expected true or false",
+        ),
+        (
+            "  goodbye:\n    say: 感谢您的来电，祝您生活愉快，再见。\n    hangup: true",
+            "  goodbye:\n    say: 感谢您的来电，祝您生活愉快，再见。",
+            "  goodbye:\n    say: 感谢",
+            "exactly one of ask, goto, transfer, hangup",
+        ),
+        ("    then: silence_goodbye", "    then: silence_bye", "silence_bye", "unknown step 'silence_bye'"),
+        ("  deny:\n    examples:", "  deny:\n    examples:\n  \tbad", "\tbad", "YAML syntax error"),
+        ("title: 医保服务热线", "title: 医保服务热线\ntitle: again", "title: again", "appears twice"),
+        (
+            "    examples:\n      - 我要转人工",
+            '    examples: "我要转人工"\n    examples2:\n      - 我要转人工',
+            "examples2",
+            "unknown key 'examples2'",
+        ),
+    ],
+    ids=[
+        "unknown-step",
+        "unknown-intent",
+        "misspelt-key",
+        "wrong-type",
+        "bad-bool",
+        "no-action",
+        "ladder-target",
+        "yaml-syntax",
+        "duplicate-key",
+        "extra-key",
+    ],
+)
+def test_broken_sample_reports_the_right_line(
+    tmp_path: Path, old: str, new: str, marker: str, expected: str
+) -> None:
+    assert old in SAMPLE, "the sample changed; update the test"
+    broken = SAMPLE.replace(old, new, 1)
+    problems = problems_of(tmp_path, broken)
+    match = [p for p in problems if expected in p]
+    assert match, problems
+    line = int(match[0].split(":")[1])
+    assert line == line_of(broken, marker), match[0]
+
+
+def test_missing_ladders_are_reported_with_the_fix(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, "intents:\n  a: {examples: [好]}\nsteps:\n  s:\n    ask: {a: s}\n")
+    assert any("no silence ladder" in p and "defaults: silence:" in p for p in problems)
+    assert any("no no_match ladder" in p for p in problems)
+
+
+def test_goto_rings_are_reported_once(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, "steps:\n  a: {goto: b}\n  b: {goto: a}\n  c: {hangup: true}\n")
+    assert problems == [
+        f"{tmp_path / 'broken.yaml'}:2:7: steps.a.goto: these steps only go to each other: "
+        "a → b → a — let one of them `ask`, `transfer` or `hangup`"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"", "the file is empty"), (b"\xff\xfe", "not UTF-8"), (b"steps: {}\n", "steps")],
+    ids=["empty", "not-utf8", "no-steps"],
+)
+def test_unusable_files(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(content)
+    with pytest.raises(FlowValidationError, match=expected):
+        load_flow(path)
+
+
+def test_all_problems_of_a_directory_are_reported_together(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("steps:\n  s: {say: hi}\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("steps:\n  s: {gotoo: s}\n", encoding="utf-8")
+    with pytest.raises(FlowValidationError) as caught:
+        load_flows(tmp_path)
+    assert [p.flow_file for p in caught.value.problems] == [
+        str(tmp_path / "a.yaml"),
+        str(tmp_path / "b.yaml"),
+    ]

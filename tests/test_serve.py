@@ -1,0 +1,142 @@
+"""`voicebot serve` as a real process on loopback, driven over HTTP like a CTI."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from tests.conftest import FLOWS_DIR
+
+VOICEBOT = str(Path(sys.executable).with_name("voicebot"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(tmp_path: Path, flows_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "VOICEBOT_DATA_DIR": str(tmp_path / "var"), "VOICEBOT_FLOWS_DIR": str(flows_dir)}
+    return subprocess.Popen(
+        [VOICEBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe:
+            pipe.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    process = start(tmp_path_factory.mktemp("serve"), FLOWS_DIR, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail("voicebot serve did not become healthy")
+        yield base
+    finally:
+        stop(process)
+    assert process.returncode == 0
+
+
+def test_a_call_over_real_http(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=10) as http:
+        greeting = http.get(
+            "/cti/ai", params={"telnum": "13800138000", "txt": "ready2speak", "callid": "real-1"}
+        )
+        assert greeting.status_code == 200
+        assert greeting.headers["content-type"] == "text/plain; charset=utf-8"
+        assert greeting.text.startswith(f"{server}/audio/")
+        assert greeting.text.endswith(".wav?canbeinterrupted=true")
+
+        audio = http.get(greeting.text)
+        with wave.open(io.BytesIO(audio.content)) as wav:
+            assert (wav.getframerate(), wav.getnchannels()) == (8000, 1)
+        assert int(audio.headers["content-length"]) == len(audio.content)
+
+        notice = http.get(
+            "/cti/ai", params={"telnum": "13800138000", "txt": "我要转人工", "callid": "real-1"}
+        )
+        assert notice.text.endswith("canbeinterrupted=false")
+        call = http.get("/calls/real-1").json()
+        assert call["outcome"] == "transferred"
+        assert [t["event"] for t in call["turns"]] == ["ready2speak", "text"]
+        health = http.get("/healthz").json()
+        assert health["status"] == "ok"
+        assert health["prompts_rendered"] >= 10
+
+
+@pytest.mark.parametrize(
+    "txt",
+    ["a" * 10_000, "转" * 3_400],
+    ids=["10kB-ascii", "10kB-chinese"],
+)
+def test_ten_kilobyte_text_is_refused_with_a_reason(server: str, txt: str) -> None:
+    response = httpx.get(f"{server}/cti/ai?telnum=1&callid=big&txt={quote(txt)}", timeout=10)
+    assert 400 <= response.status_code < 500
+    assert "longer than" in response.text
+
+
+def test_audio_range_and_head(server: str) -> None:
+    url = httpx.get(f"{server}/cti/ai", params={"txt": "ready2speak", "callid": "range-1"}).text
+    head = httpx.head(url)
+    assert head.status_code == 200
+    size = int(head.headers["content-length"])
+    part = httpx.get(url, headers={"Range": "bytes=0-43"})
+    assert part.status_code == 206
+    assert part.content[:4] == b"RIFF"
+    assert len(part.content) == 44
+    assert part.headers["content-range"] == f"bytes 0-43/{size}"
+
+
+def test_invalid_flow_refuses_to_start(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows)
+    broken = flows / "yibao.yaml"
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("goto: menu", "goto: menuu", 1), encoding="utf-8"
+    )
+    process = start(tmp_path, flows, free_port())
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        stop(process)
+    assert process.returncode == 1
+    assert f"{broken}:" in stderr.decode()
+    assert "unknown step 'menuu'" in stderr.decode()
