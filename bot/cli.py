@@ -39,6 +39,8 @@ def serve(host: str, port: int, workers: int) -> None:
         logging.basicConfig(
             level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # jieba announces its dictionary loading at DEBUG on a handler of its own.
+        logging.getLogger("jieba").setLevel(logging.WARNING)
         if workers != 1:
             # Sessions live in one process's memory: a second worker would not see the
             # calls of the first, and callbacks of one call would land on both.
@@ -53,6 +55,7 @@ def serve(host: str, port: int, workers: int) -> None:
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through our handler, once
     config.graceful_timeout = 5
     try:
         asyncio.run(hypercorn_serve(app, config, shutdown_trigger=_until_signalled))

@@ -77,7 +77,7 @@ class TurnHandler:
             turn.step = state.step
             turn.ms = round((time.perf_counter() - started) * 1000, 2)
             state.turns += 1
-            await self._transcripts.record(state, turn)
+            self._transcripts.record(state, turn)
             await self._sessions.put(state)
         return answer
 
@@ -144,5 +144,5 @@ class TurnHandler:
         for state in closed:
             if not state.ended:
                 state.end("hung_up_by_caller", f"abandoned: no callback for {idle_seconds:.0f} s")
-                await self._transcripts.record(state)
+                self._transcripts.record(state)
         return len(closed)

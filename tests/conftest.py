@@ -15,6 +15,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.dialog.nlu import Segmenter
 from bot.pbx.log import LogPBX
+from bot.services import EXTENSION_KEY, Services
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS_DIR = ROOT / "flows"
@@ -39,10 +40,20 @@ def pbx() -> LogPBX:
 
 
 @pytest.fixture
-async def app(settings: Settings, pbx: LogPBX, segmenter: Segmenter) -> AsyncIterator[QuartTestApp]:
-    quart_app: Quart = create_app(settings, pbx=pbx, segmenter=segmenter)
+def quart_app(settings: Settings, pbx: LogPBX, segmenter: Segmenter) -> Quart:
+    return create_app(settings, pbx=pbx, segmenter=segmenter)
+
+
+@pytest.fixture
+async def app(quart_app: Quart) -> AsyncIterator[QuartTestApp]:
     async with quart_app.test_app() as started:
         yield started
+
+
+@pytest.fixture
+def services(app: QuartTestApp, quart_app: Quart) -> Services:
+    """The started app's services, for the few checks no HTTP request can make."""
+    return quart_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -42,7 +42,10 @@ async def ai_callback() -> Response:
 def audio_base_url() -> str:
     """Where the CTI downloads our audio: the configured public URL, else this request's host."""
     configured = services().settings.public_url
-    return str(configured).rstrip("/") if configured else request.host_url.rstrip("/")
+    if configured:
+        return str(configured).rstrip("/")
+    # Not request.host_url: it re-parses and IDNA-decodes the URL on every callback.
+    return f"{request.scheme}://{request.host}"
 
 
 @blueprint.errorhandler(VoicebotError)

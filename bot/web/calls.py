@@ -14,9 +14,10 @@ MAX_LIMIT = 1000
 
 @blueprint.get("/calls")
 async def recent_calls() -> dict[str, Any]:
-    limit = request.args.get("limit", default=50, type=int)
-    if limit is None or not 1 <= limit <= MAX_LIMIT:
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    limit = int(raw)
     return {"calls": await services().transcripts.recent_calls(limit)}
 
 

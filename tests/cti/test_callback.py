@@ -12,6 +12,7 @@ import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
 from bot.pbx.log import LogPBX
+from bot.services import Services
 from tests.conftest import CTI
 
 AUDIO_URL = re.compile(r"^http://localhost/audio/[0-9a-f]{64}\.wav\?canbeinterrupted=(true|false)$")
@@ -271,3 +272,14 @@ async def test_two_hundred_concurrent_calls_all_complete(cti: CTI, client: Quart
     assert len(listed) == 200
     assert {c["outcome"] for c in listed} == {"hung_up_by_caller"}
     assert {c["turn_count"] for c in listed} == {3}
+
+
+async def test_abandoned_calls_are_closed(services: Services, cti: CTI, client: QuartClient) -> None:
+    await cti.say("abandoned-1", "ready2speak")
+    svc = services
+    assert svc.turns is not None
+    assert await svc.turns.close_idle(3600) == 0
+    assert await svc.turns.close_idle(0) == 1
+    record = await transcript(client, "abandoned-1")
+    assert record["outcome"] == "hung_up_by_caller"
+    assert str(record["end_reason"]).startswith("abandoned")

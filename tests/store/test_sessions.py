@@ -1,0 +1,47 @@
+"""The memory session store: per-call locks, idle expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.dialog.state import CallState
+from bot.store.sessions import MemorySessionStore
+
+
+def state(call_id: str) -> CallState:
+    return CallState(call_id=call_id, telnum="1", flow="f", flow_version="v")
+
+
+async def test_one_call_is_serialized_while_others_run() -> None:
+    store = MemorySessionStore()
+    events: list[str] = []
+
+    async def hold(call_id: str, name: str) -> None:
+        async with store.lock(call_id):
+            events.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            events.append(f"{name} out")
+
+    await asyncio.gather(hold("a", "a1"), hold("a", "a2"), hold("b", "b1"))
+    assert events.index("a1 out") < events.index("a2 in")
+    assert events.index("b1 in") < events.index("a1 out")  # b did not wait for a
+
+
+async def test_locks_are_dropped_with_their_last_user() -> None:
+    store = MemorySessionStore()
+    async with store.lock("a"):
+        pass
+    assert store._locks == {}  # the dict does not grow with every call ever seen
+
+
+async def test_idle_calls_are_popped_busy_ones_kept() -> None:
+    store = MemorySessionStore()
+    for call_id in ("old", "busy", "fresh"):
+        await store.put(state(call_id))
+    (await store.get("old")).updated_at = time.time() - 100  # type: ignore[union-attr]
+    (await store.get("busy")).updated_at = time.time() - 100  # type: ignore[union-attr]
+    async with store.lock("busy"):
+        popped = await store.pop_idle(50)
+    assert [s.call_id for s in popped] == ["old"]
+    assert await store.count() == 2

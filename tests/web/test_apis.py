@@ -1,0 +1,119 @@
+"""The JSON APIs: /model/parse, /calls, /healthz, /audio, and their one error shape."""
+
+from __future__ import annotations
+
+import io
+import re
+import wave
+from urllib.parse import urlsplit
+
+import pytest
+from quart.typing import TestClientProtocol as QuartClient
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.dialog.nlu import Segmenter
+from tests.conftest import CTI
+
+
+async def error_of(response: object) -> dict[str, object]:
+    body = await response.get_json()  # type: ignore[attr-defined]
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"status", "code", "message"}
+    assert body["error"]["status"] == response.status_code  # type: ignore[attr-defined]
+    return body["error"]  # type: ignore[no-any-return]
+
+
+async def test_parse_answers_rasa_shape(client: QuartClient) -> None:
+    response = await client.post("/model/parse", json={"text": "我要专人工", "flow": "yibao"})
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert set(body) == {"text", "intent", "intent_ranking", "entities"}
+    assert body["text"] == "我要专人工"
+    assert body["intent"]["name"] == "transfer_agent"
+    assert 0.5 <= body["intent"]["confidence"] <= 1
+    assert body["intent_ranking"][0] == body["intent"]
+    assert body["entities"] == []
+
+
+async def test_parse_uses_the_default_flow_and_reports_no_match(client: QuartClient) -> None:
+    body = await (await client.post("/model/parse", json={"text": "今天天气怎么样"})).get_json()
+    assert body["intent"]["name"] is None
+    assert body["intent"]["confidence"] < 0.5
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"text": "你好", "flow": "nosuch"}, 404, "unknown_flow"),
+        ({"flow": "yibao"}, 400, "bad_request"),
+        ({"text": 5}, 400, "bad_request"),
+        ({"text": "好", "flow": 3}, 400, "bad_request"),
+        ({"text": "转" * 600}, 413, "request_rejected"),
+        ("not json", 400, "bad_request"),
+    ],
+    ids=["unknown-flow", "no-text", "text-not-string", "flow-not-string", "too-long", "not-json"],
+)
+async def test_parse_errors(client: QuartClient, payload: object, status: int, code: str) -> None:
+    if isinstance(payload, str):
+        response = await client.post("/model/parse", data=payload)
+    else:
+        response = await client.post("/model/parse", json=payload)
+    assert response.status_code == status
+    assert (await error_of(response))["code"] == code
+
+
+async def test_calls_lists_newest_first(cti: CTI, client: QuartClient) -> None:
+    for call in ("first", "second", "third"):
+        await cti.say(call, "ready2speak")
+    body = await (await client.get("/calls?limit=2")).get_json()
+    assert [c["callid"] for c in body["calls"]] == ["third", "second"]
+    assert body["calls"][0]["turn_count"] == 1
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "abc", "-1"], ids=["zero", "too-many", "word", "negative"])
+async def test_calls_limit_is_validated(client: QuartClient, limit: str) -> None:
+    response = await client.get(f"/calls?limit={limit}")
+    assert response.status_code == 400
+    assert "limit" in str((await error_of(response))["message"])
+
+
+async def test_unknown_call_and_unknown_route_are_json_404(client: QuartClient) -> None:
+    for path in ("/calls/nobody", "/nothing-here"):
+        response = await client.get(path)
+        assert response.status_code == 404
+        await error_of(response)
+
+
+async def test_audio_get_head_range_and_missing(cti: CTI, client: QuartClient) -> None:
+    path = urlsplit(await cti.say("audio-1", "ready2speak")).path
+    full = await client.get(path)
+    data = await full.get_data(as_text=False)
+    assert full.headers["Content-Length"] == str(len(data))
+    assert full.headers["Accept-Ranges"] == "bytes"
+    with wave.open(io.BytesIO(data)) as wav:
+        assert wav.getframerate() == 8000
+    head = await client.head(path)
+    assert head.status_code == 200
+    assert head.headers["Content-Length"] == str(len(data))
+    part = await client.get(path, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert await part.get_data(as_text=False) == data[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(data)}"
+    for missing in ("/audio/" + "0" * 64 + ".wav", "/audio/..%2F..%2Fetc%2Fpasswd.wav", "/audio/XYZ.wav"):
+        assert (await client.get(missing)).status_code == 404
+
+
+async def test_health_is_ok_once_started(client: QuartClient) -> None:
+    body = await (await client.get("/healthz")).get_json()
+    assert body["status"] == "ok"
+    assert re.fullmatch(r"[0-9a-f]{12}", body["flows"]["yibao"])
+    assert body["prompts_rendered"] == 13
+    assert body["startup_seconds"] > 0
+
+
+async def test_health_is_503_before_start(settings: Settings, segmenter: Segmenter) -> None:
+    app = create_app(settings, segmenter=segmenter)
+    response = await app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert (await response.get_json())["status"] == "starting"
