@@ -35,7 +35,20 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "turns.lua"
-UTTERANCES = ["我的医保卡丢了", "我想查一下报销进度", "医保卡挂失", "报销的钱什么时候到账"]
+UTTERANCES = [
+    "我的医保卡丢了",
+    "我想查一下报销进度",
+    "医保卡挂失",
+    "报销的钱什么时候到账",
+    "喂你好，我社保卡找不到了，要怎么挂失啊",
+    "帮我看看上个月住院报销办得怎么样了",
+    "卡丢了",
+    "查报销",
+    "那个，我想问一下我的报销审核通过了没有",
+    "我妈的医保卡被偷了",
+    "报效进度查一下",
+    "医疗卡掉了帮我补办一下",
+]
 WRK_SECONDS = 10
 RATE_PER_SECOND = 200
 RATE_SECONDS = 10

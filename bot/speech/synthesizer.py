@@ -199,31 +199,12 @@ class SpeechSynthesizer:
         path = await self._cache.put(key, silence_wav(duration_ms))
         return AudioClip(key, path, duration_ms / 1000)
 
-    def clip(self, key: str) -> AudioClip | None:
+    async def clip(self, key: str) -> AudioClip | None:
         """The clip named ``key``, for serving.
 
-        Known keys cost a dictionary lookup. An unknown well-formed key (after a
+        Known keys cost a dictionary lookup; an unknown well-formed key (after a
         restart, or made by another worker) costs one read of the file's 44-byte
-        header; async code that wants no disk access on the loop at all uses
-        :meth:`find_clip`.
-
-        Args:
-            key: Untrusted key, e.g. from a URL.
-
-        Returns:
-            The clip, or None for a malformed key or a clip that is not stored.
-        """
-        if not is_valid_key(key):
-            return None
-        clip = self._clips.get(key)
-        if clip is None:
-            clip = self._load(key)
-            if clip is not None:
-                self._clips.put(key, clip)
-        return clip
-
-    async def find_clip(self, key: str) -> AudioClip | None:
-        """Like :meth:`clip`, but reads an unknown clip's header in a worker thread.
+        header, in a worker thread.
 
         Args:
             key: Untrusted key, e.g. from a URL.

@@ -11,7 +11,7 @@ blueprint = Blueprint("audio", __name__)
 
 @blueprint.route("/audio/<key>.wav", methods=["GET", "HEAD"])
 async def audio(key: str) -> Response:
-    clip = await services().speech.find_clip(key)
+    clip = await services().speech.clip(key)
     if clip is None:
         abort(404, description=f"no audio {key}.wav")
     # conditional=True answers Range requests (206) and If-None-Match / If-Modified-Since.

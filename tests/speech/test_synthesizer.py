@@ -47,7 +47,7 @@ async def test_files_on_disk_are_reused_after_restart(
     restarted = SpeechSynthesizer(fresh_backend, AudioCache(cache.directory))
 
     assert await restarted.render(SENTENCE) == clip
-    assert restarted.clip(clip.key) == clip
+    assert await restarted.clip(clip.key) == clip
     assert fresh_backend.calls == 0
 
 
@@ -122,7 +122,7 @@ async def test_join_duration_is_sum_plus_gaps(synth: SpeechSynthesizer, backend:
     with wave.open(str(joined.path), "rb") as reader:
         assert reader.getnframes() / reader.getframerate() == pytest.approx(expected, abs=0.001)
     assert await synth.join(parts) == joined
-    assert synth.clip(joined.key) == joined
+    assert await synth.clip(joined.key) == joined
     assert await synth.join(parts[::-1]) != joined
     assert backend.calls == 3
 
@@ -136,11 +136,9 @@ async def test_join_of_one_clip_is_that_clip(synth: SpeechSynthesizer) -> None:
 
 async def test_clip_lookup(synth: SpeechSynthesizer, cache: AudioCache) -> None:
     clip = await synth.render("您好")
-    assert synth.clip(clip.key) == clip
-    assert await synth.find_clip(clip.key) == clip
-    assert synth.clip("0" * 64) is None
-    assert await synth.find_clip("0" * 64) is None
-    assert SpeechSynthesizer(EspeakTTS(), cache).clip(clip.key) == clip
+    assert await synth.clip(clip.key) == clip
+    assert await synth.clip("0" * 64) is None
+    assert await SpeechSynthesizer(EspeakTTS(), cache).clip(clip.key) == clip
 
 
 @pytest.mark.parametrize(
@@ -149,8 +147,7 @@ async def test_clip_lookup(synth: SpeechSynthesizer, cache: AudioCache) -> None:
     ids=["traversal", "non-hex", "uppercase", "empty", "dotdot-prefix", "suffix"],
 )
 async def test_clip_rejects_malformed_keys(synth: SpeechSynthesizer, key: str) -> None:
-    assert synth.clip(key) is None
-    assert await synth.find_clip(key) is None
+    assert await synth.clip(key) is None
 
 
 async def test_corrupt_cached_file_is_synthesized_again(
@@ -159,7 +156,7 @@ async def test_corrupt_cached_file_is_synthesized_again(
     clip = await synth.render("您好")
     clip.path.write_bytes(b"garbage")
     restarted = SpeechSynthesizer(espeak, AudioCache(cache.directory))
-    assert restarted.clip(clip.key) is None
+    assert await restarted.clip(clip.key) is None
     again = await restarted.render("您好")
     assert again.key == clip.key
     assert again.duration_seconds == pytest.approx(clip.duration_seconds)
@@ -178,4 +175,4 @@ async def test_silence_is_a_cached_telephone_clip(synth: SpeechSynthesizer) -> N
     with wave.open(str(clip.path)) as wav:
         assert (wav.getframerate(), wav.getnchannels(), wav.getnframes()) == (8000, 1, 2400)
         assert set(wav.readframes(2400)) == {0}
-    assert synth.clip(clip.key) == clip
+    assert await synth.clip(clip.key) == clip
