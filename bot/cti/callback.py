@@ -11,6 +11,7 @@ import logging
 
 from quart import Blueprint, Response, request
 
+from bot.config import Settings
 from bot.cti.params import parse_params, read_callback
 from bot.errors import VoicebotError
 from bot.services import services
@@ -35,13 +36,13 @@ async def ai_callback() -> Response:
         parse_params(request.query_string, body), max_text_chars=svc.settings.max_text_chars
     )
     assert svc.turns is not None, "callbacks arrive only after start-up"
-    answer = await svc.turns.handle(callback, audio_base_url=audio_base_url())
+    answer = await svc.turns.handle(callback, audio_base_url=audio_base_url(svc.settings))
     return _plain(answer.body, 200)
 
 
-def audio_base_url() -> str:
+def audio_base_url(settings: Settings) -> str:
     """Where the CTI downloads our audio: the configured public URL, else this request's host."""
-    configured = services().settings.public_url
+    configured = settings.public_url
     if configured:
         return str(configured).rstrip("/")
     # Not request.host_url: it re-parses and IDNA-decodes the URL on every callback.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from bot.errors import RequestError
 
@@ -47,13 +47,19 @@ def decode_text(raw: bytes) -> tuple[str, str]:
 
 
 def parse_params(*sources: bytes) -> dict[str, tuple[str, str]]:
-    """Raw ``a=b&c=d`` strings → {name: (decoded value, encoding)}; the first source wins."""
+    """Raw ``a=b&c=d`` bytes → {name: (decoded value, encoding)}; the first source wins.
+
+    Split on bytes and percent-decoded to bytes, so each value's encoding can be
+    judged on its own (``parse_qsl`` would decode with one codec for all, and
+    costs several times more on this hot path).
+    """
     params: dict[str, tuple[str, str]] = {}
     for source in sources:
-        # latin-1 maps each byte to one code point, so the bytes can be recovered exactly.
-        for name, value in parse_qsl(source.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
-            if name not in params:
-                params[name] = decode_text(value.encode("latin-1"))
+        for pair in source.split(b"&"):
+            raw_name, _, raw_value = pair.partition(b"=")
+            name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("latin-1")
+            if name and name not in params:
+                params[name] = decode_text(unquote_to_bytes(raw_value.replace(b"+", b" ")))
     return params
 
 

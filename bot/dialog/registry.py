@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.dialog.engine import Dialog
 from bot.dialog.loader import FlowSource
-from bot.dialog.nlu import IntentClassifier, Segmenter
+from bot.dialog.nlu import IntentClassifier, Segmenter, vocabulary
 from bot.errors import UnknownFlowError
 
 
@@ -39,11 +39,13 @@ class FlowRegistry:
         cls, sources: Mapping[str, FlowSource], *, segmenter: Segmenter, default_threshold: float
     ) -> FlowRegistry:
         """Make each flow's classifier; CPU-bound, so run it off the event loop."""
+        # Every flow's words first: a word added later would change how the examples
+        # of flows built earlier were cut (see Segmenter.add_words).
+        for source in sources.values():
+            segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms))
         loaded = {}
         for name, source in sources.items():
             flow = source.flow
-            segmenter.add_words(w for intent in flow.intents.values() for w in intent.keywords)
-            segmenter.add_words(w for words in flow.synonyms.items() for w in (words[0], *words[1]))
             classifier = IntentClassifier(
                 flow.intents,
                 synonyms=flow.synonyms,

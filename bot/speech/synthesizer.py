@@ -89,6 +89,7 @@ class SpeechSynthesizer:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._clips: _Lru[str, AudioClip] = _Lru(memo_size)  # key → clip, incl. duration
         self._by_text: _Lru[str, AudioClip] = _Lru(memo_size)  # text as given → clip
+        self._joins: _Lru[tuple[int, tuple[str, ...]], AudioClip] = _Lru(memo_size)
         self._in_flight: dict[str, asyncio.Task[AudioClip]] = {}
 
     @property
@@ -172,11 +173,15 @@ class SpeechSynthesizer:
             raise ValueError(f"gap_ms must be >= 0, not {gap_ms}")
         if len(clips) == 1:
             return clips[0]
-        key = _join_key([c.key for c in clips], gap_ms)
-        clip = self._clips.get(key)
+        parts = (gap_ms, tuple(c.key for c in clips))
+        clip = self._joins.get(parts)  # a reply joins the same prompts again and again
         if clip is None:
-            paths = tuple(c.path for c in clips)
-            clip = await self._single_flight(key, partial(self._join_files, key, paths, gap_ms))
+            key = _join_key(parts[1], gap_ms)
+            clip = self._clips.get(key)
+            if clip is None:
+                paths = tuple(c.path for c in clips)
+                clip = await self._single_flight(key, partial(self._join_files, key, paths, gap_ms))
+            self._joins.put(parts, clip)
         return clip
 
     async def silence(self, duration_ms: int = DEFAULT_SILENCE_MS) -> AudioClip:

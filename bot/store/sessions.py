@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from bot.dialog.state import CallState
@@ -39,21 +38,10 @@ class MemorySessionStore:
 
     def __init__(self) -> None:
         self._states: dict[str, CallState] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiters: dict[str, int] = {}
+        self._locks: dict[str, _Held] = {}
 
-    @asynccontextmanager
-    async def lock(self, call_id: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(call_id, asyncio.Lock())
-        self._waiters[call_id] = self._waiters.get(call_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            # Drop the lock with its last user so the dict does not grow with every call ever seen.
-            self._waiters[call_id] -= 1
-            if not self._waiters[call_id]:
-                del self._waiters[call_id], self._locks[call_id]
+    def lock(self, call_id: str) -> AbstractAsyncContextManager[None]:
+        return _CallLock(self._locks, call_id)
 
     async def get(self, call_id: str) -> CallState | None:
         return self._states.get(call_id)
@@ -71,3 +59,42 @@ class MemorySessionStore:
 
     async def count(self) -> int:
         return len(self._states)
+
+
+class _Held:
+    """A call's lock and how many callbacks hold or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+class _CallLock:
+    """``async with`` one call's lock; the lock is dropped with its last user, so the
+    dict does not grow with every call ever seen. A class rather than an
+    ``asynccontextmanager``: this runs on every callback."""
+
+    __slots__ = ("_call_id", "_held", "_locks")
+
+    def __init__(self, locks: dict[str, _Held], call_id: str) -> None:
+        self._locks, self._call_id = locks, call_id
+        self._held = locks.get(call_id) or locks.setdefault(call_id, _Held())
+
+    async def __aenter__(self) -> None:
+        self._held.users += 1
+        try:
+            await self._held.lock.acquire()
+        except BaseException:  # cancelled while waiting: no longer a user
+            self._release_user()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._held.lock.release()
+        self._release_user()
+
+    def _release_user(self) -> None:
+        self._held.users -= 1
+        if not self._held.users:
+            del self._locks[self._call_id]

@@ -113,13 +113,14 @@ class TranscriptStore:
 
     def record(self, state: CallState, turn: Turn | None = None) -> None:
         """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""
+        # Times stay floats here; the database thread formats them, once per call per batch.
         call = (
             state.call_id,
             state.telnum,
             state.flow,
             state.flow_version,
-            iso(state.started_at),
-            iso(state.ended_at),
+            state.started_at,
+            state.ended_at,
             state.outcome,
             state.end_reason,
         )
@@ -180,14 +181,15 @@ class TranscriptStore:
         return self._db
 
     def _write(self, batch: list[_Rows]) -> None:
-        calls = {call[0]: call for call, _ in batch}  # the newest row of each call wins
+        latest = {call[0]: call for call, _ in batch}  # the newest row of each call wins
+        calls = [(*c[:4], iso(c[4]), iso(c[5]), *c[6:]) for c in latest.values()]
         turns = [(turn[0], json.dumps(vars(turn[1]), ensure_ascii=False)) for _, turn in batch if turn]
         with self._conn:  # one transaction: a turn is never stored without its call row
             self._conn.execute("BEGIN")
             self._conn.executemany(
                 "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
                 "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason",
-                calls.values(),
+                calls,
             )
             self._conn.executemany("INSERT INTO turns (call_id, data) VALUES (?, ?)", turns)
 

@@ -8,6 +8,7 @@ classifier still misses are kept as strict xfails, so that an improvement shows.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import threading
@@ -16,7 +17,9 @@ from pathlib import Path
 import jieba
 import pytest
 
+from bot.dialog import nlu
 from bot.dialog.flow import Intent
+from bot.dialog.loader import load_flow
 from bot.dialog.nlu import IntentClassifier, IntentScore, ParseResult, Segmenter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -360,6 +363,31 @@ def test_segmenter_owns_its_tokenizer(segmenter: Segmenter) -> None:
     segmenter.add_words(["蓝鲸医保通"])
     assert "蓝鲸医保通" in segmenter.cut("我在用蓝鲸医保通")
     assert "蓝鲸医保通" not in jieba.dt.FREQ  # jieba's global tokenizer is untouched
+
+
+def test_cut_is_jiebas_own(classifier: IntentClassifier, segmenter: Segmenter) -> None:
+    # Segmenter.cut finds jieba's best path itself for all-Han text (faster than
+    # lcut); the words must be exactly lcut's, the flow's own words included.
+    tokenizer = segmenter._tokenizer
+    rng = random.Random(20240531)
+    words = sorted(w for w, freq in tokenizer.FREQ.items() if freq and 1 < len(w) < 5)
+    chars = sorted({c for intent in INTENTS.values() for text in intent.examples for c in text})
+    texts = [text for intent in INTENTS.values() for text in [*intent.examples, *intent.keywords]]
+    texts += ["", "对", "a", "😀", "vip服务", "转人工abc", "医保卡123丢了", "\u3400\u4e00"]
+    for _ in range(1000):
+        texts.append("".join(rng.choice(words) for _ in range(rng.randint(1, 6))))
+        texts.append("".join(rng.choice(chars) for _ in range(rng.randint(1, 20))))
+        texts.append("".join(rng.choice(words + chars) for _ in range(rng.randint(1, 10))))
+    assert [t for t in texts if segmenter.cut(t) != tokenizer.lcut(t, HMM=False)] == []
+
+
+def test_adding_a_word_again_changes_nothing(segmenter: Segmenter) -> None:
+    tokenizer = segmenter._tokenizer
+    segmenter.add_words(["转人工服务"])
+    total = tokenizer.total
+    segmenter.add_words(["转人工服务", " 转人工服务 "])
+    assert tokenizer.total == total
+    assert "转人工服务" in segmenter.cut("我要转人工服务")
 
 
 # -- examples, paraphrases, keywords, synonyms --------------------------------------
@@ -741,6 +769,69 @@ def test_parse_is_repeatable_and_never_loads_the_dictionary(
     monkeypatch.setattr(jieba.Tokenizer, "initialize", reload)
     for _ in range(20):
         assert [classifier.parse(text) for text in texts] == first
+
+
+def _scores(classifier: IntentClassifier, text: str) -> list[float]:
+    """Unrounded confidences, the way parse() computes them."""
+    analysis = classifier._analyser.analyse(text)
+    scores = [0.0] * len(classifier._names)
+    if analysis.length:
+        classifier._score_keywords(analysis, scores)
+        classifier._score_targets(analysis, scores)
+    return scores
+
+
+def _reference_scores(classifier: IntentClassifier, text: str) -> list[float]:
+    """The same, straight from the definitions: every target, every occurrence."""
+    analysis = classifier._analyser.analyse(text)
+    scores = [0.0] * len(classifier._names)
+    if not analysis.length:
+        return scores
+    size = len(classifier._targets)
+    char_matched, char_total = nlu._overlap(classifier._char, analysis.chars, size)
+    pinyin_matched, pinyin_total = nlu._overlap(classifier._pinyin, analysis.pinyin, size)
+    topics = [negation.topic for negation in analysis.negations]
+    negated = frozenset().union(*topics) if topics else None
+    for number, target in enumerate(classifier._targets):
+        if not pinyin_matched[number]:
+            continue
+        vocabulary = number >= classifier._vocabulary_start
+        similarity = nlu._vocabulary_similarity if vocabulary else nlu._similarity
+        score = max(
+            similarity(char_matched[number], target.char_total, char_total),
+            nlu.PINYIN_DISCOUNT * similarity(pinyin_matched[number], target.pinyin_total, pinyin_total),
+        )
+        score *= nlu._negation_factor(negated, target)
+        scores[target.intent] = max(scores[target.intent], score)
+    padded = [f" {' '.join(syllables)} " for syllables in analysis.syllables]
+    for keyword in classifier._keywords:
+        base = nlu.KEYWORD_BASE + (1 - nlu.KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
+        for by_pinyin, clause, start in nlu._find_keyword(analysis, padded, keyword):
+            score = base * (nlu.PINYIN_DISCOUNT if by_pinyin else 1.0)
+            if not keyword.negated and nlu._is_negated(analysis, clause, start):
+                score *= nlu.NEGATION_PENALTY
+            scores[keyword.intent] = max(scores[keyword.intent], score)
+    return scores
+
+
+@pytest.mark.parametrize("flow", ["fixture", "yibao"])
+def test_fast_scoring_is_the_definition(segmenter: Segmenter, flow: str) -> None:
+    """parse() inlines the similarities and skips what cannot win: bit for bit the same."""
+    if flow == "yibao":
+        sample = load_flow(ROOT / "flows" / "yibao.yaml").flow
+        intents, synonyms = sample.intents, sample.synonyms
+    else:
+        intents, synonyms = INTENTS, SYNONYMS
+    classifier = IntentClassifier(intents, synonyms=synonyms, threshold=THRESHOLD, segmenter=segmenter)
+    examples = [text for intent in intents.values() for text in [*intent.examples, *intent.keywords]]
+    texts = examples + [t if isinstance(t, str) else str(t.values[0]) for t, _ in HELD_OUT_CASES]
+    rng = random.Random(7)
+    for _ in range(300):
+        one, other = rng.sample(examples, 2)
+        cue = rng.choice(["", "不", "别", "不需要", "没有"])
+        texts += [f"{one}，{other}", f"{cue}{one}{rng.choice(['', '了', '了没有'])}", f"{one}{cue}{other}"]
+    texts += ["专人工", "别专人工", "不，我要转人工", "别转人工了，不对，我要转人工", "今天天气怎么样", "😀"]
+    assert [t for t in texts if _scores(classifier, t) != _reference_scores(classifier, t)] == []
 
 
 def test_import_is_clean_when_jieba_bytecode_is_compiled_afresh(tmp_path: Path) -> None:

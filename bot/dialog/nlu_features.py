@@ -1,0 +1,219 @@
+"""What the intent classifier (``bot.dialog.nlu``) compares: a text turned into features.
+
+Steps 1-3 of the ``nlu`` module docstring: normalize, rewrite synonyms, split into
+clauses, then cut each clause into words and collect its character and pinyin
+features and its negations. Every example goes through here once, when a
+classifier is built, and every utterance once per ``parse``, where this is about
+a third of the time (most of it jieba).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pypinyin import lazy_pinyin
+
+logger = logging.getLogger(__name__)
+
+MAX_CHARS = 200
+"""Longer utterances are cut: a phone turn is a sentence or two, not a speech."""
+
+NEGATION_SCOPE = 4  # characters after a cue that it may negate
+NEGATION_CUES = frozenset(
+    {
+        *("不", "不要", "不用", "不需要", "不想", "不必", "不是"),
+        *("别", "没", "没有", "无需", "无须", "甭", "用不着"),
+    }
+)
+# Words that start like a negation but negate nothing after them; given to jieba
+# so that it keeps them whole and they never show up as a bare 不 or 没 token.
+NON_NEGATING_WORDS = ("不好意思", "没问题", "没关系", "不客气", "不错", "没错", "不知道")
+# Characters that carry no topic: ignored when deciding what a negation is about.
+_FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
+_NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
+_PARTICLES = "啊呀吧呢嘛哦啦嘞哈呐哇噢喔"
+
+# After NFKC: sentence punctuation splits clauses; quotes, brackets and other
+# symbols are merely dropped (“医保卡”丢了 is one clause).
+_BOUNDARY = re.compile(r"[,.!?;:\u3001\u3002\uff61\uff64]+")
+_NOT_CONTENT = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff|]+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# Character -> fuzzy syllable. Bounded by the number of Han characters; shared by
+# all classifiers (a dict write is atomic, so concurrent parses are safe).
+_pinyin_cache: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Negation:
+    clause: int
+    start: int  # first character after the cue
+    end: int  # one past the last character of the scope
+    topic: frozenset[str]  # content characters the cue negates
+
+
+@dataclass
+class Analysis:
+    """A prepared text: its clauses and everything parse() compares."""
+
+    clauses: list[str]
+    syllables: list[list[str]]
+    length: int  # characters in all clauses
+    # Sets of strings: parse() sums feature weights in the order it meets them here,
+    # so the same strings must go in in the same order for the sums to stay bit-equal.
+    chars: set[str] = field(default_factory=set)
+    pinyin: set[str] = field(default_factory=set)
+    content: set[str] = field(default_factory=set)  # characters that carry a topic
+    negations: list[Negation] = field(default_factory=list)
+
+
+class Analyser:
+    """Prepares examples and utterances alike, for one flow's synonyms."""
+
+    def __init__(self, synonyms: Mapping[str, Sequence[str]], cut: Callable[[str], list[str]]) -> None:
+        """Compile the synonyms.
+
+        Args:
+            synonyms: Canonical word -> its variants, which are rewritten to it.
+            cut: Cuts one clause into words (``Segmenter.cut``).
+        """
+        self._cut = cut
+        self._synonym_re, canonical = _compile_synonyms(synonyms)
+        self._replace_synonym: Callable[[re.Match[str]], str] = lambda match: canonical[match.group(0)]
+
+    def prepare(self, text: str) -> str:
+        """Normalize and rewrite synonyms; clause boundaries become ``|``."""
+        # Cut raw input first: NFKC and the regexes are linear, but why pay for 1 MB.
+        prepared = normalize(text[: MAX_CHARS * 4])
+        if self._synonym_re is not None:
+            prepared = self._synonym_re.sub(self._replace_synonym, prepared)
+        return prepared
+
+    def analyse(self, text: str) -> Analysis:
+        """Clauses, features and negations of ``text`` (no clauses: no words in it)."""
+        clauses = [c.rstrip(_PARTICLES) or c for c in self.prepare(text).split("|") if c]
+        length = sum(map(len, clauses))
+        if length > MAX_CHARS:
+            clauses = _truncate(clauses, MAX_CHARS)
+            length = sum(map(len, clauses))
+        try:  # mapped in C while every character has been seen before, as usual
+            syllables = [list(map(_pinyin_cache.__getitem__, clause)) for clause in clauses]
+        except KeyError:
+            syllables = [list(map(pinyin_of, clause)) for clause in clauses]
+        analysis = Analysis(clauses, syllables, length)
+        for number in range(len(clauses)):
+            _add_ngrams(analysis, number)
+            self._add_words(analysis, number)
+        return analysis
+
+    def _add_words(self, analysis: Analysis, number: int) -> None:
+        """Add word features and find negation cues, both from jieba's words."""
+        clause, syllables = analysis.clauses[number], analysis.syllables[number]
+        offset = 0
+        cues: list[tuple[int, int]] = []
+        for token in self._cut(clause):
+            end = offset + len(token)
+            if end - offset > 1:
+                analysis.chars.add("#" + token)
+                analysis.pinyin.add("#" + " ".join(syllables[offset:end]))
+            # 到账了没有 asks whether it has arrived; it negates nothing.
+            if token in NEGATION_CUES and not (end == len(clause) and clause[offset - 1 : offset] == "了"):
+                cues.append((offset, end))
+            offset = end
+        if not cues:
+            return
+        # A scope ends where the next cue starts: in 不是不是 the second 不是
+        # repeats the first rather than being what it negates.
+        limits = [start for start, _ in cues[1:]] + [len(clause)]
+        for (cue_start, cue_end), limit in zip(cues, limits[: len(cues)], strict=True):
+            scope_end = min(limit, cue_end + NEGATION_SCOPE)
+            # The topic starts inside the cue: jieba fuses 不需要 into one token,
+            # and 需要 is exactly what it negates.
+            topic = frozenset(c for c in clause[cue_start + 1 : scope_end] if c not in _NOT_A_TOPIC)
+            analysis.negations.append(Negation(number, cue_end, scope_end, topic))
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case; punctuation -> ``|``; drop the rest."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _NOT_CONTENT.sub("", _BOUNDARY.sub("|", text))
+
+
+def pinyin_of(char: str) -> str:
+    """Toneless, fuzzy pinyin of one character, cached: pypinyin is slow per call."""
+    cached = _pinyin_cache.get(char)
+    if cached is None:
+        cached = _fuzzy(lazy_pinyin(char)[0]) if _HAN.match(char) else char
+        _pinyin_cache[char] = cached
+    return cached
+
+
+def kind(feature: str) -> int:
+    """0 unigram, 1 bigram, 2 word, by the shape _add_ngrams/_add_words give them."""
+    if feature[0] == "#":
+        return 2
+    return 1 if " " in feature else 0
+
+
+def _compile_synonyms(
+    synonyms: Mapping[str, Sequence[str]],
+) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One regex matching every variant, and variant -> canonical word."""
+    canonical: dict[str, str] = {}
+    for word, variants in synonyms.items():
+        target = normalize(word).replace("|", "")
+        for variant in variants:
+            key = normalize(variant).replace("|", "")
+            if not key or key == target:
+                continue
+            if canonical.get(key, target) != target:
+                logger.warning("synonym %r is listed under two words; using %r", variant, word)
+            canonical[key] = target
+    if not canonical:
+        return None, canonical
+    # Canonical words match themselves, and longest wins: with 医保卡: [医保],
+    # 医保卡 must stay 医保卡, not become 医保卡卡.
+    for word in synonyms:
+        target = normalize(word).replace("|", "")
+        if target:
+            canonical.setdefault(target, target)
+    alternatives = sorted(canonical, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, alternatives))), canonical
+
+
+def _truncate(clauses: list[str], limit: int) -> list[str]:
+    kept: list[str] = []
+    for clause in clauses:
+        if limit <= 0:
+            break
+        kept.append(clause[:limit])
+        limit -= len(clause)
+    return kept
+
+
+def _fuzzy(syllable: str) -> str:
+    """Merge the sounds phone ASR and regional accents confuse most (zh/z, in/ing, n/l)."""
+    if syllable[:2] in ("zh", "ch", "sh"):
+        syllable = syllable[0] + syllable[2:]
+    if syllable.endswith(("ing", "eng")):
+        syllable = syllable[:-1]
+    if syllable.startswith("l"):
+        syllable = "n" + syllable[1:]
+    return syllable
+
+
+def _add_ngrams(analysis: Analysis, number: int) -> None:
+    """Add character and pinyin unigrams and bigrams of one clause."""
+    clause, syllables = analysis.clauses[number], analysis.syllables[number]
+    for i, char in enumerate(clause):
+        analysis.chars.add(char)
+        analysis.pinyin.add(syllables[i])
+        if i:
+            analysis.chars.add(f"{clause[i - 1]} {char}")
+            analysis.pinyin.add(f"{syllables[i - 1]} {syllables[i]}")
+        if char not in _FUNCTION_CHARS:
+            analysis.content.add(char)
