@@ -67,7 +67,7 @@ class TurnHandler:
                 state = self._new_call(callback)
             flow = self.flows.get(state.flow)
             turn = Turn(
-                at=iso(time.time()) or "",
+                at=iso(time.time()),
                 event=callback.event.value,
                 text=callback.text,
                 playing=callback.playing,

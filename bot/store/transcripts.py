@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from bot.dialog.state import CallState
 
@@ -67,6 +67,10 @@ class Turn:
 _Rows = tuple[tuple[Any, ...], tuple[str, Turn] | None]  # a call's row, and a turn of it
 
 
+@overload
+def iso(timestamp: float) -> str: ...
+@overload
+def iso(timestamp: None) -> None: ...
 def iso(timestamp: float | None) -> str | None:
     """An epoch time as ISO 8601 UTC with milliseconds, the format of every API time."""
     if timestamp is None:

@@ -10,7 +10,7 @@ from bot.store.transcripts import TranscriptStore, Turn, iso
 
 
 def turn(text: str) -> Turn:
-    return Turn(at=iso(0) or "", event="text", text=text)
+    return Turn(at=iso(0), event="text", text=text)
 
 
 async def test_turns_survive_a_restart_in_order(tmp_path: Path) -> None:
