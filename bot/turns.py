@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import logging
 import time
 from dataclasses import dataclass
@@ -57,14 +59,21 @@ class TurnHandler:
     async def handle(self, callback: Callback, *, audio_base_url: str) -> Answer:
         """Answer one callback. Callbacks of one call run one at a time, in arrival order.
 
+        A turn is all or nothing: it works on a copy of the call's state, stored only
+        when the turn completes; and it completes even when the CTI stops waiting
+        (its HTTP timeout cancels the request), so a transfer or hang-up that was
+        requested is never forgotten by the state.
+
         Raises:
             UnknownFlowError: a new call names a flow that is not loaded.
         """
+        return await asyncio.shield(self._handle(callback, audio_base_url))
+
+    async def _handle(self, callback: Callback, audio_base_url: str) -> Answer:
         started = time.perf_counter()
         async with self._sessions.lock(callback.call_id):
-            state = await self._sessions.get(callback.call_id)
-            if state is None:
-                state = self._new_call(callback)
+            stored = await self._sessions.get(callback.call_id)
+            state = copy.copy(stored) if stored else await self._new_call(callback)
             flow = self.flows.get(state.flow)
             turn = Turn(
                 at=iso(time.time()),
@@ -81,7 +90,12 @@ class TurnHandler:
             await self._sessions.put(state)
         return answer
 
-    def _new_call(self, callback: Callback) -> CallState:
+    async def _new_call(self, callback: Callback) -> CallState:
+        """A call not in the session store: new, or one we forgot (a restart, an expiry)."""
+        ended = await self._transcripts.ended_call(callback.call_id)
+        if ended is not None:
+            # It ended on our side or the caller's: keep it ended, never act again.
+            return ended
         flow = self.flows.get(callback.flow or self._default_flow)
         return CallState(
             call_id=callback.call_id, telnum=callback.telnum, flow=flow.name, flow_version=flow.version
@@ -113,9 +127,12 @@ class TurnHandler:
         return Answer(url)
 
     def _keeps_playing(self, state: CallState, text: str) -> bool:
-        """Barge-in is ignored during a protected prompt and for mere backchannels."""
+        """Barge-in is ignored after the call ended, during a protected prompt, and for
+        mere backchannels."""
         playing = state.last_reply
-        return (playing is not None and not playing.interruptible) or self._is_backchannel(text)
+        return (
+            state.ended or (playing is not None and not playing.interruptible) or self._is_backchannel(text)
+        )
 
     async def _speak(self, reply: Reply, audio_base_url: str) -> str:
         if reply.prompts:

@@ -22,8 +22,9 @@ class Reply:
 
     @property
     def interruptible(self) -> bool:
-        # One non-interruptible part (a transfer notice) protects the whole reply.
-        return all(p.interruptible for p in self.prompts)
+        # One non-interruptible part (a transfer notice) protects the whole reply; a
+        # reply with nothing to say (a silent pause before acting) is not worth cutting.
+        return bool(self.prompts) and all(p.interruptible for p in self.prompts)
 
     @property
     def text(self) -> str:
@@ -32,7 +33,11 @@ class Reply:
 
 @dataclass
 class CallState:
-    """The conversation state of one call (one CTI ``callid``)."""
+    """The conversation state of one call (one CTI ``callid``).
+
+    Every field holds an immutable value, so ``copy.copy`` gives an independent
+    state for a turn to work on.
+    """
 
     call_id: str
     telnum: str

@@ -144,6 +144,30 @@ class TranscriptStore:
         await self.flush()
         return await self._run(lambda: self._get_call(call_id))
 
+    async def ended_call(self, call_id: str) -> CallState | None:
+        """The state of ``call_id`` if the transcript says it has ended, else None.
+
+        For a callback of a call the session store forgot: its end stays final.
+        """
+        row = await self._run(
+            lambda: self._conn.execute(
+                "SELECT * FROM calls WHERE call_id = ? AND outcome != 'in_progress'", (call_id,)
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        state = CallState(
+            call_id=row["call_id"],
+            telnum=row["telnum"],
+            flow=row["flow"],
+            flow_version=row["flow_version"],
+            greeted=True,
+            end_reason=row["end_reason"],
+        )
+        state.outcome = row["outcome"]
+        state.ended_at = dt.datetime.fromisoformat(row["ended_at"]).timestamp() if row["ended_at"] else None
+        return state
+
     async def recent_calls(self, limit: int) -> list[dict[str, Any]]:
         await self.flush()
         return await self._run(lambda: self._recent(limit))
@@ -191,8 +215,11 @@ class TranscriptStore:
         with self._conn:  # one transaction: a turn is never stored without its call row
             self._conn.execute("BEGIN")
             self._conn.executemany(
+                # A call's end is final: a later, forgetful state (after a restart)
+                # never reopens it or changes how it ended.
                 "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
-                "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason",
+                "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason "
+                "WHERE calls.outcome = 'in_progress'",
                 calls,
             )
             self._conn.executemany("INSERT INTO turns (call_id, data) VALUES (?, ?)", turns)

@@ -11,6 +11,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
+from bot.app import create_app
+from bot.config import Settings
+from bot.dialog.nlu import Segmenter
+from bot.pbx.base import CallRef
 from bot.pbx.log import LogPBX
 from bot.services import Services
 from tests.conftest import CTI
@@ -283,3 +287,82 @@ async def test_abandoned_calls_are_closed(services: Services, cti: CTI, client: 
     record = await transcript(client, "abandoned-1")
     assert record["outcome"] == "hung_up_by_caller"
     assert str(record["end_reason"]).startswith("abandoned")
+
+
+async def test_a_forgotten_ended_call_stays_ended(
+    services: Services, cti: CTI, client: QuartClient, pbx: LogPBX
+) -> None:
+    await cti.say("ended-1", "ready2speak")
+    await cti.say("ended-1", "没有了，再见")
+    assert await services.sessions.pop_idle(-1)  # as after a restart: memory is gone
+    await cti.say("ended-1", "我要转人工")
+    await cti.say("ended-1", "hungup")
+    record = await transcript(client, "ended-1")
+    assert record["outcome"] == "hung_up_by_bot"
+    assert [r.action for r in pbx.requests] == ["hangup"]
+
+
+async def test_an_abandoned_call_is_not_reopened(services: Services, cti: CTI, client: QuartClient) -> None:
+    await cti.say("expired-1", "ready2speak")
+    assert services.turns is not None
+    await services.turns.close_idle(0)
+    url = await cti.say("expired-1", "ready2speak")
+    assert not interruptible(url)
+    record = await transcript(client, "expired-1")
+    assert record["outcome"] == "hung_up_by_caller"
+    assert record["ended_at"]
+
+
+async def test_barge_in_after_the_end_never_restarts_the_goodbye(cti: CTI) -> None:
+    await cti.say("bye-barge", "ready2speak")
+    await cti.say("bye-barge", "再见")
+    assert await cti.say("bye-barge", "好的谢谢你", playing=True) == "continue"
+
+
+async def test_a_failed_turn_leaves_the_call_as_it_was(
+    services: Services, cti: CTI, client: QuartClient, settings: Settings
+) -> None:
+    await cti.say("fail-1", "ready2speak")
+    for wav in settings.audio_dir.glob("*.wav"):  # the next reply cannot be joined
+        wav.unlink()
+    status, body = await cti.send("fail-1", "查询报销进度")
+    assert status == 503
+    assert "join" in body
+    state = await services.sessions.get("fail-1")
+    assert state is not None
+    assert (state.step, state.turns) == ("greeting", 1)
+    assert len((await transcript(client, "fail-1"))["turns"]) == 1  # type: ignore[arg-type]
+
+
+class SlowPBX(LogPBX):
+    """A PBX whose transfer takes its time, like a real one on a slow network."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transferring = asyncio.Event()
+
+    async def transfer(self, call: CallRef, target: str) -> None:
+        self.transferring.set()
+        await asyncio.sleep(0.2)
+        await super().transfer(call, target)
+
+
+async def test_a_turn_completes_when_the_cti_stops_waiting(
+    settings: Settings, segmenter: Segmenter
+) -> None:
+    pbx = SlowPBX()
+    app = create_app(settings, pbx=pbx, segmenter=segmenter)
+    async with app.test_app() as started:
+        cti = CTI(started.test_client())
+        await cti.say("cancel-1", "ready2speak")
+        request = asyncio.create_task(cti.say("cancel-1", "我要转人工"))
+        await pbx.transferring.wait()
+        request.cancel()  # the CTI's HTTP timeout
+        with pytest.raises(asyncio.CancelledError):
+            await request
+        # The next callback of the call waits for the interrupted turn to finish.
+        await cti.say("cancel-1", "hungup")
+        record = await (await started.test_client().get("/calls/cancel-1")).get_json()
+    assert [r.action for r in pbx.requests] == ["transfer"]
+    assert record["outcome"] == "transferred"
+    assert [t["event"] for t in record["turns"]] == ["ready2speak", "text", "hungup"]
