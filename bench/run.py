@@ -70,15 +70,15 @@ def process(
 ) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
     """Start a server, wait until ``ready_url`` answers 200; yield it and its start-up seconds."""
     began = time.perf_counter()
+    log = tempfile.TemporaryFile()  # not a pipe: nobody reads it while the server runs
     proc = subprocess.Popen(
-        command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"{command[0]} exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-                )
+                log.seek(0)
+                raise RuntimeError(f"{command[0]} exited: {log.read().decode(errors='replace')}")
             try:
                 if httpx.get(ready_url, timeout=1).status_code == 200:
                     break
@@ -93,6 +93,8 @@ def process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
+        log.close()
 
 
 def bot(port: int) -> list[str]:

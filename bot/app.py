@@ -27,7 +27,7 @@ from bot.store.sessions import MemorySessionStore, SessionStore
 from bot.store.transcripts import TranscriptStore
 from bot.turns import TurnHandler
 from bot.web import audio, calls, health, nlu
-from bot.web.errors import register_json_errors
+from bot.web.errors import register_errors
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +72,12 @@ def create_app(
         pbx=pbx or LogPBX(),
     )
     app = Quart(__name__)
+    # No endpoint takes more than a small JSON or form body; refuse bigger ones early.
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions[EXTENSION_KEY] = svc
     for module in (callback, audio, calls, nlu, health):
         app.register_blueprint(module.blueprint)
-    register_json_errors(app)
+    register_errors(app)
     lifecycle = _Lifecycle(svc, segmenter or Segmenter())
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)

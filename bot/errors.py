@@ -8,6 +8,7 @@
     │   ├── FlowValidationError  one or more `file:line:col: message — fix` problems
     │   └── UnknownFlowError     a request names a flow that is not loaded
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
+    ├── NotReadyError            a request arrived before start-up finished (HTTP 503)
     ├── PBXError                 the PBX refused or failed an action
     └── TTSError                 speech synthesis failed
 
@@ -71,6 +72,13 @@ class RequestError(VoicebotError):
         self.reason = reason
         self.status = status
         super().__init__(reason)
+
+
+class NotReadyError(VoicebotError):
+    """A request arrived before the service finished starting."""
+
+    def __init__(self) -> None:
+        super().__init__("the service is still starting")
 
 
 class PBXError(VoicebotError):

@@ -30,13 +30,15 @@ def free_port() -> int:
 
 
 def start(tmp_path: Path, flows_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """`voicebot serve`, its output in ``tmp_path/serve.log`` (a pipe nobody reads could fill)."""
     env = {**os.environ, "VOICEBOT_DATA_DIR": str(tmp_path / "var"), "VOICEBOT_FLOWS_DIR": str(flows_dir)}
-    return subprocess.Popen(
-        [VOICEBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    with (tmp_path / "serve.log").open("wb") as log:
+        return subprocess.Popen(
+            [VOICEBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -47,20 +49,18 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    for pipe in (process.stdout, process.stderr):
-        if pipe:
-            pipe.close()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    process = start(tmp_path_factory.mktemp("serve"), FLOWS_DIR, port)
+    workdir = tmp_path_factory.mktemp("serve")
+    process = start(workdir, FLOWS_DIR, port)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            assert process.poll() is None, (workdir / "serve.log").read_text()
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
@@ -134,9 +134,22 @@ def test_invalid_flow_refuses_to_start(tmp_path: Path) -> None:
     )
     process = start(tmp_path, flows, free_port())
     try:
-        _, stderr = process.communicate(timeout=60)
+        process.wait(timeout=60)
     finally:
         stop(process)
+    stderr = (tmp_path / "serve.log").read_bytes()
     assert process.returncode == 1
     assert f"{broken}:" in stderr.decode()
     assert "unknown step 'menuu'" in stderr.decode()
+
+
+def test_http10_without_host_gets_a_usable_url(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /cti/ai?txt=ready2speak&callid=http10 HTTP/1.0\r\n\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.0 200")
+    assert body.decode().startswith(f"{server}/audio/")

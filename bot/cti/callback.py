@@ -7,54 +7,57 @@ nothing the CTI sends may produce a 500.
 
 from __future__ import annotations
 
-import logging
+import re
 
 from quart import Blueprint, Response, request
 
 from bot.config import Settings
 from bot.cti.params import parse_params, read_callback
-from bot.errors import VoicebotError
+from bot.errors import NotReadyError, RequestError
 from bot.services import services
-from bot.web.errors import status_of
-
-logger = logging.getLogger(__name__)
+from bot.web.errors import PLAIN_TEXT
 
 blueprint = Blueprint("cti", __name__)
-PLAIN_TEXT = "text/plain; charset=utf-8"
 MAX_FORM_BYTES = 64 * 1024
+# A host name or IPv4 address, or a bracketed IPv6 address, with an optional port.
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 @blueprint.route("/cti/ai", methods=["GET", "POST"])
 async def ai_callback() -> Response:
+    if request.method == "HEAD":  # a monitoring probe: answer, but never run a turn
+        return _plain("", 200)
     svc = services()
     body = b""
     if request.method == "POST":
+        too_big = RequestError(f"form body larger than {MAX_FORM_BYTES} bytes", status=413)
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            raise too_big
         body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
-        if len(body) > MAX_FORM_BYTES:
-            return _plain(f"form body larger than {MAX_FORM_BYTES} bytes", 413)
+        if len(body) > MAX_FORM_BYTES:  # sent without a Content-Length
+            raise too_big
     callback = read_callback(
         parse_params(request.query_string, body), max_text_chars=svc.settings.max_text_chars
     )
-    assert svc.turns is not None, "callbacks arrive only after start-up"
+    if svc.turns is None:
+        raise NotReadyError()
     answer = await svc.turns.handle(callback, audio_base_url=audio_base_url(svc.settings))
     return _plain(answer.body, 200)
 
 
 def audio_base_url(settings: Settings) -> str:
-    """Where the CTI downloads our audio: the configured public URL, else this request's host."""
+    """Where the CTI downloads our audio: the configured public URL, else the address the
+    CTI called us on (its ``Host`` header, or the socket's address when that is unusable)."""
     configured = settings.public_url
     if configured:
         return str(configured).rstrip("/")
     # Not request.host_url: it re-parses and IDNA-decodes the URL on every callback.
-    return f"{request.scheme}://{request.host}"
-
-
-@blueprint.errorhandler(VoicebotError)
-async def _refused(exc: VoicebotError) -> Response:
-    status, _ = status_of(exc)
-    if status >= 500:
-        logger.error("callback failed: %s", exc)
-    return _plain(str(exc), status)
+    host = request.host
+    if not _HOST.fullmatch(host):
+        address, port = request.server or ("127.0.0.1", None)
+        host = f"[{address}]" if ":" in address else address
+        host += f":{port}" if port else ""
+    return f"{request.scheme}://{host}"
 
 
 def _plain(text: str, status: int) -> Response:

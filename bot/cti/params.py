@@ -8,6 +8,7 @@ that are not but are valid GBK are GBK, anything else is rejected.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import unquote_to_bytes
@@ -15,6 +16,7 @@ from urllib.parse import unquote_to_bytes
 from bot.errors import RequestError
 
 MAX_CALL_ID_CHARS = 256
+_MISREAD_GBK = re.compile("[\u0080-\u07ff]")
 
 
 class Event(Enum):
@@ -37,12 +39,27 @@ class Callback:
 
 
 def decode_text(raw: bytes) -> tuple[str, str]:
-    """Decode a parameter's bytes: UTF-8, else GBK; returns (text, encoding)."""
-    for encoding in ("utf-8", "gbk"):
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
+    """Decode a parameter's bytes: UTF-8, else GBK; returns (text, encoding).
+
+    Some short GBK byte pairs are valid UTF-8 as well: 喂 (``CE B9``) reads as the
+    Greek ι. Mandarin ASR never produces Latin-1-supplement to Arabic letters
+    (U+0080–U+07FF), so UTF-8 text made of such letters, whose bytes are also GBK
+    without them, is taken as GBK.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not _MISREAD_GBK.search(text):
+        return text, "utf-8"
+    try:
+        gbk = raw.decode("gbk")
+    except UnicodeDecodeError:
+        gbk = None
+    if gbk is not None and not _MISREAD_GBK.search(gbk):
+        return gbk, "gbk"
+    if text is not None:
+        return text, "utf-8"
     raise RequestError("parameter bytes are neither UTF-8 nor GBK")
 
 

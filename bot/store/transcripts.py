@@ -147,8 +147,10 @@ class TranscriptStore:
     async def ended_call(self, call_id: str) -> CallState | None:
         """The state of ``call_id`` if the transcript says it has ended, else None.
 
-        For a callback of a call the session store forgot: its end stays final.
+        For a callback of a call the session store forgot: its end stays final. It
+        waits for queued writes, so an end recorded a moment ago counts too.
         """
+        await self.flush()
         row = await self._run(
             lambda: self._conn.execute(
                 "SELECT * FROM calls WHERE call_id = ? AND outcome != 'in_progress'", (call_id,)

@@ -15,6 +15,9 @@ async def audio(key: str) -> Response:
     if clip is None:
         abort(404, description=f"no audio {key}.wav")
     # conditional=True answers Range requests (206) and If-None-Match / If-Modified-Since.
-    response = await send_file(clip.path, mimetype="audio/wav", conditional=True, cache_timeout=86400)
+    try:
+        response = await send_file(clip.path, mimetype="audio/wav", conditional=True, cache_timeout=86400)
+    except FileNotFoundError:  # deleted from the cache directory while we ran
+        abort(404, description=f"no audio {key}.wav")
     response.headers["Accept-Ranges"] = "bytes"
     return response

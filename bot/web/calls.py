@@ -15,7 +15,7 @@ MAX_LIMIT = 1000
 @blueprint.get("/calls")
 async def recent_calls() -> dict[str, Any]:
     raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}")
     limit = int(raw)
     return {"calls": await services().transcripts.recent_calls(limit)}

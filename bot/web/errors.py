@@ -1,20 +1,23 @@
-"""HTTP status mapping and the one JSON error shape of the JSON APIs.
+"""HTTP status mapping, in one place, and the two error shapes.
 
-Shape: ``{"error": {"status": 404, "code": "unknown_flow", "message": "…"}}``.
-The CTI-facing endpoints answer plain text instead, as the CTI expects
-(``bot.cti.callback``).
+The JSON APIs answer ``{"error": {"status": 404, "code": "unknown_flow", "message": "…"}}``.
+The CTI's endpoints (``/cti/…``) answer the reason as plain text, as the CTI expects,
+whatever the error: one of ours, a routing error (405) or a body over the size limit.
 """
 
 from __future__ import annotations
 
 import logging
 
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from bot.errors import RequestError, UnknownFlowError, VoicebotError
 
 logger = logging.getLogger(__name__)
+
+CTI_PREFIX = "/cti/"
+PLAIN_TEXT = "text/plain; charset=utf-8"
 
 
 def status_of(exc: Exception) -> tuple[int, str]:
@@ -36,13 +39,19 @@ def json_error(status: int, code: str, message: str) -> Response:
     return response
 
 
-def register_json_errors(app: Quart) -> None:
-    """Every error outside the CTI endpoints answers the JSON error shape."""
+def plain_error(status: int, message: str) -> Response:
+    return Response(message, status=status, content_type=PLAIN_TEXT)
+
+
+def register_errors(app: Quart) -> None:
+    """Every error answers the shape its caller expects: plain text on /cti/, else JSON."""
 
     @app.errorhandler(Exception)
     async def _any(exc: Exception) -> Response:
         status, code = status_of(exc)
         if status >= 500:
             logger.exception("unhandled error", exc_info=exc)
-        message = exc.description if isinstance(exc, HTTPException) else str(exc)
-        return json_error(status, code, message or code)
+        message = (exc.description if isinstance(exc, HTTPException) else str(exc)) or code
+        if request.path.startswith(CTI_PREFIX):
+            return plain_error(status, message)
+        return json_error(status, code, message)

@@ -347,9 +347,7 @@ class SlowPBX(LogPBX):
         await super().transfer(call, target)
 
 
-async def test_a_turn_completes_when_the_cti_stops_waiting(
-    settings: Settings, segmenter: Segmenter
-) -> None:
+async def test_a_turn_completes_when_the_cti_stops_waiting(settings: Settings, segmenter: Segmenter) -> None:
     pbx = SlowPBX()
     app = create_app(settings, pbx=pbx, segmenter=segmenter)
     async with app.test_app() as started:
@@ -366,3 +364,45 @@ async def test_a_turn_completes_when_the_cti_stops_waiting(
     assert [r.action for r in pbx.requests] == ["transfer"]
     assert record["outcome"] == "transferred"
     assert [t["event"] for t in record["turns"]] == ["ready2speak", "text", "hungup"]
+
+
+async def test_head_is_answered_without_a_turn(client: QuartClient) -> None:
+    response = await client.head("/cti/ai?telnum=1&txt=ready2speak&callid=probe-1")
+    assert response.status_code == 200
+    assert (await client.get("/calls/probe-1")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "status", "reason"),
+    [
+        ("PUT", b"", 405, "not allowed"),
+        ("POST", b"txt=" + b"a" * 70_000, 413, "larger than"),
+        ("POST", b"a" * 2_000_000, 413, ""),
+    ],
+    ids=["put", "post-over-64kB", "post-over-1MB"],
+)
+async def test_http_errors_on_the_callback_are_plain_text(
+    client: QuartClient, method: str, body: bytes, status: int, reason: str
+) -> None:
+    response = await client.open(
+        "/cti/ai?callid=x",
+        method=method,
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert reason in await response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "host", ["", "x:abc", "a b", "evil/path"], ids=["empty", "bad-port", "space", "slash"]
+)
+async def test_an_unusable_host_header_falls_back_to_the_socket_address(
+    client: QuartClient, host: str
+) -> None:
+    response = await client.get("/cti/ai?txt=ready2speak&callid=host-1", headers={"Host": host})
+    assert re.match(
+        r"^http://[^/\s]+/audio/[0-9a-f]{64}\.wav\?canbeinterrupted=true$",
+        await response.get_data(as_text=True),
+    )

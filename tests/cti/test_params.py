@@ -17,8 +17,21 @@ from bot.errors import RequestError
         ("我要转人工".encode("gbk"), "我要转人工", "gbk"),
         (b"ready2speak", "ready2speak", "utf-8"),
         ("医保卡丢了，怎么办？".encode("gbk"), "医保卡丢了，怎么办？", "gbk"),
+        ("喂喂".encode("gbk"), "喂喂", "gbk"),
+        ("哦".encode("gbk"), "哦", "gbk"),
+        ("喂，你好".encode("gbk"), "喂，你好", "gbk"),
+        ("Ω中".encode(), "Ω中", "utf-8"),
     ],
-    ids=["utf8", "gbk", "ascii", "gbk-punctuation"],
+    ids=[
+        "utf8",
+        "gbk",
+        "ascii",
+        "gbk-punctuation",
+        "gbk-also-utf8",
+        "gbk-also-utf8-2",
+        "gbk-mixed",
+        "greek-not-gbk",
+    ],
 )
 def test_decode(raw: bytes, text: str, encoding: str) -> None:
     assert decode_text(raw) == (text, encoding)

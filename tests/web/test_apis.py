@@ -117,3 +117,18 @@ async def test_health_is_503_before_start(settings: Settings, segmenter: Segment
     response = await app.test_client().get("/healthz")
     assert response.status_code == 503
     assert (await response.get_json())["status"] == "starting"
+
+
+async def test_odd_inputs_are_4xx_not_500(client: QuartClient) -> None:
+    assert (await client.get("/calls?limit=%C2%B2")).status_code == 400  # ² is a digit to Python
+    response = await client.post("/model/parse", data=b"\xff\xfe")
+    assert response.status_code == 400
+    await error_of(response)
+
+
+async def test_audio_deleted_under_the_service_is_404(
+    cti: CTI, client: QuartClient, settings: Settings
+) -> None:
+    path = urlsplit(await cti.say("gone-1", "ready2speak")).path
+    (settings.audio_dir / path.rsplit("/", 1)[1]).unlink()
+    assert (await client.get(path)).status_code == 404
