@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
@@ -70,7 +70,13 @@ def process(
 ) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
     """Start a server, wait until ``ready_url`` answers 200; yield it and its start-up seconds."""
     began = time.perf_counter()
-    log = tempfile.TemporaryFile()  # not a pipe: nobody reads it while the server runs
+    with tempfile.TemporaryFile() as log:  # not a pipe: nobody reads it while the server runs
+        yield from _serve(command, env, ready_url, log, began)
+
+
+def _serve(
+    command: list[str], env: dict[str, str], ready_url: str, log: IO[bytes], began: float
+) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
     proc = subprocess.Popen(
         command, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
     )
@@ -93,7 +99,6 @@ def process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        log.close()
         log.close()
 
 

@@ -388,6 +388,7 @@ async def test_http_errors_on_the_callback_are_plain_text(
         "/cti/ai?callid=x",
         method=method,
         data=body,
+        json=None,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == status
