@@ -17,6 +17,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY --chown=voicebot:voicebot flows ./flows
+# Created and owned before VOLUME, so a new volume is writable by the non-root user.
+RUN mkdir -p /app/var && chown voicebot:voicebot /app/var
 USER voicebot
 ENV VOICEBOT_DATA_DIR=/app/var \
     VOICEBOT_FLOWS_DIR=/app/flows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 
 from quart import Quart
@@ -54,6 +55,7 @@ def create_app(
         ConfigError: a setting does not fit the flows (e.g. an unknown default flow).
     """
     settings = settings or load_settings()
+    _prepare_data_dir(settings)
     sources = load_flows(settings.flows_dir)
     if settings.default_flow not in sources:
         raise ConfigError(
@@ -84,6 +86,17 @@ def create_app(
     return app
 
 
+def _prepare_data_dir(settings: Settings) -> None:
+    try:
+        settings.audio_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"VOICEBOT_DATA_DIR={settings.data_dir}: cannot create it ({exc.strerror})"
+        ) from exc
+    if not os.access(settings.data_dir, os.W_OK) or not os.access(settings.audio_dir, os.W_OK):
+        raise ConfigError(f"VOICEBOT_DATA_DIR={settings.data_dir}: not writable by this user")
+
+
 class _Lifecycle:
     """Opens the long-lived services before the first request and closes them after the last."""
 
@@ -93,6 +106,13 @@ class _Lifecycle:
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()  # what did open is closed again
+            raise
+
+    async def _start(self) -> None:
         svc, began = self._svc, time.perf_counter()
         check = getattr(svc.speech.backend, "check", None)
         if check is not None:  # a backend that can tell a missing binary or voice does so first

@@ -11,11 +11,12 @@ import sys
 import click
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
+from hypercorn.utils import LifespanFailureError
 
 from bot.app import create_app
 from bot.config import load_settings
 from bot.dialog.nlu import Segmenter
-from bot.errors import ConfigError, FlowValidationError, VoicebotError
+from bot.errors import ConfigError, FlowValidationError
 
 
 @click.group()
@@ -68,7 +69,7 @@ def serve(host: str, port: int, workers: int) -> None:
     config.graceful_timeout = 5
     try:
         asyncio.run(hypercorn_serve(app, config, shutdown_trigger=_until_signalled))
-    except VoicebotError as exc:  # raised while starting: rendering prompts, opening the database
+    except LifespanFailureError as exc:  # start-up failed: rendering prompts, opening the database
         click.echo(f"voicebot: could not start: {exc}", err=True)
         sys.exit(1)
 

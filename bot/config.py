@@ -6,7 +6,7 @@ Every field here is documented in ``docs/configuration.md``; a test fails when o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -105,8 +105,13 @@ class Settings(BaseSettings):
     nlu_threshold: float = Field(
         0.5, gt=0, lt=1, description="Default intent confidence below which a turn is a no-match."
     )
-    log_level: str = Field("INFO", description="Python logging level.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Python logging level."
+    )
 
+    _upper_level = field_validator("log_level", mode="before")(
+        classmethod(lambda cls, v: v.upper() if isinstance(v, str) else v)
+    )
     _split_lists = field_validator("backchannels", "fillers", mode="before")(
         classmethod(lambda cls, v: _split_words(v))
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
 from quart import current_app
@@ -34,7 +34,6 @@ class Services:
     prompts_rendered: int = 0
     ready: bool = False
     startup_seconds: float | None = None
-    problems: list[str] = field(default_factory=list)
 
 
 def services() -> Services:

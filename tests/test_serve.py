@@ -153,3 +153,36 @@ def test_http10_without_host_gets_a_usable_url(server: str) -> None:
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.0 200")
     assert body.decode().startswith(f"{server}/audio/")
+
+
+@pytest.mark.parametrize(
+    ("env", "status", "message"),
+    [
+        ({"VOICEBOT_TTS_VOICE": "nosuchvoice"}, 1, "could not start"),
+        ({"VOICEBOT_LOG_LEVEL": "verbose"}, 2, "VOICEBOT_LOG_LEVEL"),
+        ({"VOICEBOT_DATA_DIR": "/proc/no-such-dir/var"}, 2, "VOICEBOT_DATA_DIR"),
+        ({"VOICEBOT_DEFAULT_FLOW": "nosuch"}, 2, "VOICEBOT_DEFAULT_FLOW"),
+    ],
+    ids=["unknown-voice", "bad-log-level", "unusable-data-dir", "unknown-default-flow"],
+)
+def test_bad_settings_stop_the_start_with_a_reason(
+    tmp_path: Path, env: dict[str, str], status: int, message: str
+) -> None:
+    full_env = {
+        **os.environ,
+        "VOICEBOT_DATA_DIR": str(tmp_path / "var"),
+        "VOICEBOT_FLOWS_DIR": str(FLOWS_DIR),
+        **env,
+    }
+    done = subprocess.run(
+        [VOICEBOT, "serve", "--port", str(free_port())],
+        env=full_env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == status
+    stderr = done.stderr.decode()
+    assert message in stderr[stderr.rindex("voicebot: ") :]  # the last word is ours, and says why
+    if status == 2:  # a bad setting is one clear message, not a traceback
+        assert "Traceback" not in stderr

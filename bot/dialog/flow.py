@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 STEP_ACTIONS = ("ask", "goto", "transfer", "hangup")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Step names, targets and prompts are text even when written as numbers
+    # (`goto: 2`, `transfer: 8001`, `say: 12345`).
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class Prompt(_Model):
@@ -29,7 +31,8 @@ class Prompt(_Model):
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, value: Any) -> Any:
-        return {"text": value} if isinstance(value, str) else value
+        is_text = isinstance(value, str | int | float) and not isinstance(value, bool)
+        return {"text": value} if is_text else value
 
 
 class Ladder(_Model):
@@ -78,12 +81,6 @@ class Step(_Model):
     silence: Ladder | None = None
     no_match: Ladder | None = None
 
-    @field_validator("transfer", mode="before")
-    @classmethod
-    def _target_as_text(cls, value: Any) -> Any:
-        # Authors write `transfer: 8001`; YAML reads that as a number.
-        return str(value) if isinstance(value, int) else value
-
     @model_validator(mode="after")
     def _one_action(self) -> Step:
         chosen = [name for name in STEP_ACTIONS if getattr(self, name)]
@@ -99,10 +96,6 @@ class Step(_Model):
                 "move them to the asking step or remove them"
             )
         return self
-
-    @property
-    def action(self) -> str:
-        return next(name for name in STEP_ACTIONS if getattr(self, name))
 
 
 class Flow(_Model):

@@ -7,6 +7,7 @@ flow author can find and fix it without reading Python.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,14 @@ def load_flow(path: Path) -> FlowSource:
     Raises:
         FlowValidationError: with every problem found, each located in the file.
     """
-    raw = path.read_bytes()
     shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problem = FlowProblem(
+            shown, 1, 1, f"cannot read the file ({exc.strerror})", "check the path and permissions"
+        )
+        raise FlowValidationError([problem]) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -96,6 +103,9 @@ def load_flows(directory: Path) -> dict[str, FlowSource]:
 def _parse_yaml(text: str, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError as exc:
+        problem = FlowProblem(shown, 1, 1, "the file is nested too deeply", "flatten it")
+        raise FlowValidationError([problem]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -112,47 +122,100 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
         raise FlowValidationError([FlowProblem(shown, 1, 1, f"YAML error: {exc}", "fix the YAML")]) from exc
     if node is None:
         raise FlowValidationError([FlowProblem(shown, 1, 1, "the file is empty", "add `steps:`")])
-    locations: dict[KeyPath, Location] = {}
+    builder = _Builder()
     try:
-        data = _construct(node, (), locations)
-    except _DuplicateKey as exc:
-        problem = FlowProblem(
-            shown, exc.line, exc.column, f"the key {exc.key!r} appears twice", "keep only one of them"
-        )
+        data = builder.build(node, ())
+    except _Unusable as exc:
+        problem = FlowProblem(shown, *_where(exc.node), exc.message, exc.fix)
         raise FlowValidationError([problem]) from exc
-    return data, locations
+    except yaml.MarkedYAMLError as exc:  # a merge key (<<) that merges something else than mappings
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = FlowProblem(shown, line, col, f"YAML error: {exc.problem}", "merge (<<) only mappings")
+        raise FlowValidationError([problem]) from exc
+    except RecursionError as exc:
+        problem = FlowProblem(shown, 1, 1, "the file is nested too deeply", "flatten it")
+        raise FlowValidationError([problem]) from exc
+    return data, builder.locations
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: str, line: int, column: int) -> None:
-        super().__init__(key)
-        self.key, self.line, self.column = key, line, column
+class _Unusable(Exception):
+    """A YAML construct no flow can contain, with the node it is at."""
+
+    def __init__(self, node: yaml.Node, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.node, self.message, self.fix = node, message, fix
 
 
-def _construct(node: yaml.Node, path: KeyPath, locations: dict[KeyPath, Location]) -> Any:
-    """Build plain Python data from a YAML node, recording where each key path starts."""
-    locations.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node)
-            if key in result:
-                raise _DuplicateKey(str(key), key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            child = (*path, key)
-            locations[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, child, locations)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), locations) for i, item in enumerate(node.value)]
-    return _scalar(node)
+def _where(node: yaml.Node) -> Location:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Builds plain Python data from YAML nodes, recording where each key path starts.
+
+    Keys are always their text (a step may be called ``1`` or ``yes``). An alias is
+    built once and shared, so aliases of aliases cannot blow up; an alias inside
+    what it names is refused.
+    """
+
+    def __init__(self) -> None:
+        self.locations: dict[KeyPath, Location] = {}
+        self._built: dict[int, Any] = {}
+        self._building: set[int] = set()
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.locations.setdefault(path, _where(node))
+        if id(node) in self._built:
+            return self._built[id(node)]
+        if id(node) in self._building:
+            raise _Unusable(
+                node,
+                "an alias (*name) refers to something that contains it",
+                "copy the content instead of using the alias",
+            )
+        self._building.add(id(node))
+        try:
+            value = self._build(node, path)
+        finally:
+            self._building.discard(id(node))
+        self._built[id(node)] = value
+        return value
+
+    def _build(self, node: yaml.Node, path: KeyPath) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            _SCALARS.flatten_mapping(node)  # merge keys: `<<: *defaults`
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _Unusable(
+                        key_node, "a key must be plain text, not a list or mapping", "write the key as text"
+                    )
+                key = key_node.value
+                if key in result:
+                    raise _Unusable(key_node, f"the key {key!r} appears twice", "keep only one of them")
+                self.locations[(*path, key)] = _where(key_node)
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return _scalar(node)
 
 
 _SCALARS = yaml.SafeLoader("")  # only its constructor is used, never its reader
+# Numbers as people write them; YAML 1.1 also reads 0101 as 65 and 0x1F as 31.
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
 def _scalar(node: yaml.Node) -> Any:
-    # SafeConstructor gives YAML 1.1 scalars their usual types (bool, int, null...).
-    return _SCALARS.construct_object(node, deep=True)
+    """A value with its YAML 1.1 type (true, 3, 0.5, null), except that anything else
+    that is not text (0101, 2024-01-01, 0x1F) stays the text it was written as."""
+    value = _SCALARS.construct_object(node, deep=True)
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int | float) and _PLAIN_NUMBER.fullmatch(node.value):
+        return value
+    return node.value
 
 
 # --- turning errors into author-friendly problems --------------------------------------
@@ -195,6 +258,12 @@ def _explain(err: Any) -> tuple[KeyPath, str, str]:
         "int_type": "a whole number",
         "int_parsing": "a whole number",
     }.get(kind)
+    if expected == "text":
+        return (
+            loc,
+            f"expected text, found {err['input']!r}",
+            "write text here; quote it ('…') if YAML reads it as yes/no or a number",
+        )
     if expected:
         return loc, f"expected {expected}, found {err['input']!r}", f"write {expected} here"
     return loc, str(err["msg"]), "see docs/flows.md for this key"

@@ -113,7 +113,7 @@ class TranscriptStore:
         if self._db is not None:
             await self._run(self._db.close)
             self._db = None
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown(wait=False)  # idle by now: nothing left to wait for
 
     def record(self, state: CallState, turn: Turn | None = None) -> None:
         """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""

@@ -147,3 +147,78 @@ def test_all_problems_of_a_directory_are_reported_together(tmp_path: Path) -> No
         str(tmp_path / "a.yaml"),
         str(tmp_path / "b.yaml"),
     ]
+
+
+LADDERS = "defaults: {silence: {then: bye}, no_match: {then: bye}}\n"
+
+
+def test_yaml_spellings_keep_what_the_author_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        "intents:\n  yes: {examples: [是的]}\n  no: {examples: [不是]}\n" + LADDERS + "steps:\n"
+        "  1: {say: 12345, ask: {yes: 2, no: bye}}\n"
+        "  2: {transfer: 0101}\n"
+        "  bye: {say: 再见, hangup: true}\n",
+        encoding="utf-8",
+    )
+    flow = load_flow(path).flow
+    assert set(flow.intents) == {"yes", "no"}
+    assert flow.steps["1"].say is not None
+    assert flow.steps["1"].say.text == "12345"
+    assert flow.steps["1"].ask == {"yes": "2", "no": "bye"}
+    assert flow.steps["2"].transfer == "0101"  # not 65, YAML 1.1's octal
+
+
+def test_merge_keys_and_aliases_work(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        "intents: {a: {examples: [好]}}\n"
+        "defaults:\n  silence: &ladder {prompts: [在吗？], then: bye}\n  no_match: *ladder\n"
+        "menu: &menu {a: bye}\n"
+        "steps:\n  s: {<<: {say: 你好}, ask: *menu}\n  bye: {say: 再见, hangup: true}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FlowValidationError, match="unknown key 'menu'"):
+        load_flow(path)
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        .replace("menu: &menu {a: bye}\n", "")
+        .replace("ask: *menu", "ask: {a: bye}"),
+        encoding="utf-8",
+    )
+    flow = load_flow(path).flow
+    assert flow.steps["s"].say is not None
+    assert flow.steps["s"].say.text == "你好"
+    assert flow.defaults.no_match == flow.defaults.silence
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("steps:\n  ? [a, b]\n  : {hangup: true}\n", "a key must be plain text"),
+        ("steps: &a\n  x: *a\n", "refers to something that contains it"),
+        ("steps:\n" + "".join("  " * n + f"k{n}:\n" for n in range(1, 1500)), "nested too deeply"),
+        ("steps:\n  s: {<<: [1, 2], hangup: true}\n", "YAML error"),
+    ],
+    ids=["list-key", "alias-cycle", "deep", "bad-merge"],
+)
+def test_odd_yaml_is_a_located_problem(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(FlowValidationError, match=expected):
+        load_flow(path)
+
+
+def test_alias_bombs_are_built_once(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 10) + "]" for n in range(1, 9)]
+    path = tmp_path / "f.yaml"
+    path.write_text("\n".join(levels) + "\nsteps: {s: {hangup: true}}\n", encoding="utf-8")
+    with pytest.raises(FlowValidationError, match="unknown key 'a0'"):
+        load_flow(path)  # 10**9 leaves if expanded; built once per alias, it is instant
+
+
+def test_a_directory_named_like_a_flow(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").mkdir()
+    with pytest.raises(FlowValidationError, match="cannot read the file"):
+        load_flows(tmp_path)
