@@ -52,7 +52,7 @@ UTTERANCES = [
     "医疗卡掉了帮我补办一下",
 ]
 WRK_SECONDS = 8
-WRK_ROUNDS = 3  # bot and baseline alternate, so a slow moment of the machine hits both
+WRK_ROUNDS = 5  # bot and baseline alternate, so a slow moment of the machine hits both
 RATE_PER_SECOND = 200
 RATE_SECONDS = 10
 LIVE_CALLS = 1000

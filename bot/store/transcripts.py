@@ -18,9 +18,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
-from bot.dialog.state import CallState
+from bot.dialog.state import CallState, Outcome
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -64,7 +64,38 @@ class Turn:
     encoding: str | None = None  # "gbk" when the CTI sent GBK bytes
 
 
-_Rows = tuple[tuple[Any, ...], tuple[str, Turn] | None]  # a call's row, and a turn of it
+GROUP_COMMIT_SECONDS = 0.005
+
+
+class CallRow(NamedTuple):
+    """A call as the ``calls`` table holds it, times still as epoch seconds."""
+
+    call_id: str
+    telnum: str
+    flow: str
+    flow_version: str
+    started_at: float
+    ended_at: float | None
+    outcome: Outcome
+    end_reason: str | None
+
+    def state(self) -> CallState:
+        """The call's state rebuilt from its row (greeted: nothing is said again)."""
+        state = CallState(
+            call_id=self.call_id,
+            telnum=self.telnum,
+            flow=self.flow,
+            flow_version=self.flow_version,
+            started_at=self.started_at,
+            greeted=True,
+            end_reason=self.end_reason,
+            ended_at=self.ended_at,
+        )
+        state.outcome = self.outcome
+        return state
+
+
+_Rows = tuple[CallRow, tuple[str, Turn] | None]  # a call's row, and a turn of it
 
 
 @overload
@@ -95,6 +126,7 @@ class TranscriptStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcripts")
         self._db: sqlite3.Connection | None = None
         self._queued: list[_Rows] = []
+        self._writing: list[_Rows] = []  # the batch the database thread is storing
         self._barriers: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -118,7 +150,7 @@ class TranscriptStore:
     def record(self, state: CallState, turn: Turn | None = None) -> None:
         """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""
         # Times stay floats here; the database thread formats them, once per call per batch.
-        call = (
+        call = CallRow(
             state.call_id,
             state.telnum,
             state.flow,
@@ -147,10 +179,12 @@ class TranscriptStore:
     async def ended_call(self, call_id: str) -> CallState | None:
         """The state of ``call_id`` if the transcript says it has ended, else None.
 
-        For a callback of a call the session store forgot: its end stays final. It
-        waits for queued writes, so an end recorded a moment ago counts too.
+        For a callback of a call the session store forgot: its end stays final. An
+        end still waiting to be written (a call just closed as abandoned) counts too.
         """
-        await self.flush()
+        pending = [call for call, _ in (*self._writing, *self._queued) if call.call_id == call_id]
+        if pending and pending[-1].outcome != "in_progress":
+            return pending[-1].state()
         row = await self._run(
             lambda: self._conn.execute(
                 "SELECT * FROM calls WHERE call_id = ? AND outcome != 'in_progress'", (call_id,)
@@ -158,17 +192,16 @@ class TranscriptStore:
         )
         if row is None:
             return None
-        state = CallState(
-            call_id=row["call_id"],
-            telnum=row["telnum"],
-            flow=row["flow"],
-            flow_version=row["flow_version"],
-            greeted=True,
-            end_reason=row["end_reason"],
-        )
-        state.outcome = row["outcome"]
-        state.ended_at = dt.datetime.fromisoformat(row["ended_at"]).timestamp() if row["ended_at"] else None
-        return state
+        return CallRow(
+            row["call_id"],
+            row["telnum"],
+            row["flow"],
+            row["flow_version"],
+            _epoch(row["started_at"]) or 0.0,
+            _epoch(row["ended_at"]),
+            row["outcome"],
+            row["end_reason"],
+        ).state()
 
     async def recent_calls(self, limit: int) -> list[dict[str, Any]]:
         await self.flush()
@@ -177,14 +210,20 @@ class TranscriptStore:
     async def _write_queued(self) -> None:
         while True:
             await self._wake.wait()
+            # Group commit: let the turns of the next few milliseconds join this batch,
+            # so a busy service pays one transaction and one thread hop for many turns.
+            await asyncio.sleep(GROUP_COMMIT_SECONDS)
             self._wake.clear()
             batch, self._queued = self._queued, []
             barriers, self._barriers = self._barriers, []
+            self._writing = batch
             try:
                 if batch:
                     await self._run(functools.partial(self._write, batch))
             except Exception:  # a failed write (disk full) must not stop later ones
                 logger.exception("could not store %d transcript rows", len(batch))
+            finally:
+                self._writing = []
             for barrier in barriers:
                 if not barrier.done():
                     barrier.set_result(None)
@@ -211,8 +250,8 @@ class TranscriptStore:
         return self._db
 
     def _write(self, batch: list[_Rows]) -> None:
-        latest = {call[0]: call for call, _ in batch}  # the newest row of each call wins
-        calls = [(*c[:4], iso(c[4]), iso(c[5]), *c[6:]) for c in latest.values()]
+        latest = {call.call_id: call for call, _ in batch}  # the newest row of each call wins
+        calls = [(*c[:4], iso(c.started_at), iso(c.ended_at), *c[6:]) for c in latest.values()]
         turns = [(turn[0], json.dumps(vars(turn[1]), ensure_ascii=False)) for _, turn in batch if turn]
         with self._conn:  # one transaction: a turn is never stored without its call row
             self._conn.execute("BEGIN")
@@ -242,6 +281,10 @@ class TranscriptStore:
             (limit,),
         ).fetchall()
         return [{**_call_json(r), "turn_count": r["turn_count"]} for r in rows]
+
+
+def _epoch(moment: str | None) -> float | None:
+    return dt.datetime.fromisoformat(moment).timestamp() if moment else None
 
 
 def _call_json(row: sqlite3.Row) -> dict[str, Any]:
