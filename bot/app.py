@@ -57,6 +57,8 @@ def create_app(
     settings = settings or load_settings()
     _prepare_data_dir(settings)
     sources = load_flows(settings.flows_dir)
+    for warning in (w for source in sources.values() for w in source.warnings):
+        logger.warning("%s", warning)
     if settings.default_flow not in sources:
         raise ConfigError(
             f"VOICEBOT_DEFAULT_FLOW={settings.default_flow!r} is not among the flows in "

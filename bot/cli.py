@@ -7,6 +7,7 @@ import gc
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import click
 from hypercorn.asyncio import serve as hypercorn_serve
@@ -15,8 +16,9 @@ from hypercorn.utils import LifespanFailureError
 
 from bot.app import create_app
 from bot.config import load_settings
+from bot.dialog.loader import flow_files, load_flow
 from bot.dialog.nlu import Segmenter
-from bot.errors import ConfigError, FlowValidationError
+from bot.errors import ConfigError, FlowProblem, FlowValidationError
 
 
 @click.group()
@@ -80,3 +82,32 @@ async def _until_signalled() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+@main.group()
+def flows() -> None:
+    """Tools for flow authors."""
+
+
+@flows.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def flows_check(paths: tuple[Path, ...]) -> None:
+    """Check flow files (default: the flows directory) and print every problem.
+
+    Exit status 1 when there is any error or warning, so it can guard a commit or CI.
+    """
+    targets = list(paths) or [load_settings().flows_dir]
+    files = [f for target in targets for f in (flow_files(target) if target.is_dir() else [target])]
+    problems: list[FlowProblem] = []
+    for path in files:
+        try:
+            problems += load_flow(path).warnings
+        except FlowValidationError as exc:
+            problems += exc.problems
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        errors = sum(p.severity == "error" for p in problems)
+        click.echo(f"{errors} errors, {len(problems) - errors} warnings in {len(files)} files", err=True)
+        sys.exit(1)
+    click.echo(f"{len(files)} flow files OK", err=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 
 class VoicebotError(Exception):
@@ -43,9 +44,11 @@ class FlowProblem:
     column: int
     message: str
     fix: str
+    severity: Literal["error", "warning"] = "error"  # warnings do not stop the service
 
     def __str__(self) -> str:
-        return f"{self.flow_file}:{self.line}:{self.column}: {self.message} — {self.fix}"
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{self.flow_file}:{self.line}:{self.column}: {label}{self.message} — {self.fix}"
 
 
 class FlowValidationError(FlowError):

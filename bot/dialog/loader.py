@@ -6,6 +6,7 @@ flow author can find and fix it without reading Python.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.dialog.flow import Flow, Ladder
+from bot.dialog.lint import lint
 from bot.errors import FlowProblem, FlowValidationError
 
 Location = tuple[int, int]  # 1-based line and column
@@ -31,6 +33,7 @@ class FlowSource:
     path: Path
     version: str  # sha256 of the file's bytes, first 12 hex chars
     flow: Flow
+    warnings: tuple[FlowProblem, ...] = ()  # it runs, but its author should look
 
 
 def load_flow(path: Path) -> FlowSource:
@@ -62,8 +65,12 @@ def load_flow(path: Path) -> FlowSource:
     problems = [_locate(shown, locations, loc, msg, fix) for loc, msg, fix in check_references(flow)]
     if problems:
         raise FlowValidationError(problems)
+    warnings = tuple(
+        dataclasses.replace(_locate(shown, locations, loc, msg, fix), severity="warning")
+        for loc, msg, fix in lint(flow)
+    )
     version = hashlib.sha256(raw).hexdigest()[:12]
-    return FlowSource(name=path.stem, path=path, version=version, flow=flow)
+    return FlowSource(name=path.stem, path=path, version=version, flow=flow, warnings=warnings)
 
 
 def load_flows(directory: Path) -> dict[str, FlowSource]:
@@ -75,7 +82,7 @@ def load_flows(directory: Path) -> dict[str, FlowSource]:
         raise FlowValidationError([problem])
     sources: dict[str, FlowSource] = {}
     problems: list[FlowProblem] = []
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+    for path in flow_files(directory):
         try:
             source = load_flow(path)
         except FlowValidationError as exc:
@@ -95,6 +102,11 @@ def load_flows(directory: Path) -> dict[str, FlowSource]:
     if problems:
         raise FlowValidationError(problems)
     return sources
+
+
+def flow_files(directory: Path) -> list[Path]:
+    """The flow files of a directory, in name order."""
+    return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
 
 
 # --- YAML with locations -------------------------------------------------------------
