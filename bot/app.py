@@ -13,9 +13,10 @@ from quart import Quart
 from bot.config import Settings, load_settings
 from bot.cti import callback
 from bot.dialog.backchannel import BackchannelDetector
-from bot.dialog.loader import load_flows
+from bot.dialog.loader import FlowSource, load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
+from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError
 from bot.pbx.base import PBX
 from bot.pbx.log import LogPBX
@@ -106,6 +107,8 @@ class _Lifecycle:
         self._svc = svc
         self._segmenter = segmenter
         self._sweeper: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._stop_watching = asyncio.Event()
 
     async def start(self) -> None:
         try:
@@ -120,9 +123,11 @@ class _Lifecycle:
         if check is not None:  # a backend that can tell a missing binary or voice does so first
             await check()
         await svc.transcripts.open()
-        svc.flows = await asyncio.to_thread(self._build_flows)
-        texts = {p.text for f in svc.flow_sources.values() for p in f.flow.static_prompts()}
-        svc.prompts_rendered = len(await svc.speech.render_all(sorted(texts)))
+        svc.flows = FlowRegistry(segmenter=self._segmenter, default_threshold=svc.settings.nlu_threshold)
+        await asyncio.to_thread(self._segmenter.initialize)
+        await asyncio.to_thread(svc.flows.install, svc.flow_sources.values())
+        for source in svc.flow_sources.values():
+            await self._render_prompts(source)
         svc.turns = TurnHandler(
             flows=svc.flows,
             sessions=svc.sessions,
@@ -133,6 +138,9 @@ class _Lifecycle:
             backchannel=BackchannelDetector(svc.settings.backchannels, svc.settings.fillers),
         )
         self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.turns))
+        if svc.settings.watch_flows:
+            watcher = FlowWatcher(svc.settings.flows_dir, svc.flows, self._render_prompts, svc.flow_errors)
+            self._watcher = asyncio.create_task(watcher.run(self._stop_watching))
         svc.startup_seconds = round(time.perf_counter() - began, 3)
         svc.ready = True
         logger.info(
@@ -142,13 +150,10 @@ class _Lifecycle:
             svc.startup_seconds,
         )
 
-    def _build_flows(self) -> FlowRegistry:
-        self._segmenter.initialize()
-        return FlowRegistry.build(
-            self._svc.flow_sources,
-            segmenter=self._segmenter,
-            default_threshold=self._svc.settings.nlu_threshold,
-        )
+    async def _render_prompts(self, source: FlowSource) -> None:
+        """Synthesize every static prompt of a flow, so that no caller waits for one."""
+        texts = sorted({p.text for p in source.flow.static_prompts()})
+        self._svc.prompts_rendered += len(await self._svc.speech.render_all(texts))
 
     async def _sweep_idle_calls(self, turns: TurnHandler) -> None:
         ttl = self._svc.settings.session_ttl_seconds
@@ -164,6 +169,9 @@ class _Lifecycle:
 
     async def stop(self) -> None:
         self._svc.ready = False
+        if self._watcher:
+            self._stop_watching.set()
+            await self._watcher
         if self._sweeper:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

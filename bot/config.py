@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     nlu_threshold: float = Field(
         0.5, gt=0, lt=1, description="Default intent confidence below which a turn is a no-match."
     )
+    watch_flows: bool = Field(
+        True, description="Reload a flow file when it changes (new calls get the new version)."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Python logging level."
     )

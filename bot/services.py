@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from quart import current_app
@@ -34,6 +34,7 @@ class Services:
     prompts_rendered: int = 0
     ready: bool = False
     startup_seconds: float | None = None
+    flow_errors: dict[str, list[str]] = field(default_factory=dict)  # rejected hot-reload edits
 
 
 def services() -> Services:

@@ -74,7 +74,7 @@ class TurnHandler:
         async with self._sessions.lock(callback.call_id):
             stored = await self._sessions.get(callback.call_id)
             state = copy.copy(stored) if stored else await self._new_call(callback)
-            flow = self.flows.get(state.flow)
+            flow = self.flows.get(state.flow, state.flow_version)
             turn = Turn(
                 at=iso(time.time()),
                 event=callback.event.value,

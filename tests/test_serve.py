@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -58,17 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = start(workdir, FLOWS_DIR, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (workdir / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("voicebot serve did not become healthy")
+        wait_healthy(base, process, workdir)
         yield base
     finally:
         stop(process)
@@ -186,3 +176,65 @@ def test_bad_settings_stop_the_start_with_a_reason(
     assert message in stderr[stderr.rindex("voicebot: ") :]  # the last word is ours, and says why
     if status == 2:  # a bad setting is one clear message, not a traceback
         assert "Traceback" not in stderr
+
+
+def test_a_flow_edit_reaches_new_calls_and_a_broken_one_does_not(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows)
+    path = flows / "yibao.yaml"
+    original = path.read_text(encoding="utf-8")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, flows, port)
+    try:
+        wait_healthy(base, process, tmp_path)
+        with httpx.Client(base_url=base, timeout=10) as http:
+            old_version = http.get("/healthz").json()["flows"]["yibao"]
+            http.get("/cti/ai", params={"txt": "ready2speak", "callid": "before-edit"})
+
+            edited = original.replace("欢迎致电医保服务热线", "欢迎致电新版医保热线")
+            path.write_text(edited.replace("您好，请问您还在吗？", "喂，您还在听吗？"), encoding="utf-8")
+            new_version = wait_for(lambda: http.get("/healthz").json()["flows"]["yibao"] != old_version)
+            assert new_version
+            http.get("/cti/ai", params={"txt": "ready2speak", "callid": "after-edit"})
+            assert "新版医保热线" in http.get("/calls/after-edit").json()["turns"][0]["reply"]
+            # The call in progress finishes on the version it started with.
+            http.get("/cti/ai", params={"txt": "ready2speak", "callid": "before-edit"})
+            before = http.get("/calls/before-edit").json()
+            assert "请问您还在吗" in before["turns"][1]["reply"]  # the old version's re-prompt
+            assert before["flow_version"] == old_version
+
+            live = http.get("/healthz").json()["flows"]["yibao"]
+            path.write_text(original.replace("goto: menu", "goto: nowhere", 1), encoding="utf-8")
+            assert wait_for(lambda: http.get("/healthz").json()["flow_errors"].get("yibao"))
+            health = http.get("/healthz").json()
+            assert health["status"] == "ok"
+            assert health["flows"]["yibao"] == live
+            assert "unknown step 'nowhere'" in health["flow_errors"]["yibao"][0]
+            greeting = http.get("/cti/ai", params={"txt": "ready2speak", "callid": "after-broken-edit"})
+            assert greeting.status_code == 200
+            assert "新版医保热线" in http.get("/calls/after-broken-edit").json()["turns"][0]["reply"]
+    finally:
+        stop(process)
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes], workdir: Path) -> None:
+    def healthy() -> bool:
+        assert process.poll() is None, (workdir / "serve.log").read_text()
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    assert wait_for(healthy), "voicebot serve did not become healthy"
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 60) -> object:
+    """Poll ``condition`` until it is truthy; a generous bound, not a timing assertion."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    return None

@@ -138,7 +138,7 @@ class Segmenter:
             self._ready = True
         logger.info("jieba dictionary loaded in %.2f s", time.perf_counter() - started)
 
-    def add_words(self, words: Iterable[str]) -> None:
+    def add_words(self, words: Iterable[str]) -> int:
         """Teach jieba words it must not split (keywords, synonyms).
 
         Adding a word again does nothing: jieba's ``add_word`` would add its
@@ -149,15 +149,19 @@ class Segmenter:
         Args:
             words: The words; blank ones are ignored. Before ``initialize`` they are
                 kept for later, because jieba would load its dictionary right here.
+
+        Returns:
+            How many of them were new.
         """
         with self._lock:
             fresh = [w for w in dict.fromkeys(word.strip() for word in words) if w and w not in self._added]
             self._added.update(fresh)
             if not self._ready:
                 self._pending.extend(fresh)
-                return
+                return len(fresh)
             for word in fresh:
                 self._tokenizer.add_word(word)
+            return len(fresh)
 
     def cut(self, text: str) -> list[str]:
         """Cut ``text`` into words (jieba's precise mode, without HMM).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.dialog.engine import Dialog
@@ -28,41 +28,74 @@ class LoadedFlow:
         return self.source.version
 
 
+MAX_VERSIONS_KEPT = 16  # older versions of all flows kept for the calls that started on them
+
+
 class FlowRegistry:
-    """Flows by name."""
+    """Flows by name: the current version of each, which new calls run, and recent older
+    versions, which the calls that started on them finish on (hot reload)."""
 
-    def __init__(self, flows: Mapping[str, LoadedFlow]) -> None:
-        self._flows = dict(flows)
+    def __init__(self, *, segmenter: Segmenter, default_threshold: float) -> None:
+        self._segmenter = segmenter
+        self._default_threshold = default_threshold
+        self._current: dict[str, LoadedFlow] = {}
+        self._versions: dict[tuple[str, str], LoadedFlow] = {}
 
-    @classmethod
-    def build(
-        cls, sources: Mapping[str, FlowSource], *, segmenter: Segmenter, default_threshold: float
-    ) -> FlowRegistry:
-        """Make each flow's classifier; CPU-bound, so run it off the event loop."""
-        # Every flow's words first: a word added later would change how the examples
-        # of flows built earlier were cut (see Segmenter.add_words).
-        for source in sources.values():
-            segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms))
-        loaded = {}
-        for name, source in sources.items():
-            flow = source.flow
-            classifier = IntentClassifier(
-                flow.intents,
-                synonyms=flow.synonyms,
-                segmenter=segmenter,
-                threshold=flow.nlu.threshold or default_threshold,
-            )
-            loaded[name] = LoadedFlow(source, Dialog(flow), classifier)
-        return cls(loaded)
+    def install(self, sources: Iterable[FlowSource]) -> None:
+        """Build each flow's classifier and make it the current version.
 
-    def get(self, name: str) -> LoadedFlow:
+        CPU-bound: run it off the event loop. Every flow's words are taught to the
+        segmenter before any classifier is built: a new word shifts how all text is
+        cut (see ``Segmenter.add_words``), so when one arrives, the flows already
+        installed are rebuilt too.
+        """
+        sources = list(sources)
+        fresh = 0
+        for source in sources:
+            fresh += self._segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms))
+        names = {source.name for source in sources}
+        if fresh:
+            sources += [f.source for f in self._current.values() if f.name not in names]
+        for source in sources:
+            self._keep(self._build(source))
+
+    def _build(self, source: FlowSource) -> LoadedFlow:
+        flow = source.flow
+        classifier = IntentClassifier(
+            flow.intents,
+            synonyms=flow.synonyms,
+            segmenter=self._segmenter,
+            threshold=flow.nlu.threshold or self._default_threshold,
+        )
+        return LoadedFlow(source, Dialog(flow), classifier)
+
+    def _keep(self, loaded: LoadedFlow) -> None:
+        self._current[loaded.name] = loaded
+        self._versions.pop((loaded.name, loaded.version), None)
+        self._versions[(loaded.name, loaded.version)] = loaded  # newest last
+        while len(self._versions) > MAX_VERSIONS_KEPT:
+            oldest = next(iter(self._versions))
+            if self._current[oldest[0]].version == oldest[1]:
+                break  # every kept version is current: nothing left to drop
+            del self._versions[oldest]
+
+    def get(self, name: str, version: str | None = None) -> LoadedFlow:
+        """The flow ``name`` at ``version`` if still kept, else its current version.
+
+        Raises:
+            UnknownFlowError: no flow of that name is installed.
+        """
+        if version is not None:
+            kept = self._versions.get((name, version))
+            if kept is not None:
+                return kept
         try:
-            return self._flows[name]
+            return self._current[name]
         except KeyError:
-            raise UnknownFlowError(name, list(self._flows)) from None
+            raise UnknownFlowError(name, list(self._current)) from None
 
     def __iter__(self) -> Iterator[LoadedFlow]:
-        return iter(self._flows.values())
+        return iter(self._current.values())
 
     def names(self) -> list[str]:
-        return sorted(self._flows)
+        return sorted(self._current)

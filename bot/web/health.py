@@ -1,4 +1,8 @@
-"""``/healthz``: 200 once every flow is loaded and its prompts rendered, else 503."""
+"""``/healthz``: 200 once every flow is loaded and its prompts rendered, else 503.
+
+``flow_errors`` lists the problems of flow edits that were rejected while running (the
+previous version of those flows stays live); the status stays 200 with them.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ blueprint = Blueprint("health", __name__)
 @blueprint.get("/healthz")
 async def healthz() -> tuple[dict[str, Any], int]:
     svc = services()
+    live = svc.flows or svc.flow_sources.values()
     body = {
         "status": "ok" if svc.ready else "starting",
-        "flows": {s.name: s.version for s in svc.flow_sources.values()},
+        "flows": {flow.name: flow.version for flow in live},
+        "flow_errors": svc.flow_errors,
         "prompts_rendered": svc.prompts_rendered,
         "live_calls": await svc.sessions.count(),
         "startup_seconds": svc.startup_seconds,

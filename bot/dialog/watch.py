@@ -1,0 +1,88 @@
+"""Hot reload: a changed flow file that validates replaces its flow for new calls.
+
+Calls in progress finish on the version they started with (``FlowRegistry`` keeps
+it). An edit that does not validate is logged as ``path:line:col: …`` and reported
+by ``/healthz``, and the last good version stays live. A deleted file leaves its flow
+live too: a caller mid-call, or the CTI's configured ``?flow=``, must not hit a
+missing flow because a file was moved; a restart drops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+from watchfiles import Change, awatch
+
+from bot.dialog.loader import FlowSource, load_flow
+from bot.dialog.registry import FlowRegistry
+from bot.errors import FlowValidationError
+
+logger = logging.getLogger(__name__)
+
+FLOW_SUFFIXES = (".yaml", ".yml")
+
+
+class FlowWatcher:
+    """Watches the flows directory and installs every good edit.
+
+    Args:
+        directory: The flows directory.
+        registry: Where new versions are installed.
+        prepare: Awaited with a new version before it goes live (renders its prompts).
+        errors: Flow name → problems of its latest, rejected edit; shared with /healthz.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        registry: FlowRegistry,
+        prepare: Callable[[FlowSource], Awaitable[object]],
+        errors: dict[str, list[str]],
+    ) -> None:
+        self._directory = directory
+        self._registry = registry
+        self._prepare = prepare
+        self.errors = errors
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Reload changed flows until ``stop`` is set."""
+        async for changes in awatch(self._directory, stop_event=stop, debounce=200, step=50, recursive=False):
+            await self.reload(_changed_flows(changes))
+
+    async def reload(self, paths: Iterable[Path]) -> None:
+        for path in sorted(paths):
+            try:
+                await self._reload_one(path)
+            except Exception:  # one bad reload must not stop the watching
+                logger.exception("reloading %s failed; the previous version stays live", path)
+
+    async def _reload_one(self, path: Path) -> None:
+        if not await asyncio.to_thread(path.exists):
+            logger.warning("%s was removed; flow %r stays live until a restart", path, path.stem)
+            return
+        try:
+            source = await asyncio.to_thread(load_flow, path)
+        except FlowValidationError as exc:
+            self.errors[path.stem] = [str(problem) for problem in exc.problems]
+            for problem in exc.problems:
+                logger.error("%s", problem)
+            logger.error("flow %r not reloaded; the previous version stays live", path.stem)
+            return
+        for warning in source.warnings:
+            logger.warning("%s", warning)
+        self.errors.pop(source.name, None)
+        if (
+            source.name in self._registry.names()
+            and self._registry.get(source.name).version == source.version
+        ):
+            return  # saved without a change
+        await self._prepare(source)
+        await asyncio.to_thread(self._registry.install, [source])
+        logger.info("flow %r reloaded: version %s for new calls", source.name, source.version)
+
+
+def _changed_flows(changes: set[tuple[Change, str]]) -> set[Path]:
+    return {Path(path) for _, path in changes if path.endswith(FLOW_SUFFIXES)}
