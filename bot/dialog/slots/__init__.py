@@ -1,0 +1,99 @@
+"""Slot extraction: typed values pulled out of one caller utterance.
+
+Callers speak Mandarin on phone lines and the CTI's ASR writes what it heard: it
+mishears homophones, writes digits as hanzi or mixes both ("138一二三四5678"),
+reads 1 as 幺 and 2 as 两, and scatters spaces and commas through numbers. Each
+slot type copes with that for one kind of value and returns normalized values
+with their span in the original text (for Rasa-style entities).
+
+Built-in kinds (``make_slot_type(kind, options)``):
+
+=========  =====================================  ==================================
+kind       value                                  options
+=========  =====================================  ==================================
+phone      digits of a mobile or landline         -
+id_card    18-character resident ID, checked      -
+digits     digit string                           ``min_length``, ``max_length``
+number     int, or float when not whole           ``min``, ``max``
+amount     yuan; int, or float rounded to cents   ``min``, ``max``
+date       "YYYY-MM-DD" (see ``slots.dates``)     -
+time       "HH:MM" (see ``slots.times``)          -
+yes_no     True / False                           -
+enum       the canonical value                    ``values``
+regex      the match, or its group 1              ``pattern``
+=========  =====================================  ==================================
+
+``extract`` returns the first (leftmost) match; ``extract_all`` every match,
+non-overlapping (the longer reading wins), in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from bot.dialog.slots.base import SlotContext, SlotMatch, SlotType, SlotTypeBase, SlotValue
+from bot.dialog.slots.dates import DateSlot
+from bot.dialog.slots.digits import DigitsSlot, IdCardSlot, PhoneSlot, id_card_check_char
+from bot.dialog.slots.numbers import AmountSlot, NumberSlot
+from bot.dialog.slots.spoken import normalize_spoken_digits
+from bot.dialog.slots.times import TimeSlot
+from bot.dialog.slots.words import EnumSlot, RegexSlot, YesNoSlot
+
+__all__ = [
+    "BUILTIN_KINDS",
+    "AmountSlot",
+    "DateSlot",
+    "DigitsSlot",
+    "EnumSlot",
+    "IdCardSlot",
+    "NumberSlot",
+    "PhoneSlot",
+    "RegexSlot",
+    "SlotContext",
+    "SlotMatch",
+    "SlotType",
+    "SlotTypeBase",
+    "SlotValue",
+    "TimeSlot",
+    "YesNoSlot",
+    "id_card_check_char",
+    "make_slot_type",
+    "normalize_spoken_digits",
+]
+
+_FACTORIES: dict[str, Callable[[Mapping[str, object]], SlotType]] = {
+    "phone": PhoneSlot.from_options,
+    "id_card": IdCardSlot.from_options,
+    "digits": DigitsSlot.from_options,
+    "number": NumberSlot.from_options,
+    "amount": AmountSlot.from_options,
+    "date": DateSlot.from_options,
+    "time": TimeSlot.from_options,
+    "yes_no": YesNoSlot.from_options,
+    "enum": EnumSlot.from_options,
+    "regex": RegexSlot.from_options,
+}
+
+BUILTIN_KINDS: tuple[str, ...] = tuple(_FACTORIES)
+"""Every slot kind ``make_slot_type`` knows."""
+
+
+def make_slot_type(kind: str, options: Mapping[str, object]) -> SlotType:
+    """Build the slot type of ``kind`` configured by ``options`` (from a flow file).
+
+    Args:
+        kind: One of ``BUILTIN_KINDS``.
+        options: The kind's options; unknown keys are an error, not ignored,
+            so a misspelt option names itself.
+
+    Returns:
+        A ready slot type; it holds no per-call state and may be shared.
+
+    Raises:
+        ValueError: Unknown kind or bad options; the message names the problem
+            and how to fix it.
+    """
+    factory = _FACTORIES.get(kind)
+    if factory is None:
+        raise ValueError(f"unknown slot type {kind!r} — use one of: {', '.join(BUILTIN_KINDS)}")
+    return factory(options)

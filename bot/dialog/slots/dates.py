@@ -1,0 +1,179 @@
+"""The date slot type: absolute and relative dates resolved against the call's date.
+
+Rules, for dates that do not name everything:
+
+========================  ==================================================
+Said                      Resolved to
+========================  ==================================================
+今天 明天 后天 大后天     today + 0, 1, 2, 3 (昨天 前天 大前天: -1, -2, -3)
+下周三 下星期三 下礼拜三  Wednesday of next week; weeks start on Monday
+下下周三 / 上周三         two weeks on / last week
+这周五 本周五             Friday of the current week, even if it is past: the
+                          caller named the week ("我这周三已经还了")
+周五 星期五 (bare)        the next Friday on or after today (today included)
+3月5号 三月五日 五月二十  this year, or next year if already past
+下个月5号 这个月5号       that day of that month, past or not
+15号 (bare)               this month, or next month if already past; no match
+                          if that month has no such day (31号 in November)
+月底 / 下个月底           the last day of this / next month
+2026年3月5日 2026-03-05   as said; 今年 / 明年 / 去年 3月5号 likewise
+========================  ==================================================
+
+"Past" means before today; today itself is never past. Impossible dates (2月30日)
+are no match. "5.20" and other dot forms without a year are ambiguous with
+decimals and prices and are not read as dates.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+from collections.abc import Callable, Iterator, Mapping
+
+from bot.dialog.slots.base import Candidate, OptionReader, SlotContext, SlotMatch, SlotTypeBase, fold, resolve
+from bot.dialog.slots.spoken import digits_value, small_int
+
+_N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
+# A date's first numeral is not the tail of a longer number (1012号 is not the 12th).
+_START = "(?<![0-9０-９零〇一二两三四五六七八九十幺])"
+_YEAR = "[0-9０-９零〇一二三四五六七八九幺]{4}"
+_MONTH_OFFSET = {"下下": 2, "下": 1, "这": 0, "本": 0, "上": -1}
+_RELATIVE_DAYS = {
+    "大前天": -3,
+    "前天": -2,
+    "昨天": -1,
+    "昨日": -1,
+    "今天": 0,
+    "今日": 0,
+    "今儿": 0,
+    "明天": 1,
+    "明日": 1,
+    "明儿": 1,
+    "后天": 2,
+    "大后天": 3,
+}
+_YEAR_OFFSET = {"去年": -1, "今年": 0, "明年": 1}
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAY.update({str(d + 1): d for d in range(6)})
+
+
+def _offset(rel: str | None) -> int:
+    """Months or weeks from now named by 下下/下/这/本/上 (with or without 个)."""
+    return _MONTH_OFFSET[rel.rstrip("个")] if rel else 0
+
+
+def _add_months(day: datetime.date, months: int) -> tuple[int, int]:
+    total = day.year * 12 + day.month - 1 + months
+    return total // 12, total % 12 + 1
+
+
+def _make(year: int, month: int | None, day: int | None) -> datetime.date | None:
+    if month is None or day is None:
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _full_date(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    year_text = digits_value(m["year"])
+    return _make(int(year_text), small_int(m["month"]), small_int(m["day"])) if year_text else None
+
+
+def _iso_date(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    return _make(int(m["y"]), int(m["m"]), int(m["d"]))
+
+
+def _relative_year(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    return _make(today.year + _YEAR_OFFSET[m["ry"]], small_int(m["month"]), small_int(m["day"]))
+
+
+def _month_day(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    month, day = small_int(m["month"]), small_int(m["day"])
+    this_year = _make(today.year, month, day)
+    if this_year is not None and this_year >= today:
+        return this_year
+    # Past (or 2月29日 outside a leap year): the caller means the next one.
+    return _make(today.year + 1, month, day)
+
+
+def _relative_month_day(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    year, month = _add_months(today, _offset(m["rel"]))
+    return _make(year, month, small_int(m["day"]))
+
+
+def _day_only(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    day = small_int(m["day"])
+    if day is None:
+        return None
+    months = 0 if day >= today.day else 1
+    year, month = _add_months(today, months)
+    return _make(year, month, day)
+
+
+def _month_end(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    year, month = _add_months(today, _offset(m["rel"]))
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _relative_day(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    return today + datetime.timedelta(days=_RELATIVE_DAYS[m[0]])
+
+
+def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    weekday = _WEEKDAY[m["wd"]]
+    if m["wrel"] is None:
+        return today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
+    monday = today - datetime.timedelta(days=today.weekday())
+    return monday + datetime.timedelta(weeks=_offset(m["wrel"]), days=weekday)
+
+
+_Resolver = Callable[[re.Match[str], datetime.date], datetime.date | None]
+_REL = "下下个?|下个?|这个?|本|上个?"
+_DAY = rf"(?P<day>{_N})\s*(?:日|号)"
+# After a month the day needs no 号: 五月二十.
+_MONTH_DAY = rf"(?P<month>{_N})月份?\s*(?P<day>{_N})\s*(?:日|号)?"
+# In order of specificity: an earlier pattern wins a tie in length.
+_PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
+    (re.compile(rf"{_START}(?P<year>{_YEAR})年\s*{_MONTH_DAY}"), _full_date),
+    (re.compile(r"(?<![0-9])(?P<y>[0-9]{4})([-/.])(?P<m>[0-9]{1,2})\2(?P<d>[0-9]{1,2})(?![0-9])"), _iso_date),
+    (re.compile(rf"(?P<ry>今年|明年|去年)\s*{_MONTH_DAY}"), _relative_year),
+    (re.compile(rf"{_START}{_MONTH_DAY}"), _month_day),
+    (re.compile(rf"(?P<rel>{_REL})月\s*{_DAY}"), _relative_month_day),
+    # 3号线, 5号楼 and the like are places, not days.
+    (re.compile(rf"{_START}{_DAY}(?![楼线床房室院窗台])"), _day_only),
+    (re.compile(rf"(?:(?P<rel>{_REL}))?月底"), _month_end),
+    (re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True))), _relative_day),
+    (re.compile(rf"(?:(?P<wrel>{_REL})\s*)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-6])"), _weekday),
+)
+
+
+class DateSlot(SlotTypeBase):
+    """A calendar day, resolved against ``SlotContext.today``; the value is "YYYY-MM-DD".
+
+    See the module docstring for how partial and relative dates are resolved.
+    """
+
+    name = "date"
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> DateSlot:
+        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
+        OptionReader(cls.name, options, ())
+        return cls()
+
+    def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
+        # Folding (width) keeps offsets, so the spans found in it are the text's.
+        return resolve(text, self._candidates(fold(text), context.today))
+
+    @staticmethod
+    def _candidates(text: str, today: datetime.date) -> Iterator[Candidate]:
+        for rank, (pattern, resolver) in enumerate(reversed(_PATTERNS)):
+            for found in pattern.finditer(text):
+                day = resolver(found, today)
+                # Earlier patterns are more specific: they win a tie in length. An
+                # impossible date vetoes the shorter readings inside it.
+                value = None if day is None else day.isoformat()
+                yield Candidate(found.start(), found.end(), value, rank)

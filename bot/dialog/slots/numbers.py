@@ -1,0 +1,139 @@
+"""Slot types for quantities: plain numbers and money amounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+
+from bot.dialog.slots.base import (
+    Candidate,
+    OptionReader,
+    SlotContext,
+    SlotMatch,
+    SlotTypeBase,
+    fold,
+    number_value,
+    resolve,
+)
+from bot.dialog.slots.spoken import (
+    CN_UNITS,
+    DIGIT_CLASS,
+    NUMERAL_PATTERN,
+    digits_value,
+    is_word_yi,
+    original_span,
+    parse_numeral,
+    squeeze_numerals,
+)
+
+_NUMERAL = re.compile(NUMERAL_PATTERN)
+
+
+class _Bounded(SlotTypeBase):
+    """A quantity slot with optional ``min`` and ``max`` (inclusive)."""
+
+    def __init__(self, minimum: Decimal | None = None, maximum: Decimal | None = None) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    @classmethod
+    def _bounds(cls, options: Mapping[str, object]) -> tuple[Decimal | None, Decimal | None]:
+        reader = OptionReader(cls.name, options, ("min", "max"))
+        low, high = reader.number("min"), reader.number("max")
+        reader.bounds("min", "max", low, high)
+        return low, high
+
+    def _in_range(self, value: Decimal) -> bool:
+        above = self.minimum is None or value >= self.minimum
+        return above and (self.maximum is None or value <= self.maximum)
+
+
+class NumberSlot(_Bounded):
+    """An integer or decimal, spoken or written: 三千五, 两万三, 一点五, 3500, 1.5万.
+
+    The value is an int when whole, else a float. A unit after the number
+    (三千五百块) is not part of the match. Numbers outside ``min``..``max`` are
+    skipped, so ``extract`` gives the first one in range.
+    """
+
+    name = "number"
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> NumberSlot:
+        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
+        return cls(*cls._bounds(options))
+
+    def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
+        squeezed, index = squeeze_numerals(fold(text))  # fold: "０．７５" is "0.75"
+        candidates: list[Candidate] = []
+        for found in _NUMERAL.finditer(squeezed):
+            if is_word_yi(squeezed, found.start(), found.end()):
+                continue
+            value = parse_numeral(found.group())
+            if value is not None and self._in_range(value):
+                span = original_span(index, found.start(), found.end())
+                candidates.append(Candidate(span.start, span.end, number_value(value)))
+        return resolve(text, candidates)
+
+
+_ONE_DIGIT = f"[{DIGIT_CLASS}]"
+_AMOUNT = re.compile(
+    r"(?:[¥￥]\s*)?(?:"
+    # 三千五百块, 三块五, 一千二百三十四块五毛六, 2000块钱, 三块零五
+    rf"(?P<yuan>{NUMERAL_PATTERN})\s*(?:块|元|圆)(?:钱|人民币)?"
+    rf"(?:(?P<jiao>{_ONE_DIGIT})(?![{CN_UNITS}])[毛角]?(?:(?P<fen>{_ONE_DIGIT})分?)?)?"
+    # 五毛, 五毛六, 五角六分
+    rf"|(?P<jiao_only>{_ONE_DIGIT})[毛角](?:(?P<fen_only>{_ONE_DIGIT})分?)?"
+    # 三千五, 1.5万
+    rf"|(?P<bare>{NUMERAL_PATTERN})"
+    r")(?:钱)?"
+)
+_CENT = Decimal("0.01")
+
+
+def _digit(spoken: str | None) -> Decimal:
+    return Decimal(digits_value(spoken) or 0) if spoken else Decimal(0)
+
+
+class AmountSlot(_Bounded):
+    """A sum of money in yuan: 三千五, 两万三千块, 1.5万, 三块五毛, 一千二百三十四块五毛六.
+
+    The value is an int when whole, else a float rounded to cents. A bare number
+    is taken as yuan, as callers answer "how much" with one. ``min`` and ``max``
+    filter like those of ``number``.
+    """
+
+    name = "amount"
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> AmountSlot:
+        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
+        return cls(*cls._bounds(options))
+
+    def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
+        squeezed, index = squeeze_numerals(fold(text))
+        candidates: list[Candidate] = []
+        for found, value in self._amounts(squeezed):
+            if self._in_range(value):
+                span = original_span(index, found.start(), found.end())
+                candidates.append(Candidate(span.start, span.end, number_value(value)))
+        return resolve(text, candidates)
+
+    @staticmethod
+    def _amounts(text: str) -> Iterator[tuple[re.Match[str], Decimal]]:
+        for found in _AMOUNT.finditer(text):
+            groups = found.groupdict()
+            if groups["jiao_only"]:
+                yuan: Decimal | None = Decimal(0)
+                jiao, fen = groups["jiao_only"], groups["fen_only"]
+            else:
+                numeral = groups["yuan"] or groups["bare"] or ""
+                if groups["bare"] and is_word_yi(text, found.start("bare"), found.end("bare")):
+                    continue
+                yuan = parse_numeral(numeral)
+                jiao, fen = groups["jiao"], groups["fen"]
+            if yuan is None:
+                continue
+            value = yuan + _digit(jiao) / 10 + _digit(fen) / 100
+            yield found, value.quantize(_CENT, rounding=ROUND_HALF_UP)
