@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     )
     flows_dir: Path = Field(Path("flows"), description="Directory of the YAML flow files.")
     default_flow: str = Field("yibao", description="Flow used when the callback URL has no ?flow=.")
-    tts_voice: str = Field("cmn", description="espeak-ng voice name.")
+    tts_voice: str = Field("cmn-latn-pinyin", description="espeak-ng voice name.")
     tts_rate_wpm: int = Field(250, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
     tts_concurrency: int = Field(2, ge=1, le=32, description="Syntheses run at once.")
     session_ttl_seconds: int = Field(

@@ -10,6 +10,7 @@ import time
 
 from bot.errors import TTSError
 from bot.speech.audio import wav_duration_seconds
+from bot.speech.pinyin import PINYIN_VOICE, to_pinyin
 from bot.speech.tts import IdentityValue
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ class EspeakTTS:
     killed when the call times out or is cancelled.
 
     Args:
-        voice: espeak-ng voice name (``cmn`` is Mandarin).
+        voice: espeak-ng voice name. With ``cmn-latn-pinyin`` (the default), Chinese
+            text is first turned into tone-numbered pinyin (``bot.speech.pinyin``),
+            because the ``cmn`` voice of espeak-ng 1.51 misreads most hanzi.
         rate_wpm: Speaking rate in words per minute (80–450).
         binary: Program to run; a name looked up on ``PATH`` or a path.
         timeout_s: Longest time one synthesis may take.
@@ -43,7 +46,7 @@ class EspeakTTS:
 
     def __init__(
         self,
-        voice: str = "cmn",
+        voice: str = PINYIN_VOICE,
         rate_wpm: int = 175,
         binary: str = "espeak-ng",
         *,
@@ -85,6 +88,8 @@ class EspeakTTS:
                 produces no audio; the message carries espeak-ng's stderr.
         """
         started = time.perf_counter()
+        if self.voice.split("+", 1)[0].lower() == PINYIN_VOICE:
+            text = await asyncio.to_thread(to_pinyin, text)
         # -b 1: the input is UTF-8 whatever the service's locale; --stdin keeps the
         # text out of argv, where a leading "-" would read as an option.
         args = ("-v", self.voice, "-s", str(self.rate_wpm), "-b", "1", "--stdin", "--stdout")
