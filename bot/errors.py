@@ -6,6 +6,9 @@
     ├── ConfigError              a setting is missing or wrong; the service does not start
     ├── FlowError                a flow cannot be used
     │   ├── FlowValidationError  one or more `file:line:col: message — fix` problems
+    │   ├── FlowTextError        a problem inside one expression or template, by column
+    │   │   ├── ExpressionError  (bot.dialog.expressions)
+    │   │   └── TemplateError    (bot.dialog.templates)
     │   └── UnknownFlowError     a request names a flow that is not loaded
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
     ├── NotReadyError            a request arrived before start-up finished (HTTP 503)
@@ -57,6 +60,23 @@ class FlowValidationError(FlowError):
     def __init__(self, problems: Sequence[FlowProblem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class FlowTextError(FlowError, ValueError):
+    """A problem inside one text of a flow (an expression, a prompt template).
+
+    Attributes:
+        message: What is wrong, for the flow author.
+        column: 1-based character position within that text; the loader adds the
+            text's own place in the file.
+        fix: What to write instead.
+    """
+
+    def __init__(self, message: str, column: int, fix: str) -> None:
+        self.message = message
+        self.column = column
+        self.fix = fix
+        super().__init__(f"column {column}: {message} — {fix}")
 
 
 class UnknownFlowError(FlowError):

@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
+from bot.errors import FlowTextError
+
 logger = logging.getLogger(__name__)
 
 MAX_SOURCE_LENGTH = 500
@@ -76,20 +78,8 @@ _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
 
 
-class ExpressionError(ValueError):
-    """An expression cannot be used; says where and how to fix it.
-
-    Attributes:
-        message: What is wrong, for the flow author.
-        column: 1-based character position within the expression's text.
-        fix: What to write instead.
-    """
-
-    def __init__(self, message: str, column: int, fix: str) -> None:
-        self.message = message
-        self.column = column
-        self.fix = fix
-        super().__init__(f"column {column}: {message} — {fix}")
+class ExpressionError(FlowTextError):
+    """An expression cannot be used; says where (column) and how to fix it."""
 
 
 class Expression:

@@ -50,6 +50,7 @@ from bot.dialog.chinese_numbers import (
     integer_to_chinese,
 )
 from bot.dialog.expressions import is_variable_name, lookup, to_text
+from bot.errors import FlowTextError
 
 logger = logging.getLogger(__name__)
 
@@ -60,21 +61,8 @@ _PAUSE = "，"  # between digit groups, as in bot.speech.normalize
 _BRACES = re.compile(r"\{\{(?P<inner>[^{}]*)\}\}|(?P<stray>\{\{|\}\}|[{}｛｝])")
 
 
-class TemplateError(ValueError):
-    """A prompt template cannot be used; says where and how to fix it.
-
-    Attributes:
-        message: What is wrong, for the flow author.
-        column: 1-based character position within the template's text (a line
-            break counts as one character).
-        fix: What to write instead.
-    """
-
-    def __init__(self, message: str, column: int, fix: str) -> None:
-        self.message = message
-        self.column = column
-        self.fix = fix
-        super().__init__(f"column {column}: {message} — {fix}")
+class TemplateError(FlowTextError):
+    """A prompt template cannot be used; says where (column) and how to fix it."""
 
 
 @dataclass(frozen=True)
