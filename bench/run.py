@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -71,35 +71,28 @@ def process(
     """Start a server, wait until ``ready_url`` answers 200; yield it and its start-up seconds."""
     began = time.perf_counter()
     with tempfile.TemporaryFile() as log:  # not a pipe: nobody reads it while the server runs
-        yield from _serve(command, env, ready_url, log, began)
-
-
-def _serve(
-    command: list[str], env: dict[str, str], ready_url: str, log: IO[bytes], began: float
-) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
-    proc = subprocess.Popen(
-        command, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"{command[0]} exited: {log.read().decode(errors='replace')}")
-            try:
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
-        yield proc, time.perf_counter() - began
-    finally:
-        proc.send_signal(signal.SIGTERM)
+        proc = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"{command[0]} exited: {log.read().decode(errors='replace')}")
+                try:
+                    if httpx.get(ready_url, timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            yield proc, time.perf_counter() - began
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def bot(port: int) -> list[str]:

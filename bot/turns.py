@@ -121,7 +121,7 @@ class TurnHandler:
                 turn.confidence = parsed.ranking[0].confidence
             reply = flow.dialog.answer(state, turn.intent)
         url = await self._speak(reply, audio_base_url)
-        state.last_reply, state.last_audio_url = reply, url
+        state.last_reply = reply
         turn.reply, turn.audio_url = reply.text, url
         await self._act(state, reply)
         return Answer(url)

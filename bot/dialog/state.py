@@ -50,7 +50,6 @@ class CallState:
     silence_count: int = 0
     no_match_count: int = 0
     last_reply: Reply | None = None
-    last_audio_url: str | None = None
     outcome: Outcome = "in_progress"
     end_reason: str | None = None
     ended_at: float | None = None
