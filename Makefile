@@ -6,9 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
-# Debian packages: espeak-ng speaks the prompts; wrk is the benchmarks' load generator.
-SERVE_PACKAGES := espeak-ng
-TEST_PACKAGES := espeak-ng
+# Debian packages: espeak-ng speaks the prompts; graphviz draws flows (`voicebot flows
+# graph --format svg|png`) with the CJK font of fonts-wqy-zenhei; wrk is the
+# benchmarks' load generator.
+SERVE_PACKAGES := espeak-ng graphviz fonts-wqy-zenhei
+TEST_PACKAGES := espeak-ng graphviz
 BENCH_PACKAGES := espeak-ng wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -13,6 +13,9 @@ from quart import Quart
 from bot.config import Settings, load_settings
 from bot.cti import callback
 from bot.dialog.backchannel import BackchannelDetector
+from bot.dialog.business import BusinessAPI
+from bot.dialog.conversation import Conversation
+from bot.dialog.engine import Dialog
 from bot.dialog.loader import FlowSource, load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
@@ -75,6 +78,7 @@ def create_app(
         sessions=store or MemorySessionStore(),
         transcripts=TranscriptStore(settings.database_path),
         pbx=pbx or LogPBX(),
+        business=BusinessAPI(),
     )
     app = Quart(__name__)
     # No endpoint takes more than a small JSON or form body; refuse bigger ones early.
@@ -128,14 +132,18 @@ class _Lifecycle:
         await asyncio.to_thread(svc.flows.install, svc.flow_sources.values())
         for source in svc.flow_sources.values():
             await self._render_prompts(source)
+        conversation = Conversation(
+            svc.flows,
+            Dialog(svc.flows, business=svc.business, today=svc.settings.today),
+            BackchannelDetector(svc.settings.backchannels, svc.settings.fillers),
+        )
         svc.turns = TurnHandler(
-            flows=svc.flows,
+            conversation=conversation,
             sessions=svc.sessions,
             transcripts=svc.transcripts,
             speech=svc.speech,
             pbx=svc.pbx,
             default_flow=svc.settings.default_flow,
-            backchannel=BackchannelDetector(svc.settings.backchannels, svc.settings.fillers),
         )
         self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.turns))
         if svc.settings.watch_flows:
@@ -177,3 +185,4 @@ class _Lifecycle:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await self._svc.transcripts.close()
+        await self._svc.business.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import signal
 import sys
@@ -15,6 +16,10 @@ from hypercorn.config import Config
 from hypercorn.utils import LifespanFailureError
 
 from bot.app import create_app
+from bot.authoring import graph
+from bot.authoring.chat import chat_command
+from bot.authoring.flowtest import flows_test_command
+from bot.authoring.schema import flow_schema
 from bot.config import load_settings
 from bot.dialog.loader import flow_files, load_flow
 from bot.dialog.nlu import Segmenter
@@ -84,9 +89,15 @@ async def _until_signalled() -> None:
     await stop.wait()
 
 
+main.add_command(chat_command)
+
+
 @main.group()
 def flows() -> None:
-    """Tools for flow authors."""
+    """Tools for flow authors: check, test, graph, schema."""
+
+
+flows.add_command(flows_test_command)
 
 
 @flows.command("check")
@@ -111,3 +122,75 @@ def flows_check(paths: tuple[Path, ...]) -> None:
         click.echo(f"{errors} errors, {len(problems) - errors} warnings in {len(files)} files", err=True)
         sys.exit(1)
     click.echo(f"{len(files)} flow files OK", err=True)
+
+
+def _flow_path(name_or_path: str, flows_dir: Path) -> Path:
+    """A flow given by name (``yibao``) or by file path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml"):
+        return candidate
+    for suffix in (".yaml", ".yml"):
+        if (flows_dir / f"{name_or_path}{suffix}").is_file():
+            return flows_dir / f"{name_or_path}{suffix}"
+    known = ", ".join(p.stem for p in flow_files(flows_dir)) if flows_dir.is_dir() else "none"
+    raise click.BadParameter(f"no flow {name_or_path!r} in {flows_dir} (flows: {known})", param_hint="NAME")
+
+
+@flows.command("graph")
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg", "png"]),
+    default="mermaid",
+    show_default=True,
+    help="mermaid and dot are text; svg and png are drawn by Graphviz.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write here instead of standard output."
+)
+@click.option("--flows-dir", type=click.Path(path_type=Path), help="Default: VOICEBOT_FLOWS_DIR.")
+def flows_graph(name: str, fmt: str, output: Path | None, flows_dir: Path | None) -> None:
+    """Draw flow NAME (a name in the flows directory, or a file): steps, branches, ladders."""
+    path = _flow_path(name, flows_dir or load_settings().flows_dir)
+    try:
+        flow = load_flow(path).flow
+    except FlowValidationError as exc:
+        click.echo(f"voicebot: {path} is invalid:\n{exc}", err=True)
+        sys.exit(1)
+    data: bytes
+    if fmt == "mermaid":
+        data = graph.to_mermaid(flow).encode()
+    elif fmt == "dot":
+        data = graph.to_dot(flow).encode()
+    else:
+        if output is None and sys.stdout.isatty():
+            raise click.UsageError(f"{fmt} is binary: give --output FILE or redirect standard output")
+        try:
+            data = graph.render_dot(graph.to_dot(flow), "svg" if fmt == "svg" else "png")
+        except graph.GraphvizError as exc:
+            click.echo(f"voicebot: {exc}", err=True)
+            sys.exit(1)
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        click.echo(f"wrote {output}", err=True)
+
+
+@flows.command("schema")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write here instead of standard output."
+)
+def flows_schema(output: Path | None) -> None:
+    """Print the JSON Schema of the flow format, for editors that complete and check YAML.
+
+    The sample flows point at flows/flow.schema.json with a first line
+    `# yaml-language-server: $schema=flow.schema.json`.
+    """
+    text = json.dumps(flow_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)

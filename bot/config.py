@@ -5,6 +5,8 @@ Every field here is documented in ``docs/configuration.md``; a test fails when o
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -105,6 +107,9 @@ class Settings(BaseSettings):
     nlu_threshold: float = Field(
         0.5, gt=0, lt=1, description="Default intent confidence below which a turn is a no-match."
     )
+    timezone: str = Field(
+        "Asia/Shanghai", description="Time zone of the call center: the call's date for 明天, 下周三."
+    )
     watch_flows: bool = Field(
         True, description="Reload a flow file when it changes (new calls get the new version)."
     )
@@ -118,6 +123,19 @@ class Settings(BaseSettings):
     _split_lists = field_validator("backchannels", "fillers", mode="before")(
         classmethod(lambda cls, v: _split_words(v))
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+    def today(self) -> dt.date:
+        """Today's date in the call center's time zone."""
+        return dt.datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
 
     @property
     def database_path(self) -> Path:

@@ -8,6 +8,7 @@ from typing import cast
 from quart import current_app
 
 from bot.config import Settings
+from bot.dialog.business import BusinessAPI
 from bot.dialog.loader import FlowSource
 from bot.dialog.registry import FlowRegistry
 from bot.pbx.base import PBX
@@ -29,6 +30,7 @@ class Services:
     sessions: SessionStore
     transcripts: TranscriptStore
     pbx: PBX
+    business: BusinessAPI
     flows: FlowRegistry | None = None
     turns: TurnHandler | None = None
     prompts_rendered: int = 0

@@ -7,14 +7,12 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
 from dataclasses import dataclass
 
 from bot.cti.params import Callback, Event
-from bot.dialog.backchannel import BackchannelDetector
-from bot.dialog.registry import FlowRegistry, LoadedFlow
+from bot.dialog.conversation import Conversation
 from bot.dialog.state import CallState, Reply
 from bot.errors import PBXError
 from bot.pbx.base import PBX, CallRef
@@ -40,20 +38,19 @@ class TurnHandler:
     def __init__(
         self,
         *,
-        flows: FlowRegistry,
+        conversation: Conversation,
         sessions: SessionStore,
         transcripts: TranscriptStore,
         speech: SpeechSynthesizer,
         pbx: PBX,
-        backchannel: BackchannelDetector,
         default_flow: str,
     ) -> None:
-        self.flows = flows
+        self.conversation = conversation
+        self.flows = conversation.flows
         self._sessions = sessions
         self._transcripts = transcripts
         self._speech = speech
         self._pbx = pbx
-        self._is_backchannel = backchannel
         self._default_flow = default_flow
 
     async def handle(self, callback: Callback, *, audio_base_url: str) -> Answer:
@@ -73,8 +70,7 @@ class TurnHandler:
         started = time.perf_counter()
         async with self._sessions.lock(callback.call_id):
             stored = await self._sessions.get(callback.call_id)
-            state = copy.copy(stored) if stored else await self._new_call(callback)
-            flow = self.flows.get(state.flow, state.flow_version)
+            state = stored.copy() if stored else await self._new_call(callback)
             turn = Turn(
                 at=iso(time.time()),
                 event=callback.event.value,
@@ -82,10 +78,9 @@ class TurnHandler:
                 playing=callback.playing,
                 encoding=callback.encoding,
             )
-            answer = await self._run(flow, state, callback, turn, audio_base_url)
+            answer = await self._run(state, callback, turn, audio_base_url)
             turn.step = state.step
             turn.ms = round((time.perf_counter() - started) * 1000, 2)
-            state.turns += 1
             self._transcripts.record(state, turn)
             await self._sessions.put(state)
         return answer
@@ -101,38 +96,23 @@ class TurnHandler:
             call_id=callback.call_id, telnum=callback.telnum, flow=flow.name, flow_version=flow.version
         )
 
-    async def _run(
-        self, flow: LoadedFlow, state: CallState, callback: Callback, turn: Turn, audio_base_url: str
-    ) -> Answer:
+    async def _run(self, state: CallState, callback: Callback, turn: Turn, audio_base_url: str) -> Answer:
         if callback.event is Event.HUNGUP:
-            flow.dialog.caller_hung_up(state)
+            self.conversation.hung_up(state)
             return Answer("")
         if callback.event is Event.READY:
-            reply = flow.dialog.silence(state)
+            reply = await self.conversation.silence(state)
         else:
             assert callback.text is not None
-            if callback.playing and self._keeps_playing(state, callback.text):
+            heard = await self.conversation.hear(state, callback.text, playing=callback.playing)
+            if heard.reply is None:
                 turn.continued = True
                 return Answer(CONTINUE)
-            parsed = flow.nlu.parse(callback.text)
-            if parsed.intent:
-                turn.intent, turn.confidence = parsed.intent.name, parsed.intent.confidence
-            elif parsed.ranking:
-                turn.confidence = parsed.ranking[0].confidence
-            reply = flow.dialog.answer(state, turn.intent)
+            reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
         url = await self._speak(reply, audio_base_url)
-        state.last_reply = reply
         turn.reply, turn.audio_url = reply.text, url
         await self._act(state, reply)
         return Answer(url)
-
-    def _keeps_playing(self, state: CallState, text: str) -> bool:
-        """Barge-in is ignored after the call ended, during a protected prompt, and for
-        mere backchannels."""
-        playing = state.last_reply
-        return (
-            state.ended or (playing is not None and not playing.interruptible) or self._is_backchannel(text)
-        )
 
     async def _speak(self, reply: Reply, audio_base_url: str) -> str:
         if reply.prompts:
@@ -160,6 +140,6 @@ class TurnHandler:
         closed = await self._sessions.pop_idle(idle_seconds)
         for state in closed:
             if not state.ended:
-                state.end("hung_up_by_caller", f"abandoned: no callback for {idle_seconds:.0f} s")
+                self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
                 self._transcripts.record(state)
         return len(closed)

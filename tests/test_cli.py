@@ -39,8 +39,8 @@ def test_the_sample_flows_pass() -> None:
             "YAML syntax error",
         ),
         (
-            "    goto: menu\n\n  card_loss:",
-            "    goto: menuu\n\n  card_loss:",
+            "    goto: menu\n\n  hours:",
+            "    goto: menuu\n\n  hours:",
             "menuu",
             "unknown step 'menuu'",
         ),

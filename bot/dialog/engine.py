@@ -1,92 +1,395 @@
 """The dialog engine: given a call's state and what happened, walk the flow.
 
-Pure and synchronous: no I/O, no clock but the state's own bookkeeping, so every
-rule of a flow can be tested without a server.
+No I/O of its own: the clock (``today``) and business API calls (``http:`` steps)
+are handed in, so every rule of a flow can be tested without a server. One
+``Dialog`` serves every call and every flow; the call's ``CallState`` holds its
+place (flow, step, return stack, variables).
 """
 
 from __future__ import annotations
 
-from bot.dialog.flow import Flow, Ladder
-from bot.dialog.state import CallState, Reply
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from bot.dialog.business import BusinessAPI
+from bot.dialog.expressions import truthy
+from bot.dialog.flow import Collect, Flow, Ladder, Prompt, Step
+from bot.dialog.slots import SlotContext, SlotMatch, YesNoSlot
+from bot.dialog.state import CallState, Frame, Grade, Outcome, Reply
+from bot.dialog.tables import Table
+
+logger = logging.getLogger(__name__)
+
+MAX_HOPS = 100
+"""Steps one walk may take without waiting for the caller; a flow that loops through
+``if:`` branches longer than this is ended rather than left spinning."""
+MAX_STACK = 8
+"""Nested ``call:`` flows and digressions kept; deeper, the oldest return is forgotten."""
+_YES_NO = YesNoSlot.from_options({})
+
+
+class RunnableFlow(Protocol):
+    """A loaded flow as the engine needs it (``bot.dialog.registry.LoadedFlow``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def flow(self) -> Flow: ...
+    @property
+    def tables(self) -> Mapping[str, Table]: ...
+
+
+class FlowLookup(Protocol):
+    def get(self, name: str, version: str | None = None) -> RunnableFlow: ...
 
 
 class Dialog:
-    """Runs one flow for any number of calls; the call's ``CallState`` holds its progress."""
+    """Runs flows for any number of calls.
 
-    def __init__(self, flow: Flow) -> None:
-        self.flow = flow
+    Args:
+        flows: Where a call's flow (and the flows it calls or links to) are found.
+        business: Runs ``http:`` steps.
+        today: The date of a call, in the call center's time zone (relative dates).
+    """
 
-    def greet(self, state: CallState) -> Reply:
+    def __init__(
+        self, flows: FlowLookup, *, business: BusinessAPI, today: Callable[[], dt.date] = dt.date.today
+    ) -> None:
+        self._flows = flows
+        self._business = business
+        self._today = today
+
+    # --- the events of a call ------------------------------------------------------
+
+    async def greet(self, state: CallState) -> Reply:
         """The first ``ready2speak``: enter the flow's entry step."""
         state.greeted = True
-        return self._go(state, self.flow.entry, cause="greeting")
+        return await self._enter(state, None, "greeting")
 
-    def enter_silently(self, state: CallState) -> None:
-        """A call we never greeted arrives with text: take the entry path without speaking it."""
-        state.greeted = True
-        self._go(state, self.flow.entry, cause="entry without greeting")
-
-    def silence(self, state: CallState) -> Reply:
+    async def silence(self, state: CallState) -> Reply:
         """A ``ready2speak`` after our prompt: climb the step's silence ladder."""
         if not state.greeted:
-            return self.greet(state)
+            return await self.greet(state)
         if state.ended or state.step is None:
             return self.replay(state)
         state.silence_count += 1
-        ladder = self.flow.silence_ladder(state.step)
-        return self._climb(state, ladder, state.silence_count, "silence")
+        step = self._here(state).flow.steps[state.step]
+        ladder = self._here(state).flow.silence_ladder(state.step)
+        if step.collect and step.silence is None and ladder is not None:
+            # A collecting step repeats its own question (not the flow's generic
+            # re-prompts) as many times as the default ladder has prompts.
+            if state.silence_count <= max(1, len(ladder.prompts)):
+                question = step.collect.confirm if state.pending is not None else step.collect.prompt
+                return self._reply(state, [question], pending=True)
+            ladder = ladder.model_copy(update={"prompts": []})
+        return await self._climb(state, ladder, state.silence_count, "silence")
 
-    def answer(self, state: CallState, intent: str | None) -> Reply:
-        """The caller said something that NLU read as ``intent`` (None: no match)."""
+    async def answer(self, state: CallState, text: str, intent: str | None) -> Reply:
+        """The caller said ``text``, which NLU read as ``intent`` (None: no match)."""
+        state.last_intent, state.last_text = intent, text
+        if intent:
+            state.intents = (*state.intents, intent)
         if not state.greeted:
-            self.enter_silently(state)
+            # A call we never greeted arrives with text: take the entry path silently.
+            state.greeted = True
+            await self._enter(state, None, "entry without greeting")
         if state.ended or state.step is None:
             return self.replay(state)
         state.silence_count = 0
-        step = self.flow.steps[state.step]
+        step = self._here(state).flow.steps[state.step]
+        if step.collect:
+            return await self._answer_collect(state, step.collect, text, intent)
         target = (step.ask or {}).get(intent) if intent else None
-        if target is None:
-            state.no_match_count += 1
-            ladder = self.flow.no_match_ladder(state.step)
-            return self._climb(state, ladder, state.no_match_count, "no match")
-        return self._go(state, target, cause=f"intent {intent!r} at step {state.step!r}")
+        if target is not None:
+            return await self._go(state, target, text, f"intent {intent!r} at step {state.step!r}")
+        digression = await self._global(state, text, intent)
+        if digression is not None:
+            return digression
+        state.no_match_count += 1
+        ladder = self._here(state).flow.no_match_ladder(state.step)
+        return await self._climb(state, ladder, state.no_match_count, "no match")
 
     def caller_hung_up(self, state: CallState) -> None:
-        state.end("hung_up_by_caller", f"caller hung up at step {state.step!r}")
+        self._end(state, "hung_up_by_caller", f"caller hung up at step {state.step!r}")
+
+    def abandon(self, state: CallState, reason: str) -> None:
+        """No callback came for too long: the caller's ``hungup`` was lost."""
+        self._end(state, "hung_up_by_caller", f"abandoned: {reason}")
 
     def replay(self, state: CallState) -> Reply:
         """After the call ended on our side, repeat the last words; never act again."""
         prompts = state.last_reply.prompts if state.last_reply else ()
         return Reply(tuple(p.model_copy(update={"interruptible": False}) for p in prompts))
 
-    def _climb(self, state: CallState, ladder: Ladder | None, count: int, what: str) -> Reply:
-        # The loader guarantees every asking step a ladder.
+    def variables(self, state: CallState) -> dict[str, object]:
+        """What expressions and templates see: the call's variables and the bot's own."""
+        flow, _ = state.position
+        return {
+            **state.variables,
+            "intent": state.last_intent,
+            "text": state.last_text,
+            "intents": list(state.intents),
+            "step": state.step,
+            "flow": flow,
+            "telnum": state.telnum,
+            "call_id": state.call_id,
+            "turns": state.turns,
+            "outcome": state.outcome,
+            "today": self._today().isoformat(),
+        }
+
+    # --- collecting a slot ---------------------------------------------------------
+
+    async def _answer_collect(
+        self, state: CallState, collect: Collect, text: str, intent: str | None
+    ) -> Reply:
+        assert state.step is not None
+        context = SlotContext(self._today())
+        found = self._here(state).flow.slots[collect.slot].kind.extract(text, context)
+        if state.pending is not None:
+            confirmed = await self._answer_confirm(state, collect, text, intent, found)
+            if confirmed is not None:
+                return confirmed
+        elif found is not None:
+            return await self._fill(state, collect, found.value, f"{collect.slot} filled")
+        digression = await self._global(state, text, intent)
+        if digression is not None:
+            return digression
+        state.no_match_count += 1
+        if state.no_match_count >= collect.attempts:
+            ladder = self._here(state).flow.no_match_ladder(state.step)
+            fail = collect.fail or (ladder.then if ladder else None)
+            assert fail is not None  # the loader demands one
+            cause = f"{collect.slot}: {state.no_match_count} answers without a valid value"
+            return await self._go(state, fail, None, cause)
+        if state.pending is not None:
+            return self._reply(state, [collect.confirm], pending=True)
+        retry = (
+            collect.invalid[min(state.no_match_count, len(collect.invalid)) - 1] if collect.invalid else None
+        )
+        return self._reply(state, [retry or collect.prompt])
+
+    async def _answer_confirm(
+        self, state: CallState, collect: Collect, text: str, intent: str | None, found: SlotMatch | None
+    ) -> Reply | None:
+        """The answer to "对吗？": a new value is a correction ("不对，是…"), else yes or
+        no; None when it is neither."""
+        assert state.pending is not None
+        if found is not None and found.value != state.pending[1]:
+            return self._propose(state, collect, found.value)
+        yes = self._yes_no(text, SlotContext(self._today()), intent)
+        if yes is True:
+            state.variables[collect.slot] = state.pending[1]
+            state.pending = None
+            return await self._go(state, collect.then, None, f"{collect.slot} confirmed")
+        if yes is False:
+            state.pending = None
+            return self._reply(state, [collect.prompt])
+        return None
+
+    async def _fill(self, state: CallState, collect: Collect, value: object, cause: str) -> Reply:
+        if collect.confirm is not None:
+            return self._propose(state, collect, value)
+        state.variables[collect.slot] = value
+        return await self._go(state, collect.then, None, cause)
+
+    def _propose(self, state: CallState, collect: Collect, value: object) -> Reply:
+        state.pending = (collect.slot, value)
+        return self._reply(state, [collect.confirm], pending=True)
+
+    def _yes_no(self, text: str, context: SlotContext, intent: str | None) -> bool | None:
+        if intent in ("affirm", "deny"):
+            return intent == "affirm"
+        found = _YES_NO.extract(text, context)
+        return None if found is None else bool(found.value)
+
+    # --- global intents --------------------------------------------------------------
+
+    async def _global(self, state: CallState, text: str, intent: str | None) -> Reply | None:
+        """A global intent interrupts the step; its steps may ``return: true`` to resume it."""
+        here = self._here(state)
+        target = here.flow.global_.get(intent) if intent else None
+        if target is None or state.step is None:
+            return None
+        self._push(state, Frame(here.name, here.version, state.step))
+        state.pending = None
+        return await self._go(state, target, None, f"global intent {intent!r} at step {state.step!r}")
+
+    # --- walking ---------------------------------------------------------------------
+
+    async def _enter(self, state: CallState, text: str | None, cause: str) -> Reply:
+        here = self._here(state)
+        return await self._go(state, here.flow.entry, text, cause)
+
+    async def _climb(self, state: CallState, ladder: Ladder | None, count: int, what: str) -> Reply:
+        # The loader guarantees every waiting step a ladder.
         assert state.step is not None
         assert ladder is not None
         if count <= len(ladder.prompts):
-            return Reply((ladder.prompts[count - 1],))
+            return self._reply(state, [ladder.prompts[count - 1]])
         cause = f"{what}: {count} times at step {state.step!r} ({len(ladder.prompts)} re-prompts)"
-        return self._go(state, ladder.then, cause=cause)
+        state.pending = None
+        return await self._go(state, ladder.then, None, cause)
 
-    def _go(self, state: CallState, name: str, *, cause: str) -> Reply:
-        """Walk from step ``name`` through `goto`s to the next ask, transfer or hang-up."""
-        prompts = []
-        # The loader rejects goto rings, so this walk ends within len(steps) hops.
-        for _ in range(len(self.flow.steps)):
-            step = self.flow.steps[name]
-            if step.say:
-                prompts.append(step.say)
-            if step.goto:
-                name = step.goto
+    async def _go(self, state: CallState, name: str, text: str | None, cause: str) -> Reply:
+        """Walk from step ``name`` to the next step that waits or ends the call.
+
+        ``text`` is the utterance that led here: a ``collect`` step on the way takes
+        its slot from it if it is there (slot-first).
+        """
+        said: list[Prompt] = []
+        for _ in range(MAX_HOPS):
+            here = self._here(state)
+            step = here.flow.steps[name]
+            branch = await self._work(state, here, name, step)
+            if branch is not None:
+                name = branch
                 continue
-            if step.ask:
-                state.step, state.silence_count, state.no_match_count = name, 0, 0
-                return Reply(tuple(prompts))
-            if step.transfer:
-                state.step = name
-                state.end("transferred", f"{cause} → transfer to {step.transfer} at step {name!r}")
-                return Reply(tuple(prompts), action="transfer", target=step.transfer)
-            state.step = name
-            state.end("hung_up_by_bot", f"{cause} → hang-up at step {name!r}")
-            return Reply(tuple(prompts), action="hangup")
-        raise AssertionError(f"goto ring through step {name!r} escaped the loader")
+            if step.say:
+                said.append(self._render(state, step.say))
+            outcome = self._act(state, here, name, step, text=text, cause=cause)
+            if isinstance(outcome, str):
+                name = outcome
+                continue
+            return Reply((*said, *outcome.prompts), action=outcome.action, target=outcome.target)
+        logger.error(
+            "call %s: flow %s walked %d steps without waiting", state.call_id, state.position, MAX_HOPS
+        )
+        self._end(state, "hung_up_by_bot", f"{cause} → the flow looped for {MAX_HOPS} steps at {name!r}")
+        return Reply(tuple(said), action="hangup")
+
+    def _act(
+        self, state: CallState, here: RunnableFlow, name: str, step: Step, *, text: str | None, cause: str
+    ) -> str | Reply:
+        """A step's action: the next step to walk to, or the end of the walk (what is
+        still to say, and what to do)."""
+        onward = self._onward(state, here, step)
+        if onward is not None:
+            return onward
+        if step.ask:
+            self._wait(state, name)
+            return Reply(())
+        if step.collect:
+            self._wait(state, name)
+            return self._enter_collect(state, here, step.collect, text)
+        state.step = name
+        if step.transfer:
+            self._end(state, "transferred", f"{cause} → transfer to {step.transfer} at step {name!r}")
+            return Reply((), action="transfer", target=step.transfer)
+        if step.return_:  # with nothing to return to
+            self._end(state, "hung_up_by_bot", f"{cause} → return from the call's own flow at {name!r}")
+        else:
+            self._end(state, "hung_up_by_bot", f"{cause} → hang-up at step {name!r}")
+        return Reply((), action="hangup")
+
+    def _onward(self, state: CallState, here: RunnableFlow, step: Step) -> str | None:
+        """The next step of an action that goes on (goto, call, link, return), or None."""
+        if step.goto:
+            return step.goto
+        if step.call:
+            self._push(state, Frame(here.name, here.version, step.call.then))
+            return self._move(state, step.call.flow)
+        if step.link:
+            return self._move(state, step.link)
+        if step.return_ and state.stack:
+            frame, state.stack = state.stack[-1], state.stack[:-1]
+            state.move_to(frame.flow, frame.version)
+            return frame.step
+        return None
+
+    def _enter_collect(
+        self, state: CallState, here: RunnableFlow, collect: Collect, text: str | None
+    ) -> str | Reply:
+        """Arriving at a collect step: a slot filled earlier goes on; a value in the
+        utterance that led here is taken (slot-first); else the question."""
+        if state.variables.get(collect.slot) is not None:
+            return collect.then
+        kind = here.flow.slots[collect.slot].kind
+        found = kind.extract(text, SlotContext(self._today())) if text else None
+        if found is None:
+            return Reply((self._render(state, collect.prompt),))
+        if collect.confirm is not None:
+            state.pending = (collect.slot, found.value)
+            return Reply((self._render(state, collect.confirm, pending=True),))
+        state.variables[collect.slot] = found.value
+        return collect.then
+
+    async def _work(self, state: CallState, here: RunnableFlow, name: str, step: Step) -> str | None:
+        """A step's work before it speaks: set, lookup, http, if. Returns a step to branch to."""
+        for variable, expression in step.set.items():
+            state.variables[variable] = expression.evaluate(self.variables(state))
+        if step.lookup:
+            values = {column: e.evaluate(self.variables(state)) for column, e in step.lookup.match.items()}
+            row = here.tables[step.lookup.table].find(values)
+            if row is None:
+                return step.lookup.not_found
+            state.variables[step.lookup.as_] = dict(row)
+        if step.http:
+            outcome = await self._business.call(step.http, self.variables(state))
+            if not outcome.ok:
+                logger.warning("call %s: http step %r failed: %s", state.call_id, name, outcome.error)
+                return step.http.on_error
+            state.variables.update(outcome.variables)
+        for branch in step.if_:
+            if truthy(branch.when.evaluate(self.variables(state))):
+                return branch.goto
+        return None
+
+    def _wait(self, state: CallState, name: str) -> None:
+        state.step, state.silence_count, state.no_match_count, state.pending = name, 0, 0, None
+
+    def _move(self, state: CallState, flow_name: str) -> str:
+        """Go into another flow (its current version); returns its entry step."""
+        target = self._flows.get(flow_name)
+        state.move_to(target.name, target.version)
+        return target.flow.entry
+
+    def _push(self, state: CallState, frame: Frame) -> None:
+        state.stack = (*state.stack, frame)[-MAX_STACK:]
+
+    def _here(self, state: CallState) -> RunnableFlow:
+        return self._flows.get(*state.position)
+
+    def _reply(
+        self,
+        state: CallState,
+        prompts: list[Prompt | None],
+        *,
+        pending: bool = False,
+    ) -> Reply:
+        return Reply(tuple(self._render(state, p, pending=pending) for p in prompts if p is not None))
+
+    def _render(self, state: CallState, prompt: Prompt, *, pending: bool = False) -> Prompt:
+        """Fill in a prompt's template as the flow the call is in says its values; the
+        value being confirmed is visible to it."""
+        if prompt.template.is_static:
+            return prompt
+        variables = self.variables(state)
+        if pending and state.pending is not None:
+            variables[state.pending[0]] = state.pending[1]
+        kinds = self._here(state).flow.speech_kinds()
+        return prompt.model_copy(update={"text": prompt.template.render(variables, kinds)})
+
+    # --- the end ---------------------------------------------------------------------
+
+    def _end(self, state: CallState, outcome: Outcome, reason: str) -> None:
+        if state.ended:
+            return
+        state.end(outcome, reason)
+        state.grade = self._grade(state)
+
+    def _grade(self, state: CallState) -> Grade | None:
+        """The first grading rule of the call's flow that holds."""
+        rules = self._flows.get(state.flow, state.flow_version).flow.grading
+        variables = self.variables(state)
+        for i, rule in enumerate(rules):
+            if rule.when is None or truthy(rule.when.evaluate(variables)):
+                reason = rule.reason or (
+                    f"rule {i + 1}: {rule.when.source}" if rule.when else f"rule {i + 1}"
+                )
+                return Grade(rule.grade, rule.score, reason)
+        return None

@@ -476,6 +476,26 @@ def _startswith(text: object, prefix: object) -> bool:
     return isinstance(text, str) and isinstance(prefix, str) and text.startswith(prefix)
 
 
+def _digits(value: object) -> str | None:
+    """The digits of a text or number ("2026-11-21" → "20261121")."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = value if isinstance(value, str) else to_text(value)
+    return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+
+
+def _left(value: object, count: object) -> str | None:
+    if not isinstance(value, str) or isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return None
+    return value[:count]
+
+
+def _right(value: object, count: object) -> str | None:
+    if not isinstance(value, str) or isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return None
+    return value[len(value) - count :] if count else ""
+
+
 def _to_int(value: object) -> int | None:
     if isinstance(value, str):
         number = _parse_number(value)
@@ -541,6 +561,9 @@ FUNCTIONS: Mapping[str, _Function] = {
     "upper": _Function("upper(text)", 1, 1, _upper),
     "contains": _Function("contains(list_or_text, item)", 2, 2, _contains),
     "startswith": _Function("startswith(text, prefix)", 2, 2, _startswith),
+    "digits": _Function("digits(text)", 1, 1, _digits),
+    "left": _Function("left(text, n)", 2, 2, _left),
+    "right": _Function("right(text, n)", 2, 2, _right),
     "int": _Function("int(x)", 1, 1, _to_int),
     "float": _Function("float(x)", 1, 1, _to_float),
     "str": _Function("str(x)", 1, 1, to_text),

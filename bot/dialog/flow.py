@@ -1,32 +1,111 @@
-"""The flow file format (v1), as pydantic models.
+"""The flow file format, as pydantic models.
 
 A flow is a YAML file in the flows directory; its name is the file name without
 ``.yaml``. The models forbid unknown keys so that a misspelt key is an error that
-names itself instead of being silently ignored. Later language features (slots,
-conditions, sub-flows, HTTP steps) are new optional keys of ``Step`` and ``Flow``,
-so files written for v1 stay valid.
+names itself instead of being silently ignored. Every key added since v1 is
+optional, so v1 files stay valid.
+
+A step does its work in a fixed order, then exactly one action:
+
+1. ``set`` assigns variables (expressions);
+2. ``lookup`` reads a row of a local table, ``http`` calls a business API (each
+   may branch away: ``not_found`` / ``on_error``);
+3. ``if`` branches: the first ``when`` that holds goes to its step;
+4. ``say`` speaks (a template);
+5. the action: ``ask``, ``collect``, ``goto``, ``call``, ``link``, ``return``,
+   ``transfer`` or ``hangup``.
+
+Expressions and templates are compiled while the file is validated, so an error in
+one is reported with its line like any other problem.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
 
-STEP_ACTIONS = ("ask", "goto", "transfer", "hangup")
+from bot.dialog.expressions import Expression, compile_expression
+from bot.dialog.slots import SlotType, make_slot_type
+from bot.dialog.templates import Template, compile_template
+
+STEP_ACTIONS = ("ask", "collect", "goto", "call", "link", "return_", "transfer", "hangup")
+RESERVED_NAMES = frozenset(
+    {"intent", "intents", "step", "flow", "telnum", "call_id", "turns", "outcome", "today", "text"}
+)
+"""Variables the engine provides; ``set:``, slots and lookups cannot use these names."""
+
+
+def _compiled_expression(value: Any) -> Any:
+    if isinstance(value, Expression):
+        return value
+    if isinstance(value, bool) or value is None:
+        return compile_expression({True: "true", False: "false", None: "null"}[value])
+    if isinstance(value, int | float):
+        return compile_expression(repr(value))
+    if not isinstance(value, str):
+        raise ValueError(f"expected an expression (text), found {value!r} — write it as text")
+    return compile_expression(value)
+
+
+ExpressionField = Annotated[
+    Expression,
+    BeforeValidator(_compiled_expression),
+    WithJsonSchema({"type": ["string", "number", "boolean", "null"], "description": "an expression"}),
+]
+"""An expression as written in YAML, compiled (errors carry their column)."""
+
+
+def _compiled_template(value: Any) -> Any:
+    if isinstance(value, Template):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, found {value!r} — write text here")
+    return compile_template(value)
+
+
+TemplateField = Annotated[
+    Template,
+    BeforeValidator(_compiled_template),
+    WithJsonSchema({"type": "string", "description": "text with {{name}} placeholders"}),
+]
 
 
 class _Model(BaseModel):
     # Step names, targets and prompts are text even when written as numbers
     # (`goto: 2`, `transfer: 8001`, `say: 12345`).
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        arbitrary_types_allowed=True,
+        populate_by_name=True,
+    )
+
+
+StepName = Annotated[str, Field(min_length=1)]
 
 
 class Prompt(_Model):
-    """Something the bot says. In YAML either a plain string or ``{text, interruptible}``."""
+    """Something the bot says. In YAML either a plain string or ``{text, interruptible}``.
+
+    The text is a template: ``{{phone}}`` is filled in when the prompt is said.
+    """
 
     text: str = Field(min_length=1)
     interruptible: bool = True
+    _template: Template = PrivateAttr()
 
     @model_validator(mode="before")
     @classmethod
@@ -34,12 +113,21 @@ class Prompt(_Model):
         is_text = isinstance(value, str | int | float) and not isinstance(value, bool)
         return {"text": value} if is_text else value
 
+    @model_validator(mode="after")
+    def _compile(self) -> Prompt:
+        self._template = compile_template(self.text)
+        return self
+
+    @property
+    def template(self) -> Template:
+        return self._template
+
 
 class Ladder(_Model):
     """What to do when an asking step gets no usable answer: re-prompts, then a step."""
 
     prompts: list[Prompt] = Field(default_factory=list)
-    then: str = Field(min_length=1)
+    then: StepName
 
 
 class Intent(_Model):
@@ -70,12 +158,88 @@ class Defaults(_Model):
     no_match: Ladder | None = None
 
 
-class Step(_Model):
-    """One step of a flow: optionally say something, then exactly one action."""
+class Slot(_Model):
+    """A typed value the flow collects: ``{type: phone}``; other keys are the type's options."""
 
+    model_config = ConfigDict(extra="allow", frozen=True, arbitrary_types_allowed=True)
+
+    type: str = Field(min_length=1)
+    _kind: SlotType = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _build(self) -> Slot:
+        self._kind = make_slot_type(self.type, dict(self.model_extra or {}))
+        return self
+
+    @property
+    def kind(self) -> SlotType:
+        return self._kind
+
+
+class Collect(_Model):
+    """Fill a slot: slot-first from the utterance that led here, else ask for it."""
+
+    slot: str = Field(min_length=1)
+    prompt: Prompt
+    invalid: list[Prompt] = Field(default_factory=list)
+    attempts: int = Field(3, ge=1, le=10)
+    confirm: Prompt | None = None
+    then: StepName
+    fail: str | None = None
+
+
+class Branch(_Model):
+    """One arm of ``if:``: when the expression holds, go to the step."""
+
+    when: ExpressionField
+    goto: StepName
+
+
+class Lookup(_Model):
+    """Find a row of ``flows/data/<table>.csv|yaml`` whose columns equal the ``match`` values."""
+
+    table: str = Field(min_length=1)
+    match: dict[str, ExpressionField] = Field(min_length=1)
+    as_: str = Field(alias="as", min_length=1)
+    not_found: StepName
+
+
+class HttpCall(_Model):
+    """A request to the call center's business API."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    url: TemplateField
+    query: dict[str, TemplateField] = Field(default_factory=dict)
+    json_: dict[str, ExpressionField] | None = Field(None, alias="json")
+    headers: dict[str, TemplateField] = Field(default_factory=dict)
+    timeout: float = Field(3.0, gt=0, le=30)
+    retries: int = Field(0, ge=0, le=5)
+    save: dict[str, str] = Field(default_factory=dict)
+    as_: str | None = Field(None, alias="as")
+    on_error: StepName
+
+
+class Call(_Model):
+    """Run another flow; when it reaches ``return: true``, go on at ``then``."""
+
+    flow: str = Field(min_length=1)
+    then: StepName
+
+
+class Step(_Model):
+    """One step of a flow: work in a fixed order, then exactly one action."""
+
+    set: dict[str, ExpressionField] = Field(default_factory=dict)
+    lookup: Lookup | None = None
+    http: HttpCall | None = None
+    if_: list[Branch] = Field(default_factory=list, alias="if")
     say: Prompt | None = None
     ask: dict[str, str] | None = None
+    collect: Collect | None = None
     goto: str | None = None
+    call: Call | None = None
+    link: str | None = None
+    return_: bool = Field(False, alias="return")
     transfer: str | None = None
     hangup: bool = False
     silence: Ladder | None = None
@@ -83,30 +247,86 @@ class Step(_Model):
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
-        chosen = [name for name in STEP_ACTIONS if getattr(self, name)]
+        chosen = [name.rstrip("_") for name in STEP_ACTIONS if getattr(self, name)]
         if len(chosen) != 1:
             found = ", ".join(chosen) if chosen else "none"
             raise ValueError(
-                f"a step needs exactly one of {', '.join(STEP_ACTIONS)} (found: {found}) — "
-                "use `ask:` to wait for the caller, `goto:` to go on, `transfer:` or `hangup: true` to end"
+                f"a step needs exactly one action (found: {found}) — use `ask:` or `collect:` to wait "
+                "for the caller, `goto:`, `call:`, `link:` or `return: true` to go on, "
+                "`transfer:` or `hangup: true` to end"
             )
-        if not self.ask and (self.silence or self.no_match):
+        if self.lookup and self.http:
+            raise ValueError("a step can do one lookup or one http call, not both — split it into two steps")
+        if not (self.ask or self.collect) and (self.silence or self.no_match):
             raise ValueError(
-                "silence and no_match ladders only make sense on a step with ask — "
+                "silence and no_match ladders only make sense on a step with ask or collect — "
                 "move them to the asking step or remove them"
             )
         return self
 
+    @property
+    def waits(self) -> bool:
+        """Whether the step waits for the caller (``ask`` or ``collect``)."""
+        return bool(self.ask or self.collect)
+
+    def targets(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """Every step this one may lead to within its flow, with the key path naming it."""
+        if self.lookup:
+            yield ("lookup", "not_found"), self.lookup.not_found
+        if self.http:
+            yield ("http", "on_error"), self.http.on_error
+        for i, branch in enumerate(self.if_):
+            yield ("if", i, "goto"), branch.goto
+        for intent, target in (self.ask or {}).items():
+            yield ("ask", intent), target
+        if self.collect:
+            yield ("collect", "then"), self.collect.then
+            if self.collect.fail:
+                yield ("collect", "fail"), self.collect.fail
+        if self.goto:
+            yield ("goto",), self.goto
+        if self.call:
+            yield ("call", "then"), self.call.then
+        for kind in ("silence", "no_match"):
+            ladder: Ladder | None = getattr(self, kind)
+            if ladder:
+                yield (kind, "then"), ladder.then
+
+    def prompts(self) -> Iterator[Prompt]:
+        if self.say:
+            yield self.say
+        if self.collect:
+            yield self.collect.prompt
+            yield from self.collect.invalid
+            if self.collect.confirm:
+                yield self.collect.confirm
+        for ladder in (self.silence, self.no_match):
+            if ladder:
+                yield from ladder.prompts
+
+
+class GradeRule(_Model):
+    """A grading rule: the first whose ``when`` holds (or that has none) grades the call."""
+
+    grade: str = Field(min_length=1)
+    score: int = Field(ge=0, le=100)
+    when: ExpressionField | None = None
+    reason: str | None = None
+
 
 class Flow(_Model):
-    """A whole conversation: intents it understands and the steps it walks through."""
+    """A whole conversation: what it understands, what it collects, the steps it walks."""
 
     title: str = ""
     start: str | None = None
     intents: dict[str, Intent] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     nlu: NLUOptions = Field(default_factory=NLUOptions)
+    slots: dict[str, Slot] = Field(default_factory=dict)
+    say_as: dict[str, str] = Field(default_factory=dict)
+    global_: dict[str, str] = Field(default_factory=dict, alias="global")
     defaults: Defaults = Field(default_factory=Defaults)
+    grading: list[GradeRule] = Field(default_factory=list)
     steps: dict[str, Step] = Field(min_length=1)
 
     @property
@@ -119,15 +339,21 @@ class Flow(_Model):
     def no_match_ladder(self, step_name: str) -> Ladder | None:
         return self.steps[step_name].no_match or self.defaults.no_match
 
-    def static_prompts(self) -> list[Prompt]:
-        """Every prompt known before any call, to be rendered at start."""
+    def speech_kinds(self) -> dict[str, str]:
+        """How each variable is said: a slot by its type, others as ``say_as`` declares."""
+        kinds = {name: slot.type for name, slot in self.slots.items()}
+        kinds.update(self.say_as)
+        return kinds
+
+    def all_prompts(self) -> list[Prompt]:
         prompts: list[Prompt] = []
-        ladders = [self.defaults.silence, self.defaults.no_match]
-        for step in self.steps.values():
-            if step.say:
-                prompts.append(step.say)
-            ladders += [step.silence, step.no_match]
-        for ladder in ladders:
+        for ladder in (self.defaults.silence, self.defaults.no_match):
             if ladder:
                 prompts.extend(ladder.prompts)
+        for step in self.steps.values():
+            prompts.extend(step.prompts())
         return prompts
+
+    def static_prompts(self) -> list[Prompt]:
+        """Every prompt known before any call (no placeholders), to be rendered at start."""
+        return [p for p in self.all_prompts() if p.template.is_static]

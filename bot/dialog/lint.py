@@ -1,6 +1,6 @@
 """What a flow author should fix although the flow runs: unreachable steps, intents
-the bot cannot tell apart. Reported as warnings by the loader (the service starts)
-and as failures by ``voicebot flows check``."""
+the bot cannot tell apart, variables no step ever sets. Reported as warnings by the
+loader (the service starts) and as failures by ``voicebot flows check``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from bot.dialog.flow import Flow, Ladder
+from bot.dialog.flow import RESERVED_NAMES, Flow, Ladder, Step
 
 Finding = tuple[tuple[str | int, ...], str, str]  # key path, what is wrong, how to fix it
 
@@ -17,6 +17,7 @@ def lint(flow: Flow) -> Iterator[Finding]:
     """Every warning for ``flow``, in file order where possible."""
     yield from unreachable_steps(flow)
     yield from colliding_phrases(flow)
+    yield from unset_variables(flow)
 
 
 def unreachable_steps(flow: Flow) -> Iterator[Finding]:
@@ -32,16 +33,15 @@ def unreachable_steps(flow: Flow) -> Iterator[Finding]:
 
 def _reachable(flow: Flow) -> set[str]:
     seen: set[str] = set()
-    todo = [flow.entry]
+    todo = [flow.entry, *flow.global_.values()]  # global intents lead there from any step
     while todo:
         name = todo.pop()
         step = flow.steps.get(name)
         if step is None or name in seen:
             continue
         seen.add(name)
-        todo += [t for t in (step.goto,) if t]
-        todo += list((step.ask or {}).values())
-        if step.ask:
+        todo += [target for _, target in step.targets()]
+        if step.waits:
             ladders: list[Ladder | None] = [flow.silence_ladder(name), flow.no_match_ladder(name)]
             todo += [ladder.then for ladder in ladders if ladder]
     return seen
@@ -66,3 +66,45 @@ def colliding_phrases(flow: Flow) -> Iterator[Finding]:
 
 def _plain(text: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
+
+
+def unset_variables(flow: Flow) -> Iterator[Finding]:
+    """A template or expression naming a variable that no slot, ``set:``, lookup, http
+    step or ``say_as`` provides: most likely a typo, said as nothing during calls."""
+    provided = _provided(flow)
+    for name, step in flow.steps.items():
+        for where, names in _used(step):
+            for variable in sorted(names):
+                root = variable.split(".")[0]
+                if root not in provided:
+                    yield (
+                        ("steps", name, *where),
+                        f"no slot, set:, lookup or http step provides {root!r}",
+                        "check the spelling, or set it in an earlier step",
+                    )
+
+
+def _provided(flow: Flow) -> set[str]:
+    # A name under say_as is declared too: a sub-flow called with `call:` may set it.
+    provided = set(RESERVED_NAMES) | set(flow.slots) | {name.split(".")[0] for name in flow.say_as}
+    for step in flow.steps.values():
+        provided |= set(step.set)
+        if step.lookup:
+            provided.add(step.lookup.as_)
+        if step.http:
+            provided |= set(step.http.save) | ({step.http.as_} if step.http.as_ else set())
+    return provided
+
+
+def _used(step: Step) -> Iterator[tuple[tuple[str | int, ...], frozenset[str]]]:
+    """The variables each template and expression of a step reads, with its key path."""
+    if step.say:
+        yield ("say",), step.say.template.names
+    if step.collect:
+        yield ("collect", "prompt"), step.collect.prompt.template.names
+        if step.collect.confirm:
+            yield ("collect", "confirm"), step.collect.confirm.template.names
+    for variable, expression in step.set.items():
+        yield ("set", variable), expression.names
+    for i, branch in enumerate(step.if_):
+        yield ("if", i, "when"), branch.when.names

@@ -17,12 +17,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.dialog.flow import Flow, Ladder
+from bot.dialog.flow import RESERVED_NAMES, Flow, Ladder, Step
 from bot.dialog.lint import lint
-from bot.errors import FlowProblem, FlowValidationError
+from bot.dialog.tables import Table, TableError, read_table, table_path
+from bot.errors import FlowProblem, FlowTextError, FlowValidationError
 
 Location = tuple[int, int]  # 1-based line and column
 KeyPath = tuple[str | int, ...]
+Finding = tuple[KeyPath, str, str]  # where, what is wrong, how to fix it
+DATA_DIR = "data"  # lookup tables live in <flows dir>/data/
+SPOKEN_KINDS = ("phone", "id_card", "digits", "number", "amount", "date", "time")  # see bot.dialog.templates
 
 
 @dataclass(frozen=True)
@@ -34,15 +38,23 @@ class FlowSource:
     version: str  # sha256 of the file's bytes, first 12 hex chars
     flow: Flow
     warnings: tuple[FlowProblem, ...] = ()  # it runs, but its author should look
+    tables: dict[str, Table] = dataclasses.field(default_factory=dict)  # for `lookup:` steps
 
 
-def load_flow(path: Path) -> FlowSource:
+def load_flow(path: Path, *, flow_names: set[str] | None = None) -> FlowSource:
     """Read, validate and cross-check one flow file.
+
+    Args:
+        path: The flow file.
+        flow_names: The flows a ``call:`` or ``link:`` may name; by default the flow
+            files beside this one.
 
     Raises:
         FlowValidationError: with every problem found, each located in the file.
     """
     shown = str(path)
+    if flow_names is None:
+        flow_names = {p.stem for p in flow_files(path.parent)} | {path.stem}
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -55,22 +67,69 @@ def load_flow(path: Path) -> FlowSource:
     except UnicodeDecodeError as exc:
         problem = FlowProblem(shown, 1, 1, f"the file is not UTF-8 ({exc.reason})", "save it as UTF-8")
         raise FlowValidationError([problem]) from exc
-    data, locations = _parse_yaml(text, shown)
+    data, places = parse_yaml(text, shown)
     try:
         flow = Flow.model_validate(data)
     except ValidationError as exc:
-        raise FlowValidationError(
-            [_locate(shown, locations, *_explain(err)) for err in exc.errors()]
-        ) from exc
-    problems = [_locate(shown, locations, loc, msg, fix) for loc, msg, fix in check_references(flow)]
+        raise FlowValidationError(explain_validation_error(shown, places, exc)) from exc
+    digest = hashlib.sha256(raw)
+    tables, table_problems = _load_tables(flow, path.parent / DATA_DIR, digest)
+    findings = [*table_problems, *check_references(flow, flow_names)]
+    problems = [places.locate(shown, loc, msg, fix) for loc, msg, fix in findings]
     if problems:
         raise FlowValidationError(problems)
     warnings = tuple(
-        dataclasses.replace(_locate(shown, locations, loc, msg, fix), severity="warning")
+        dataclasses.replace(places.locate(shown, loc, msg, fix), severity="warning")
         for loc, msg, fix in lint(flow)
     )
-    version = hashlib.sha256(raw).hexdigest()[:12]
-    return FlowSource(name=path.stem, path=path, version=version, flow=flow, warnings=warnings)
+    return FlowSource(
+        name=path.stem,
+        path=path,
+        version=digest.hexdigest()[:12],
+        flow=flow,
+        warnings=warnings,
+        tables=tables,
+    )
+
+
+def _load_tables(flow: Flow, data_dir: Path, digest: Any) -> tuple[dict[str, Table], list[Finding]]:
+    """Read the tables the flow's lookups name; their bytes join the flow's version, so
+    an edited table reloads the flow."""
+    tables: dict[str, Table] = {}
+    problems: list[Finding] = []
+    for name, step in flow.steps.items():
+        if not step.lookup:
+            continue
+        where: KeyPath = ("steps", name, "lookup", "table")
+        table = tables.get(step.lookup.table)
+        if table is None:
+            path = table_path(data_dir, step.lookup.table)
+            if path is None:
+                problems.append(
+                    (where, f"no table {step.lookup.table!r}", f"create {data_dir}/{step.lookup.table}.csv")
+                )
+                continue
+            try:
+                raw = path.read_bytes()
+                table = read_table(path, raw)
+            except (OSError, TableError) as exc:
+                what, _, fix = str(exc).partition(" — ")
+                problems.append((where, what, fix or "check the file"))
+                continue
+            digest.update(raw)
+            tables[table.name] = table
+        unknown = [c for c in step.lookup.match if c not in table.columns]
+        if unknown:
+            problems.append(
+                (
+                    ("steps", name, "lookup", "match", unknown[0]),
+                    f"table {table.name!r} has no column {unknown[0]!r}",
+                    f"use one of: {', '.join(table.columns)}",
+                )
+            )
+            continue
+        table.index(list(step.lookup.match))
+    return tables, problems
 
 
 def load_flows(directory: Path) -> dict[str, FlowSource]:
@@ -82,9 +141,11 @@ def load_flows(directory: Path) -> dict[str, FlowSource]:
         raise FlowValidationError([problem])
     sources: dict[str, FlowSource] = {}
     problems: list[FlowProblem] = []
-    for path in flow_files(directory):
+    paths = flow_files(directory)
+    names = {p.stem for p in paths}
+    for path in paths:
         try:
-            source = load_flow(path)
+            source = load_flow(path, flow_names=names)
         except FlowValidationError as exc:
             problems += exc.problems
             continue
@@ -112,7 +173,39 @@ def flow_files(directory: Path) -> list[Path]:
 # --- YAML with locations -------------------------------------------------------------
 
 
-def _parse_yaml(text: str, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
+@dataclass
+class Places:
+    """Where each key path starts in the file, and where each text value starts."""
+
+    keys: dict[KeyPath, Location]
+    texts: dict[KeyPath, tuple[int, int, str | None]]  # line, column, YAML style of a scalar
+
+    def locate(
+        self, shown: str, loc: KeyPath, message: str, fix: str, text_column: int | None = None
+    ) -> FlowProblem:
+        """A problem at key path ``loc`` (its closest known ancestor); ``text_column`` is
+        a position inside that key's text value (an expression, a template)."""
+        if text_column is not None:
+            for path in (loc, (*loc, "text")):
+                if path in self.texts:
+                    line, col, style = self.texts[path]
+                    if style in (None, '"', "'"):  # on one line: point at the character
+                        col += text_column - 1 + (1 if style else 0)
+                    else:  # a block (| or >): its text starts on the next line
+                        line += 1
+                    return _problem(shown, (line, col), loc, message, fix)
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.keys:
+                return _problem(shown, self.keys[loc[:end]], loc, message, fix)
+        return _problem(shown, (1, 1), loc, message, fix)
+
+
+def _problem(shown: str, at: Location, loc: KeyPath, message: str, fix: str) -> FlowProblem:
+    where = ".".join(str(p) for p in loc)
+    return FlowProblem(shown, *at, f"{where}: {message}" if where else message, fix)
+
+
+def parse_yaml(text: str, shown: str) -> tuple[Any, Places]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError as exc:
@@ -148,7 +241,7 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
     except RecursionError as exc:
         problem = FlowProblem(shown, 1, 1, "the file is nested too deeply", "flatten it")
         raise FlowValidationError([problem]) from exc
-    return data, builder.locations
+    return data, Places(builder.locations, builder.texts)
 
 
 class _Unusable(Exception):
@@ -173,6 +266,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.locations: dict[KeyPath, Location] = {}
+        self.texts: dict[KeyPath, tuple[int, int, str | None]] = {}
         self._built: dict[int, Any] = {}
         self._building: set[int] = set()
 
@@ -211,6 +305,7 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        self.texts.setdefault(path, (*_where(node), getattr(node, "style", None)))
         return _scalar(node)
 
 
@@ -233,21 +328,24 @@ def _scalar(node: yaml.Node) -> Any:
 # --- turning errors into author-friendly problems --------------------------------------
 
 
-def _locate(
-    shown: str, locations: dict[KeyPath, Location], loc: KeyPath, message: str, fix: str
-) -> FlowProblem:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in locations:
-            line, col = locations[loc[:end]]
-            break
-    else:
-        line, col = 1, 1
-    where = ".".join(str(p) for p in loc)
-    return FlowProblem(shown, line, col, f"{where}: {message}" if where else message, fix)
+def explain_validation_error(shown: str, places: Places, exc: ValidationError) -> list[FlowProblem]:
+    """Every error of a pydantic validation, located in the file and worded for an author."""
+    return [places.locate(shown, *_explain(err)) for err in exc.errors()]
 
 
-def _explain(err: Any) -> tuple[KeyPath, str, str]:
-    """Translate one pydantic error into (path, message, fix) for a flow author."""
+def _explain(err: Any) -> tuple[KeyPath, str, str, int | None]:
+    """Translate one pydantic error into (path, message, fix, column in the text) for a
+    flow author."""
+    loc, message, fix = _explain_key(err)
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, FlowTextError):
+        return loc, cause.message, cause.fix, cause.column
+    if message.startswith("slot type"):  # make_slot_type's own messages
+        return (*loc, "type") if "unknown slot type" in message else loc, message, fix, None
+    return loc, message, fix, None
+
+
+def _explain_key(err: Any) -> tuple[KeyPath, str, str]:
     loc: KeyPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     kind = err["type"]
     if kind == "missing":
@@ -281,43 +379,102 @@ def _explain(err: Any) -> tuple[KeyPath, str, str]:
     return loc, str(err["msg"]), "see docs/flows.md for this key"
 
 
-def check_references(flow: Flow) -> Iterator[tuple[KeyPath, str, str]]:
-    """Problems a schema cannot see: references to steps and intents that do not exist."""
-    steps, intents = set(flow.steps), set(flow.intents)
-    known_steps = ", ".join(sorted(steps))
-
-    def step_ref(loc: KeyPath, target: str) -> Iterator[tuple[KeyPath, str, str]]:
-        if target not in steps:
-            yield loc, f"unknown step {target!r}", f"use one of: {known_steps}"
-
+def check_references(flow: Flow, flow_names: set[str]) -> Iterator[Finding]:
+    """Problems a schema cannot see: references to steps, intents, slots and flows that
+    do not exist, waiting steps without ladders, reserved variable names."""
+    refs = _References(flow, flow_names)
     if flow.start is not None:
-        yield from step_ref(("start",), flow.start)
+        yield from refs.step(("start",), flow.start)
     for kind in ("silence", "no_match"):
         ladder: Ladder | None = getattr(flow.defaults, kind)
         if ladder:
-            yield from step_ref(("defaults", kind, "then"), ladder.then)
+            yield from refs.step(("defaults", kind, "then"), ladder.then)
+    for intent, target in flow.global_.items():
+        yield from refs.intent(("global", intent), intent)
+        yield from refs.step(("global", intent), target)
+    for name in flow.slots:
+        yield from refs.variable(("slots", name), name)
+    for name, kind in flow.say_as.items():
+        if kind not in SPOKEN_KINDS:
+            yield (
+                ("say_as", name),
+                f"unknown way to say a value: {kind!r}",
+                f"use one of: {', '.join(SPOKEN_KINDS)}",
+            )
     for name, step in flow.steps.items():
-        if step.goto:
-            yield from step_ref(("steps", name, "goto"), step.goto)
-        for intent, target in (step.ask or {}).items():
-            if intent not in intents:
-                yield (
-                    ("steps", name, "ask", intent),
-                    f"unknown intent {intent!r}",
-                    f"declare it under `intents:` or use one of: {', '.join(sorted(intents))}",
-                )
-            yield from step_ref(("steps", name, "ask", intent), target)
-        for kind in ("silence", "no_match"):
-            own: Ladder | None = getattr(step, kind)
-            if own:
-                yield from step_ref(("steps", name, kind, "then"), own.then)
-            elif step.ask and getattr(flow.defaults, kind) is None:
-                yield (
-                    ("steps", name),
-                    f"the asking step has no {kind} ladder and the flow has no default",
-                    f"add `{kind}:` to this step or `defaults: {kind}:` to the flow",
-                )
+        yield from _step_references(flow, refs, name, step)
     yield from _goto_cycles(flow)
+
+
+class _References:
+    """Checks that a name refers to something the flow (or the flows directory) has."""
+
+    def __init__(self, flow: Flow, flow_names: set[str]) -> None:
+        self._flow = flow
+        self._flow_names = flow_names
+
+    def step(self, loc: KeyPath, target: str) -> Iterator[Finding]:
+        if target not in self._flow.steps:
+            yield loc, f"unknown step {target!r}", f"use one of: {', '.join(sorted(self._flow.steps))}"
+
+    def intent(self, loc: KeyPath, intent: str) -> Iterator[Finding]:
+        if intent not in self._flow.intents:
+            known = ", ".join(sorted(self._flow.intents)) or "none declared"
+            yield loc, f"unknown intent {intent!r}", f"declare it under `intents:` or use one of: {known}"
+
+    def flow(self, loc: KeyPath, name: str) -> Iterator[Finding]:
+        if name not in self._flow_names:
+            known = ", ".join(sorted(self._flow_names))
+            yield loc, f"unknown flow {name!r}", f"name a flow file of the flows directory: {known}"
+
+    def slot(self, loc: KeyPath, name: str) -> Iterator[Finding]:
+        if name not in self._flow.slots:
+            known = ", ".join(sorted(self._flow.slots)) or "none declared"
+            yield (
+                loc,
+                f"unknown slot {name!r}",
+                f"declare it under `slots:` (e.g. `{name}: {{type: phone}}`) or use one of: {known}",
+            )
+
+    def variable(self, loc: KeyPath, name: str) -> Iterator[Finding]:
+        if name in RESERVED_NAMES:
+            yield loc, f"{name!r} is a name the bot provides", "choose another variable name"
+
+
+def _step_references(flow: Flow, refs: _References, name: str, step: Step) -> Iterator[Finding]:
+    at: KeyPath = ("steps", name)
+    for path, target in step.targets():
+        yield from refs.step((*at, *path), target)
+    for intent in step.ask or {}:
+        yield from refs.intent((*at, "ask", intent), intent)
+    assigned: list[tuple[KeyPath, str]] = [(("set", v), v) for v in step.set]
+    if step.lookup:
+        assigned.append((("lookup", "as"), step.lookup.as_))
+    if step.http:
+        assigned += [(("http", "save", v), v) for v in step.http.save]
+        assigned += [(("http", "as"), step.http.as_)] if step.http.as_ else []
+    for path, variable in assigned:
+        yield from refs.variable((*at, *path), variable)
+    if step.call:
+        yield from refs.flow((*at, "call", "flow"), step.call.flow)
+    if step.link:
+        yield from refs.flow((*at, "link"), step.link)
+    if step.collect:
+        yield from refs.slot((*at, "collect", "slot"), step.collect.slot)
+        if step.collect.fail is None and flow.no_match_ladder(name) is None:
+            yield (
+                (*at, "collect"),
+                "nothing says where to go after the last failed attempt",
+                "add `fail: <step>` here or `defaults: no_match:` to the flow",
+            )
+    kinds = ("silence", "no_match") if step.ask else ("silence",) if step.collect else ()
+    for kind in kinds:
+        if getattr(step, kind) is None and getattr(flow.defaults, kind) is None:
+            yield (
+                at,
+                f"the asking step has no {kind} ladder and the flow has no default",
+                f"add `{kind}:` to this step or `defaults: {kind}:` to the flow",
+            )
 
 
 def _goto_cycles(flow: Flow) -> Iterator[tuple[KeyPath, str, str]]:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from bot.dialog.engine import Dialog
+from bot.dialog.flow import Flow
 from bot.dialog.loader import FlowSource
 from bot.dialog.nlu import IntentClassifier, Segmenter, vocabulary
+from bot.dialog.tables import Table
 from bot.errors import UnknownFlowError
 
 
 @dataclass(frozen=True)
 class LoadedFlow:
-    """A validated flow with its engine and intent classifier."""
+    """A validated flow with its intent classifier."""
 
     source: FlowSource
-    dialog: Dialog
     nlu: IntentClassifier
+
+    @property
+    def flow(self) -> Flow:
+        return self.source.flow
+
+    @property
+    def tables(self) -> Mapping[str, Table]:
+        return self.source.tables
 
     @property
     def name(self) -> str:
@@ -67,7 +75,7 @@ class FlowRegistry:
             segmenter=self._segmenter,
             threshold=flow.nlu.threshold or self._default_threshold,
         )
-        return LoadedFlow(source, Dialog(flow), classifier)
+        return LoadedFlow(source, classifier)
 
     def _keep(self, loaded: LoadedFlow) -> None:
         self._current[loaded.name] = loaded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -31,12 +32,32 @@ class Reply:
         return "".join(p.text for p in self.prompts)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """Where to go on when the flow reaches ``return: true`` (after ``call:`` or a
+    global intent's digression)."""
+
+    flow: str
+    version: str
+    step: str
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The grade a flow's rules gave a call at its end."""
+
+    grade: str
+    score: int
+    reason: str
+
+
 @dataclass
 class CallState:
     """The conversation state of one call (one CTI ``callid``).
 
-    Every field holds an immutable value, so ``copy.copy`` gives an independent
-    state for a turn to work on.
+    Every field holds an immutable value except ``variables``, whose values are
+    replaced, never changed in place; ``copy()`` gives an independent state for a
+    turn to work on.
     """
 
     call_id: str
@@ -46,6 +67,14 @@ class CallState:
     started_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     step: str | None = None  # the asking step waiting for the caller
+    active_flow: str | None = None  # the flow ``step`` belongs to, when not ``flow`` (call/link)
+    active_version: str | None = None
+    stack: tuple[Frame, ...] = ()
+    variables: dict[str, object] = field(default_factory=dict)  # slots and `set:` variables
+    pending: tuple[str, object] | None = None  # a slot value waiting for the caller's confirmation
+    last_intent: str | None = None
+    last_text: str | None = None  # what the caller said last
+    intents: tuple[str, ...] = ()  # every intent recognized in the call, in order
     greeted: bool = False
     silence_count: int = 0
     no_match_count: int = 0
@@ -54,6 +83,23 @@ class CallState:
     end_reason: str | None = None
     ended_at: float | None = None
     turns: int = 0
+    grade: Grade | None = None
+
+    def copy(self) -> CallState:
+        twin = copy.copy(self)
+        twin.variables = dict(self.variables)
+        return twin
+
+    @property
+    def position(self) -> tuple[str, str]:
+        """The flow (name, version) the call is in now."""
+        return self.active_flow or self.flow, self.active_version or self.flow_version
+
+    def move_to(self, flow: str, version: str) -> None:
+        if (flow, version) == (self.flow, self.flow_version):
+            self.active_flow = self.active_version = None
+        else:
+            self.active_flow, self.active_version = flow, version
 
     @property
     def ended(self) -> bool:

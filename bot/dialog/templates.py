@@ -88,12 +88,24 @@ class Template:
     def __repr__(self) -> str:
         return f"Template({self.text!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Template) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
     @property
     def is_static(self) -> bool:
         """Whether the template has no placeholders (its text can be synthesized at start-up)."""
         return not self.names
 
-    def render(self, variables: Mapping[str, object], kinds: Mapping[str, str] = _NO_KINDS) -> str:
+    def render(
+        self,
+        variables: Mapping[str, object],
+        kinds: Mapping[str, str] = _NO_KINDS,
+        *,
+        escape: Callable[[str], str] | None = None,
+    ) -> str:
         """Fill in the placeholders; never raises.
 
         Args:
@@ -102,6 +114,9 @@ class Template:
             kinds: The slot type of a (dotted) name, such as ``phone`` or
                 ``amount``, deciding how its value is said. Names without a kind,
                 or with a kind not listed in the module docstring, are plain text.
+            escape: Applied to each rendered placeholder value, never to the
+                literal text around it: an ``http:`` step percent-encodes values so
+                that an ID card or a Chinese name cannot break its URL.
 
         Returns:
             The prompt text.
@@ -109,7 +124,7 @@ class Template:
         if self.is_static:
             return self.text
         return "".join(
-            piece if isinstance(piece, str) else _render_placeholder(piece.name, variables, kinds)
+            piece if isinstance(piece, str) else _render_placeholder(piece.name, variables, kinds, escape)
             for piece in self._pieces
         )
 
@@ -175,9 +190,15 @@ def _stray_brace_error(text: str, match: re.Match[str]) -> TemplateError:
     )
 
 
-def _render_placeholder(name: str, variables: Mapping[str, object], kinds: Mapping[str, str]) -> str:
+def _render_placeholder(
+    name: str,
+    variables: Mapping[str, object],
+    kinds: Mapping[str, str],
+    escape: Callable[[str], str] | None,
+) -> str:
     try:
-        return say_value(lookup(variables, name), kinds.get(name))
+        value = say_value(lookup(variables, name), kinds.get(name))
+        return value if escape is None else escape(value)
     except Exception:  # the last guard: a prompt with a gap beats a dropped call
         logger.warning("placeholder {{%s}} could not be rendered; said as nothing", name, exc_info=True)
         return ""

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from bot.dialog.loader import FlowSource, load_flow
+from bot.dialog.loader import DATA_DIR, FlowSource, load_flow
 from bot.dialog.registry import FlowRegistry
+from bot.dialog.tables import TABLE_SUFFIXES
 from bot.errors import FlowValidationError
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,21 @@ class FlowWatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reload changed flows until ``stop`` is set."""
-        async for changes in awatch(self._directory, stop_event=stop, debounce=200, step=50, recursive=False):
-            await self.reload(_changed_flows(changes))
+        watched = [self._directory]
+        if (self._directory / DATA_DIR).is_dir():
+            watched.append(self._directory / DATA_DIR)  # lookup tables reload their flows
+        async for changes in awatch(*watched, stop_event=stop, debounce=200, step=50, recursive=False):
+            await self.reload(self._changed_flows(changes))
+
+    def _changed_flows(self, changes: set[tuple[Change, str]]) -> set[Path]:
+        """The flow files to reload: those changed, and those whose tables changed."""
+        paths = {Path(path) for _, path in changes}
+        home = self._directory.resolve()
+        flows = {p for p in paths if p.parent.resolve() == home and p.suffix in FLOW_SUFFIXES}
+        tables = {p.stem for p in paths if p.parent.name == DATA_DIR and p.suffix in TABLE_SUFFIXES}
+        if tables:
+            flows |= {f.source.path for f in self._registry if tables & set(f.tables)}
+        return flows
 
     async def reload(self, paths: Iterable[Path]) -> None:
         for path in sorted(paths):
@@ -83,6 +97,3 @@ class FlowWatcher:
         await asyncio.to_thread(self._registry.install, [source])
         logger.info("flow %r reloaded: version %s for new calls", source.name, source.version)
 
-
-def _changed_flows(changes: set[tuple[Change, str]]) -> set[Path]:
-    return {Path(path) for _, path in changes if path.endswith(FLOW_SUFFIXES)}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, overload
 
-from bot.dialog.state import CallState, Outcome
+from bot.dialog.state import CallState, Grade, Outcome
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -34,7 +34,11 @@ CREATE TABLE IF NOT EXISTS calls (
     started_at TEXT NOT NULL,
     ended_at TEXT,
     outcome TEXT NOT NULL,
-    end_reason TEXT
+    end_reason TEXT,
+    grade TEXT,
+    score INTEGER,
+    grade_reason TEXT,
+    variables TEXT
 );
 CREATE INDEX IF NOT EXISTS calls_by_start ON calls (started_at DESC);
 CREATE TABLE IF NOT EXISTS turns (
@@ -44,6 +48,8 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_by_call ON turns (call_id, id);
 """
+# Columns added since the first release, added to older databases when they open.
+ADDED_CALL_COLUMNS = {"grade": "TEXT", "score": "INTEGER", "grade_reason": "TEXT", "variables": "TEXT"}
 
 
 @dataclass
@@ -78,6 +84,10 @@ class CallRow(NamedTuple):
     ended_at: float | None
     outcome: Outcome
     end_reason: str | None
+    grade: str | None = None
+    score: int | None = None
+    grade_reason: str | None = None
+    variables: str | None = None  # JSON
 
     def state(self) -> CallState:
         """The call's state rebuilt from its row (greeted: nothing is said again)."""
@@ -92,6 +102,8 @@ class CallRow(NamedTuple):
             ended_at=self.ended_at,
         )
         state.outcome = self.outcome
+        if self.grade is not None and self.score is not None:
+            state.grade = Grade(self.grade, self.score, self.grade_reason or "")
         return state
 
 
@@ -150,6 +162,7 @@ class TranscriptStore:
     def record(self, state: CallState, turn: Turn | None = None) -> None:
         """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""
         # Times stay floats here; the database thread formats them, once per call per batch.
+        grade = state.grade
         call = CallRow(
             state.call_id,
             state.telnum,
@@ -159,6 +172,10 @@ class TranscriptStore:
             state.ended_at,
             state.outcome,
             state.end_reason,
+            grade.grade if grade else None,
+            grade.score if grade else None,
+            grade.reason if grade else None,
+            json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
         )
         self._queued.append((call, None if turn is None else (state.call_id, turn)))
         self._wake.set()
@@ -201,6 +218,9 @@ class TranscriptStore:
             _epoch(row["ended_at"]),
             row["outcome"],
             row["end_reason"],
+            row["grade"],
+            row["score"],
+            row["grade_reason"],
         ).state()
 
     async def recent_calls(self, limit: int) -> list[dict[str, Any]]:
@@ -241,6 +261,10 @@ class TranscriptStore:
         # NORMAL with WAL never corrupts the file; a power cut may lose the last few turns.
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        present = {r["name"] for r in db.execute("PRAGMA table_info(calls)")}
+        for column, kind in ADDED_CALL_COLUMNS.items():
+            if column not in present:
+                db.execute(f"ALTER TABLE calls ADD COLUMN {column} {kind}")
         self._db = db
 
     @property
@@ -258,9 +282,12 @@ class TranscriptStore:
             self._conn.executemany(
                 # A call's end is final: a later, forgetful state (after a restart)
                 # never reopens it or changes how it ended.
-                "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
-                "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason "
-                "WHERE calls.outcome = 'in_progress'",
+                "INSERT INTO calls (call_id, telnum, flow, flow_version, started_at, ended_at, "
+                "outcome, end_reason, grade, score, grade_reason, variables) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
+                "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason, "
+                "grade = excluded.grade, score = excluded.score, grade_reason = excluded.grade_reason, "
+                "variables = excluded.variables WHERE calls.outcome = 'in_progress'",
                 calls,
             )
             self._conn.executemany("INSERT INTO turns (call_id, data) VALUES (?, ?)", turns)
@@ -297,4 +324,8 @@ def _call_json(row: sqlite3.Row) -> dict[str, Any]:
         "ended_at": row["ended_at"],
         "outcome": row["outcome"],
         "end_reason": row["end_reason"],
+        "grade": row["grade"],
+        "score": row["score"],
+        "grade_reason": row["grade_reason"],
+        "variables": json.loads(row["variables"]) if row["variables"] else {},
     }

@@ -7,6 +7,8 @@ from typing import Any
 
 from quart import Blueprint, request
 
+from bot.dialog.flow import Flow
+from bot.dialog.slots import SlotContext
 from bot.errors import NotReadyError, RequestError
 from bot.services import services
 
@@ -30,4 +32,21 @@ async def parse() -> dict[str, Any]:
         raise RequestError('"flow" must be a string')
     if svc.flows is None:
         raise NotReadyError()
-    return svc.flows.get(flow_name).nlu.parse(text).as_rasa()
+    loaded = svc.flows.get(flow_name)
+    result = loaded.nlu.parse(text).as_rasa()
+    result["entities"] = entities(loaded.flow, text, SlotContext(svc.settings.today()))
+    return result
+
+
+def entities(flow: Flow, text: str, context: SlotContext) -> list[dict[str, object]]:
+    """Every value of the flow's slots found in ``text``, as Rasa entities (value normalized),
+    in text order."""
+    found = sorted(
+        (match.start, name, match)
+        for name, slot in flow.slots.items()
+        for match in slot.kind.extract_all(text, context)
+    )
+    return [
+        {"entity": name, "value": match.value, "start": match.start, "end": match.end, "text": match.text}
+        for _, name, match in found
+    ]

@@ -174,7 +174,7 @@ async def test_unknown_call_with_text_starts_at_entry_and_answers(cti: CTI, clie
     turns = record["turns"]
     assert isinstance(turns, list)
     assert turns[0]["intent"] == "card_loss"
-    assert "挂失" in turns[0]["reply"]
+    assert "手机号码" in turns[0]["reply"]
     assert "欢迎致电" not in turns[0]["reply"]
     assert record["outcome"] == "in_progress"
 
@@ -325,7 +325,7 @@ async def test_a_failed_turn_leaves_the_call_as_it_was(
     await cti.say("fail-1", "ready2speak")
     for wav in settings.audio_dir.glob("*.wav"):  # the next reply cannot be joined
         wav.unlink()
-    status, body = await cti.send("fail-1", "查询报销进度")
+    status, body = await cti.send("fail-1", "你们几点下班")
     assert status == 503
     assert "join" in body
     state = await services.sessions.get("fail-1")

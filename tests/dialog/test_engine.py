@@ -1,12 +1,14 @@
-"""The dialog engine walks a flow: pure state changes, no server."""
+"""The dialog engine walks a flow: state changes, no server."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.dialog.business import BusinessAPI
 from bot.dialog.engine import Dialog
 from bot.dialog.flow import Flow
 from bot.dialog.state import CallState
+from tests.dialog.flows import TODAY, StaticFlows
 
 FLOW = Flow.model_validate(
     {
@@ -35,8 +37,10 @@ FLOW = Flow.model_validate(
 
 
 @pytest.fixture
-def dialog() -> Dialog:
-    return Dialog(FLOW)
+async def dialog():
+    business = BusinessAPI()
+    yield Dialog(StaticFlows({"t": FLOW}), business=business, today=lambda: TODAY)
+    await business.aclose()
 
 
 @pytest.fixture
@@ -44,64 +48,64 @@ def state() -> CallState:
     return CallState(call_id="c", telnum="1", flow="t", flow_version="v")
 
 
-def test_greeting_joins_goto_prompts_and_waits(dialog: Dialog, state: CallState) -> None:
-    reply = dialog.greet(state)
+async def test_greeting_joins_goto_prompts_and_waits(dialog: Dialog, state: CallState) -> None:
+    reply = (await dialog.greet(state))
     assert reply.text == "您好。请问有什么可以帮您？"
     assert (reply.action, state.step, state.greeted) == (None, "menu", True)
 
 
-def test_silence_ladder_then_its_step(dialog: Dialog, state: CallState) -> None:
-    assert dialog.silence(state).text == "您好。请问有什么可以帮您？"  # the first ready2speak greets
-    assert dialog.silence(state).text == "还在吗？"
-    assert dialog.silence(state).text == "请说话。"
-    final = dialog.silence(state)
+async def test_silence_ladder_then_its_step(dialog: Dialog, state: CallState) -> None:
+    assert (await dialog.silence(state)).text == "您好。请问有什么可以帮您？"  # the first ready2speak greets
+    assert (await dialog.silence(state)).text == "还在吗？"
+    assert (await dialog.silence(state)).text == "请说话。"
+    final = (await dialog.silence(state))
     assert (final.text, final.action, state.outcome) == ("再见。", "hangup", "hung_up_by_bot")
     assert state.end_reason is not None
     assert state.end_reason.startswith("silence: 3 times at step 'menu'")
 
 
-def test_an_answer_resets_the_silence_count(dialog: Dialog, state: CallState) -> None:
-    dialog.greet(state)
-    dialog.silence(state)
-    dialog.answer(state, None)
-    assert dialog.silence(state).text == "还在吗？"
+async def test_an_answer_resets_the_silence_count(dialog: Dialog, state: CallState) -> None:
+    (await dialog.greet(state))
+    (await dialog.silence(state))
+    (await dialog.answer(state, "", None))
+    assert (await dialog.silence(state)).text == "还在吗？"
 
 
-def test_no_match_ladder_then_offer_then_its_own_ladder(dialog: Dialog, state: CallState) -> None:
-    dialog.greet(state)
-    assert dialog.answer(state, None).text == "没听清。"
-    assert dialog.answer(state, "unknown-to-this-step").text == "转人工吗？"
+async def test_no_match_ladder_then_offer_then_its_own_ladder(dialog: Dialog, state: CallState) -> None:
+    (await dialog.greet(state))
+    assert (await dialog.answer(state, "", None)).text == "没听清。"
+    assert (await dialog.answer(state, "", "unknown-to-this-step")).text == "转人工吗？"
     assert state.step == "offer"
-    transfer = dialog.answer(state, None)  # offer's own ladder has no prompts
+    transfer = (await dialog.answer(state, "", None))  # offer's own ladder has no prompts
     assert (transfer.action, transfer.target, transfer.interruptible) == ("transfer", "8001", False)
     assert state.outcome == "transferred"
 
 
-def test_intent_branch_and_loop_back_reset_counters(dialog: Dialog, state: CallState) -> None:
-    dialog.greet(state)
-    dialog.answer(state, None)
-    reply = dialog.answer(state, "yes")
+async def test_intent_branch_and_loop_back_reset_counters(dialog: Dialog, state: CallState) -> None:
+    (await dialog.greet(state))
+    (await dialog.answer(state, "", None))
+    reply = (await dialog.answer(state, "", "yes"))
     assert (reply.text, state.step, state.no_match_count) == ("请问有什么可以帮您？", "menu", 0)
 
 
-def test_text_before_any_greeting_starts_silently(dialog: Dialog, state: CallState) -> None:
-    reply = dialog.answer(state, "agent")
+async def test_text_before_any_greeting_starts_silently(dialog: Dialog, state: CallState) -> None:
+    reply = (await dialog.answer(state, "", "agent"))
     assert reply.text == "正在转接。"
     assert state.outcome == "transferred"
 
 
-def test_after_the_end_only_replays(dialog: Dialog, state: CallState) -> None:
-    dialog.greet(state)
-    state.last_reply = dialog.answer(state, "bye")
-    again = dialog.answer(state, "agent")
+async def test_after_the_end_only_replays(dialog: Dialog, state: CallState) -> None:
+    (await dialog.greet(state))
+    state.last_reply = (await dialog.answer(state, "", "bye"))
+    again = (await dialog.answer(state, "", "agent"))
     assert (again.text, again.action, again.interruptible) == ("再见。", None, False)
-    assert dialog.silence(state).action is None
+    assert (await dialog.silence(state)).action is None
     dialog.caller_hung_up(state)
     assert state.outcome == "hung_up_by_bot"  # the first end stands
 
 
-def test_caller_hang_up_names_the_step(dialog: Dialog, state: CallState) -> None:
-    dialog.greet(state)
+async def test_caller_hang_up_names_the_step(dialog: Dialog, state: CallState) -> None:
+    (await dialog.greet(state))
     dialog.caller_hung_up(state)
     assert (state.outcome, state.end_reason) == ("hung_up_by_caller", "caller hung up at step 'menu'")
 

@@ -354,6 +354,17 @@ def test_assignment_example_from_the_docs() -> None:
         ('contains(missing, "a")', False),
         ('startswith("13812345678", "138")', True),
         ('startswith(13812345678, "138")', False),
+        ('digits("2026-11-21")', "20261121"),
+        ("digits(138.5)", "1385"),
+        ('digits("无")', ""),
+        ("digits(missing)", None),
+        ('left("13812345678", 3)', "138"),
+        ('left("138", 9)', "138"),
+        ('left(138, 1)', None),
+        ('right("13812345678", 4)', "5678"),
+        ('right("13812345678", 0)', ""),
+        ('right("138", -1)', None),
+        ("right(missing, 2)", None),
         ('int("12")', 12),
         ('int(" 12.9 ")', 12),
         ('int("-3")', -3),
@@ -398,6 +409,7 @@ def test_every_function_is_tested() -> None:
     assert set(FUNCTIONS) == {
         *("len", "is_set", "lower", "upper", "contains"),
         *("startswith", "int", "float", "str", "round"),
+        *("digits", "left", "right"),
     }
 
 

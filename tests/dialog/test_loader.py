@@ -63,7 +63,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "transfer_agnet",
             "unknown intent 'transfer_agnet'",
         ),
-        ("    goto: menu\n\n  card_loss:", "    goot: menu\n\n  card_loss:", "goot", "unknown key 'goot'"),
+        ("    goto: menu\n\n  hours:", "    goot: menu\n\n  hours:", "goot", "unknown key 'goot'"),
         ('    transfer: "8001"', "    transfer: [8001]", "[8001]", "expected text"),
         (
             "      interruptible: false\n    transfer",
@@ -75,7 +75,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "  goodbye:\n    say: 感谢您的来电，祝您生活愉快，再见。\n    hangup: true",
             "  goodbye:\n    say: 感谢您的来电，祝您生活愉快，再见。",
             "  goodbye:\n    say: 感谢",
-            "exactly one of ask, goto, transfer, hangup",
+            "a step needs exactly one action (found: none)",
         ),
         ("    then: silence_goodbye", "    then: silence_bye", "silence_bye", "unknown step 'silence_bye'"),
         ("  deny:\n    examples:", "  deny:\n    examples:\n  \tbad", "\tbad", "YAML syntax error"),

@@ -98,6 +98,26 @@ def test_malformed_templates(text: str, column: int, fragment: str) -> None:
     assert str(error) == f"column {column}: {error.message} — {error.fix}"
 
 
+def test_escape_applies_to_placeholder_values_only() -> None:
+    template = compile_template("/a b/{{id}}/{{name}}?x={{missing}}")
+    variables = {"id": "11010519491231002X", "name": "张 三/4"}
+    assert template.render(variables, escape=lambda text: f"<{text}>") == (
+        "/a b/<11010519491231002X>/<张 三/4>?x=<>"
+    )
+    assert compile_template("/static path").render({}, escape=str.upper) == "/static path"
+    kinds = {"amount": "amount"}
+    assert compile_template("{{amount}}").render({"amount": 2}, kinds, escape=lambda t: t + "!") == "两元!"
+
+
+def test_failing_escape_renders_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(text: str) -> str:
+        raise RuntimeError(text)
+
+    with caplog.at_level(logging.WARNING, logger="bot.dialog.templates"):
+        assert compile_template("a{{x}}b").render({"x": 1}, escape=broken) == "ab"
+    assert "placeholder {{x}} could not be rendered" in caplog.text
+
+
 def test_columns_count_line_breaks_as_characters() -> None:
     assert error_of("第一行\n{{ x").column == 5
 

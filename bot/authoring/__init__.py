@@ -1,0 +1,1 @@
+"""Tools for flow authors: graphs, schema, simulator, conversation tests."""

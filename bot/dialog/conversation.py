@@ -1,0 +1,77 @@
+"""One turn of a conversation, without telephony: what the bot answers to an event.
+
+The CTI callback (``bot.turns``), the terminal simulator (``voicebot chat``) and the
+conversation tests (``voicebot flows test``) all run a call through this, so a flow
+behaves the same in each: barge-in rules, intent recognition, the dialog engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.dialog.backchannel import BackchannelDetector
+from bot.dialog.engine import Dialog
+from bot.dialog.registry import FlowRegistry
+from bot.dialog.state import CallState, Reply
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the bot made of an utterance.
+
+    Attributes:
+        reply: What it answers; None when it let its prompt play on (barge-in ignored).
+        intent: The recognized intent, if one reached the threshold.
+        confidence: The intent's confidence, or the best score when none reached it.
+    """
+
+    reply: Reply | None
+    intent: str | None = None
+    confidence: float | None = None
+
+
+class Conversation:
+    """Runs the turns of any number of calls; a call's progress is in its ``CallState``.
+
+    Every event counts as a turn (``state.turns``), counted before the engine runs,
+    so grading rules and expressions see the number of the current turn.
+    """
+
+    def __init__(self, flows: FlowRegistry, dialog: Dialog, backchannel: BackchannelDetector) -> None:
+        self.flows = flows
+        self.dialog = dialog
+        self._is_backchannel = backchannel
+
+    async def silence(self, state: CallState) -> Reply:
+        """The caller is silent (``ready2speak``): greet, or re-prompt."""
+        state.turns += 1
+        reply = await self.dialog.silence(state)
+        state.last_reply = reply
+        return reply
+
+    async def hear(self, state: CallState, text: str, *, playing: bool = False) -> Heard:
+        """The caller said ``text``; ``playing``: while the bot's prompt still played."""
+        state.turns += 1
+        if playing and self._keeps_playing(state, text):
+            return Heard(None)
+        parsed = self.flows.get(*state.position).nlu.parse(text)
+        intent = parsed.intent.name if parsed.intent else None
+        if parsed.intent:
+            confidence: float | None = parsed.intent.confidence
+        else:
+            confidence = parsed.ranking[0].confidence if parsed.ranking else None
+        reply = await self.dialog.answer(state, text, intent)
+        state.last_reply = reply
+        return Heard(reply, intent, confidence)
+
+    def hung_up(self, state: CallState) -> None:
+        state.turns += 1
+        self.dialog.caller_hung_up(state)
+
+    def _keeps_playing(self, state: CallState, text: str) -> bool:
+        """Barge-in is ignored after the call ended, during a protected prompt, and for
+        mere backchannels."""
+        playing = state.last_reply
+        return (
+            state.ended or (playing is not None and not playing.interruptible) or self._is_backchannel(text)
+        )

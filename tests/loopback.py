@@ -1,0 +1,180 @@
+"""A real HTTP/1.1 server on the loopback interface, standing in for a call center's
+business API in tests (``http:`` steps). It runs on the test's own event loop
+(``asyncio.start_server``), so a slow route is an ``asyncio.sleep`` that closing
+the server cancels, leaving no thread or process behind. Every request it serves
+is counted per path, which is how tests check retries without measuring time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.dialog.business import MAX_BODY_BYTES
+
+HUGE = MAX_BODY_BYTES * 2
+ECHO_DATA = {"amount": 12.5, "items": [{"name": "first"}, {"name": "second"}], "owner": None}
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class LoopbackServer:
+    """A tiny HTTP/1.1 server on 127.0.0.1 with the routes the tests need.
+
+    Routes: ``/echo…`` answers JSON describing the request; ``/slow`` never
+    answers in time; ``/flaky/<status>/<n>`` fails with ``status`` n times, then
+    answers JSON; ``/missing`` is a 404; ``/text`` is a 200 that is not JSON;
+    ``/huge`` (with Content-Length) and ``/huge-stream`` (without) send 2 MiB;
+    ``/empty`` is a 204; ``/redirect`` is a 302 to ``/echo``; ``/trickle`` sends
+    its body a byte at a time. Each connection
+    serves one request and is closed.
+    """
+
+    def __init__(self) -> None:
+        self.hits: Counter[str] = Counter()
+        self.requested = asyncio.Event()
+        self._handlers: set[asyncio.Task[Any]] = set()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for handler in list(self._handlers):
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        try:
+            received = await _read_request(reader)
+            path = urlsplit(received.target).path
+            self.hits[path] += 1
+            self.requested.set()
+            await self._route(path, received, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client hung up, as it does on a timeout or a too large body
+        finally:
+            self._handlers.discard(handler)
+            writer.close()
+            with suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def _route(self, path: str, received: Received, writer: asyncio.StreamWriter) -> None:
+        if path.startswith("/echo"):
+            await _respond(writer, 200, _echo(received))
+        elif path == "/slow":
+            await asyncio.sleep(60)
+            await _respond(writer, 200, b"{}")
+        elif path.startswith("/flaky/"):
+            _, _, failing_status, failures = path.split("/")
+            if self.hits[path] <= int(failures):
+                await _respond(writer, int(failing_status), b"busy", content_type="text/plain")
+            else:
+                await _respond(writer, 200, json.dumps({"attempt": self.hits[path]}).encode())
+        elif path == "/trickle":
+            await _trickle(writer)
+        elif path == "/huge-stream":
+            await _stream_huge_body(writer)
+        elif path in FIXED_ANSWERS:
+            status, body, content_type = FIXED_ANSWERS[path]
+            await _respond(writer, status, body, content_type=content_type)
+        elif path == "/redirect":
+            await _respond(writer, 302, b"", extra_headers={"Location": "/echo"})
+        else:
+            await _respond(writer, 500, b"no such route", content_type="text/plain")
+
+
+FIXED_ANSWERS: dict[str, tuple[int, bytes, str]] = {
+    "/missing": (404, b'{"error": "no such order"}', "application/json"),
+    "/text": (200, b"<html>hello</html>", "text/html"),
+    "/huge": (200, b"[" + b"0," * (HUGE // 2) + b"0]", "application/json"),
+    "/empty": (204, b"", "application/json"),
+}
+
+
+async def _trickle(writer: asyncio.StreamWriter) -> None:
+    """A JSON body sent a byte every 50 ms: each read is quick, the whole answer is slow."""
+    body = b'{"padding": "' + b"x" * 100 + b'"}'
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n")
+    writer.write(f"Content-Length: {len(body)}\r\n\r\n".encode())
+    for byte in body:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(0.05)
+
+
+async def _stream_huge_body(writer: asyncio.StreamWriter) -> None:
+    """2 MiB of JSON without a Content-Length: the client only learns the size by reading."""
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[")
+    for _ in range(HUGE // 65536):
+        writer.write(b"0," * 32768)
+        await writer.drain()
+    writer.write(b"0]")
+
+
+async def _read_request(reader: asyncio.StreamReader) -> Received:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("utf-8")
+    request_line, *header_lines = head.split("\r\n")
+    method, target, _ = request_line.split(" ")
+    headers = {}
+    for line in header_lines:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return Received(method, target, headers, body)
+
+
+async def _respond(
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: bytes,
+    *,
+    content_type: str = "application/json",
+    extra_headers: Mapping[str, str] | None = None,
+) -> None:
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Connection: close"]
+    if status != 204:
+        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in (extra_headers or {}).items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    await writer.drain()
+
+
+def _echo(received: Received) -> bytes:
+    split = urlsplit(received.target)
+    answer = {
+        "method": received.method,
+        "path": split.path,
+        "raw_query": split.query,
+        "query": dict(parse_qsl(split.query, keep_blank_values=True)),
+        "headers": received.headers,
+        "json": json.loads(received.body) if received.body else None,
+        "data": ECHO_DATA,
+    }
+    return json.dumps(answer, ensure_ascii=False).encode()
