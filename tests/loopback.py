@@ -38,7 +38,7 @@ class LoopbackServer:
     answers in time; ``/flaky/<status>/<n>`` fails with ``status`` n times, then
     answers JSON; ``/missing`` is a 404; ``/text`` is a 200 that is not JSON;
     ``/huge`` (with Content-Length) and ``/huge-stream`` (without) send 2 MiB;
-    ``/empty`` is a 204; ``/redirect`` is a 302 to ``/echo``; ``/trickle`` sends
+    ``/empty`` is a 204; ``/created`` a 201 without a body; ``/redirect`` is a 302 to ``/echo``; ``/trickle`` sends
     its body a byte at a time. Each connection
     serves one request and is closed.
     """
@@ -114,6 +114,7 @@ FIXED_ANSWERS: dict[str, tuple[int, bytes, str]] = {
     "/text": (200, b"<html>hello</html>", "text/html"),
     "/huge": (200, b"[" + b"0," * (HUGE // 2) + b"0]", "application/json"),
     "/empty": (204, b"", "application/json"),
+    "/created": (201, b"", "application/json"),
 }
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.dialog.loader import load_flow
+from bot.dialog.loader import flow_files, load_flow
 from tests.conftest import FLOWS_DIR
 
 SAMPLE = (FLOWS_DIR / "yibao.yaml").read_text(encoding="utf-8")
@@ -53,14 +56,63 @@ def test_the_sample_flows_pass() -> None:
             "  silence:\n    prompts",
             "the required key 'then' is missing",
         ),
+        (
+            "  id_card: {type: id_card}",
+            "  id_card: {type: idcard}",
+            "{type: idcard}",
+            "unknown slot type 'idcard'",
+        ),
+        (
+            "  phone: {type: phone}",
+            "  phone: {type: digits, min_length: six}",
+            "{type: digits",
+            "'min_length' must be a whole number",
+        ),
+        ("      slot: phone\n", "      slot: mobile\n", "slot: mobile", "unknown slot 'mobile'"),
+        (
+            "      then: register_loss\n",
+            "",
+            "    collect:\n      slot: phone",
+            "the required key 'then' is missing",
+        ),
+        ("      table: claims", "      table: claim", "table: claim", "no table 'claim'"),
+        (
+            "      match: {id_card: id_card}",
+            "      match: {idcard: id_card}",
+            "{idcard",
+            "has no column 'idcard'",
+        ),
+        (
+            '      - when: claim.status == "已到账"',
+            '      - when: claim.status = "已到账"',
+            'claim.status = "',
+            "when:",
+        ),
+        ("已为您办理医保卡临时挂失，受理编号是{{reference}}", "受理编号是{{reference}", "受理编号", "say:"),
+        ("    return: true", "    return: true\n    goto: menu", "  hours:", "exactly one action"),
     ],
-    ids=["yaml-syntax", "unknown-step", "misspelt-key", "missing-required-field"],
+    ids=[
+        "yaml-syntax",
+        "unknown-step",
+        "misspelt-key",
+        "missing-required-field",
+        "bad-slot-type",
+        "bad-slot-option",
+        "unknown-slot",
+        "collect-without-then",
+        "unknown-table",
+        "unknown-column",
+        "bad-expression",
+        "bad-template",
+        "two-actions",
+    ],
 )
 def test_a_broken_copy_is_reported_at_its_line(
     tmp_path: Path, old: str, new: str, marker: str, expected: str
 ) -> None:
     assert old in SAMPLE, "the sample changed; update the test"
     broken = SAMPLE.replace(old, new, 1)
+    shutil.copytree(FLOWS_DIR / "data", tmp_path / "data")
     path = tmp_path / "yibao.yaml"
     path.write_text(broken, encoding="utf-8")
     status, lines = check(path)
@@ -69,6 +121,22 @@ def test_a_broken_copy_is_reported_at_its_line(
     assert found, lines
     assert re.match(rf"{re.escape(str(path))}:(\d+):\d+: .+ — .+", found[0])
     assert int(found[0].split(":")[1]) == line_of(broken, marker)
+
+
+def test_an_expression_error_points_at_its_column(tmp_path: Path) -> None:
+    broken = SAMPLE.replace('claim.status == "已到账"', 'claim.status === "已到账"', 1)
+    path = tmp_path / "yibao.yaml"
+    path.write_text(broken, encoding="utf-8")
+    status, lines = check(path)
+    assert status == 1
+    line = line_of(broken, "claim.status ===")
+    column = broken.splitlines()[line - 1].index("=== ") + 1
+    assert any(
+        f"{path}:{line}:{column}: " in entry or f"{path}:{line}:{column + 1}: " in entry for entry in lines
+    ), (
+        lines,
+        column,
+    )
 
 
 def test_warnings_fail_the_check_but_not_the_load(tmp_path: Path) -> None:
@@ -83,3 +151,35 @@ def test_warnings_fail_the_check_but_not_the_load(tmp_path: Path) -> None:
     assert any(": warning: " in line and "'卡丢了' is also under intent" in line for line in lines), lines
     assert any(": warning: " in line and "step 'orphan' is never reached" in line for line in lines), lines
     assert len(load_flow(path).warnings) == 3  # the service starts with it (卡丢了 is twice in card_loss)
+
+
+def test_graph_draws_a_flow_by_name_or_path(tmp_path: Path) -> None:
+    runner = CliRunner()
+    mermaid = runner.invoke(main, ["flows", "graph", "yibao", "--flows-dir", str(FLOWS_DIR)])
+    assert mermaid.exit_code == 0, mermaid.output
+    assert mermaid.stdout.startswith('---\ntitle: "医保服务热线"')
+    svg = tmp_path / "survey.svg"
+    drawn = runner.invoke(
+        main, ["flows", "graph", str(FLOWS_DIR / "survey.yaml"), "--format", "svg", "-o", str(svg)]
+    )
+    assert drawn.exit_code == 0, drawn.output
+    assert b"<svg" in svg.read_bytes()
+    unknown = runner.invoke(main, ["flows", "graph", "nope", "--flows-dir", str(FLOWS_DIR)])
+    assert unknown.exit_code == 2
+    assert "no flow 'nope'" in unknown.output
+
+
+def test_the_committed_schema_is_current_and_the_samples_follow_it() -> None:
+    result = CliRunner().invoke(main, ["flows", "schema"])
+    assert result.exit_code == 0
+    committed = (FLOWS_DIR / "flow.schema.json").read_text(encoding="utf-8")
+    assert result.stdout == committed, "run `voicebot flows schema -o flows/flow.schema.json`"
+    schema = json.loads(committed)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in flow_files(FLOWS_DIR):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# yaml-language-server: $schema=flow.schema.json\n")
+        errors = list(validator.iter_errors(yaml.safe_load(text)))
+        assert not errors, [e.message for e in errors]
+    broken = yaml.safe_load(SAMPLE.replace("    goto: menu\n", "    goot: menu\n", 1))
+    assert any("goot" in e.message for e in validator.iter_errors(broken))

@@ -214,6 +214,20 @@ def test_a_flow_edit_reaches_new_calls_and_a_broken_one_does_not(tmp_path: Path)
             greeting = http.get("/cti/ai", params={"txt": "ready2speak", "callid": "after-broken-edit"})
             assert greeting.status_code == 200
             assert "新版医保热线" in http.get("/calls/after-broken-edit").json()["turns"][0]["reply"]
+
+            # An edited lookup table reloads the flows that read it.
+            path.write_text(edited, encoding="utf-8")
+            assert wait_for(lambda: not http.get("/healthz").json()["flow_errors"].get("yibao"))
+            live = http.get("/healthz").json()["flows"]["yibao"]
+            table = flows / "data" / "claims.csv"
+            table.write_text(
+                table.read_text(encoding="utf-8").replace("正在审核", "补充材料中"), encoding="utf-8"
+            )
+            assert wait_for(lambda: http.get("/healthz").json()["flows"]["yibao"] != live)
+            for txt in ("ready2speak", "查一下身份证320102199001011232的报销进度", "对"):
+                http.get("/cti/ai", params={"txt": txt, "callid": "after-table-edit"})
+            turns = http.get("/calls/after-table-edit").json()["turns"]
+            assert "补充材料中" in turns[-1]["reply"]
     finally:
         stop(process)
 

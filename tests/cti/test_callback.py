@@ -404,3 +404,30 @@ async def test_an_unusable_host_header_falls_back_to_the_socket_address(
         r"^http://[^/\s]+/audio/[0-9a-f]{64}\.wav\?canbeinterrupted=true$",
         await response.get_data(as_text=True),
     )
+
+
+async def test_a_call_s_grade_and_variables_are_in_its_transcript(cti: CTI, client: QuartClient) -> None:
+    await cti.say("graded-1", "ready2speak")
+    await cti.say("graded-1", "医保卡丢了，手机号13812345678")
+    await cti.say("graded-1", "对的")
+    await cti.say("graded-1", "转人工")
+    record = await transcript(client, "graded-1")
+    assert record["outcome"] == "transferred"
+    assert (record["grade"], record["score"], record["grade_reason"]) == ("A", 90, "转人工，需坐席跟进")
+    variables = record["variables"]
+    assert isinstance(variables, dict)
+    assert variables["phone"] == "13812345678"
+    assert re.fullmatch(r"\d{8}5678", variables["reference"])
+    listed = await (await client.get("/calls")).get_json()
+    assert listed["calls"][0]["grade"] == "A"
+
+
+async def test_a_call_in_progress_has_no_grade_yet(cti: CTI, client: QuartClient) -> None:
+    await cti.say("graded-2", "ready2speak")
+    record = await transcript(client, "graded-2")
+    assert (record["outcome"], record["grade"], record["score"], record["variables"]) == (
+        "in_progress",
+        None,
+        None,
+        {},
+    )

@@ -182,6 +182,8 @@ async def test_no_content_is_success(api: BusinessAPI, server: LoopbackServer) -
     spec = http(server.base_url + "/empty", method="DELETE", save={"x": "a.b"}, **{"as": "answer"})
     outcome = await api.call(spec, {})
     assert outcome == HttpOutcome(ok=True, variables={"x": None, "answer": None}, status=204)
+    created = await api.call(http(server.base_url + "/created", method="POST", **{"as": "answer"}), {})
+    assert created == HttpOutcome(ok=True, variables={"answer": None}, status=201)
 
 
 # --- Failures and retries ---------------------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
-from bot.dialog.state import CallState
+from bot.dialog.state import CallState, Grade
 from bot.store.transcripts import TranscriptStore, Turn, iso
 
 
@@ -52,5 +53,38 @@ async def test_reads_see_every_turn_queued_before_them(tmp_path: Path) -> None:
         listed = await store.recent_calls(100)
         assert len(listed) == 50
         assert {c["turn_count"] for c in listed} == {4}
+    finally:
+        await store.close()
+
+
+async def test_a_database_of_the_first_release_gains_the_grade_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the schema before grading existed
+        db.executescript(
+            "CREATE TABLE calls (call_id TEXT PRIMARY KEY, telnum TEXT NOT NULL, flow TEXT NOT NULL, "
+            "flow_version TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, outcome TEXT NOT NULL, "
+            "end_reason TEXT);"
+            "INSERT INTO calls VALUES ('old', '138', 'yibao', 'v0', '2026-01-01T00:00:00.000Z', NULL, "
+            "'in_progress', NULL);"
+        )
+    db.close()
+    store = TranscriptStore(path)
+    await store.open()
+    try:
+        old = await store.get_call("old")
+        assert old is not None
+        assert (old["grade"], old["variables"]) == (None, {})
+        call = CallState(call_id="new", telnum="139", flow="yibao", flow_version="v1")
+        call.variables["phone"] = "13912345678"
+        call.end("transferred", "test")
+        call.grade = Grade("A", 90, "转人工")
+        store.record(call)
+        new = await store.get_call("new")
+        assert new is not None
+        assert (new["grade"], new["score"], new["grade_reason"]) == ("A", 90, "转人工")
+        assert new["variables"] == {"phone": "13912345678"}
+        ended = await store.ended_call("new")
+        assert ended is not None
+        assert ended.grade == Grade("A", 90, "转人工")
     finally:
         await store.close()

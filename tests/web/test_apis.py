@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import wave
@@ -36,6 +37,65 @@ async def test_parse_answers_rasa_shape(client: QuartClient) -> None:
     assert 0.5 <= body["intent"]["confidence"] <= 1
     assert body["intent_ranking"][0] == body["intent"]
     assert body["entities"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flow", "expected"),
+    [
+        (
+            "我的医保卡丢了，手机号幺三八 幺二三四 五六七八",
+            "yibao",
+            [
+                {
+                    "entity": "phone",
+                    "value": "13812345678",
+                    "start": 11,
+                    "end": 24,
+                    "text": "幺三八 幺二三四 五六七八",
+                }
+            ],
+        ),
+        (
+            "查一下身份证11010519491231002x的报销",
+            "yibao",
+            [
+                {
+                    "entity": "id_card",
+                    "value": "11010519491231002X",
+                    "start": 6,
+                    "end": 24,
+                    "text": "11010519491231002x",
+                }
+            ],
+        ),
+        (
+            "下周三下午三点半再打吧",
+            "survey",
+            [
+                {"entity": "callback_date", "value": "2026-11-25", "start": 0, "end": 3, "text": "下周三"},
+                {"entity": "callback_time", "value": "15:30", "start": 3, "end": 8, "text": "下午三点半"},
+            ],
+        ),
+    ],
+    ids=["phone", "id-card", "date-and-time"],
+)
+async def test_parse_returns_slots_as_rasa_entities(
+    client: QuartClient, settings: Settings, text: str, flow: str, expected: list[dict[str, object]]
+) -> None:
+    body = await (await client.post("/model/parse", json={"text": text, "flow": flow})).get_json()
+    found = body["entities"]
+    if flow == "survey":  # relative dates resolve against today in the configured time zone
+        today = settings.today()
+        for entity in expected:
+            if entity["entity"] == "callback_date":
+                entity["value"] = next_wednesday(today).isoformat()
+    assert found == expected
+
+
+def next_wednesday(today: dt.date) -> dt.date:
+    """下周三: the Wednesday of the week after this one (weeks start on Monday)."""
+    monday = today - dt.timedelta(days=today.weekday())
+    return monday + dt.timedelta(days=9)
 
 
 async def test_parse_uses_the_default_flow_and_reports_no_match(client: QuartClient) -> None:
