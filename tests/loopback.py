@@ -38,9 +38,9 @@ class LoopbackServer:
     answers in time; ``/flaky/<status>/<n>`` fails with ``status`` n times, then
     answers JSON; ``/missing`` is a 404; ``/text`` is a 200 that is not JSON;
     ``/huge`` (with Content-Length) and ``/huge-stream`` (without) send 2 MiB;
-    ``/empty`` is a 204; ``/created`` a 201 without a body; ``/redirect`` is a 302 to ``/echo``; ``/trickle`` sends
-    its body a byte at a time. Each connection
-    serves one request and is closed.
+    ``/empty`` is a 204; ``/created`` a 201 without a body; ``/redirect`` is a
+    302 to ``/echo``; ``/trickle`` sends its body a byte at a time. Each
+    connection serves one request and is closed.
     """
 
     def __init__(self) -> None:

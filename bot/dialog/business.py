@@ -22,7 +22,8 @@ How a request is made from an :class:`~bot.dialog.flow.HttpCall`:
 
 What counts as an answer: a 2xx status with a JSON body of at most
 :data:`MAX_BODY_BYTES` (read as a stream, so a larger one is never held in
-memory), or a 2xx with an empty body (204 No Content, a bare 201: body ``None``). ``save`` then takes values at dotted paths
+memory), or a 2xx with an empty body (204 No Content, a bare 201: body
+``None``). ``save`` then takes values at dotted paths
 of the body (``data.amount``, ``items.0.name``: numeric parts index lists; a
 path that leads nowhere gives ``None``, which is not an error), and ``as``
 takes the whole body. Redirects are not followed: a 3xx is an error, so that
