@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 
-from bot.dialog.chinese_numbers import (
+from bot.speech.chinese_numbers import (
     amount_to_chinese,
     decimal_to_chinese,
     digits_to_chinese,

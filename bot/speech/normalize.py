@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import re
 
+from bot.speech.chinese_numbers import digits_to_chinese
+
 _FULL_WIDTH = str.maketrans(
     "０１２３４５６７８９Ｘｘ－\u3000\u00a0",
     "0123456789Xx-  ",
@@ -53,7 +55,6 @@ _DATE_OR_YEAR_RANGE = re.compile(r"(?:19|20)[0-9]{2}-(?:(?:19|20)[0-9]{2}|[01]?[
 
 _MIN_SPELLED_DIGITS = 7
 _ID_DIGITS_BEFORE_X = 17
-_DIGIT_READINGS = str.maketrans("0123456789", "零幺二三四五六七八九")
 _GROUP_PAUSE = "，"
 
 
@@ -82,7 +83,7 @@ def _read_digit_run(match: re.Match[str]) -> str:
     digit_count = sum(len(g) for g in groups)
     if not _should_spell(run, digit_count, match.string, match.end("run")):
         return run + x
-    spelled = _GROUP_PAUSE.join(g.translate(_DIGIT_READINGS) for g in groups)
+    spelled = _GROUP_PAUSE.join(digits_to_chinese(g) for g in groups)
     if x:
         # Only a resident ID number (17 digits + X) reads X as a digit; any other
         # X after a number ("X光") is a word of its own and stays as written.

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.dialog.chinese_numbers import (
+from bot.speech.chinese_numbers import (
     MAX_INTEGER,
     amount_to_chinese,
     decimal_to_chinese,

@@ -1,6 +1,7 @@
 """Numbers written out in Mandarin hanzi, the way a call-center agent says them.
 
-Three readings, used by :mod:`bot.dialog.templates`:
+Three readings, used by prompt templates (:mod:`bot.dialog.templates`) and by the
+text normalizer (:mod:`bot.speech.normalize`):
 
 * :func:`integer_to_chinese` and :func:`decimal_to_chinese` read a quantity:
   105 → 一百零五, 23000 → 两万三千, 1.5 → 一点五. Zeros inside a number are read
@@ -8,8 +9,7 @@ Three readings, used by :mod:`bot.dialog.templates`:
   thousands place or alone before 万/亿 is 两 (两千, 两万), as people say it.
 * :func:`amount_to_chinese` reads money in 元/角/分: 1234.56 → 一千二百三十四元五角六分.
 * :func:`digits_to_chinese` spells an identifier digit by digit: 1 → 幺 (not 一,
-  easily misheard as 七 on a phone line) and the ID-card check letter X → 叉,
-  matching :mod:`bot.speech.normalize`.
+  easily misheard as 七 on a phone line) and the ID-card check letter X → 叉.
 
 The slot parsers read numerals with `cn2an`, but its writing side says 二千 and
 二万三千 where people say 两千 and 两万三千, and writes money in the financial
