@@ -43,14 +43,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 
+from bot.dialog.expressions import is_variable_name, lookup, to_text
+from bot.errors import FlowTextError
 from bot.speech.chinese_numbers import (
     amount_to_chinese,
     decimal_to_chinese,
     digits_to_chinese,
     integer_to_chinese,
 )
-from bot.dialog.expressions import is_variable_name, lookup, to_text
-from bot.errors import FlowTextError
 
 logger = logging.getLogger(__name__)
 

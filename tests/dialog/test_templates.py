@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.dialog.templates import SPOKEN_KINDS, TemplateError, compile_template, say_value
 from bot.speech.chinese_numbers import (
     MAX_INTEGER,
     amount_to_chinese,
@@ -17,7 +18,6 @@ from bot.speech.chinese_numbers import (
     digits_to_chinese,
     integer_to_chinese,
 )
-from bot.dialog.templates import SPOKEN_KINDS, TemplateError, compile_template, say_value
 from bot.speech.normalize import normalize_for_speech
 
 
