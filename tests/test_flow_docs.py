@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "flows.md"
 
 _FENCE = re.compile(
-    r"^```(?P<lang>\w+) (?P<kind>flow|flowtest|table)=(?P<name>[A-Za-z0-9_]+)[ \t]*\n(?P<body>.*?)^```[ \t]*$",
+    r"^```(?P<lang>\w+) (?P<kind>flow|flowtest|table)=(?P<name>[A-Za-z0-9_]+)[ \t]*\n"
+    r"(?P<body>.*?)^```[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
 _FENCE_OPENING = re.compile(r"^```\w*[ \t]+\S*=", re.MULTILINE)

@@ -380,6 +380,7 @@ class Dialog:
         if state.ended:
             return
         state.end(outcome, reason)
+        state.stack, state.pending = (), None  # nothing to return to after the end
         state.grade = self._grade(state)
 
     def _grade(self, state: CallState) -> Grade | None:
