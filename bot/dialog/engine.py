@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.dialog.business import BusinessAPI
@@ -105,7 +106,7 @@ class Dialog:
             return await self._answer_collect(state, step.collect, text, intent)
         target = (step.ask or {}).get(intent) if intent else None
         if target is not None:
-            return await self._go(state, target, text, f"intent {intent!r} at step {state.step!r}")
+            return await self._go(state, target, _Walk(text), f"intent {intent!r} at step {state.step!r}")
         digression = await self._global(state, text, intent)
         if digression is not None:
             return digression
@@ -148,6 +149,11 @@ class Dialog:
         self, state: CallState, collect: Collect, text: str, intent: str | None
     ) -> Reply:
         assert state.step is not None
+        # A global intent ("转人工") wins over a value read into the slot (the 要 of
+        # 我要转人工 is not a yes).
+        digression = await self._global(state, text, intent)
+        if digression is not None:
+            return digression
         context = SlotContext(self._today())
         found = self._here(state).flow.slots[collect.slot].kind.extract(text, context)
         if state.pending is not None:
@@ -155,10 +161,7 @@ class Dialog:
             if confirmed is not None:
                 return confirmed
         elif found is not None:
-            return await self._fill(state, collect, found.value, f"{collect.slot} filled")
-        digression = await self._global(state, text, intent)
-        if digression is not None:
-            return digression
+            return await self._fill(state, collect, found.value, text)
         state.no_match_count += 1
         if state.no_match_count >= collect.attempts:
             ladder = self._here(state).flow.no_match_ladder(state.step)
@@ -176,12 +179,12 @@ class Dialog:
     async def _answer_confirm(
         self, state: CallState, collect: Collect, text: str, intent: str | None, found: SlotMatch | None
     ) -> Reply | None:
-        """The answer to "对吗？": a new value is a correction ("不对，是…"), else yes or
-        no; None when it is neither."""
+        """The answer to "对吗？": a new value is a correction ("不对，是…"), the same
+        value again is a yes, else yes or no; None when it is neither."""
         assert state.pending is not None
         if found is not None and found.value != state.pending[1]:
             return self._propose(state, collect, found.value)
-        yes = self._yes_no(text, SlotContext(self._today()), intent)
+        yes = True if found is not None else self._yes_no(text, SlotContext(self._today()), intent)
         if yes is True:
             state.variables[collect.slot] = state.pending[1]
             state.pending = None
@@ -191,11 +194,14 @@ class Dialog:
             return self._reply(state, [collect.prompt])
         return None
 
-    async def _fill(self, state: CallState, collect: Collect, value: object, cause: str) -> Reply:
+    async def _fill(self, state: CallState, collect: Collect, value: object, text: str) -> Reply:
+        """An answer gave the slot's value. Other collect steps the walk reaches next
+        may take their values from the same answer ("明天下午三点": a date, then a time)."""
         if collect.confirm is not None:
             return self._propose(state, collect, value)
         state.variables[collect.slot] = value
-        return await self._go(state, collect.then, None, cause)
+        walk = _Walk(text, consumed={collect.slot})
+        return await self._go(state, collect.then, walk, f"{collect.slot} filled")
 
     def _propose(self, state: CallState, collect: Collect, value: object) -> Reply:
         state.pending = (collect.slot, value)
@@ -215,7 +221,7 @@ class Dialog:
         target = here.flow.global_.get(intent) if intent else None
         if target is None or state.step is None:
             return None
-        self._push(state, Frame(here.name, here.version, state.step))
+        self._push(state, Frame(here.name, here.version, state.step, resume=True))
         state.pending = None
         return await self._go(state, target, None, f"global intent {intent!r} at step {state.step!r}")
 
@@ -223,7 +229,7 @@ class Dialog:
 
     async def _enter(self, state: CallState, text: str | None, cause: str) -> Reply:
         here = self._here(state)
-        return await self._go(state, here.flow.entry, text, cause)
+        return await self._go(state, here.flow.entry, _Walk(text) if text else None, cause)
 
     async def _climb(self, state: CallState, ladder: Ladder | None, count: int, what: str) -> Reply:
         # The loader guarantees every waiting step a ladder.
@@ -235,36 +241,38 @@ class Dialog:
         state.pending = None
         return await self._go(state, ladder.then, None, cause)
 
-    async def _go(self, state: CallState, name: str, text: str | None, cause: str) -> Reply:
+    async def _go(self, state: CallState, name: str, walk: _Walk | None, cause: str) -> Reply:
         """Walk from step ``name`` to the next step that waits or ends the call.
 
-        ``text`` is the utterance that led here: a ``collect`` step on the way takes
-        its slot from it if it is there (slot-first).
+        ``walk`` holds the utterance that led here: a ``collect`` step on the way
+        takes its slot from it if it is there (slot-first), once per slot.
         """
         said: list[Prompt] = []
+        hop = _Hop(name)
         for _ in range(MAX_HOPS):
             here = self._here(state)
-            step = here.flow.steps[name]
-            branch = await self._work(state, here, name, step)
+            step = here.flow.steps[hop.step]
+            state.step = hop.step  # `step` in expressions is the step running
+            branch = None if hop.resume else await self._work(state, here, step)
             if branch is not None:
-                name = branch
+                hop = _Hop(branch)
                 continue
             if step.say:
                 said.append(self._render(state, step.say))
-            outcome = self._act(state, here, name, step, text=text, cause=cause)
-            if isinstance(outcome, str):
-                name = outcome
+            outcome = self._act(state, here, hop.step, step, walk=walk, cause=cause)
+            if isinstance(outcome, _Hop):
+                hop = outcome
                 continue
             return Reply((*said, *outcome.prompts), action=outcome.action, target=outcome.target)
         logger.error(
             "call %s: flow %s walked %d steps without waiting", state.call_id, state.position, MAX_HOPS
         )
-        self._end(state, "hung_up_by_bot", f"{cause} → the flow looped for {MAX_HOPS} steps at {name!r}")
+        self._end(state, "hung_up_by_bot", f"{cause} → the flow looped for {MAX_HOPS} steps at {hop.step!r}")
         return Reply(tuple(said), action="hangup")
 
     def _act(
-        self, state: CallState, here: RunnableFlow, name: str, step: Step, *, text: str | None, cause: str
-    ) -> str | Reply:
+        self, state: CallState, here: RunnableFlow, name: str, step: Step, *, walk: _Walk | None, cause: str
+    ) -> _Hop | Reply:
         """A step's action: the next step to walk to, or the end of the walk (what is
         still to say, and what to do)."""
         onward = self._onward(state, here, step)
@@ -275,8 +283,7 @@ class Dialog:
             return Reply(())
         if step.collect:
             self._wait(state, name)
-            return self._enter_collect(state, here, step.collect, text)
-        state.step = name
+            return self._enter_collect(state, here, step.collect, walk)
         if step.transfer:
             self._end(state, "transferred", f"{cause} → transfer to {step.transfer} at step {name!r}")
             return Reply((), action="transfer", target=step.transfer)
@@ -286,52 +293,60 @@ class Dialog:
             self._end(state, "hung_up_by_bot", f"{cause} → hang-up at step {name!r}")
         return Reply((), action="hangup")
 
-    def _onward(self, state: CallState, here: RunnableFlow, step: Step) -> str | None:
+    def _onward(self, state: CallState, here: RunnableFlow, step: Step) -> _Hop | None:
         """The next step of an action that goes on (goto, call, link, return), or None."""
         if step.goto:
-            return step.goto
+            return _Hop(step.goto)
         if step.call:
             self._push(state, Frame(here.name, here.version, step.call.then))
-            return self._move(state, step.call.flow)
+            return _Hop(self._move(state, step.call.flow))
         if step.link:
-            return self._move(state, step.link)
+            return _Hop(self._move(state, step.link))
         if step.return_ and state.stack:
             frame, state.stack = state.stack[-1], state.stack[:-1]
             state.move_to(frame.flow, frame.version)
-            return frame.step
+            # Back from a digression, the interrupted step is asked again, its work
+            # (set, lookup, http, if) not done twice.
+            return _Hop(frame.step, resume=frame.resume)
         return None
 
     def _enter_collect(
-        self, state: CallState, here: RunnableFlow, collect: Collect, text: str | None
-    ) -> str | Reply:
+        self, state: CallState, here: RunnableFlow, collect: Collect, walk: _Walk | None
+    ) -> _Hop | Reply:
         """Arriving at a collect step: a slot filled earlier goes on; a value in the
         utterance that led here is taken (slot-first); else the question."""
         if state.variables.get(collect.slot) is not None:
-            return collect.then
-        kind = here.flow.slots[collect.slot].kind
-        found = kind.extract(text, SlotContext(self._today())) if text else None
+            return _Hop(collect.then)
+        found = None
+        if walk is not None and collect.slot not in walk.consumed:
+            kind = here.flow.slots[collect.slot].kind
+            found = kind.extract(walk.text, SlotContext(self._today()))
         if found is None:
             return Reply((self._render(state, collect.prompt),))
+        assert walk is not None
+        walk.consumed.add(collect.slot)  # never refilled from the same words (a not-found loop)
         if collect.confirm is not None:
             state.pending = (collect.slot, found.value)
             return Reply((self._render(state, collect.confirm, pending=True),))
         state.variables[collect.slot] = found.value
-        return collect.then
+        return _Hop(collect.then)
 
-    async def _work(self, state: CallState, here: RunnableFlow, name: str, step: Step) -> str | None:
+    async def _work(self, state: CallState, here: RunnableFlow, step: Step) -> str | None:
         """A step's work before it speaks: set, lookup, http, if. Returns a step to branch to."""
         for variable, expression in step.set.items():
             state.variables[variable] = expression.evaluate(self.variables(state))
         if step.lookup:
             values = {column: e.evaluate(self.variables(state)) for column, e in step.lookup.match.items()}
-            row = here.tables[step.lookup.table].find(values)
+            row = None if None in values.values() else here.tables[step.lookup.table].find(values)
+            state.variables[step.lookup.as_] = None if row is None else dict(row)
             if row is None:
                 return step.lookup.not_found
-            state.variables[step.lookup.as_] = dict(row)
         if step.http:
             outcome = await self._business.call(step.http, self.variables(state))
             if not outcome.ok:
-                logger.warning("call %s: http step %r failed: %s", state.call_id, name, outcome.error)
+                logger.warning("call %s: http step %r failed: %s", state.call_id, state.step, outcome.error)
+                for variable in (*step.http.save, *([step.http.as_] if step.http.as_ else [])):
+                    state.variables[variable] = None  # no stale value from an earlier call
                 return step.http.on_error
             state.variables.update(outcome.variables)
         for branch in step.if_:
@@ -394,3 +409,19 @@ class Dialog:
                 )
                 return Grade(rule.grade, rule.score, reason)
         return None
+
+
+@dataclass(frozen=True)
+class _Hop:
+    """The next step of a walk; ``resume``: back from a digression, skip its work."""
+
+    step: str
+    resume: bool = False
+
+
+@dataclass
+class _Walk:
+    """The utterance a walk started from, and the slots already filled from it."""
+
+    text: str
+    consumed: set[str] = field(default_factory=set)

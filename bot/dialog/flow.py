@@ -257,6 +257,11 @@ class Step(_Model):
             )
         if self.lookup and self.http:
             raise ValueError("a step can do one lookup or one http call, not both — split it into two steps")
+        if self.collect and self.no_match:
+            raise ValueError(
+                "a collect step handles answers without a valid value with its own keys — "
+                "use `invalid:` (re-prompts), `attempts:` and `fail:` under `collect:` instead of `no_match:`"
+            )
         if not (self.ask or self.collect) and (self.silence or self.no_match):
             raise ValueError(
                 "silence and no_match ladders only make sense on a step with ask or collect — "

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from bot.dialog.flow import RESERVED_NAMES, Flow, Ladder, Step
+from bot.dialog.flow import RESERVED_NAMES, Flow, HttpCall, Ladder, Step
 
 Finding = tuple[tuple[str | int, ...], str, str]  # key path, what is wrong, how to fix it
 
@@ -72,16 +72,25 @@ def unset_variables(flow: Flow) -> Iterator[Finding]:
     """A template or expression naming a variable that no slot, ``set:``, lookup, http
     step or ``say_as`` provides: most likely a typo, said as nothing during calls."""
     provided = _provided(flow)
-    for name, step in flow.steps.items():
-        for where, names in _used(step):
-            for variable in sorted(names):
-                root = variable.split(".")[0]
-                if root not in provided:
-                    yield (
-                        ("steps", name, *where),
-                        f"no slot, set:, lookup or http step provides {root!r}",
-                        "check the spelling, or set it in an earlier step",
-                    )
+    used = [
+        (("steps", name, *where), names) for name, step in flow.steps.items() for where, names in _used(step)
+    ]
+    for kind in ("silence", "no_match"):
+        ladder: Ladder | None = getattr(flow.defaults, kind)
+        for i, prompt in enumerate(ladder.prompts if ladder else []):
+            used.append((("defaults", kind, "prompts", i), prompt.template.names))
+    for i, rule in enumerate(flow.grading):
+        if rule.when is not None:
+            used.append((("grading", i, "when"), rule.when.names))
+    for where, names in used:
+        for variable in sorted(names):
+            root = variable.split(".")[0]
+            if root not in provided:
+                yield (
+                    where,
+                    f"no slot, set:, lookup or http step provides {root!r}",
+                    "check the spelling, or set it in an earlier step",
+                )
 
 
 def _provided(flow: Flow) -> set[str]:
@@ -96,15 +105,39 @@ def _provided(flow: Flow) -> set[str]:
     return provided
 
 
-def _used(step: Step) -> Iterator[tuple[tuple[str | int, ...], frozenset[str]]]:
+Names = frozenset[str]
+
+
+def _used(step: Step) -> Iterator[tuple[tuple[str | int, ...], Names]]:
     """The variables each template and expression of a step reads, with its key path."""
+    for variable, expression in step.set.items():
+        yield ("set", variable), expression.names
+    if step.lookup:
+        for column, expression in step.lookup.match.items():
+            yield ("lookup", "match", column), expression.names
+    if step.http:
+        yield from _used_by_http(step.http)
+    for i, branch in enumerate(step.if_):
+        yield ("if", i, "when"), branch.when.names
     if step.say:
         yield ("say",), step.say.template.names
     if step.collect:
         yield ("collect", "prompt"), step.collect.prompt.template.names
+        for i, prompt in enumerate(step.collect.invalid):
+            yield ("collect", "invalid", i), prompt.template.names
         if step.collect.confirm:
             yield ("collect", "confirm"), step.collect.confirm.template.names
-    for variable, expression in step.set.items():
-        yield ("set", variable), expression.names
-    for i, branch in enumerate(step.if_):
-        yield ("if", i, "when"), branch.when.names
+    for kind in ("silence", "no_match"):
+        ladder: Ladder | None = getattr(step, kind)
+        for i, prompt in enumerate(ladder.prompts if ladder else []):
+            yield (kind, "prompts", i), prompt.template.names
+
+
+def _used_by_http(http: HttpCall) -> Iterator[tuple[tuple[str | int, ...], Names]]:
+    yield ("http", "url"), http.url.names
+    for key, template in http.query.items():
+        yield ("http", "query", key), template.names
+    for key, template in http.headers.items():
+        yield ("http", "headers", key), template.names
+    for key, expression in (http.json_ or {}).items():
+        yield ("http", "json", key), expression.names

@@ -40,6 +40,7 @@ class Frame:
     flow: str
     version: str
     step: str
+    resume: bool = False  # back from a digression: ask the step again without redoing its work
 
 
 @dataclass(frozen=True)

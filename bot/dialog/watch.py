@@ -50,10 +50,8 @@ class FlowWatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reload changed flows until ``stop`` is set."""
-        watched = [self._directory]
-        if (self._directory / DATA_DIR).is_dir():
-            watched.append(self._directory / DATA_DIR)  # lookup tables reload their flows
-        async for changes in awatch(*watched, stop_event=stop, debounce=200, step=50, recursive=False):
+        # Recursive, so that lookup tables in data/ (created later, too) reload their flows.
+        async for changes in awatch(self._directory, stop_event=stop, debounce=200, step=50, recursive=True):
             await self.reload(self._changed_flows(changes))
 
     def _changed_flows(self, changes: set[tuple[Change, str]]) -> set[Path]:
@@ -61,7 +59,8 @@ class FlowWatcher:
         paths = {Path(path) for _, path in changes}
         home = self._directory.resolve()
         flows = {p for p in paths if p.parent.resolve() == home and p.suffix in FLOW_SUFFIXES}
-        tables = {p.stem for p in paths if p.parent.name == DATA_DIR and p.suffix in TABLE_SUFFIXES}
+        data = home / DATA_DIR
+        tables = {p.stem for p in paths if p.parent.resolve() == data and p.suffix in TABLE_SUFFIXES}
         if tables:
             flows |= {f.source.path for f in self._registry if tables & set(f.tables)}
         return flows

@@ -240,3 +240,96 @@ async def test_grading_first_rule_that_holds(business: BusinessAPI) -> None:
     assert (refused.grade.grade, refused.grade.reason) == ("C", "rule 2: 'deny' in intents")
     assert gone.grade is not None
     assert gone.grade.grade == "D"
+
+
+async def test_back_from_a_digression_the_step_is_asked_without_redoing_its_work(
+    business: BusinessAPI,
+) -> None:
+    main = flow(
+        {
+            "menu": {
+                "set": {"visits": "visits + 1"},
+                "say": "第{{visits}}次：请问？",
+                "ask": {"agent": "agent"},
+            },
+            "hours": {"say": "九点到五点。", "return": True},
+        },
+        **{"global": {"hours": "hours"}},
+    )
+    dialog, state = dialog_for(business, {"main": main}), new_state()
+    assert (await dialog.greet(state)).text == "第1次：请问？"
+    assert (await dialog.answer(state, "几点下班", "hours")).text == "九点到五点。第1次：请问？"
+    assert state.variables["visits"] == 1
+
+
+async def test_a_global_intent_wins_over_a_value_at_a_collect_step(business: BusinessAPI) -> None:
+    main = flow(
+        {"ask": {"collect": {"slot": "ok", "prompt": "可以吗？", "then": "bye"}}},
+        slots={"ok": {"type": "yes_no"}},
+        **{"global": {"agent": "agent"}},
+    )
+    dialog, state = dialog_for(business, {"main": main}), new_state()
+    await dialog.greet(state)
+    assert (await dialog.answer(state, "我要转人工", "agent")).action == "transfer"
+
+
+async def test_one_answer_fills_the_collect_steps_that_follow(business: BusinessAPI) -> None:
+    main = flow(
+        {
+            "day": {"collect": {"slot": "day", "prompt": "哪天？", "then": "hour"}},
+            "hour": {"collect": {"slot": "hour", "prompt": "几点？", "then": "done"}},
+            "done": {"say": "好的。", "hangup": True},
+        },
+        slots={"day": {"type": "date"}, "hour": {"type": "time"}},
+    )
+    dialog, state = dialog_for(business, {"main": main}), new_state()
+    await dialog.greet(state)
+    assert (await dialog.answer(state, "明天下午三点", None)).text == "好的。"
+    assert state.variables == {"day": "2026-11-22", "hour": "15:00"}
+
+
+async def test_a_cleared_slot_is_not_refilled_from_the_same_words(
+    business: BusinessAPI, tmp_path: Path
+) -> None:
+    table = tmp_path / "claims.csv"
+    table.write_text("id_card,status\n11010519491231002X,已到账\n", encoding="utf-8")
+    main = flow(
+        {
+            "menu": {"say": "请问？", "ask": {"phone_change": "get"}},
+            "get": {"collect": {"slot": "id_card", "prompt": "请说身份证号。", "then": "find"}},
+            "find": {
+                "lookup": {
+                    "table": "claims",
+                    "match": {"id_card": "id_card"},
+                    "as": "claim",
+                    "not_found": "none",
+                },
+                "say": "{{claim.status}}",
+                "hangup": True,
+            },
+            "none": {"say": "没有找到。", "set": {"id_card": "null"}, "goto": "get"},
+        },
+        slots={"id_card": {"type": "id_card"}},
+    )
+    dialog, state = dialog_for(business, {"main": main}, claims=table), new_state()
+    await dialog.greet(state)
+    reply = await dialog.answer(state, "改手机号 110101199003077774", "phone_change")
+    assert reply.text == "没有找到。请说身份证号。"
+    assert (state.step, state.variables["claim"], state.outcome) == ("get", None, "in_progress")
+
+
+async def test_a_lookup_with_an_unset_value_finds_nothing(business: BusinessAPI, tmp_path: Path) -> None:
+    table = tmp_path / "codes.csv"
+    table.write_text("code,name\n,空白行\n1,一号\n", encoding="utf-8")
+    main = flow(
+        {
+            "find": {
+                "lookup": {"table": "codes", "match": {"code": "missing"}, "as": "row", "not_found": "none"},
+                "say": "{{row.name}}",
+                "hangup": True,
+            },
+            "none": {"say": "没有。", "hangup": True},
+        }
+    )
+    dialog, state = dialog_for(business, {"main": main}, codes=table), new_state()
+    assert (await dialog.greet(state)).text == "没有。"

@@ -222,3 +222,31 @@ def test_a_directory_named_like_a_flow(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").mkdir()
     with pytest.raises(FlowValidationError, match="cannot read the file"):
         load_flows(tmp_path)
+
+
+def test_variables_nobody_sets_are_warnings_at_their_line(tmp_path: Path) -> None:
+    text = """\
+slots:
+  phone: {type: phone}
+defaults:
+  silence: {prompts: ["{{phnoe}}还在吗？"], then: bye}
+grading:
+  - {grade: A, score: 90, when: scroe > 3}
+steps:
+  fetch:
+    http:
+      url: http://127.0.0.1:9/orders/{{order_id}}
+      save: {status: data.status}
+      on_error: bye
+    say: 您的订单{{status}}，号码{{phone}}。
+    goto: bye
+  bye:
+    say: 再见。
+    hangup: true
+"""
+    path = tmp_path / "typos.yaml"
+    path.write_text(text, encoding="utf-8")
+    warnings = [str(w) for w in load_flow(path).warnings]
+    assert len(warnings) == 3, warnings
+    for name, line in (("phnoe", 4), ("scroe", 6), ("order_id", 10)):
+        assert any(f":{line}:" in w and f"provides {name!r}" in w for w in warnings), (name, warnings)

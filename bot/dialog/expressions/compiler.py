@@ -280,7 +280,8 @@ class _Compiler:
             raise self._error(
                 byte_offset,
                 f"{raw} is not a variable name",
-                f'put text in quotes: "{raw}"; variable names use English letters, digits and _',
+                f'put text in quotes: "{raw}" (in YAML, quote the whole expression too: '
+                f"""'text == "{raw}"'); variable names use English letters, digits and _""",
             )
         if raw.startswith("__"):
             raise self._error(byte_offset, f"{raw} is not allowed", "names cannot start with __; rename it")
