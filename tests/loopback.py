@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections import Counter
 from collections.abc import Mapping
 from contextlib import suppress
@@ -18,6 +19,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.dialog.business import MAX_BODY_BYTES
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on (for a server to start on, or to be refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
 
 HUGE = MAX_BODY_BYTES * 2
 ECHO_DATA = {"amount": 12.5, "items": [{"name": "first"}, {"name": "second"}], "owner": None}

@@ -19,14 +19,9 @@ import httpx
 import pytest
 
 from tests.conftest import FLOWS_DIR
+from tests.loopback import unused_port
 
 VOICEBOT = str(Path(sys.executable).with_name("voicebot"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(tmp_path: Path, flows_dir: Path, port: int) -> subprocess.Popen[bytes]:
@@ -53,7 +48,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
+    port = unused_port()
     workdir = tmp_path_factory.mktemp("serve")
     process = start(workdir, FLOWS_DIR, port)
     base = f"http://127.0.0.1:{port}"
@@ -122,7 +117,7 @@ def test_invalid_flow_refuses_to_start(tmp_path: Path) -> None:
     broken.write_text(
         broken.read_text(encoding="utf-8").replace("goto: menu", "goto: menuu", 1), encoding="utf-8"
     )
-    process = start(tmp_path, flows, free_port())
+    process = start(tmp_path, flows, unused_port())
     try:
         process.wait(timeout=60)
     finally:
@@ -165,7 +160,7 @@ def test_bad_settings_stop_the_start_with_a_reason(
         **env,
     }
     done = subprocess.run(
-        [VOICEBOT, "serve", "--port", str(free_port())],
+        [VOICEBOT, "serve", "--port", str(unused_port())],
         env=full_env,
         capture_output=True,
         timeout=60,
@@ -183,7 +178,7 @@ def test_a_flow_edit_reaches_new_calls_and_a_broken_one_does_not(tmp_path: Path)
     shutil.copytree(FLOWS_DIR, flows)
     path = flows / "yibao.yaml"
     original = path.read_text(encoding="utf-8")
-    port = free_port()
+    port = unused_port()
     base = f"http://127.0.0.1:{port}"
     process = start(tmp_path, flows, port)
     try:

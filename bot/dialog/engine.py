@@ -78,8 +78,8 @@ class Dialog:
         if state.ended or state.step is None:
             return self.replay(state)
         state.silence_count += 1
-        step = self._here(state).flow.steps[state.step]
-        ladder = self._here(state).flow.silence_ladder(state.step)
+        flow = self._here(state).flow
+        step, ladder = flow.steps[state.step], flow.silence_ladder(state.step)
         if step.collect and step.silence is None and ladder is not None:
             # A collecting step repeats its own question (not the flow's generic
             # re-prompts) as many times as the default ladder has prompts.
@@ -333,24 +333,30 @@ class Dialog:
 
     async def _work(self, state: CallState, here: RunnableFlow, step: Step) -> str | None:
         """A step's work before it speaks: set, lookup, http, if. Returns a step to branch to."""
+        view = self.variables(state)  # what the step's expressions see, kept in step with its assignments
+
+        def assign(values: Mapping[str, object]) -> None:
+            state.variables.update(values)
+            view.update(values)
+
         for variable, expression in step.set.items():
-            state.variables[variable] = expression.evaluate(self.variables(state))
+            assign({variable: expression.evaluate(view)})
         if step.lookup:
-            values = {column: e.evaluate(self.variables(state)) for column, e in step.lookup.match.items()}
+            values = {column: e.evaluate(view) for column, e in step.lookup.match.items()}
             row = None if None in values.values() else here.tables[step.lookup.table].find(values)
-            state.variables[step.lookup.as_] = None if row is None else dict(row)
+            assign({step.lookup.as_: None if row is None else dict(row)})
             if row is None:
                 return step.lookup.not_found
         if step.http:
-            outcome = await self._business.call(step.http, self.variables(state))
+            outcome = await self._business.call(step.http, view)
             if not outcome.ok:
                 logger.warning("call %s: http step %r failed: %s", state.call_id, state.step, outcome.error)
-                for variable in (*step.http.save, *([step.http.as_] if step.http.as_ else [])):
-                    state.variables[variable] = None  # no stale value from an earlier call
+                names = (*step.http.save, *([step.http.as_] if step.http.as_ else []))
+                assign(dict.fromkeys(names))  # no stale value from an earlier call
                 return step.http.on_error
-            state.variables.update(outcome.variables)
+            assign(outcome.variables)
         for branch in step.if_:
-            if truthy(branch.when.evaluate(self.variables(state))):
+            if truthy(branch.when.evaluate(view)):
                 return branch.goto
         return None
 

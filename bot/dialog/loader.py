@@ -20,13 +20,13 @@ from pydantic import ValidationError
 from bot.dialog.flow import RESERVED_NAMES, Flow, Ladder, Step
 from bot.dialog.lint import lint
 from bot.dialog.tables import Table, TableError, read_table, table_path
+from bot.dialog.templates import SPOKEN_KINDS
 from bot.errors import FlowProblem, FlowTextError, FlowValidationError
 
 Location = tuple[int, int]  # 1-based line and column
 KeyPath = tuple[str | int, ...]
 Finding = tuple[KeyPath, str, str]  # where, what is wrong, how to fix it
 DATA_DIR = "data"  # lookup tables live in <flows dir>/data/
-SPOKEN_KINDS = ("phone", "id_card", "digits", "number", "amount", "date", "time")  # see bot.dialog.templates
 
 
 @dataclass(frozen=True)
@@ -399,7 +399,7 @@ def check_references(flow: Flow, flow_names: set[str]) -> Iterator[Finding]:
             yield (
                 ("say_as", name),
                 f"unknown way to say a value: {kind!r}",
-                f"use one of: {', '.join(SPOKEN_KINDS)}",
+                f"use one of: {', '.join(sorted(SPOKEN_KINDS))}",
             )
     for name, step in flow.steps.items():
         yield from _step_references(flow, refs, name, step)

@@ -5,7 +5,6 @@ standing in for the business API)."""
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from bot.authoring import flowtest
 from bot.config import Settings
 from bot.dialog.nlu import Segmenter
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "flows"
@@ -69,8 +68,5 @@ async def test_language_features(
 
 
 async def test_a_failing_business_api_takes_on_error(tmp_path: Path, segmenter: Segmenter) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    flows = language_flows(tmp_path, f"http://127.0.0.1:{port}")
+    flows = language_flows(tmp_path, f"http://127.0.0.1:{unused_port()}")
     await played(flows / "tests" / "down.yaml", flows, segmenter)

@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 import logging
 import math
-import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -24,7 +23,7 @@ import pytest
 
 from bot.dialog.business import BusinessAPI, HttpOutcome
 from bot.dialog.flow import HttpCall
-from tests.loopback import ECHO_DATA, LoopbackServer
+from tests.loopback import ECHO_DATA, LoopbackServer, unused_port
 
 LOGGER = "bot.dialog.business"
 
@@ -50,13 +49,6 @@ async def api(server: LoopbackServer) -> AsyncIterator[BusinessAPI]:
 
 def http(url: str, **keys: object) -> HttpCall:
     return HttpCall.model_validate({"url": url, "on_error": "failed", **keys})
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def echoed(outcome: HttpOutcome) -> dict[str, Any]:
@@ -271,7 +263,7 @@ async def test_a_huge_body_is_refused(api: BusinessAPI, server: LoopbackServer, 
 
 
 async def test_connection_refused(api: BusinessAPI) -> None:
-    outcome = await api.call(http(f"http://127.0.0.1:{closed_port()}/echo", retries=1), {})
+    outcome = await api.call(http(f"http://127.0.0.1:{unused_port()}/echo", retries=1), {})
     assert not outcome.ok
     assert outcome.error is not None
     assert outcome.error.startswith("cannot connect")

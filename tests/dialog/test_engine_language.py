@@ -8,7 +8,7 @@ import pytest
 
 from bot.dialog.business import BusinessAPI
 from bot.dialog.engine import Dialog
-from bot.dialog.flow import Flow
+from bot.dialog.flow import RESERVED_NAMES, Flow
 from bot.dialog.state import CallState
 from bot.dialog.tables import read_table
 from tests.dialog.flows import TODAY, StaticFlows
@@ -333,3 +333,8 @@ async def test_a_lookup_with_an_unset_value_finds_nothing(business: BusinessAPI,
     )
     dialog, state = dialog_for(business, {"main": main}, codes=table), new_state()
     assert (await dialog.greet(state)).text == "没有。"
+
+
+def test_the_reserved_names_are_exactly_the_variables_the_engine_provides(business: BusinessAPI) -> None:
+    dialog = dialog_for(business, {"main": PHONE})
+    assert set(dialog.variables(new_state())) == RESERVED_NAMES
