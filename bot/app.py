@@ -16,6 +16,7 @@ from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
+from bot.dialog.knowledge import HttpKnowledgeClient, KnowledgeClient, knowledge_client
 from bot.dialog.loader import FlowSource, load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
@@ -33,6 +34,10 @@ from bot.store.transcripts import TranscriptStore
 from bot.turns import TurnHandler
 from bot.web import audio, calls, health, nlu
 from bot.web.errors import register_errors
+from knowledge import web as knowledge_web
+from knowledge.base import KnowledgeBase
+from knowledge.history import CustomerHistory
+from knowledge.service import KnowledgeService
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,9 @@ def create_app(
         store: session store; defaults to memory.
         segmenter: a shared, possibly already initialized, jieba segmenter.
 
+    The knowledge service (``knowledge/``) is mounted too, on the same segmenter;
+    the flows' ``knowledge`` steps ask it, or ``VOICEBOT_KB_URL`` when that is set.
+
     Raises:
         FlowValidationError: a flow file is invalid (every problem, located).
         ConfigError: a setting does not fit the flows (e.g. an unknown default flow).
@@ -69,6 +77,7 @@ def create_app(
             f"{settings.flows_dir} ({', '.join(sorted(sources)) or 'none'})"
         )
     backend = tts or EspeakTTS(voice=settings.tts_voice, rate_wpm=settings.tts_rate_wpm)
+    segmenter = segmenter or Segmenter()
     svc = Services(
         settings=settings,
         flow_sources=sources,
@@ -79,6 +88,7 @@ def create_app(
         transcripts=TranscriptStore(settings.database_path),
         pbx=pbx or LogPBX(),
         business=BusinessAPI(),
+        knowledge=knowledge_service(settings, segmenter),
     )
     app = Quart(__name__)
     # No endpoint takes more than a small JSON or form body; refuse bigger ones early.
@@ -86,11 +96,27 @@ def create_app(
     app.extensions[EXTENSION_KEY] = svc
     for module in (callback, audio, calls, nlu, health):
         app.register_blueprint(module.blueprint)
+    knowledge_web.install(
+        app,
+        svc.knowledge,
+        admin_token=settings.kb_admin_token.get_secret_value() if settings.kb_admin_token else None,
+        max_message_chars=settings.max_text_chars,
+    )
     register_errors(app)
-    lifecycle = _Lifecycle(svc, segmenter or Segmenter())
+    lifecycle = _Lifecycle(svc, segmenter)
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)
     return app
+
+
+def knowledge_service(settings: Settings, segmenter: Segmenter) -> KnowledgeService:
+    """The knowledge service the settings describe (not yet opened)."""
+    return KnowledgeService(
+        settings.kb_dir,
+        base=KnowledgeBase(segmenter),
+        history=CustomerHistory(settings.kb_history_path, settings.kb_history_days),
+        context_seconds=settings.kb_context_minutes * 60,
+    )
 
 
 def _prepare_data_dir(settings: Settings) -> None:
@@ -113,6 +139,7 @@ class _Lifecycle:
         self._sweeper: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stop_watching = asyncio.Event()
+        self._knowledge_client: KnowledgeClient | None = None
 
     async def start(self) -> None:
         try:
@@ -129,12 +156,18 @@ class _Lifecycle:
         await svc.transcripts.open()
         svc.flows = FlowRegistry(segmenter=self._segmenter, default_threshold=svc.settings.nlu_threshold)
         await asyncio.to_thread(self._segmenter.initialize)
+        # Before the flows: the knowledge base teaches the shared segmenter its words,
+        # and the flows' classifiers are best built after every word is known.
+        await svc.knowledge.open()
+        self._knowledge_client = knowledge_client(svc.settings, svc.knowledge)
         await asyncio.to_thread(svc.flows.install, svc.flow_sources.values())
         for source in svc.flow_sources.values():
             await self._render_prompts(source)
         conversation = Conversation(
             svc.flows,
-            Dialog(svc.flows, business=svc.business, today=svc.settings.today),
+            Dialog(
+                svc.flows, business=svc.business, knowledge=self._knowledge_client, today=svc.settings.today
+            ),
             BackchannelDetector(svc.settings.backchannels, svc.settings.fillers),
         )
         svc.turns = TurnHandler(
@@ -144,6 +177,7 @@ class _Lifecycle:
             speech=svc.speech,
             pbx=svc.pbx,
             default_flow=svc.settings.default_flow,
+            filler_seconds=svc.settings.kb_filler_ms / 1000,
         )
         self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.turns))
         if svc.settings.watch_flows:
@@ -186,3 +220,6 @@ class _Lifecycle:
                 await self._sweeper
         await self._svc.transcripts.close()
         await self._svc.business.aclose()
+        await self._svc.knowledge.close()
+        if isinstance(self._knowledge_client, HttpKnowledgeClient):
+            await self._knowledge_client.aclose()

@@ -10,7 +10,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -110,6 +110,26 @@ class Settings(BaseSettings):
     timezone: str = Field(
         "Asia/Shanghai", description="Time zone of the call center: the call's date for 明天, 下周三."
     )
+    kb_dir: Path = Field(Path("knowledge/data"), description="Directory of the knowledge base's data files.")
+    kb_url: AnyHttpUrl | None = Field(
+        None,
+        description="Knowledge webhook the bot asks (…/webhooks/rest/webhook); default: the one in this process.",
+    )
+    kb_timeout_ms: int = Field(
+        1500, ge=100, le=30000, description="Longest wait for a knowledge answer; later is an error."
+    )
+    kb_filler_ms: int = Field(
+        600, ge=0, le=30000, description="A knowledge answer later than this gets a filler first (请稍等…)."
+    )
+    kb_admin_token: SecretStr | None = Field(
+        None, description="Bearer token of the knowledge admin API; unset turns the admin API off."
+    )
+    kb_history_days: float = Field(
+        90, ge=0, description="How long what a customer asked is kept, in days; 0 keeps nothing."
+    )
+    kb_context_minutes: float = Field(
+        30, gt=0, description="How long a knowledge conversation's context lasts after its last message."
+    )
     watch_flows: bool = Field(
         True, description="Reload a flow file when it changes (new calls get the new version)."
     )
@@ -140,6 +160,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "voicebot.sqlite3"
+
+    @property
+    def kb_history_path(self) -> Path:
+        return self.data_dir / "knowledge.sqlite3"
 
     @property
     def audio_dir(self) -> Path:

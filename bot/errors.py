@@ -13,7 +13,10 @@
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
     ├── NotReadyError            a request arrived before start-up finished (HTTP 503)
     ├── PBXError                 the PBX refused or failed an action
-    └── TTSError                 speech synthesis failed
+    ├── TTSError                 speech synthesis failed
+    └── KnowledgeError           the knowledge service failed or timed out
+        ├── KnowledgeDataError   a knowledge entry or data file is invalid (HTTP 400)
+        └── UnknownEntryError    no knowledge entry has that id (HTTP 404)
 
 Third-party exceptions are translated into these at the module that talks to the
 third party (``raise … from exc``), so callers only ever handle this tree.
@@ -118,3 +121,19 @@ class TTSError(VoicebotError):
     def __init__(self, message: str, *, backend: str | None = None) -> None:
         self.backend = backend
         super().__init__(message)
+
+
+class KnowledgeError(VoicebotError):
+    """The knowledge service failed, answered nonsense, or took too long."""
+
+
+class KnowledgeDataError(KnowledgeError):
+    """Knowledge entries or a data file are invalid; the message names each problem."""
+
+
+class UnknownEntryError(KnowledgeError):
+    """No knowledge entry has the id a request names."""
+
+    def __init__(self, entry_id: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"no knowledge entry has the id {entry_id!r}")

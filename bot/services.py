@@ -16,6 +16,7 @@ from bot.speech.synthesizer import SpeechSynthesizer
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import TranscriptStore
 from bot.turns import TurnHandler
+from knowledge.service import KnowledgeService
 
 EXTENSION_KEY = "voicebot"
 
@@ -31,6 +32,7 @@ class Services:
     transcripts: TranscriptStore
     pbx: PBX
     business: BusinessAPI
+    knowledge: KnowledgeService
     flows: FlowRegistry | None = None
     turns: TurnHandler | None = None
     prompts_rendered: int = 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.cti.params import Callback, Event
 from bot.dialog.conversation import Conversation
+from bot.dialog.flow import Prompt
 from bot.dialog.state import CallState, Reply
 from bot.errors import PBXError
 from bot.pbx.base import PBX, CallRef
@@ -32,6 +33,20 @@ class Answer:
     body: str
 
 
+@dataclass
+class _Delivery:
+    """Who answers a turn: the callback itself, or (``late``) the turn, by pushing.
+
+    The two sides set their flag without awaiting in between, so exactly one of them
+    ends up answering.
+    """
+
+    answered: bool = False  # the turn's answer went (or goes) back as the response
+    late: bool = False  # the response was the filler; the turn pushes its answer
+    wait: Prompt | None = None  # the call's flow's filler words, once the state is read
+    filler: str | None = None
+
+
 class TurnHandler:
     """Answers the CTI's AI speech callbacks."""
 
@@ -44,7 +59,10 @@ class TurnHandler:
         speech: SpeechSynthesizer,
         pbx: PBX,
         default_flow: str,
+        filler_seconds: float | None = None,
     ) -> None:
+        """``filler_seconds``: how long a turn may take before the caller hears the
+        wait words; None never says them."""
         self.conversation = conversation
         self.flows = conversation.flows
         self._sessions = sessions
@@ -52,6 +70,7 @@ class TurnHandler:
         self._speech = speech
         self._pbx = pbx
         self._default_flow = default_flow
+        self._filler_seconds = filler_seconds
 
     async def handle(self, callback: Callback, *, audio_base_url: str) -> Answer:
         """Answer one callback. Callbacks of one call run one at a time, in arrival order.
@@ -61,16 +80,34 @@ class TurnHandler:
         (its HTTP timeout cancels the request), so a transfer or hang-up that was
         requested is never forgotten by the state.
 
+        A turn slower than the filler threshold (a knowledge lookup, a business API)
+        is answered at once with the flow's ``defaults: wait:`` words; its own answer
+        is pushed with the PBX's play-voice when it is ready, or, if the PBX cannot,
+        answers the call's next callback.
+
         Raises:
             UnknownFlowError: a new call names a flow that is not loaded.
         """
-        return await asyncio.shield(self._handle(callback, audio_base_url))
+        delivery = _Delivery()
+        turn = asyncio.ensure_future(self._handle(callback, audio_base_url, delivery))
+        if self._filler_seconds is None or callback.event is Event.HUNGUP:
+            return await asyncio.shield(turn)
+        # asyncio.wait never cancels the turn, not even when this request is cancelled.
+        await asyncio.wait({turn}, timeout=self._filler_seconds)
+        if turn.done() or delivery.answered:
+            return await asyncio.shield(turn)
+        delivery.late = True  # from here on the turn pushes its answer itself
+        wait = delivery.wait or self.flows.get(self._default_flow).flow.defaults.wait
+        clip = await self._speech.render(wait.text)
+        delivery.filler = self._audio_url(clip.key, audio_base_url, interruptible=wait.interruptible)
+        return Answer(delivery.filler)
 
-    async def _handle(self, callback: Callback, audio_base_url: str) -> Answer:
+    async def _handle(self, callback: Callback, audio_base_url: str, delivery: _Delivery) -> Answer:
         started = time.perf_counter()
         async with self._sessions.lock(callback.call_id):
             stored = await self._sessions.get(callback.call_id)
             state = stored.copy() if stored else await self._new_call(callback)
+            delivery.wait = self.flows.get(*state.position).flow.defaults.wait
             turn = Turn(
                 at=iso(time.time()),
                 event=callback.event.value,
@@ -79,11 +116,27 @@ class TurnHandler:
                 encoding=callback.encoding,
             )
             answer = await self._run(state, callback, turn, audio_base_url)
+            if delivery.late:
+                turn.filler = delivery.filler
+                await self._deliver_late(state, answer, turn)
+            else:
+                delivery.answered = True
             turn.step = state.step
             turn.ms = round((time.perf_counter() - started) * 1000, 2)
             self._transcripts.record(state, turn)
             await self._sessions.put(state)
         return answer
+
+    async def _deliver_late(self, state: CallState, answer: Answer, turn: Turn) -> None:
+        """Push a late answer into the call; what cannot be pushed waits for the next callback."""
+        if not answer.body or answer.body == CONTINUE or state.outcome == "hung_up_by_caller":
+            return
+        try:
+            await self._pbx.play(CallRef(state.call_id, state.telnum), answer.body)
+            turn.delivered = "play"
+        except PBXError as exc:
+            logger.warning("call %s: late answer not pushed (%s); the next callback gets it", state.call_id, exc)
+            state.undelivered, turn.delivered = answer.body, "next callback"
 
     async def _new_call(self, callback: Callback) -> CallState:
         """A call not in the session store: new, or one we forgot (a restart, an expiry)."""
@@ -100,6 +153,12 @@ class TurnHandler:
         if callback.event is Event.HUNGUP:
             self.conversation.hung_up(state)
             return Answer("")
+        if state.undelivered:
+            # A late answer the PBX could not push is this callback's answer; the words
+            # said meanwhile ("喂？") are recorded, not acted on.
+            url, state.undelivered = state.undelivered, None
+            turn.audio_url, turn.delivered = url, "next callback"
+            return Answer(url)
         if callback.event is Event.READY:
             reply = await self.conversation.silence(state)
         else:
@@ -120,8 +179,11 @@ class TurnHandler:
             clip = await self._speech.join(clips)
         else:
             clip = await self._speech.silence()
-        interruptible = "true" if reply.interruptible else "false"
-        return f"{audio_base_url}/audio/{clip.key}.wav?canbeinterrupted={interruptible}"
+        return self._audio_url(clip.key, audio_base_url, interruptible=reply.interruptible)
+
+    @staticmethod
+    def _audio_url(key: str, audio_base_url: str, *, interruptible: bool) -> str:
+        return f"{audio_base_url}/audio/{key}.wav?canbeinterrupted={'true' if interruptible else 'false'}"
 
     async def _act(self, state: CallState, reply: Reply) -> None:
         call = CallRef(state.call_id, state.telnum)

@@ -182,6 +182,9 @@ class _Builder:
         elif step.collect:
             kind = "waits"
             lines.append(f"collect {_one_line(step.collect.slot)}")
+        elif step.knowledge:
+            kind = "waits"
+            lines.append("ask the knowledge base")
         elif step.call:
             lines.append(f"call {_one_line(step.call.flow)}")
         elif step.link:
@@ -211,6 +214,11 @@ class _Builder:
             yield _Edge(source, self.target(step.collect.then), filled)
             if step.collect.fail:
                 yield _Edge(source, self.target(step.collect.fail), "fail")
+        if step.knowledge:
+            yield _Edge(source, self.target(step.knowledge.then), "answered")
+            if step.knowledge.not_found:
+                yield _Edge(source, self.target(step.knowledge.not_found), "not found")
+            yield _Edge(source, self.target(step.knowledge.on_error), "error")
         if step.goto:
             yield _Edge(source, self.target(step.goto), None)
         if step.call:
@@ -220,7 +228,7 @@ class _Builder:
             if silence:
                 own = step.silence is not None
                 yield _ladder_edge(source, self.target(silence.then), "silence", silence, own)
-            no_match = self.flow.no_match_ladder(name)
+            no_match = None if step.knowledge else self.flow.no_match_ladder(name)
             if no_match:
                 own = step.no_match is not None
                 yield _ladder_edge(source, self.target(no_match.then), "no match", no_match, own)

@@ -2,7 +2,7 @@
 
 ``voicebot chat`` and ``voicebot flows test`` run calls through the same
 ``Conversation`` the CTI callback uses (intent recognition, barge-in rules, the
-engine, ``http:`` steps); only speech and the PBX are left out.
+engine, ``http:`` and ``knowledge`` steps); only speech and the PBX are left out.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
+from bot.dialog.knowledge import HttpKnowledgeClient, knowledge_client
 from bot.dialog.loader import load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
+from knowledge.base import KnowledgeBase
+from knowledge.service import KnowledgeService
 
 
 @contextlib.asynccontextmanager
@@ -46,11 +49,18 @@ async def open_conversation(
     sources = await asyncio.to_thread(load_flows, flows_dir)
     segmenter = segmenter or Segmenter()
     await asyncio.to_thread(segmenter.initialize)
+    # The knowledge base of the settings, without a customer history: trying a flow
+    # leaves nothing behind.
+    knowledge = KnowledgeService(settings.kb_dir, base=KnowledgeBase(segmenter))
+    await knowledge.open()
+    client = knowledge_client(settings, knowledge)
     registry = FlowRegistry(segmenter=segmenter, default_threshold=settings.nlu_threshold)
     await asyncio.to_thread(registry.install, sources.values())
     business = BusinessAPI()
     try:
-        dialog = Dialog(registry, business=business, today=today or settings.today)
+        dialog = Dialog(registry, business=business, knowledge=client, today=today or settings.today)
         yield Conversation(registry, dialog, BackchannelDetector(settings.backchannels, settings.fillers))
     finally:
         await business.aclose()
+        if isinstance(client, HttpKnowledgeClient):
+            await client.aclose()

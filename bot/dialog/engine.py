@@ -16,10 +16,12 @@ from typing import Protocol
 
 from bot.dialog.business import BusinessAPI
 from bot.dialog.expressions import truthy
-from bot.dialog.flow import Collect, Flow, Ladder, Prompt, Step
+from bot.dialog.flow import Collect, Flow, Knowledge, Ladder, Prompt, Step
+from bot.dialog.knowledge import KnowledgeClient, sender_of
 from bot.dialog.slots import SlotContext, SlotMatch, YesNoSlot
 from bot.dialog.state import CallState, Frame, Grade, Outcome, Reply
 from bot.dialog.tables import Table
+from bot.errors import KnowledgeError
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +56,21 @@ class Dialog:
     Args:
         flows: Where a call's flow (and the flows it calls or links to) are found.
         business: Runs ``http:`` steps.
+        knowledge: Answers ``knowledge`` steps; without one they take ``on_error``.
         today: The date of a call, in the call center's time zone (relative dates).
     """
 
     def __init__(
-        self, flows: FlowLookup, *, business: BusinessAPI, today: Callable[[], dt.date] = dt.date.today
+        self,
+        flows: FlowLookup,
+        *,
+        business: BusinessAPI,
+        knowledge: KnowledgeClient | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._flows = flows
         self._business = business
+        self._knowledge = knowledge
         self._today = today
 
     # --- the events of a call ------------------------------------------------------
@@ -104,6 +113,8 @@ class Dialog:
         step = self._here(state).flow.steps[state.step]
         if step.collect:
             return await self._answer_collect(state, step.collect, text, intent)
+        if step.knowledge:
+            return await self._answer_knowledge(state, step.knowledge, text, intent)
         target = (step.ask or {}).get(intent) if intent else None
         if target is not None:
             return await self._go(state, target, _Walk(text), f"intent {intent!r} at step {state.step!r}")
@@ -112,7 +123,7 @@ class Dialog:
             return digression
         state.no_match_count += 1
         ladder = self._here(state).flow.no_match_ladder(state.step)
-        return await self._climb(state, ladder, state.no_match_count, "no match")
+        return await self._climb(state, ladder, state.no_match_count, "no match", text=text)
 
     def caller_hung_up(self, state: CallState) -> None:
         self._end(state, "hung_up_by_caller", f"caller hung up at step {state.step!r}")
@@ -213,6 +224,57 @@ class Dialog:
         found = _YES_NO.extract(text, context)
         return None if found is None else bool(found.value)
 
+    # --- the knowledge service ---------------------------------------------------------
+
+    async def _answer_knowledge(
+        self, state: CallState, knowledge: Knowledge, text: str, intent: str | None
+    ) -> Reply:
+        """Waiting at a knowledge step (after a clarification): a global intent, else the
+        words go to the knowledge service in the same conversation."""
+        assert state.step is not None
+        digression = await self._global(state, text, intent)
+        if digression is not None:
+            return digression
+        said, outcome = await self._consult(state, state.step, knowledge, text)
+        if isinstance(outcome, _Hop):
+            return await self._go(state, outcome.step, None, "knowledge answered", said=said)
+        return Reply((*said, *outcome.prompts), action=outcome.action, target=outcome.target)
+
+    async def _enter_knowledge(
+        self, state: CallState, name: str, knowledge: Knowledge, walk: _Walk | None
+    ) -> tuple[list[Prompt], _Hop | Reply]:
+        """Arriving at a knowledge step: the words that led here are the question; with
+        none, the step asks for one."""
+        if walk is None or not walk.text.strip():
+            self._wait(state, name)
+            return [], Reply((self._render(state, knowledge.prompt),))
+        return await self._consult(state, name, knowledge, walk.text)
+
+    async def _consult(
+        self, state: CallState, name: str, knowledge: Knowledge, text: str
+    ) -> tuple[list[Prompt], _Hop | Reply]:
+        """Ask the knowledge service. An answer is said and the flow goes on at ``then``;
+        a clarification is said and the step waits; "not found" goes to ``not_found``
+        (or is said, and the step waits for other words); an error goes to ``on_error``."""
+        try:
+            if self._knowledge is None:
+                raise KnowledgeError("no knowledge service is configured")
+            answer = await self._knowledge.ask(sender_of(state.call_id, state.telnum), text)
+        except KnowledgeError as exc:
+            logger.warning("call %s: knowledge step %r failed: %s", state.call_id, name, exc)
+            if knowledge.as_:
+                state.variables[knowledge.as_] = None
+            return [], _Hop(knowledge.on_error)
+        if knowledge.as_:
+            state.variables[knowledge.as_] = {"type": answer.type, "title": answer.title, "found": answer.found}
+        said = Prompt(text=answer.spoken)
+        if answer.answered:
+            return [said], _Hop(knowledge.then)
+        if not answer.found and knowledge.not_found:
+            return [], _Hop(knowledge.not_found)
+        self._wait(state, name)
+        return [], Reply((said,))
+
     # --- global intents --------------------------------------------------------------
 
     async def _global(self, state: CallState, text: str, intent: str | None) -> Reply | None:
@@ -231,7 +293,11 @@ class Dialog:
         here = self._here(state)
         return await self._go(state, here.flow.entry, _Walk(text) if text else None, cause)
 
-    async def _climb(self, state: CallState, ladder: Ladder | None, count: int, what: str) -> Reply:
+    async def _climb(
+        self, state: CallState, ladder: Ladder | None, count: int, what: str, *, text: str | None = None
+    ) -> Reply:
+        """Re-prompt, or past the last re-prompt go to the ladder's step; ``text`` (the
+        words not understood) goes along, for a ``knowledge`` or ``collect`` step there."""
         # The loader guarantees every waiting step a ladder.
         assert state.step is not None
         assert ladder is not None
@@ -239,15 +305,18 @@ class Dialog:
             return self._reply(state, [ladder.prompts[count - 1]])
         cause = f"{what}: {count} times at step {state.step!r} ({len(ladder.prompts)} re-prompts)"
         state.pending = None
-        return await self._go(state, ladder.then, None, cause)
+        return await self._go(state, ladder.then, _Walk(text) if text else None, cause)
 
-    async def _go(self, state: CallState, name: str, walk: _Walk | None, cause: str) -> Reply:
+    async def _go(
+        self, state: CallState, name: str, walk: _Walk | None, cause: str, *, said: list[Prompt] | None = None
+    ) -> Reply:
         """Walk from step ``name`` to the next step that waits or ends the call.
 
         ``walk`` holds the utterance that led here: a ``collect`` step on the way
-        takes its slot from it if it is there (slot-first), once per slot.
+        takes its slot from it if it is there (slot-first), once per slot; a
+        ``knowledge`` step asks it. ``said``: what the reply already says.
         """
-        said: list[Prompt] = []
+        said = list(said or ())
         hop = _Hop(name)
         for _ in range(MAX_HOPS):
             here = self._here(state)
@@ -259,7 +328,11 @@ class Dialog:
                 continue
             if step.say:
                 said.append(self._render(state, step.say))
-            outcome = self._act(state, here, hop.step, step, walk=walk, cause=cause)
+            if step.knowledge and not hop.resume:
+                spoken, outcome = await self._enter_knowledge(state, hop.step, step.knowledge, walk)
+                said += spoken
+            else:
+                outcome = self._act(state, here, hop.step, step, walk=walk, cause=cause)
             if isinstance(outcome, _Hop):
                 hop = outcome
                 continue
@@ -284,6 +357,9 @@ class Dialog:
         if step.collect:
             self._wait(state, name)
             return self._enter_collect(state, here, step.collect, walk)
+        if step.knowledge:  # back from a digression: ask for the question again
+            self._wait(state, name)
+            return Reply((self._render(state, step.knowledge.prompt),))
         if step.transfer:
             self._end(state, "transferred", f"{cause} → transfer to {step.transfer} at step {name!r}")
             return Reply((), action="transfer", target=step.transfer)

@@ -12,8 +12,8 @@ A step does its work in a fixed order, then exactly one action:
    may branch away: ``not_found`` / ``on_error``);
 3. ``if`` branches: the first ``when`` that holds goes to its step;
 4. ``say`` speaks (a template);
-5. the action: ``ask``, ``collect``, ``goto``, ``call``, ``link``, ``return``,
-   ``transfer`` or ``hangup``.
+5. the action: ``ask``, ``collect``, ``knowledge``, ``goto``, ``call``, ``link``,
+   ``return``, ``transfer`` or ``hangup``.
 
 Expressions and templates are compiled while the file is validated, so an error in
 one is reported with its line like any other problem.
@@ -38,7 +38,7 @@ from bot.dialog.expressions import Expression, compile_expression
 from bot.dialog.slots import SlotType, make_slot_type
 from bot.dialog.templates import Template, compile_template
 
-STEP_ACTIONS = ("ask", "collect", "goto", "call", "link", "return_", "transfer", "hangup")
+STEP_ACTIONS = ("ask", "collect", "knowledge", "goto", "call", "link", "return_", "transfer", "hangup")
 RESERVED_NAMES = frozenset(
     {"intent", "intents", "step", "flow", "telnum", "call_id", "turns", "outcome", "today", "text"}
 )
@@ -151,11 +151,17 @@ class NLUOptions(_Model):
     threshold: float | None = Field(None, gt=0, lt=1)
 
 
+DEFAULT_WAIT = "请稍等，我帮您查一下。"
+DEFAULT_KNOWLEDGE_PROMPT = "请问您想咨询什么问题？"
+
+
 class Defaults(_Model):
-    """Ladders used by every asking step that does not declare its own."""
+    """Ladders used by every asking step that does not declare its own, and the words
+    said while the caller waits for a slow answer."""
 
     silence: Ladder | None = None
     no_match: Ladder | None = None
+    wait: Prompt = Field(default_factory=lambda: Prompt(text=DEFAULT_WAIT, interruptible=False))
 
 
 class Slot(_Model):
@@ -186,6 +192,17 @@ class Collect(_Model):
     confirm: Prompt | None = None
     then: StepName
     fail: str | None = None
+
+
+class Knowledge(_Model):
+    """Ask the knowledge service with the caller's words; say its answer, or its
+    clarification and wait for the choice."""
+
+    prompt: Prompt = Field(default_factory=lambda: Prompt(text=DEFAULT_KNOWLEDGE_PROMPT))
+    then: StepName
+    not_found: StepName | None = None
+    on_error: StepName
+    as_: str | None = Field(None, alias="as")
 
 
 class Branch(_Model):
@@ -236,6 +253,7 @@ class Step(_Model):
     say: Prompt | None = None
     ask: dict[str, str] | None = None
     collect: Collect | None = None
+    knowledge: Knowledge | None = None
     goto: str | None = None
     call: Call | None = None
     link: str | None = None
@@ -262,17 +280,22 @@ class Step(_Model):
                 "a collect step handles answers without a valid value with its own keys — "
                 "use `invalid:` (re-prompts), `attempts:` and `fail:` under `collect:` instead of `no_match:`"
             )
-        if not (self.ask or self.collect) and (self.silence or self.no_match):
+        if self.knowledge and self.no_match:
             raise ValueError(
-                "silence and no_match ladders only make sense on a step with ask or collect — "
+                "a knowledge step sends every answer to the knowledge service — "
+                "use `not_found:` under `knowledge:` instead of `no_match:`"
+            )
+        if not self.waits and (self.silence or self.no_match):
+            raise ValueError(
+                "silence and no_match ladders only make sense on a step with ask, collect or knowledge — "
                 "move them to the asking step or remove them"
             )
         return self
 
     @property
     def waits(self) -> bool:
-        """Whether the step waits for the caller (``ask`` or ``collect``)."""
-        return bool(self.ask or self.collect)
+        """Whether the step waits for the caller (``ask``, ``collect`` or ``knowledge``)."""
+        return bool(self.ask or self.collect or self.knowledge)
 
     def targets(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
         """Every step this one may lead to within its flow, with the key path naming it."""
@@ -288,6 +311,11 @@ class Step(_Model):
             yield ("collect", "then"), self.collect.then
             if self.collect.fail:
                 yield ("collect", "fail"), self.collect.fail
+        if self.knowledge:
+            yield ("knowledge", "then"), self.knowledge.then
+            yield ("knowledge", "on_error"), self.knowledge.on_error
+            if self.knowledge.not_found:
+                yield ("knowledge", "not_found"), self.knowledge.not_found
         if self.goto:
             yield ("goto",), self.goto
         if self.call:
@@ -305,6 +333,8 @@ class Step(_Model):
             yield from self.collect.invalid
             if self.collect.confirm:
                 yield self.collect.confirm
+        if self.knowledge:
+            yield self.knowledge.prompt
         for ladder in (self.silence, self.no_match):
             if ladder:
                 yield from ladder.prompts
@@ -351,7 +381,7 @@ class Flow(_Model):
         return kinds
 
     def all_prompts(self) -> list[Prompt]:
-        prompts: list[Prompt] = []
+        prompts: list[Prompt] = [self.defaults.wait]
         for ladder in (self.defaults.silence, self.defaults.no_match):
             if ladder:
                 prompts.extend(ladder.prompts)

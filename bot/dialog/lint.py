@@ -42,7 +42,8 @@ def _reachable(flow: Flow) -> set[str]:
         seen.add(name)
         todo += [target for _, target in step.targets()]
         if step.waits:
-            ladders: list[Ladder | None] = [flow.silence_ladder(name), flow.no_match_ladder(name)]
+            no_match = None if step.knowledge else flow.no_match_ladder(name)
+            ladders: list[Ladder | None] = [flow.silence_ladder(name), no_match]
             todo += [ladder.then for ladder in ladders if ladder]
     return seen
 
@@ -102,6 +103,8 @@ def _provided(flow: Flow) -> set[str]:
             provided.add(step.lookup.as_)
         if step.http:
             provided |= set(step.http.save) | ({step.http.as_} if step.http.as_ else set())
+        if step.knowledge and step.knowledge.as_:
+            provided.add(step.knowledge.as_)
     return provided
 
 
@@ -127,6 +130,8 @@ def _used(step: Step) -> Iterator[tuple[tuple[str | int, ...], Names]]:
             yield ("collect", "invalid", i), prompt.template.names
         if step.collect.confirm:
             yield ("collect", "confirm"), step.collect.confirm.template.names
+    if step.knowledge:
+        yield ("knowledge", "prompt"), step.knowledge.prompt.template.names
     for kind in ("silence", "no_match"):
         ladder: Ladder | None = getattr(step, kind)
         for i, prompt in enumerate(ladder.prompts if ladder else []):

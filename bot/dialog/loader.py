@@ -453,6 +453,8 @@ def _step_references(flow: Flow, refs: _References, name: str, step: Step) -> It
     if step.http:
         assigned += [(("http", "save", v), v) for v in step.http.save]
         assigned += [(("http", "as"), step.http.as_)] if step.http.as_ else []
+    if step.knowledge and step.knowledge.as_:
+        assigned.append((("knowledge", "as"), step.knowledge.as_))
     for path, variable in assigned:
         yield from refs.variable((*at, *path), variable)
     if step.call:
@@ -467,7 +469,7 @@ def _step_references(flow: Flow, refs: _References, name: str, step: Step) -> It
                 "nothing says where to go after the last failed attempt",
                 "add `fail: <step>` here or `defaults: no_match:` to the flow",
             )
-    kinds = ("silence", "no_match") if step.ask else ("silence",) if step.collect else ()
+    kinds = ("silence", "no_match") if step.ask else ("silence",) if step.waits else ()
     for kind in kinds:
         if getattr(step, kind) is None and getattr(flow.defaults, kind) is None:
             yield (

@@ -85,6 +85,7 @@ class CallState:
     ended_at: float | None = None
     turns: int = 0
     grade: Grade | None = None
+    undelivered: str | None = None  # a late answer the PBX could not play: the next callback's
 
     def copy(self) -> CallState:
         twin = copy.copy(self)

@@ -68,6 +68,8 @@ class Turn:
     continued: bool = False
     ms: float = 0.0
     encoding: str | None = None  # "gbk" when the CTI sent GBK bytes
+    filler: str | None = None  # the filler's audio URL, when the answer was late
+    delivered: str | None = None  # a late answer: "play" (pushed) or "next callback"
 
 
 GROUP_COMMIT_SECONDS = 0.005

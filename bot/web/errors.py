@@ -12,7 +12,7 @@ import logging
 from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from bot.errors import RequestError, UnknownFlowError, VoicebotError
+from bot.errors import KnowledgeDataError, RequestError, UnknownEntryError, UnknownFlowError, VoicebotError
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ def status_of(exc: Exception) -> tuple[int, str]:
     """The HTTP status and a short code for an exception, in one place."""
     if isinstance(exc, UnknownFlowError):
         return 404, "unknown_flow"
+    if isinstance(exc, UnknownEntryError):
+        return 404, "unknown_entry"
+    if isinstance(exc, KnowledgeDataError):
+        return 400, "invalid_entry"
     if isinstance(exc, RequestError):
         return exc.status, "bad_request" if exc.status == 400 else "request_rejected"
     if isinstance(exc, HTTPException):

@@ -24,6 +24,7 @@ async def healthz() -> tuple[dict[str, Any], int]:
         "flows": {flow.name: flow.version for flow in live},
         "flow_errors": svc.flow_errors,
         "prompts_rendered": svc.prompts_rendered,
+        "knowledge_entries": len(svc.knowledge.base),
         "live_calls": await svc.sessions.count(),
         "startup_seconds": svc.startup_seconds,
     }

@@ -6,7 +6,7 @@ import pytest
 
 from bot.dialog.business import BusinessAPI
 from bot.dialog.engine import Dialog
-from bot.dialog.flow import Flow
+from bot.dialog.flow import DEFAULT_WAIT, Flow
 from bot.dialog.state import CallState
 from tests.dialog.flows import TODAY, StaticFlows
 
@@ -113,6 +113,7 @@ async def test_caller_hang_up_names_the_step(dialog: Dialog, state: CallState) -
 def test_static_prompts_cover_steps_and_ladders() -> None:
     texts = {p.text for p in FLOW.static_prompts()}
     assert texts == {
+        DEFAULT_WAIT,  # the filler said while a slow answer is on its way
         "您好。",
         "请问有什么可以帮您？",
         "转人工吗？",

@@ -1,0 +1,187 @@
+"""The knowledge base in memory: its entries, synonyms and search index.
+
+Searching never waits for a change: a change builds a new snapshot (in a worker
+thread when it comes through the service) and swaps it in whole. The features of an
+unchanged entry are kept, so rebuilding after one edit re-analyses one entry.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.dialog.nlu import Segmenter
+from bot.errors import KnowledgeDataError, UnknownEntryError
+from knowledge.entries import Entry
+from knowledge.index import SearchIndex
+from knowledge.text import Analyzer
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An entry and how well it matches a query (0…1)."""
+
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One built state of the knowledge base; searched as a whole, never changed."""
+
+    entries: tuple[Entry, ...]
+    positions: Mapping[str, int]
+    parents: Mapping[str, tuple[str, ...]]  # child id → ids of its parents
+    synonyms: Mapping[str, tuple[str, ...]]
+    analyzer: Analyzer
+    index: SearchIndex
+
+
+class KnowledgeBase:
+    """Entries by id, searchable.
+
+    Args:
+        segmenter: jieba, possibly shared with the flows' NLU (initialized by its owner).
+    """
+
+    def __init__(self, segmenter: Segmenter | None = None) -> None:
+        self._segmenter = segmenter or Segmenter()
+        self._build_lock = threading.Lock()
+        self._features: dict[Entry, list[tuple[Counter[str], float]]] = {}  # analysed with _features_synonyms
+        self._features_synonyms: dict[str, tuple[str, ...]] = {}
+        self._snapshot = self.prepare((), {})
+
+    # --- reading -----------------------------------------------------------------
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self._snapshot.entries
+
+    @property
+    def synonyms(self) -> Mapping[str, tuple[str, ...]]:
+        return self._snapshot.synonyms
+
+    def __len__(self) -> int:
+        return len(self._snapshot.entries)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._snapshot.positions
+
+    def get(self, entry_id: str) -> Entry:
+        """Raises: UnknownEntryError."""
+        snapshot = self._snapshot
+        position = snapshot.positions.get(entry_id)
+        if position is None:
+            raise UnknownEntryError(entry_id)
+        return snapshot.entries[position]
+
+    def parents_of(self, entry_id: str) -> tuple[str, ...]:
+        return self._snapshot.parents.get(entry_id, ())
+
+    def search(self, text: str, limit: int = 5, *, boost: Mapping[str, float] | None = None) -> list[Hit]:
+        """The best ``limit`` entries for ``text``, best first; entries scoring 0 are left out.
+
+        Args:
+            boost: entry id → score added before ranking (a caller's own history).
+        """
+        snapshot = self._snapshot
+        scores = snapshot.index.scores(snapshot.analyzer.features(text))
+        for entry_id, extra in (boost or {}).items():
+            position = snapshot.positions.get(entry_id)
+            if position is not None and scores[position] > 0:
+                scores[position] = min(1.0, scores[position] + extra)
+        limit = min(limit, len(scores))
+        if limit <= 0:
+            return []
+        best = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) else np.arange(len(scores))
+        ranked = sorted(best, key=lambda i: (-scores[i], i))
+        return [Hit(snapshot.entries[i], round(float(scores[i]), 4)) for i in ranked if scores[i] > 0]
+
+    def analyzer(self) -> Analyzer:
+        return self._snapshot.analyzer
+
+    # --- changing ----------------------------------------------------------------
+
+    def replace(self, entries: Iterable[Entry], synonyms: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Make ``entries`` (and ``synonyms``, when given) the whole knowledge base.
+
+        Blocking (jieba and pinyin for every new or changed entry): run it in a worker
+        thread from async code.
+
+        Raises:
+            KnowledgeDataError: two entries share an id, or a parent names an unknown child.
+        """
+        self.install(self.prepare(entries, synonyms))
+
+    def prepare(self, entries: Iterable[Entry], synonyms: Mapping[str, Sequence[str]] | None = None) -> Snapshot:
+        """Build (and so validate) a knowledge base without installing it; blocking.
+
+        Raises:
+            KnowledgeDataError: two entries share an id, or a parent names an unknown child.
+        """
+        with self._build_lock:
+            return self._build(tuple(entries), synonyms if synonyms is not None else self.synonyms)
+
+    def install(self, snapshot: Snapshot) -> None:
+        """Make a prepared snapshot the one searched, at once."""
+        self._snapshot = snapshot
+
+    def _build(self, entries: tuple[Entry, ...], synonyms: Mapping[str, Sequence[str]]) -> Snapshot:
+        positions = _positions(entries)
+        parents: dict[str, list[str]] = {}
+        for entry in entries:
+            for child in entry.children:
+                if child not in positions:
+                    raise KnowledgeDataError(f"entry {entry.id!r}: child {child!r} is not an entry's id")
+                if child == entry.id:
+                    raise KnowledgeDataError(f"entry {entry.id!r}: lists itself as a child")
+                parents.setdefault(child, []).append(entry.id)
+        if entries:
+            self._segmenter.initialize()  # once per process; at once when its owner already did
+        normalized = {word: tuple(variants) for word, variants in synonyms.items()}
+        if normalized != self._features_synonyms:
+            self._features.clear()  # every entry reads differently now
+            self._features_synonyms = normalized
+        analyzer = Analyzer(self._segmenter, normalized)
+        self._segmenter.add_words(_words(entries, analyzer))
+        features = {entry: self._features.get(entry) or _documents(entry, analyzer) for entry in entries}
+        self._features = features
+        return Snapshot(
+            entries=entries,
+            positions=positions,
+            parents={child: tuple(ids) for child, ids in parents.items()},
+            synonyms=normalized,
+            analyzer=analyzer,
+            index=SearchIndex([features[entry] for entry in entries]),
+        )
+
+
+def _positions(entries: Sequence[Entry]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        if entry.id in positions:
+            raise KnowledgeDataError(f"two entries have the id {entry.id!r}")
+        positions[entry.id] = i
+    return positions
+
+
+def _words(entries: Iterable[Entry], analyzer: Analyzer) -> set[str]:
+    """Short keywords and synonyms, kept whole by jieba (synonyms folded as queries will be)."""
+    words = analyzer.words()
+    for entry in entries:
+        words.update(analyzer.normalize(w) for w in entry.keywords if 2 <= len(w) <= 4)
+    return words
+
+
+def _documents(entry: Entry, analyzer: Analyzer) -> list[tuple[Counter[str], float]]:
+    """An entry's documents, each counting fully: its title with its keywords; each
+    question; all of those together (a caller mixes the words of two phrasings); and
+    the answer (callers ask about what it says: 进口药 for the drug list)."""
+    named = (entry.title, *entry.keywords)
+    texts = [" ".join(named), *entry.questions, " ".join((*named, *entry.questions)), entry.answer]
+    documents = [(analyzer.features(text), 1.0) for text in texts]
+    return [d for d in documents if d[0]]
