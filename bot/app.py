@@ -35,9 +35,8 @@ from bot.turns import TurnHandler
 from bot.web import audio, calls, health, nlu
 from bot.web.errors import register_errors
 from knowledge import web as knowledge_web
+from knowledge.app import open_service
 from knowledge.base import KnowledgeBase
-from knowledge.history import CustomerHistory
-from knowledge.service import KnowledgeService
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ def create_app(
         transcripts=TranscriptStore(settings.database_path),
         pbx=pbx or LogPBX(),
         business=BusinessAPI(),
-        knowledge=knowledge_service(settings, segmenter),
+        knowledge=open_service(settings, KnowledgeBase(segmenter)),
     )
     app = Quart(__name__)
     # No endpoint takes more than a small JSON or form body; refuse bigger ones early.
@@ -107,16 +106,6 @@ def create_app(
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)
     return app
-
-
-def knowledge_service(settings: Settings, segmenter: Segmenter) -> KnowledgeService:
-    """The knowledge service the settings describe (not yet opened)."""
-    return KnowledgeService(
-        settings.kb_dir,
-        base=KnowledgeBase(segmenter),
-        history=CustomerHistory(settings.kb_history_path, settings.kb_history_days),
-        context_seconds=settings.kb_context_minutes * 60,
-    )
 
 
 def _prepare_data_dir(settings: Settings) -> None:

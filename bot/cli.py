@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
-import logging
-import signal
 import sys
 from pathlib import Path
 
 import click
-from hypercorn.asyncio import serve as hypercorn_serve
-from hypercorn.config import Config
-from hypercorn.utils import LifespanFailureError
 
+from bot import server
 from bot.app import create_app
 from bot.authoring import graph
 from bot.authoring.chat import chat_command
@@ -24,6 +18,7 @@ from bot.config import load_settings
 from bot.dialog.loader import flow_files, load_flow
 from bot.dialog.nlu import Segmenter
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
+from knowledge.cli import kb_group
 
 
 @click.group()
@@ -46,11 +41,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the CTI callbacks, audio and APIs under Hypercorn."""
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        # jieba announces its dictionary loading at DEBUG on a handler of its own.
-        logging.getLogger("jieba").setLevel(logging.WARNING)
+        server.configure_logging(settings.log_level)
         if workers != 1:
             # Sessions live in one process's memory: a second worker would not see the
             # calls of the first, and callbacks of one call would land on both.
@@ -64,32 +55,11 @@ def serve(host: str, port: int, workers: int) -> None:
     except ConfigError as exc:
         click.echo(f"voicebot: {exc}", err=True)
         sys.exit(2)
-    # jieba's dictionary is millions of objects that live as long as the process; kept
-    # out of the collected generations, full collections stop walking them (≈10% more
-    # callbacks per second measured with `make bench`).
-    gc.collect()
-    gc.freeze()
-    config = Config()
-    config.bind = [f"{host}:{port}"]
-    config.accesslog = None
-    config.errorlog = logging.getLogger("hypercorn.error")  # through our handler, once
-    config.graceful_timeout = 5
-    try:
-        asyncio.run(hypercorn_serve(app, config, shutdown_trigger=_until_signalled))
-    except LifespanFailureError as exc:  # start-up failed: rendering prompts, opening the database
-        click.echo(f"voicebot: could not start: {exc}", err=True)
-        sys.exit(1)
-
-
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    server.run(app, host, port)
 
 
 main.add_command(chat_command)
+main.add_command(kb_group)
 
 
 @main.group()

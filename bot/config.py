@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     kb_dir: Path = Field(Path("knowledge/data"), description="Directory of the knowledge base's data files.")
     kb_url: AnyHttpUrl | None = Field(
         None,
-        description="Knowledge webhook the bot asks (…/webhooks/rest/webhook); default: the one in this process.",
+        description="Knowledge webhook the bot asks (…/webhooks/rest/webhook); default: this process's.",
     )
     kb_timeout_ms: int = Field(
         1500, ge=100, le=30000, description="Longest wait for a knowledge answer; later is an error."

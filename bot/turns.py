@@ -135,7 +135,9 @@ class TurnHandler:
             await self._pbx.play(CallRef(state.call_id, state.telnum), answer.body)
             turn.delivered = "play"
         except PBXError as exc:
-            logger.warning("call %s: late answer not pushed (%s); the next callback gets it", state.call_id, exc)
+            logger.warning(
+                "call %s: late answer not pushed (%s); the next callback gets it", state.call_id, exc
+            )
             state.undelivered, turn.delivered = answer.body, "next callback"
 
     async def _new_call(self, callback: Callback) -> CallState:

@@ -117,7 +117,9 @@ class KnowledgeBase:
         """
         self.install(self.prepare(entries, synonyms))
 
-    def prepare(self, entries: Iterable[Entry], synonyms: Mapping[str, Sequence[str]] | None = None) -> Snapshot:
+    def prepare(
+        self, entries: Iterable[Entry], synonyms: Mapping[str, Sequence[str]] | None = None
+    ) -> Snapshot:
         """Build (and so validate) a knowledge base without installing it; blocking.
 
         Raises:

@@ -32,7 +32,7 @@ def clarification(choices: Sequence[Entry]) -> str:
     return f"请问您是想咨询{','.join(names[:-1])}还是{names[-1]}?"
 
 
-def resolve(message: str, choices: Sequence[Entry], analyzer: Analyzer) -> Entry | None | bool:
+def resolve(message: str, choices: Sequence[Entry], analyzer: Analyzer) -> Entry | bool | None:
     """Which choice ``message`` picks.
 
     Returns:

@@ -42,7 +42,9 @@ class Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     id: str = Field(description="Unique, stable: letters, digits, '-', '_', '.' (64 at most).")
-    title: str = Field(min_length=1, max_length=40, description="What the topic is called; said in clarifications.")
+    title: str = Field(
+        min_length=1, max_length=40, description="What the topic is called; said in clarifications."
+    )
     kind: Kind = Field("knowledge", description="knowledge → answered as type 0, faq → type 32.")
     questions: tuple[str, ...] = Field((), description="Ways a caller asks for it.")
     keywords: tuple[str, ...] = Field((), description="Words and phrases that identify it.")
@@ -94,7 +96,9 @@ def parse_yaml(text: str, name: str) -> DataFile:
     if isinstance(document, list):  # a bare list of entries, as an import body may be
         document = {"entries": document}
     if not isinstance(document, dict) or not set(document) <= {"entries", "synonyms"}:
-        raise KnowledgeDataError(f"{name}: expected a mapping with 'entries' (a list) and optional 'synonyms'")
+        raise KnowledgeDataError(
+            f"{name}: expected a mapping with 'entries' (a list) and optional 'synonyms'"
+        )
     return DataFile(
         entries=parse_entries(document.get("entries") or [], name),
         synonyms=_parse_synonyms(document.get("synonyms") or {}, name),
@@ -134,7 +138,8 @@ def parse_entries(items: Sequence[Any], name: str, *, first_line: int | None = N
             entries.append(Entry.model_validate(item))
         except ValidationError as exc:
             problems += [
-                f"{where}: {'.'.join(str(p) for p in err['loc']) or 'entry'}: {err['msg']}" for err in exc.errors()
+                f"{where}: {'.'.join(str(p) for p in err['loc']) or 'entry'}: {err['msg']}"
+                for err in exc.errors()
             ]
     if problems:
         raise KnowledgeDataError("\n".join(problems))
@@ -145,11 +150,12 @@ def _parse_synonyms(raw: object, name: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, Mapping):
         raise KnowledgeDataError(f"{name}: 'synonyms' must map a word to a list of words")
     synonyms = {}
-    for word, variants in raw.items():
-        if isinstance(variants, str):
-            variants = [variants]
-        if not isinstance(word, str) or not isinstance(variants, list) or not all(
-            isinstance(v, str) and v.strip() for v in variants
+    for word, listed in raw.items():
+        variants = [listed] if isinstance(listed, str) else listed
+        if (
+            not isinstance(word, str)
+            or not isinstance(variants, list)
+            or not all(isinstance(v, str) and v.strip() for v in variants)
         ):
             raise KnowledgeDataError(f"{name}: synonyms: {word!r} must map to a list of words")
         synonyms[word.strip()] = tuple(v.strip() for v in variants)

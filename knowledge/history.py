@@ -75,7 +75,9 @@ class CustomerHistory:
         if self._db is None or not customer:
             return
         db, cutoff = self._db, time.time() - self._retention_seconds
-        await self._run(db.execute, "INSERT INTO asked VALUES (?, ?, ?, ?)", (customer, entry_id, title, time.time()))
+        await self._run(
+            db.execute, "INSERT INTO asked VALUES (?, ?, ?, ?)", (customer, entry_id, title, time.time())
+        )
         await self._run(db.execute, "DELETE FROM asked WHERE customer = ? AND at < ?", (customer, cutoff))
 
     async def recent(self, customer: str) -> list[Asked]:
@@ -83,12 +85,8 @@ class CustomerHistory:
         if self._db is None or not customer:
             return []
         db, cutoff = self._db, time.time() - self._retention_seconds
-        rows = await self._run(
-            lambda: db.execute(
-                "SELECT entry_id, title, at FROM asked WHERE customer = ? AND at >= ? ORDER BY at DESC LIMIT ?",
-                (customer, cutoff, RECENT_LIMIT),
-            ).fetchall()
-        )
+        query = "SELECT entry_id, title, at FROM asked WHERE customer = ? AND at >= ? ORDER BY at DESC LIMIT ?"  # noqa: E501
+        rows = await self._run(lambda: db.execute(query, (customer, cutoff, RECENT_LIMIT)).fetchall())
         return [Asked(*row) for row in rows]
 
     async def _run(self, function: Any, *args: Any) -> Any:

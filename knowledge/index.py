@@ -53,18 +53,20 @@ class SearchIndex:
         self.entry_count = len(documents)
         self.document_count = len(flat)
         lengths = np.array([sum(f.values()) for _, f in flat], dtype=np.float32)
-        self._average_length = float(lengths.mean()) if len(flat) else 1.0
+        self._average_length = float(lengths.mean()) if flat else 1.0
         # Documents are grouped by entry, so an entry's best is a reduceat over its run.
         self._entry_of = np.array([entry for entry, _ in flat], dtype=np.int32)
-        self._starts = np.flatnonzero(np.r_[True, np.diff(self._entry_of) != 0]) if len(flat) else np.array([])
-        self._entries_present = self._entry_of[self._starts] if len(flat) else np.array([], dtype=np.int32)
+        self._starts = np.flatnonzero(np.r_[True, np.diff(self._entry_of) != 0]) if flat else np.array([])
+        self._entries_present = self._entry_of[self._starts] if flat else np.array([], dtype=np.int32)
         self._max_idf = self._idf(0)
         self._postings = self._invert(flat, lengths)
 
     def _idf(self, df: int) -> float:
         return math.log(1 + (self.document_count - df + 0.5) / (df + 0.5))
 
-    def _invert(self, flat: list[tuple[int, Counter[str]]], lengths: npt.NDArray[np.float32]) -> dict[str, _Postings]:
+    def _invert(
+        self, flat: list[tuple[int, Counter[str]]], lengths: npt.NDArray[np.float32]
+    ) -> dict[str, _Postings]:
         columns: dict[str, tuple[list[int], list[float]]] = {}
         norm = K1 * (1 - B + B * lengths / self._average_length)
         for doc, (_, features) in enumerate(flat):

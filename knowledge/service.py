@@ -189,7 +189,7 @@ class KnowledgeService:
         if reply is None:
             asked = await self.history.recent(customer) if self.history else []
             reply = self._decide(message, asked)
-            if not reply.type == ReplyType.ANSWER and context.last_entry in self.base:
+            if reply.type != ReplyType.ANSWER and context.last_entry in self.base:
                 # "那要带什么材料" after an answer: the question may lean on its topic.
                 topic = self.base.get(context.last_entry).title  # type: ignore[arg-type]
                 followed = self._decide(f"{topic} {message}", asked)
@@ -259,7 +259,9 @@ class KnowledgeService:
         """Raises: RequestError (409) when the id is taken; KnowledgeDataError."""
         async with self._changing:
             if entry.id in self.base:
-                raise RequestError(f"an entry with the id {entry.id!r} exists; PUT it to replace it", status=409)
+                raise RequestError(
+                    f"an entry with the id {entry.id!r} exists; PUT it to replace it", status=409
+                )
             await self._commit(store.upsert(self._files, self.directory, [entry]))
 
     async def put(self, entries: Sequence[Entry]) -> tuple[int, int]:
@@ -284,7 +286,9 @@ class KnowledgeService:
     async def _commit(self, changed: dict[Path, DataFile]) -> None:
         """Validate and index the changed files, write them, then serve them."""
         files = {**self._files, **changed}
-        snapshot = await asyncio.to_thread(self.base.prepare, _entries(files), store.merged_synonyms(files.values()))
+        snapshot = await asyncio.to_thread(
+            self.base.prepare, _entries(files), store.merged_synonyms(files.values())
+        )
         await asyncio.to_thread(store.write_files, changed)
         self.base.install(snapshot)
         self._files = files

@@ -13,6 +13,7 @@ more spoken digits (幺二三九三) become ASCII digits.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -28,21 +29,19 @@ FEATURE_WEIGHTS = {"w": 1.0, "c": 0.6, "p": 0.6}
 
 # Words that never name a topic: fillers, politeness, pronouns, question words. They
 # are left out of every view.
-FILLER_WORDS = frozenset(
-    """
-    那个 这个 就是说 然后 那么 嗯 嗯嗯 啊 呃 额 哦 噢 喔 唉 哎 诶 欸 呀 吧 呢 嘛 哈 啦 咯 吗 么 的 了 着 呗
-    请问 问一下 想问一下 咨询一下 了解一下 你好 您好 喂 麻烦 麻烦你 谢谢 我 我们 你 您 你们 他 她 它
-    怎么 怎么样 怎样 如何 什么 啥 哪里 哪儿 哪些 为什么 为啥 是不是 有没有 能不能 可不可以 一下
-    """.split()
-)
+_FILLERS = """
+那个 这个 就是说 然后 那么 嗯 嗯嗯 啊 呃 额 哦 噢 喔 唉 哎 诶 欸 呀 吧 呢 嘛 哈 啦 咯 吗 么 的 了 着 呗
+请问 问一下 想问一下 咨询一下 了解一下 你好 您好 喂 麻烦 麻烦你 谢谢 我 我们 你 您 你们 他 她 它
+怎么 怎么样 怎样 如何 什么 啥 哪里 哪儿 哪些 为什么 为啥 是不是 有没有 能不能 可不可以 一下
+"""
 # Short function words, also left out of the word view. They stay in the character and
 # sound views: ASR writes homophones as such words (一地 for 异地, 被案 for 备案).
-STOP_WORDS = FILLER_WORDS | frozenset(
-    """
-    就是 那 这 问 想 想问 咨询 了解 帮 帮我 自己 人家 地 得 过 是 在 有 和 跟 与 及 也 都 还 又 就 要 能
-    可以 会 该 应该 需要 一个 下 个 些 一些 哪 多少 几 知道 告诉 说 说说 讲 讲讲 给 让 把 被 对
-    """.split()
-)
+_FUNCTION_WORDS = """
+就是 那 这 问 想 想问 咨询 了解 帮 帮我 自己 人家 地 得 过 是 在 有 和 跟 与 及 也 都 还 又 就 要 能
+可以 会 该 应该 需要 一个 下 个 些 一些 哪 多少 几 知道 告诉 说 说说 讲 讲讲 给 让 把 被 对
+"""
+FILLER_WORDS = frozenset(_FILLERS.split())
+STOP_WORDS = FILLER_WORDS | frozenset(_FUNCTION_WORDS.split())
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 _SPOKEN_DIGITS = re.compile(r"[零〇一二两三四五六七八九幺洞拐]{3,}")
 # Initials and finals that callers (and ASR) confuse, folded to one form.
@@ -70,9 +69,9 @@ class Analyzer:
         synonyms: canonical word → words callers use for it.
     """
 
-    def __init__(self, segmenter: Segmenter, synonyms: Mapping[str, Iterable[str]] = ()) -> None:
+    def __init__(self, segmenter: Segmenter, synonyms: Mapping[str, Iterable[str]] | None = None) -> None:
         self._segmenter = segmenter
-        variants = {v: word for word, vs in dict(synonyms).items() for v in vs if v and v != word}
+        variants = {v: word for word, vs in (synonyms or {}).items() for v in vs if v and v != word}
         self._canonical = variants
         self._synonyms = (
             re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))
@@ -102,7 +101,7 @@ class Analyzer:
             features[f"c:{joined}"] += 1
         features.update(f"c:{joined[i : i + 2]}" for i in range(len(joined) - 1))
         syllables = [fold_pinyin(s) for s in lazy_pinyin(joined, style=Style.NORMAL, errors="default")]
-        features.update(f"p:{a} {b}" for a, b in zip(syllables, syllables[1:], strict=False))
+        features.update(f"p:{a} {b}" for a, b in itertools.pairwise(syllables))
         return features
 
     def words(self) -> set[str]:

@@ -41,7 +41,9 @@ MAX_SEARCH_LIMIT = 50
 blueprint = Blueprint("knowledge", __name__)
 
 
-def install(app: Quart, service: KnowledgeService, *, admin_token: str | None, max_message_chars: int) -> None:
+def install(
+    app: Quart, service: KnowledgeService, *, admin_token: str | None, max_message_chars: int
+) -> None:
     """Serve ``service`` from ``app``."""
     app.extensions[EXTENSION_KEY] = _Mounted(service, admin_token, max_message_chars)
     app.register_blueprint(blueprint)
@@ -63,7 +65,9 @@ def _mounted() -> _Mounted:
 
 @blueprint.get("/")
 async def hello() -> Response:
-    return Response(f"Hello from voicebot knowledge: {version('voicebot')}", content_type="text/plain; charset=utf-8")
+    return Response(
+        f"Hello from voicebot knowledge: {version('voicebot')}", content_type="text/plain; charset=utf-8"
+    )
 
 
 @blueprint.post("/webhooks/rest/webhook")
@@ -108,10 +112,10 @@ async def search() -> dict[str, Any]:
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_SEARCH_LIMIT:
         raise RequestError(f'"limit" must be a whole number from 1 to {MAX_SEARCH_LIMIT}')
     hits = mounted.service.search(query, int(limit))
-    return {"results": [_result(hit.entry, hit.score) for hit in hits]}
+    return {"results": [search_result(hit.entry, hit.score) for hit in hits]}
 
 
-def _result(entry: Entry, score: float) -> dict[str, Any]:
+def search_result(entry: Entry, score: float) -> dict[str, Any]:
     return {"id": entry.id, "title": entry.title, "score": score, "answer": entry.answer, "kind": entry.kind}
 
 
@@ -123,7 +127,9 @@ def _admin() -> KnowledgeService:
     if not mounted.admin_token:
         raise RequestError("the admin API is off: set VOICEBOT_KB_ADMIN_TOKEN to turn it on", status=403)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), mounted.admin_token.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), mounted.admin_token.encode()
+    ):
         raise RequestError("a valid 'Authorization: Bearer <token>' header is required", status=401)
     return mounted.service
 
@@ -197,7 +203,9 @@ async def customer_history(customer: str) -> dict[str, Any]:
 
 
 def _format() -> str:
-    wanted = request.args.get("format") or ("csv" if "csv" in request.headers.get("Content-Type", "") else "yaml")
+    wanted = request.args.get("format") or (
+        "csv" if "csv" in request.headers.get("Content-Type", "") else "yaml"
+    )
     if wanted not in ("yaml", "csv"):
         raise RequestError('"format" must be yaml or csv')
     return wanted

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.dialog.flow import Flow, Ladder, Step
+from bot.dialog.flow import Flow, Knowledge, Ladder, Step
 from bot.errors import VoicebotError
 
 __all__ = [
@@ -128,7 +128,8 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _ladder_edge(source: NodeKey, target: NodeKey, kind: str, ladder: Ladder, own: bool) -> _Edge:
-    return _Edge(source, target, f"{kind} ×{len(ladder.prompts)}", dashed=not own)
+    count = len(ladder.prompts)  # how many re-prompts come before the edge is taken
+    return _Edge(source, target, f"{kind} ×{count}" if count else kind, dashed=not own)
 
 
 class _Builder:
@@ -199,6 +200,12 @@ class _Builder:
             lines.append("hang up")
         return _Node(("step", name), tuple(lines), kind, entry=entry)
 
+    def knowledge_edges(self, source: NodeKey, knowledge: Knowledge) -> Iterator[_Edge]:
+        yield _Edge(source, self.target(knowledge.then), "answered")
+        if knowledge.not_found:
+            yield _Edge(source, self.target(knowledge.not_found), "not found")
+        yield _Edge(source, self.target(knowledge.on_error), "error")
+
     def step_edges(self, name: str, step: Step) -> Iterator[_Edge]:
         source: NodeKey = ("step", name)
         if step.lookup:
@@ -215,10 +222,7 @@ class _Builder:
             if step.collect.fail:
                 yield _Edge(source, self.target(step.collect.fail), "fail")
         if step.knowledge:
-            yield _Edge(source, self.target(step.knowledge.then), "answered")
-            if step.knowledge.not_found:
-                yield _Edge(source, self.target(step.knowledge.not_found), "not found")
-            yield _Edge(source, self.target(step.knowledge.on_error), "error")
+            yield from self.knowledge_edges(source, step.knowledge)
         if step.goto:
             yield _Edge(source, self.target(step.goto), None)
         if step.call:

@@ -266,7 +266,11 @@ class Dialog:
                 state.variables[knowledge.as_] = None
             return [], _Hop(knowledge.on_error)
         if knowledge.as_:
-            state.variables[knowledge.as_] = {"type": answer.type, "title": answer.title, "found": answer.found}
+            state.variables[knowledge.as_] = {
+                "type": answer.type,
+                "title": answer.title,
+                "found": answer.found,
+            }
         said = Prompt(text=answer.spoken)
         if answer.answered:
             return [said], _Hop(knowledge.then)

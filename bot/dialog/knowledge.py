@@ -117,7 +117,9 @@ class HttpKnowledgeClient:
         self._url = url
         self._timeout_seconds = timeout_seconds
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), follow_redirects=False)
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds), follow_redirects=False
+        )
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -128,7 +130,9 @@ class HttpKnowledgeClient:
             async with asyncio.timeout(self._timeout_seconds):  # httpx's timeouts are per phase
                 response = await self._client.post(self._url, json={"sender": sender, "message": message})
         except TimeoutError as exc:
-            raise KnowledgeError(f"knowledge service {self._url}: no answer in {self._timeout_seconds} s") from exc
+            raise KnowledgeError(
+                f"knowledge service {self._url}: no answer in {self._timeout_seconds} s"
+            ) from exc
         except httpx.HTTPError as exc:
             raise KnowledgeError(f"knowledge service {self._url}: {type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:

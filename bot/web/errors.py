@@ -20,14 +20,19 @@ CTI_PREFIX = "/cti/"
 PLAIN_TEXT = "text/plain; charset=utf-8"
 
 
+# Errors whose status and code never vary, most specific first.
+_FIXED_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (UnknownFlowError, 404, "unknown_flow"),
+    (UnknownEntryError, 404, "unknown_entry"),
+    (KnowledgeDataError, 400, "invalid_entry"),
+)
+
+
 def status_of(exc: Exception) -> tuple[int, str]:
     """The HTTP status and a short code for an exception, in one place."""
-    if isinstance(exc, UnknownFlowError):
-        return 404, "unknown_flow"
-    if isinstance(exc, UnknownEntryError):
-        return 404, "unknown_entry"
-    if isinstance(exc, KnowledgeDataError):
-        return 400, "invalid_entry"
+    for kind, status, code in _FIXED_STATUS:
+        if isinstance(exc, kind):
+            return status, code
     if isinstance(exc, RequestError):
         return exc.status, "bad_request" if exc.status == 400 else "request_rejected"
     if isinstance(exc, HTTPException):

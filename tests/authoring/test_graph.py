@@ -144,8 +144,8 @@ def test_yibao_mermaid(yibao: Flow) -> None:
     assert f"    start --> {g}" in text.splitlines()
     assert f'    {g} -->|"transfer_agent"| {transfer}' in text
     assert f'    {g} -.->|"silence ×2"| {ids["silence_goodbye"]}' in text  # default ladder: dashed
-    assert f'    {g} -.->|"no match ×1"| {ids["knowledge"]}' in text
-    assert f'    {ids["offer_agent"]} -->|"no match ×1"| {transfer}' in text  # its own ladder: solid
+    assert f'    {g} -.->|"no match"| {ids["knowledge"]}' in text  # no re-prompt: straight there
+    assert f'    {ids["offer_transfer"]} -->|"no match ×1"| {transfer}' in text  # its own ladder: solid
     assert f"    {ids['claim_paid']} --> {ids['menu']}" in text.splitlines()  # goto: no label
     assert f'    {ids["query_progress"]} -->|"confirmed"| {ids["find_claim"]}' in text
     assert f'    {ids["query_progress"]} -->|"fail"| {ids["offer_agent"]}' in text
@@ -158,8 +158,10 @@ def test_yibao_mermaid(yibao: Flow) -> None:
     assert f"    style {g} stroke-width:3px" in text
     # Every way out of every step, the default ladders of waiting steps, globals and the start.
     ways_out = sum(len(list(step.targets())) for step in yibao.steps.values())
-    defaults = sum(
-        (step.silence is None) + (step.no_match is None) for step in yibao.steps.values() if step.waits
+    defaults = sum(  # a knowledge step sends every answer to the knowledge base: no no-match edge
+        (step.silence is None) + (step.no_match is None and not step.knowledge)
+        for step in yibao.steps.values()
+        if step.waits
     )
     assert len(mermaid_edges(text)) == ways_out + defaults + len(yibao.global_) + 1
 
@@ -277,7 +279,7 @@ def test_yibao_dot(yibao: Flow) -> None:
     assert '    "start" -> "greeting";' in lines
     assert '    "greeting" -> "transfer" [label="transfer_agent"];' in lines
     assert '    "greeting" -> "silence_goodbye" [label="silence ×2", style=dashed];' in lines
-    assert '    "offer_agent" -> "transfer" [label="no match ×1"];' in lines
+    assert '    "offer_transfer" -> "transfer" [label="no match ×1"];' in lines
     assert '    "claim_paid" -> "menu";' in lines
     transfer = next(line for line in lines if line.startswith('    "transfer" ['))
     assert "shape=hexagon" in transfer

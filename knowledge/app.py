@@ -1,0 +1,45 @@
+"""The knowledge service on its own (``voicebot kb serve``): the webhook, search and admin
+API without the bot, for a deployment that runs them on another host or port (Rasa's
+default is 5005)."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from bot.config import Settings, load_settings
+from bot.web.errors import register_errors
+from knowledge import web
+from knowledge.base import KnowledgeBase
+from knowledge.history import CustomerHistory
+from knowledge.service import KnowledgeService
+
+
+def open_service(settings: Settings, base: KnowledgeBase | None = None) -> KnowledgeService:
+    """The knowledge service the settings describe, with its customer history (not yet opened)."""
+    return KnowledgeService(
+        settings.kb_dir,
+        base=base,
+        history=CustomerHistory(settings.kb_history_path, settings.kb_history_days),
+        context_seconds=settings.kb_context_minutes * 60,
+    )
+
+
+def create_kb_app(settings: Settings | None = None) -> Quart:
+    """The standalone knowledge app; the data is read when it starts serving.
+
+    Raises (at start): KnowledgeDataError when a data file is invalid.
+    """
+    settings = settings or load_settings()
+    service = open_service(settings)
+    app = Quart(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # bulk imports
+    web.install(
+        app,
+        service,
+        admin_token=settings.kb_admin_token.get_secret_value() if settings.kb_admin_token else None,
+        max_message_chars=settings.max_text_chars,
+    )
+    register_errors(app)
+    app.before_serving(service.open)
+    app.after_serving(service.close)
+    return app
