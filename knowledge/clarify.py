@@ -73,12 +73,14 @@ def _syllables(text: str) -> set[str]:
 
 
 def _by_sound(text: str, choices: Sequence[Entry], analyzer: Analyzer) -> Entry | None:
-    """The one choice whose own syllables (those not in every choice's name) the message
-    says most of; None on a tie or when it says none."""
+    """The one choice whose own syllables (in no other choice's name) the message says
+    most of; None on a tie or when it says none."""
     said = _syllables("".join(analyzer.content(text)))
     names = [_syllables(analyzer.normalize(entry.title)) for entry in choices]
-    shared = set.intersection(*names) if len(names) > 1 else set()
-    overlaps = [len((name - shared) & said) for name in names]
+    overlaps = []
+    for i, name in enumerate(names):
+        others = set().union(*(other for j, other in enumerate(names) if j != i))
+        overlaps.append(len((name - others) & said))
     best = max(overlaps)
     if best == 0 or overlaps.count(best) > 1:
         return None

@@ -1,0 +1,29 @@
+"""Knowledge services over the sample data: a shared read-only one, and copies to change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.dialog.nlu import Segmenter
+from knowledge.base import KnowledgeBase
+from knowledge.service import KnowledgeService
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SAMPLE_DIR = ROOT / "knowledge" / "data"
+
+
+@pytest.fixture(scope="session")
+def sample(segmenter: Segmenter) -> KnowledgeService:
+    """The sample knowledge base, loaded once; tests use distinct senders and never change it."""
+    service = KnowledgeService(SAMPLE_DIR, base=KnowledgeBase(segmenter))
+    service.load()
+    return service
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    """A copy of the sample data that a test may change."""
+    return Path(shutil.copytree(SAMPLE_DIR, tmp_path / "kb"))

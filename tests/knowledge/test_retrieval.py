@@ -1,0 +1,158 @@
+"""What callers' words find: ASR errors, fillers, spoken digits, synonyms, and decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialog.nlu import Segmenter
+from knowledge.base import KnowledgeBase
+from knowledge.clarify import clarification, resolve
+from knowledge.entries import Entry
+from knowledge.service import KnowledgeService, ReplyType
+from knowledge.text import Analyzer, fold_pinyin
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("异地安置怎么备案", "异地安置"),
+        ("一地安置怎么被案", "异地安置"),  # homophones of 异地 and 备案
+        ("那个，就是说，我那个医保卡丢了咋办", "医保卡挂失补办"),  # fillers
+        ("我的社保卡丢了", "医保卡挂失补办"),  # a synonym
+        ("医保卡挂石了怎么办", "医保卡挂失补办"),  # 挂失 misheard
+        ("生孩子的生育津贴怎么领", "生育津贴申领"),
+        ("声誉金贴怎么申请", "生育津贴申领"),  # 生育津贴 misheard
+        ("个人账户鱼额怎么查", "个人账户余额查询"),
+    ],
+)
+def test_asr_tolerant_search(sample: KnowledgeService, question: str, title: str) -> None:
+    hits = sample.search(question, 3)
+    assert hits[0].entry.title == title, [(h.entry.title, h.score) for h in hits]
+
+
+def test_scores_are_calibrated_and_ranked(sample: KnowledgeService) -> None:
+    hits = sample.search("异地就医怎么备案", 5)
+    assert hits[0].entry.title == "异地就医备案"
+    assert hits[0].score == 1.0  # its own question, word for word
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(0 < h.score <= 1 for h in hits)
+    off_topic = sample.search("火车票在哪里买", 1)
+    assert not off_topic or off_topic[0].score < sample.policy.clarify_score
+
+
+def test_spoken_digits_and_punctuation_fold(segmenter: Segmenter) -> None:
+    analyzer = Analyzer(segmenter, {"医保卡": ["社保卡"]})
+    assert analyzer.normalize("打幺二三九三问社保卡，好吗？") == "打12393问医保卡好吗"
+    assert analyzer.normalize("ＡＢＣ　１２") == "abc12"
+    assert analyzer.content("请问那个医保卡怎么办理呢") == ["医保卡", "办理"]
+
+
+def test_pinyin_folds_what_callers_confuse() -> None:
+    assert fold_pinyin("zhuang") == fold_pinyin("zuan")
+    assert fold_pinyin("ning") == fold_pinyin("lin")
+    assert fold_pinyin("shi") == fold_pinyin("si")
+    assert fold_pinyin("bei") != fold_pinyin("pei")
+
+
+def test_empty_knowledge_base_finds_nothing(segmenter: Segmenter) -> None:
+    base = KnowledgeBase(segmenter)
+    assert base.search("医保卡丢了", 5) == []
+    assert len(base) == 0
+
+
+def _entry(entry_id: str, title: str) -> Entry:
+    return Entry(id=entry_id, title=title, answer="答")
+
+
+CHOICES = [_entry("a", "转诊转院"), _entry("b", "异地安置"), _entry("c", "异地急诊")]
+
+
+def test_clarification_format() -> None:
+    assert clarification(CHOICES) == "请问您是想咨询[转诊转院],[异地安置]还是[异地急诊]?"
+    assert clarification(CHOICES[:2]) == "请问您是想咨询[转诊转院]还是[异地安置]?"
+    assert clarification(CHOICES[:1]) == "请问您是想咨询[转诊转院]吗?"
+
+
+@pytest.mark.parametrize(
+    ("answer", "picked"),
+    [
+        ("异地安置", "b"),
+        ("是异地安置", "b"),
+        ("安置那个", "b"),  # part of a name
+        ("按置", "b"),  # its sound
+        ("急诊", "c"),
+        ("转院的", "a"),
+        ("第二个", "b"),
+        ("第2个", "b"),
+        ("头一个", "a"),
+        ("最后一个", "c"),
+        ("最后那个吧", "c"),
+        ("中间那个", "b"),
+        ("第三个", "c"),
+    ],
+)
+def test_a_clarification_is_answered_by_name_sound_or_position(
+    segmenter: Segmenter, answer: str, picked: str
+) -> None:
+    chosen = resolve(answer, CHOICES, Analyzer(segmenter))
+    assert isinstance(chosen, Entry)
+    assert chosen.id == picked
+
+
+@pytest.mark.parametrize("answer", ["都不是", "不是", "都不对"])
+def test_declining_every_choice(segmenter: Segmenter, answer: str) -> None:
+    assert resolve(answer, CHOICES, Analyzer(segmenter)) is False
+
+
+@pytest.mark.parametrize("answer", ["医保卡丢了怎么办", "第五个", "嗯"])
+def test_other_words_are_a_new_question(segmenter: Segmenter, answer: str) -> None:
+    assert resolve(answer, CHOICES, Analyzer(segmenter)) is None
+
+
+def test_yes_picks_a_single_choice(segmenter: Segmenter) -> None:
+    assert resolve("对的", CHOICES[:1], Analyzer(segmenter)) == CHOICES[0]
+    assert resolve("对的", CHOICES, Analyzer(segmenter)) is None  # yes to three choices says nothing
+
+
+async def test_a_parent_topic_is_clarified_into_its_children(sample: KnowledgeService) -> None:
+    reply = await sample.reply("parent-1userId1", "请问异地就医如何备案")
+    assert reply.type is ReplyType.CLARIFY
+    assert [e.title for e in reply.choices] == ["转诊转院", "异地安置", "异地急诊"]
+    assert reply.text == "请问您是想咨询[转诊转院],[异地安置]还是[异地急诊]?"
+
+
+async def test_a_child_named_in_the_question_is_answered_directly(sample: KnowledgeService) -> None:
+    reply = await sample.reply("child-1userId1", "退休了要去外地长期居住，异地安置怎么备案")
+    assert (reply.type, reply.entry and reply.entry.title) == (ReplyType.ANSWER, "异地安置")
+
+
+async def test_faq_entries_answer_as_type_32(sample: KnowledgeService) -> None:
+    faq = next(e for e in sample.base.entries if e.kind == "faq" and not e.is_parent)
+    reply = await sample.reply("faq-1userId1", faq.questions[0])
+    assert (reply.type, reply.entry) == (ReplyType.FAQ, faq)
+
+
+async def test_nothing_found_asks_to_rephrase(sample: KnowledgeService) -> None:
+    reply = await sample.reply("none-1userId1", "明天会下雨吗")
+    assert (reply.type, reply.found, reply.choices) == (ReplyType.CLARIFY, False, ())
+    assert "换个说法" in reply.text and "转人工" in reply.text
+    assert reply.document()["found"] is False
+
+
+async def test_declined_clarification_then_a_new_question(sample: KnowledgeService) -> None:
+    sender = "decline-1userId1"
+    await sample.reply(sender, "异地就医怎么备案")
+    declined = await sample.reply(sender, "都不是")
+    assert (declined.type, declined.found) == (ReplyType.CLARIFY, False)
+    answered = await sample.reply(sender, "医保卡丢了怎么补办")
+    assert answered.entry is not None and answered.entry.title == "医保卡挂失补办"
+
+
+async def test_a_short_follow_up_leans_on_the_topic_just_answered(sample: KnowledgeService) -> None:
+    alone = await sample.reply("follow-1userId1", "怎么交费")
+    sender = "follow-2userId1"
+    first = await sample.reply(sender, "大学生怎么参保")
+    assert first.entry is not None and first.entry.title == "大学生参保"
+    follow = await sample.reply(sender, "怎么交费")
+    assert all("参保" not in e.title for e in alone.choices)
+    assert any("参保" in e.title for e in follow.choices)  # the topic's neighbours count more
