@@ -11,7 +11,8 @@ processes on loopback; the output is printed and written to ``bench/results/late
 - memory: RSS of the bot after 1,000 calls are live;
 - start-up: process start to ``/healthz`` 200, with an empty audio cache and a warm one;
 - warm-up: the slowest turn that synthesizes a templated prompt on first use (the
-  steady-state figures above are measured after it).
+  steady-state figures above are measured after it);
+- knowledge: the knowledge base at 10,000 entries, in this process (``bench/knowledge.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from urllib.parse import quote
 
 import httpx
 import psutil
+
+from bench import knowledge as knowledge_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "turns.lua"
@@ -234,6 +237,7 @@ def main() -> None:
         print(f"bot turns/s = {share:.1%} of the bare Quart endpoint (medians of {WRK_ROUNDS} rounds)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results["knowledge"] = knowledge_bench.run()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

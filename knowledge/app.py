@@ -7,6 +7,7 @@ from __future__ import annotations
 from quart import Quart
 
 from bot.config import Settings, load_settings
+from bot.dialog.nlu import Segmenter
 from bot.web.errors import register_errors
 from knowledge import web
 from knowledge.base import KnowledgeBase
@@ -24,13 +25,17 @@ def open_service(settings: Settings, base: KnowledgeBase | None = None) -> Knowl
     )
 
 
-def create_kb_app(settings: Settings | None = None) -> Quart:
+def create_kb_app(settings: Settings | None = None, *, segmenter: Segmenter | None = None) -> Quart:
     """The standalone knowledge app; the data is read when it starts serving.
+
+    Args:
+        settings: defaults to the ``VOICEBOT_*`` environment.
+        segmenter: a shared, possibly already initialized, jieba segmenter.
 
     Raises (at start): KnowledgeDataError when a data file is invalid.
     """
     settings = settings or load_settings()
-    service = open_service(settings)
+    service = open_service(settings, KnowledgeBase(segmenter))
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # bulk imports
     web.install(

@@ -93,13 +93,13 @@ class KnowledgeBase:
         for entry_id, extra in (boost or {}).items():
             position = snapshot.positions.get(entry_id)
             if position is not None and scores[position] > 0:
-                scores[position] = min(1.0, scores[position] + extra)
+                scores[position] += extra  # ranks above an equal score; reported as at most 1
         limit = min(limit, len(scores))
         if limit <= 0:
             return []
         best = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) else np.arange(len(scores))
         ranked = sorted(best, key=lambda i: (-scores[i], i))
-        return [Hit(snapshot.entries[i], round(float(scores[i]), 4)) for i in ranked if scores[i] > 0]
+        return [Hit(snapshot.entries[i], round(min(1.0, float(scores[i])), 4)) for i in ranked if scores[i] > 0]
 
     def analyzer(self) -> Analyzer:
         return self._snapshot.analyzer
