@@ -200,6 +200,8 @@ class _Lifecycle:
 
     async def stop(self) -> None:
         self._svc.ready = False
+        if self._svc.turns is not None:
+            await self._svc.turns.finish_late_turns()
         if self._watcher:
             self._stop_watching.set()
             await self._watcher

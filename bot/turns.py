@@ -71,6 +71,7 @@ class TurnHandler:
         self._pbx = pbx
         self._default_flow = default_flow
         self._filler_seconds = filler_seconds
+        self._late: set[asyncio.Future[Answer]] = set()
 
     async def handle(self, callback: Callback, *, audio_base_url: str) -> Answer:
         """Answer one callback. Callbacks of one call run one at a time, in arrival order.
@@ -97,6 +98,8 @@ class TurnHandler:
         if turn.done() or delivery.answered:
             return await asyncio.shield(turn)
         delivery.late = True  # from here on the turn pushes its answer itself
+        self._late.add(turn)  # a task nobody references may be collected before it ends
+        turn.add_done_callback(self._late.discard)
         wait = delivery.wait or self.flows.get(self._default_flow).flow.defaults.wait
         clip = await self._speech.render(wait.text)
         delivery.filler = self._audio_url(clip.key, audio_base_url, interruptible=wait.interruptible)
@@ -198,6 +201,12 @@ class TurnHandler:
             # The caller already hears the notice; the transcript keeps what went wrong.
             logger.warning("pbx %s failed for call %s: %s", reply.action, state.call_id, exc)
             state.end_reason = f"{state.end_reason}; PBX {reply.action} failed: {exc}"
+
+    async def finish_late_turns(self) -> None:
+        """Let turns that answered with a filler finish (at shutdown); they are bounded by
+        the knowledge and business API timeouts."""
+        if self._late:
+            await asyncio.gather(*self._late, return_exceptions=True)
 
     async def close_idle(self, idle_seconds: float) -> int:
         """Close calls with no callback for ``idle_seconds`` (their ``hungup`` was lost)."""

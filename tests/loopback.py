@@ -29,6 +29,7 @@ def unused_port() -> int:
 
 
 HUGE = MAX_BODY_BYTES * 2
+RASA_ANSWER = {"type": 0, "clarify": "这是远程知识库的回答。", "title": "远程条目"}
 ECHO_DATA = {"amount": 12.5, "items": [{"name": "first"}, {"name": "second"}], "owner": None}
 
 
@@ -48,7 +49,8 @@ class LoopbackServer:
     answers JSON; ``/missing`` is a 404; ``/text`` is a 200 that is not JSON;
     ``/huge`` (with Content-Length) and ``/huge-stream`` (without) send 2 MiB;
     ``/empty`` is a 204; ``/created`` a 201 without a body; ``/redirect`` is a
-    302 to ``/echo``; ``/trickle`` sends its body a byte at a time. Each
+    302 to ``/echo``; ``/trickle`` sends its body a byte at a time;
+    ``/rasa/<ms>`` is a Rasa REST webhook that answers ``RASA_ANSWER`` after ``ms``. Each
     connection serves one request and is closed.
     """
 
@@ -112,6 +114,9 @@ class LoopbackServer:
         elif path in FIXED_ANSWERS:
             status, body, content_type = FIXED_ANSWERS[path]
             await _respond(writer, status, body, content_type=content_type)
+        elif path.startswith("/rasa/"):
+            await asyncio.sleep(int(path.rsplit("/", 1)[1]) / 1000)
+            await _respond(writer, 200, _rasa_answer(received))
         elif path == "/redirect":
             await _respond(writer, 302, b"", extra_headers={"Location": "/echo"})
         else:
@@ -188,3 +193,9 @@ def _echo(received: Received) -> bytes:
         "data": ECHO_DATA,
     }
     return json.dumps(answer, ensure_ascii=False).encode()
+
+
+def _rasa_answer(received: Received) -> bytes:
+    sender = json.loads(received.body)["sender"]
+    text = json.dumps(RASA_ANSWER, ensure_ascii=False)
+    return json.dumps([{"recipient_id": sender, "text": text}], ensure_ascii=False).encode()
