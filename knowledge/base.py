@@ -99,7 +99,7 @@ class KnowledgeBase:
             return []
         best = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) else np.arange(len(scores))
         ranked = sorted(best, key=lambda i: (-scores[i], i))
-        return [Hit(snapshot.entries[i], round(min(1.0, float(scores[i])), 4)) for i in ranked if scores[i] > 0]
+        return [Hit(snapshot.entries[i], round(min(1.0, float(scores[i])), 4)) for i in ranked if scores[i]]
 
     def analyzer(self) -> Analyzer:
         return self._snapshot.analyzer

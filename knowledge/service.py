@@ -194,7 +194,8 @@ class KnowledgeService:
             return KnowledgeReply(ReplyType.CLARIFY, NOT_HEARD_TEXT)
         reply = self._follow_up(context, message)
         if reply is None:
-            boost = dict.fromkeys((a.entry_id for a in await self._asked(customer)), self.policy.history_boost)
+            asked = await self._asked(customer)
+            boost = dict.fromkeys((a.entry_id for a in asked), self.policy.history_boost)
             topic = context.last_entry
             if topic in self.base and len(self.base.analyzer().content(message)) <= FOLLOW_UP_WORDS:
                 # "那要带什么材料" right after an answer asks about that answer's topic:

@@ -56,7 +56,9 @@ def kb_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
 
 
 def ask(base: str, sender: str, message: str) -> dict[str, Any]:
-    response = httpx.post(f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=5)
+    response = httpx.post(
+        f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=5
+    )
     assert response.status_code == 200
     [reply] = response.json()
     return json.loads(reply["text"])  # type: ignore[no-any-return]
@@ -73,7 +75,7 @@ async def test_the_bot_asks_a_standalone_knowledge_service_and_survives_its_stop
         data_dir=tmp_path / "bot",
         flows_dir=FLOWS_DIR,
         kb_dir=tmp_path / "no-local-kb",  # nothing in this process: every answer comes over HTTP
-        kb_url=f"{base}/webhooks/rest/webhook",  # type: ignore[arg-type]
+        kb_url=f"{base}/webhooks/rest/webhook",
     )
     pbx = LogPBX()
     app = create_app(settings, pbx=pbx, segmenter=segmenter)
@@ -86,7 +88,8 @@ async def test_the_bot_asks_a_standalone_knowledge_service_and_survives_its_stop
         await cti.say("remote-1", "需要")
         turns = (await (await cti.client.get("/calls/remote-1")).get_json())["turns"]
     assert answered != apology
-    assert turns[1]["step"] == "menu" and turns[1]["reply"].startswith("门诊慢特病要先做病种认定")
+    assert turns[1]["step"] == "menu"
+    assert turns[1]["reply"].startswith("门诊慢特病要先做病种认定")
     assert turns[2]["reply"] == "抱歉，系统暂时查不到这个问题。需要为您转接人工客服吗？"
     assert [r.action for r in pbx.requests] == ["transfer"]
 
@@ -94,7 +97,10 @@ async def test_the_bot_asks_a_standalone_knowledge_service_and_survives_its_stop
 def test_kb_query_prints_the_best_entries(tmp_path: Path) -> None:
     env = {**os.environ, "VOICEBOT_KB_DIR": str(SAMPLE_DIR)}
     plain = subprocess.run(
-        [VOICEBOT, "kb", "query", "社保卡丢了怎么办", "--limit", "2"], env=env, capture_output=True, check=True
+        [VOICEBOT, "kb", "query", "社保卡丢了怎么办", "--limit", "2"],
+        env=env,
+        capture_output=True,
+        check=True,
     )
     lines = plain.stdout.decode().splitlines()
     assert "医保卡挂失补办" in lines[0]

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
@@ -51,7 +50,8 @@ async def test_clarify_then_choose_with_the_calls_sender(cti: CTI, client: Quart
     first, other = (await calls(client, "kb-2"))["turns"], (await calls(client, "kb-3"))["turns"]
     assert first[1]["reply"] == "请问您是想咨询转诊转院、异地安置还是异地急诊?"
     assert first[1]["step"] == "knowledge"
-    assert "异地安置" in first[2]["reply"] and first[2]["step"] == "menu"
+    assert "异地安置" in first[2]["reply"]
+    assert first[2]["step"] == "menu"
     assert "异地安置" not in other[1]["reply"]
 
 
@@ -61,7 +61,7 @@ def slow_settings(tmp_path: Path, remote: LoopbackServer) -> Settings:
     return Settings(
         data_dir=tmp_path / "var",
         flows_dir=FLOWS_DIR,
-        kb_url=f"{remote.base_url}/rasa/400",  # type: ignore[arg-type]
+        kb_url=f"{remote.base_url}/rasa/400",
         kb_filler_ms=50,
         kb_timeout_ms=5000,
     )
@@ -82,9 +82,8 @@ class NoPlayPBX(LogPBX):
         raise PBXError("play-voice is not supported", call_id=call.call_id)
 
 
-async def _started(settings: Settings, pbx: LogPBX, segmenter: Segmenter) -> tuple[Quart, Any]:
-    app = create_app(settings, pbx=pbx, segmenter=segmenter)
-    return app, app.test_app()
+def _started(settings: Settings, pbx: LogPBX, segmenter: Segmenter) -> Any:
+    return create_app(settings, pbx=pbx, segmenter=segmenter).test_app()
 
 
 async def wait_for(condition: Any, seconds: float = 10) -> None:
@@ -100,7 +99,7 @@ async def test_a_late_answer_gets_a_filler_then_is_played(
     slow_settings: Settings, segmenter: Segmenter
 ) -> None:
     pbx = LogPBX()
-    app, test_app = await _started(slow_settings, pbx, segmenter)
+    test_app = _started(slow_settings, pbx, segmenter)
     async with test_app as started:
         cti = CTI(started.test_client())
         await cti.say("late-1", "ready2speak")
@@ -108,12 +107,14 @@ async def test_a_late_answer_gets_a_filler_then_is_played(
         await wait_for(lambda: pbx.requests)
         assert [r.action for r in pbx.requests] == ["play"]
         played = pbx.requests[0].argument
-        assert played and played != filler and "canbeinterrupted=true" in played
+        assert played is not None
+        assert played != filler
+        assert "canbeinterrupted=true" in played
         assert "canbeinterrupted=false" in filler  # the wait words are not cut off
         record = await calls(cti.client, "late-1")
         turn = record["turns"][1]
         assert (turn["filler"], turn["delivered"], turn["audio_url"]) == (filler, "play", played)
-        assert turn["reply"] == RASA_ANSWER["clarify"] + "请问还有什么可以帮您？"
+        assert turn["reply"] == f"{RASA_ANSWER['clarify']}请问还有什么可以帮您？"
         quick = await cti.say("late-1", "没有了，再见")  # the next turn goes on from the answer
         assert quick != filler
 
@@ -122,7 +123,7 @@ async def test_a_late_answer_the_pbx_cannot_play_answers_the_next_callback(
     slow_settings: Settings, segmenter: Segmenter
 ) -> None:
     pbx = NoPlayPBX()
-    app, test_app = await _started(slow_settings, pbx, segmenter)
+    test_app = _started(slow_settings, pbx, segmenter)
     async with test_app as started:
         cti = CTI(started.test_client())
         await cti.say("late-2", "ready2speak")
@@ -152,11 +153,11 @@ async def test_a_knowledge_service_slower_than_the_budget_is_an_error(
     settings = Settings(
         data_dir=tmp_path / "var",
         flows_dir=FLOWS_DIR,
-        kb_url=f"{remote.base_url}/rasa/5000",  # type: ignore[arg-type]
+        kb_url=f"{remote.base_url}/rasa/5000",
         kb_timeout_ms=300,
         kb_filler_ms=10000,
     )
-    app, test_app = await _started(settings, LogPBX(), segmenter)
+    test_app = _started(settings, LogPBX(), segmenter)
     async with test_app as started:
         cti = CTI(started.test_client())
         await cti.say("slow-1", "ready2speak")
@@ -172,10 +173,10 @@ async def test_a_knowledge_service_that_is_down_gets_an_apology_and_an_agent(
     settings = Settings(
         data_dir=tmp_path / "var",
         flows_dir=FLOWS_DIR,
-        kb_url=f"http://127.0.0.1:{unused_port()}/webhooks/rest/webhook",  # type: ignore[arg-type]
+        kb_url=f"http://127.0.0.1:{unused_port()}/webhooks/rest/webhook",
     )
     pbx = LogPBX()
-    app, test_app = await _started(settings, pbx, segmenter)
+    test_app = _started(settings, pbx, segmenter)
     async with test_app as started:
         cti = CTI(started.test_client())
         await cti.say("down-1", "ready2speak")

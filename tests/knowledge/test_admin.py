@@ -18,7 +18,7 @@ from knowledge.service import KnowledgeService
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-NEW = {
+NEW: dict[str, object] = {
     "id": "yiliao-huzhu",
     "title": "职工医疗互助",
     "kind": "faq",
@@ -29,7 +29,7 @@ NEW = {
 
 
 def _settings(tmp_path: Path, kb_dir: Path, token: str | None = TOKEN) -> Settings:
-    return Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, kb_admin_token=token)  # type: ignore[arg-type]
+    return Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, kb_admin_token=token)
 
 
 @pytest.fixture
@@ -55,7 +55,9 @@ async def test_without_a_valid_token_nothing_changes(client: QuartClient) -> Non
     assert (await client.get("/kb/export")).status_code == 401
 
 
-async def test_the_admin_api_is_off_without_a_token(tmp_path: Path, kb_dir: Path, segmenter: Segmenter) -> None:
+async def test_the_admin_api_is_off_without_a_token(
+    tmp_path: Path, kb_dir: Path, segmenter: Segmenter
+) -> None:
     app = create_kb_app(_settings(tmp_path, kb_dir, token=None), segmenter=segmenter)
     async with app.test_app() as started:
         response = await started.test_client().post("/kb/entries", json=NEW, headers=AUTH)
@@ -78,7 +80,9 @@ async def test_create_update_delete_are_searchable_at_once_and_persisted(
     got = await (await client.get(f"/kb/entries/{NEW['id']}", headers=AUTH)).get_json()
     assert got["answer"] == "职工医疗互助请向单位工会咨询。"
 
-    moved = await client.put("/kb/entries/yidi-anzhi", json={"title": "异地安置", "answer": "新的回答。"}, headers=AUTH)
+    moved = await client.put(
+        "/kb/entries/yidi-anzhi", json={"title": "异地安置", "answer": "新的回答。"}, headers=AUTH
+    )
     assert moved.status_code == 200
     sample = yaml.safe_load((kb_dir / "yibao.yaml").read_text(encoding="utf-8"))
     assert next(e for e in sample["entries"] if e["id"] == "yidi-anzhi")["answer"] == "新的回答。"
@@ -87,7 +91,7 @@ async def test_create_update_delete_are_searchable_at_once_and_persisted(
     # A fresh process reads what was written.
     reread = KnowledgeService(kb_dir)
     reread.load()
-    assert reread.base.get(NEW["id"]).answer == "职工医疗互助请向单位工会咨询。"
+    assert reread.base.get("yiliao-huzhu").answer == "职工医疗互助请向单位工会咨询。"
     added = yaml.safe_load((kb_dir / "added.yaml").read_text(encoding="utf-8"))
     assert [e["id"] for e in added["entries"]] == [NEW["id"]]
 
@@ -107,7 +111,9 @@ async def test_create_update_delete_are_searchable_at_once_and_persisted(
         {**NEW, "surprise": 1},
     ],
 )
-async def test_invalid_entries_are_400_and_change_nothing(client: QuartClient, kb_dir: Path, entry: object) -> None:
+async def test_invalid_entries_are_400_and_change_nothing(
+    client: QuartClient, kb_dir: Path, entry: object
+) -> None:
     response = await client.post("/kb/entries", json=entry, headers=AUTH)
     assert response.status_code == 400
     assert (await response.get_json())["error"]["code"] == "invalid_entry"
@@ -128,7 +134,8 @@ async def test_put_requires_the_url_id(client: QuartClient) -> None:
 async def test_export_and_import_round_trip_in_yaml_and_csv(client: QuartClient) -> None:
     exported_yaml = await (await client.get("/kb/export", headers=AUTH)).get_data(as_text=True)
     document = yaml.safe_load(exported_yaml)
-    assert len(document["entries"]) >= 60 and document["synonyms"]
+    assert len(document["entries"]) >= 60
+    assert document["synonyms"]
     csv_response = await client.get("/kb/export", query_string={"format": "csv"}, headers=AUTH)
     assert csv_response.content_type.startswith("text/csv")
     exported_csv = await csv_response.get_data(as_text=True)
@@ -136,13 +143,18 @@ async def test_export_and_import_round_trip_in_yaml_and_csv(client: QuartClient)
 
     again = await client.post("/kb/import", data=exported_yaml.encode(), headers=AUTH)
     assert await again.get_json() == {"created": 0, "updated": len(document["entries"])}
-    rows = "id,title,answer,questions\nnew-csv,异地购药,在异地定点药店可以刷医保卡购药。,在外地药店买药能刷医保吗|异地药店刷卡\n"
+    rows = (
+        "id,title,answer,questions\n"
+        "new-csv,异地购药,在异地定点药店可以刷医保卡购药。,在外地药店买药能刷医保吗|异地药店刷卡\n"
+    )
     imported = await client.post(
         "/kb/import", data=rows.encode(), headers={**AUTH, "Content-Type": "text/csv; charset=utf-8"}
     )
     assert await imported.get_json() == {"created": 1, "updated": 0}
     assert await _top_title(client, "在外地药店买药能刷医保吗") == "异地购药"
-    bad = await client.post("/kb/import", data=b"id,title\nx,y\n", query_string={"format": "csv"}, headers=AUTH)
+    bad = await client.post(
+        "/kb/import", data=b"id,title\nx,y\n", query_string={"format": "csv"}, headers=AUTH
+    )
     assert bad.status_code == 400
 
 

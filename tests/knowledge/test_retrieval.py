@@ -135,7 +135,8 @@ async def test_faq_entries_answer_as_type_32(sample: KnowledgeService) -> None:
 async def test_nothing_found_asks_to_rephrase(sample: KnowledgeService) -> None:
     reply = await sample.reply("none-1userId1", "明天会下雨吗")
     assert (reply.type, reply.found, reply.choices) == (ReplyType.CLARIFY, False, ())
-    assert "换个说法" in reply.text and "转人工" in reply.text
+    assert "换个说法" in reply.text
+    assert "转人工" in reply.text
     assert reply.document()["found"] is False
 
 
@@ -145,14 +146,16 @@ async def test_declined_clarification_then_a_new_question(sample: KnowledgeServi
     declined = await sample.reply(sender, "都不是")
     assert (declined.type, declined.found) == (ReplyType.CLARIFY, False)
     answered = await sample.reply(sender, "医保卡丢了怎么补办")
-    assert answered.entry is not None and answered.entry.title == "医保卡挂失补办"
+    assert answered.entry is not None
+    assert answered.entry.title == "医保卡挂失补办"
 
 
 async def test_a_short_follow_up_leans_on_the_topic_just_answered(sample: KnowledgeService) -> None:
     alone = await sample.reply("follow-1userId1", "怎么交费")
     sender = "follow-2userId1"
     first = await sample.reply(sender, "大学生怎么参保")
-    assert first.entry is not None and first.entry.title == "大学生参保"
+    assert first.entry is not None
+    assert first.entry.title == "大学生参保"
     follow = await sample.reply(sender, "怎么交费")
     assert all("参保" not in e.title for e in alone.choices)
     assert any("参保" in e.title for e in follow.choices)  # the topic's neighbours count more

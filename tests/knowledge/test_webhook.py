@@ -32,14 +32,16 @@ async def ask(client: QuartClient, sender: str, message: str) -> dict[str, Any]:
     assert response.status_code == 200
     assert response.content_type == "application/json"
     body = await response.get_json()
-    assert isinstance(body, list) and len(body) == 1
+    assert isinstance(body, list)
+    assert len(body) == 1
     assert set(body[0]) == {"recipient_id", "text"}
     assert body[0]["recipient_id"] == sender
     assert isinstance(body[0]["text"], str)  # a JSON document, as a string
     document = json.loads(body[0]["text"])
     assert isinstance(document, dict)
     assert document["type"] in (0, 1, 32)
-    assert isinstance(document["clarify"], str) and document["clarify"]
+    assert isinstance(document["clarify"], str)
+    assert document["clarify"]
     return document
 
 
@@ -51,7 +53,8 @@ async def test_clarification_then_choice_per_sender(client: QuartClient) -> None
     other = await ask(client, "c2userId13900139000", "异地安置")  # another conversation
     chosen = await ask(client, "c1userId13800138000", "异地安置")
     assert (chosen["type"], chosen["title"], chosen["id"]) == (0, "异地安置", "yidi-anzhi")
-    assert "异地安置" in chosen["clarify"] and "[" not in chosen["clarify"]
+    assert "异地安置" in chosen["clarify"]
+    assert "[" not in chosen["clarify"]
     assert chosen["score"] is None  # picked from the choices, not scored
     assert other["title"] == "异地安置"  # answered on its own words, with a score
     assert 0 < other["score"] <= 1
@@ -71,12 +74,15 @@ async def test_faq_answers_are_type_32_and_not_found_is_documented(client: Quart
     assert faq["type"] == 32
     nothing = await ask(client, "f2userId1", "明天会下雨吗")
     assert (nothing["type"], nothing["found"]) == (1, False)
-    assert "id" not in nothing and "choices" not in nothing
+    assert "id" not in nothing
+    assert "choices" not in nothing
 
 
 async def test_gbk_bodies_from_older_ctis(client: QuartClient) -> None:
     body = json.dumps({"sender": "gbk-1userId1", "message": "医保卡丢了怎么补办"}, ensure_ascii=False)
-    response = await client.post(WEBHOOK, data=body.encode("gbk"), headers={"Content-Type": "application/json"})
+    response = await client.post(
+        WEBHOOK, data=body.encode("gbk"), headers={"Content-Type": "application/json"}
+    )
     document = json.loads((await response.get_json())[0]["text"])
     assert document["title"] == "医保卡挂失补办"
 
@@ -103,7 +109,8 @@ async def test_malformed_requests_are_400_json(client: QuartClient, body: bytes)
     response = await client.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     error = (await response.get_json())["error"]
-    assert error["status"] == 400 and error["message"]
+    assert error["status"] == 400
+    assert error["message"]
 
 
 async def test_a_huge_body_is_400(client: QuartClient) -> None:
