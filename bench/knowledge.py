@@ -13,10 +13,9 @@ data directory.
   long posting lists and places and topics give plenty of rare ones;
 - jieba: the segmenter's dictionary load, a one-time cost of the process, timed apart;
 - build: ``KnowledgeBase.replace`` of all entries on a fresh base whose segmenter is
-  already initialized (target ≤ 10 s; wall clock, its CPU seconds beside it as a check
-  on a busy machine); then rebuilds on the same base, where the
-  features of unchanged entries are cached: with nothing changed, and with one entry
-  changed;
+  already initialized (target ≤ 10 s; wall clock, with its CPU seconds beside it as a
+  check on a busy machine); then rebuilds on the same base, where the features of
+  unchanged entries are cached: with nothing changed, and with one entry changed;
 - latency: after a warm-up, ``KnowledgeService.search(q, 5)`` and
   ``await KnowledgeService.reply(sender, q)`` timed apart with ``time.perf_counter_ns``
   over ``QUERIES`` queries (the labelled phrasings of ``tests/knowledge/phrasings.yaml``

@@ -1,6 +1,4 @@
-"""The knowledge service: answers callers' free questions (Rasa REST webhook format).
-
-A skeleton for now; the index, search and webhook arrive with the knowledge-service work.
-"""
+"""The knowledge service: answers callers' free questions and agents' searches from a
+knowledge base, over Rasa's REST webhook (protocols.md §5). See docs/knowledge.md."""
 
 from __future__ import annotations

@@ -183,7 +183,8 @@ def _documents(entry: Entry, analyzer: Analyzer) -> list[tuple[Counter[str], flo
     """An entry's documents, each counting fully: its title with its keywords; each
     question; all of those together (a caller mixes the words of two phrasings); and
     the answer (callers ask about what it says: 进口药 for the drug list)."""
-    named = (entry.title, *entry.keywords)
-    texts = [" ".join(named), *entry.questions, " ".join((*named, *entry.questions)), entry.answer]
-    documents = [(analyzer.features(text), 1.0) for text in texts]
-    return [d for d in documents if d[0]]
+    named = analyzer.features(" ".join((entry.title, *entry.keywords)))
+    questions = [analyzer.features(question) for question in entry.questions]
+    together = sum(questions, Counter(named))
+    documents = [named, *questions, together, analyzer.features(entry.answer)]
+    return [(features, 1.0) for features in documents if features]

@@ -13,6 +13,7 @@ more spoken digits (幺二三九三) become ASCII digits.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -61,6 +62,13 @@ def fold_pinyin(syllable: str) -> str:
     return syllable
 
 
+@functools.lru_cache(maxsize=65536)
+def _syllables(word: str) -> tuple[str, ...]:
+    """A word's folded pinyin. Per word, cached: pypinyin is most of the cost of indexing,
+    and a knowledge base has a few thousand distinct words."""
+    return tuple(fold_pinyin(s) for s in lazy_pinyin(word, style=Style.NORMAL, errors="default"))
+
+
 class Analyzer:
     """Turns text into features, with a knowledge base's synonyms and words.
 
@@ -96,11 +104,12 @@ class Analyzer:
         """The weighted views of ``text`` (see the module docstring), with counts."""
         cut = self._segmenter.cut(self.normalize(text))
         features: Counter[str] = Counter(f"w:{word}" for word in cut if word not in STOP_WORDS)
-        joined = "".join(word for word in cut if word not in FILLER_WORDS)
+        kept = [word for word in cut if word not in FILLER_WORDS]
+        joined = "".join(kept)
         if len(joined) == 1:
             features[f"c:{joined}"] += 1
         features.update(f"c:{joined[i : i + 2]}" for i in range(len(joined) - 1))
-        syllables = [fold_pinyin(s) for s in lazy_pinyin(joined, style=Style.NORMAL, errors="default")]
+        syllables = [syllable for word in kept for syllable in _syllables(word)]
         features.update(f"p:{a} {b}" for a, b in itertools.pairwise(syllables))
         return features
 
