@@ -85,7 +85,9 @@ class CustomerHistory:
         if self._db is None or not customer:
             return []
         db, cutoff = self._db, time.time() - self._retention_seconds
-        query = "SELECT entry_id, title, at FROM asked WHERE customer = ? AND at >= ? ORDER BY at DESC LIMIT ?"  # noqa: E501
+        query = (
+            "SELECT entry_id, title, at FROM asked WHERE customer = ? AND at >= ? ORDER BY at DESC LIMIT ?"
+        )
         rows = await self._run(lambda: db.execute(query, (customer, cutoff, RECENT_LIMIT)).fetchall())
         return [Asked(*row) for row in rows]
 

@@ -67,19 +67,34 @@ class SearchIndex:
     def _invert(
         self, flat: list[tuple[int, Counter[str]]], lengths: npt.NDArray[np.float32]
     ) -> dict[str, _Postings]:
-        columns: dict[str, tuple[list[int], list[float]]] = {}
+        """Postings per feature, built with array operations: features get integer ids
+        in one pass over the (document, feature) pairs, then one stable sort groups the
+        pairs by feature."""
+        documents = [features for _, features in flat]
+        ids: dict[str, int] = {}
+        pairs = sum(len(features) for features in documents)
+        feature_of = np.fromiter(
+            (ids.setdefault(name, len(ids)) for features in documents for name in features),
+            dtype=np.int32,
+            count=pairs,
+        )
+        tf = np.fromiter(
+            (tf for features in documents for tf in features.values()), dtype=np.float32, count=pairs
+        )
+        document_of = np.repeat(
+            np.arange(len(documents), dtype=np.int32), [len(features) for features in documents]
+        )
         norm = K1 * (1 - B + B * lengths / self._average_length)
-        for doc, (_, features) in enumerate(flat):
-            for feature, tf in features.items():
-                docs, tfs = columns.setdefault(feature, ([], []))
-                docs.append(doc)
-                tfs.append(tf * (K1 + 1) / (tf + float(norm[doc])))
+        saturation = tf * (K1 + 1) / (tf + norm[document_of])
+        order = np.argsort(feature_of, kind="stable")  # documents stay in order within a feature
+        df = np.bincount(feature_of, minlength=len(ids))
+        bounds = np.concatenate(([0], np.cumsum(df)))
+        sorted_documents, sorted_saturation = document_of[order], saturation[order]
         postings = {}
-        for feature, (docs, saturations) in columns.items():
-            idf = self._idf(len(docs)) * FEATURE_WEIGHTS[feature[0]]
-            postings[feature] = _Postings(
-                np.array(docs, dtype=np.int32), np.array(saturations, dtype=np.float32) * idf, idf
-            )
+        for i, name in enumerate(ids):  # insertion order is id order
+            idf = self._idf(int(df[i])) * FEATURE_WEIGHTS[name[0]]
+            start, end = bounds[i], bounds[i + 1]
+            postings[name] = _Postings(sorted_documents[start:end], sorted_saturation[start:end] * idf, idf)
         return postings
 
     def scores(self, query: Counter[str]) -> npt.NDArray[np.float32]:
