@@ -94,7 +94,8 @@ class SearchIndex:
         for i, name in enumerate(ids):  # insertion order is id order
             idf = self._idf(int(df[i])) * FEATURE_WEIGHTS[name[0]]
             start, end = bounds[i], bounds[i + 1]
-            postings[name] = _Postings(sorted_documents[start:end], sorted_saturation[start:end] * idf, idf)
+            weights = (sorted_saturation[start:end] * idf).astype(np.float32, copy=False)
+            postings[name] = _Postings(sorted_documents[start:end], weights, idf)
         return postings
 
     def scores(self, query: Counter[str]) -> npt.NDArray[np.float32]:
