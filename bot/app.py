@@ -16,7 +16,7 @@ from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
-from bot.dialog.knowledge import HttpKnowledgeClient, KnowledgeClient, knowledge_client
+from bot.dialog.knowledge import KnowledgeClient, knowledge_client
 from bot.dialog.loader import FlowSource, load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
@@ -212,5 +212,5 @@ class _Lifecycle:
         await self._svc.transcripts.close()
         await self._svc.business.aclose()
         await self._svc.knowledge.close()
-        if isinstance(self._knowledge_client, HttpKnowledgeClient):
+        if self._knowledge_client is not None:
             await self._knowledge_client.aclose()

@@ -19,7 +19,7 @@ from bot.dialog.nlu import Segmenter
 from bot.pbx.log import LogPBX
 from tests.conftest import CTI, FLOWS_DIR
 from tests.loopback import unused_port
-from tests.test_serve import VOICEBOT, stop, wait_for
+from tests.test_serve import VOICEBOT, stop, wait_healthy
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "data"
 
@@ -40,16 +40,8 @@ def kb_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = unused_port()
     process = start_kb(tmp_path, port)
     base = f"http://127.0.0.1:{port}"
-
-    def hello() -> bool:
-        assert process.poll() is None, (tmp_path / "kb.log").read_text()
-        try:
-            return httpx.get(f"{base}/", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        assert wait_for(hello), "voicebot kb serve did not answer"
+        wait_healthy(base, process, tmp_path, path="/", log="kb.log")
         yield base, process
     finally:
         stop(process)

@@ -227,15 +227,24 @@ def test_a_flow_edit_reaches_new_calls_and_a_broken_one_does_not(tmp_path: Path)
         stop(process)
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], workdir: Path) -> None:
+def wait_healthy(
+    base: str,
+    process: subprocess.Popen[bytes],
+    workdir: Path,
+    *,
+    path: str = "/healthz",
+    log: str = "serve.log",
+) -> None:
+    """Wait until ``base + path`` answers 200; the process dying fails with its log."""
+
     def healthy() -> bool:
-        assert process.poll() is None, (workdir / "serve.log").read_text()
+        assert process.poll() is None, (workdir / log).read_text()
         try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+            return httpx.get(f"{base}{path}", timeout=1).status_code == 200
         except httpx.TransportError:
             return False
 
-    assert wait_for(healthy), "voicebot serve did not become healthy"
+    assert wait_for(healthy), f"{process.args!r} did not answer {path} with 200"
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 60) -> object:

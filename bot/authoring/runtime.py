@@ -18,7 +18,7 @@ from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
-from bot.dialog.knowledge import HttpKnowledgeClient, knowledge_client
+from bot.dialog.knowledge import knowledge_client
 from bot.dialog.loader import load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
@@ -62,5 +62,4 @@ async def open_conversation(
         yield Conversation(registry, dialog, BackchannelDetector(settings.backchannels, settings.fillers))
     finally:
         await business.aclose()
-        if isinstance(client, HttpKnowledgeClient):
-            await client.aclose()
+        await client.aclose()

@@ -19,9 +19,8 @@ import httpx
 
 from bot.config import Settings
 from bot.errors import KnowledgeError
-from knowledge.service import KnowledgeService
+from knowledge.service import KnowledgeService, ReplyType
 
-ANSWER, CLARIFY, FAQ = 0, 1, 32
 _CHOICE = re.compile(r"\[([^\[\]]+)\]")
 
 
@@ -44,7 +43,7 @@ class KnowledgeAnswer:
 
     @property
     def answered(self) -> bool:
-        return self.type in (ANSWER, FAQ)
+        return self.type in (ReplyType.ANSWER, ReplyType.FAQ)
 
     @property
     def choices(self) -> list[str]:
@@ -65,11 +64,11 @@ class KnowledgeAnswer:
         if not isinstance(document, dict):
             raise KnowledgeError(f"expected a JSON object in the reply's text, got {document!r:.80}")
         kind, text = document.get("type"), document.get("clarify")
-        if kind not in (ANSWER, CLARIFY, FAQ) or not isinstance(text, str) or not text.strip():
+        if kind not in tuple(ReplyType) or not isinstance(text, str) or not text.strip():
             raise KnowledgeError(f'expected "type" 0, 1 or 32 and a "clarify" text, got {document!r:.120}')
         title = document.get("title") if isinstance(document.get("title"), str) else None
         found = document.get("found", True) is not False
-        if kind == CLARIFY and not _CHOICE.search(text):
+        if kind == ReplyType.CLARIFY and not _CHOICE.search(text):
             found = False
         return cls(kind, text, title, found)
 
@@ -77,6 +76,10 @@ class KnowledgeAnswer:
 class KnowledgeClient(Protocol):
     async def ask(self, sender: str, message: str) -> KnowledgeAnswer:
         """Send ``message`` in the conversation ``sender``. Raises: KnowledgeError."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the client holds (its connections)."""
         ...
 
 
@@ -101,6 +104,9 @@ class LocalKnowledgeClient:
         except TimeoutError as exc:
             raise KnowledgeError(f"no knowledge answer within {self._timeout_seconds} s") from exc
         return KnowledgeAnswer.from_document(reply.document())
+
+    async def aclose(self) -> None:
+        """Nothing to release: the service is its owner's to close."""
 
 
 class HttpKnowledgeClient:
@@ -151,12 +157,12 @@ def _first_answer(messages: Any) -> KnowledgeAnswer:
         raise KnowledgeError(f"expected a JSON list of messages, got {messages!r:.80}")
     texts = [m["text"] for m in messages if isinstance(m, dict) and isinstance(m.get("text"), str)]
     if not texts:
-        return KnowledgeAnswer(CLARIFY, "抱歉，没有找到您问的内容。", found=False)
+        return KnowledgeAnswer(ReplyType.CLARIFY, "抱歉，没有找到您问的内容。", found=False)
     try:
         document = json.loads(texts[0])
     except ValueError:
         # A plain Rasa bot answers in words, not in a JSON document: take them as the answer.
-        return KnowledgeAnswer(ANSWER, " ".join(texts))
+        return KnowledgeAnswer(ReplyType.ANSWER, " ".join(texts))
     return KnowledgeAnswer.from_document(document)
 
 
