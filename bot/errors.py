@@ -13,7 +13,11 @@
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
     ├── NotReadyError            a request arrived before start-up finished (HTTP 503)
     ├── PBXError                 the PBX refused or failed an action
+    │   ├── PBXRejectedError     it answered no (busy, offline, no such call, bad parameters)
+    │   └── PBXUnavailableError  it did not answer usefully (down, timeout, 5xx, auth)
     ├── TTSError                 speech synthesis failed
+    │   └── SpeechUnavailableError  every backend of the chain failed
+    ├── OutboxError              the outcome outbox cannot read or store a push
     └── KnowledgeError           the knowledge service failed or timed out
         ├── KnowledgeDataError   a knowledge entry or data file is invalid (HTTP 400)
         └── UnknownEntryError    no knowledge entry has that id (HTTP 404)
@@ -108,11 +112,38 @@ class NotReadyError(VoicebotError):
 
 
 class PBXError(VoicebotError):
-    """The PBX refused or failed an action (transfer, hang-up, play)."""
+    """The PBX refused or failed an action (transfer, hang-up, play).
 
-    def __init__(self, message: str, *, call_id: str | None = None) -> None:
+    Attributes:
+        code: The vendor's error code (HWD ``600006``, a GX HTTP status), if it gave one.
+        vendor_message: The vendor's own words for it (``转接异常``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        call_id: str | None = None,
+        code: str | None = None,
+        vendor_message: str | None = None,
+    ) -> None:
         self.call_id = call_id
+        self.code = code
+        self.vendor_message = vendor_message
         super().__init__(message)
+
+
+class PBXRejectedError(PBXError):
+    """The PBX answered and said no (target busy or offline, no such call, bad parameters)."""
+
+
+class PBXUnavailableError(PBXError):
+    """The PBX did not answer usefully: unreachable, timed out, a server error, or
+    credentials it refuses. Nothing is known about whether the action happened."""
+
+
+class OutboxError(VoicebotError):
+    """The outcome outbox (its SQLite file) cannot read or store a push."""
 
 
 class TTSError(VoicebotError):
@@ -121,6 +152,22 @@ class TTSError(VoicebotError):
     def __init__(self, message: str, *, backend: str | None = None) -> None:
         self.backend = backend
         super().__init__(message)
+
+
+class SpeechUnavailableError(TTSError):
+    """No backend of the speech chain could say a text (each failed or is cooling down).
+
+    The caller answers with audio rendered earlier (an apology) and hands the text to
+    the PBX's own speech instead.
+
+    Attributes:
+        failures: ``(backend name, reason)`` for each backend tried or skipped, in chain order.
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, str]]) -> None:
+        self.failures = list(failures)
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in self.failures)
+        super().__init__(f"no speech backend could say the text ({reasons or 'no backends'})")
 
 
 class KnowledgeError(VoicebotError):

@@ -9,21 +9,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from bot.cti.params import Callback, Event
 from bot.dialog.conversation import Conversation
 from bot.dialog.flow import Prompt
 from bot.dialog.state import CallState, Reply
-from bot.errors import PBXError
-from bot.pbx.base import PBX, CallRef
-from bot.speech.synthesizer import SpeechSynthesizer
+from bot.errors import PBXError, TTSError
+from bot.followups import FollowUps
+from bot.handoff import biz_data
+from bot.pbx.base import PBX, CallRef, Exchange, TransferTarget
+from bot.speech.synthesizer import AudioClip, SpeechSynthesizer
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import TranscriptStore, Turn, iso
 
 logger = logging.getLogger(__name__)
 
 CONTINUE = "continue"
+# Said when no speech backend works; the reply's own words then go to the CTI's TTS.
+APOLOGY = "抱歉，请您稍等。"
+# Said when a transfer the caller was promised fails; the bot then hangs up.
+TRANSFER_FAILED = "抱歉，坐席暂时无法接通，请您稍后再拨，再见。"
+# How long the CTI's own TTS takes per character of pushed text, for the wait before acting.
+PUSHED_TEXT_SECONDS_PER_CHAR = 0.25
+
+OnCallEnd = Callable[[str], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,24 @@ class Answer:
     """The body of the callback's response: an audio URL, ``continue``, or nothing."""
 
     body: str
+
+
+@dataclass(frozen=True)
+class _Spoken:
+    """A reply made audible: its URL, how long it plays, the text the CTI must speak
+    itself when no speech backend could (``push``), and the action it announces."""
+
+    url: str
+    seconds: float
+    base_url: str
+    push: str | None = None
+    action: str | None = None
+    target: str | None = None
+
+    @property
+    def follows(self) -> bool:
+        """Whether something is to be done once it has played."""
+        return self.push is not None or self.action is not None
 
 
 @dataclass
@@ -48,7 +79,7 @@ class _Delivery:
 
 
 class TurnHandler:
-    """Answers the CTI's AI speech callbacks."""
+    """Answers the CTI's AI speech callbacks, and carries out what the answers announce."""
 
     def __init__(
         self,
@@ -60,9 +91,13 @@ class TurnHandler:
         pbx: PBX,
         default_flow: str,
         filler_seconds: float | None = None,
+        action_margin: float = 0.8,
+        on_call_end: OnCallEnd | None = None,
     ) -> None:
         """``filler_seconds``: how long a turn may take before the caller hears the
-        wait words; None never says them."""
+        wait words; None never says them. ``action_margin``: seconds between the end of
+        an announcement and the transfer or hang-up it announces. ``on_call_end``:
+        called (in the background) with the id of every call that ended for good."""
         self.conversation = conversation
         self.flows = conversation.flows
         self._sessions = sessions
@@ -71,7 +106,21 @@ class TurnHandler:
         self._pbx = pbx
         self._default_flow = default_flow
         self._filler_seconds = filler_seconds
+        self._margin = action_margin
+        self._on_call_end = on_call_end
         self._late: set[asyncio.Future[Answer]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self.followups = FollowUps()
+        self._apology: AudioClip | None = None
+
+    async def prepare(self) -> None:
+        """Render the apology before the first call, so that it plays when no speech
+        backend works; silence stands in when none works even now."""
+        try:
+            self._apology = await self._speech.render(APOLOGY)
+        except TTSError as exc:
+            logger.error("no speech backend can say the apology (%s); silence stands in for it", exc)
+            self._apology = await self._speech.silence()
 
     async def handle(self, callback: Callback, *, audio_base_url: str) -> Answer:
         """Answer one callback. Callbacks of one call run one at a time, in arrival order.
@@ -85,6 +134,9 @@ class TurnHandler:
         is answered at once with the flow's ``defaults: wait:`` words; its own answer
         is pushed with the PBX's play-voice when it is ready, or, if the PBX cannot,
         answers the call's next callback.
+
+        A transfer or hang-up runs once its announcement has played (its duration
+        plus the margin), unless the caller hangs up first.
 
         Raises:
             UnknownFlowError: a new call names a flow that is not loaded.
@@ -101,7 +153,10 @@ class TurnHandler:
         self._late.add(turn)  # a task nobody references may be collected before it ends
         turn.add_done_callback(self._late.discard)
         wait = delivery.wait or self.flows.get(self._default_flow).flow.defaults.wait
-        clip = await self._speech.render(wait.text)
+        try:
+            clip = await self._speech.render(wait.text)
+        except TTSError:
+            clip = self._apology or await self._speech.silence()
         delivery.filler = self._audio_url(clip.key, audio_base_url, interruptible=wait.interruptible)
         return Answer(delivery.filler)
 
@@ -110,6 +165,7 @@ class TurnHandler:
         async with self._sessions.lock(callback.call_id):
             stored = await self._sessions.get(callback.call_id)
             state = stored.copy() if stored else await self._new_call(callback)
+            was_ended = state.ended
             delivery.wait = self.flows.get(*state.position).flow.defaults.wait
             turn = Turn(
                 at=iso(time.time()),
@@ -118,30 +174,40 @@ class TurnHandler:
                 playing=callback.playing,
                 encoding=callback.encoding,
             )
-            answer = await self._run(state, callback, turn, audio_base_url)
+            answer, spoken = await self._run(state, callback, turn, audio_base_url)
             if delivery.late:
                 turn.filler = delivery.filler
-                await self._deliver_late(state, answer, turn)
+                pushed = await self._deliver_late(state, answer, turn)
             else:
-                delivery.answered = True
+                delivery.answered, pushed = True, True
+            if spoken is not None and pushed:
+                self._follow(state, spoken)
             turn.step = state.step
             turn.ms = round((time.perf_counter() - started) * 1000, 2)
             self._transcripts.record(state, turn)
             await self._sessions.put(state)
+        if state.ended and not was_ended and self.followups.waiting(state.call_id) is None:
+            self._call_ended(state.call_id)
         return answer
 
-    async def _deliver_late(self, state: CallState, answer: Answer, turn: Turn) -> None:
-        """Push a late answer into the call; what cannot be pushed waits for the next callback."""
+    async def _deliver_late(self, state: CallState, answer: Answer, turn: Turn) -> bool:
+        """Push a late answer into the call; what cannot be pushed waits for the next
+        callback. Returns whether it went out now."""
         if not answer.body or answer.body == CONTINUE or state.outcome == "hung_up_by_caller":
-            return
+            return False
+        journal: list[Exchange] = []
         try:
-            await self._pbx.play(CallRef(state.call_id, state.telnum), answer.body)
+            await self._pbx.play(CallRef(state.call_id, state.telnum), answer.body, journal=journal)
             turn.delivered = "play"
+            return True
         except PBXError as exc:
             logger.warning(
                 "call %s: late answer not pushed (%s); the next callback gets it", state.call_id, exc
             )
             state.undelivered, turn.delivered = answer.body, "next callback"
+            return False
+        finally:
+            turn.pbx = _journal(journal)
 
     async def _new_call(self, callback: Callback) -> CallState:
         """A call not in the session store: new, or one we forgot (a restart, an expiry)."""
@@ -154,16 +220,20 @@ class TurnHandler:
             call_id=callback.call_id, telnum=callback.telnum, flow=flow.name, flow_version=flow.version
         )
 
-    async def _run(self, state: CallState, callback: Callback, turn: Turn, audio_base_url: str) -> Answer:
+    async def _run(
+        self, state: CallState, callback: Callback, turn: Turn, audio_base_url: str
+    ) -> tuple[Answer, _Spoken | None]:
+        """The turn's answer, and what was said when the reply has something to follow it
+        (an action, or text the CTI must speak)."""
         if callback.event is Event.HUNGUP:
-            self.conversation.hung_up(state)
-            return Answer("")
+            self._caller_hung_up(state)
+            return Answer(""), None
         if state.undelivered:
             # A late answer the PBX could not push is this callback's answer; the words
             # said meanwhile ("喂？") are recorded, not acted on.
             url, state.undelivered = state.undelivered, None
             turn.audio_url, turn.delivered = url, "next callback"
-            return Answer(url)
+            return Answer(url), await self._spoken_again(url, state.last_reply, audio_base_url)
         if callback.event is Event.READY:
             reply = await self.conversation.silence(state)
         else:
@@ -171,42 +241,202 @@ class TurnHandler:
             heard = await self.conversation.hear(state, callback.text, playing=callback.playing)
             if heard.reply is None:
                 turn.continued = True
-                return Answer(CONTINUE)
+                return Answer(CONTINUE), None
             reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
-        url = await self._speak(reply, audio_base_url)
-        turn.reply, turn.audio_url = reply.text, url
-        await self._act(state, reply)
-        return Answer(url)
+        spoken = await self._speak(reply, audio_base_url)
+        turn.reply, turn.audio_url = reply.text, spoken.url
+        if spoken.push:
+            turn.tts = "unavailable: the apology played, the text was pushed to the CTI's TTS"
+        return Answer(spoken.url), spoken if spoken.follows else None
 
-    async def _speak(self, reply: Reply, audio_base_url: str) -> str:
-        if reply.prompts:
-            clips = [await self._speech.render(p.text) for p in reply.prompts]
-            clip = await self._speech.join(clips)
-        else:
-            clip = await self._speech.silence()
-        return self._audio_url(clip.key, audio_base_url, interruptible=reply.interruptible)
+    def _caller_hung_up(self, state: CallState) -> None:
+        dropped = self.followups.cancel(state.call_id)
+        if dropped in ("transfer", "hangup"):
+            logger.info("call %s: caller hung up before the %s", state.call_id, dropped)
+        if dropped == "transfer":
+            # The transfer never happened: the call ended with the caller's hang-up.
+            state.outcome = "hung_up_by_caller"
+            state.end_reason = f"caller hung up before the transfer ({state.end_reason})"
+        self.conversation.hung_up(state)
+
+    async def _speak(self, reply: Reply, audio_base_url: str) -> _Spoken:
+        action = {"action": reply.action, "target": reply.target}
+        try:
+            if reply.prompts:
+                clips = [await self._speech.render_prompt(p) for p in reply.prompts]
+                clip = await self._speech.join(clips)
+            else:
+                clip = await self._speech.silence()
+        except TTSError as exc:
+            if not reply.text:
+                raise
+            logger.error("no speech for a reply (%s): the apology plays, the CTI speaks the text", exc)
+            apology = self._apology or await self._speech.silence()
+            url = self._audio_url(apology.key, audio_base_url, interruptible=False)
+            return _Spoken(url, apology.duration_seconds, audio_base_url, push=reply.text, **action)
+        url = self._audio_url(clip.key, audio_base_url, interruptible=reply.interruptible)
+        return _Spoken(url, clip.duration_seconds, audio_base_url, **action)
+
+    async def _spoken_again(self, url: str, reply: Reply | None, audio_base_url: str) -> _Spoken | None:
+        """An undelivered answer played at last: its action follows it now."""
+        if reply is None or reply.action is None:
+            return None
+        key = url.rsplit("/", 1)[-1].split(".", 1)[0]
+        clip = await self._speech.clip(key)
+        seconds = clip.duration_seconds if clip else 0.0
+        return _Spoken(url, seconds, audio_base_url, action=reply.action, target=reply.target)
 
     @staticmethod
     def _audio_url(key: str, audio_base_url: str, *, interruptible: bool) -> str:
         return f"{audio_base_url}/audio/{key}.wav?canbeinterrupted={'true' if interruptible else 'false'}"
 
-    async def _act(self, state: CallState, reply: Reply) -> None:
+    # --- what follows an answer ---------------------------------------------------------
+
+    def _follow(self, state: CallState, spoken: _Spoken) -> None:
+        """Schedule what the answer announces, for when the caller has heard it."""
         call = CallRef(state.call_id, state.telnum)
+        if spoken.push is not None:
+            then = partial(self._push_text, call, spoken.push, spoken)
+            self.followups.schedule(call.call_id, "play", spoken.seconds, then)
+        elif spoken.action is not None:
+            act = partial(self._perform, call, spoken)
+            self.followups.schedule(call.call_id, spoken.action, spoken.seconds + self._margin, act)
+
+    async def _push_text(self, call: CallRef, text: str, spoken: _Spoken) -> None:
+        """The CTI speaks the reply itself (no speech backend works); the action follows."""
+        journal: list[Exchange] = []
+        error: PBXError | None = None
         try:
-            if reply.action == "transfer" and reply.target:
-                await self._pbx.transfer(call, reply.target)
-            elif reply.action == "hangup":
-                await self._pbx.hangup(call)
+            await self._pbx.play(call, text, journal=journal)
         except PBXError as exc:
-            # The caller already hears the notice; the transcript keeps what went wrong.
-            logger.warning("pbx %s failed for call %s: %s", reply.action, state.call_id, exc)
-            state.end_reason = f"{state.end_reason}; PBX {reply.action} failed: {exc}"
+            error = exc
+            logger.warning("call %s: the reply's text could not be pushed either: %s", call.call_id, exc)
+        await self._record_pbx(call, "play", text, journal, error)
+        if spoken.action is not None:
+            delay = len(text) * PUSHED_TEXT_SECONDS_PER_CHAR + self._margin
+            self.followups.schedule(call.call_id, spoken.action, delay, partial(self._perform, call, spoken))
+
+    async def _perform(self, call: CallRef, spoken: _Spoken) -> None:
+        """Transfer or hang up, record the PBX's answers, and handle a refusal."""
+        action, target = spoken.action, spoken.target
+        journal: list[Exchange] = []
+        error: PBXError | None = None
+        try:
+            if action == "transfer":
+                state = await self._sessions.get(call.call_id)
+                data = biz_data(state) if state else None
+                await self._pbx.transfer(
+                    call, TransferTarget.parse(target or ""), biz_data=data, journal=journal
+                )
+            else:
+                await self._pbx.hangup(call, journal=journal)
+        except PBXError as exc:
+            error = exc
+            logger.warning("call %s: PBX %s failed: %s", call.call_id, action, exc)
+        except ValueError as exc:  # a target the flow check let through
+            error = PBXError(str(exc), call_id=call.call_id)
+        state = await self._record_pbx(call, action or "", target, journal, error)
+        if error is not None and action == "transfer" and state is not None:
+            await self._transfer_failed(call, spoken.base_url)
+            return
+        self._call_ended(call.call_id)
+
+    async def _transfer_failed(self, call: CallRef, audio_base_url: str) -> None:
+        """Tell the caller the agent cannot be reached, then hang up: pushed now, or, when
+        the PBX cannot push, as the answer to the call's next callback."""
+        goodbye = Reply((Prompt(text=TRANSFER_FAILED, interruptible=False),), action="hangup")
+        spoken = await self._speak(goodbye, audio_base_url)
+        voice = spoken.push or spoken.url  # text for the CTI's TTS when no backend speaks
+        journal: list[Exchange] = []
+        error: PBXError | None = None
+        try:
+            await self._pbx.play(call, voice, journal=journal)
+        except PBXError as exc:
+            error = exc
+        await self._record_pbx(call, "play", TRANSFER_FAILED, journal, error)
+        hangup = _Spoken(spoken.url, spoken.seconds, audio_base_url, action="hangup")
+        if error is None:
+            seconds = len(voice) * PUSHED_TEXT_SECONDS_PER_CHAR if spoken.push else spoken.seconds
+            self.followups.schedule(
+                call.call_id, "hangup", seconds + self._margin, partial(self._perform, call, hangup)
+            )
+            return
+        async with self._sessions.lock(call.call_id):  # the next callback says it, then hangs up
+            stored = await self._sessions.get(call.call_id)
+            if stored is not None and spoken.push is None:
+                stored = stored.copy()
+                stored.undelivered, stored.last_reply = spoken.url, goodbye
+                await self._sessions.put(stored)
+                return
+        self.followups.schedule(call.call_id, "hangup", self._margin, partial(self._perform, call, hangup))
+
+    async def _record_pbx(
+        self,
+        call: CallRef,
+        action: str,
+        argument: str | None,
+        journal: list[Exchange],
+        error: PBXError | None,
+    ) -> CallState | None:
+        """The exchanges of an action, as a turn of the call's transcript; a failed
+        transfer changes how the call ended."""
+        turn = Turn(at=iso(time.time()), event="pbx", text=f"{action} {argument or ''}".strip())
+        turn.pbx = _journal(journal)
+        if error is not None:
+            turn.error = f"{type(error).__name__}: {error}"
+        async with self._sessions.lock(call.call_id):
+            stored = await self._sessions.get(call.call_id)
+            state = stored.copy() if stored else await self._transcripts.ended_call(call.call_id)
+            if state is None:
+                logger.warning("call %s: %s done for a call no longer known", call.call_id, action)
+                return None
+            if error is not None:
+                state.end_reason = f"{state.end_reason}; PBX {action} failed: {error}"
+                if action == "transfer":
+                    state.outcome = "transfer_failed"
+            turn.step = state.step
+            self._transcripts.record(state, turn)
+            if stored is not None:
+                await self._sessions.put(state)
+        return state
+
+    def _call_ended(self, call_id: str) -> None:
+        if self._on_call_end is None:
+            return
+        task = asyncio.create_task(self._on_call_end(call_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- the CTI's other news and the service's life ---------------------------------
+
+    async def hangup_pushed(self, call_id: str, telnum: str | None) -> bool:
+        """The CTI's hang-up push (GX §41, ``business=robot``): close the call as its
+        ``hungup`` callback would, if that was missed. Idempotent; returns whether this
+        push closed the call."""
+        async with self._sessions.lock(call_id):
+            stored = await self._sessions.get(call_id)
+            if stored is None:  # unknown here, or long closed
+                return False
+            if stored.ended and self.followups.waiting(call_id) is None:
+                return False  # closed already: by its hungup callback, an earlier push, or us
+            state = stored.copy()
+            turn = Turn(at=iso(time.time()), event="hangup_push", text=telnum)
+            self._caller_hung_up(state)
+            turn.step = state.step
+            self._transcripts.record(state, turn)
+            await self._sessions.put(state)
+        self._call_ended(call_id)
+        return True
 
     async def finish_late_turns(self) -> None:
-        """Let turns that answered with a filler finish (at shutdown); they are bounded by
-        the knowledge and business API timeouts."""
+        """At shutdown: let turns that answered with a filler finish (they are bounded
+        by the knowledge and business API timeouts), carry out the transfers and
+        hang-ups still waiting for their announcement, and hand over the ended calls."""
         if self._late:
             await asyncio.gather(*self._late, return_exceptions=True)
+        await self.followups.finish()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     async def close_idle(self, idle_seconds: float) -> int:
         """Close calls with no callback for ``idle_seconds`` (their ``hungup`` was lost)."""
@@ -215,4 +445,9 @@ class TurnHandler:
             if not state.ended:
                 self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
                 self._transcripts.record(state)
+                self._call_ended(state.call_id)
         return len(closed)
+
+
+def _journal(exchanges: list[Exchange]) -> list[dict[str, object]] | None:
+    return [e.as_json() for e in exchanges] or None

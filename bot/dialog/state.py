@@ -9,7 +9,7 @@ from typing import Literal
 
 from bot.dialog.flow import Prompt
 
-Outcome = Literal["in_progress", "transferred", "hung_up_by_bot", "hung_up_by_caller"]
+Outcome = Literal["in_progress", "transferred", "transfer_failed", "hung_up_by_bot", "hung_up_by_caller"]
 Action = Literal["transfer", "hangup"]
 
 

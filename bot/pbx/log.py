@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.pbx.base import CallRef
+from bot.pbx.base import CallRef, Exchange, TransferTarget
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +22,7 @@ class PBXRequest:
     telnum: str
     argument: str | None = None  # transfer target or played voice
     at: float = field(default_factory=time.time)
+    biz_data: dict[str, Any] | None = None
 
 
 class LogPBX:
@@ -27,16 +30,53 @@ class LogPBX:
 
     def __init__(self) -> None:
         self.requests: list[PBXRequest] = []
+        self._recorded = asyncio.Event()
 
-    async def transfer(self, call: CallRef, target: str) -> None:
-        self._record("transfer", call, target)
+    async def wait_for(self, count: int = 1, *, timeout: float = 30) -> list[PBXRequest]:
+        """The requests, once there are ``count`` of them: a transfer or hang-up comes
+        after its announcement has played, not with the callback's answer.
 
-    async def hangup(self, call: CallRef) -> None:
-        self._record("hangup", call, None)
+        Raises:
+            TimeoutError: fewer came within ``timeout`` seconds.
+        """
+        async with asyncio.timeout(timeout):
+            while len(self.requests) < count:
+                self._recorded.clear()
+                await self._recorded.wait()
+        return self.requests
 
-    async def play(self, call: CallRef, voice: str) -> None:
-        self._record("play", call, voice)
+    async def transfer(
+        self,
+        call: CallRef,
+        target: TransferTarget,
+        *,
+        biz_data: dict[str, Any] | None = None,
+        journal: list[Exchange] | None = None,
+    ) -> None:
+        self._record("transfer", call, str(target), journal, biz_data)
 
-    def _record(self, action: str, call: CallRef, argument: str | None) -> None:
-        self.requests.append(PBXRequest(action, call.call_id, call.telnum, argument))
+    async def hangup(self, call: CallRef, *, journal: list[Exchange] | None = None) -> None:
+        self._record("hangup", call, None, journal)
+
+    async def play(self, call: CallRef, voice: str, *, journal: list[Exchange] | None = None) -> None:
+        self._record("play", call, voice, journal)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+    def _record(
+        self,
+        action: str,
+        call: CallRef,
+        argument: str | None,
+        journal: list[Exchange] | None,
+        biz_data: dict[str, Any] | None = None,
+    ) -> None:
+        self.requests.append(PBXRequest(action, call.call_id, call.telnum, argument, biz_data=biz_data))
+        self._recorded.set()
+        if journal is not None:
+            request = {"argument": argument} if argument is not None else None
+            journal.append(
+                Exchange(action, "LOG", "log:", request, None, "logged only (VOICEBOT_PBX=log)", 0.0)
+            )
         logger.info("pbx %s call=%s telnum=%s %s", action, call.call_id, call.telnum, argument or "")

@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +48,13 @@ CREATE TABLE IF NOT EXISTS turns (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS turns_by_call ON turns (call_id, id);
+CREATE TABLE IF NOT EXISTS hangup_pushes (
+    call_id TEXT NOT NULL,
+    business TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (call_id, business)
+);
 """
 # Columns added since the first release, added to older databases when they open.
 ADDED_CALL_COLUMNS = {"grade": "TEXT", "score": "INTEGER", "grade_reason": "TEXT", "variables": "TEXT"}
@@ -70,6 +78,9 @@ class Turn:
     encoding: str | None = None  # "gbk" when the CTI sent GBK bytes
     filler: str | None = None  # the filler's audio URL, when the answer was late
     delivered: str | None = None  # a late answer: "play" (pushed) or "next callback"
+    pbx: list[dict[str, Any]] | None = None  # the PBX requests of this turn, with their answers
+    error: str | None = None  # what failed (a PBX action)
+    tts: str | None = None  # set when no speech backend could say the reply
 
 
 GROUP_COMMIT_SECONDS = 0.005
@@ -225,6 +236,34 @@ class TranscriptStore:
             row["grade_reason"],
         ).state()
 
+    async def record_push(self, call_id: str, business: str, data: dict[str, str]) -> bool:
+        """Keep a hang-up push of the CTI (GX §41); a repeated push of the same call and
+        business is ignored. Returns whether this one was new."""
+
+        def insert() -> bool:
+            cursor = self._conn.execute(
+                "INSERT OR IGNORE INTO hangup_pushes (call_id, business, received_at, data) "
+                "VALUES (?, ?, ?, ?)",
+                (call_id, business, iso(time.time()), json.dumps(data, ensure_ascii=False)),
+            )
+            return cursor.rowcount == 1
+
+        return await self._run(insert)
+
+    async def pushes(self, call_id: str) -> list[dict[str, Any]]:
+        """The hang-up pushes received for a call."""
+        rows = await self._run(
+            lambda: self._conn.execute(
+                "SELECT business, received_at, data FROM hangup_pushes "
+                "WHERE call_id = ? ORDER BY received_at",
+                (call_id,),
+            ).fetchall()
+        )
+        return [
+            {"business": r["business"], "received_at": r["received_at"], **json.loads(r["data"])}
+            for r in rows
+        ]
+
     async def recent_calls(self, limit: int) -> list[dict[str, Any]]:
         await self.flush()
         return await self._run(lambda: self._recent(limit))
@@ -283,13 +322,16 @@ class TranscriptStore:
             self._conn.execute("BEGIN")
             self._conn.executemany(
                 # A call's end is final: a later, forgetful state (after a restart)
-                # never reopens it or changes how it ended.
+                # never reopens it or changes how it ended...
                 "INSERT INTO calls (call_id, telnum, flow, flow_version, started_at, ended_at, "
                 "outcome, end_reason, grade, score, grade_reason, variables) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
                 "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason, "
                 "grade = excluded.grade, score = excluded.score, grade_reason = excluded.grade_reason, "
-                "variables = excluded.variables WHERE calls.outcome = 'in_progress'",
+                "variables = excluded.variables WHERE calls.outcome = 'in_progress' "
+                # ... except that a transfer is settled when the PBX has carried it out.
+                "OR (calls.outcome = 'transferred' AND excluded.outcome IN ('transfer_failed', "
+                "'hung_up_by_caller'))",
                 calls,
             )
             self._conn.executemany("INSERT INTO turns (call_id, data) VALUES (?, ?)", turns)

@@ -23,7 +23,9 @@ async def recent_calls() -> dict[str, Any]:
 
 @blueprint.get("/calls/<path:call_id>")
 async def call(call_id: str) -> dict[str, Any]:
-    found = await services().transcripts.get_call(call_id)
-    if found is None:
+    transcripts = services().transcripts
+    found = await transcripts.get_call(call_id)
+    pushes = await transcripts.pushes(call_id)
+    if found is None and not pushes:
         abort(404, description=f"no call {call_id!r}")
-    return found
+    return {**(found or {"callid": call_id}), "hangup_pushes": pushes}

@@ -14,9 +14,10 @@ from quart.typing import TestClientProtocol as QuartClient
 from bot.app import create_app
 from bot.config import Settings
 from bot.dialog.nlu import Segmenter
-from bot.pbx.base import CallRef
+from bot.dialog.state import CallState
 from bot.pbx.log import LogPBX
 from bot.services import Services
+from bot.store.sessions import MemorySessionStore
 from tests.conftest import CTI
 
 AUDIO_URL = re.compile(r"^http://localhost/audio/[0-9a-f]{64}\.wav\?canbeinterrupted=(true|false)$")
@@ -50,6 +51,8 @@ async def test_scripted_call_greets_transfers_and_records_every_turn(
 
     notice = await cti.say(call, "我要转人工")
     assert not interruptible(notice)
+    assert pbx.requests == []  # not before the caller has heard the notice
+    await pbx.wait_for(1)
     assert [(r.action, r.call_id, r.argument) for r in pbx.requests] == [("transfer", call, "8001")]
 
     response = await client.get(f"/cti/ai?telnum=13800138000&txt=hungup&callid={quote(call)}")
@@ -62,7 +65,9 @@ async def test_scripted_call_greets_transfers_and_records_every_turn(
     assert record["flow"] == "yibao"
     turns = record["turns"]
     assert isinstance(turns, list)
-    assert [t["event"] for t in turns] == ["ready2speak", "text", "hungup"]
+    assert [t["event"] for t in turns] == ["ready2speak", "text", "pbx", "hungup"]
+    assert turns[2]["text"] == "transfer 8001"
+    assert turns[2]["pbx"][0]["action"] == "transfer"  # the PBX request, as the transcript keeps it
     assert turns[0]["audio_url"] == greeting
     assert "欢迎致电医保服务热线" in turns[0]["reply"]
     assert turns[1]["intent"] == "transfer_agent"
@@ -133,7 +138,7 @@ async def test_three_silences_reprompt_twice_then_hang_up(cti: CTI, client: Quar
     assert "直接说出您的问题" in replies[2]
     assert "没有听到您的声音" in replies[3]
     assert not interruptible(urls[2])
-    assert [r.action for r in pbx.requests] == ["hangup"]
+    assert [r.action for r in await pbx.wait_for(1)] == ["hangup"]
 
 
 async def test_no_match_asks_the_knowledge_base_then_offers_an_agent(cti: CTI, client: QuartClient) -> None:
@@ -153,7 +158,7 @@ async def test_goodbye_hangs_up(cti: CTI, client: QuartClient, pbx: LogPBX) -> N
     await cti.say(call, "没有别的事了，再见")
     record = await transcript(client, call)
     assert record["outcome"] == "hung_up_by_bot"
-    assert [r.action for r in pbx.requests] == ["hangup"]
+    assert [r.action for r in await pbx.wait_for(1)] == ["hangup"]
 
 
 async def test_negated_transfer_is_not_a_transfer(cti: CTI, client: QuartClient, pbx: LogPBX) -> None:
@@ -195,7 +200,7 @@ async def test_gbk_encoded_text_is_understood(client: QuartClient, pbx: LogPBX) 
     await client.get("/cti/ai?telnum=1&txt=ready2speak&callid=gbk-1")
     response = await client.get(f"/cti/ai?telnum=1&txt={gbk}&callid=gbk-1")
     assert response.status_code == 200
-    assert [r.action for r in pbx.requests] == ["transfer"]
+    assert [r.action for r in await pbx.wait_for(1)] == ["transfer"]
     turns = (await transcript(client, "gbk-1"))["turns"]
     assert isinstance(turns, list)
     assert turns[1]["text"] == "我要转人工"
@@ -257,7 +262,7 @@ async def test_fifty_concurrent_callbacks_of_one_call_are_serialized(
     # Greeting, two re-prompts, goodbye: exactly once each, in order, then replays.
     steps = [t["step"] for t in turns]
     assert steps[:4] == ["greeting", "greeting", "greeting", "silence_goodbye"]
-    assert [r.action for r in pbx.requests] == ["hangup"]
+    assert [r.action for r in await pbx.wait_for(1)] == ["hangup"]
     assert sorted(bodies) == sorted(t["audio_url"] for t in turns)
     assert all(t["reply"] == turns[3]["reply"] for t in turns[4:])
 
@@ -297,7 +302,9 @@ async def test_a_forgotten_ended_call_stays_ended(
     await cti.say("ended-1", "hungup")
     record = await transcript(client, "ended-1")
     assert record["outcome"] == "hung_up_by_bot"
-    assert [r.action for r in pbx.requests] == ["hangup"]
+    assert "transfer" not in [r.action for r in pbx.requests]  # never acts again
+    assert services.turns is not None
+    assert services.turns.followups.waiting("ended-1") is None
 
 
 async def test_an_abandoned_call_is_not_reopened(services: Services, cti: CTI, client: QuartClient) -> None:
@@ -317,51 +324,62 @@ async def test_barge_in_after_the_end_never_restarts_the_goodbye(cti: CTI) -> No
     assert await cti.say("bye-barge", "好的谢谢你", playing=True) == "continue"
 
 
-async def test_a_failed_turn_leaves_the_call_as_it_was(
-    services: Services, cti: CTI, client: QuartClient, settings: Settings
+async def test_a_reply_no_backend_can_say_plays_the_apology_and_goes_to_the_ctis_tts(
+    services: Services, cti: CTI, client: QuartClient, settings: Settings, pbx: LogPBX
 ) -> None:
     await cti.say("fail-1", "ready2speak")
     for wav in settings.audio_dir.glob("*.wav"):  # the next reply cannot be joined
         wav.unlink()
     status, body = await cti.send("fail-1", "你们几点下班")
-    assert status == 503
-    assert "join" in body
-    state = await services.sessions.get("fail-1")
-    assert state is not None
-    assert (state.step, state.turns) == ("greeting", 1)
-    assert len((await transcript(client, "fail-1"))["turns"]) == 1  # type: ignore[arg-type]
+    assert status == 200
+    assert not interruptible(body)  # the pre-rendered apology
+    played = await pbx.wait_for(1)
+    assert [r.action for r in played] == ["play"]
+    assert "服务时间是工作日" in str(played[0].argument)  # the reply's own words, for the CTI to speak
+    turns = (await transcript(client, "fail-1"))["turns"]
+    assert isinstance(turns, list)
+    assert turns[1]["audio_url"] == body
+    assert str(turns[1]["tts"]).startswith("unavailable")
+    assert turns[-1]["event"] == "pbx"
 
 
-class SlowPBX(LogPBX):
-    """A PBX whose transfer takes its time, like a real one on a slow network."""
+class SlowStore(MemorySessionStore):
+    """A session store that takes its time to write, like a remote one on a slow network."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.transferring = asyncio.Event()
+        self.slow = False
+        self.storing = asyncio.Event()
 
-    async def transfer(self, call: CallRef, target: str) -> None:
-        self.transferring.set()
-        await asyncio.sleep(0.2)
-        await super().transfer(call, target)
+    async def put(self, state: CallState) -> None:
+        if self.slow:
+            self.storing.set()
+            await asyncio.sleep(0.2)
+        await super().put(state)
 
 
-async def test_a_turn_completes_when_the_cti_stops_waiting(settings: Settings, segmenter: Segmenter) -> None:
-    pbx = SlowPBX()
-    app = create_app(settings, pbx=pbx, segmenter=segmenter)
+async def test_a_turn_completes_when_the_cti_stops_waiting(
+    settings: Settings, segmenter: Segmenter, pbx: LogPBX
+) -> None:
+    store = SlowStore()
+    app = create_app(settings, pbx=pbx, store=store, segmenter=segmenter)
     async with app.test_app() as started:
         cti = CTI(started.test_client())
         await cti.say("cancel-1", "ready2speak")
+        store.slow = True
         request = asyncio.create_task(cti.say("cancel-1", "我要转人工"))
-        await pbx.transferring.wait()
+        await store.storing.wait()
         request.cancel()  # the CTI's HTTP timeout
         with pytest.raises(asyncio.CancelledError):
             await request
+        store.slow = False
+        await pbx.wait_for(1)  # the transfer the interrupted turn announced still happens
         # The next callback of the call waits for the interrupted turn to finish.
         await cti.say("cancel-1", "hungup")
         record = await (await started.test_client().get("/calls/cancel-1")).get_json()
     assert [r.action for r in pbx.requests] == ["transfer"]
     assert record["outcome"] == "transferred"
-    assert [t["event"] for t in record["turns"]] == ["ready2speak", "text", "hungup"]
+    assert [t["event"] for t in record["turns"]] == ["ready2speak", "text", "pbx", "hungup"]
 
 
 async def test_head_is_answered_without_a_turn(client: QuartClient) -> None:

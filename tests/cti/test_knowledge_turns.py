@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.dialog.nlu import Segmenter
 from bot.errors import PBXError
-from bot.pbx.base import CallRef
+from bot.pbx.base import CallRef, Exchange
 from bot.pbx.log import LogPBX
 from tests.conftest import CTI, FLOWS_DIR
 from tests.loopback import RASA_ANSWER, LoopbackServer, unused_port
@@ -78,7 +78,7 @@ async def remote() -> AsyncIterator[LoopbackServer]:
 class NoPlayPBX(LogPBX):
     """A PBX that cannot push audio into a call (an HWD without play-voice, say)."""
 
-    async def play(self, call: CallRef, voice: str) -> None:
+    async def play(self, call: CallRef, voice: str, *, journal: list[Exchange] | None = None) -> None:
         raise PBXError("play-voice is not supported", call_id=call.call_id)
 
 

@@ -1,0 +1,51 @@
+"""``/cti/hangup``: the CTI's hang-up push (protocols.md §4, GX §41).
+
+``business=robot``: a robot call ended; if its ``hungup`` callback was missed, this
+closes it (a transfer or hang-up still waiting for its announcement is dropped). The
+other pushes (``voicemail`` with the recording's path, ``queue`` with the wait) are
+recorded with the call. Every push is kept once per call and business: the CTI may
+repeat one, and the answer is the same ``ok``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Blueprint, Response, request
+
+from bot.cti.params import parse_params
+from bot.errors import NotReadyError, RequestError
+from bot.services import services
+from bot.web.errors import PLAIN_TEXT
+
+logger = logging.getLogger(__name__)
+blueprint = Blueprint("cti_hangup", __name__)
+MAX_FORM_BYTES = 16 * 1024
+MAX_VALUE_CHARS = 512
+
+
+@blueprint.route("/cti/hangup", methods=["GET", "POST"])
+async def hangup_push() -> Response:
+    svc = services()
+    body = b""
+    if request.method == "POST":
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            raise RequestError(f"form body larger than {MAX_FORM_BYTES} bytes", status=413)
+        body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    raw = parse_params(request.query_string, body[:MAX_FORM_BYTES])
+    params = {name: value[:MAX_VALUE_CHARS] for name, (value, _encoding) in raw.items()}
+    call_id = params.get("callid", "").strip()
+    if not call_id:
+        raise RequestError("callid is required")
+    business = params.get("business", "").strip() or "unknown"
+    if svc.turns is None:
+        raise NotReadyError()
+    new = await svc.transcripts.record_push(call_id, business, params)
+    if business == "robot":
+        closed = await svc.turns.hangup_pushed(call_id, params.get("caller"))
+        logger.info(
+            "hang-up push for robot call %s: %s", call_id, "closed it" if closed else "already closed"
+        )
+    else:
+        logger.info("hang-up push %s for call %s%s", business, call_id, "" if new else " (repeated)")
+    return Response("ok", status=200, content_type=PLAIN_TEXT)
