@@ -1,0 +1,111 @@
+"""What follows an answer: transfers and hang-ups after their announcement, cancelled by
+the caller's hang-up, and the CTI's hang-up push (protocols.md §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from quart.typing import TestClientProtocol as QuartClient
+
+from bot.pbx.log import LogPBX
+from bot.services import Services
+from tests.conftest import CTI
+
+
+async def record(client: QuartClient, call_id: str) -> dict[str, Any]:
+    response = await client.get(f"/calls/{quote(call_id)}")
+    assert response.status_code == 200
+    return await response.get_json()  # type: ignore[no-any-return]
+
+
+async def push(client: QuartClient, query: str) -> tuple[int, str]:
+    response = await client.get(f"/cti/hangup?{query}")
+    return response.status_code, await response.get_data(as_text=True)
+
+
+async def test_a_transfer_waits_for_its_notice_and_carries_what_the_agent_needs(
+    services: Services, cti: CTI, client: QuartClient, pbx: LogPBX
+) -> None:
+    assert services.turns is not None
+    await cti.say("t-1", "ready2speak")
+    await cti.say("t-1", "我要转人工")
+    assert services.turns.followups.waiting("t-1") == "transfer"
+    assert pbx.requests == []
+    (transfer,) = await pbx.wait_for(1)
+    assert (transfer.action, transfer.argument) == ("transfer", "8001")
+    assert transfer.biz_data is not None
+    assert transfer.biz_data["callid"] == "t-1"
+    assert transfer.biz_data["grade"] == "A"
+    assert "我要转人工" in transfer.biz_data["summary"]
+    turns = (await record(client, "t-1"))["turns"]
+    assert [t["event"] for t in turns] == ["ready2speak", "text", "pbx"]
+    assert turns[2]["pbx"][0]["method"] == "LOG"
+
+
+async def test_a_caller_who_hangs_up_during_the_notice_is_not_transferred(
+    services: Services, cti: CTI, client: QuartClient, pbx: LogPBX
+) -> None:
+    assert services.turns is not None
+    await cti.say("t-2", "ready2speak")
+    await cti.say("t-2", "我要转人工")
+    assert await cti.say("t-2", "hungup") == ""
+    assert services.turns.followups.waiting("t-2") is None
+    call = await record(client, "t-2")
+    assert call["outcome"] == "hung_up_by_caller"
+    assert "before the transfer" in call["end_reason"]
+    await services.turns.followups.finish()  # nothing was left to run
+    assert pbx.requests == []
+
+
+async def test_the_robot_hang_up_push_closes_a_call_whose_hungup_was_missed(
+    cti: CTI, client: QuartClient
+) -> None:
+    await cti.say("p-1", "ready2speak")
+    query = "callid=p-1&caller=13800138000&callee=1000&robotid=2&business=robot"
+    assert await push(client, query) == (200, "ok")
+    call = await record(client, "p-1")
+    assert call["outcome"] == "hung_up_by_caller"
+    assert [t["event"] for t in call["turns"]] == ["ready2speak", "hangup_push"]
+    assert await push(client, query) == (200, "ok")  # the CTI repeats itself: nothing changes
+    again = await record(client, "p-1")
+    assert len(again["turns"]) == 2
+    assert [p["business"] for p in again["hangup_pushes"]] == ["robot"]
+
+
+async def test_a_push_after_the_hungup_callback_changes_nothing(cti: CTI, client: QuartClient) -> None:
+    await cti.say("p-2", "ready2speak")
+    await cti.say("p-2", "hungup")
+    assert await push(client, "callid=p-2&business=robot") == (200, "ok")
+    assert [t["event"] for t in (await record(client, "p-2"))["turns"]] == ["ready2speak", "hungup"]
+
+
+async def test_the_hang_up_push_cancels_a_waiting_transfer(
+    services: Services, cti: CTI, client: QuartClient, pbx: LogPBX
+) -> None:
+    assert services.turns is not None
+    await cti.say("p-3", "ready2speak")
+    await cti.say("p-3", "我要转人工")
+    assert await push(client, "callid=p-3&business=robot") == (200, "ok")
+    assert services.turns.followups.waiting("p-3") is None
+    assert (await record(client, "p-3"))["outcome"] == "hung_up_by_caller"
+    assert pbx.requests == []
+
+
+async def test_voicemail_and_queue_pushes_are_recorded_once(client: QuartClient) -> None:
+    voicemail = "callid=v-1&caller=130&callee=1000&msg=%2Fopt%2Fdata%2Frecords%2Fmail1.wav&business=voicemail"
+    queue = "callid=v-1&caller=130&callee=1000&begin=2022-08-04T18:35:30&duration=40&waittimeout=false&business=queue"
+    for query in (voicemail, queue, voicemail):
+        assert await push(client, query) == (200, "ok")
+    call = await record(client, "v-1")
+    pushes = {p["business"]: p for p in call["hangup_pushes"]}
+    assert sorted(pushes) == ["queue", "voicemail"]
+    assert pushes["voicemail"]["msg"] == "/opt/data/records/mail1.wav"
+    assert pushes["queue"]["duration"] == "40"
+
+
+async def test_a_push_without_callid_is_refused_in_plain_text(client: QuartClient) -> None:
+    response = await client.get("/cti/hangup?business=robot")
+    assert response.status_code == 400
+    assert response.content_type.startswith("text/plain")
+    assert "callid" in await response.get_data(as_text=True)
