@@ -134,18 +134,19 @@ class GXPBX:
 
 
 def fit_biz_data(data: dict[str, Any]) -> str:
-    """``data`` as the JSON ``biz_data`` carries, within the manual's 1,500 characters.
+    """``data`` as ``biz_data``: URL-encoded JSON within the manual's 1,500 characters.
 
-    The limit is counted on the URL-encoded JSON (what travels). Too long, the
-    ``summary`` is shortened first, then the slots are dropped one by one from the
-    last; what remains always fits.
+    The manual's value is URL-encoded JSON that the CTI forwards without decoding
+    (§10), so the parameter's value is the encoded JSON (and the query string encodes
+    it once more, like any value). Too long, the ``summary`` is shortened first, then
+    the slots are dropped one by one from the last; what remains always fits.
     """
     data = dict(data)
 
-    def encoded_size(value: dict[str, Any]) -> int:
-        return len(quote(json.dumps(value, ensure_ascii=False, separators=(",", ":")), safe=""))
+    def encoded(value: dict[str, Any]) -> str:
+        return quote(json.dumps(value, ensure_ascii=False, separators=(",", ":")), safe="")
 
-    while encoded_size(data) > BIZ_DATA_MAX_CHARS:
+    while len(encoded(data)) > BIZ_DATA_MAX_CHARS:
         summary = str(data.get("summary") or "")
         slots = dict(data.get("slots") or {})
         if len(summary) > 20:
@@ -158,4 +159,4 @@ def fit_biz_data(data: dict[str, Any]) -> str:
             data = {k: data[k] for k in ("callid", "telnum", "grade") if k in data}
             data["truncated"] = True
             break
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return encoded(data)

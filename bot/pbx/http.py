@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -144,8 +145,11 @@ class PBXHttp:
     ) -> httpx.Response:
         started = time.perf_counter()
         request = masked(params) if params is not None else masked(json)
+        # Every reserved character percent-encoded (httpx leaves some as they are): GX
+        # wants biz_data as URL-encoded JSON, and a voiceurl's own query must survive.
+        target = f"{url}?{urlencode(params, quote_via=quote, safe='')}" if params else url
         try:
-            response = await self._client.request(method, url, params=params, json=json, headers=headers)
+            response = await self._client.request(method, target, json=json, headers=headers)
         except httpx.HTTPError as exc:
             ms = round((time.perf_counter() - started) * 1000, 1)
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")

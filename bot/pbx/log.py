@@ -32,14 +32,14 @@ class LogPBX:
         self.requests: list[PBXRequest] = []
         self._recorded = asyncio.Event()
 
-    async def wait_for(self, count: int = 1, *, timeout: float = 30) -> list[PBXRequest]:
+    async def wait_for(self, count: int = 1, *, seconds: float = 30) -> list[PBXRequest]:
         """The requests, once there are ``count`` of them: a transfer or hang-up comes
         after its announcement has played, not with the callback's answer.
 
         Raises:
-            TimeoutError: fewer came within ``timeout`` seconds.
+            TimeoutError: fewer came within ``seconds``.
         """
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(seconds):
             while len(self.requests) < count:
                 self._recorded.clear()
                 await self._recorded.wait()

@@ -94,7 +94,10 @@ async def test_the_hang_up_push_cancels_a_waiting_transfer(
 
 async def test_voicemail_and_queue_pushes_are_recorded_once(client: QuartClient) -> None:
     voicemail = "callid=v-1&caller=130&callee=1000&msg=%2Fopt%2Fdata%2Frecords%2Fmail1.wav&business=voicemail"
-    queue = "callid=v-1&caller=130&callee=1000&begin=2022-08-04T18:35:30&duration=40&waittimeout=false&business=queue"
+    queue = (
+        "callid=v-1&caller=130&callee=1000&begin=2022-08-04T18:35:30&duration=40&waittimeout=false"
+        "&business=queue"
+    )
     for query in (voicemail, queue, voicemail):
         assert await push(client, query) == (200, "ok")
     call = await record(client, "v-1")
