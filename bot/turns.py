@@ -335,40 +335,52 @@ class TurnHandler:
             logger.warning("call %s: PBX %s failed: %s", call.call_id, action, exc)
         except ValueError as exc:  # a target the flow check let through
             error = PBXError(str(exc), call_id=call.call_id)
-        state = await self._record_pbx(call, action or "", target, journal, error)
-        if error is not None and action == "transfer" and state is not None:
-            await self._transfer_failed(call, spoken.base_url)
+        if error is not None and action == "transfer":
+            await self._transfer_failed(call, spoken.base_url, journal, error)
             return
+        await self._record_pbx(call, action or "", target, journal, error)
         self._call_ended(call.call_id)
 
-    async def _transfer_failed(self, call: CallRef, audio_base_url: str) -> None:
-        """Tell the caller the agent cannot be reached, then hang up: pushed now, or, when
-        the PBX cannot push, as the answer to the call's next callback."""
+    async def _transfer_failed(
+        self, call: CallRef, audio_base_url: str, journal: list[Exchange], error: PBXError
+    ) -> None:
+        """Tell the caller the agent cannot be reached, then hang up.
+
+        The goodbye becomes the call's pending answer in the same step that records the
+        failure, so a callback arriving meanwhile already gets it; then it is pushed,
+        and the hang-up follows it (or, when the PBX cannot push, the next callback).
+        """
         goodbye = Reply((Prompt(text=TRANSFER_FAILED, interruptible=False),), action="hangup")
         spoken = await self._speak(goodbye, audio_base_url)
+
+        def owe_goodbye(state: CallState) -> None:
+            if spoken.push is None:
+                state.undelivered, state.last_reply = spoken.url, goodbye
+
+        await self._record_pbx(call, "transfer", None, journal, error, change=owe_goodbye)
         voice = spoken.push or spoken.url  # text for the CTI's TTS when no backend speaks
-        journal: list[Exchange] = []
-        error: PBXError | None = None
+        played: list[Exchange] = []
         try:
-            await self._pbx.play(call, voice, journal=journal)
+            await self._pbx.play(call, voice, journal=played)
         except PBXError as exc:
-            error = exc
-        await self._record_pbx(call, "play", TRANSFER_FAILED, journal, error)
-        hangup = _Spoken(spoken.url, spoken.seconds, audio_base_url, action="hangup")
-        if error is None:
-            seconds = len(voice) * PUSHED_TEXT_SECONDS_PER_CHAR if spoken.push else spoken.seconds
-            self.followups.schedule(
-                call.call_id, "hangup", seconds + self._margin, partial(self._perform, call, hangup)
-            )
+            await self._record_pbx(call, "play", TRANSFER_FAILED, played, exc)
+            if spoken.push is not None:  # nothing can say it: hang up without it
+                hangup = _Spoken(spoken.url, 0.0, audio_base_url, action="hangup")
+                self.followups.schedule(
+                    call.call_id, "hangup", self._margin, partial(self._perform, call, hangup)
+                )
             return
-        async with self._sessions.lock(call.call_id):  # the next callback says it, then hangs up
-            stored = await self._sessions.get(call.call_id)
-            if stored is not None and spoken.push is None:
-                stored = stored.copy()
-                stored.undelivered, stored.last_reply = spoken.url, goodbye
-                await self._sessions.put(stored)
-                return
-        self.followups.schedule(call.call_id, "hangup", self._margin, partial(self._perform, call, hangup))
+
+        def paid(state: CallState) -> None:
+            if state.undelivered == spoken.url:
+                state.undelivered = None
+
+        await self._record_pbx(call, "play", TRANSFER_FAILED, played, None, change=paid)
+        seconds = len(voice) * PUSHED_TEXT_SECONDS_PER_CHAR if spoken.push else spoken.seconds
+        hangup = _Spoken(spoken.url, seconds, audio_base_url, action="hangup")
+        self.followups.schedule(
+            call.call_id, "hangup", seconds + self._margin, partial(self._perform, call, hangup)
+        )
 
     async def _record_pbx(
         self,
@@ -377,9 +389,12 @@ class TurnHandler:
         argument: str | None,
         journal: list[Exchange],
         error: PBXError | None,
+        *,
+        change: Callable[[CallState], None] | None = None,
     ) -> CallState | None:
         """The exchanges of an action, as a turn of the call's transcript; a failed
-        transfer changes how the call ended."""
+        transfer changes how the call ended, and ``change`` may change the call's state
+        in the same step."""
         turn = Turn(at=iso(time.time()), event="pbx", text=f"{action} {argument or ''}".strip())
         turn.pbx = _journal(journal)
         if error is not None:
@@ -394,6 +409,8 @@ class TurnHandler:
                 state.end_reason = f"{state.end_reason}; PBX {action} failed: {error}"
                 if action == "transfer":
                     state.outcome = "transfer_failed"
+            if change is not None:
+                change(state)
             turn.step = state.step
             self._transcripts.record(state, turn)
             if stored is not None:

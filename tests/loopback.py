@@ -8,8 +8,15 @@ is counted per path, which is how tests check retries without measuring time.
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
+import math
 import socket
+import threading
+import wave
+import zlib
+from array import array
 from collections import Counter
 from collections.abc import Mapping
 from contextlib import suppress
@@ -50,15 +57,21 @@ class LoopbackServer:
     ``/huge`` (with Content-Length) and ``/huge-stream`` (without) send 2 MiB;
     ``/empty`` is a 204; ``/created`` a 201 without a body; ``/redirect`` is a
     302 to ``/echo``; ``/trickle`` sends its body a byte at a time;
-    ``/rasa/<ms>`` is a Rasa REST webhook that answers ``RASA_ANSWER`` after ``ms``. Each
-    connection serves one request and is closed.
+    ``/rasa/<ms>`` is a Rasa REST webhook that answers ``RASA_ANSWER`` after ``ms``;
+    ``/tts/wav`` and ``/tts/json`` are a speech vendor (a WAV body, or base64 WAV at
+    ``data.audio``; ``tts_status`` other than 200 makes them fail), ``/tts/mp3`` and
+    ``/tts/badb64`` a vendor answering what we cannot use. The last request to each
+    path is kept in ``received``. Each connection serves one request and is closed.
     """
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
         self.requested = asyncio.Event()
+        self.received: dict[str, Received] = {}
+        self.tts_status = 200
         self._handlers: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
+        self._thread: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
         self.port = 0
 
     @property
@@ -68,6 +81,38 @@ class LoopbackServer:
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
+
+    @classmethod
+    def in_thread(cls) -> LoopbackServer:
+        """A started server on an event loop of its own thread: for tests that drive
+        real processes synchronously. Stop it with ``stop_thread``."""
+        loop = asyncio.new_event_loop()
+        started: list[LoopbackServer] = []
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            server = cls()
+            loop.run_until_complete(server.start())
+            started.append(server)
+            ready.set()
+            loop.run_forever()
+
+        thread = threading.Thread(target=run, name="loopback-server", daemon=True)
+        thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the loopback server did not start")
+        server = started[0]
+        server._thread = (loop, thread)
+        return server
+
+    def stop_thread(self) -> None:
+        assert self._thread is not None, "not started with in_thread()"
+        loop, thread = self._thread
+        asyncio.run_coroutine_threadsafe(self.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
     async def close(self) -> None:
         assert self._server is not None
@@ -86,6 +131,7 @@ class LoopbackServer:
             path = urlsplit(received.target).path
             self.hits[path] += 1
             self.requested.set()
+            self.received[path] = received
             await self._route(path, received, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client hung up, as it does on a timeout or a too large body
@@ -117,6 +163,9 @@ class LoopbackServer:
         elif path.startswith("/rasa/"):
             await asyncio.sleep(int(path.rsplit("/", 1)[1]) / 1000)
             await _respond(writer, 200, _rasa_answer(received))
+        elif path.startswith("/tts/"):
+            status, body, content_type = _tts_answer(path, received, self.tts_status)
+            await _respond(writer, status, body, content_type=content_type)
         elif path == "/redirect":
             await _respond(writer, 302, b"", extra_headers={"Location": "/echo"})
         else:
@@ -199,3 +248,37 @@ def _rasa_answer(received: Received) -> bytes:
     sender = json.loads(received.body)["sender"]
     text = json.dumps(RASA_ANSWER, ensure_ascii=False)
     return json.dumps([{"recipient_id": sender, "text": text}], ensure_ascii=False).encode()
+
+
+def tts_wav(voice: str, *, rate: int = 16000, seconds: float = 0.25) -> bytes:
+    """A tone as a speech vendor would send it; its pitch follows the voice, so two
+    voices never give the same audio."""
+    pitch = 300 + zlib.crc32(voice.encode()) % 500
+    frames = array(
+        "h", (int(8000 * math.sin(2 * math.pi * pitch * n / rate)) for n in range(int(rate * seconds)))
+    )
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(frames.tobytes())
+    return buffer.getvalue()
+
+
+def _tts_answer(path: str, received: Received, status: int) -> tuple[int, bytes, str]:
+    if status != 200:
+        return status, b"vendor down", "text/plain"
+    asked = json.loads(received.body) if received.body else dict(parse_qsl(urlsplit(received.target).query))
+    wav = tts_wav(str(asked.get("voice", "")))
+    if path == "/tts/wav":
+        return 200, wav, "audio/wav"
+    if path == "/tts/json":
+        return (
+            200,
+            json.dumps({"code": 0, "data": {"audio": base64.b64encode(wav).decode()}}).encode(),
+            "application/json",
+        )
+    if path == "/tts/mp3":
+        return 200, b"ID3\x04\x00" + bytes(64), "audio/mpeg"
+    return 200, b'{"data": {"audio": "not base64!"}}', "application/json"

@@ -1,0 +1,207 @@
+"""The bot and the PBX as real processes on loopback: ``voicebot serve`` with
+``VOICEBOT_PBX=gx`` or ``hwd`` against ``voicebot fake-pbx`` (issue acceptance)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import time
+import wave
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import FLOWS_DIR
+from tests.loopback import LoopbackServer, unused_port
+from tests.pbx.conftest import FakePBX, run_fake_pbx
+from tests.test_serve import start, stop, wait_for, wait_healthy
+
+TELNUM = "13800138000"
+
+
+class Bot:
+    """A running ``voicebot serve`` and a CTI's view of it."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = httpx.Client(base_url=base, timeout=15)
+
+    def say(self, call_id: str, txt: str) -> tuple[str, float]:
+        """The callback's answer and when it came (monotonic, comparable across processes)."""
+        response = self.http.get("/cti/ai", params={"telnum": TELNUM, "txt": txt, "callid": call_id})
+        assert response.status_code == 200, response.text
+        return response.text, time.monotonic()
+
+    def seconds(self, url: str) -> float:
+        audio = self.http.get(url)
+        assert audio.status_code == 200
+        with wave.open(io.BytesIO(audio.content)) as wav:
+            return wav.getnframes() / wav.getframerate()
+
+    def call(self, call_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.http.get(f"/calls/{call_id}").json()
+        return found
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePBX]:
+    process, base = run_fake_pbx(tmp_path_factory.mktemp("fake-pbx"))
+    pbx = FakePBX(base)
+    try:
+        yield pbx
+    finally:
+        pbx.http.close()
+        stop(process)
+
+
+def serve(workdir: Path, settings: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], Bot]:
+    port = unused_port()
+    process = start(workdir, FLOWS_DIR, port, settings=settings)
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(base, process, workdir)
+    return process, Bot(base)
+
+
+def hwd_settings(fake: FakePBX) -> dict[str, str]:
+    return {
+        "VOICEBOT_HWD_URL": fake.hwd_url,
+        "VOICEBOT_HWD_CLIENT_ID": "voicebot",
+        "VOICEBOT_HWD_CLIENT_SECRET": "secret",
+        "VOICEBOT_HWD_USERNAME": "api",
+        "VOICEBOT_HWD_PASSWORD": "api",
+    }
+
+
+@pytest.fixture(scope="module")
+def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A slow knowledge webhook (a remote Rasa), in a thread of its own."""
+    server = LoopbackServer.in_thread()
+    try:
+        yield server.base_url
+    finally:
+        server.stop_thread()
+
+
+@pytest.fixture(scope="module")
+def gx_bot(
+    tmp_path_factory: pytest.TempPathFactory, fake: FakePBX, rasa: str
+) -> Iterator[Bot]:
+    settings = {
+        "VOICEBOT_PBX": "gx",
+        "VOICEBOT_GX_URL": fake.base,
+        "VOICEBOT_KB_URL": f"{rasa}/rasa/1500",
+        "VOICEBOT_KB_TIMEOUT_MS": "8000",
+        "VOICEBOT_KB_FILLER_MS": "600",
+    }
+    process, bot = serve(tmp_path_factory.mktemp("gx-bot"), settings)
+    try:
+        yield bot
+    finally:
+        bot.http.close()
+        stop(process)
+    assert process.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def hwd_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX) -> Iterator[Bot]:
+    process, bot = serve(tmp_path_factory.mktemp("hwd-bot"), {"VOICEBOT_PBX": "hwd", **hwd_settings(fake)})
+    try:
+        yield bot
+    finally:
+        bot.http.close()
+        stop(process)
+    assert process.returncode == 0
+
+
+def requests_for(fake: FakePBX, vendor: str, ending: str) -> list[dict[str, Any]]:
+    return [r for r in fake.requests(vendor) if r["path"].endswith(ending) or r["query"].get("opt") == ending]
+
+
+def test_gx_transfer_carries_biz_data_after_the_notice(gx_bot: Bot, fake: FakePBX) -> None:
+    fake.reset()
+    gx_bot.say("gx-1", "ready2speak")
+    notice, answered = gx_bot.say("gx-1", "我要转人工")
+    assert notice.endswith("canbeinterrupted=false")
+    heard = gx_bot.seconds(notice)
+    transfers = wait_for(lambda: requests_for(fake, "gx", "CLICK_TO_TRANSFER"), 30)
+    assert transfers, fake.requests()
+    (transfer,) = transfers  # type: ignore[misc]
+    assert transfer["status"] == 200
+    assert transfer["query"]["target"] == "8001"
+    assert transfer["query"]["extnum"] == TELNUM
+    assert transfer["biz_data"]["json"]["callid"] == "gx-1"
+    assert "我要转人工" in transfer["biz_data"]["json"]["summary"]
+    assert transfer["monotonic"] - answered >= heard  # not before the caller heard the notice
+    call = gx_bot.call("gx-1")
+    assert call["outcome"] == "transferred"
+    pbx_turn = next(t for t in call["turns"] if t["event"] == "pbx")
+    assert pbx_turn["pbx"][0]["status"] == 200
+
+
+def test_gx_silence_ends_with_the_hang_up_request(gx_bot: Bot, fake: FakePBX) -> None:
+    fake.reset()
+    for _ in range(4):
+        gx_bot.say("gx-2", "ready2speak")
+    hangups = wait_for(lambda: requests_for(fake, "gx", "CLICK_TO_HUNGUP"), 30)
+    assert hangups, fake.requests()
+    assert hangups[0]["query"] == {"caller": TELNUM, "callee": TELNUM, "opt": "CLICK_TO_HUNGUP"}  # type: ignore[index]
+    assert gx_bot.call("gx-2")["outcome"] == "hung_up_by_bot"
+
+
+def test_gx_late_knowledge_answer_arrives_as_play_voice(gx_bot: Bot, fake: FakePBX) -> None:
+    fake.reset()
+    gx_bot.say("gx-3", "ready2speak")
+    filler, _ = gx_bot.say("gx-3", "异地就医怎么备案")  # the remote knowledge base takes 1.5 s
+    plays = wait_for(lambda: requests_for(fake, "gx", "PLAY_VOICE"), 30)
+    assert plays, fake.requests()
+    (play,) = plays  # type: ignore[misc]
+    assert play["query"]["callid"] == "gx-3"
+    answer = play["query"]["voiceurl"]
+    assert answer.startswith(f"{gx_bot.base}/audio/") and answer != filler
+    assert gx_bot.seconds(answer) > 1
+    late = gx_bot.call("gx-3")["turns"][1]
+    assert (late["filler"], late["delivered"]) == (filler, "play")
+
+
+def test_hwd_signs_in_once_refreshes_after_expiry_and_transfers(hwd_bot: Bot, fake: FakePBX) -> None:
+    fake.reset()
+    hwd_bot.say("hwd-1", "ready2speak")
+    hwd_bot.say("hwd-1", "我要转人工")
+    assert wait_for(lambda: requests_for(fake, "hwd", "/call/transfer"), 30)
+    fake.expire_tokens()
+    for _ in range(4):
+        hwd_bot.say("hwd-2", "ready2speak")
+    assert wait_for(lambda: requests_for(fake, "hwd", "/call/hangup"), 30)
+    records = fake.requests("hwd")
+    grants = [r["json"]["grant_type"] for r in records if r["path"].endswith("/oauth/token")]
+    assert grants in (["password", "refresh_token"], ["refresh_token"])  # signed in before the reset
+    (transfer,) = requests_for(fake, "hwd", "/call/transfer")
+    assert transfer["json"] == {"type": "blind", "dest": "8001", "extension": TELNUM}
+    assert [r["status"] for r in requests_for(fake, "hwd", "/call/hangup")] == [401, 200]
+    assert all(r["manual_headers"] for r in records if "/api/v1/" in r["path"])
+
+
+def test_hwd_600006_is_a_transfer_error_and_the_caller_hears_why(hwd_bot: Bot, fake: FakePBX) -> None:
+    fake.reset()
+    fake.fail(action="transfer", code="600006")
+    hwd_bot.say("hwd-3", "ready2speak")
+    hwd_bot.say("hwd-3", "我要转人工")
+
+    def failed() -> dict[str, Any] | None:
+        call = hwd_bot.call("hwd-3")
+        return call if call["outcome"] == "transfer_failed" else None
+
+    call = wait_for(failed, 30)
+    assert call, hwd_bot.call("hwd-3")
+    pbx_turn = next(t for t in call["turns"] if t["event"] == "pbx")  # type: ignore[index]
+    assert "600006" in pbx_turn["error"]
+    assert "转接异常" in pbx_turn["error"]
+    assert "600006 转接异常" in call["end_reason"]  # type: ignore[index]
+    # HWD cannot push audio: the next callback says why, then the bot hangs up.
+    apology, _ = hwd_bot.say("hwd-3", "ready2speak")
+    assert apology.endswith("canbeinterrupted=false")
+    assert hwd_bot.seconds(apology) > 1
+    assert wait_for(lambda: requests_for(fake, "hwd", "/call/hangup"), 30)
