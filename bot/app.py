@@ -7,11 +7,12 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Sequence
 
 from quart import Quart
 
 from bot.config import Settings, load_settings
-from bot.cti import callback
+from bot.cti import callback, hangup, ivr, route
 from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
@@ -22,11 +23,16 @@ from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError
+from bot.hooks.ivr import IvrQueries
+from bot.hooks.ivr_file import load_ivr
+from bot.hooks.routing import load_router
+from bot.outcome.publisher import outcome_publisher
 from bot.pbx.base import PBX
-from bot.pbx.log import LogPBX
+from bot.pbx.factory import build_pbx, hwd_api
 from bot.services import EXTENSION_KEY, Services
+from bot.speech.backends import build_backends, check_backends, close_backends
 from bot.speech.cache import AudioCache
-from bot.speech.espeak import EspeakTTS
+from bot.speech.hwd import HWDTTS
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.speech.tts import TTSBackend
 from bot.store.sessions import MemorySessionStore, SessionStore
@@ -45,7 +51,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     pbx: PBX | None = None,
-    tts: TTSBackend | None = None,
+    tts: TTSBackend | Sequence[TTSBackend] | None = None,
     store: SessionStore | None = None,
     segmenter: Segmenter | None = None,
 ) -> Quart:
@@ -53,8 +59,9 @@ def create_app(
 
     Args:
         settings: defaults to the ``VOICEBOT_*`` environment.
-        pbx: call control; defaults to ``LogPBX``, which only records.
-        tts: speech backend; defaults to espeak-ng.
+        pbx: call control; defaults to the client ``VOICEBOT_PBX`` names.
+        tts: speech backend, or backends in order of preference; defaults to those
+            ``VOICEBOT_TTS`` names.
         store: session store; defaults to memory.
         segmenter: a shared, possibly already initialized, jieba segmenter.
 
@@ -62,7 +69,8 @@ def create_app(
     the flows' ``knowledge`` steps ask it, or ``VOICEBOT_KB_URL`` when that is set.
 
     Raises:
-        FlowValidationError: a flow file is invalid (every problem, located).
+        FlowValidationError: a flow file or a hook file (flows/hooks/) is invalid (every
+            problem, located).
         ConfigError: a setting does not fit the flows (e.g. an unknown default flow).
     """
     settings = settings or load_settings()
@@ -75,25 +83,41 @@ def create_app(
             f"VOICEBOT_DEFAULT_FLOW={settings.default_flow!r} is not among the flows in "
             f"{settings.flows_dir} ({', '.join(sorted(sources)) or 'none'})"
         )
-    backend = tts or EspeakTTS(voice=settings.tts_voice, rate_wpm=settings.tts_rate_wpm)
+    ivr_queries = load_ivr(settings.flows_dir)
+    router = load_router(settings.flows_dir, default=settings.route_default, timezone=settings.timezone)
+    business = BusinessAPI()
+    hwd = hwd_api(settings)  # shared by the HWD PBX client and the HWD TTS backend
+    if tts is None:
+        backends = build_backends(settings, hwd=HWDTTS(hwd) if hwd is not None else None)
+    else:
+        backends = [tts] if isinstance(tts, TTSBackend) else list(tts)
     segmenter = segmenter or Segmenter()
     svc = Services(
         settings=settings,
         flow_sources=sources,
         speech=SpeechSynthesizer(
-            backend, AudioCache(settings.audio_dir), concurrency=settings.tts_concurrency
+            backends,
+            AudioCache(settings.audio_dir),
+            concurrency=settings.tts_concurrency,
+            attempt_timeout_seconds=settings.tts_timeout_ms / 1000,
+            cooldown_seconds=settings.tts_cooldown_seconds,
+            recordings_dir=settings.flows_dir,
         ),
         sessions=store or MemorySessionStore(),
         transcripts=TranscriptStore(settings.database_path),
-        pbx=pbx or LogPBX(),
-        business=BusinessAPI(),
+        pbx=pbx or build_pbx(settings, hwd=hwd),
+        business=business,
         knowledge=open_service(settings, KnowledgeBase(segmenter)),
+        ivr=IvrQueries(ivr_queries, business),
+        router=router,
     )
+    svc.outcomes = outcome_publisher(settings, svc.transcripts)
+    svc.hwd = hwd
     app = Quart(__name__)
     # No endpoint takes more than a small JSON or form body; refuse bigger ones early.
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions[EXTENSION_KEY] = svc
-    for module in (callback, audio, calls, nlu, health):
+    for module in (callback, hangup, ivr, route, audio, calls, nlu, health):
         app.register_blueprint(module.blueprint)
     knowledge_web.install(
         app,
@@ -139,10 +163,11 @@ class _Lifecycle:
 
     async def _start(self) -> None:
         svc, began = self._svc, time.perf_counter()
-        check = getattr(svc.speech.backend, "check", None)
-        if check is not None:  # a backend that can tell a missing binary or voice does so first
-            await check()
+        # Backends that can tell a missing binary, voice or vendor do so first.
+        await check_backends(svc.speech.backends)
         await svc.transcripts.open()
+        if svc.outcomes is not None:  # pushes left by the last run go out from now on
+            await svc.outcomes.outbox.open()
         svc.flows = FlowRegistry(segmenter=self._segmenter, default_threshold=svc.settings.nlu_threshold)
         await asyncio.to_thread(self._segmenter.initialize)
         # Before the flows: the knowledge base teaches the shared segmenter its words,
@@ -167,7 +192,10 @@ class _Lifecycle:
             pbx=svc.pbx,
             default_flow=svc.settings.default_flow,
             filler_seconds=svc.settings.kb_filler_ms / 1000,
+            action_margin=svc.settings.action_margin_ms / 1000,
+            on_call_end=svc.outcomes.publish if svc.outcomes is not None else None,
         )
+        await svc.turns.prepare()
         self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.turns))
         if svc.settings.watch_flows:
             watcher = FlowWatcher(svc.settings.flows_dir, svc.flows, self._render_prompts, svc.flow_errors)
@@ -182,9 +210,9 @@ class _Lifecycle:
         )
 
     async def _render_prompts(self, source: FlowSource) -> None:
-        """Synthesize every static prompt of a flow, so that no caller waits for one."""
-        texts = sorted({p.text for p in source.flow.static_prompts()})
-        self._svc.prompts_rendered += len(await self._svc.speech.render_all(texts))
+        """Synthesize (or convert the recording of) every static prompt of a flow, so that
+        no caller waits for one."""
+        self._svc.prompts_rendered += len(await self._svc.speech.render_prompts(source.flow.static_prompts()))
 
     async def _sweep_idle_calls(self, turns: TurnHandler) -> None:
         ttl = self._svc.settings.session_ttl_seconds
@@ -209,7 +237,13 @@ class _Lifecycle:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
+        if self._svc.outcomes is not None:
+            await self._svc.outcomes.outbox.close()
         await self._svc.transcripts.close()
+        await self._svc.pbx.aclose()
+        if self._svc.hwd is not None:
+            await self._svc.hwd.aclose()
+        await close_backends(self._svc.speech.backends)
         await self._svc.business.aclose()
         await self._svc.knowledge.close()
         if self._knowledge_client is not None:

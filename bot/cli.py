@@ -18,6 +18,9 @@ from bot.config import load_settings
 from bot.dialog.loader import flow_files, load_flow
 from bot.dialog.nlu import Segmenter
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
+from bot.hooks.check import check_hook_file, hook_files, is_hook_file, stray_hook_files
+from bot.tools.fakepbx import fake_pbx_command
+from bot.tools.simulate import simulate_command
 from knowledge.cli import kb_group
 
 
@@ -60,6 +63,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
 main.add_command(chat_command)
 main.add_command(kb_group)
+main.add_command(fake_pbx_command)
+main.add_command(simulate_command)
 
 
 @main.group()
@@ -75,12 +80,18 @@ flows.add_command(flows_test_command)
 def flows_check(paths: tuple[Path, ...]) -> None:
     """Check flow files (default: the flows directory) and print every problem.
 
+    A directory's hook files (hooks/ivr.yaml, hooks/routing.yaml) are checked too.
     Exit status 1 when there is any error or warning, so it can guard a commit or CI.
     """
     targets = list(paths) or [load_settings().flows_dir]
+    directories = [target for target in targets if target.is_dir()]
     files = [f for target in targets for f in (flow_files(target) if target.is_dir() else [target])]
-    problems: list[FlowProblem] = []
+    files += [f for directory in directories for f in hook_files(directory)]
+    problems: list[FlowProblem] = [p for directory in directories for p in stray_hook_files(directory)]
     for path in files:
+        if is_hook_file(path):
+            problems += check_hook_file(path)
+            continue
         try:
             problems += load_flow(path).warnings
         except FlowValidationError as exc:

@@ -6,9 +6,11 @@ Every field here is documented in ``docs/configuration.md``; a test fails when o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -92,6 +94,32 @@ class Settings(BaseSettings):
     tts_voice: str = Field("cmn-latn-pinyin", description="espeak-ng voice name.")
     tts_rate_wpm: int = Field(250, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
     tts_concurrency: int = Field(2, ge=1, le=32, description="Syntheses run at once.")
+    tts: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("espeak",), description="Speech backends in order of preference: espeak, http, hwd."
+    )
+    tts_timeout_ms: int = Field(
+        2500, ge=100, le=60000, description="Longest one backend may take for a text; then the next."
+    )
+    tts_cooldown_seconds: float = Field(
+        30, ge=0, le=3600, description="A backend that failed is skipped this long (its cache is still used)."
+    )
+    tts_http_url: str | None = Field(
+        None, description="URL of the HTTP speech backend; a GET puts {text} and {voice} in its query."
+    )
+    tts_http_method: Literal["POST", "GET"] = Field("POST", description="Method of the HTTP speech backend.")
+    tts_http_body: str = Field(
+        '{"text": "{text}", "voice": "{voice}"}',
+        description="JSON body template of a POST to the HTTP speech backend, with {text} and {voice}.",
+    )
+    tts_http_headers: Annotated[dict[str, SecretStr], NoDecode] = Field(
+        default_factory=dict, description="Headers sent to the HTTP speech backend (a JSON object)."
+    )
+    tts_http_voice: str = Field("", description="Voice the HTTP speech backend is asked for ({voice}).")
+    tts_http_audio: str = Field(
+        "body",
+        pattern=r"^(body|json:[^.\s]+(\.[^.\s]+)*)$",
+        description="Where the HTTP speech backend's WAV is: body, or json:<dotted.path> to base64 text.",
+    )
     session_ttl_seconds: int = Field(
         3600, ge=60, description="A call with no callback for this long is closed as abandoned."
     )
@@ -109,6 +137,11 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(
         "Asia/Shanghai", description="Time zone of the call center: the call's date for 明天, 下周三."
+    )
+    route_default: str = Field(
+        "1000",
+        pattern=r"^[0-9]{1,20}$",
+        description="Extension or group /cti/route answers when routing.yaml sets no default.",
     )
     kb_dir: Path = Field(Path("knowledge/data"), description="Directory of the knowledge base's data files.")
     kb_url: AnyHttpUrl | None = Field(
@@ -133,6 +166,55 @@ class Settings(BaseSettings):
     watch_flows: bool = Field(
         True, description="Reload a flow file when it changes (new calls get the new version)."
     )
+    pbx: Literal["log", "gx", "hwd"] = Field(
+        "log", description="Call control: log (record only), gx (GX CTI) or hwd (HWD PBX)."
+    )
+    pbx_timeout_ms: int = Field(3000, ge=100, le=60000, description="Longest wait for one PBX request.")
+    pbx_retries: int = Field(
+        2, ge=0, le=5, description="Further attempts of a PBX request, where a retry is safe."
+    )
+    action_margin_ms: int = Field(
+        800,
+        ge=0,
+        le=10000,
+        description="After a prompt's audio, wait this long before the transfer or hang-up it announces.",
+    )
+    gx_url: AnyHttpUrl | None = Field(None, description="GX CTI call-control base, e.g. http://10.0.0.2:12121.")
+    gx_extnum: str = Field(
+        "{telnum}", description="The number standing for the robot's leg in GX call control (a template)."
+    )
+    gx_hangup: Literal["click", "force", "none"] = Field(
+        "click", description="How a robot call is hung up on GX: CLICK_TO_HUNGUP, FORCE_HUNGUP or no request."
+    )
+    gx_leader_extnum: str | None = Field(
+        None, description="Supervisor extension for VOICEBOT_GX_HANGUP=force."
+    )
+    gx_queue_priority: int | None = Field(
+        None, ge=0, description="queue_priority sent with transfers to an IVR menu (GX §12)."
+    )
+    hwd_url: AnyHttpUrl | None = Field(
+        None, description="HWD PBX API base ending in /dscom-api/public."
+    )
+    hwd_client_id: str | None = Field(None, description="HWD API client id (API 接口授权).")
+    hwd_client_secret: SecretStr | None = Field(None, description="HWD API client secret.")
+    hwd_username: str | None = Field(None, description="HWD API user name.")
+    hwd_password: SecretStr | None = Field(None, description="HWD API user's password.")
+    hwd_extension: str = Field(
+        "{telnum}", description="The extension or number HWD transfers and hangs up for a call (a template)."
+    )
+    hwd_verify_tls: bool = Field(True, description="Check the HWD PBX's HTTPS certificate.")
+    outcome_url: AnyHttpUrl | None = Field(
+        None, description="Where a summary of every ended call is POSTed; unset turns the push off."
+    )
+    outcome_timeout_ms: int = Field(
+        5000, ge=100, le=60000, description="Longest wait for the outcome receiver's answer; then a retry."
+    )
+    outcome_max_backoff_seconds: float = Field(
+        300, ge=1, le=86400, description="Longest wait between two attempts of one outcome push."
+    )
+    outcome_keep_days: float = Field(
+        7, ge=0, description="How long delivered outcome pushes stay in the outbox, in days."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Python logging level."
     )
@@ -143,6 +225,55 @@ class Settings(BaseSettings):
     _split_lists = field_validator("backchannels", "fillers", mode="before")(
         classmethod(lambda cls, v: _split_words(v))
     )
+
+    @field_validator("tts", mode="before")
+    @classmethod
+    def _backend_names(cls, value: object) -> object:
+        names = _split_words(value)
+        return [str(n).strip().lower() for n in names] if isinstance(names, list | tuple) else names
+
+    @field_validator("tts_http_method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("tts_http_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        scheme_ok = value is None or value.startswith(("http://", "https://"))
+        if value is not None and (not scheme_ok or not urlsplit(value).hostname):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("tts_http_body")
+    @classmethod
+    def _json_body(cls, value: str) -> str:
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            raise ValueError(f'not JSON ({exc}); write e.g. {{"text": "{{text}}"}}') from exc
+        return value
+
+    @field_validator("tts_http_headers", mode="before")
+    @classmethod
+    def _json_headers(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except ValueError as exc:
+            raise ValueError(f'not a JSON object ({exc}); write e.g. {{"X-Api-Key": "…"}}') from exc
+
+    @field_validator("gx_extnum", "hwd_extension")
+    @classmethod
+    def _number_template(cls, value: str) -> str:
+        try:
+            value.format(telnum="1", callid="1")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} is not a number template: use a fixed number, {{telnum}} or {{callid}}"
+            ) from exc
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -160,6 +291,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "voicebot.sqlite3"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.sqlite3"
 
     @property
     def kb_history_path(self) -> Path:

@@ -11,7 +11,11 @@ from bot.config import Settings
 from bot.dialog.business import BusinessAPI
 from bot.dialog.loader import FlowSource
 from bot.dialog.registry import FlowRegistry
+from bot.hooks.ivr import IvrQueries
+from bot.hooks.routing import Router
+from bot.outcome.publisher import OutcomePublisher
 from bot.pbx.base import PBX
+from bot.pbx.hwd_api import HWDApi
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import TranscriptStore
@@ -33,8 +37,12 @@ class Services:
     pbx: PBX
     business: BusinessAPI
     knowledge: KnowledgeService
+    ivr: IvrQueries  # the /cti/ivr queries of flows/hooks/ivr.yaml
+    router: Router  # the /cti/route rules of flows/hooks/routing.yaml
     flows: FlowRegistry | None = None
     turns: TurnHandler | None = None
+    hwd: HWDApi | None = None  # the HWD PBX's API client, when VOICEBOT_HWD_URL is set
+    outcomes: OutcomePublisher | None = None  # None: VOICEBOT_OUTCOME_URL is unset
     prompts_rendered: int = 0
     ready: bool = False
     startup_seconds: float | None = None

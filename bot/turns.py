@@ -55,6 +55,7 @@ class _Spoken:
     seconds: float
     base_url: str
     push: str | None = None
+    backend: str = ""  # what made the audio (espeak-ng, hwd, recording…), for the transcript
     action: str | None = None
     target: str | None = None
 
@@ -154,7 +155,7 @@ class TurnHandler:
         turn.add_done_callback(self._late.discard)
         wait = delivery.wait or self.flows.get(self._default_flow).flow.defaults.wait
         try:
-            clip = await self._speech.render(wait.text)
+            clip = await self._speech.render_prompt(wait)
         except TTSError:
             clip = self._apology or await self._speech.silence()
         delivery.filler = self._audio_url(clip.key, audio_base_url, interruptible=wait.interruptible)
@@ -244,7 +245,7 @@ class TurnHandler:
                 return Answer(CONTINUE), None
             reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
         spoken = await self._speak(reply, audio_base_url)
-        turn.reply, turn.audio_url = reply.text, spoken.url
+        turn.reply, turn.audio_url, turn.tts = reply.text, spoken.url, spoken.backend or None
         if spoken.push:
             turn.tts = "unavailable: the apology played, the text was pushed to the CTI's TTS"
         return Answer(spoken.url), spoken if spoken.follows else None
@@ -260,7 +261,6 @@ class TurnHandler:
         self.conversation.hung_up(state)
 
     async def _speak(self, reply: Reply, audio_base_url: str) -> _Spoken:
-        action = {"action": reply.action, "target": reply.target}
         try:
             if reply.prompts:
                 clips = [await self._speech.render_prompt(p) for p in reply.prompts]
@@ -273,9 +273,23 @@ class TurnHandler:
             logger.error("no speech for a reply (%s): the apology plays, the CTI speaks the text", exc)
             apology = self._apology or await self._speech.silence()
             url = self._audio_url(apology.key, audio_base_url, interruptible=False)
-            return _Spoken(url, apology.duration_seconds, audio_base_url, push=reply.text, **action)
+            return _Spoken(
+                url,
+                apology.duration_seconds,
+                audio_base_url,
+                push=reply.text,
+                action=reply.action,
+                target=reply.target,
+            )
         url = self._audio_url(clip.key, audio_base_url, interruptible=reply.interruptible)
-        return _Spoken(url, clip.duration_seconds, audio_base_url, **action)
+        return _Spoken(
+            url,
+            clip.duration_seconds,
+            audio_base_url,
+            backend=clip.backend,
+            action=reply.action,
+            target=reply.target,
+        )
 
     async def _spoken_again(self, url: str, reply: Reply | None, audio_base_url: str) -> _Spoken | None:
         """An undelivered answer played at last: its action follows it now."""

@@ -8,6 +8,9 @@ The reference marks its runnable examples with the fence's info string:
 * ```` ```yaml flowtest=NAME ````: a conversation test of flow NAME, written to
   ``<flows>/tests/NAME.yaml`` (``NAME-2.yaml``… when there are several).
 
+A recording an example names (``audio:``) is written as a short tone, standing in for
+what a voice talent would record.
+
 All examples share one flows directory, as a call center's flows do, so one example
 may ``call:`` another. Every key of the flow format and of the test format, every slot
 type and every expression function must appear in an example: a key added to the
@@ -34,6 +37,7 @@ from bot.dialog.loader import load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.slots import BUILTIN_KINDS
 from bot.errors import FlowValidationError
+from tests.loopback import tts_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "flows.md"
@@ -98,7 +102,29 @@ def flows_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (directory / "data" / f"{block.name}.{block.lang}").write_text(block.body, encoding="utf-8")
     for block, name in zip(TESTS, flowtest_file_names(), strict=True):
         (directory / "tests" / name).write_text(block.body, encoding="utf-8")
+    for name in recordings_named(FLOWS):
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(tts_wav(name))
     return directory
+
+
+def recordings_named(blocks: list[Block]) -> set[str]:
+    """The ``audio:`` files the example flows name."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("audio"), str):
+                found.add(value["audio"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for block in blocks:
+        walk(yaml.safe_load(block.body))
+    return found
 
 
 def test_the_examples_are_well_formed() -> None:

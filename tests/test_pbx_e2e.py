@@ -39,7 +39,7 @@ class Bot:
         audio = self.http.get(url)
         assert audio.status_code == 200
         with wave.open(io.BytesIO(audio.content)) as wav:
-            return wav.getnframes() / wav.getframerate()
+            return float(wav.getnframes() / wav.getframerate())
 
     def call(self, call_id: str) -> dict[str, Any]:
         found: dict[str, Any] = self.http.get(f"/calls/{call_id}").json()
@@ -86,9 +86,7 @@ def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def gx_bot(
-    tmp_path_factory: pytest.TempPathFactory, fake: FakePBX, rasa: str
-) -> Iterator[Bot]:
+def gx_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX, rasa: str) -> Iterator[Bot]:
     settings = {
         "VOICEBOT_PBX": "gx",
         "VOICEBOT_GX_URL": fake.base,
@@ -120,15 +118,20 @@ def requests_for(fake: FakePBX, vendor: str, ending: str) -> list[dict[str, Any]
     return [r for r in fake.requests(vendor) if r["path"].endswith(ending) or r["query"].get("opt") == ending]
 
 
+def wait_requests(fake: FakePBX, vendor: str, ending: str) -> list[dict[str, Any]]:
+    """The fake's requests of one kind, once there are some (a generous bound)."""
+    found = wait_for(lambda: requests_for(fake, vendor, ending), 30)
+    assert found, fake.requests()
+    return requests_for(fake, vendor, ending)
+
+
 def test_gx_transfer_carries_biz_data_after_the_notice(gx_bot: Bot, fake: FakePBX) -> None:
     fake.reset()
     gx_bot.say("gx-1", "ready2speak")
     notice, answered = gx_bot.say("gx-1", "我要转人工")
     assert notice.endswith("canbeinterrupted=false")
     heard = gx_bot.seconds(notice)
-    transfers = wait_for(lambda: requests_for(fake, "gx", "CLICK_TO_TRANSFER"), 30)
-    assert transfers, fake.requests()
-    (transfer,) = transfers  # type: ignore[misc]
+    (transfer,) = wait_requests(fake, "gx", "CLICK_TO_TRANSFER")
     assert transfer["status"] == 200
     assert transfer["query"]["target"] == "8001"
     assert transfer["query"]["extnum"] == TELNUM
@@ -145,9 +148,8 @@ def test_gx_silence_ends_with_the_hang_up_request(gx_bot: Bot, fake: FakePBX) ->
     fake.reset()
     for _ in range(4):
         gx_bot.say("gx-2", "ready2speak")
-    hangups = wait_for(lambda: requests_for(fake, "gx", "CLICK_TO_HUNGUP"), 30)
-    assert hangups, fake.requests()
-    assert hangups[0]["query"] == {"caller": TELNUM, "callee": TELNUM, "opt": "CLICK_TO_HUNGUP"}  # type: ignore[index]
+    (hangup,) = wait_requests(fake, "gx", "CLICK_TO_HUNGUP")
+    assert hangup["query"] == {"caller": TELNUM, "callee": TELNUM, "opt": "CLICK_TO_HUNGUP"}
     assert gx_bot.call("gx-2")["outcome"] == "hung_up_by_bot"
 
 
@@ -155,12 +157,11 @@ def test_gx_late_knowledge_answer_arrives_as_play_voice(gx_bot: Bot, fake: FakeP
     fake.reset()
     gx_bot.say("gx-3", "ready2speak")
     filler, _ = gx_bot.say("gx-3", "异地就医怎么备案")  # the remote knowledge base takes 1.5 s
-    plays = wait_for(lambda: requests_for(fake, "gx", "PLAY_VOICE"), 30)
-    assert plays, fake.requests()
-    (play,) = plays  # type: ignore[misc]
+    (play,) = wait_requests(fake, "gx", "PLAY_VOICE")
     assert play["query"]["callid"] == "gx-3"
     answer = play["query"]["voiceurl"]
-    assert answer.startswith(f"{gx_bot.base}/audio/") and answer != filler
+    assert answer.startswith(f"{gx_bot.base}/audio/")
+    assert answer != filler
     assert gx_bot.seconds(answer) > 1
     late = gx_bot.call("gx-3")["turns"][1]
     assert (late["filler"], late["delivered"]) == (filler, "play")
@@ -170,11 +171,11 @@ def test_hwd_signs_in_once_refreshes_after_expiry_and_transfers(hwd_bot: Bot, fa
     fake.reset()
     hwd_bot.say("hwd-1", "ready2speak")
     hwd_bot.say("hwd-1", "我要转人工")
-    assert wait_for(lambda: requests_for(fake, "hwd", "/call/transfer"), 30)
+    wait_requests(fake, "hwd", "/call/transfer")
     fake.expire_tokens()
     for _ in range(4):
         hwd_bot.say("hwd-2", "ready2speak")
-    assert wait_for(lambda: requests_for(fake, "hwd", "/call/hangup"), 30)
+    wait_requests(fake, "hwd", "/call/hangup")
     records = fake.requests("hwd")
     grants = [r["json"]["grant_type"] for r in records if r["path"].endswith("/oauth/token")]
     assert grants in (["password", "refresh_token"], ["refresh_token"])  # signed in before the reset
@@ -204,4 +205,75 @@ def test_hwd_600006_is_a_transfer_error_and_the_caller_hears_why(hwd_bot: Bot, f
     apology, _ = hwd_bot.say("hwd-3", "ready2speak")
     assert apology.endswith("canbeinterrupted=false")
     assert hwd_bot.seconds(apology) > 1
-    assert wait_for(lambda: requests_for(fake, "hwd", "/call/hangup"), 30)
+    wait_requests(fake, "hwd", "/call/hangup")
+
+
+def chain_settings(fake: FakePBX, tts: str) -> dict[str, str]:
+    return {
+        "VOICEBOT_PBX": "gx",
+        "VOICEBOT_GX_URL": fake.base,
+        **hwd_settings(fake),
+        "VOICEBOT_TTS": tts,
+        "VOICEBOT_TTS_TIMEOUT_MS": "1500",
+        "VOICEBOT_TTS_COOLDOWN_SECONDS": "0",
+        "VOICEBOT_KB_FILLER_MS": "8000",  # the callback itself carries the answer
+    }
+
+
+@pytest.fixture(scope="module")
+def chain_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX) -> Iterator[Bot]:
+    fake.reset()  # the HWD TTS speaks the prompts at start-up
+    process, bot = serve(tmp_path_factory.mktemp("chain-bot"), chain_settings(fake, "hwd,espeak"))
+    try:
+        yield bot
+    finally:
+        bot.http.close()
+        stop(process)
+    assert process.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("failure", "question"),
+    [({"status": 500}, "异地就医怎么备案"), ({"hang": 30}, "门诊慢特病怎么申请")],
+    ids=["failing", "hanging"],
+)
+def test_a_failing_or_hanging_hwd_tts_falls_through_to_espeak(
+    chain_bot: Bot, fake: FakePBX, failure: dict[str, Any], question: str
+) -> None:
+    fake.reset()
+    call_id = f"chain-{next(iter(failure))}"
+    chain_bot.say(call_id, "ready2speak")
+    fake.fail(action="tts", times=0, **failure)
+    answer, _ = chain_bot.say(call_id, question)
+    fake.reset()
+    assert chain_bot.seconds(answer) > 1
+    turn = chain_bot.call(call_id)["turns"][1]
+    assert turn["audio_url"] == answer
+    assert turn["filler"] is None  # answered by the callback itself, within its time
+    # The answer by espeak-ng; the follow-up question is still the HWD's, cached at start.
+    assert turn["tts"].split("+")[0] == "espeak-ng"
+    assert requests_for(fake, "hwd", "/tts/synthesize") == []  # reset: the failed asks were before
+    assert requests_for(fake, "gx", "PLAY_VOICE") == []
+
+
+def test_when_every_backend_fails_the_apology_plays_and_the_cti_speaks_the_text(
+    tmp_path: Path, fake: FakePBX
+) -> None:
+    fake.reset()
+    process, bot = serve(tmp_path, chain_settings(fake, "hwd"))
+    try:
+        bot.say("chain-all", "ready2speak")
+        fake.fail(action="tts", status=500, times=0)
+        answer, _ = bot.say("chain-all", "生育津贴怎么申领")
+        (play,) = wait_requests(fake, "gx", "PLAY_VOICE")
+        turn = bot.call("chain-all")["turns"][1]
+    finally:
+        fake.reset()
+        bot.http.close()
+        stop(process)
+    assert answer.endswith("canbeinterrupted=false")
+    assert turn["audio_url"] == answer
+    assert turn["tts"].startswith("unavailable")
+    assert play["query"]["callid"] == "chain-all"
+    assert play["query"]["voiceurl"] == turn["reply"]  # the text, for the CTI's own TTS
+    assert "生育津贴" in play["query"]["voiceurl"]

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,9 +24,17 @@ from tests.loopback import unused_port
 VOICEBOT = str(Path(sys.executable).with_name("voicebot"))
 
 
-def start(tmp_path: Path, flows_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    """`voicebot serve`, its output in ``tmp_path/serve.log`` (a pipe nobody reads could fill)."""
-    env = {**os.environ, "VOICEBOT_DATA_DIR": str(tmp_path / "var"), "VOICEBOT_FLOWS_DIR": str(flows_dir)}
+def start(
+    tmp_path: Path, flows_dir: Path, port: int, *, settings: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`voicebot serve`, its output in ``tmp_path/serve.log`` (a pipe nobody reads could fill);
+    ``settings`` are further ``VOICEBOT_*`` variables."""
+    env = {
+        **os.environ,
+        "VOICEBOT_DATA_DIR": str(tmp_path / "var"),
+        "VOICEBOT_FLOWS_DIR": str(flows_dir),
+        **(settings or {}),
+    }
     with (tmp_path / "serve.log").open("wb") as log:
         return subprocess.Popen(
             [VOICEBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],

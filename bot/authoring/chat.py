@@ -226,7 +226,9 @@ class _Session:
             return f"cannot use {directory}: {exc.strerror or exc}"
         except TTSError as exc:
             return str(exc)
-        self._speech = SpeechSynthesizer(backend, cache, concurrency=self._settings.tts_concurrency)
+        self._speech = SpeechSynthesizer(
+            backend, cache, concurrency=self._settings.tts_concurrency, recordings_dir=self._options.flows_dir
+        )
         return None
 
     def _loop(self) -> None:
@@ -452,7 +454,7 @@ async def _coroutine(awaitable: Awaitable[_T]) -> _T:
 async def _render(speech: SpeechSynthesizer, reply: Reply, target: Path) -> None:
     """The reply as the CTI would play it (the prompts joined, or a pause), copied to ``target``."""
     if reply.prompts:
-        clip = await speech.join([await speech.render(p.text) for p in reply.prompts])
+        clip = await speech.join([await speech.render_prompt(p) for p in reply.prompts])
     else:
         clip = await speech.silence()
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -31,12 +31,15 @@ from pydantic import (
     Field,
     PrivateAttr,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
 from bot.dialog.expressions import Expression, compile_expression
 from bot.dialog.slots import SlotType, make_slot_type
 from bot.dialog.templates import Template, compile_template
+from bot.pbx.base import TransferTarget
+from bot.speech.recordings import check_recording_name
 
 STEP_ACTIONS = ("ask", "collect", "knowledge", "goto", "call", "link", "return_", "transfer", "hangup")
 RESERVED_NAMES = frozenset(
@@ -98,13 +101,17 @@ StepName = Annotated[str, Field(min_length=1)]
 
 
 class Prompt(_Model):
-    """Something the bot says. In YAML either a plain string or ``{text, interruptible}``.
+    """Something the bot says. In YAML either a plain string or ``{text, interruptible, audio}``.
 
     The text is a template: ``{{phone}}`` is filled in when the prompt is said.
+    ``audio`` names a recording (a WAV file, relative to the flows directory) played
+    instead of synthesized speech; ``text`` is then what it says, and what speech
+    synthesis says when the file cannot be played. A recording cannot say a variable.
     """
 
     text: str = Field(min_length=1)
     interruptible: bool = True
+    audio: str | None = Field(None, min_length=1)
     _template: Template = PrivateAttr()
 
     @model_validator(mode="before")
@@ -113,9 +120,20 @@ class Prompt(_Model):
         is_text = isinstance(value, str | int | float) and not isinstance(value, bool)
         return {"text": value} if is_text else value
 
+    @field_validator("audio")
+    @classmethod
+    def _recording_inside_flows(cls, value: str | None) -> str | None:
+        return None if value is None else check_recording_name(value)
+
     @model_validator(mode="after")
     def _compile(self) -> Prompt:
         self._template = compile_template(self.text)
+        if self.audio is not None and not self._template.is_static:
+            raise ValueError(
+                f"a recording cannot say a variable, and this text has {{{{{min(self._template.names)}}}}} — "
+                "record it without the variable and remove the placeholder from `text`, "
+                "or remove `audio:` to have the text synthesized"
+            )
         return self
 
     @property
@@ -262,6 +280,13 @@ class Step(_Model):
     hangup: bool = False
     silence: Ladder | None = None
     no_match: Ladder | None = None
+
+    @field_validator("transfer")
+    @classmethod
+    def _transfer_target(cls, value: str | None) -> str | None:
+        if value is not None:
+            TransferTarget.parse(value)  # its ValueError says what to write
+        return value
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bot.dialog.flow import RESERVED_NAMES, Flow, Ladder, Step
 from bot.dialog.lint import lint
+from bot.dialog.recordings import check_recordings
 from bot.dialog.tables import Table, TableError, read_table, table_path
 from bot.dialog.templates import SPOKEN_KINDS
 from bot.errors import FlowProblem, FlowTextError, FlowValidationError
@@ -74,7 +75,7 @@ def load_flow(path: Path, *, flow_names: set[str] | None = None) -> FlowSource:
         raise FlowValidationError(explain_validation_error(shown, places, exc)) from exc
     digest = hashlib.sha256(raw)
     tables, table_problems = _load_tables(flow, path.parent / DATA_DIR, digest)
-    findings = [*table_problems, *check_references(flow, flow_names)]
+    findings = [*table_problems, *check_references(flow, flow_names), *check_recordings(flow, path.parent)]
     problems = [places.locate(shown, loc, msg, fix) for loc, msg, fix in findings]
     if problems:
         raise FlowValidationError(problems)
@@ -317,7 +318,10 @@ _PLAIN_NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 def _scalar(node: yaml.Node) -> Any:
     """A value with its YAML 1.1 type (true, 3, 0.5, null), except that anything else
     that is not text (0101, 2024-01-01, 0x1F) stays the text it was written as."""
-    value = _SCALARS.construct_object(node, deep=True)
+    try:
+        value = _SCALARS.construct_object(node, deep=True)
+    except ValueError:  # looks like a date or time but is none (2026-02-30): keep the text
+        return node.value
     if value is None or isinstance(value, str | bool):
         return value
     if isinstance(value, int | float) and _PLAIN_NUMBER.fullmatch(node.value):

@@ -24,6 +24,9 @@ TELEPHONE_CHANNELS = 1
 TELEPHONE_SAMPLE_WIDTH = 2  # bytes: 16-bit signed PCM
 
 _INT16_MAX = 32767
+_WAVE_FORMAT_PCM = 0x0001
+_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+_PCM_SUBFORMAT = bytes.fromhex("0100000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM
 _Float = npt.NDArray[np.float32]
 
 
@@ -44,9 +47,10 @@ def to_telephone_wav(wav: bytes) -> bytes:
     quality) to :data:`TELEPHONE_RATE`.
 
     Args:
-        wav: A RIFF/WAVE file with uncompressed PCM of 8, 16, 24 or 32 bits.
-            A data size in the header larger than the data present (as written
-            by tools streaming to a pipe) is tolerated.
+        wav: A RIFF/WAVE file with uncompressed integer PCM of 8, 16, 24 or 32
+            bits (plain or WAVE_FORMAT_EXTENSIBLE). A data size in the header
+            larger than the data present (as written by tools streaming to a
+            pipe) is tolerated.
 
     Returns:
         An 8000 Hz mono 16-bit PCM WAV.
@@ -127,7 +131,7 @@ def wav_duration_seconds(wav: bytes) -> float:
 def _read_pcm(wav: bytes) -> _Pcm:
     """Parse a WAV with the stdlib, keeping only whole frames."""
     try:
-        with wave.open(io.BytesIO(wav), "rb") as reader:
+        with wave.open(io.BytesIO(_plain_pcm_header(wav)), "rb") as reader:
             rate = reader.getframerate()
             channels = reader.getnchannels()
             width = reader.getsampwidth()
@@ -140,6 +144,27 @@ def _read_pcm(wav: bytes) -> _Pcm:
         raise TTSError(f"unsupported WAV format: {rate} Hz, {channels} channel(s), {width}-byte samples")
     frame_size = channels * width
     return _Pcm(rate, channels, width, frames[: len(frames) - len(frames) % frame_size])
+
+
+def _plain_pcm_header(wav: bytes) -> bytes:
+    """A WAVE_FORMAT_EXTENSIBLE file of integer PCM relabelled as plain PCM, else ``wav``.
+
+    Recording tools write the extensible header for 24-bit or multi-channel audio;
+    the ``wave`` module reads it only from Python 3.12 on, and the samples are the same.
+    """
+    if wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
+        return wav
+    offset = 12
+    while offset + 8 <= len(wav):
+        size = int.from_bytes(wav[offset + 4 : offset + 8], "little")
+        body = offset + 8
+        if wav[offset : offset + 4] == b"fmt ":
+            tag = int.from_bytes(wav[body : body + 2], "little")
+            if tag == _WAVE_FORMAT_EXTENSIBLE and size >= 40 and wav[body + 24 : body + 40] == _PCM_SUBFORMAT:
+                return wav[:body] + _WAVE_FORMAT_PCM.to_bytes(2, "little") + wav[body + 2 :]
+            return wav
+        offset = body + size + (size & 1)
+    return wav
 
 
 def _is_telephone(pcm: _Pcm) -> bool:

@@ -11,6 +11,10 @@ IdentityValue = str | int | float
 class TTSBackend(Protocol):
     """A text-to-speech engine.
 
+    A backend may also have ``async def check() -> str`` (verify at start-up that it
+    works, raising :class:`TTSError` with what is wrong) and ``async def aclose()``
+    (release connections at shutdown); ``bot.speech.backends`` calls them when present.
+
     Attributes:
         name: Short, stable backend name (``"espeak-ng"``); part of the cache key.
     """

@@ -80,7 +80,7 @@ class Turn:
     delivered: str | None = None  # a late answer: "play" (pushed) or "next callback"
     pbx: list[dict[str, Any]] | None = None  # the PBX requests of this turn, with their answers
     error: str | None = None  # what failed (a PBX action)
-    tts: str | None = None  # set when no speech backend could say the reply
+    tts: str | None = None  # what spoke the reply (espeak-ng, hwd, recording…), or why nothing could
 
 
 GROUP_COMMIT_SECONDS = 0.005

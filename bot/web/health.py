@@ -2,6 +2,8 @@
 
 ``flow_errors`` lists the problems of flow edits that were rejected while running (the
 previous version of those flows stays live); the status stays 200 with them.
+``outcomes`` counts the outcome outbox's pushes by state, with the age of the oldest
+pending one (docs/outcomes.md); ``null`` when ``VOICEBOT_OUTCOME_URL`` is unset.
 """
 
 from __future__ import annotations
@@ -27,5 +29,6 @@ async def healthz() -> tuple[dict[str, Any], int]:
         "knowledge_entries": len(svc.knowledge.base),
         "live_calls": await svc.sessions.count(),
         "startup_seconds": svc.startup_seconds,
+        "outcomes": await svc.outcomes.outbox.stats() if svc.outcomes and svc.ready else None,
     }
     return body, 200 if svc.ready else 503

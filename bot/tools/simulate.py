@@ -1,0 +1,367 @@
+"""``voicebot simulate``: play the CTI's part against a running bot (protocols.md §1).
+
+Each step (from a script, or typed) is one callback: ``ready2speak``, recognized
+text, barge-in (``playing=true``), ``hungup``. Every answer is checked as the CTI
+would take it — HTTP 200, and a body that is exactly a bare audio URL with its
+``canbeinterrupted`` flag, or ``continue`` — and every audio URL is downloaded and
+read as a WAV. The turn, its latency and any problem are printed; the exit status
+is 1 when anything was wrong, 2 when the script itself is. Against voicebot, the
+bot's words are shown too, from its ``/calls/<callid>`` transcript.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+
+import click
+import httpx
+
+from bot.tools.simulate_script import COMMANDS_HELP, ScriptError, Step, load_script, parse_command
+from bot.tools.wavinfo import WavError, WavInfo, read_wav_info
+
+DEFAULT_URL = "http://127.0.0.1:8080/cti/ai"
+DEFAULT_TELNUM = "13800138000"
+EXIT_PROBLEMS = 1
+EXIT_SCRIPT = 2
+CONTINUE = "continue"
+SAFE_RATE, SAFE_CHANNELS = 8000, 1  # the CTI's own tone files: 8 kHz mono
+_URL = re.compile(r"https?://[^\s\"'<>\\]+")
+
+
+class Unreachable(Exception):
+    """The bot cannot be reached at all: there is no point in playing on."""
+
+
+@dataclass
+class Turn:
+    """One callback, its answer and what was wrong with it."""
+
+    step: Step
+    status: int | None = None
+    body: str = ""
+    ms: float = 0.0
+    kind: str = "none"  # audio | continue | empty | invalid | error
+    interruptible: bool | None = None
+    audio: WavInfo | None = None
+    reply: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+class Simulator:
+    """Plays steps against one call of the bot, printing each turn to ``out``."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        url: str,
+        callid: str,
+        telnum: str,
+        method: str = "get",
+        out: TextIO = sys.stdout,
+        transcript: bool = True,
+    ) -> None:
+        self.http = http
+        self.url = url
+        self.callid = callid
+        self.telnum = telnum
+        self.method = method
+        self.out = out
+        self.transcript_url = transcript_url(url, callid) if transcript else None
+        self.turns: list[Turn] = []
+        self.hung_up = False
+
+    @property
+    def problems(self) -> int:
+        return sum(len(turn.problems) for turn in self.turns)
+
+    def play(self, step: Step) -> None:
+        """One step: a callback, checked and printed, or a pause."""
+        if step.kind == "wait":
+            self._print(f"   … {step.seconds:g} s")
+            time.sleep(step.seconds)
+            return
+        turn = Turn(step)
+        self.turns.append(turn)
+        self.hung_up = self.hung_up or step.kind == "hangup"
+        try:
+            self._call(turn)
+        except Unreachable:
+            self._print_turn(turn)
+            raise
+        check_expectations(turn)
+        self._print_turn(turn)
+
+    def _call(self, turn: Turn) -> None:
+        fields = {"telnum": self.telnum, "txt": turn.step.txt, "callid": self.callid}
+        if turn.step.playing:
+            fields["playing"] = "true"
+        started = time.perf_counter()
+        try:
+            if self.method == "post":
+                response = self.http.post(self.url, data=fields)
+            else:
+                response = self.http.get(self.url, params=fields)
+        except httpx.TimeoutException:
+            turn.ms = (time.perf_counter() - started) * 1000
+            turn.kind = "error"
+            turn.problems.append(f"no answer within {self.http.timeout.read} s")
+            return
+        except httpx.TransportError as exc:
+            turn.kind = "error"
+            turn.problems.append(f"cannot reach {self.url}: {exc}")
+            raise Unreachable from exc
+        turn.ms = (time.perf_counter() - started) * 1000
+        turn.status, turn.body = response.status_code, response.text
+        check_answer(turn)
+        if turn.kind == "audio":
+            self._check_audio(turn)
+        turn.reply = self._reply()
+
+    def _check_audio(self, turn: Turn) -> None:
+        url = turn.body.strip()
+        try:
+            response = self.http.get(url)
+        except httpx.HTTPError as exc:
+            turn.problems.append(f"audio download failed: {exc!r}")
+            return
+        if response.status_code != 200:
+            turn.problems.append(f"audio download answered HTTP {response.status_code}")
+            return
+        try:
+            turn.audio = read_wav_info(response.content)
+        except WavError as exc:
+            turn.problems.append(f"audio is not a valid WAV: {exc}")
+            return
+        if turn.audio.data_bytes == 0:
+            turn.problems.append("audio has no samples")
+
+    def _reply(self) -> str | None:
+        """The bot's words for the last turn, from its transcript, when it keeps one."""
+        if self.transcript_url is None:
+            return None
+        try:
+            response = self.http.get(self.transcript_url)
+            turns = response.json().get("turns") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        reply = turns[-1].get("reply") if isinstance(turns, list) and turns else None
+        return reply if isinstance(reply, str) else None
+
+    def _print_turn(self, turn: Turn) -> None:
+        number = len(self.turns)
+        answer = turn.kind
+        if turn.kind == "audio" and turn.interruptible is not None:
+            answer += ", interruptible" if turn.interruptible else ", not interruptible"
+        status = "" if turn.status in (None, 200) else f"HTTP {turn.status}, "
+        self._print(f"#{number} {turn.step.label()} → {status}{answer} ({turn.ms:.0f} ms)")
+        if turn.kind == "audio":
+            self._print(f"   {turn.body.strip()}")
+        elif turn.kind == "invalid":
+            self._print(f"   body: {turn.body[:300]!r}")
+        if turn.audio is not None:
+            usual = (turn.audio.sample_rate, turn.audio.channels) == (SAFE_RATE, SAFE_CHANNELS)
+            self._print(f"   {turn.audio}" + ("" if usual else " (note: the CTI's own files are 8 kHz mono)"))
+        if turn.reply:
+            self._print(f"   bot: {turn.reply}")
+        for problem in turn.problems:
+            self._print(f"   PROBLEM: {problem}")
+
+    def summary(self) -> str:
+        latencies = [turn.ms for turn in self.turns if turn.status is not None]
+        timing = (
+            f"; latency max {max(latencies):.0f} ms, mean {sum(latencies) / len(latencies):.0f} ms"
+            if latencies
+            else ""
+        )
+        return f"call {self.callid}: {len(self.turns)} turns, {self.problems} problems{timing}"
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+
+def transcript_url(callback_url: str, callid: str) -> str | None:
+    """voicebot's ``/calls/<callid>`` beside its ``/cti/ai``; None for other URLs."""
+    parts = urlsplit(callback_url)
+    if not parts.path.endswith("/cti/ai"):
+        return None
+    path = parts.path.removesuffix("/cti/ai") + "/calls/" + quote(callid, safe="")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def check_answer(turn: Turn) -> None:
+    """Classify the callback's answer as the CTI reads it, noting every problem."""
+    body, step = turn.body, turn.step
+    if turn.status != 200:
+        turn.kind = "error"
+        turn.problems.append(f"callback answered HTTP {turn.status}: {body.strip()[:200]!r}")
+        return
+    if body != body.strip():
+        turn.problems.append("the body has whitespace around it: send the bare URL, nothing else")
+    body = body.strip()
+    if body == CONTINUE:
+        turn.kind = "continue"
+        if not step.playing:
+            turn.problems.append(
+                "continue only answers a barge-in (playing=true): the CTI has nothing to go on with"
+            )
+    elif not body:
+        turn.kind = "empty"
+        if step.kind != "hangup":
+            turn.problems.append("empty answer: the CTI has nothing to play")
+    elif _URL.fullmatch(body):
+        turn.kind = "audio"
+        turn.interruptible = _interruptible(turn, body)
+    else:
+        turn.kind = "invalid"
+        turn.problems.append(_not_a_url(body))
+
+
+def _interruptible(turn: Turn, url: str) -> bool | None:
+    values = parse_qs(urlsplit(url).query).get("canbeinterrupted")
+    if not values:
+        turn.problems.append("the URL has no canbeinterrupted=true|false")
+        return None
+    if values[-1] not in ("true", "false"):
+        turn.problems.append(f"canbeinterrupted is {values[-1]!r}, not true or false")
+        return None
+    return values[-1] == "true"
+
+
+def _not_a_url(body: str) -> str:
+    if body.startswith(("{", "[")):
+        return "the body is JSON: the CTI wants the bare URL (GX CTI §52.3)"
+    if "\\/" in body:
+        return "the URL's slashes are escaped (\\/), which the CTI cannot download (GX CTI §52.3)"
+    if body[0] in "\"'":
+        return "the body is a quoted string: send the bare URL"
+    return "the body is neither an http(s) URL nor continue"
+
+
+def check_expectations(turn: Turn) -> None:
+    """Compare the answer with what the script's step expects."""
+    step = turn.step
+    if turn.kind == "error":
+        return
+    wants_audio = (
+        step.expect == "audio"
+        or step.interruptible is not None
+        or step.min_seconds is not None
+        or (step.max_seconds is not None)
+    )
+    expected = step.expect or ("audio" if wants_audio else None)
+    if expected is not None and turn.kind != expected:
+        turn.problems.append(f"expected {expected}, the answer is {turn.kind}")
+        return
+    if (
+        step.interruptible is not None
+        and turn.interruptible is not None
+        and turn.interruptible != step.interruptible
+    ):
+        turn.problems.append(f"expected interruptible: {str(step.interruptible).lower()}")
+    seconds = turn.audio.duration_seconds if turn.audio is not None else None
+    if seconds is not None and step.min_seconds is not None and seconds < step.min_seconds:
+        turn.problems.append(f"audio lasts {seconds:.2f} s, expected at least {step.min_seconds:g} s")
+    if seconds is not None and step.max_seconds is not None and seconds > step.max_seconds:
+        turn.problems.append(f"audio lasts {seconds:.2f} s, expected at most {step.max_seconds:g} s")
+    if step.reply_contains is not None and step.reply_contains not in (turn.reply or ""):
+        where = (
+            "the bot's reply" if turn.reply is not None else "the reply (no transcript: is this voicebot?)"
+        )
+        turn.problems.append(f"expected {step.reply_contains!r} in {where}")
+
+
+def run_script(simulator: Simulator, steps: list[Step]) -> None:
+    for step in steps:
+        simulator.play(step)
+
+
+def run_interactive(simulator: Simulator, lines: TextIO, *, prompt: bool) -> None:
+    """Steps typed line by line until /hangup, /quit or the end of input."""
+    while not simulator.hung_up:
+        if prompt:
+            print("you> ", end="", file=simulator.out, flush=True)
+        line = lines.readline()
+        if not line:
+            return
+        try:
+            command = parse_command(line)
+        except ValueError as exc:
+            print(exc, file=simulator.out)
+            continue
+        if command == "quit":
+            return
+        if command == "help":
+            print(COMMANDS_HELP, file=simulator.out)
+        elif command is not None:
+            simulator.play(command)
+
+
+@click.command("simulate")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The bot's AI callback URL.")
+@click.option(
+    "--script",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A YAML script of steps (docs/tools.md); without one, read steps from standard input.",
+)
+@click.option("--callid", help="The call's id (default: sim-<random>).")
+@click.option("--telnum", default=DEFAULT_TELNUM, show_default=True, help="The caller's number.")
+@click.option("--method", type=click.Choice(["get", "post"]), default="get", show_default=True)
+@click.option(
+    "--timeout", default=10.0, show_default=True, type=float, help="Seconds to wait for each answer."
+)
+@click.option(
+    "--transcript/--no-transcript",
+    default=True,
+    show_default=True,
+    help="Show the bot's words from voicebot's /calls/<callid>.",
+)
+def simulate_command(
+    *,
+    url: str,
+    script: Path | None,
+    callid: str | None,
+    telnum: str,
+    method: str,
+    timeout: float,
+    transcript: bool,
+) -> None:
+    """Play the CTI against a running bot at URL and check every answer."""
+    try:
+        steps = load_script(script) if script is not None else None
+    except ScriptError as exc:
+        click.echo(f"voicebot simulate: {exc}", err=True)
+        sys.exit(EXIT_SCRIPT)
+    callid = callid or f"sim-{secrets.token_hex(4)}"
+    with httpx.Client(timeout=timeout) as http:
+        simulator = Simulator(
+            http, url=url, callid=callid, telnum=telnum, method=method, transcript=transcript
+        )
+        _run(simulator, steps)
+    click.echo(simulator.summary())
+    sys.exit(EXIT_PROBLEMS if simulator.problems else 0)
+
+
+def _run(simulator: Simulator, steps: list[Step] | None) -> None:
+    try:
+        try:
+            if steps is not None:
+                run_script(simulator, steps)
+            else:
+                if sys.stdin.isatty():
+                    print(COMMANDS_HELP, file=simulator.out)
+                run_interactive(simulator, sys.stdin, prompt=sys.stdin.isatty())
+        except KeyboardInterrupt:
+            print("   (interrupted)", file=simulator.out)
+        if not simulator.hung_up:
+            print("   (hanging up)", file=simulator.out)
+            simulator.play(Step("hangup"))
+    except Unreachable:
+        pass  # printed with its turn
