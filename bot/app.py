@@ -193,6 +193,7 @@ class _Lifecycle:
             default_flow=svc.settings.default_flow,
             filler_seconds=svc.settings.kb_filler_ms / 1000,
             action_margin=svc.settings.action_margin_ms / 1000,
+            push_timeout=svc.settings.pbx_timeout_ms / 1000,
             on_call_end=svc.outcomes.publish if svc.outcomes is not None else None,
         )
         await svc.turns.prepare()
@@ -228,15 +229,15 @@ class _Lifecycle:
 
     async def stop(self) -> None:
         self._svc.ready = False
+        if self._sweeper:  # first: a call it closed now could not be handed over any more
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         if self._svc.turns is not None:
             await self._svc.turns.finish_late_turns()
         if self._watcher:
             self._stop_watching.set()
             await self._watcher
-        if self._sweeper:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
         if self._svc.outcomes is not None:
             await self._svc.outcomes.outbox.close()
         await self._svc.transcripts.close()

@@ -179,9 +179,14 @@ class Settings(BaseSettings):
         le=10000,
         description="After a prompt's audio, wait this long before the transfer or hang-up it announces.",
     )
-    gx_url: AnyHttpUrl | None = Field(None, description="GX CTI call-control base, e.g. http://10.0.0.2:12121.")
+    gx_url: AnyHttpUrl | None = Field(
+        None, description="GX CTI call-control base, e.g. http://10.0.0.2:12121."
+    )
     gx_extnum: str = Field(
         "{telnum}", description="The number standing for the robot's leg in GX call control (a template)."
+    )
+    gx_access_number: str = Field(
+        "1000", pattern=r"^[0-9]+$", description="The number robot calls come in on (GX callee, §41)."
     )
     gx_hangup: Literal["click", "force", "none"] = Field(
         "click", description="How a robot call is hung up on GX: CLICK_TO_HUNGUP, FORCE_HUNGUP or no request."
@@ -192,9 +197,7 @@ class Settings(BaseSettings):
     gx_queue_priority: int | None = Field(
         None, ge=0, description="queue_priority sent with transfers to an IVR menu (GX §12)."
     )
-    hwd_url: AnyHttpUrl | None = Field(
-        None, description="HWD PBX API base ending in /dscom-api/public."
-    )
+    hwd_url: AnyHttpUrl | None = Field(None, description="HWD PBX API base ending in /dscom-api/public.")
     hwd_client_id: str | None = Field(None, description="HWD API client id (API 接口授权).")
     hwd_client_secret: SecretStr | None = Field(None, description="HWD API client secret.")
     hwd_username: str | None = Field(None, description="HWD API user name.")

@@ -2,9 +2,10 @@
 heard its announcement, and is dropped when the caller hangs up first.
 
 One sleeping task per call, no polling: the task sleeps for the prompt's duration
-plus a margin, then acts. ``cancel`` (the caller hung up) stops it before it acts;
-``finish`` (shutdown) acts at once on everything still waiting, so a restart never
-forgets a transfer the caller was promised.
+plus a margin, then acts. ``cancel`` (the caller hung up) stops it before it acts and
+marks the call gone, so nothing is scheduled for it afterwards; ``finish`` (shutdown)
+acts at once on everything still waiting, including what those actions schedule in
+turn, so a restart never forgets a transfer the caller was promised.
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
 Action = Callable[[], Awaitable[None]]
+GONE_REMEMBERED = 10_000  # calls whose caller hung up, remembered to refuse late schedules
+FINISH_ROUNDS = 5  # at shutdown: an action may schedule another (a push, then the transfer)
 
 
 @dataclass
 class _Waiting:
     name: str  # transfer | hangup | play
+    announces: str  # the action the caller was promised: a push of text may precede a transfer
     act: Action
     sleeper: asyncio.Task[None]
 
@@ -32,34 +37,58 @@ class FollowUps:
 
     def __init__(self) -> None:
         self._waiting: dict[str, _Waiting] = {}
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], str] = {}
+        self._gone: OrderedDict[str, None] = OrderedDict()
 
-    def schedule(self, call_id: str, name: str, delay: float, act: Action) -> None:
-        """Run ``act`` after ``delay`` seconds, replacing what the call had waiting."""
-        self.cancel(call_id)
+    def schedule(
+        self, call_id: str, name: str, delay: float, act: Action, *, announces: str | None = None
+    ) -> None:
+        """Run ``act`` after ``delay`` seconds, replacing what the call had waiting;
+        nothing is scheduled for a call whose caller has hung up."""
+        if call_id in self._gone:
+            logger.info("call %s: caller gone, %s not scheduled", call_id, name)
+            return
+        self._drop(call_id)
         sleeper = asyncio.create_task(self._later(call_id, delay))
-        self._waiting[call_id] = _Waiting(name, act, sleeper)
+        self._waiting[call_id] = _Waiting(name, announces or name, act, sleeper)
 
     def waiting(self, call_id: str) -> str | None:
-        """The name of the call's waiting action, if any."""
+        """The action the caller was promised and that is still to come, if any."""
         entry = self._waiting.get(call_id)
-        return entry.name if entry else None
+        return entry.announces if entry else None
+
+    def busy(self, call_id: str) -> bool:
+        """Whether an action of the call waits or runs."""
+        return call_id in self._waiting or call_id in self._running.values()
+
+    def gone(self, call_id: str) -> bool:
+        """Whether the caller hung up (actions must not touch the call any more)."""
+        return call_id in self._gone
 
     def cancel(self, call_id: str) -> str | None:
-        """Drop the call's waiting action; returns its name, or None when none waited."""
+        """The caller hung up: drop the call's waiting action and refuse later ones.
+        Returns the action the caller had been promised, or None."""
+        self._gone[call_id] = None
+        while len(self._gone) > GONE_REMEMBERED:
+            self._gone.popitem(last=False)
+        return self._drop(call_id)
+
+    def _drop(self, call_id: str) -> str | None:
         entry = self._waiting.pop(call_id, None)
         if entry is None:
             return None
         entry.sleeper.cancel()
-        return entry.name
+        return entry.announces
 
     async def finish(self) -> None:
         """Act now on everything waiting, and let running actions end (at shutdown)."""
-        for call_id in list(self._waiting):
-            entry = self._waiting.pop(call_id)
-            entry.sleeper.cancel()
-            self._start(call_id, entry)
-        if self._running:
+        for _ in range(FINISH_ROUNDS):
+            for call_id in list(self._waiting):
+                entry = self._waiting.pop(call_id)
+                entry.sleeper.cancel()
+                self._start(call_id, entry)
+            if not self._running:
+                break
             await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _later(self, call_id: str, delay: float) -> None:
@@ -70,8 +99,11 @@ class FollowUps:
 
     def _start(self, call_id: str, entry: _Waiting) -> None:
         task = asyncio.create_task(self._act(call_id, entry))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self._running[task] = call_id
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.pop(task, None)
 
     @staticmethod
     async def _act(call_id: str, entry: _Waiting) -> None:
@@ -83,7 +115,7 @@ class FollowUps:
     async def aclose(self) -> None:
         """Drop everything waiting without acting (tests, a failed start)."""
         for call_id in list(self._waiting):
-            self.cancel(call_id)
+            self._drop(call_id)
         for task in list(self._running):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -35,6 +35,9 @@ APOLOGY = "抱歉，请您稍等。"
 TRANSFER_FAILED = "抱歉，坐席暂时无法接通，请您稍后再拨，再见。"
 # How long the CTI's own TTS takes per character of pushed text, for the wait before acting.
 PUSHED_TEXT_SECONDS_PER_CHAR = 0.25
+# A goodbye the PBX cannot push waits for the next callback at most this long (the
+# CTI's silence timeout sends one); then the bot hangs up anyway.
+OWED_GOODBYE_WAIT_SECONDS = 10.0
 
 OnCallEnd = Callable[[str], Coroutine[Any, Any, None]]
 
@@ -93,12 +96,15 @@ class TurnHandler:
         default_flow: str,
         filler_seconds: float | None = None,
         action_margin: float = 0.8,
+        push_timeout: float = 3.0,
         on_call_end: OnCallEnd | None = None,
     ) -> None:
         """``filler_seconds``: how long a turn may take before the caller hears the
         wait words; None never says them. ``action_margin``: seconds between the end of
-        an announcement and the transfer or hang-up it announces. ``on_call_end``:
-        called (in the background) with the id of every call that ended for good."""
+        an announcement and the transfer or hang-up it announces. ``push_timeout``: the
+        longest a late answer's push may hold the call (its callbacks wait meanwhile).
+        ``on_call_end``: called (in the background) with the id of every call that
+        ended for good: ended, and nothing left to do or say."""
         self.conversation = conversation
         self.flows = conversation.flows
         self._sessions = sessions
@@ -108,6 +114,7 @@ class TurnHandler:
         self._default_flow = default_flow
         self._filler_seconds = filler_seconds
         self._margin = action_margin
+        self._push_timeout = push_timeout
         self._on_call_end = on_call_end
         self._late: set[asyncio.Future[Answer]] = set()
         self._background: set[asyncio.Task[None]] = set()
@@ -187,8 +194,9 @@ class TurnHandler:
             turn.ms = round((time.perf_counter() - started) * 1000, 2)
             self._transcripts.record(state, turn)
             await self._sessions.put(state)
-        if state.ended and not was_ended and self.followups.waiting(state.call_id) is None:
-            self._call_ended(state.call_id)
+        settled = not was_ended or callback.event is Event.HUNGUP
+        if settled and state.ended and not _owes_action(state) and not self.followups.busy(state.call_id):
+            self._call_ended(state.call_id)  # else what is left to do reports the end
         return answer
 
     async def _deliver_late(self, state: CallState, answer: Answer, turn: Turn) -> bool:
@@ -198,10 +206,11 @@ class TurnHandler:
             return False
         journal: list[Exchange] = []
         try:
-            await self._pbx.play(CallRef(state.call_id, state.telnum), answer.body, journal=journal)
+            async with asyncio.timeout(self._push_timeout):
+                await self._pbx.play(CallRef(state.call_id, state.telnum), answer.body, journal=journal)
             turn.delivered = "play"
             return True
-        except PBXError as exc:
+        except (PBXError, TimeoutError) as exc:
             logger.warning(
                 "call %s: late answer not pushed (%s); the next callback gets it", state.call_id, exc
             )
@@ -252,9 +261,13 @@ class TurnHandler:
 
     def _caller_hung_up(self, state: CallState) -> None:
         dropped = self.followups.cancel(state.call_id)
+        if dropped is None and _owes_action(state):  # a late answer still to be said
+            assert state.last_reply is not None
+            dropped = state.last_reply.action
+        state.undelivered = None  # nobody is left to hear it
         if dropped in ("transfer", "hangup"):
             logger.info("call %s: caller hung up before the %s", state.call_id, dropped)
-        if dropped == "transfer":
+        if dropped == "transfer" and state.outcome == "transferred":
             # The transfer never happened: the call ended with the caller's hang-up.
             state.outcome = "hung_up_by_caller"
             state.end_reason = f"caller hung up before the transfer ({state.end_reason})"
@@ -311,7 +324,7 @@ class TurnHandler:
         call = CallRef(state.call_id, state.telnum)
         if spoken.push is not None:
             then = partial(self._push_text, call, spoken.push, spoken)
-            self.followups.schedule(call.call_id, "play", spoken.seconds, then)
+            self.followups.schedule(call.call_id, "play", spoken.seconds, then, announces=spoken.action)
         elif spoken.action is not None:
             act = partial(self._perform, call, spoken)
             self.followups.schedule(call.call_id, spoken.action, spoken.seconds + self._margin, act)
@@ -353,7 +366,8 @@ class TurnHandler:
             await self._transfer_failed(call, spoken.base_url, journal, error)
             return
         await self._record_pbx(call, action or "", target, journal, error)
-        self._call_ended(call.call_id)
+        if self.followups.waiting(call.call_id) is None:
+            self._call_ended(call.call_id)
 
     async def _transfer_failed(
         self, call: CallRef, audio_base_url: str, journal: list[Exchange], error: PBXError
@@ -364,6 +378,10 @@ class TurnHandler:
         failure, so a callback arriving meanwhile already gets it; then it is pushed,
         and the hang-up follows it (or, when the PBX cannot push, the next callback).
         """
+        if self.followups.gone(call.call_id):  # the caller hung up meanwhile: only record it
+            await self._record_pbx(call, "transfer", None, journal, error)
+            self._call_ended(call.call_id)
+            return
         goodbye = Reply((Prompt(text=TRANSFER_FAILED, interruptible=False),), action="hangup")
         spoken = await self._speak(goodbye, audio_base_url)
 
@@ -378,11 +396,13 @@ class TurnHandler:
             await self._pbx.play(call, voice, journal=played)
         except PBXError as exc:
             await self._record_pbx(call, "play", TRANSFER_FAILED, played, exc)
-            if spoken.push is not None:  # nothing can say it: hang up without it
-                hangup = _Spoken(spoken.url, 0.0, audio_base_url, action="hangup")
-                self.followups.schedule(
-                    call.call_id, "hangup", self._margin, partial(self._perform, call, hangup)
-                )
+            # The next callback says it and hangs up after it; without one, hang up anyway
+            # (at once when nothing can say it).
+            wait = 0.0 if spoken.push else spoken.seconds + OWED_GOODBYE_WAIT_SECONDS
+            hangup = _Spoken(spoken.url, 0.0, audio_base_url, action="hangup")
+            self.followups.schedule(
+                call.call_id, "hangup", wait + self._margin, partial(self._perform, call, hangup)
+            )
             return
 
         def paid(state: CallState) -> None:
@@ -421,7 +441,7 @@ class TurnHandler:
                 return None
             if error is not None:
                 state.end_reason = f"{state.end_reason}; PBX {action} failed: {error}"
-                if action == "transfer":
+                if action == "transfer" and state.outcome == "transferred":
                     state.outcome = "transfer_failed"
             if change is not None:
                 change(state)
@@ -448,7 +468,7 @@ class TurnHandler:
             stored = await self._sessions.get(call_id)
             if stored is None:  # unknown here, or long closed
                 return False
-            if stored.ended and self.followups.waiting(call_id) is None:
+            if stored.ended and self.followups.waiting(call_id) is None and not _owes_action(stored):
                 return False  # closed already: by its hungup callback, an earlier push, or us
             state = stored.copy()
             turn = Turn(at=iso(time.time()), event="hangup_push", text=telnum)
@@ -456,7 +476,8 @@ class TurnHandler:
             turn.step = state.step
             self._transcripts.record(state, turn)
             await self._sessions.put(state)
-        self._call_ended(call_id)
+        if not self.followups.busy(call_id):  # else the running action reports the end
+            self._call_ended(call_id)
         return True
 
     async def finish_late_turns(self) -> None:
@@ -478,6 +499,13 @@ class TurnHandler:
                 self._transcripts.record(state)
                 self._call_ended(state.call_id)
         return len(closed)
+
+
+def _owes_action(state: CallState) -> bool:
+    """Whether the call still owes the caller an answer that announces an action."""
+    return (
+        state.undelivered is not None and state.last_reply is not None and state.last_reply.action is not None
+    )
 
 
 def _journal(exchanges: list[Exchange]) -> list[dict[str, object]] | None:

@@ -149,7 +149,7 @@ def test_gx_silence_ends_with_the_hang_up_request(gx_bot: Bot, fake: FakePBX) ->
     for _ in range(4):
         gx_bot.say("gx-2", "ready2speak")
     (hangup,) = wait_requests(fake, "gx", "CLICK_TO_HUNGUP")
-    assert hangup["query"] == {"caller": TELNUM, "callee": TELNUM, "opt": "CLICK_TO_HUNGUP"}
+    assert hangup["query"] == {"caller": TELNUM, "callee": "1000", "opt": "CLICK_TO_HUNGUP"}
     assert gx_bot.call("gx-2")["outcome"] == "hung_up_by_bot"
 
 

@@ -64,6 +64,7 @@ def build_pbx(settings: Settings, *, hwd: HWDApi | None) -> PBX:
         return GXPBX(
             _http(settings, str(settings.gx_url), "gx"),
             extnum=settings.gx_extnum,
+            access_number=settings.gx_access_number,
             hangup=settings.gx_hangup,
             leader_extnum=settings.gx_leader_extnum,
             queue_priority=settings.gx_queue_priority,

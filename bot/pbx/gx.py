@@ -7,11 +7,13 @@ transfer, 483 ambiguous, 486 busy) or failure (5xx).
 
 The manual names no "robot call" number for the call-control requests, which find
 the call by a party's number. ``extnum`` (a template: ``{telnum}``, ``{callid}`` or a
-fixed number) says which number stands for the robot's leg; the default, the
-customer's number, is the one number that is unique to the call among the CTI's live
-calls (the access number 1000 is shared by every robot call). How the robot hangs up
-is configurable for the same reason: ``click`` (``CLICK_TO_HUNGUP``, §3: hangs up the
-call between two numbers, ringing or answered), ``force`` (``FORCE_HUNGUP``, §26: a
+fixed number) says which number stands for the call in ``CLICK_TO_TRANSFER``; the
+default, the customer's number, is the one number unique to the call among the CTI's
+live calls. Where a request names both ends of the call (``CLICK_TO_HUNGUP``, §3;
+``TALKING_CALLER_TO_IVR``, §12), they are the customer and the number the call came
+in on, ``access_number`` (1000, as the robot hang-up push of §41 shows it). How the
+robot hangs up is configurable: ``click`` (``CLICK_TO_HUNGUP``: hangs up the call
+between two numbers, ringing or answered), ``force`` (``FORCE_HUNGUP``, §26: a
 supervisor extension tears the call down) or ``none`` (no request: the CTI ends the
 call itself after the last prompt). See docs/pbx.md.
 """
@@ -55,6 +57,7 @@ class GXPBX:
         http: PBXHttp,
         *,
         extnum: str = "{telnum}",
+        access_number: str = "1000",
         hangup: HangupMode = "click",
         leader_extnum: str | None = None,
         queue_priority: int | None = None,
@@ -65,6 +68,7 @@ class GXPBX:
             )
         self._http = http
         self._extnum = extnum
+        self._access_number = access_number
         self._hangup = hangup
         self._leader = leader_extnum
         self._queue_priority = queue_priority
@@ -87,7 +91,7 @@ class GXPBX:
     ) -> None:
         params: dict[str, str]
         if target.kind == "ivr":
-            params = {"caller": call.telnum, "callee": self.extnum(call), "ivrid": target.number}
+            params = {"caller": call.telnum, "callee": self._access_number, "ivrid": target.number}
             if self._queue_priority is not None:
                 params["queue_priority"] = str(self._queue_priority)
             params["opt"] = "TALKING_CALLER_TO_IVR"
@@ -105,7 +109,7 @@ class GXPBX:
             assert self._leader is not None
             params = {"leaderExtnum": self._leader, "wokerExtnum": self.extnum(call), "opt": "FORCE_HUNGUP"}
         else:
-            params = {"caller": self.extnum(call), "callee": call.telnum, "opt": "CLICK_TO_HUNGUP"}
+            params = {"caller": call.telnum, "callee": self._access_number, "opt": "CLICK_TO_HUNGUP"}
         await self._callctrl("hangup", params, call, journal, idempotent=True)
 
     async def aclose(self) -> None:

@@ -9,6 +9,7 @@ play is never done twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -23,7 +24,10 @@ from bot.pbx.base import Exchange
 
 logger = logging.getLogger(__name__)
 
-SECRET_KEYS = frozenset({"password", "client_secret", "refresh_token", "access_token"})
+# Never in a transcript or a log (the account names neither: transcripts reach the CRM).
+SECRET_KEYS = frozenset(
+    {"password", "client_secret", "refresh_token", "access_token", "username", "client_id"}
+)
 ANSWER_CHARS = 500
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -66,6 +70,7 @@ class PBXHttp:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor
+        self._timeout = timeout
         self._retries = retries
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
@@ -149,7 +154,15 @@ class PBXHttp:
         # wants biz_data as URL-encoded JSON, and a voiceurl's own query must survive.
         target = f"{url}?{urlencode(params, quote_via=quote, safe='')}" if params else url
         try:
-            response = await self._client.request(method, target, json=json, headers=headers)
+            # httpx bounds each phase (connect, write, read) alone; this bounds the attempt.
+            async with asyncio.timeout(self._timeout):
+                response = await self._client.request(method, target, json=json, headers=headers)
+        except TimeoutError as exc:
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            logger.warning("%s PBX %s %s: no answer in %.0f ms", self.vendor, action, url, ms)
+            if journal is not None:
+                journal.append(Exchange(action, method, url, request, None, None, ms, "timed out"))
+            raise httpx.ReadTimeout(f"no answer within {self._timeout:g} s") from exc
         except httpx.HTTPError as exc:
             ms = round((time.perf_counter() - started) * 1000, 1)
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")

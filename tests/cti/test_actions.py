@@ -3,14 +3,25 @@ the caller's hang-up, and the CTI's hang-up push (protocols.md §4)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
+from bot.app import create_app
+from bot.config import Settings
+from bot.dialog.nlu import Segmenter
+from bot.errors import PBXRejectedError
+from bot.followups import FollowUps
+from bot.pbx.base import CallRef, Exchange, TransferTarget
 from bot.pbx.log import LogPBX
-from bot.services import Services
-from tests.conftest import CTI
+from bot.services import EXTENSION_KEY, Services
+from tests.conftest import CTI, FLOWS_DIR
+from tests.loopback import unused_port
 
 
 async def record(client: QuartClient, call_id: str) -> dict[str, Any]:
@@ -112,3 +123,119 @@ async def test_a_push_without_callid_is_refused_in_plain_text(client: QuartClien
     assert response.status_code == 400
     assert response.content_type.startswith("text/plain")
     assert "callid" in await response.get_data(as_text=True)
+
+
+class RefusingPBX(LogPBX):
+    """A PBX that refuses transfers (HWD's 600006) and cannot push audio (HWD)."""
+
+    async def transfer(
+        self,
+        call: CallRef,
+        target: TransferTarget,
+        *,
+        biz_data: dict[str, Any] | None = None,
+        journal: list[Exchange] | None = None,
+    ) -> None:
+        await super().transfer(call, target, biz_data=biz_data, journal=journal)
+        raise PBXRejectedError("HWD PBX transfer failed: code 600006 转接异常", code="600006")
+
+    async def play(self, call: CallRef, voice: str, *, journal: list[Exchange] | None = None) -> None:
+        raise PBXRejectedError("the HWD PBX API cannot push audio into a call")
+
+
+@pytest.fixture
+def pushing(tmp_path: Path) -> Settings:
+    """Settings with the outcome push on, to a receiver that is down (pushes stay pending)."""
+    return Settings(
+        data_dir=tmp_path / "var",
+        flows_dir=FLOWS_DIR,
+        outcome_url=f"http://127.0.0.1:{unused_port()}/outcomes",  # type: ignore[arg-type]
+    )
+
+
+async def pushed(svc: Services, call_id: str) -> dict[str, Any] | None:
+    """The call's outcome push once it is in the outbox (a generous bound)."""
+    assert svc.outcomes is not None
+    for _ in range(500):
+        row = await svc.outcomes.outbox.get(call_id)
+        if row is not None:
+            return json.loads(row.payload)  # type: ignore[no-any-return]
+        await asyncio.sleep(0.02)
+    return None
+
+
+async def test_a_caller_who_hangs_up_during_the_notice_is_pushed_as_such(
+    pushing: Settings, segmenter: Segmenter
+) -> None:
+    app = create_app(pushing, pbx=LogPBX(), segmenter=segmenter)
+    async with app.test_app() as started:
+        svc: Services = app.extensions[EXTENSION_KEY]
+        cti = CTI(started.test_client())
+        await cti.say("o-1", "ready2speak")
+        await cti.say("o-1", "我要转人工")
+        assert svc.outcomes is not None
+        assert await svc.outcomes.outbox.get("o-1") is None  # not before the transfer is settled
+        await cti.say("o-1", "hungup")
+        summary = await pushed(svc, "o-1")
+    assert summary is not None
+    assert summary["outcome"] == "hung_up_by_caller"
+
+
+async def test_a_refused_transfer_is_apologised_for_then_hung_up_and_pushed_once_over(
+    pushing: Settings, segmenter: Segmenter
+) -> None:
+    pbx = RefusingPBX()
+    app = create_app(pushing, pbx=pbx, segmenter=segmenter)
+    async with app.test_app() as started:
+        svc: Services = app.extensions[EXTENSION_KEY]
+        assert svc.turns is not None
+        cti = CTI(started.test_client())
+        await cti.say("o-2", "ready2speak")
+        await cti.say("o-2", "我要转人工")
+        await pbx.wait_for(1)
+        for _ in range(500):  # the goodbye is owed to the next callback, a hang-up waits behind it
+            if svc.turns.followups.waiting("o-2") == "hangup":
+                break
+            await asyncio.sleep(0.02)
+        assert svc.turns.followups.waiting("o-2") == "hangup"  # even if no callback comes
+        assert svc.outcomes is not None
+        assert await svc.outcomes.outbox.get("o-2") is None
+        goodbye = await cti.say("o-2", "ready2speak")
+        await pbx.wait_for(2)
+        summary = await pushed(svc, "o-2")
+        record = await (await started.test_client().get("/calls/o-2")).get_json()
+    served = [t for t in record["turns"] if t.get("delivered") == "next callback"]
+    assert [t["audio_url"] for t in served] == [goodbye]
+    assert [r.action for r in pbx.requests] == ["transfer", "hangup"]
+    assert summary is not None
+    assert summary["outcome"] == "transfer_failed"
+    assert "600006" in summary["end_reason"]
+
+
+async def test_shutdown_runs_what_waiting_actions_lead_to() -> None:
+    followups, done = FollowUps(), list[str]()
+
+    async def transfer() -> None:
+        done.append("transfer")
+
+    async def push_then_transfer() -> None:
+        done.append("push")
+        followups.schedule("c", "transfer", 60, transfer)
+
+    followups.schedule("c", "play", 60, push_then_transfer, announces="transfer")
+    assert followups.waiting("c") == "transfer"
+    await followups.finish()
+    assert done == ["push", "transfer"]
+
+
+async def test_nothing_is_scheduled_for_a_caller_who_hung_up() -> None:
+    followups = FollowUps()
+
+    async def act() -> None:
+        raise AssertionError("acted for a caller who hung up")
+
+    followups.schedule("c", "transfer", 60, act)
+    assert followups.cancel("c") == "transfer"
+    followups.schedule("c", "hangup", 0, act)
+    assert followups.waiting("c") is None
+    await followups.finish()

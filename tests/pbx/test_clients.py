@@ -61,22 +61,22 @@ async def test_gx_transfer_carries_biz_data_for_the_agents_screen(fake_pbx: Fake
     assert (ivr["opt"], ivr["caller"], ivr["callee"], ivr["ivrid"]) == (
         "TALKING_CALLER_TO_IVR",
         CALL.telnum,
-        CALL.telnum,
+        "1000",  # the number the call came in on
         "3",
     )
 
 
 async def test_gx_hang_up_modes(fake_pbx: FakePBX) -> None:
-    click = gx(fake_pbx.base, extnum="8{telnum}")
-    force = gx(fake_pbx.base, hangup="force", leader_extnum="803")
+    click = gx(fake_pbx.base, access_number="12345")
+    force = gx(fake_pbx.base, hangup="force", leader_extnum="803", extnum="8{telnum}")
     none = gx(fake_pbx.base, hangup="none")
     for pbx in (click, force, none):
         await pbx.hangup(CALL)
         await pbx.aclose()
     queries = [r["query"] for r in fake_pbx.requests("gx")]
     assert queries == [
-        {"caller": f"8{CALL.telnum}", "callee": CALL.telnum, "opt": "CLICK_TO_HUNGUP"},
-        {"leaderExtnum": "803", "wokerExtnum": CALL.telnum, "opt": "FORCE_HUNGUP"},
+        {"caller": CALL.telnum, "callee": "12345", "opt": "CLICK_TO_HUNGUP"},
+        {"leaderExtnum": "803", "wokerExtnum": f"8{CALL.telnum}", "opt": "FORCE_HUNGUP"},
     ]
 
 
@@ -143,6 +143,7 @@ async def test_hwd_signs_in_once_sends_the_manuals_headers_and_masks_secrets(fak
     assert token.request is not None
     assert token.request["password"] == "***"
     assert token.request["client_secret"] == "***"
+    assert token.request["username"] == "***"
     assert "api" not in str(token.answer)
 
 
