@@ -149,7 +149,7 @@ def pushing(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path / "var",
         flows_dir=FLOWS_DIR,
-        outcome_url=f"http://127.0.0.1:{unused_port()}/outcomes",  # type: ignore[arg-type]
+        outcome_url=f"http://127.0.0.1:{unused_port()}/outcomes",
     )
 
 
