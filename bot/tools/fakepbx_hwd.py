@@ -21,47 +21,15 @@ from typing import Any
 import numpy as np
 from quart import Blueprint, Response, jsonify, request
 
+from bot.pbx.hwd_api import ERROR_CODES
 from bot.tools.fakepbx_state import Credentials, fake_state, note
 
 PREFIX = "/dscom-api/public"
 API_PREFIX = f"{PREFIX}/api/"
 blueprint = Blueprint("fake_pbx_hwd", __name__, url_prefix=PREFIX)
 
-# §4 错误代码, in full: the fake answers a code with the vendor's own words.
-ERROR_MESSAGES: dict[str, str] = {
-    "510000": "标记留言收取状态参数有误",
-    "510001": "标记留言收取状态异常",
-    "600000": "呼叫接口参数验证失败",
-    "600001": "呼叫异常",
-    "600002": "挂断异常",
-    "600003": "保持异常",
-    "600004": "接回保持异常",
-    "600005": "转接参数验证失败",
-    "600006": "转接异常",
-    "600007": "取消咨询转异常",
-    "600008": "代接电话参数验证失败",
-    "600009": "代接电话失败",
-    "600010": "强插参数验证失败",
-    "600011": "强插失败",
-    "600012": "监听参数验证失败",
-    "600013": "监听失败",
-    "600014": "督导参数验证失败",
-    "600015": "督导失败",
-    "600016": "驻留失败",
-    "600017": "接回驻留参数验证失败",
-    "600018": "驻留通话已挂断",
-    "600019": "来电重定向参数验证失败",
-    "600020": "来电重定向异常",
-    "600021": "话机听取录音参数验证失败",
-    "600022": "话机听取录音异常",
-    "610000": "座席签入异常",
-    "610001": "座席签出参数有误",
-    "610002": "座席签出异常",
-    "610003": "设置座席状态参数有误",
-    "610004": "设置座席状态异常",
-    "610005": "修改排队优先级参数有误",
-    "610006": "修改排队优先级异常",
-}
+# §4 错误代码, in full (one table for the client and the fake): the vendor's own words.
+ERROR_MESSAGES: dict[str, str] = ERROR_CODES
 OK_CODE = "200"
 CALL_INVALID = "600000"  # §4 has no hang-up parameter code: the call-control family's one
 TRANSFER_INVALID = "600005"

@@ -223,9 +223,10 @@ async def test_an_unknown_api_path_is_a_404_envelope(pbx: Client) -> None:
 
 
 def test_the_error_table_is_the_manuals_whole_table() -> None:
-    assert len(ERROR_MESSAGES) == 32
+    assert len(ERROR_MESSAGES) == 33
     assert ERROR_MESSAGES["600006"] == "转接异常"
     assert ERROR_MESSAGES["610006"] == "修改排队优先级异常"
+    assert ERROR_MESSAGES["610007"] == "座席签入参数有误"
 
 
 # Failures on demand
