@@ -325,9 +325,15 @@ class TurnHandler:
         if spoken.push is not None:
             then = partial(self._push_text, call, spoken.push, spoken)
             self.followups.schedule(call.call_id, "play", spoken.seconds, then, announces=spoken.action)
-        elif spoken.action is not None:
+        else:
+            self._act_after(call, spoken, spoken.seconds)
+
+    def _act_after(self, call: CallRef, spoken: _Spoken, seconds: float) -> None:
+        """Schedule the action ``spoken`` announces, for ``seconds`` (the time it takes
+        to be heard) plus the margin."""
+        if spoken.action is not None:
             act = partial(self._perform, call, spoken)
-            self.followups.schedule(call.call_id, spoken.action, spoken.seconds + self._margin, act)
+            self.followups.schedule(call.call_id, spoken.action, seconds + self._margin, act)
 
     async def _push_text(self, call: CallRef, text: str, spoken: _Spoken) -> None:
         """The CTI speaks the reply itself (no speech backend works); the action follows."""
@@ -339,9 +345,7 @@ class TurnHandler:
             error = exc
             logger.warning("call %s: the reply's text could not be pushed either: %s", call.call_id, exc)
         await self._record_pbx(call, "play", text, journal, error)
-        if spoken.action is not None:
-            delay = len(text) * PUSHED_TEXT_SECONDS_PER_CHAR + self._margin
-            self.followups.schedule(call.call_id, spoken.action, delay, partial(self._perform, call, spoken))
+        self._act_after(call, spoken, len(text) * PUSHED_TEXT_SECONDS_PER_CHAR)
 
     async def _perform(self, call: CallRef, spoken: _Spoken) -> None:
         """Transfer or hang up, record the PBX's answers, and handle a refusal."""
@@ -398,11 +402,7 @@ class TurnHandler:
             await self._record_pbx(call, "play", TRANSFER_FAILED, played, exc)
             # The next callback says it and hangs up after it; without one, hang up anyway
             # (at once when nothing can say it).
-            wait = 0.0 if spoken.push else spoken.seconds + OWED_GOODBYE_WAIT_SECONDS
-            hangup = _Spoken(spoken.url, 0.0, audio_base_url, action="hangup")
-            self.followups.schedule(
-                call.call_id, "hangup", wait + self._margin, partial(self._perform, call, hangup)
-            )
+            self._act_after(call, spoken, 0.0 if spoken.push else spoken.seconds + OWED_GOODBYE_WAIT_SECONDS)
             return
 
         def paid(state: CallState) -> None:
@@ -410,10 +410,8 @@ class TurnHandler:
                 state.undelivered = None
 
         await self._record_pbx(call, "play", TRANSFER_FAILED, played, None, change=paid)
-        seconds = len(voice) * PUSHED_TEXT_SECONDS_PER_CHAR if spoken.push else spoken.seconds
-        hangup = _Spoken(spoken.url, seconds, audio_base_url, action="hangup")
-        self.followups.schedule(
-            call.call_id, "hangup", seconds + self._margin, partial(self._perform, call, hangup)
+        self._act_after(
+            call, spoken, len(voice) * PUSHED_TEXT_SECONDS_PER_CHAR if spoken.push else spoken.seconds
         )
 
     async def _record_pbx(
