@@ -40,6 +40,11 @@ class _Pcm:
     frames: bytes
 
 
+def is_wav(data: bytes) -> bool:
+    """Whether ``data`` starts like a RIFF/WAVE file (what every backend must answer)."""
+    return data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+
+
 def to_telephone_wav(wav: bytes) -> bytes:
     """Convert a PCM WAV of any rate, channel count and sample width to telephone format.
 
@@ -152,7 +157,7 @@ def _plain_pcm_header(wav: bytes) -> bytes:
     Recording tools write the extensible header for 24-bit or multi-channel audio;
     the ``wave`` module reads it only from Python 3.12 on, and the samples are the same.
     """
-    if wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
+    if not is_wav(wav):
         return wav
     offset = 12
     while offset + 8 <= len(wav):

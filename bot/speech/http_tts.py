@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from bot.errors import TTSError
-from bot.speech.audio import wav_duration_seconds
+from bot.speech.audio import is_wav, wav_duration_seconds
 from bot.speech.tts import IdentityValue
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class HttpTTS:
         if not response.is_success:
             raise self._error(f"answered HTTP {response.status_code} {response.reason_phrase}")
         audio = response.content if self._audio_path is None else self._from_json(response)
-        if audio[:4] != b"RIFF" or audio[8:12] != b"WAVE":
+        if not is_wav(audio):
             raise self._error(f"answered {_describe(audio, response)}, not a WAV file")
         return audio
 

@@ -9,6 +9,7 @@ import binascii
 
 from bot.errors import PBXError, TTSError
 from bot.pbx.hwd_api import HWDApi
+from bot.speech.audio import is_wav
 from bot.speech.tts import IdentityValue
 
 TTS_PATH = "/api/v1/tts/synthesize"
@@ -41,6 +42,6 @@ class HWDTTS:
             audio = base64.b64decode(data["audio"], validate=True)
         except (binascii.Error, ValueError) as exc:
             raise TTSError(f"HWD TTS audio is not base64: {exc}", backend=self.name) from exc
-        if audio[:4] != b"RIFF" or audio[8:12] != b"WAVE":
+        if not is_wav(audio):
             raise TTSError("HWD TTS audio is not a WAV file", backend=self.name)
         return audio

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.speech.audio import is_wav
+
 FORMAT_NAMES = {1: "PCM", 3: "float", 6: "A-law", 7: "μ-law", 0xFFFE: "extensible"}
 _STREAMING_SIZE = 0xFFFFFFFF  # written by encoders that do not know the length yet
 
@@ -43,7 +45,7 @@ class WavInfo:
 
 def read_wav_info(data: bytes) -> WavInfo:
     """The format and length of the WAV file ``data``; WavError when it is not one."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    if not is_wav(data):
         raise WavError(f"not a RIFF/WAVE file (it starts with {data[:12]!r})")
     riff_size = int.from_bytes(data[4:8], "little")
     if riff_size != _STREAMING_SIZE and riff_size + 8 > len(data):
