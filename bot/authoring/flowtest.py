@@ -72,7 +72,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.authoring.runtime import open_conversation
 from bot.config import Settings, load_settings
 from bot.dialog.conversation import Conversation, Heard
-from bot.dialog.loader import KeyPath, Places, explain_validation_error, flow_files, parse_yaml
+from bot.dialog.loader import (
+    KeyPath,
+    Places,
+    explain_validation_error,
+    flow_files,
+    parse_yaml,
+    read_author_file,
+)
 from bot.dialog.nlu import Segmenter
 from bot.dialog.state import CallState, Outcome
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
@@ -248,14 +255,7 @@ def load_test_file(path: Path) -> FlowTestFile:
         FlowValidationError: with every problem found, each located in the file.
     """
     shown = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        problem = FlowProblem(shown, 1, 1, f"cannot read the file ({exc.strerror})", "check the path")
-        raise FlowValidationError([problem]) from exc
-    except UnicodeDecodeError as exc:
-        problem = FlowProblem(shown, 1, 1, f"the file is not UTF-8 ({exc.reason})", "save it as UTF-8")
-        raise FlowValidationError([problem]) from exc
+    _, text = read_author_file(path, unreadable_fix="check the path")
     if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
         problem = FlowProblem(shown, 1, 1, "the file is empty", "add `flow:` and `conversations:`")
         raise FlowValidationError([problem])

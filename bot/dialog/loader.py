@@ -56,18 +56,7 @@ def load_flow(path: Path, *, flow_names: set[str] | None = None) -> FlowSource:
     shown = str(path)
     if flow_names is None:
         flow_names = {p.stem for p in flow_files(path.parent)} | {path.stem}
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problem = FlowProblem(
-            shown, 1, 1, f"cannot read the file ({exc.strerror})", "check the path and permissions"
-        )
-        raise FlowValidationError([problem]) from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problem = FlowProblem(shown, 1, 1, f"the file is not UTF-8 ({exc.reason})", "save it as UTF-8")
-        raise FlowValidationError([problem]) from exc
+    raw, text = read_author_file(path, unreadable_fix="check the path and permissions")
     data, places = parse_yaml(text, shown)
     try:
         flow = Flow.model_validate(data)
@@ -131,6 +120,26 @@ def _load_tables(flow: Flow, data_dir: Path, digest: Any) -> tuple[dict[str, Tab
             continue
         table.index(list(step.lookup.match))
     return tables, problems
+
+
+def read_author_file(path: Path, *, unreadable_fix: str) -> tuple[bytes, str]:
+    """The bytes and UTF-8 text of a file an author wrote (a flow, a flow test, a hook file).
+
+    Raises:
+        FlowValidationError: it cannot be read (``unreadable_fix`` says what to do), or
+            it is not UTF-8.
+    """
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problem = FlowProblem(shown, 1, 1, f"cannot read the file ({exc.strerror})", unreadable_fix)
+        raise FlowValidationError([problem]) from exc
+    try:
+        return raw, raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = FlowProblem(shown, 1, 1, f"the file is not UTF-8 ({exc.reason})", "save it as UTF-8")
+        raise FlowValidationError([problem]) from exc
 
 
 def load_flows(directory: Path) -> dict[str, FlowSource]:

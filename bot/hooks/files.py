@@ -14,7 +14,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.dialog.loader import DATA_DIR, KeyPath, Places, explain_validation_error, parse_yaml
+from bot.dialog.loader import (
+    DATA_DIR,
+    KeyPath,
+    Places,
+    explain_validation_error,
+    parse_yaml,
+    read_author_file,
+)
 from bot.dialog.tables import Table, TableError, read_table, table_path
 from bot.errors import FlowProblem, FlowValidationError
 
@@ -94,14 +101,7 @@ def read_hook_file(path: Path, model: type[ModelT], first_key: str) -> tuple[Mod
         FlowValidationError: every problem of the file, located.
     """
     shown = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        problem = FlowProblem(shown, 1, 1, f"cannot read the file ({exc.strerror})", "check its permissions")
-        raise FlowValidationError([problem]) from exc
-    except UnicodeDecodeError as exc:
-        problem = FlowProblem(shown, 1, 1, f"the file is not UTF-8 ({exc.reason})", "save it as UTF-8")
-        raise FlowValidationError([problem]) from exc
+    _, text = read_author_file(path, unreadable_fix="check its permissions")
     try:
         data, places = parse_yaml(text, shown)
     except FlowValidationError as exc:
