@@ -12,8 +12,8 @@ import re
 from quart import Blueprint, Response, request
 
 from bot.config import Settings
-from bot.cti.params import parse_params, read_callback
-from bot.errors import NotReadyError, RequestError
+from bot.cti.params import parse_params, read_callback, read_form_body
+from bot.errors import NotReadyError
 from bot.services import services
 from bot.web.errors import PLAIN_TEXT
 
@@ -28,14 +28,7 @@ async def ai_callback() -> Response:
     if request.method == "HEAD":  # a monitoring probe: answer, but never run a turn
         return _plain("", 200)
     svc = services()
-    body = b""
-    if request.method == "POST":
-        too_big = RequestError(f"form body larger than {MAX_FORM_BYTES} bytes", status=413)
-        if (request.content_length or 0) > MAX_FORM_BYTES:
-            raise too_big
-        body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
-        if len(body) > MAX_FORM_BYTES:  # sent without a Content-Length
-            raise too_big
+    body = await read_form_body(MAX_FORM_BYTES)
     callback = read_callback(
         parse_params(request.query_string, body), max_text_chars=svc.settings.max_text_chars
     )

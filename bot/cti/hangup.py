@@ -13,7 +13,7 @@ import logging
 
 from quart import Blueprint, Response, request
 
-from bot.cti.params import parse_params
+from bot.cti.params import parse_params, read_form_body
 from bot.errors import NotReadyError, RequestError
 from bot.services import services
 from bot.web.errors import PLAIN_TEXT
@@ -27,12 +27,7 @@ MAX_VALUE_CHARS = 512
 @blueprint.route("/cti/hangup", methods=["GET", "POST"])
 async def hangup_push() -> Response:
     svc = services()
-    body = b""
-    if request.method == "POST":
-        if (request.content_length or 0) > MAX_FORM_BYTES:
-            raise RequestError(f"form body larger than {MAX_FORM_BYTES} bytes", status=413)
-        body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
-    raw = parse_params(request.query_string, body[:MAX_FORM_BYTES])
+    raw = parse_params(request.query_string, await read_form_body(MAX_FORM_BYTES))
     params = {name: value[:MAX_VALUE_CHARS] for name, (value, _encoding) in raw.items()}
     call_id = params.get("callid", "").strip()
     if not call_id:

@@ -11,7 +11,7 @@ import logging
 
 from quart import request
 
-from bot.cti.params import parse_params
+from bot.cti.params import parse_params, read_form_body
 from bot.errors import RequestError
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,10 @@ async def read_hook_params() -> dict[str, str]:
     Values are decoded as :func:`bot.cti.params.parse_params` does (UTF-8, else GBK)
     and stripped of surrounding spaces.
     """
-    body = b""
-    if request.method == "POST" and (request.content_length or 0) <= MAX_FORM_BYTES:
-        body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
-        if len(body) > MAX_FORM_BYTES:  # sent without a Content-Length
-            body = b""
+    try:
+        body = await read_form_body(MAX_FORM_BYTES)
+    except RequestError:  # too big: answered from the query string alone
+        body = b""
     try:
         params = parse_params(request.query_string, body)
     except RequestError as exc:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import unquote_to_bytes
 
+from quart import request
+
 from bot.errors import RequestError
 
 MAX_CALL_ID_CHARS = 256
@@ -61,6 +63,24 @@ def decode_text(raw: bytes) -> tuple[str, str]:
     if text is not None:
         return text, "utf-8"
     raise RequestError("parameter bytes are neither UTF-8 nor GBK")
+
+
+async def read_form_body(max_bytes: int) -> bytes:
+    """The current request's form body: a POST's raw bytes, empty for other methods.
+
+    Raises:
+        RequestError: 413, the body is larger than ``max_bytes`` (by its
+            Content-Length, or as read when it came without one).
+    """
+    if request.method != "POST":
+        return b""
+    too_big = RequestError(f"form body larger than {max_bytes} bytes", status=413)
+    if (request.content_length or 0) > max_bytes:
+        raise too_big
+    body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    if len(body) > max_bytes:
+        raise too_big
+    return body
 
 
 def parse_params(*sources: bytes) -> dict[str, tuple[str, str]]:
