@@ -85,16 +85,19 @@ TemplateField = Annotated[
 ]
 
 
+# What authors write is strict (an unknown key is an error) and text even when written as
+# a number (`goto: 2`, `transfer: 8001`, `say: 12345`). The hook files follow it too.
+AUTHOR_MODEL_CONFIG = ConfigDict(
+    extra="forbid",
+    frozen=True,
+    coerce_numbers_to_str=True,
+    arbitrary_types_allowed=True,
+    populate_by_name=True,
+)
+
+
 class _Model(BaseModel):
-    # Step names, targets and prompts are text even when written as numbers
-    # (`goto: 2`, `transfer: 8001`, `say: 12345`).
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        coerce_numbers_to_str=True,
-        arbitrary_types_allowed=True,
-        populate_by_name=True,
-    )
+    model_config = AUTHOR_MODEL_CONFIG
 
 
 StepName = Annotated[str, Field(min_length=1)]

@@ -12,8 +12,9 @@ import dataclasses
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from bot.dialog.flow import AUTHOR_MODEL_CONFIG
 from bot.dialog.loader import (
     DATA_DIR,
     KeyPath,
@@ -34,13 +35,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 class HookModel(BaseModel):
     """Base of the hook file models: unknown keys are errors, numbers may stand for text."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        coerce_numbers_to_str=True,
-        arbitrary_types_allowed=True,
-        populate_by_name=True,
-    )
+    model_config = AUTHOR_MODEL_CONFIG
 
 
 @dataclasses.dataclass
