@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.pbx.conftest import FakePBX, run_fake_pbx
+from tests.fakepbx import FakePBX, run_fake_pbx
 from tests.test_pbx_e2e import serve
 from tests.test_serve import stop
 

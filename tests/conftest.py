@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
@@ -16,6 +17,9 @@ from bot.config import Settings
 from bot.dialog.nlu import Segmenter
 from bot.pbx.log import LogPBX
 from bot.services import EXTENSION_KEY, Services
+
+if TYPE_CHECKING:
+    from tests.fakepbx import FakePBX
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS_DIR = ROOT / "flows"
@@ -93,3 +97,25 @@ class CTI:
 @pytest.fixture
 def cti(client: QuartClient) -> CTI:
     return CTI(client)
+
+
+@pytest.fixture(scope="module")
+def fake_pbx_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePBX]:
+    """A real ``voicebot fake-pbx`` process, one per test module."""
+    from tests.fakepbx import FakePBX, run_fake_pbx  # noqa: PLC0415 (it imports this module)
+    from tests.test_serve import stop  # noqa: PLC0415
+
+    process, base = run_fake_pbx(tmp_path_factory.mktemp("fake-pbx"))
+    fake = FakePBX(base)
+    try:
+        yield fake
+    finally:
+        fake.http.close()
+        stop(process)
+
+
+@pytest.fixture
+def fake_pbx(fake_pbx_process: FakePBX) -> FakePBX:
+    """The module's fake PBX, with no failures armed and no requests recorded."""
+    fake_pbx_process.reset()
+    return fake_pbx_process

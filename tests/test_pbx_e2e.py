@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from tests.conftest import FLOWS_DIR
+from tests.fakepbx import FakePBX
 from tests.loopback import LoopbackServer, unused_port
-from tests.pbx.conftest import FakePBX, run_fake_pbx
 from tests.test_serve import start, stop, wait_for, wait_healthy
 
 TELNUM = "13800138000"
@@ -47,14 +47,9 @@ class Bot:
 
 
 @pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePBX]:
-    process, base = run_fake_pbx(tmp_path_factory.mktemp("fake-pbx"))
-    pbx = FakePBX(base)
-    try:
-        yield pbx
-    finally:
-        pbx.http.close()
-        stop(process)
+def fake(fake_pbx_process: FakePBX) -> FakePBX:
+    """The module's fake PBX; each test resets what it needs."""
+    return fake_pbx_process
 
 
 def serve(workdir: Path, settings: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], Bot]:

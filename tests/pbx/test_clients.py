@@ -16,8 +16,8 @@ from bot.pbx.http import PBXHttp
 from bot.pbx.hwd import HWDPBX
 from bot.pbx.hwd_api import Credentials, HWDApi
 from bot.speech.hwd import HWDTTS
+from tests.fakepbx import FakePBX, run_fake_pbx
 from tests.loopback import unused_port
-from tests.pbx.conftest import FakePBX, run_fake_pbx
 from tests.test_serve import stop
 
 CALL = CallRef("fd6a66a6-52da-4bcd-ade3-902aecb2a996@192.168.1.82", "13800138000")

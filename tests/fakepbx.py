@@ -1,17 +1,15 @@
-"""A real ``voicebot fake-pbx`` process per module, reset before each test."""
+"""``voicebot fake-pbx`` as a real process for tests: start it, drive its control API."""
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.loopback import unused_port
-from tests.test_serve import VOICEBOT, stop, wait_healthy
+from tests.test_serve import VOICEBOT, wait_healthy
 
 
 class FakePBX:
@@ -46,20 +44,3 @@ def run_fake_pbx(workdir: Path, *extra: str) -> tuple[subprocess.Popen[bytes], s
         )
     wait_healthy(base, process, workdir, path="/requests", log="fake-pbx.log")
     return process, base
-
-
-@pytest.fixture(scope="module")
-def fake_pbx_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePBX]:
-    process, base = run_fake_pbx(tmp_path_factory.mktemp("fake-pbx"))
-    fake = FakePBX(base)
-    try:
-        yield fake
-    finally:
-        fake.http.close()
-        stop(process)
-
-
-@pytest.fixture
-def fake_pbx(fake_pbx_process: FakePBX) -> FakePBX:
-    fake_pbx_process.reset()
-    return fake_pbx_process
