@@ -18,7 +18,6 @@ from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
 from bot.dialog.knowledge import KnowledgeClient, knowledge_client
-from bot.dialog.loader import FlowSource, load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.watch import FlowWatcher
@@ -26,6 +25,7 @@ from bot.errors import ConfigError
 from bot.hooks.ivr import IvrQueries
 from bot.hooks.ivr_file import load_ivr
 from bot.hooks.routing import load_router
+from bot.language.loader import FlowSource, load_flows
 from bot.outcome.publisher import outcome_publisher
 from bot.pbx.base import PBX
 from bot.pbx.factory import build_pbx, hwd_api

@@ -7,8 +7,8 @@
     ├── FlowError                a flow cannot be used
     │   ├── FlowValidationError  one or more `file:line:col: message — fix` problems
     │   ├── FlowTextError        a problem inside one expression or template, by column
-    │   │   ├── ExpressionError  (bot.dialog.expressions)
-    │   │   └── TemplateError    (bot.dialog.templates)
+    │   │   ├── ExpressionError  (bot.language.expressions)
+    │   │   └── TemplateError    (bot.language.templates)
     │   └── UnknownFlowError     a request names a flow that is not loaded
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
     ├── NotReadyError            a request arrived before start-up finished (HTTP 503)

@@ -9,10 +9,10 @@ from quart import current_app
 
 from bot.config import Settings
 from bot.dialog.business import BusinessAPI
-from bot.dialog.loader import FlowSource
 from bot.dialog.registry import FlowRegistry
 from bot.hooks.ivr import IvrQueries
 from bot.hooks.routing import Router
+from bot.language.loader import FlowSource
 from bot.outcome.publisher import OutcomePublisher
 from bot.pbx.base import PBX
 from bot.pbx.hwd_api import HWDApi

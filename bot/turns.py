@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from bot.cti.params import Callback, Event
+from bot.calls.events import Callback, Event
+from bot.calls.followups import FollowUps
+from bot.calls.handoff import biz_data
 from bot.dialog.conversation import Conversation
-from bot.dialog.flow import Prompt
 from bot.dialog.state import CallState, Reply
 from bot.errors import PBXError, TTSError
-from bot.followups import FollowUps
-from bot.handoff import biz_data
+from bot.language.flow import Prompt
 from bot.pbx.base import PBX, CallRef, Exchange, TransferTarget
 from bot.speech.synthesizer import AudioClip, SpeechSynthesizer
 from bot.store.sessions import SessionStore

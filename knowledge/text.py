@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from pypinyin import Style, lazy_pinyin
 
 from bot.dialog.nlu import Segmenter
-from bot.dialog.slots.spoken import normalize_spoken_digits
+from bot.language.slots.spoken import normalize_spoken_digits
 
 FEATURE_WEIGHTS = {"w": 1.0, "c": 0.6, "p": 0.6}
 """How much a match of each view counts (BM25 term weight multiplier)."""

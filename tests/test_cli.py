@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.dialog.loader import flow_files, load_flow
+from bot.language.loader import flow_files, load_flow
 from tests.conftest import FLOWS_DIR
 
 SAMPLE = (FLOWS_DIR / "yibao.yaml").read_text(encoding="utf-8")

@@ -72,7 +72,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.authoring.runtime import open_conversation
 from bot.config import Settings, load_settings
 from bot.dialog.conversation import Conversation, Heard
-from bot.dialog.loader import (
+from bot.dialog.nlu import Segmenter
+from bot.dialog.state import CallState, Outcome
+from bot.errors import ConfigError, FlowProblem, FlowValidationError
+from bot.language.loader import (
     KeyPath,
     Places,
     explain_validation_error,
@@ -80,9 +83,6 @@ from bot.dialog.loader import (
     parse_yaml,
     read_author_file,
 )
-from bot.dialog.nlu import Segmenter
-from bot.dialog.state import CallState, Outcome
-from bot.errors import ConfigError, FlowProblem, FlowValidationError
 
 TESTS_DIR = "tests"  # conversation tests live in <flows dir>/tests/
 DEFAULT_TELNUM = "13800000000"

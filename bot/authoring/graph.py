@@ -43,8 +43,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.dialog.flow import Flow, Knowledge, Ladder, Step
 from bot.errors import VoicebotError
+from bot.language.flow import Flow, Knowledge, Ladder, Step
 
 __all__ = [
     "FONTNAME",

@@ -19,9 +19,9 @@ from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
 from bot.dialog.knowledge import knowledge_client
-from bot.dialog.loader import load_flows
 from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
+from bot.language.loader import load_flows
 from knowledge.base import KnowledgeBase
 from knowledge.service import KnowledgeService
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.dialog.flow import Flow
-from bot.dialog.slots import BUILTIN_KINDS
+from bot.language.flow import Flow
+from bot.language.slots import BUILTIN_KINDS
 
 SCHEMA_ID = "https://voicebot.invalid/schemas/flow.schema.json"
 SCHEMA_FILE = "flow.schema.json"  # written beside the flows: flows/flow.schema.json

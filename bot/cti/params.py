@@ -9,35 +9,15 @@ that are not but are valid GBK are GBK, anything else is rejected.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from enum import Enum
 from urllib.parse import unquote_to_bytes
 
 from quart import request
 
+from bot.calls.events import Callback, Event
 from bot.errors import RequestError
 
 MAX_CALL_ID_CHARS = 256
 _MISREAD_GBK = re.compile("[\u0080-\u07ff]")
-
-
-class Event(Enum):
-    READY = "ready2speak"
-    TEXT = "text"
-    HUNGUP = "hungup"
-
-
-@dataclass(frozen=True)
-class Callback:
-    """One AI speech callback of the CTI."""
-
-    call_id: str
-    telnum: str
-    event: Event
-    text: str | None  # the recognized text for Event.TEXT
-    playing: bool
-    flow: str | None
-    encoding: str  # of the text: "utf-8" or "gbk"
 
 
 def decode_text(raw: bytes) -> tuple[str, str]:

@@ -7,7 +7,7 @@ down, slow, answers 503 or HTML, or sends a gigabyte) becomes an
 :class:`HttpOutcome` that is not ``ok``, and the engine goes to the step's
 ``on_error``.
 
-How a request is made from an :class:`~bot.dialog.flow.HttpCall`:
+How a request is made from an :class:`~bot.language.flow.HttpCall`:
 
 * ``url`` is a template whose placeholder values are percent-encoded (nothing
   is safe, not even ``/``), so an ID card, a text with spaces or a Chinese name
@@ -18,7 +18,7 @@ How a request is made from an :class:`~bot.dialog.flow.HttpCall`:
   Header values that are not ASCII are sent as UTF-8 bytes.
 * ``json`` is a mapping of expressions; their values become the JSON body (a
   value JSON cannot hold is sent as its text, see
-  :func:`bot.dialog.expressions.to_text`).
+  :func:`bot.language.expressions.to_text`).
 
 What counts as an answer: a 2xx status with a JSON body of at most
 :data:`MAX_BODY_BYTES` (read as a stream, so a larger one is never held in
@@ -62,8 +62,8 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from bot.dialog.expressions import to_text
-from bot.dialog.flow import HttpCall
+from bot.language.expressions import to_text
+from bot.language.flow import HttpCall
 
 logger = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.dialog.business import BusinessAPI
-from bot.dialog.expressions import truthy
-from bot.dialog.flow import Collect, Flow, Knowledge, Ladder, Prompt, Step
 from bot.dialog.knowledge import KnowledgeClient, sender_of
-from bot.dialog.slots import SlotContext, SlotMatch, YesNoSlot
 from bot.dialog.state import CallState, Frame, Grade, Outcome, Reply
-from bot.dialog.tables import Table
 from bot.errors import KnowledgeError
+from bot.language.expressions import truthy
+from bot.language.flow import Collect, Flow, Knowledge, Ladder, Prompt, Step
+from bot.language.slots import SlotContext, SlotMatch, YesNoSlot
+from bot.language.tables import Table
 
 logger = logging.getLogger(__name__)
 

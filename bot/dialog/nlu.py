@@ -59,7 +59,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 
-from bot.dialog.flow import Intent
 from bot.dialog.nlu_features import (
     NEGATION_CUES,
     NON_NEGATING_WORDS,
@@ -69,6 +68,7 @@ from bot.dialog.nlu_features import (
     normalize,
     pinyin_of,
 )
+from bot.language.flow import Intent
 
 with warnings.catch_warnings():
     # jieba 0.42.1 (its last release, 2020) has non-raw regex strings, which warn

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.dialog.flow import Prompt
+from bot.language.flow import Prompt
 
 Outcome = Literal["in_progress", "transferred", "transfer_failed", "hung_up_by_bot", "hung_up_by_caller"]
 Action = Literal["transfer", "hangup"]

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from bot.dialog.loader import DATA_DIR, FlowSource, load_flow
 from bot.dialog.registry import FlowRegistry
-from bot.dialog.tables import TABLE_SUFFIXES
 from bot.errors import FlowValidationError
+from bot.language.loader import DATA_DIR, FlowSource, load_flow
+from bot.language.tables import TABLE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.dialog.flow import AUTHOR_MODEL_CONFIG
-from bot.dialog.loader import (
+from bot.errors import FlowProblem, FlowValidationError
+from bot.language.flow import AUTHOR_MODEL_CONFIG
+from bot.language.loader import (
     DATA_DIR,
     KeyPath,
     Places,
@@ -23,8 +24,7 @@ from bot.dialog.loader import (
     parse_yaml,
     read_author_file,
 )
-from bot.dialog.tables import Table, TableError, read_table, table_path
-from bot.errors import FlowProblem, FlowValidationError
+from bot.language.tables import Table, TableError, read_table, table_path
 
 HOOKS_DIR = "hooks"
 DOCS = "docs/hooks.md"

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.dialog.business import BusinessAPI
-from bot.dialog.expressions import truthy
-from bot.dialog.templates import Template
 from bot.hooks.ivr_file import CALL_PARAMS, ROW, LoadedIvr, Query
+from bot.language.expressions import truthy
+from bot.language.templates import Template
 
 logger = logging.getLogger(__name__)
 

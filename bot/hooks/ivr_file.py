@@ -16,7 +16,7 @@ A query is named by the ``opt`` the CTI's IVR node sends (GX CTI §13)::
           not_found: 没有查到单号为{{in1}}的快递，请核对后再试。
 
 Instead of ``lookup:``, ``http:`` asks the business API with a flow's ``http:``
-block (without ``on_error``; see :class:`~bot.dialog.flow.HttpCall`). Top-level
+block (without ``on_error``; see :class:`~bot.language.flow.HttpCall`). Top-level
 ``texts:`` give every query's defaults, and ``unknown`` for an ``opt`` no query has.
 
 What a query's expressions and templates may name: its declared keys (``in1``…),
@@ -35,12 +35,12 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from bot.dialog.expressions import Expression
-from bot.dialog.flow import ExpressionField, HttpCall, TemplateField
-from bot.dialog.loader import KeyPath
-from bot.dialog.tables import Table
-from bot.dialog.templates import SPOKEN_KINDS, Template, compile_template
 from bot.hooks.files import HookFile, HookModel, hook_path, read_hook_file
+from bot.language.expressions import Expression
+from bot.language.flow import ExpressionField, HttpCall, TemplateField
+from bot.language.loader import KeyPath
+from bot.language.tables import Table
+from bot.language.templates import SPOKEN_KINDS, Template, compile_template
 
 IVR_FILE = "ivr"
 CALL_PARAMS = ("caller", "callee", "id", "opt")

@@ -51,10 +51,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from bot.dialog.expressions import to_text
-from bot.dialog.tables import Table
 from bot.hooks.files import HookFile, HookModel, hook_path, read_hook_file
 from bot.hooks.numbers import normalize_caller
+from bot.language.expressions import to_text
+from bot.language.tables import Table
 
 logger = logging.getLogger(__name__)
 

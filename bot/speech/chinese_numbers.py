@@ -1,6 +1,6 @@
 """Numbers written out in Mandarin hanzi, the way a call-center agent says them.
 
-Three readings, used by prompt templates (:mod:`bot.dialog.templates`) and by the
+Three readings, used by prompt templates (:mod:`bot.language.templates`) and by the
 text normalizer (:mod:`bot.speech.normalize`):
 
 * :func:`integer_to_chinese` and :func:`decimal_to_chinese` read a quantity:

@@ -76,7 +76,7 @@ class AudioClip:
 
 
 class SpokenPrompt(Protocol):
-    """What :meth:`SpeechSynthesizer.render_prompt` needs of a prompt (``bot.dialog.flow.Prompt``)."""
+    """What :meth:`SpeechSynthesizer.render_prompt` needs of a prompt (``bot.language.flow.Prompt``)."""
 
     @property
     def text(self) -> str: ...

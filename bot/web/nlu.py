@@ -7,9 +7,9 @@ from typing import Any
 
 from quart import Blueprint, request
 
-from bot.dialog.flow import Flow
-from bot.dialog.slots import SlotContext
 from bot.errors import NotReadyError, RequestError
+from bot.language.flow import Flow
+from bot.language.slots import SlotContext
 from bot.services import services
 
 blueprint = Blueprint("nlu", __name__)

@@ -20,9 +20,9 @@ from bot.authoring.graph import (
     to_dot,
     to_mermaid,
 )
-from bot.dialog.flow import Flow
-from bot.dialog.loader import load_flow
 from bot.errors import VoicebotError
+from bot.language.flow import Flow
+from bot.language.loader import load_flow
 from tests.conftest import FLOWS_DIR, ROOT
 
 FONT = 'fontname="Noto Sans CJK SC,WenQuanYi Zen Hei,sans-serif"'

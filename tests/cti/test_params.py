@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.cti.params import Event, decode_text, parse_params, read_callback
+from bot.calls.events import Event
+from bot.cti.params import decode_text, parse_params, read_callback
 from bot.errors import RequestError
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.dialog.flow import Flow
-from bot.dialog.tables import Table
+from bot.language.flow import Flow
+from bot.language.tables import Table
 
 TODAY = dt.date(2026, 11, 21)  # a Saturday
 

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from bot.dialog.business import BusinessAPI, HttpOutcome
-from bot.dialog.flow import HttpCall
+from bot.language.flow import HttpCall
 from tests.loopback import ECHO_DATA, LoopbackServer, unused_port
 
 LOGGER = "bot.dialog.business"

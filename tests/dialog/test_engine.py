@@ -6,8 +6,8 @@ import pytest
 
 from bot.dialog.business import BusinessAPI
 from bot.dialog.engine import Dialog
-from bot.dialog.flow import DEFAULT_WAIT, Flow
 from bot.dialog.state import CallState
+from bot.language.flow import DEFAULT_WAIT, Flow
 from tests.dialog.flows import TODAY, StaticFlows
 
 FLOW = Flow.model_validate(

@@ -8,9 +8,9 @@ import pytest
 
 from bot.dialog.business import BusinessAPI
 from bot.dialog.engine import Dialog
-from bot.dialog.flow import RESERVED_NAMES, Flow
 from bot.dialog.state import CallState
-from bot.dialog.tables import read_table
+from bot.language.flow import RESERVED_NAMES, Flow
+from bot.language.tables import read_table
 from tests.dialog.flows import TODAY, StaticFlows
 
 LADDERS = {

@@ -18,9 +18,9 @@ import jieba
 import pytest
 
 from bot.dialog import nlu
-from bot.dialog.flow import Intent
-from bot.dialog.loader import load_flow
 from bot.dialog.nlu import IntentClassifier, IntentScore, ParseResult, Segmenter
+from bot.language.flow import Intent
+from bot.language.loader import load_flow
 
 ROOT = Path(__file__).resolve().parents[2]
 THRESHOLD = 0.5

@@ -8,8 +8,8 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from bot.dialog.loader import load_flow
 from bot.errors import FlowValidationError
+from bot.language.loader import load_flow
 from bot.pbx.base import TransferTarget
 from bot.pbx.gx import BIZ_DATA_MAX_CHARS, fit_biz_data
 from tests.conftest import FLOWS_DIR

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from bot.dialog.loader import load_flows
+from bot.language.loader import load_flows
 from bot.speech.normalize import normalize_for_speech
 from bot.speech.pinyin import PINYIN_VOICE, to_pinyin
 from tests.conftest import FLOWS_DIR

@@ -20,10 +20,10 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.flow import Prompt
-from bot.dialog.loader import load_flow
 from bot.dialog.nlu import Segmenter
 from bot.errors import FlowValidationError
+from bot.language.flow import Prompt
+from bot.language.loader import load_flow
 from bot.services import EXTENSION_KEY, Services
 from bot.speech.cache import AudioCache
 from bot.speech.recordings import recording_key

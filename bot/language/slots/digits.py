@@ -6,8 +6,16 @@ import datetime
 import re
 from collections.abc import Mapping
 
-from bot.dialog.slots.base import Candidate, OptionReader, SlotContext, SlotMatch, SlotTypeBase, fold, resolve
-from bot.dialog.slots.spoken import digit_runs
+from bot.language.slots.base import (
+    Candidate,
+    OptionReader,
+    SlotContext,
+    SlotMatch,
+    SlotTypeBase,
+    fold,
+    resolve,
+)
+from bot.language.slots.spoken import digit_runs
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # Area code (010, 02x, 0xxx) plus a 7- or 8-digit local number: 10 to 12 digits.

@@ -29,8 +29,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from bot.dialog.slots.base import Candidate, OptionReader, SlotContext, SlotMatch, SlotTypeBase, fold, resolve
-from bot.dialog.slots.spoken import small_int
+from bot.language.slots.base import (
+    Candidate,
+    OptionReader,
+    SlotContext,
+    SlotMatch,
+    SlotTypeBase,
+    fold,
+    resolve,
+)
+from bot.language.slots.spoken import small_int
 
 _NUM = "[0-9０-９零〇一二两三四五六七八九十幺]"
 _PERIODS = "凌晨|清晨|早上|早晨|上午|中午|下午|傍晚|晚上|今晚|夜里|夜间|半夜|深夜"

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from bot.dialog.slots import (
+from bot.language.slots import (
     BUILTIN_KINDS,
     SlotContext,
     SlotMatch,

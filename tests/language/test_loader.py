@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialog.loader import load_flow, load_flows
 from bot.errors import FlowValidationError
+from bot.language.loader import load_flow, load_flows
 from tests.conftest import FLOWS_DIR
 
 SAMPLE = (FLOWS_DIR / "yibao.yaml").read_text(encoding="utf-8")

@@ -35,9 +35,9 @@ from pydantic import (
     model_validator,
 )
 
-from bot.dialog.expressions import Expression, compile_expression
-from bot.dialog.slots import SlotType, make_slot_type
-from bot.dialog.templates import Template, compile_template
+from bot.language.expressions import Expression, compile_expression
+from bot.language.slots import SlotType, make_slot_type
+from bot.language.templates import Template, compile_template
 from bot.pbx.base import TransferTarget
 from bot.speech.recordings import check_recording_name
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.dialog.templates import SPOKEN_KINDS, TemplateError, compile_template, say_value
+from bot.language.templates import SPOKEN_KINDS, TemplateError, compile_template, say_value
 from bot.speech.chinese_numbers import (
     MAX_INTEGER,
     amount_to_chinese,
@@ -113,7 +113,7 @@ def test_failing_escape_renders_nothing(caplog: pytest.LogCaptureFixture) -> Non
     def broken(text: str) -> str:
         raise RuntimeError(text)
 
-    with caplog.at_level(logging.WARNING, logger="bot.dialog.templates"):
+    with caplog.at_level(logging.WARNING, logger="bot.language.templates"):
         assert compile_template("a{{x}}b").render({"x": 1}, escape=broken) == "ab"
     assert "placeholder {{x}} could not be rendered" in caplog.text
 
@@ -395,7 +395,7 @@ class BrokenMapping(Mapping[str, str]):
 
 def test_render_never_raises(caplog: pytest.LogCaptureFixture) -> None:
     template = compile_template("a{{x}}b")
-    with caplog.at_level(logging.WARNING, logger="bot.dialog.templates"):
+    with caplog.at_level(logging.WARNING, logger="bot.language.templates"):
         assert template.render({"x": Unprintable()}) == "ab"
         assert template.render({"x": 1}, BrokenMapping()) == "ab"
     assert "placeholder {{x}} could not be rendered" in caplog.text

@@ -31,8 +31,16 @@ import datetime
 import re
 from collections.abc import Callable, Iterator, Mapping
 
-from bot.dialog.slots.base import Candidate, OptionReader, SlotContext, SlotMatch, SlotTypeBase, fold, resolve
-from bot.dialog.slots.spoken import digits_value, small_int
+from bot.language.slots.base import (
+    Candidate,
+    OptionReader,
+    SlotContext,
+    SlotMatch,
+    SlotTypeBase,
+    fold,
+    resolve,
+)
+from bot.language.slots.spoken import digits_value, small_int
 
 _N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
 # A date's first numeral is not the tail of a longer number (1012号 is not the 12th).

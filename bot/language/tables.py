@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.dialog.expressions import to_text
+from bot.language.expressions import to_text
 
 TABLE_SUFFIXES = (".csv", ".yaml", ".yml")
 

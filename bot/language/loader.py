@@ -17,12 +17,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.dialog.flow import RESERVED_NAMES, Flow, Ladder, Step
-from bot.dialog.lint import lint
-from bot.dialog.recordings import check_recordings
-from bot.dialog.tables import Table, TableError, read_table, table_path
-from bot.dialog.templates import SPOKEN_KINDS
 from bot.errors import FlowProblem, FlowTextError, FlowValidationError
+from bot.language.flow import RESERVED_NAMES, Flow, Ladder, Step
+from bot.language.lint import lint
+from bot.language.recordings import check_recordings
+from bot.language.tables import Table, TableError, read_table, table_path
+from bot.language.templates import SPOKEN_KINDS
 
 Location = tuple[int, int]  # 1-based line and column
 KeyPath = tuple[str | int, ...]

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from bot.dialog.flow import RESERVED_NAMES, Flow, HttpCall, Ladder, Step
+from bot.language.flow import RESERVED_NAMES, Flow, HttpCall, Ladder, Step
 
 Finding = tuple[tuple[str | int, ...], str, str]  # key path, what is wrong, how to fix it
 

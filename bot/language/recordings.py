@@ -1,7 +1,7 @@
 """Checks of the recordings a flow's prompts name (``audio:``), for the loader.
 
 A recording must exist in the flows directory and be a WAV the bot can play; that it
-says no variable is the prompt model's own check (``bot.dialog.flow.Prompt``).
+says no variable is the prompt model's own check (``bot.language.flow.Prompt``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.dialog.flow import Flow, Prompt
 from bot.errors import TTSError
+from bot.language.flow import Flow, Prompt
 from bot.speech.recordings import read_recording, recording_path
 
 KeyPath = tuple[str | int, ...]

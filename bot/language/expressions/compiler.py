@@ -2,8 +2,8 @@
 
 Python's parser builds the tree (``ast.parse(source, mode="eval")``); :class:`_Compiler`
 accepts only the node types of the language and turns each into a closure over
-the operators of :mod:`bot.dialog.expressions.values` and the functions of
-:data:`~bot.dialog.expressions.functions.FUNCTIONS`. Everything it rejects, and
+the operators of :mod:`bot.language.expressions.values` and the functions of
+:data:`~bot.language.expressions.functions.FUNCTIONS`. Everything it rejects, and
 every syntax error, becomes an :class:`ExpressionError` with the column and a fix
 in the author's terms.
 """
@@ -16,8 +16,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.dialog.expressions.functions import FUNCTIONS, Function
-from bot.dialog.expressions.values import (
+from bot.errors import FlowTextError
+from bot.language.expressions.functions import FUNCTIONS, Function
+from bot.language.expressions.values import (
     IDENTIFIER,
     LITERAL_WORDS,
     Variables,
@@ -38,7 +39,6 @@ from bot.dialog.expressions.values import (
     subtract,
     truthy,
 )
-from bot.errors import FlowTextError
 
 MAX_SOURCE_LENGTH = 500
 """Longest accepted expression, in characters."""
@@ -53,7 +53,7 @@ class ExpressionError(FlowTextError):
 
 
 def compile_evaluator(source: str) -> tuple[Evaluator, frozenset[str]]:
-    """Parse and check an expression; the work of :func:`~bot.dialog.expressions.compile_expression`.
+    """Parse and check an expression; the work of :func:`~bot.language.expressions.compile_expression`.
 
     Args:
         source: The expression as written in the flow. Line breaks count as spaces.

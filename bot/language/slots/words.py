@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from pypinyin import lazy_pinyin
 
-from bot.dialog.slots.base import (
+from bot.language.slots.base import (
     Candidate,
     OptionReader,
     SlotContext,

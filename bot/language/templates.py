@@ -23,7 +23,7 @@ time       ``15:30``               下午三点半
 
 Whatever the kind, ``true``/``false`` are 是/否 and an unset value is said as
 nothing. A value a kind cannot read (``amount`` = "面议") is written as text,
-as are values without a kind (see :func:`bot.dialog.expressions.to_text`); the
+as are values without a kind (see :func:`bot.language.expressions.to_text`); the
 speech normalizer then spells long digit runs. :meth:`Template.render` never
 raises.
 
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 
-from bot.dialog.expressions import is_variable_name, lookup, to_text
 from bot.errors import FlowTextError
+from bot.language.expressions import is_variable_name, lookup, to_text
 from bot.speech.chinese_numbers import (
     amount_to_chinese,
     decimal_to_chinese,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from bot.dialog.expressions.values import cap_text, checked_number, contains, is_number, to_text
+from bot.language.expressions.values import cap_text, checked_number, contains, is_number, to_text
 
 _MAX_NUMBER_TEXT = 40  # characters of text int()/float() will read as a number
 _MAX_ROUND_DIGITS = 12

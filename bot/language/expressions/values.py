@@ -3,7 +3,7 @@
 Values are ``None``, bools, ints, floats, texts, lists and mappings (from business
 lookups). Every operation here never raises for a value it does not fit: it gives
 ``None`` (``null`` to a flow author), or ``False`` for a comparison; the module
-docstring of :mod:`bot.dialog.expressions` explains these decisions.
+docstring of :mod:`bot.language.expressions` explains these decisions.
 """
 
 from __future__ import annotations

@@ -42,15 +42,15 @@ from __future__ import annotations
 
 import logging
 
-from bot.dialog.expressions.compiler import (
+from bot.language.expressions.compiler import (
     MAX_DEPTH,
     MAX_SOURCE_LENGTH,
     Evaluator,
     ExpressionError,
     compile_evaluator,
 )
-from bot.dialog.expressions.functions import FUNCTIONS
-from bot.dialog.expressions.values import (
+from bot.language.expressions.functions import FUNCTIONS
+from bot.language.expressions.values import (
     MAX_LIST_LENGTH,
     MAX_TEXT_LENGTH,
     Variables,

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.dialog.expressions import (
+from bot.language.expressions import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_LIST_LENGTH,
@@ -735,7 +735,7 @@ class HostileMapping(Mapping[str, object]):
 
 
 def test_hostile_values_give_null_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.dialog.expressions"):
+    with caplog.at_level(logging.WARNING, logger="bot.language.expressions"):
         assert run('x + "a"', {"x": Hostile()}) == "a"
         assert run("x == y", {"x": {"k": Hostile()}, "y": {"k": Hostile()}}) is None
         assert run("x == 1 or y.z", HostileMapping()) is None
@@ -791,7 +791,7 @@ def test_fuzz_evaluate_never_raises(caplog: pytest.LogCaptureFixture) -> None:
         except ExpressionError as exc:
             rejected.append(exc.message)
     assert all("characters long" in m or "nested more than" in m for m in rejected)
-    with caplog.at_level(logging.WARNING, logger="bot.dialog.expressions"):
+    with caplog.at_level(logging.WARNING, logger="bot.language.expressions"):
         for expression in compiled:
             for _ in range(4):
                 expression.evaluate(random_variables(rng))

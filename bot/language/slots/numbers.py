@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from bot.dialog.slots.base import (
+from bot.language.slots.base import (
     Candidate,
     OptionReader,
     SlotContext,
@@ -16,7 +16,7 @@ from bot.dialog.slots.base import (
     number_value,
     resolve,
 )
-from bot.dialog.slots.spoken import (
+from bot.language.slots.spoken import (
     CN_UNITS,
     DIGIT_CLASS,
     NUMERAL_PATTERN,

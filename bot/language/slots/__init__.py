@@ -31,13 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from bot.dialog.slots.base import SlotContext, SlotMatch, SlotType, SlotTypeBase, SlotValue
-from bot.dialog.slots.dates import DateSlot
-from bot.dialog.slots.digits import DigitsSlot, IdCardSlot, PhoneSlot, id_card_check_char
-from bot.dialog.slots.numbers import AmountSlot, NumberSlot
-from bot.dialog.slots.spoken import normalize_spoken_digits
-from bot.dialog.slots.times import TimeSlot
-from bot.dialog.slots.words import EnumSlot, RegexSlot, YesNoSlot
+from bot.language.slots.base import SlotContext, SlotMatch, SlotType, SlotTypeBase, SlotValue
+from bot.language.slots.dates import DateSlot
+from bot.language.slots.digits import DigitsSlot, IdCardSlot, PhoneSlot, id_card_check_char
+from bot.language.slots.numbers import AmountSlot, NumberSlot
+from bot.language.slots.spoken import normalize_spoken_digits
+from bot.language.slots.times import TimeSlot
+from bot.language.slots.words import EnumSlot, RegexSlot, YesNoSlot
 
 __all__ = [
     "BUILTIN_KINDS",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.dialog.expressions import to_text
 from bot.dialog.state import CallState
+from bot.language.expressions import to_text
 
 SUMMARY_TEXT_CHARS = 60
 
