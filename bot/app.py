@@ -11,15 +11,11 @@ from collections.abc import Sequence
 
 from quart import Quart
 
+from bot.calls.handler import CallHandler
 from bot.config import Settings, load_settings
 from bot.cti import callback, hangup, ivr, route
-from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
-from bot.dialog.conversation import Conversation
-from bot.dialog.engine import Dialog
-from bot.dialog.knowledge import KnowledgeClient, knowledge_client
 from bot.dialog.nlu import Segmenter
-from bot.dialog.registry import FlowRegistry
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError
 from bot.hooks.ivr import IvrQueries
@@ -37,9 +33,9 @@ from bot.speech.synthesizer import SpeechSynthesizer
 from bot.speech.tts import TTSBackend
 from bot.store.sessions import MemorySessionStore, SessionStore
 from bot.store.transcripts import TranscriptStore
-from bot.turns import TurnHandler
 from bot.web import audio, calls, health, nlu
 from bot.web.errors import register_errors
+from bot.wiring import open_conversation
 from knowledge import web as knowledge_web
 from knowledge.app import open_service
 from knowledge.base import KnowledgeBase
@@ -152,7 +148,7 @@ class _Lifecycle:
         self._sweeper: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stop_watching = asyncio.Event()
-        self._knowledge_client: KnowledgeClient | None = None
+        self._stack = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
         try:
@@ -168,23 +164,19 @@ class _Lifecycle:
         await svc.transcripts.open()
         if svc.outcomes is not None:  # pushes left by the last run go out from now on
             await svc.outcomes.outbox.open()
-        svc.flows = FlowRegistry(segmenter=self._segmenter, default_threshold=svc.settings.nlu_threshold)
-        await asyncio.to_thread(self._segmenter.initialize)
-        # Before the flows: the knowledge base teaches the shared segmenter its words,
-        # and the flows' classifiers are best built after every word is known.
-        await svc.knowledge.open()
-        self._knowledge_client = knowledge_client(svc.settings, svc.knowledge)
-        await asyncio.to_thread(svc.flows.install, svc.flow_sources.values())
+        conversation = await self._stack.enter_async_context(
+            open_conversation(
+                svc.settings,
+                svc.flow_sources.values(),
+                segmenter=self._segmenter,
+                knowledge=svc.knowledge,
+                business=svc.business,
+            )
+        )
+        svc.flows = conversation.flows
         for source in svc.flow_sources.values():
             await self._render_prompts(source)
-        conversation = Conversation(
-            svc.flows,
-            Dialog(
-                svc.flows, business=svc.business, knowledge=self._knowledge_client, today=svc.settings.today
-            ),
-            BackchannelDetector(svc.settings.backchannels, svc.settings.fillers),
-        )
-        svc.turns = TurnHandler(
+        svc.calls = CallHandler(
             conversation=conversation,
             sessions=svc.sessions,
             transcripts=svc.transcripts,
@@ -192,12 +184,13 @@ class _Lifecycle:
             pbx=svc.pbx,
             default_flow=svc.settings.default_flow,
             filler_seconds=svc.settings.kb_filler_ms / 1000,
-            action_margin=svc.settings.action_margin_ms / 1000,
-            push_timeout=svc.settings.pbx_timeout_ms / 1000,
+            action_margin_seconds=svc.settings.action_margin_ms / 1000,
+            push_timeout_seconds=svc.settings.pbx_timeout_ms / 1000,
+            retry_window_seconds=svc.settings.retry_window_ms / 1000,
             on_call_end=svc.outcomes.publish if svc.outcomes is not None else None,
         )
-        await svc.turns.prepare()
-        self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.turns))
+        await svc.calls.prepare()
+        self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.calls))
         if svc.settings.watch_flows:
             watcher = FlowWatcher(svc.settings.flows_dir, svc.flows, self._render_prompts, svc.flow_errors)
             self._watcher = asyncio.create_task(watcher.run(self._stop_watching))
@@ -215,12 +208,12 @@ class _Lifecycle:
         no caller waits for one."""
         self._svc.prompts_rendered += len(await self._svc.speech.render_prompts(source.flow.static_prompts()))
 
-    async def _sweep_idle_calls(self, turns: TurnHandler) -> None:
-        ttl = self._svc.settings.session_ttl_seconds
+    async def _sweep_idle_calls(self, calls: CallHandler) -> None:
+        ttl_seconds = self._svc.settings.session_ttl_seconds
         while True:
-            await asyncio.sleep(min(60.0, ttl / 4))
+            await asyncio.sleep(min(60.0, ttl_seconds / 4))
             try:
-                closed = await turns.close_idle(ttl)
+                closed = await calls.close_idle(ttl_seconds)
             except Exception:  # a failed sweep must not end the sweeping
                 logger.exception("closing idle calls failed")
                 continue
@@ -233,8 +226,8 @@ class _Lifecycle:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
-        if self._svc.turns is not None:
-            await self._svc.turns.finish_late_turns()
+        if self._svc.calls is not None:
+            await self._svc.calls.finish()
         if self._watcher:
             self._stop_watching.set()
             await self._watcher
@@ -245,7 +238,5 @@ class _Lifecycle:
         if self._svc.hwd is not None:
             await self._svc.hwd.aclose()
         await close_backends(self._svc.speech.backends)
+        await self._stack.aclose()  # the conversation: knowledge service and client
         await self._svc.business.aclose()
-        await self._svc.knowledge.close()
-        if self._knowledge_client is not None:
-            await self._knowledge_client.aclose()

@@ -16,6 +16,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.text.fillers import SPOKEN_FILLERS
 
 DEFAULT_BACKCHANNELS = (
     "嗯",
@@ -53,24 +54,7 @@ DEFAULT_BACKCHANNELS = (
     "您说",
     "你说",
 )
-DEFAULT_FILLERS = (
-    "嗯",
-    "恩",
-    "啊",
-    "呃",
-    "额",
-    "哦",
-    "噢",
-    "喔",
-    "唉",
-    "诶",
-    "欸",
-    "哎",
-    "呀",
-    "吧",
-    "呢",
-    "哈",
-)
+DEFAULT_FILLERS = SPOKEN_FILLERS  # the one filler list, shared with intents and knowledge
 
 
 def _split_words(value: object) -> object:
@@ -178,6 +162,12 @@ class Settings(BaseSettings):
         ge=0,
         le=10000,
         description="After a prompt's audio, wait this long before the transfer or hang-up it announces.",
+    )
+    retry_window_ms: int = Field(
+        1500,
+        ge=0,
+        le=10000,
+        description="The same callback again this soon after its answer is a retry: same answer, no turn.",
     )
     gx_url: AnyHttpUrl | None = Field(
         None, description="GX CTI call-control base, e.g. http://10.0.0.2:12121."

@@ -9,14 +9,17 @@
     │   ├── FlowTextError        a problem inside one expression or template, by column
     │   │   ├── ExpressionError  (bot.language.expressions)
     │   │   └── TemplateError    (bot.language.templates)
+    │   ├── TableError           a lookup table in the flows' data/ cannot be used
     │   └── UnknownFlowError     a request names a flow that is not loaded
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
+    │   └── FailureSpecError     the fake PBX's /control/fail body describes no failure
     ├── NotReadyError            a request arrived before start-up finished (HTTP 503)
     ├── PBXError                 the PBX refused or failed an action
     │   ├── PBXRejectedError     it answered no (busy, offline, no such call, bad parameters)
     │   └── PBXUnavailableError  it did not answer usefully (down, timeout, 5xx, auth)
     ├── TTSError                 speech synthesis failed
-    │   └── SpeechUnavailableError  every backend of the chain failed
+    │   ├── SpeechUnavailableError  every backend of the chain failed
+    │   └── WavError             served audio is not a usable WAV (voicebot simulate)
     ├── OutboxError              the outcome outbox cannot read or store a push
     └── KnowledgeError           the knowledge service failed or timed out
         ├── KnowledgeDataError   a knowledge entry or data file is invalid (HTTP 400)
@@ -95,6 +98,11 @@ class UnknownFlowError(FlowError):
         super().__init__(f"unknown flow {name!r}; loaded flows: {', '.join(self.known) or 'none'}")
 
 
+class TableError(FlowError):
+    """A lookup table (``data/<name>.csv`` or ``.yaml``) cannot be used; the message says
+    what is wrong and how to fix it (``what — fix``), and the loader adds where."""
+
+
 class RequestError(VoicebotError):
     """A request from a caller (the CTI, an API client) is malformed."""
 
@@ -102,6 +110,13 @@ class RequestError(VoicebotError):
         self.reason = reason
         self.status = status
         super().__init__(reason)
+
+
+class FailureSpecError(RequestError):
+    """A fake PBX ``/control/fail`` body that does not describe a failure (HTTP 400)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, status=400)
 
 
 class NotReadyError(VoicebotError):
@@ -168,6 +183,14 @@ class SpeechUnavailableError(TTSError):
         self.failures = list(failures)
         reasons = "; ".join(f"{name}: {reason}" for name, reason in self.failures)
         super().__init__(f"no speech backend could say the text ({reasons or 'no backends'})")
+
+
+class WavError(TTSError):
+    """Bytes that should be a WAV file are not a usable one; the message says why.
+
+    Raised by ``bot.tools.wavinfo``, which reads any format tag (μ-law, A-law…) where
+    the speech modules read PCM only and raise a plain :class:`TTSError`.
+    """
 
 
 class KnowledgeError(VoicebotError):

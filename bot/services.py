@@ -7,6 +7,7 @@ from typing import cast
 
 from quart import current_app
 
+from bot.calls.handler import CallHandler
 from bot.config import Settings
 from bot.dialog.business import BusinessAPI
 from bot.dialog.registry import FlowRegistry
@@ -19,7 +20,6 @@ from bot.pbx.hwd_api import HWDApi
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import TranscriptStore
-from bot.turns import TurnHandler
 from knowledge.service import KnowledgeService
 
 EXTENSION_KEY = "voicebot"
@@ -27,7 +27,7 @@ EXTENSION_KEY = "voicebot"
 
 @dataclass
 class Services:
-    """Everything a request handler may need; ``turns`` and ``flows`` exist once started."""
+    """Everything a request handler may need; ``calls`` and ``flows`` exist once started."""
 
     settings: Settings
     flow_sources: dict[str, FlowSource]
@@ -40,7 +40,7 @@ class Services:
     ivr: IvrQueries  # the /cti/ivr queries of flows/hooks/ivr.yaml
     router: Router  # the /cti/route rules of flows/hooks/routing.yaml
     flows: FlowRegistry | None = None
-    turns: TurnHandler | None = None
+    calls: CallHandler | None = None
     hwd: HWDApi | None = None  # the HWD PBX's API client, when VOICEBOT_HWD_URL is set
     outcomes: OutcomePublisher | None = None  # None: VOICEBOT_OUTCOME_URL is unset
     prompts_rendered: int = 0

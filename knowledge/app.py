@@ -7,7 +7,7 @@ from __future__ import annotations
 from quart import Quart
 
 from bot.config import Settings, load_settings
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from bot.web.errors import register_errors
 from knowledge import web
 from knowledge.base import KnowledgeBase

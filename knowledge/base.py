@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.dialog.nlu import Segmenter
 from bot.errors import KnowledgeDataError, UnknownEntryError
+from bot.text.segmenter import Segmenter
 from knowledge.entries import Entry
 from knowledge.index import SearchIndex
 from knowledge.text import Analyzer

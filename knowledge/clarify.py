@@ -4,6 +4,12 @@ A clarification lists its choices in the protocol's own shape,
 ``请问您是想咨询[转诊转院],[异地安置]还是[异地急诊]?``, and the caller answers by
 position (第二个, 最后一个), by name (异地安置), by part of a name or its sound
 (安置那个, 按置), or, to a single choice, with yes.
+
+Sounds are weak evidence, so they only count where they can tell the choices apart:
+a syllable of the question that produced the clarification never picks a choice. The
+choices were all close to that question, so its sounds are in several of them or in
+none by chance; a caller who says the question again (请问异地就医如何备案: its 案 sounds
+like 安置's 安) is asking it again, not answering.
 """
 
 from __future__ import annotations
@@ -11,10 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pypinyin import Style, lazy_pinyin
-
+from bot.text.pinyin import word_syllables
 from knowledge.entries import Entry
-from knowledge.text import Analyzer, fold_pinyin
+from knowledge.text import Analyzer
 
 _NUMERALS = {"一": 1, "头": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 _ORDINAL = re.compile(r"第([一二两三四五六1-6])|([一二两三四五六1-6头])(?:个|项|种|条)")
@@ -32,8 +37,17 @@ def clarification(choices: Sequence[Entry]) -> str:
     return f"请问您是想咨询{','.join(names[:-1])}还是{names[-1]}?"
 
 
-def resolve(message: str, choices: Sequence[Entry], analyzer: Analyzer) -> Entry | bool | None:
+def resolve(
+    message: str, choices: Sequence[Entry], analyzer: Analyzer, *, asked: str = ""
+) -> Entry | bool | None:
     """Which choice ``message`` picks.
+
+    Args:
+        message: What the caller said after the clarification.
+        choices: The entries it offered, in order.
+        analyzer: The knowledge base's analyzer.
+        asked: The message that the clarification answered; its syllables never pick
+            a choice by sound (see the module docstring).
 
     Returns:
         The entry picked; ``False`` when the caller declines every choice ("都不是");
@@ -52,7 +66,7 @@ def resolve(message: str, choices: Sequence[Entry], analyzer: Analyzer) -> Entry
         return False
     if len(choices) == 1 and _YES.fullmatch(text):
         return choices[0]
-    return _by_sound(text, choices, analyzer)
+    return _by_sound(text, choices, analyzer, _syllables(analyzer, asked))
 
 
 def _by_position(text: str, count: int) -> int | None:
@@ -68,15 +82,16 @@ def _by_position(text: str, count: int) -> int | None:
     return position - 1 if position <= count else None
 
 
-def _syllables(text: str) -> set[str]:
-    return {fold_pinyin(s) for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore")}
+def _syllables(analyzer: Analyzer, text: str) -> set[str]:
+    """The folded syllables of the topic words of ``text``."""
+    return set(word_syllables("".join(analyzer.content(text))))
 
 
-def _by_sound(text: str, choices: Sequence[Entry], analyzer: Analyzer) -> Entry | None:
+def _by_sound(text: str, choices: Sequence[Entry], analyzer: Analyzer, asked: set[str]) -> Entry | None:
     """The one choice whose own syllables (in no other choice's name) the message says
-    most of; None on a tie or when it says none."""
-    said = _syllables("".join(analyzer.content(text)))
-    names = [_syllables(analyzer.normalize(entry.title)) for entry in choices]
+    most of, not counting those of the question asked; None on a tie or when it says none."""
+    said = _syllables(analyzer, text) - asked
+    names = [set(word_syllables(analyzer.normalize(entry.title))) for entry in choices]
     overlaps = []
     for i, name in enumerate(names):
         others = set().union(*(other for j, other in enumerate(names) if j != i))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.store.sqlite import open_sqlite
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS asked (
     customer TEXT NOT NULL,
@@ -58,10 +60,8 @@ class CustomerHistory:
             await self._run(self._open)
 
     def _open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        # FULL (SQLite's default, kept): one small write per answer, so the fsync is cheap.
+        self._db = open_sqlite(self._path, schema=SCHEMA, synchronous="FULL")
         self._db.execute("DELETE FROM asked WHERE at < ?", (time.time() - self._retention_seconds,))
 
     async def close(self) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from rasa_sdk.knowledge_base.storage import KnowledgeBase as RasaKnowledgeBase
 
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from knowledge.base import Hit, KnowledgeBase
 from knowledge.entries import Entry
 from knowledge.service import KnowledgeService

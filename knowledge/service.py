@@ -114,6 +114,7 @@ class _Context:
     """What one sender's conversation has been told."""
 
     choices: tuple[str, ...] = ()  # ids offered by the last clarification
+    asked: str = ""  # the message that clarification answered
     last_entry: str | None = None  # the topic last answered
     at: float = field(default_factory=time.monotonic)
 
@@ -204,6 +205,7 @@ class KnowledgeService:
                     boost[hit.entry.id] = boost.get(hit.entry.id, 0) + self.policy.topic_boost * hit.score
             reply = self._decide(message, boost)
         context.choices = tuple(e.id for e in reply.choices)
+        context.asked = message if reply.choices else ""
         if reply.entry is not None:
             context.last_entry = reply.entry.id
             if self.history is not None:
@@ -213,7 +215,7 @@ class KnowledgeService:
     def _follow_up(self, context: _Context, message: str) -> KnowledgeReply | None:
         """The answer to a pending clarification, or None when the message is a new question."""
         choices = [self.base.get(i) for i in context.choices if i in self.base]
-        picked = resolve(message, choices, self.base.analyzer()) if choices else None
+        picked = resolve(message, choices, self.base.analyzer(), asked=context.asked) if choices else None
         if picked is None:
             return None
         if picked is False:

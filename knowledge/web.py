@@ -19,8 +19,8 @@ from typing import Any, cast
 
 from quart import Blueprint, Quart, Response, current_app, request
 
-from bot.cti.params import decode_text
 from bot.errors import NotReadyError, RequestError
+from bot.text.decoding import decode_text
 from knowledge.entries import (
     DataFile,
     Entry,

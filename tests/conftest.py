@@ -34,8 +34,16 @@ def segmenter() -> Segmenter:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "var", flows_dir=FLOWS_DIR)
+def retry_window_ms() -> int:
+    """Tests play a call's callbacks back to back, faster than any CTI sends them, so
+    the same callback twice is a new turn here; tests/calls/test_retries.py sets the
+    production window."""
+    return 0
+
+
+@pytest.fixture
+def settings(tmp_path: Path, retry_window_ms: int) -> Settings:
+    return Settings(data_dir=tmp_path / "var", flows_dir=FLOWS_DIR, retry_window_ms=retry_window_ms)
 
 
 @pytest.fixture

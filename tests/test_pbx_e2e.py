@@ -20,6 +20,9 @@ from tests.loopback import LoopbackServer, unused_port
 from tests.test_serve import start, stop, wait_for, wait_healthy
 
 TELNUM = "13800138000"
+# The tests play silences back to back, faster than a CTI's silence timeout sends them,
+# which the bot would take for the CTI's retries of one callback.
+QUICK_SILENCES = {"VOICEBOT_RETRY_WINDOW_MS": "0"}
 
 
 class Bot:
@@ -88,6 +91,7 @@ def gx_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX, rasa: str) -
         "VOICEBOT_KB_URL": f"{rasa}/rasa/1500",
         "VOICEBOT_KB_TIMEOUT_MS": "8000",
         "VOICEBOT_KB_FILLER_MS": "600",
+        **QUICK_SILENCES,
     }
     process, bot = serve(tmp_path_factory.mktemp("gx-bot"), settings)
     try:
@@ -100,7 +104,8 @@ def gx_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX, rasa: str) -
 
 @pytest.fixture(scope="module")
 def hwd_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX) -> Iterator[Bot]:
-    process, bot = serve(tmp_path_factory.mktemp("hwd-bot"), {"VOICEBOT_PBX": "hwd", **hwd_settings(fake)})
+    settings = {"VOICEBOT_PBX": "hwd", **hwd_settings(fake), **QUICK_SILENCES}
+    process, bot = serve(tmp_path_factory.mktemp("hwd-bot"), settings)
     try:
         yield bot
     finally:
@@ -146,6 +151,23 @@ def test_gx_silence_ends_with_the_hang_up_request(gx_bot: Bot, fake: FakePBX) ->
     (hangup,) = wait_requests(fake, "gx", "CLICK_TO_HUNGUP")
     assert hangup["query"] == {"caller": TELNUM, "callee": "1000", "opt": "CLICK_TO_HUNGUP"}
     assert gx_bot.call("gx-2")["outcome"] == "hung_up_by_bot"
+
+
+def test_gx_busy_agent_ends_transfer_failed_and_graded_for_that(gx_bot: Bot, fake: FakePBX) -> None:
+    """The grade "A 转人工" was for a transfer that did not happen: graded again."""
+    fake.reset()
+    fake.fail(action="click_to_transfer", status=486)
+    gx_bot.say("gx-4", "ready2speak")
+    gx_bot.say("gx-4", "我要转人工")
+
+    def failed() -> dict[str, Any] | None:
+        call = gx_bot.call("gx-4")
+        return call if call["outcome"] == "transfer_failed" else None
+
+    call = wait_for(failed, 30)
+    assert isinstance(call, dict), gx_bot.call("gx-4")
+    assert "486" in call["end_reason"]
+    assert (call["grade"], call["score"], call["grade_reason"]) == ("A", 80, "转人工未接通，需回电")
 
 
 def test_gx_late_knowledge_answer_arrives_as_play_voice(gx_bot: Bot, fake: FakePBX) -> None:

@@ -25,6 +25,8 @@ as the service would, with its cache in ``DIR/.cache``).
 Input is read line by line from stdin, so a conversation can be piped in; the
 ``you>`` prompt and colours appear only on a terminal. A line is what the caller
 says; ``/help`` lists the commands for silence, barge-in, hanging up and the rest.
+The chat greets at once; after a call ends (or ``/new``), the next line is the new
+call's first event, so a caller who speaks first can be tried too.
 """
 
 from __future__ import annotations
@@ -32,26 +34,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
-import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import NoReturn, TextIO, TypeVar
 
 import click
 
+from bot.authoring.chat_audio import ReplyAudio
+from bot.authoring.chat_view import ChatView
 from bot.authoring.runtime import open_conversation
 from bot.config import Settings, load_settings
 from bot.dialog.conversation import Conversation, Heard
 from bot.dialog.registry import LoadedFlow
 from bot.dialog.state import CallState, Reply
 from bot.errors import ConfigError, FlowValidationError, TTSError, UnknownFlowError, VoicebotError
-from bot.speech.cache import AudioCache
-from bot.speech.espeak import EspeakTTS
-from bot.speech.synthesizer import SpeechSynthesizer
 
 __all__ = ["DEFAULT_TELNUM", "HELP", "chat_command"]
 
@@ -66,7 +65,8 @@ Type what the caller says, or a command:
   /barge TEXT              the caller says TEXT while the bot's prompt still plays
   /hangup                  the caller hangs up
   /state                   the call's step, variables, stack and intents
-  /new                     start a new call
+  /new                     start a new call, without a greeting yet: the caller may
+                           speak first (a line), or stay silent (an empty line)
   /help                    this help
   /quit                    leave (end of input, Ctrl-D, does too)"""
 
@@ -154,15 +154,14 @@ class _Session:
         # CliRunner replaces both, so tests feed the input and read the output.
         self._stdin: TextIO | None = sys.stdin
         self._interactive = _isatty(sys.stdin)
-        self._color = _isatty(sys.stdout)
+        self._view = ChatView(color=_isatty(sys.stdout))
         self._runner = asyncio.Runner()
         self._resources = contextlib.AsyncExitStack()
         self._conversation: Conversation | None = None
         self._flow: LoadedFlow | None = None
-        self._speech: SpeechSynthesizer | None = None
+        self._audio: ReplyAudio | None = None
         self._state: CallState | None = None
         self._calls = 0
-        self._clips = 0
 
     # --- the run ---------------------------------------------------------------------
 
@@ -212,23 +211,18 @@ class _Session:
                 click.echo(f"voicebot chat: --audio: {problem}", err=True)
                 return EXIT_AUDIO
         title = f" ({self._flow.flow.title})" if self._flow.flow.title else ""
-        click.echo(self._dim(f"Chatting with flow {self._flow.name}{title}. /help lists the commands."))
-        self._new_call()
+        click.echo(self._view.dim(f"Chatting with flow {self._flow.name}{title}. /help lists the commands."))
+        self._new_call(greet=True)
         return 0
 
     async def _open_speech(self, directory: Path) -> str | None:
         """The synthesizer for --audio, checked once; what is wrong, if anything."""
-        backend = EspeakTTS(voice=self._settings.tts_voice, rate_wpm=self._settings.tts_rate_wpm)
         try:
-            cache = AudioCache(directory / ".cache")
-            await backend.check()
+            self._audio = await ReplyAudio.open(self._settings, directory, self._options.flows_dir)
         except OSError as exc:
             return f"cannot use {directory}: {exc.strerror or exc}"
         except TTSError as exc:
             return str(exc)
-        self._speech = SpeechSynthesizer(
-            backend, cache, concurrency=self._settings.tts_concurrency, recordings_dir=self._options.flows_dir
-        )
         return None
 
     def _loop(self) -> None:
@@ -242,13 +236,13 @@ class _Session:
     def _read(self) -> str | None:
         """The next line without its line end; None at the end of input."""
         if self._interactive:
-            click.echo(self._style("you> ", bold=True), nl=False)
+            click.echo(self._view.style("you> ", bold=True), nl=False)
         if self._stdin is None:  # started without a stdin at all
             return None
         try:
             line = self._stdin.readline()
         except UnicodeDecodeError:
-            self._error("that line is not valid text in the terminal's encoding; type it again")
+            self._view.error("that line is not valid text in the terminal's encoding; type it again")
             return ""
         if not line:
             if self._interactive:
@@ -275,31 +269,32 @@ class _Session:
             "/help": lambda: click.echo(HELP),
             "/silence": self._silence,
             "/hangup": self._hang_up,
-            "/state": self._show_state,
-            "/new": self._new_call,
+            "/state": lambda: self._view.state(self._state),
+            "/new": lambda: self._new_call(greet=False),
         }
         if command == "/barge":
             if argument:
                 self._say(argument, playing=True)
             else:
-                self._error("/barge needs what the caller says, e.g. /barge 转人工")
+                self._view.error("/barge needs what the caller says, e.g. /barge 转人工")
         elif command in simple:
             simple[command]()
         else:
-            self._error(f"unknown command {command}")
+            self._view.error(f"unknown command {command}")
             click.echo(HELP)
         return True
 
     def _say(self, text: str, *, playing: bool) -> None:
-        """The caller says ``text``; after an ended call, in a new (greeted) call."""
+        """The caller says ``text``; after an ended call, as the first words of a new
+        call (the caller speaks first)."""
         if self._state is None or self._state.ended:
-            self._new_call()
+            self._new_call(greet=False)
         self._turn(lambda conversation, state: conversation.hear(state, text, playing=playing))
 
     def _silence(self) -> None:
         """ready2speak: after an ended call, the greeting of a new one."""
         if self._state is None or self._state.ended:
-            self._new_call()
+            self._new_call(greet=True)
         else:
             self._turn(self._say_nothing)
 
@@ -310,7 +305,7 @@ class _Session:
     def _hang_up(self) -> None:
         state = self._state
         if state is None or state.ended:
-            click.echo(self._dim("   [the call has ended already; an empty line starts a new one]"))
+            click.echo(self._view.dim("   [the call has ended already; an empty line starts a new one]"))
             return
 
         async def hang_up(conversation: Conversation, state: CallState) -> None:
@@ -320,8 +315,8 @@ class _Session:
 
     # --- calls and turns -----------------------------------------------------------------
 
-    def _new_call(self) -> None:
-        """Start a call and greet at once, as the CTI's first ready2speak does."""
+    def _new_call(self, *, greet: bool) -> None:
+        """Start a call; with ``greet``, greet at once, as the CTI's first ready2speak does."""
         assert self._flow is not None
         self._calls += 1
         call_id = f"chat-{self._calls}"
@@ -333,12 +328,13 @@ class _Session:
         )
         date = (self._options.date or self._settings.today()).isoformat()
         click.echo(
-            self._dim(
+            self._view.dim(
                 f"── call {call_id}: flow {self._flow.name} (version {self._flow.version}), "
                 f"telnum {self._options.telnum}, date {date}"
             )
         )
-        self._turn(self._say_nothing)
+        if greet:
+            self._turn(self._say_nothing)
 
     def _turn(self, event: Callable[[Conversation, CallState], Awaitable[Heard | Reply | None]]) -> None:
         """Run one event on a copy of the call's state; keep the copy when it completes."""
@@ -348,117 +344,39 @@ class _Session:
         try:
             outcome = self._runner.run(_coroutine(event(conversation, state)))
         except VoicebotError as exc:
-            self._error(f"the turn failed, the call stays where it was: {exc}")
+            self._view.error(f"the turn failed, the call stays where it was: {exc}")
             return
         self._state = state
         if isinstance(outcome, Heard):
             if outcome.reply is None:
-                click.echo(f"{self._style('bot>', fg='cyan', bold=True)} (continues playing)")
+                self._view.continues()
             else:
                 self._show_reply(outcome.reply, outcome)
         elif isinstance(outcome, Reply):
             self._show_reply(outcome, None)
         if state.ended:
-            self._show_end(state)
+            self._view.end(state)
 
     def _show_reply(self, reply: Reply, heard: Heard | None) -> None:
         assert self._state is not None
-        state = self._state
-        said = reply.text or "(says nothing)"
-        click.echo(f"{self._style('bot>', fg='cyan', bold=True)} {said}")
-        parts = [f"step={state.step or '-'}"]
-        flow = state.position[0]
-        if flow != state.flow:
-            parts.append(f"flow={flow}")
-        if heard is not None:
-            confidence = f" ({heard.confidence:.2f})" if heard.confidence is not None else ""
-            parts.append(f"intent={heard.intent or '(none)'}{confidence}")
-        parts.append(f"slots={_json(state.variables)}")
-        if state.pending is not None:
-            slot, value = state.pending
-            parts.append(f"pending={slot}={_json(value)}")
-        self._info(" ".join(parts))
-        if reply.action == "transfer":
-            self._info(f"transfer → {reply.target or '?'}")
-        elif reply.action == "hangup":
-            self._info("hang up")
-        if not reply.interruptible:
-            self._info("not interruptible")
-        if self._speech is not None:
-            self._save_audio(reply)
-
-    def _show_end(self, state: CallState) -> None:
-        click.echo(self._style(f"call ended: {state.outcome} — {state.end_reason or '-'}", fg="yellow"))
-        if state.grade is not None:
-            grade = state.grade
-            click.echo(self._style(f"grade: {grade.grade} ({grade.score}) — {grade.reason}", fg="yellow"))
-        click.echo(self._dim("(the next line starts a new call; an empty line just greets)"))
-
-    def _show_state(self) -> None:
-        state = self._state
-        if state is None:
-            click.echo("no call yet")
-            return
-        flow, version = state.position
-        stack = " ← ".join(f"{f.flow}:{f.step}" for f in reversed(state.stack)) or "(empty)"
-        pending = f"{state.pending[0]}={_json(state.pending[1])}" if state.pending else "-"
-        lines = [
-            f"call:      {state.call_id}, telnum {state.telnum}, {state.turns} turns, {state.outcome}",
-            f"step:      {state.step or '-'} (flow {flow}, version {version})",
-            f"variables: {_json(state.variables)}",
-            f"pending:   {pending}",
-            f"stack:     {stack}",
-            f"intents:   {', '.join(state.intents) or '(none)'}",
-            f"counts:    silence {state.silence_count}, no match {state.no_match_count}",
-        ]
-        if state.ended:
-            lines.append(f"ended:     {state.end_reason or '-'}")
-        if state.grade is not None:
-            lines.append(f"grade:     {state.grade.grade} ({state.grade.score}) — {state.grade.reason}")
-        click.echo("\n".join(lines))
+        self._view.reply(reply, self._state, heard)
+        if self._audio is not None:
+            self._save_audio(self._audio, reply)
 
     # --- audio ------------------------------------------------------------------------
 
-    def _save_audio(self, reply: Reply) -> None:
-        assert self._speech is not None
-        assert self._options.audio_dir is not None
-        self._clips += 1
-        target = self._options.audio_dir / f"{self._clips:03d}.wav"
+    def _save_audio(self, audio: ReplyAudio, reply: Reply) -> None:
         try:
-            self._runner.run(_render(self._speech, reply, target))
+            target = self._runner.run(audio.save(reply))
         except (TTSError, OSError) as exc:
-            self._error(f"audio not saved: {exc}")
+            self._view.error(f"audio not saved: {exc}")
             return
-        self._info(f"audio: {target}")
-
-    # --- output -----------------------------------------------------------------------
-
-    def _style(self, text: str, **styles: Any) -> str:
-        return click.style(text, **styles) if self._color else text
-
-    def _dim(self, text: str) -> str:
-        return self._style(text, dim=True)
-
-    def _info(self, text: str) -> None:
-        click.echo(self._dim(f"   [{text}]"))
-
-    def _error(self, message: str) -> None:
-        click.echo(self._style(f"error: {message}", fg="red"))
+        self._view.info(f"audio: {target}")
 
 
 async def _coroutine(awaitable: Awaitable[_T]) -> _T:
     """``Runner.run`` takes a coroutine; the events give awaitables."""
     return await awaitable
-
-
-async def _render(speech: SpeechSynthesizer, reply: Reply, target: Path) -> None:
-    """The reply as the CTI would play it (the prompts joined, or a pause), copied to ``target``."""
-    if reply.prompts:
-        clip = await speech.join([await speech.render_prompt(p) for p in reply.prompts])
-    else:
-        clip = await speech.silence()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(shutil.copyfile, clip.path, target)
 
 
 def _fixed(date: dt.date) -> Callable[[], dt.date]:
@@ -470,7 +388,3 @@ def _isatty(stream: TextIO | None) -> bool:
         return stream is not None and stream.isatty()
     except ValueError:  # closed
         return False
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

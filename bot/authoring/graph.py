@@ -49,7 +49,7 @@ from bot.language.flow import Flow, Knowledge, Ladder, Step
 __all__ = [
     "FONTNAME",
     "LABEL_TEXT_LIMIT",
-    "RENDER_TIMEOUT",
+    "RENDER_TIMEOUT_SECONDS",
     "GraphvizError",
     "GraphvizMissingError",
     "render_dot",
@@ -61,7 +61,7 @@ LABEL_TEXT_LIMIT = 30
 """Characters of a prompt shown in a step's node; longer prompts end in "…"."""
 CONDITION_LIMIT = 60
 """Characters of an ``if`` condition shown on its edge."""
-RENDER_TIMEOUT = 30.0
+RENDER_TIMEOUT_SECONDS = 30.0
 """Seconds ``dot`` may take to render one picture."""
 FONTNAME = "Noto Sans CJK SC,WenQuanYi Zen Hei,sans-serif"
 """Font hints for Graphviz: CJK fonts first so Chinese shows when they are installed."""
@@ -435,7 +435,7 @@ def render_dot(dot: str, fmt: Literal["svg", "png"]) -> bytes:
     Raises:
         ValueError: ``fmt`` is neither ``"svg"`` nor ``"png"``.
         GraphvizMissingError: ``dot`` is not on PATH.
-        GraphvizError: ``dot`` rejected the text or took longer than :data:`RENDER_TIMEOUT`.
+        GraphvizError: ``dot`` rejected the text or took longer than :data:`RENDER_TIMEOUT_SECONDS`.
     """
     if fmt not in ("svg", "png"):
         raise ValueError(f"cannot render {fmt!r} — use 'svg' or 'png'")
@@ -447,14 +447,14 @@ def render_dot(dot: str, fmt: Literal["svg", "png"]) -> bytes:
             [program, f"-T{fmt}"],
             input=dot.encode("utf-8"),
             capture_output=True,
-            timeout=RENDER_TIMEOUT,
+            timeout=RENDER_TIMEOUT_SECONDS,
             check=False,
         )
     except FileNotFoundError as exc:  # removed between which() and run()
         raise GraphvizMissingError from exc
     except subprocess.TimeoutExpired as exc:
         raise GraphvizError(
-            f"dot took longer than {RENDER_TIMEOUT:g} s — the flow may be too large to draw"
+            f"dot took longer than {RENDER_TIMEOUT_SECONDS:g} s — the flow may be too large to draw"
         ) from exc
     if result.returncode != 0:
         detail = result.stderr.decode("utf-8", "replace").strip() or "no message"

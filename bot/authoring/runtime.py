@@ -14,14 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from bot.config import Settings
-from bot.dialog.backchannel import BackchannelDetector
-from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
-from bot.dialog.engine import Dialog
-from bot.dialog.knowledge import knowledge_client
 from bot.dialog.nlu import Segmenter
-from bot.dialog.registry import FlowRegistry
 from bot.language.loader import load_flows
+from bot.wiring import open_conversation as open_wired
 from knowledge.base import KnowledgeBase
 from knowledge.service import KnowledgeService
 
@@ -34,7 +30,8 @@ async def open_conversation(
     today: Callable[[], dt.date] | None = None,
     segmenter: Segmenter | None = None,
 ) -> AsyncIterator[Conversation]:
-    """Load and validate every flow of ``flows_dir`` and yield a conversation over them.
+    """Load and validate every flow of ``flows_dir`` and yield a conversation over them,
+    wired as the service wires it (``bot.wiring``).
 
     Args:
         flows_dir: The flows directory (a ``call:`` may name any flow in it).
@@ -48,18 +45,10 @@ async def open_conversation(
     """
     sources = await asyncio.to_thread(load_flows, flows_dir)
     segmenter = segmenter or Segmenter()
-    await asyncio.to_thread(segmenter.initialize)
     # The knowledge base of the settings, without a customer history: trying a flow
     # leaves nothing behind.
     knowledge = KnowledgeService(settings.kb_dir, base=KnowledgeBase(segmenter))
-    await knowledge.open()
-    client = knowledge_client(settings, knowledge)
-    registry = FlowRegistry(segmenter=segmenter, default_threshold=settings.nlu_threshold)
-    await asyncio.to_thread(registry.install, sources.values())
-    business = BusinessAPI()
-    try:
-        dialog = Dialog(registry, business=business, knowledge=client, today=today or settings.today)
-        yield Conversation(registry, dialog, BackchannelDetector(settings.backchannels, settings.fillers))
-    finally:
-        await business.aclose()
-        await client.aclose()
+    async with open_wired(
+        settings, sources.values(), segmenter=segmenter, knowledge=knowledge, today=today
+    ) as conversation:
+        yield conversation

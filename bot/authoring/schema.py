@@ -14,7 +14,6 @@ from bot.language.flow import Flow
 from bot.language.slots import BUILTIN_KINDS
 
 SCHEMA_ID = "https://voicebot.invalid/schemas/flow.schema.json"
-SCHEMA_FILE = "flow.schema.json"  # written beside the flows: flows/flow.schema.json
 
 
 def flow_schema() -> dict[str, Any]:

@@ -41,15 +41,15 @@ class FollowUps:
         self._gone: OrderedDict[str, None] = OrderedDict()
 
     def schedule(
-        self, call_id: str, name: str, delay: float, act: Action, *, announces: str | None = None
+        self, call_id: str, name: str, delay_seconds: float, act: Action, *, announces: str | None = None
     ) -> None:
-        """Run ``act`` after ``delay`` seconds, replacing what the call had waiting;
+        """Run ``act`` after ``delay_seconds``, replacing what the call had waiting;
         nothing is scheduled for a call whose caller has hung up."""
         if call_id in self._gone:
             logger.info("call %s: caller gone, %s not scheduled", call_id, name)
             return
         self._drop(call_id)
-        sleeper = asyncio.create_task(self._later(call_id, delay))
+        sleeper = asyncio.create_task(self._later(call_id, delay_seconds))
         self._waiting[call_id] = _Waiting(name, announces or name, act, sleeper)
 
     def waiting(self, call_id: str) -> str | None:
@@ -58,8 +58,12 @@ class FollowUps:
         return entry.announces if entry else None
 
     def busy(self, call_id: str) -> bool:
-        """Whether an action of the call waits or runs."""
-        return call_id in self._waiting or call_id in self._running.values()
+        """Whether an action of the call waits or runs; asked from inside an action,
+        whether another one does."""
+        if call_id in self._waiting:
+            return True
+        current = asyncio.current_task()
+        return any(task is not current and name == call_id for task, name in self._running.items())
 
     def gone(self, call_id: str) -> bool:
         """Whether the caller hung up (actions must not touch the call any more)."""
@@ -91,8 +95,8 @@ class FollowUps:
                 break
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _later(self, call_id: str, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def _later(self, call_id: str, delay_seconds: float) -> None:
+        await asyncio.sleep(delay_seconds)
         entry = self._waiting.pop(call_id, None)
         if entry is not None:
             self._start(call_id, entry)

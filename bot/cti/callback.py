@@ -12,6 +12,7 @@ import re
 from quart import Blueprint, Response, request
 
 from bot.config import Settings
+from bot.cti.answers import CtiAudioLinks
 from bot.cti.params import parse_params, read_callback, read_form_body
 from bot.errors import NotReadyError
 from bot.services import services
@@ -32,10 +33,11 @@ async def ai_callback() -> Response:
     callback = read_callback(
         parse_params(request.query_string, body), max_text_chars=svc.settings.max_text_chars
     )
-    if svc.turns is None:
+    if svc.calls is None:
         raise NotReadyError()
-    answer = await svc.turns.handle(callback, audio_base_url=audio_base_url(svc.settings))
-    return _plain(answer.body, 200)
+    links = CtiAudioLinks(audio_base_url(svc.settings))
+    answer = await svc.calls.handle(callback, links)
+    return _plain(links.body(answer), 200)
 
 
 def audio_base_url(settings: Settings) -> str:

@@ -33,11 +33,11 @@ async def hangup_push() -> Response:
     if not call_id:
         raise RequestError("callid is required")
     business = params.get("business", "").strip() or "unknown"
-    if svc.turns is None:
+    if svc.calls is None:
         raise NotReadyError()
     new = await svc.transcripts.record_push(call_id, business, params)
     if business == "robot":
-        closed = await svc.turns.hangup_pushed(call_id, params.get("caller"))
+        closed = await svc.calls.hangup_pushed(call_id, params.get("caller"))
         logger.info(
             "hang-up push for robot call %s: %s", call_id, "closed it" if closed else "already closed"
         )

@@ -2,47 +2,22 @@
 
 The CTI percent-encodes the recognized text as UTF-8, but some deployments still
 send GBK. The framework's own decoding would replace GBK bytes with U+FFFD, so the
-raw query (or form body) is parsed here: bytes that are valid UTF-8 are UTF-8, bytes
-that are not but are valid GBK are GBK, anything else is rejected.
+raw query (or form body) is parsed here, each value decoded on its own by
+``bot.text.decoding.decode_text``: valid UTF-8 is UTF-8, else valid GBK is GBK,
+anything else is rejected.
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import unquote_to_bytes
 
 from quart import request
 
 from bot.calls.events import Callback, Event
 from bot.errors import RequestError
+from bot.text.decoding import decode_text
 
 MAX_CALL_ID_CHARS = 256
-_MISREAD_GBK = re.compile("[\u0080-\u07ff]")
-
-
-def decode_text(raw: bytes) -> tuple[str, str]:
-    """Decode a parameter's bytes: UTF-8, else GBK; returns (text, encoding).
-
-    Some short GBK byte pairs are valid UTF-8 as well: 喂 (``CE B9``) reads as the
-    Greek ι. Mandarin ASR never produces Latin-1-supplement to Arabic letters
-    (U+0080–U+07FF), so UTF-8 text made of such letters, whose bytes are also GBK
-    without them, is taken as GBK.
-    """
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and not _MISREAD_GBK.search(text):
-        return text, "utf-8"
-    try:
-        gbk = raw.decode("gbk")
-    except UnicodeDecodeError:
-        gbk = None
-    if gbk is not None and not _MISREAD_GBK.search(gbk):
-        return gbk, "gbk"
-    if text is not None:
-        return text, "utf-8"
-    raise RequestError("parameter bytes are neither UTF-8 nor GBK")
 
 
 async def read_form_body(max_bytes: int) -> bytes:

@@ -1,9 +1,10 @@
 """Backchannels: what callers say while the bot talks, that must not interrupt it.
 
 "嗯", "对对对", "好的好的", "嗯，是的。" are listening noises, not answers. The whole
-utterance is judged after removing punctuation, spaces and filler words: it is a
-backchannel when nothing is left, or when what is left is only backchannel words,
-repeated or chained.
+utterance is judged after removing punctuation, spaces and filler words
+(``VOICEBOT_FILLERS``: by default ``bot.text.fillers.SPOKEN_FILLERS``, the list the
+intents and the knowledge base use too): it is a backchannel when nothing is left, or
+when what is left is only backchannel words, repeated or chained.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.engine import Dialog
+from bot.dialog.opening import only_greets
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.state import CallState, Reply
 
@@ -50,9 +51,15 @@ class Conversation:
         return reply
 
     async def hear(self, state: CallState, text: str, *, playing: bool = False) -> Heard:
-        """The caller said ``text``; ``playing``: while the bot's prompt still played."""
+        """The caller said ``text``; ``playing``: while the bot's prompt still played.
+
+        As a call's first event (the caller spoke before any ``ready2speak``), words
+        that only greet or acknowledge ("喂", "你好", "嗯") get the flow's greeting, and
+        so do words the start step does not understand; words it understands are
+        answered, led by the flow's ``defaults: caller_first:`` (``Dialog.answer``).
+        """
         state.turns += 1
-        if playing and self._keeps_playing(state, text):
+        if playing and state.greeted and self._keeps_playing(state, text):
             return Heard(None)
         parsed = self.flows.get(*state.position).nlu.parse(text)
         intent = parsed.intent.name if parsed.intent else None
@@ -60,7 +67,8 @@ class Conversation:
             confidence: float | None = parsed.intent.confidence
         else:
             confidence = parsed.ranking[0].confidence if parsed.ranking else None
-        reply = await self.dialog.answer(state, text, intent)
+        greets = not state.greeted and only_greets(text, self._is_backchannel)
+        reply = await self.dialog.answer(state, text, intent, only_greets=greets)
         state.last_reply = reply
         return Heard(reply, intent, confidence)
 
@@ -70,7 +78,7 @@ class Conversation:
 
     def _keeps_playing(self, state: CallState, text: str) -> bool:
         """Barge-in is ignored after the call ended, during a protected prompt, and for
-        mere backchannels."""
+        mere backchannels. (Before the greeting nothing plays: the words are heard.)"""
         playing = state.last_reply
         return (
             state.ended or (playing is not None and not playing.interruptible) or self._is_backchannel(text)

@@ -1,10 +1,12 @@
 """How a flow's ``knowledge`` step asks the knowledge service (protocols.md §5).
 
 ``HttpKnowledgeClient`` speaks the Rasa REST webhook to any server that answers it:
-ours (``voicebot kb serve``), or a real Rasa. ``LocalKnowledgeClient`` asks the
-knowledge service in this process through the same JSON document, so both read
-answers the same way. Either raises ``KnowledgeError`` when there is no usable
-answer in time: the flow then takes its ``on_error`` step.
+ours (``voicebot kb serve``), or a real Rasa. ``LocalKnowledgeClient`` asks a
+``KnowledgeSource`` in this process (``knowledge.client.InProcessKnowledge``, given
+by the app) for the same JSON document, so both read answers the same way. Either
+raises ``KnowledgeError`` when there is no usable answer in time: the flow then takes
+its ``on_error`` step. Nothing here imports the knowledge package: the wire document
+is the whole contract.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, Protocol
 
 import httpx
 
 from bot.config import Settings
 from bot.errors import KnowledgeError
-from knowledge.service import KnowledgeService, ReplyType
 
 _CHOICE = re.compile(r"\[([^\[\]]+)\]")
+
+
+class ReplyType(IntEnum):
+    """The ``type`` of protocols.md §5, as read (``knowledge.service.ReplyType`` writes
+    it; tests/knowledge/test_client.py holds the two equal)."""
+
+    ANSWER = 0
+    CLARIFY = 1
+    FAQ = 32
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class KnowledgeAnswer:
 
 
 class KnowledgeClient(Protocol):
+    """What a ``knowledge`` step asks."""
+
     async def ask(self, sender: str, message: str) -> KnowledgeAnswer:
         """Send ``message`` in the conversation ``sender``. Raises: KnowledgeError."""
         ...
@@ -88,25 +101,35 @@ def sender_of(call_id: str, telnum: str) -> str:
     return f"{call_id}userId{telnum}"
 
 
-class LocalKnowledgeClient:
-    """Asks the knowledge service in this process, within ``timeout_seconds``."""
+class KnowledgeSource(Protocol):
+    """A knowledge service in this process: answers with the JSON document of a reply."""
 
-    def __init__(self, service: KnowledgeService, *, timeout_seconds: float) -> None:
-        self._service = service
+    async def document(self, sender: str, message: str) -> Any:
+        """The document the webhook would put in ``text``. Raises: KnowledgeError."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the source holds."""
+        ...
+
+
+class LocalKnowledgeClient:
+    """Asks a knowledge source in this process, within ``timeout_seconds``."""
+
+    def __init__(self, source: KnowledgeSource, *, timeout_seconds: float) -> None:
+        self._source = source
         self._timeout_seconds = timeout_seconds
 
     async def ask(self, sender: str, message: str) -> KnowledgeAnswer:
-        if not self._service.ready:
-            raise KnowledgeError("the knowledge base is not loaded")
         try:
             async with asyncio.timeout(self._timeout_seconds):
-                reply = await self._service.reply(sender, message)
+                document = await self._source.document(sender, message)
         except TimeoutError as exc:
             raise KnowledgeError(f"no knowledge answer within {self._timeout_seconds} s") from exc
-        return KnowledgeAnswer.from_document(reply.document())
+        return KnowledgeAnswer.from_document(document)
 
     async def aclose(self) -> None:
-        """Nothing to release: the service is its owner's to close."""
+        await self._source.aclose()
 
 
 class HttpKnowledgeClient:
@@ -166,9 +189,15 @@ def _first_answer(messages: Any) -> KnowledgeAnswer:
     return KnowledgeAnswer.from_document(document)
 
 
-def knowledge_client(settings: Settings, service: KnowledgeService) -> KnowledgeClient:
-    """What ``knowledge`` steps ask: ``VOICEBOT_KB_URL``, else the service in this process."""
+def knowledge_client(settings: Settings, local: KnowledgeSource) -> KnowledgeClient:
+    """What ``knowledge`` steps ask: ``VOICEBOT_KB_URL``, else ``local``.
+
+    Args:
+        settings: ``kb_url`` and ``kb_timeout_ms``.
+        local: The knowledge service of this process
+            (``knowledge.client.InProcessKnowledge``); unused when ``kb_url`` is set.
+    """
     timeout = settings.kb_timeout_ms / 1000
     if settings.kb_url is not None:
         return HttpKnowledgeClient(str(settings.kb_url), timeout_seconds=timeout)
-    return LocalKnowledgeClient(service, timeout_seconds=timeout)
+    return LocalKnowledgeClient(local, timeout_seconds=timeout)

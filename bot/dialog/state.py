@@ -33,6 +33,36 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Playback:
+    """Audio the caller is to hear: a clip of the audio cache, by its key, and whether
+    speaking over it interrupts it. The transport turns it into its own form (the CTI:
+    an audio URL)."""
+
+    key: str
+    interruptible: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a callback is answered: audio to play, ``keep_playing`` (the caller's words
+    do not interrupt what plays), or nothing (after the caller hung up)."""
+
+    playback: Playback | None = None
+    keep_playing: bool = False
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A call's last callback and its answer, to recognise the PBX's retry of it."""
+
+    event: str
+    text: str | None
+    playing: bool
+    at: float  # epoch seconds, when it was answered
+    answer: Answer
+
+
+@dataclass(frozen=True)
 class Frame:
     """Where to go on when the flow reaches ``return: true`` (after ``call:`` or a
     global intent's digression)."""
@@ -85,7 +115,8 @@ class CallState:
     ended_at: float | None = None
     turns: int = 0
     grade: Grade | None = None
-    undelivered: str | None = None  # a late answer the PBX could not play: the next callback's
+    undelivered: Playback | None = None  # a late answer the PBX could not play: the next callback's
+    answered: Answered | None = None  # the last callback and its answer
 
     def copy(self) -> CallState:
         twin = copy.copy(self)

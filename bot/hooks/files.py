@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.errors import FlowProblem, FlowValidationError
+from bot.errors import FlowProblem, FlowValidationError, TableError
 from bot.language.flow import AUTHOR_MODEL_CONFIG
 from bot.language.loader import (
     DATA_DIR,
@@ -24,7 +24,7 @@ from bot.language.loader import (
     parse_yaml,
     read_author_file,
 )
-from bot.language.tables import Table, TableError, read_table, table_path
+from bot.language.tables import Table, read_table, table_path
 
 HOOKS_DIR = "hooks"
 DOCS = "docs/hooks.md"

@@ -173,16 +173,33 @@ class NLUOptions(_Model):
 
 
 DEFAULT_WAIT = "请稍等，我帮您查一下。"
+DEFAULT_CALLER_FIRST = "您好，"
+DEFAULT_TRANSFER_FAILED = "抱歉，坐席暂时无法接通，请您稍后再拨，再见。"
 DEFAULT_KNOWLEDGE_PROMPT = "请问您想咨询什么问题？"
 
 
 class Defaults(_Model):
     """Ladders used by every asking step that does not declare its own, and the words
-    said while the caller waits for a slow answer."""
+    said in moments no step is written for: while the caller waits for a slow answer
+    (``wait``), before the answer to a caller who spoke first (``caller_first``), and
+    when a transfer the caller was promised fails (``transfer_failed``)."""
 
     silence: Ladder | None = None
     no_match: Ladder | None = None
     wait: Prompt = Field(default_factory=lambda: Prompt(text=DEFAULT_WAIT, interruptible=False))
+    caller_first: Prompt = Field(default_factory=lambda: Prompt(text=DEFAULT_CALLER_FIRST))
+    # Not interruptible, as the transfer notice before it: the bot hangs up after it.
+    transfer_failed: Prompt = Field(
+        default_factory=lambda: Prompt(text=DEFAULT_TRANSFER_FAILED, interruptible=False)
+    )
+
+    def prompts(self) -> list[Prompt]:
+        """The words of the defaults: the said-in-a-moment ones, then the ladders'."""
+        prompts = [self.wait, self.caller_first, self.transfer_failed]
+        for ladder in (self.silence, self.no_match):
+            if ladder:
+                prompts.extend(ladder.prompts)
+        return prompts
 
 
 class Slot(_Model):
@@ -409,10 +426,7 @@ class Flow(_Model):
         return kinds
 
     def all_prompts(self) -> list[Prompt]:
-        prompts: list[Prompt] = [self.defaults.wait]
-        for ladder in (self.defaults.silence, self.defaults.no_match):
-            if ladder:
-                prompts.extend(ladder.prompts)
+        prompts = self.defaults.prompts()
         for step in self.steps.values():
             prompts.extend(step.prompts())
         return prompts

@@ -80,6 +80,8 @@ def unset_variables(flow: Flow) -> Iterator[Finding]:
         ladder: Ladder | None = getattr(flow.defaults, kind)
         for i, prompt in enumerate(ladder.prompts if ladder else []):
             used.append((("defaults", kind, "prompts", i), prompt.template.names))
+    for moment in ("wait", "caller_first", "transfer_failed"):
+        used.append((("defaults", moment), getattr(flow.defaults, moment).template.names))
     for i, rule in enumerate(flow.grading):
         if rule.when is not None:
             used.append((("grading", i, "when"), rule.when.names))

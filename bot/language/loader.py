@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.errors import FlowProblem, FlowTextError, FlowValidationError
+from bot.errors import FlowProblem, FlowTextError, FlowValidationError, TableError
 from bot.language.flow import RESERVED_NAMES, Flow, Ladder, Step
 from bot.language.lint import lint
 from bot.language.recordings import check_recordings
-from bot.language.tables import Table, TableError, read_table, table_path
+from bot.language.tables import Table, read_table, table_path
 from bot.language.templates import SPOKEN_KINDS
 
 Location = tuple[int, int]  # 1-based line and column

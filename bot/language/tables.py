@@ -23,13 +23,10 @@ from pathlib import Path
 
 import yaml
 
+from bot.errors import TableError
 from bot.language.expressions import to_text
 
 TABLE_SUFFIXES = (".csv", ".yaml", ".yml")
-
-
-class TableError(ValueError):
-    """A table that cannot be used; the message says what is wrong and how to fix it."""
 
 
 def _key(value: object) -> str:

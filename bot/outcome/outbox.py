@@ -84,10 +84,12 @@ class Outbox:
         self._store = OutboxStore(path)
         self._url = url
         self._url_for_logs = urlsplit(url)._replace(query="", fragment="").geturl()  # queries hold tokens
-        self._timeout = timeout_seconds
-        self._backoff_base = backoff_base_seconds
+        self._timeout_seconds = timeout_seconds
+        self._backoff_base_seconds = backoff_base_seconds
         # In units of the base: tenacity 8 has no ``multiplier``, 9 deprecates ``initial``.
-        self._backoff = wait_exponential_jitter(max=max_backoff_seconds / backoff_base_seconds, jitter=1)
+        self._backoff_in_bases = wait_exponential_jitter(
+            max=max_backoff_seconds / backoff_base_seconds, jitter=1
+        )
         self._keep_seconds = keep_days * 86400
         self._concurrency = concurrency
         self._client: httpx.AsyncClient | None = None
@@ -99,7 +101,7 @@ class Outbox:
     async def open(self) -> None:
         """Open the table and start delivering; pushes left pending earlier are due at once."""
         await self._store.open(time.time())
-        self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        self._client = httpx.AsyncClient(timeout=self._timeout_seconds, follow_redirects=False)
         self._worker = asyncio.create_task(self._deliver_forever(), name="outbox")
 
     async def close(self) -> None:
@@ -143,22 +145,22 @@ class Outbox:
             "oldest_pending_seconds": None if oldest is None else round(time.time() - oldest, 3),
         }
 
-    def retry_delay(self, attempts: int) -> float:
+    def retry_delay_seconds(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt of one push."""
         state = RetryCallState(Retrying(), None, (), {})
         state.attempt_number = attempts
-        return self._backoff_base * self._backoff(state)
+        return self._backoff_base_seconds * self._backoff_in_bases(state)
 
     async def _deliver_forever(self) -> None:
         while True:
             self._wake.clear()  # before looking: a push stored from now on wakes the next wait
             try:
-                wait = await self._start_due()
+                wait_seconds = await self._start_due()
             except Exception:  # a failing disk must not end delivery for good
                 logger.exception("outbox: cannot read the pushes due")
-                wait = self.retry_delay(1)
+                wait_seconds = self.retry_delay_seconds(1)
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
+                async with asyncio.timeout(wait_seconds):
                     await self._wake.wait()
 
     async def _start_due(self) -> float | None:
@@ -174,8 +176,10 @@ class Outbox:
             self._sending[row.call_id] = asyncio.create_task(self._deliver(row))
         if len(self._sending) >= self._concurrency:
             return None  # a finished push wakes the loop
-        wait = self._next_purge_at - now
-        return wait if next_due is None else max(0.0, min(wait, next_due - now))
+        until_purge_seconds = self._next_purge_at - now
+        if next_due is None:
+            return until_purge_seconds
+        return max(0.0, min(until_purge_seconds, next_due - now))
 
     async def _deliver(self, row: OutboxRow) -> None:
         try:
@@ -185,7 +189,7 @@ class Outbox:
             logger.exception("outbox: cannot record the push of call %s", row.call_id)
             # Holding its slot keeps a push whose answer was not stored from going out
             # again at once, and again, while the disk is failing.
-            await asyncio.sleep(self.retry_delay(row.attempts + 1))
+            await asyncio.sleep(self.retry_delay_seconds(row.attempts + 1))
         finally:
             del self._sending[row.call_id]
             self._wake.set()
@@ -195,10 +199,10 @@ class Outbox:
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key(row.call_id)}
         request = self._client.stream("POST", self._url, content=row.payload.encode(), headers=headers)
         try:
-            async with asyncio.timeout(self._timeout), request as reply:
+            async with asyncio.timeout(self._timeout_seconds), request as reply:
                 body = await _read_start(reply)
         except (TimeoutError, httpx.TimeoutException):
-            return _Answer("retry", None, f"timeout after {self._timeout} s")
+            return _Answer("retry", None, f"timeout after {self._timeout_seconds} s")
         except httpx.HTTPError as exc:
             return _Answer("retry", None, f"{type(exc).__name__}: {exc}")
         status = reply.status_code
@@ -213,8 +217,8 @@ class Outbox:
             await self._store.mark_delivered(call_id, now)
             logger.info("outbox: call %s delivered (HTTP %s, attempt %d)", call_id, answer.status, attempt)
         elif answer.verdict == "retry":
-            delay = self.retry_delay(attempt)
-            await self._store.mark_retry(call_id, now, now + delay, answer.error)
+            delay_seconds = self.retry_delay_seconds(attempt)
+            await self._store.mark_retry(call_id, now, now + delay_seconds, answer.error)
             # The first failure says the receiver is in trouble; the rest would flood the log.
             level = logging.WARNING if attempt == 1 else logging.INFO
             logger.log(
@@ -224,7 +228,7 @@ class Outbox:
                 self._url_for_logs,
                 attempt,
                 answer.error,
-                delay,
+                delay_seconds,
             )
         else:
             await self._store.mark_rejected(call_id, now, answer.error)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from bot.errors import OutboxError
+from bot.store.sqlite import open_sqlite
 
 T = TypeVar("T")
 State = Literal["pending", "delivered", "rejected"]
@@ -126,13 +127,8 @@ class OutboxStore:
     # --- in the worker thread ---
 
     def _open(self, now: float) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
         # FULL: a handful of writes per call, and a push stored must survive a power cut.
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(SCHEMA)
+        db = open_sqlite(self._path, schema=SCHEMA, synchronous="FULL")
         # A restart is often the fix for what kept them waiting: try them at once.
         db.execute(
             "UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND next_attempt_at > ?",

@@ -17,7 +17,7 @@ def _http(settings: Settings, base_url: str, vendor: str, *, verify_tls: bool = 
     return PBXHttp(
         base_url,
         vendor=vendor,
-        timeout=settings.pbx_timeout_ms / 1000,
+        timeout_seconds=settings.pbx_timeout_ms / 1000,
         retries=settings.pbx_retries,
         verify_tls=verify_tls,
     )

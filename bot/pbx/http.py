@@ -52,7 +52,7 @@ class PBXHttp:
     Args:
         base_url: e.g. ``http://10.0.0.2:12121``; paths are appended to it.
         vendor: ``gx`` or ``hwd``, for messages.
-        timeout: Seconds for the whole of one attempt.
+        timeout_seconds: Longest time for the whole of one attempt.
         retries: Further attempts after the first, when a retry is safe.
         verify_tls: Check the PBX's HTTPS certificate.
         client: An HTTP client to use instead of a new one (tests, sharing).
@@ -63,17 +63,17 @@ class PBXHttp:
         base_url: str,
         *,
         vendor: str,
-        timeout: float,
+        timeout_seconds: float,
         retries: int,
         verify_tls: bool = True,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor
-        self._timeout = timeout
+        self._timeout_seconds = timeout_seconds
         self._retries = retries
         self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(timeout_seconds),
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
             trust_env=False,  # a PBX on the LAN is never reached through a proxy
             verify=verify_tls,  # PBXs often serve HTTPS with their own certificate
@@ -155,14 +155,14 @@ class PBXHttp:
         target = f"{url}?{urlencode(params, quote_via=quote, safe='')}" if params else url
         try:
             # httpx bounds each phase (connect, write, read) alone; this bounds the attempt.
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._timeout_seconds):
                 response = await self._client.request(method, target, json=json, headers=headers)
         except TimeoutError as exc:
             ms = round((time.perf_counter() - started) * 1000, 1)
             logger.warning("%s PBX %s %s: no answer in %.0f ms", self.vendor, action, url, ms)
             if journal is not None:
                 journal.append(Exchange(action, method, url, request, None, None, ms, "timed out"))
-            raise httpx.ReadTimeout(f"no answer within {self._timeout:g} s") from exc
+            raise httpx.ReadTimeout(f"no answer within {self._timeout_seconds:g} s") from exc
         except httpx.HTTPError as exc:
             ms = round((time.perf_counter() - started) * 1000, 1)
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")

@@ -3,7 +3,7 @@ response envelope and the error table. The PBX client (``hwd.py``) and the HWD T
 backend (``bot.speech.hwd``) share one ``HWDApi``, so they share one token.
 
 Tokens: a password grant at first use; a refresh grant when less than
-``REFRESH_MARGIN`` of the token's life is left (the manual: refresh within the 30
+``REFRESH_MARGIN_FRACTION`` of the token's life is left (the manual: refresh within the 30
 minutes), falling back to a new password grant when the refresh is refused; and
 once more after a 401 (a token the PBX dropped early, e.g. after its restart). Token
 requests run one at a time, so a burst of calls fetches one token.
@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/oauth/token"
 HEADERS = {"Accept-Language": "zh-CN", "Content-Type": "application/json", "Accept": "application/json"}
-REFRESH_MARGIN = 0.2  # refresh when a fifth of the token's life is left (6 of 30 minutes)
-TOKEN_LIFETIME = 1800.0  # seconds: the manual's 30 minutes
+REFRESH_MARGIN_FRACTION = 0.2  # refresh when a fifth of the token's life is left (6 of 30 minutes)
+TOKEN_LIFETIME_SECONDS = 1800.0  # the manual's 30 minutes
 
 # The manual's §4 error table.
 ERROR_CODES = {
@@ -86,10 +86,10 @@ class _Token:
     access: str
     refresh: str | None
     expires_at: float  # monotonic
-    lifetime: float
+    lifetime_seconds: float
 
     def fresh(self, now: float) -> bool:
-        return now < self.expires_at - self.lifetime * REFRESH_MARGIN
+        return now < self.expires_at - self.lifetime_seconds * REFRESH_MARGIN_FRACTION
 
 
 class HWDApi:
@@ -201,15 +201,19 @@ class HWDApi:
             document = answer.get("data") if isinstance(answer.get("data"), dict) else answer
             # The manual promises 30 minutes, yet its refresh example says 31622400 s: trust
             # no more than the 30 minutes, so a refresh always comes before the end.
-            lifetime = min(float(document.get("expires_in") or TOKEN_LIFETIME), TOKEN_LIFETIME)
+            lifetime_seconds = min(
+                float(document.get("expires_in") or TOKEN_LIFETIME_SECONDS), TOKEN_LIFETIME_SECONDS
+            )
             access = str(document["access_token"])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # Not the body: it may hold a token.
             raise PBXUnavailableError(f"HWD PBX token answer unusable ({type(exc).__name__})") from exc
         self.tokens_fetched += 1
         refresh = document.get("refresh_token")
-        logger.info("HWD PBX %s grant: a token for %.0f s", body["grant_type"], lifetime)
-        return _Token(access, str(refresh) if refresh else None, time.monotonic() + lifetime, lifetime)
+        logger.info("HWD PBX %s grant: a token for %.0f s", body["grant_type"], lifetime_seconds)
+        return _Token(
+            access, str(refresh) if refresh else None, time.monotonic() + lifetime_seconds, lifetime_seconds
+        )
 
 
 def _data(action: str, response: httpx.Response) -> Any:

@@ -79,7 +79,7 @@ def _http(settings: Settings) -> HttpTTS:
             headers={k: v.get_secret_value() for k, v in settings.tts_http_headers.items()},
             voice=settings.tts_http_voice,
             audio=settings.tts_http_audio,
-            timeout_s=settings.tts_timeout_ms / 1000,
+            timeout_seconds=settings.tts_timeout_ms / 1000,
         )
     except ValueError as exc:
         raise ConfigError(f"VOICEBOT_TTS_HTTP_*: {exc}") from exc

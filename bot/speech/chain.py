@@ -31,7 +31,7 @@ class BackendHealth:
         if cooldown_seconds < 0:
             raise ValueError(f"cooldown_seconds must be >= 0, not {cooldown_seconds}")
         self._backends = backends
-        self._cooldown = cooldown_seconds
+        self._cooldown_seconds = cooldown_seconds
         self._down_until: dict[int, float] = {}  # index → monotonic time it may be tried again
 
     def usable(self, index: int) -> bool:
@@ -45,7 +45,7 @@ class BackendHealth:
 
     def failed(self, index: int, reason: str) -> None:
         """Backend ``index`` failed: log it (never the text) and start its cooldown."""
-        self._down_until[index] = time.monotonic() + self._cooldown
+        self._down_until[index] = time.monotonic() + self._cooldown_seconds
         name = self._backends[index].name
         if index + 1 < len(self._backends):
             logger.warning(
@@ -54,7 +54,7 @@ class BackendHealth:
                 reason,
                 self._backends[index + 1].name,
                 name,
-                self._cooldown,
+                self._cooldown_seconds,
             )
         else:
             logger.warning("speech backend %s, the last of the chain, failed (%s)", name, reason)

@@ -9,9 +9,9 @@ import re
 import time
 
 from bot.errors import TTSError
-from bot.speech.audio import wav_duration_seconds
 from bot.speech.pinyin import PINYIN_VOICE, to_pinyin
 from bot.speech.tts import IdentityValue
+from bot.speech.wav import wav_duration_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class EspeakTTS:
             because the ``cmn`` voice of espeak-ng 1.51 misreads most hanzi.
         rate_wpm: Speaking rate in words per minute (80–450).
         binary: Program to run; a name looked up on ``PATH`` or a path.
-        timeout_s: Longest time one synthesis may take.
+        timeout_seconds: Longest time one synthesis may take.
 
     Raises:
         ValueError: An argument is out of range.
@@ -50,18 +50,18 @@ class EspeakTTS:
         rate_wpm: int = 175,
         binary: str = "espeak-ng",
         *,
-        timeout_s: float = 10.0,
+        timeout_seconds: float = 10.0,
     ) -> None:
         if not voice or voice.startswith("-") or any(c.isspace() for c in voice):
             raise ValueError(f"invalid espeak-ng voice name {voice!r}")
         if not _MIN_RATE_WPM <= rate_wpm <= _MAX_RATE_WPM:
             raise ValueError(f"rate_wpm must be {_MIN_RATE_WPM}..{_MAX_RATE_WPM}, not {rate_wpm}")
-        if timeout_s <= 0:
-            raise ValueError(f"timeout_s must be > 0, not {timeout_s}")
+        if timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be > 0, not {timeout_seconds}")
         self.voice = voice
         self.rate_wpm = rate_wpm
         self.binary = binary
-        self.timeout_s = timeout_s
+        self.timeout_seconds = timeout_seconds
 
     def __repr__(self) -> str:
         return f"EspeakTTS(voice={self.voice!r}, rate_wpm={self.rate_wpm}, binary={self.binary!r})"
@@ -150,10 +150,10 @@ class EspeakTTS:
         except OSError as exc:
             raise TTSError(f"cannot run {self.binary!r}: {exc}", backend=self.name) from exc
         try:
-            stdout, stderr = await asyncio.wait_for(proc.communicate(stdin), self.timeout_s)
+            stdout, stderr = await asyncio.wait_for(proc.communicate(stdin), self.timeout_seconds)
         except TimeoutError as exc:
             raise TTSError(
-                f"espeak-ng did not finish within {self.timeout_s:g} s", backend=self.name
+                f"espeak-ng did not finish within {self.timeout_seconds:g} s", backend=self.name
             ) from exc
         finally:
             await _reap(proc)

@@ -22,8 +22,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from bot.errors import TTSError
-from bot.speech.audio import is_wav, wav_duration_seconds
 from bot.speech.tts import IdentityValue
+from bot.speech.wav import is_wav, wav_duration_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class HttpTTS:
         voice: The vendor's voice name, for ``{voice}``.
         audio: ``body`` (the response body is the WAV) or ``json:<dotted.path>`` (base64
             text at that path of a JSON response; a number in the path indexes a list).
-        timeout_s: Longest wait for a whole answer, connecting included.
+        timeout_seconds: Longest wait for a whole answer, connecting included.
 
     Raises:
         ValueError: An argument cannot describe a working request.
@@ -64,16 +64,16 @@ class HttpTTS:
         headers: Mapping[str, str] | None = None,
         voice: str = "",
         audio: str = "body",
-        timeout_s: float = 10.0,
+        timeout_seconds: float = 10.0,
     ) -> None:
         _check_request(url, method, body_template)
-        if timeout_s <= 0:
-            raise ValueError(f"timeout_s must be > 0, not {timeout_s}")
+        if timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be > 0, not {timeout_seconds}")
         self.url, self.method, self.voice, self.body_template = url, method, voice, body_template
-        self.audio, self.timeout_s = audio, timeout_s
+        self.audio, self.timeout_seconds = audio, timeout_seconds
         self._body = _parse_body(body_template) if method == "POST" else None
         self._audio_path = _parse_audio(audio)
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), headers=dict(headers or {}))
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), headers=dict(headers or {}))
 
     def __repr__(self) -> str:
         return f"HttpTTS({self.method} {_shown(self.url)}, voice={self.voice!r}, audio={self.audio!r})"
@@ -111,7 +111,7 @@ class HttpTTS:
                     self.url, content=content, headers={"Content-Type": "application/json; charset=utf-8"}
                 )
         except httpx.TimeoutException as exc:
-            raise self._error(f"no answer within {self.timeout_s:g} s ({type(exc).__name__})") from exc
+            raise self._error(f"no answer within {self.timeout_seconds:g} s ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:  # the OS's words (refused, unknown host), not the URL
             raise self._error(f"request failed: {type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:

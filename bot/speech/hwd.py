@@ -9,8 +9,8 @@ import binascii
 
 from bot.errors import PBXError, TTSError
 from bot.pbx.hwd_api import HWDApi
-from bot.speech.audio import is_wav
 from bot.speech.tts import IdentityValue
+from bot.speech.wav import is_wav
 
 TTS_PATH = "/api/v1/tts/synthesize"
 

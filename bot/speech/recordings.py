@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path, PurePosixPath
 
-from bot.speech.audio import wav_duration_seconds
 from bot.speech.cache import AUDIO_FORMAT
+from bot.speech.wav import wav_duration_seconds
 
 RECORDING_BACKEND = "recording"
 """What :attr:`AudioClip.backend` says for a clip made from a recording."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, overload
 
 from bot.dialog.state import CallState, Grade, Outcome
+from bot.store.sqlite import open_sqlite
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -295,13 +296,8 @@ class TranscriptStore:
     # --- in the worker thread ---
 
     def _open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL with WAL never corrupts the file; a power cut may lose the last few turns.
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(SCHEMA)
+        # NORMAL: a power cut may lose the last few turns, and writes stay cheap.
+        db = open_sqlite(self._path, schema=SCHEMA, synchronous="NORMAL")
         present = {r["name"] for r in db.execute("PRAGMA table_info(calls)")}
         for column, kind in ADDED_CALL_COLUMNS.items():
             if column not in present:

@@ -42,18 +42,18 @@ MAX_RECORDED_TEXT = 2000  # characters of a body that is neither JSON nor a form
 _UNRECORDED = ("/requests", "/healthz")
 
 
-def create_fake_pbx_app(*, token_ttl: float = 1800, credentials: Credentials | None = None) -> Quart:
+def create_fake_pbx_app(*, token_ttl_seconds: float = 1800, credentials: Credentials | None = None) -> Quart:
     """The fake PBX.
 
     Args:
-        token_ttl: Seconds an HWD access token stays valid (the PBX's is 1800).
+        token_ttl_seconds: How long an HWD access token stays valid (the PBX's: 1800 s).
         credentials: What the HWD password grant accepts; default client ``voicebot``
             / ``secret``, user ``api`` / ``api``.
     """
     app = Quart(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION_KEY] = FakePBXState(credentials or Credentials(), Tokens(token_ttl))
+    app.extensions[EXTENSION_KEY] = FakePBXState(credentials or Credentials(), Tokens(token_ttl_seconds))
     for blueprint in (fakepbx_gx.blueprint, fakepbx_hwd.blueprint, fakepbx_control.blueprint):
         app.register_blueprint(blueprint)
     app.before_request(_start_record)
@@ -168,6 +168,7 @@ async def _http_error(exc: HTTPException) -> Response:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on.")
 @click.option(
     "--token-ttl",
+    "token_ttl_seconds",
     default=1800.0,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
@@ -182,7 +183,7 @@ def fake_pbx_command(
     *,
     host: str,
     port: int,
-    token_ttl: float,
+    token_ttl_seconds: float,
     client_id: str,
     client_secret: str,
     username: str,
@@ -192,7 +193,7 @@ def fake_pbx_command(
     """A fake GX CTI and HWD PBX on HOST:PORT that records requests and fails on demand."""
     server.configure_logging(log_level)
     credentials = Credentials(client_id, client_secret, username, password)
-    app = create_fake_pbx_app(token_ttl=token_ttl, credentials=credentials)
+    app = create_fake_pbx_app(token_ttl_seconds=token_ttl_seconds, credentials=credentials)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None

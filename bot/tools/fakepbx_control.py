@@ -14,15 +14,12 @@ from typing import Any
 
 from quart import Blueprint, Response, jsonify, request
 
+from bot.errors import FailureSpecError
 from bot.tools.fakepbx_state import GX_ACTIONS, HWD_ACTIONS, Failure, action_list, fake_state
 
 blueprint = Blueprint("fake_pbx_control", __name__)
 MAX_HANG_SECONDS = 3600
 VENDORS = ("gx", "hwd", "control", "other")
-
-
-class FailureSpecError(ValueError):
-    """A ``/control/fail`` body that does not describe a failure."""
 
 
 def _error(status: int, message: str) -> Response:
@@ -37,7 +34,7 @@ async def arm_failure() -> Response:
     try:
         failure = parse_failure(body)
     except FailureSpecError as exc:
-        return _error(400, str(exc))
+        return _error(exc.status, str(exc))
     state = fake_state()
     state.failures.arm(failure)
     return jsonify({"armed": state.failures.armed()})

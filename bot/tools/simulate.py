@@ -5,8 +5,11 @@ text, barge-in (``playing=true``), ``hungup``. Every answer is checked as the CT
 would take it — HTTP 200, and a body that is exactly a bare audio URL with its
 ``canbeinterrupted`` flag, or ``continue`` — and every audio URL is downloaded and
 read as a WAV. The turn, its latency and any problem are printed; the exit status
-is 1 when anything was wrong, 2 when the script itself is. Against voicebot, the
-bot's words are shown too, from its ``/calls/<callid>`` transcript.
+is 1 when anything was wrong, 2 when the script or the URL itself is. Against
+voicebot, the bot's words are shown too, from its ``/calls/<callid>`` transcript.
+
+The URL's own query (``?flow=survey``) goes with every callback, as the CTI sends it;
+the parameters the simulator sets itself (``CALLBACK_PARAMS``) are taken out of it.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import click
 import httpx
 
+from bot.errors import WavError
 from bot.tools.simulate_script import COMMANDS_HELP, ScriptError, Step, load_script, parse_command
-from bot.tools.wavinfo import WavError, WavInfo, read_wav_info
+from bot.tools.wavinfo import WavInfo, read_wav_info
 
 DEFAULT_URL = "http://127.0.0.1:8080/cti/ai"
 DEFAULT_TELNUM = "13800138000"
@@ -33,6 +37,8 @@ EXIT_SCRIPT = 2
 CONTINUE = "continue"
 SAFE_RATE, SAFE_CHANNELS = 8000, 1  # the CTI's own tone files: 8 kHz mono
 _URL = re.compile(r"https?://[^\s\"'<>\\]+")
+# What each callback sets itself; the same names in --url's query give way to them.
+CALLBACK_PARAMS = ("callid", "telnum", "txt", "playing")
 
 
 class Unreachable(Exception):
@@ -70,6 +76,9 @@ class Simulator:
     ) -> None:
         self.http = http
         self.url = url
+        self.callback_url, self.overridden = callback_url(url)
+        self.flow = (self.callback_url.params.get("flow") or "").strip() or None
+        self._flow_checked = False
         self.callid = callid
         self.telnum = telnum
         self.method = method
@@ -106,9 +115,10 @@ class Simulator:
         started = time.perf_counter()
         try:
             if self.method == "post":
-                response = self.http.post(self.url, data=fields)
+                response = self.http.post(self.callback_url, data=fields)
             else:
-                response = self.http.get(self.url, params=fields)
+                # Not params=: httpx would replace the URL's query (?flow=…) with it.
+                response = self.http.get(self.callback_url.copy_merge_params(fields))
         except httpx.TimeoutException:
             turn.ms = (time.perf_counter() - started) * 1000
             turn.kind = "error"
@@ -123,7 +133,7 @@ class Simulator:
         check_answer(turn)
         if turn.kind == "audio":
             self._check_audio(turn)
-        turn.reply = self._reply()
+        self._read_transcript(turn)
 
     def _check_audio(self, turn: Turn) -> None:
         url = turn.body.strip()
@@ -143,17 +153,33 @@ class Simulator:
         if turn.audio.data_bytes == 0:
             turn.problems.append("audio has no samples")
 
-    def _reply(self) -> str | None:
-        """The bot's words for the last turn, from its transcript, when it keeps one."""
+    def _read_transcript(self, turn: Turn) -> None:
+        """The bot's words for the turn, and the flow the call runs, from its transcript
+        when it keeps one."""
+        call = self._transcript()
+        if call is None:
+            return
+        turns = call.get("turns")
+        last = turns[-1] if isinstance(turns, list) and turns else None
+        reply = last.get("reply") if isinstance(last, dict) else None
+        turn.reply = reply if isinstance(reply, str) else None
+        ran = call.get("flow")
+        if self.flow is None or not isinstance(ran, str) or self._flow_checked:
+            return
+        # Once per call: a flow that is not the URL's runs the whole call.
+        self._flow_checked = True
+        if ran != self.flow:
+            turn.problems.append(f"the call runs flow {ran!r}, not {self.flow!r} as the URL asks")
+
+    def _transcript(self) -> dict[str, Any] | None:
         if self.transcript_url is None:
             return None
         try:
             response = self.http.get(self.transcript_url)
-            turns = response.json().get("turns") if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, AttributeError):
+            call = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
             return None
-        reply = turns[-1].get("reply") if isinstance(turns, list) and turns else None
-        return reply if isinstance(reply, str) else None
+        return call if isinstance(call, dict) else None
 
     def _print_turn(self, turn: Turn) -> None:
         number = len(self.turns)
@@ -185,6 +211,20 @@ class Simulator:
 
     def _print(self, line: str) -> None:
         print(line, file=self.out, flush=True)
+
+
+def callback_url(url: str) -> tuple[httpx.URL, list[str]]:
+    """``url`` without the parameters each callback sets itself, and the names taken out.
+
+    Raises:
+        httpx.InvalidURL: ``url`` cannot be read as a URL.
+    """
+    parsed = httpx.URL(url)
+    params = parsed.params
+    overridden = [name for name in CALLBACK_PARAMS if name in params]
+    for name in overridden:
+        params = params.remove(name)
+    return parsed.copy_with(params=params), overridden
 
 
 def transcript_url(callback_url: str, callid: str) -> str | None:
@@ -315,7 +355,12 @@ def run_interactive(simulator: Simulator, lines: TextIO, *, prompt: bool) -> Non
 @click.option("--telnum", default=DEFAULT_TELNUM, show_default=True, help="The caller's number.")
 @click.option("--method", type=click.Choice(["get", "post"]), default="get", show_default=True)
 @click.option(
-    "--timeout", default=10.0, show_default=True, type=float, help="Seconds to wait for each answer."
+    "--timeout",
+    "timeout_seconds",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for each answer.",
 )
 @click.option(
     "--transcript/--no-transcript",
@@ -330,7 +375,7 @@ def simulate_command(
     callid: str | None,
     telnum: str,
     method: str,
-    timeout: float,
+    timeout_seconds: float,
     transcript: bool,
 ) -> None:
     """Play the CTI against a running bot at URL and check every answer."""
@@ -340,13 +385,26 @@ def simulate_command(
         click.echo(f"voicebot simulate: {exc}", err=True)
         sys.exit(EXIT_SCRIPT)
     callid = callid or f"sim-{secrets.token_hex(4)}"
-    with httpx.Client(timeout=timeout) as http:
-        simulator = Simulator(
-            http, url=url, callid=callid, telnum=telnum, method=method, transcript=transcript
-        )
+    with httpx.Client(timeout=timeout_seconds) as http:
+        try:
+            simulator = Simulator(
+                http, url=url, callid=callid, telnum=telnum, method=method, transcript=transcript
+            )
+        except httpx.InvalidURL as exc:
+            raise click.BadParameter(str(exc), param_hint="--url") from exc
+        for name in simulator.overridden:
+            click.echo(f"voicebot simulate: warning: {_OVERRIDE_WARNINGS[name]}", err=True)
         _run(simulator, steps)
     click.echo(simulator.summary())
     sys.exit(EXIT_PROBLEMS if simulator.problems else 0)
+
+
+_OVERRIDE_WARNINGS = {
+    "callid": "--url's callid= is ignored: every callback sends the call's own (set it with --callid)",
+    "telnum": "--url's telnum= is ignored: every callback sends the caller's (set it with --telnum)",
+    "txt": "--url's txt= is ignored: each step sends its own",
+    "playing": "--url's playing= is ignored: only a barge step sends playing=true",
+}
 
 
 def _run(simulator: Simulator, steps: list[Step] | None) -> None:

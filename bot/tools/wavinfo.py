@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.speech.audio import is_wav
+from bot.errors import WavError
+from bot.speech.wav import is_wav
 
 FORMAT_NAMES = {1: "PCM", 3: "float", 6: "A-law", 7: "μ-law", 0xFFFE: "extensible"}
 _STREAMING_SIZE = 0xFFFFFFFF  # written by encoders that do not know the length yet
-
-
-class WavError(ValueError):
-    """The bytes are not a usable WAV file; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -172,13 +172,17 @@ def test_hangup_ends_the_call_and_the_next_line_starts_a_new_one(flows_dir: Path
     lines = after(main_flow(flows_dir, "/hangup", "/hangup", "改手机号"), "call ended:")
     assert lines[0] == "call ended: hung_up_by_caller — caller hung up at step 'menu'"
     assert lines[1] == "grade: C (40) — 没有登记"
+    assert lines[2] == "(the next line starts a new call: the caller's first words, or silence)"
     assert lines[3] == "   [the call has ended already; an empty line starts a new one]"
     assert lines[4].startswith("── call chat-2: flow main ")
-    assert lines[5:8] == [
-        "bot> 请问办理什么业务？",
-        "   [step=menu slots={}]",
-        "bot> 请说新的手机号。",
-    ]
+    # The line is the new call's first event: the caller speaks first, and is answered.
+    assert lines[5] == "bot> 您好，请说新的手机号。"
+    assert lines[6].startswith("   [step=get_phone intent=phone_change (")
+
+
+def test_an_empty_line_after_the_end_greets_a_new_call(flows_dir: Path) -> None:
+    lines = after(main_flow(flows_dir, "/hangup", ""), "── call chat-2")
+    assert lines[1:3] == ["bot> 请问办理什么业务？", "   [step=menu slots={}]"]
 
 
 def test_state_shows_the_call(flows_dir: Path) -> None:
@@ -194,12 +198,15 @@ def test_state_shows_the_call(flows_dir: Path) -> None:
     ]
 
 
-def test_new_starts_another_call(flows_dir: Path) -> None:
-    lines = after(main_flow(flows_dir, "改手机号", "/new", "/state"), "bot> 请说新的手机号。")
+def test_new_starts_another_call_that_waits_for_its_first_event(flows_dir: Path) -> None:
+    lines = after(main_flow(flows_dir, "改手机号", "/new", "/state", "喂，你好"), "bot> 请说新的手机号。")
     assert lines[2].startswith("── call chat-2: flow main (version ")
-    assert lines[3:5] == ["bot> 请问办理什么业务？", "   [step=menu slots={}]"]
-    assert lines[5] == "call:      chat-2, telnum 13800000000, 1 turns, in_progress"
-    assert "intents:   (none)" in lines[5:]
+    assert lines[3] == "call:      chat-2, telnum 13800000000, 0 turns, in_progress"  # not greeted yet
+    assert "intents:   (none)" in lines[3:]
+    # The caller speaks first with a greeting: the bot greets as for a silence.
+    greeted = after(lines, "counts:")[1:]
+    assert greeted[0] == "bot> 请问办理什么业务？"
+    assert greeted[1].startswith("   [step=menu intent=(none) (")
 
 
 def test_an_unknown_command_prints_the_help(flows_dir: Path) -> None:

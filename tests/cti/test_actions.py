@@ -38,10 +38,10 @@ async def push(client: QuartClient, query: str) -> tuple[int, str]:
 async def test_a_transfer_waits_for_its_notice_and_carries_what_the_agent_needs(
     services: Services, cti: CTI, client: QuartClient, pbx: LogPBX
 ) -> None:
-    assert services.turns is not None
+    assert services.calls is not None
     await cti.say("t-1", "ready2speak")
     await cti.say("t-1", "我要转人工")
-    assert services.turns.followups.waiting("t-1") == "transfer"
+    assert services.calls.followups.waiting("t-1") == "transfer"
     assert pbx.requests == []
     (transfer,) = await pbx.wait_for(1)
     assert (transfer.action, transfer.argument) == ("transfer", "8001")
@@ -57,15 +57,15 @@ async def test_a_transfer_waits_for_its_notice_and_carries_what_the_agent_needs(
 async def test_a_caller_who_hangs_up_during_the_notice_is_not_transferred(
     services: Services, cti: CTI, client: QuartClient, pbx: LogPBX
 ) -> None:
-    assert services.turns is not None
+    assert services.calls is not None
     await cti.say("t-2", "ready2speak")
     await cti.say("t-2", "我要转人工")
     assert await cti.say("t-2", "hungup") == ""
-    assert services.turns.followups.waiting("t-2") is None
+    assert services.calls.followups.waiting("t-2") is None
     call = await record(client, "t-2")
     assert call["outcome"] == "hung_up_by_caller"
     assert "before the transfer" in call["end_reason"]
-    await services.turns.followups.finish()  # nothing was left to run
+    await services.calls.followups.finish()  # nothing was left to run
     assert pbx.requests == []
 
 
@@ -94,11 +94,11 @@ async def test_a_push_after_the_hungup_callback_changes_nothing(cti: CTI, client
 async def test_the_hang_up_push_cancels_a_waiting_transfer(
     services: Services, cti: CTI, client: QuartClient, pbx: LogPBX
 ) -> None:
-    assert services.turns is not None
+    assert services.calls is not None
     await cti.say("p-3", "ready2speak")
     await cti.say("p-3", "我要转人工")
     assert await push(client, "callid=p-3&business=robot") == (200, "ok")
-    assert services.turns.followups.waiting("p-3") is None
+    assert services.calls.followups.waiting("p-3") is None
     assert (await record(client, "p-3"))["outcome"] == "hung_up_by_caller"
     assert pbx.requests == []
 
@@ -188,16 +188,16 @@ async def test_a_refused_transfer_is_apologised_for_then_hung_up_and_pushed_once
     app = create_app(pushing, pbx=pbx, segmenter=segmenter)
     async with app.test_app() as started:
         svc: Services = app.extensions[EXTENSION_KEY]
-        assert svc.turns is not None
+        assert svc.calls is not None
         cti = CTI(started.test_client())
         await cti.say("o-2", "ready2speak")
         await cti.say("o-2", "我要转人工")
         await pbx.wait_for(1)
         for _ in range(500):  # the goodbye is owed to the next callback, a hang-up waits behind it
-            if svc.turns.followups.waiting("o-2") == "hangup":
+            if svc.calls.followups.waiting("o-2") == "hangup":
                 break
             await asyncio.sleep(0.02)
-        assert svc.turns.followups.waiting("o-2") == "hangup"  # even if no callback comes
+        assert svc.calls.followups.waiting("o-2") == "hangup"  # even if no callback comes
         assert svc.outcomes is not None
         assert await svc.outcomes.outbox.get("o-2") is None
         goodbye = await cti.say("o-2", "ready2speak")

@@ -284,9 +284,9 @@ async def test_two_hundred_concurrent_calls_all_complete(cti: CTI, client: Quart
 async def test_abandoned_calls_are_closed(services: Services, cti: CTI, client: QuartClient) -> None:
     await cti.say("abandoned-1", "ready2speak")
     svc = services
-    assert svc.turns is not None
-    assert await svc.turns.close_idle(3600) == 0
-    assert await svc.turns.close_idle(0) == 1
+    assert svc.calls is not None
+    assert await svc.calls.close_idle(3600) == 0
+    assert await svc.calls.close_idle(0) == 1
     record = await transcript(client, "abandoned-1")
     assert record["outcome"] == "hung_up_by_caller"
     assert str(record["end_reason"]).startswith("abandoned")
@@ -303,14 +303,14 @@ async def test_a_forgotten_ended_call_stays_ended(
     record = await transcript(client, "ended-1")
     assert record["outcome"] == "hung_up_by_bot"
     assert "transfer" not in [r.action for r in pbx.requests]  # never acts again
-    assert services.turns is not None
-    assert services.turns.followups.waiting("ended-1") is None
+    assert services.calls is not None
+    assert services.calls.followups.waiting("ended-1") is None
 
 
 async def test_an_abandoned_call_is_not_reopened(services: Services, cti: CTI, client: QuartClient) -> None:
     await cti.say("expired-1", "ready2speak")
-    assert services.turns is not None
-    await services.turns.close_idle(0)
+    assert services.calls is not None
+    await services.calls.close_idle(0)
     url = await cti.say("expired-1", "ready2speak")
     assert not interruptible(url)
     record = await transcript(client, "expired-1")

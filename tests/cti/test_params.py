@@ -7,8 +7,9 @@ from urllib.parse import quote
 import pytest
 
 from bot.calls.events import Event
-from bot.cti.params import decode_text, parse_params, read_callback
+from bot.cti.params import parse_params, read_callback
 from bot.errors import RequestError
+from bot.text.decoding import decode_text
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.language.flow import Flow
+from bot.language.loader import FlowSource, load_flows
 from bot.language.tables import Table
 
 TODAY = dt.date(2026, 11, 21)  # a Saturday
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "flows"
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,13 @@ class StaticFlows:
 
     def get(self, name: str, version: str | None = None) -> Runnable:
         return self._flows[name]
+
+
+class SampleFlows:
+    """The sample flows of ``flows/``, as loaded from their files (tables included)."""
+
+    def __init__(self) -> None:
+        self._sources = load_flows(SAMPLES_DIR)
+
+    def get(self, name: str, version: str | None = None) -> FlowSource:
+        return self._sources[name]

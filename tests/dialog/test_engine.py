@@ -7,7 +7,7 @@ import pytest
 from bot.dialog.business import BusinessAPI
 from bot.dialog.engine import Dialog
 from bot.dialog.state import CallState
-from bot.language.flow import DEFAULT_WAIT, Flow
+from bot.language.flow import DEFAULT_CALLER_FIRST, DEFAULT_TRANSFER_FAILED, DEFAULT_WAIT, Flow
 from tests.dialog.flows import TODAY, StaticFlows
 
 FLOW = Flow.model_validate(
@@ -49,7 +49,7 @@ def state() -> CallState:
 
 
 async def test_greeting_joins_goto_prompts_and_waits(dialog: Dialog, state: CallState) -> None:
-    reply = (await dialog.greet(state))
+    reply = await dialog.greet(state)
     assert reply.text == "您好。请问有什么可以帮您？"
     assert (reply.action, state.step, state.greeted) == (None, "menu", True)
 
@@ -58,7 +58,7 @@ async def test_silence_ladder_then_its_step(dialog: Dialog, state: CallState) ->
     assert (await dialog.silence(state)).text == "您好。请问有什么可以帮您？"  # the first ready2speak greets
     assert (await dialog.silence(state)).text == "还在吗？"
     assert (await dialog.silence(state)).text == "请说话。"
-    final = (await dialog.silence(state))
+    final = await dialog.silence(state)
     assert (final.text, final.action, state.outcome) == ("再见。", "hangup", "hung_up_by_bot")
     assert state.end_reason is not None
     assert state.end_reason.startswith("silence: 3 times at step 'menu'")
@@ -76,7 +76,7 @@ async def test_no_match_ladder_then_offer_then_its_own_ladder(dialog: Dialog, st
     assert (await dialog.answer(state, "", None)).text == "没听清。"
     assert (await dialog.answer(state, "", "unknown-to-this-step")).text == "转人工吗？"
     assert state.step == "offer"
-    transfer = (await dialog.answer(state, "", None))  # offer's own ladder has no prompts
+    transfer = await dialog.answer(state, "", None)  # offer's own ladder has no prompts
     assert (transfer.action, transfer.target, transfer.interruptible) == ("transfer", "8001", False)
     assert state.outcome == "transferred"
 
@@ -84,20 +84,22 @@ async def test_no_match_ladder_then_offer_then_its_own_ladder(dialog: Dialog, st
 async def test_intent_branch_and_loop_back_reset_counters(dialog: Dialog, state: CallState) -> None:
     (await dialog.greet(state))
     (await dialog.answer(state, "", None))
-    reply = (await dialog.answer(state, "", "yes"))
+    reply = await dialog.answer(state, "", "yes")
     assert (reply.text, state.step, state.no_match_count) == ("请问有什么可以帮您？", "menu", 0)
 
 
-async def test_text_before_any_greeting_starts_silently(dialog: Dialog, state: CallState) -> None:
-    reply = (await dialog.answer(state, "", "agent"))
-    assert reply.text == "正在转接。"
-    assert state.outcome == "transferred"
+async def test_text_before_any_greeting_is_answered_after_a_short_hello(
+    dialog: Dialog, state: CallState
+) -> None:
+    reply = await dialog.answer(state, "", "agent")
+    assert reply.text == "您好，正在转接。"  # the entry walk's own words are not said
+    assert (state.greeted, state.outcome) == (True, "transferred")
 
 
 async def test_after_the_end_only_replays(dialog: Dialog, state: CallState) -> None:
     (await dialog.greet(state))
-    state.last_reply = (await dialog.answer(state, "", "bye"))
-    again = (await dialog.answer(state, "", "agent"))
+    state.last_reply = await dialog.answer(state, "", "bye")
+    again = await dialog.answer(state, "", "agent")
     assert (again.text, again.action, again.interruptible) == ("再见。", None, False)
     assert (await dialog.silence(state)).action is None
     dialog.caller_hung_up(state)
@@ -114,6 +116,8 @@ def test_static_prompts_cover_steps_and_ladders() -> None:
     texts = {p.text for p in FLOW.static_prompts()}
     assert texts == {
         DEFAULT_WAIT,  # the filler said while a slow answer is on its way
+        DEFAULT_CALLER_FIRST,  # before the answer to a caller who spoke first
+        DEFAULT_TRANSFER_FAILED,  # when the PBX refuses a transfer
         "您好。",
         "请问有什么可以帮您？",
         "转人工吗？",

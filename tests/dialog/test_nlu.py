@@ -17,10 +17,12 @@ from pathlib import Path
 import jieba
 import pytest
 
-from bot.dialog import nlu
-from bot.dialog.nlu import IntentClassifier, IntentScore, ParseResult, Segmenter
+from bot.dialog import nlu_keywords as keywords
+from bot.dialog import nlu_scoring as scoring
+from bot.dialog.nlu import IntentClassifier, IntentScore, ParseResult
 from bot.language.flow import Intent
 from bot.language.loader import load_flow
+from bot.text.segmenter import Segmenter
 
 ROOT = Path(__file__).resolve().parents[2]
 THRESHOLD = 0.5
@@ -788,28 +790,30 @@ def _reference_scores(classifier: IntentClassifier, text: str) -> list[float]:
     if not analysis.length:
         return scores
     size = len(classifier._targets)
-    char_matched, char_total = nlu._overlap(classifier._char, analysis.chars, size)
-    pinyin_matched, pinyin_total = nlu._overlap(classifier._pinyin, analysis.pinyin, size)
+    char_matched, char_total = scoring.overlap(classifier._char, analysis.chars, size)
+    pinyin_matched, pinyin_total = scoring.overlap(classifier._pinyin, analysis.pinyin, size)
     topics = [negation.topic for negation in analysis.negations]
     negated = frozenset().union(*topics) if topics else None
     for number, target in enumerate(classifier._targets):
         if not pinyin_matched[number]:
             continue
         vocabulary = number >= classifier._vocabulary_start
-        similarity = nlu._vocabulary_similarity if vocabulary else nlu._similarity
+        similarity = scoring.vocabulary_similarity if vocabulary else scoring.similarity
         score = max(
             similarity(char_matched[number], target.char_total, char_total),
-            nlu.PINYIN_DISCOUNT * similarity(pinyin_matched[number], target.pinyin_total, pinyin_total),
+            scoring.PINYIN_DISCOUNT * similarity(pinyin_matched[number], target.pinyin_total, pinyin_total),
         )
-        score *= nlu._negation_factor(negated, target)
+        score *= scoring.negation_factor(negated, target)
         scores[target.intent] = max(scores[target.intent], score)
     padded = [f" {' '.join(syllables)} " for syllables in analysis.syllables]
     for keyword in classifier._keywords:
-        base = nlu.KEYWORD_BASE + (1 - nlu.KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
-        for by_pinyin, clause, start in nlu._find_keyword(analysis, padded, keyword):
-            score = base * (nlu.PINYIN_DISCOUNT if by_pinyin else 1.0)
-            if not keyword.negated and nlu._is_negated(analysis, clause, start):
-                score *= nlu.NEGATION_PENALTY
+        base = scoring.KEYWORD_BASE + (1 - scoring.KEYWORD_BASE) * min(
+            1.0, len(keyword.text) / analysis.length
+        )
+        for by_pinyin, clause, start in keywords.find_keyword(analysis, padded, keyword):
+            score = base * (scoring.PINYIN_DISCOUNT if by_pinyin else 1.0)
+            if not keyword.negated and keywords.is_negated(analysis, clause, start):
+                score *= scoring.NEGATION_PENALTY
             scores[keyword.intent] = max(scores[keyword.intent], score)
     return scores
 

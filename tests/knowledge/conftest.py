@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from knowledge.base import KnowledgeBase
 from knowledge.service import KnowledgeService
 

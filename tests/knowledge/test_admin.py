@@ -12,7 +12,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as QuartClient
 
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from knowledge.app import create_kb_app
 from knowledge.service import KnowledgeService
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from knowledge.base import KnowledgeBase
 from knowledge.history import CustomerHistory
 from knowledge.service import KnowledgeService, ReplyType, split_sender

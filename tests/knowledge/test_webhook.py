@@ -11,7 +11,7 @@ import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from knowledge.app import create_kb_app
 from knowledge.web import MAX_WEBHOOK_BYTES
 
@@ -67,6 +67,14 @@ async def test_a_clarification_by_position_and_near_name(client: QuartClient) ->
     assert (await ask(client, "p1userId1", "最后一个"))["title"] == "异地急诊"
     await ask(client, "p2userId1", "异地就医怎么备案")
     assert (await ask(client, "p2userId1", "安置那个"))["title"] == "异地安置"
+
+
+async def test_the_question_repeated_is_clarified_again(client: QuartClient) -> None:
+    first = await ask(client, "r1userId1", "请问异地就医如何备案")
+    again = await ask(client, "r1userId1", "请问异地就医如何备案")
+    assert (again["type"], again["clarify"]) == (1, first["clarify"])
+    assert "title" not in again
+    assert (await ask(client, "r1userId1", "安置那个"))["title"] == "异地安置"
 
 
 async def test_faq_answers_are_type_32_and_not_found_is_documented(client: QuartClient) -> None:

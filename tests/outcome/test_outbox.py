@@ -278,7 +278,7 @@ def test_retry_delays_double_with_jitter_up_to_the_cap(tmp_path: Path) -> None:
     )
     for attempts in range(1, 40):
         for _ in range(20):
-            delay = outbox.retry_delay(attempts)
+            delay = outbox.retry_delay_seconds(attempts)
             low = min(2 ** (attempts - 1), 60)
             assert low <= delay <= min(low + 1, 60)
 

@@ -25,11 +25,11 @@ GOOD = Credentials("voicebot", "secret", "api", "api")
 
 
 def gx(base: str, **options: str) -> GXPBX:
-    return GXPBX(PBXHttp(base, vendor="gx", timeout=2, retries=2), **options)  # type: ignore[arg-type]
+    return GXPBX(PBXHttp(base, vendor="gx", timeout_seconds=2, retries=2), **options)  # type: ignore[arg-type]
 
 
 def hwd_api(fake: FakePBX, credentials: Credentials = GOOD) -> HWDApi:
-    return HWDApi(PBXHttp(fake.hwd_url, vendor="hwd", timeout=2, retries=2), credentials)
+    return HWDApi(PBXHttp(fake.hwd_url, vendor="hwd", timeout_seconds=2, retries=2), credentials)
 
 
 async def test_gx_play_voice_pushes_a_url_or_text(fake_pbx: FakePBX) -> None:

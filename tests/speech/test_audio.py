@@ -11,7 +11,8 @@ import numpy.typing as npt
 import pytest
 
 from bot.errors import TTSError
-from bot.speech.audio import TELEPHONE_RATE, concat_wavs, to_telephone_wav, wav_duration_seconds
+from bot.speech.audio import to_telephone_wav
+from bot.speech.wav import TELEPHONE_RATE, concat_wavs, wav_duration_seconds
 
 
 def make_wav(samples: npt.NDArray[np.int16], rate: int) -> bytes:

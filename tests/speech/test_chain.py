@@ -41,7 +41,9 @@ async def test_a_backend_that_never_answers_falls_through_within_the_budget(
 ) -> None:
     # The vendor's own timeout is long: the synthesizer's budget (which espeak-ng, too,
     # must keep on a busy machine) is what cuts it off.
-    synth = SpeechSynthesizer([http_tts("/slow", timeout_s=30), backend], cache, attempt_timeout_seconds=1.0)
+    synth = SpeechSynthesizer(
+        [http_tts("/slow", timeout_seconds=30), backend], cache, attempt_timeout_seconds=1.0
+    )
 
     clip = await synth.render(TEXT)
 
@@ -133,7 +135,7 @@ async def test_texts_queued_behind_a_failure_skip_the_failed_backend(
     vendor.tts_status = 503
     synth = SpeechSynthesizer([http_tts(), backend], cache, concurrency=1, cooldown_seconds=3600)
 
-    clips = await synth.render_all([f"第{n}条提示" for n in "一二三四五六"])
+    clips = await asyncio.gather(*(synth.render(f"第{n}条提示") for n in "一二三四五六"))
 
     assert {c.backend for c in clips} == {"espeak-ng"}
     assert vendor.hits["/tts/wav"] == 1

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bot.errors import TTSError
-from bot.speech.audio import wav_duration_seconds
 from bot.speech.espeak import EspeakTTS
+from bot.speech.wav import wav_duration_seconds
 
 
 async def test_synthesize_returns_wav(espeak: EspeakTTS) -> None:
@@ -54,7 +54,7 @@ async def test_check_accepts_known_voice_names(voice: str) -> None:
 
 
 async def test_timeout_raises_tts_error() -> None:
-    tts = EspeakTTS(timeout_s=0.001)
+    tts = EspeakTTS(timeout_seconds=0.001)
     with pytest.raises(TTSError, match="did not finish"):
         await tts.synthesize("您好" * 500)
 
@@ -71,7 +71,7 @@ async def test_empty_text_raises_tts_error(espeak: EspeakTTS) -> None:
         ({"voice": "-x"}, "voice name"),
         ({"voice": "cmn zh"}, "voice name"),
         ({"rate_wpm": 10}, "rate_wpm"),
-        ({"timeout_s": 0}, "timeout_s"),
+        ({"timeout_seconds": 0}, "timeout_seconds"),
     ],
     ids=["empty-voice", "option-voice", "space-voice", "slow-rate", "zero-timeout"],
 )

@@ -111,7 +111,7 @@ async def test_unreachable_and_slow_vendors_are_tts_errors(http_tts: HttpFactory
     finally:
         await refused.aclose()
     with pytest.raises(TTSError, match=r"no answer within 0\.2 s"):
-        await http_tts("/slow", timeout_s=0.2).synthesize("您好")
+        await http_tts("/slow", timeout_seconds=0.2).synthesize("您好")
 
 
 async def test_a_get_never_shows_its_query_in_errors(http_tts: HttpFactory) -> None:
@@ -151,7 +151,7 @@ def test_identity_holds_what_changes_the_audio_and_not_the_credentials(cache: Au
         ({"url": "http://tts.invalid/", "audio": "json:"}, "json:<dotted.path>"),
         ({"url": "http://tts.invalid/", "audio": "xml:a"}, "json:<dotted.path>"),
         ({"url": "http://tts.invalid/", "method": "PUT"}, "GET or POST"),
-        ({"url": "http://tts.invalid/", "timeout_s": 0}, "timeout_s"),
+        ({"url": "http://tts.invalid/", "timeout_seconds": 0}, "timeout_seconds"),
     ],
     ids=[
         "scheme",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -87,16 +88,22 @@ async def test_cancelled_waiter_does_not_cancel_shared_synthesis(
 async def test_concurrency_is_limited(cache: AudioCache, backend: CountingBackend) -> None:
     synth = SpeechSynthesizer(backend, cache, concurrency=2)
     texts = [f"第{n}条提示" for n in "一二三四五六"]
-    await synth.render_all(texts)
+    await asyncio.gather(*(synth.render(text) for text in texts))
     assert backend.calls == 6
     assert backend.max_running == 2
 
 
-async def test_render_all_keeps_order_and_deduplicates(
+@dataclass(frozen=True)
+class Said:
+    text: str
+    audio: str | None = None
+
+
+async def test_render_prompts_renders_each_distinct_prompt_once_in_first_seen_order(
     synth: SpeechSynthesizer, backend: CountingBackend
 ) -> None:
-    clips = await synth.render_all(["您好", "再见", "您好"])
-    assert clips[0] == clips[2] != clips[1]
+    clips = await synth.render_prompts([Said("您好"), Said("再见"), Said("您好")])
+    assert clips == [await synth.render("您好"), await synth.render("再见")]
     assert backend.calls == 2
 
 
@@ -113,7 +120,7 @@ async def test_text_with_nothing_to_say_raises(synth: SpeechSynthesizer) -> None
 
 
 async def test_join_duration_is_sum_plus_gaps(synth: SpeechSynthesizer, backend: CountingBackend) -> None:
-    parts = await synth.render_all(["您好。", "这里是医保服务热线。", "请问有什么可以帮您？"])
+    parts = [await synth.render(text) for text in ["您好。", "这里是医保服务热线。", "请问有什么可以帮您？"]]
 
     joined = await synth.join(parts)
 

@@ -70,7 +70,7 @@ async def recorded(pbx: Client, query: str = "") -> list[dict[str, Any]]:
 
 
 async def test_password_grant_answers_the_manuals_fields() -> None:
-    app = create_fake_pbx_app(token_ttl=60)
+    app = create_fake_pbx_app(token_ttl_seconds=60)
     async with app.test_app() as started:
         pair = await token_pair(started.test_client())
     assert pair["token_type"] == "Bearer"
@@ -130,7 +130,7 @@ async def test_the_api_needs_a_valid_bearer_token(pbx: Client, token: str | None
 
 
 async def test_an_access_token_expires_after_the_ttl() -> None:
-    app = create_fake_pbx_app(token_ttl=0.05)
+    app = create_fake_pbx_app(token_ttl_seconds=0.05)
     async with app.test_app() as started:
         client = started.test_client()
         pair = await token_pair(client)

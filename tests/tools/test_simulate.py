@@ -13,11 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from bot.errors import WavError
 from bot.tools.fakepbx_hwd import tone_wav
-from bot.tools.simulate import Simulator, transcript_url
+from bot.tools.simulate import Simulator, callback_url, simulate_command, transcript_url
 from bot.tools.simulate_script import ScriptError, Step, load_script, parse_command
-from bot.tools.wavinfo import WavError, read_wav_info
+from bot.tools.wavinfo import read_wav_info
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "simulate" / "yibao.yaml"
@@ -287,3 +289,58 @@ def test_the_transcript_sits_beside_the_callback() -> None:
     beside = transcript_url("http://h:8080/cti/ai?flow=survey", "a@1.2.3.4")
     assert beside == "http://h:8080/calls/a%401.2.3.4"
     assert transcript_url("http://h:8080/robot", "c1") is None
+
+
+def recorder(seen: list[httpx.Request], answer: str = "continue") -> httpx.Client:
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text=answer)
+
+    return bot(handle)
+
+
+def play_twice(url: str, method: str) -> tuple[Simulator, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+    out = io.StringIO()
+    simulator = Simulator(recorder(seen), url=url, callid="c1", telnum="138", method=method, out=out)
+    simulator.play(Step("say", text="你好"))
+    simulator.play(Step("barge", text="嗯"))
+    return simulator, seen
+
+
+def test_get_keeps_the_url_query_and_the_call_s_own_values_win() -> None:
+    simulator, seen = play_twice(f"{URL}?flow=survey&callid=other&playing=true&telnum=1", "get")
+    assert simulator.overridden == ["callid", "telnum", "playing"]
+    assert [dict(request.url.params) for request in seen] == [
+        {"flow": "survey", "telnum": "138", "txt": "你好", "callid": "c1"},
+        {"flow": "survey", "telnum": "138", "txt": "嗯", "callid": "c1", "playing": "true"},
+    ]
+
+
+def test_post_keeps_the_url_query_beside_the_form() -> None:
+    simulator, seen = play_twice(f"{URL}?callid=other&flow=survey", "post")
+    assert simulator.overridden == ["callid"]
+    assert [str(request.url) for request in seen] == [f"{URL}?flow=survey"] * 2
+    assert seen[1].content == b"telnum=138&txt=%E5%97%AF&callid=c1&playing=true"
+
+
+def test_a_url_without_a_query_is_sent_as_it_is() -> None:
+    url, overridden = callback_url("http://h:8080/cti/ai")
+    assert (str(url), overridden) == ("http://h:8080/cti/ai", [])
+
+
+def test_a_url_that_cannot_be_read_stops_before_any_callback() -> None:
+    result = CliRunner().invoke(simulate_command, ["--url", "http://[::1/cti/ai", "--script", str(SAMPLE)])
+    assert result.exit_code == 2
+    assert "Invalid value for --url: Invalid port" in result.output
+
+
+def test_a_call_running_another_flow_than_the_url_asks_is_a_problem() -> None:
+    transcript = {"flow": "yibao", "turns": [{"event": "ready2speak", "reply": "您好"}]}
+    client = bot("continue", **{"/calls/c1": (200, transcript)})
+    out = io.StringIO()
+    simulator = Simulator(client, url=f"{URL}?flow=survey", callid="c1", telnum="138", out=out)
+    for step in (Step("barge", text="嗯"), Step("barge", text="嗯")):
+        simulator.play(step)
+    assert simulator.problems == 1
+    assert "PROBLEM: the call runs flow 'yibao', not 'survey' as the URL asks" in out.getvalue()

@@ -95,3 +95,36 @@ def test_simulate_plays_a_script_against_a_real_bot(tmp_path: Path) -> None:
     assert "(hanging up)\n#2 hangup (hungup) → empty (" in failing.stdout
     assert failing.stdout.splitlines()[-1].startswith("call sim-2: 2 turns, 1 problems")
     assert [turn["event"] for turn in transcript["turns"]] == ["text", "hungup"]
+
+
+def test_simulate_keeps_the_flow_of_the_url(tmp_path: Path) -> None:
+    port = unused_port()
+    base = f"http://127.0.0.1:{port}"
+    script = tmp_path / "survey.yaml"
+    script.write_text("- ready:\n  reply_contains: 想对您最近办理的业务做个简短回访\n", encoding="utf-8")
+    command = [VOICEBOT, "simulate", "--url", f"{base}/cti/ai?flow=survey&callid=x", "--script", str(script)]
+    callids = ("sim-get", "sim-post", "x")
+    bot = start(tmp_path, FLOWS_DIR, port)
+    try:
+        wait_healthy(base, bot, tmp_path)
+        runs = {
+            method: subprocess.run(
+                [*command, "--method", method, "--callid", f"sim-{method}"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            for method in ("get", "post")
+        }
+        calls = {callid: httpx.get(f"{base}/calls/{callid}", timeout=10) for callid in callids}
+    finally:
+        stop(bot)
+
+    for run in runs.values():
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "bot: 您好，这里是医保服务中心。想对您最近办理的业务做个简短回访" in run.stdout
+        assert "PROBLEM" not in run.stdout
+        assert "--url's callid= is ignored" in run.stderr
+    assert [calls[c].json()["flow"] for c in ("sim-get", "sim-post")] == ["survey", "survey"]
+    assert calls["x"].status_code == 404

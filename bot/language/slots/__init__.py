@@ -35,9 +35,9 @@ from bot.language.slots.base import SlotContext, SlotMatch, SlotType, SlotTypeBa
 from bot.language.slots.dates import DateSlot
 from bot.language.slots.digits import DigitsSlot, IdCardSlot, PhoneSlot, id_card_check_char
 from bot.language.slots.numbers import AmountSlot, NumberSlot
-from bot.language.slots.spoken import normalize_spoken_digits
 from bot.language.slots.times import TimeSlot
 from bot.language.slots.words import EnumSlot, RegexSlot, YesNoSlot
+from bot.text.digits import normalize_spoken_digits
 
 __all__ = [
     "BUILTIN_KINDS",

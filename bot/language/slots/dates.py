@@ -40,7 +40,8 @@ from bot.language.slots.base import (
     fold,
     resolve,
 )
-from bot.language.slots.spoken import digits_value, small_int
+from bot.language.slots.spoken import small_int
+from bot.text.digits import digits_value
 
 _N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
 # A date's first numeral is not the tail of a longer number (1012号 is not the 12th).

@@ -15,7 +15,7 @@ from bot.language.slots.base import (
     fold,
     resolve,
 )
-from bot.language.slots.spoken import digit_runs
+from bot.text.digits import digit_runs
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # Area code (010, 02x, 0xxx) plus a 7- or 8-digit local number: 10 to 12 digits.

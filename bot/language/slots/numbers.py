@@ -20,12 +20,12 @@ from bot.language.slots.spoken import (
     CN_UNITS,
     DIGIT_CLASS,
     NUMERAL_PATTERN,
-    digits_value,
     is_word_yi,
     original_span,
     parse_numeral,
     squeeze_numerals,
 )
+from bot.text.digits import digits_value
 
 _NUMERAL = re.compile(NUMERAL_PATTERN)
 

@@ -4,7 +4,8 @@ Steps 1-3 of the ``nlu`` module docstring: normalize, rewrite synonyms, split in
 clauses, then cut each clause into words and collect its character and pinyin
 features and its negations. Every example goes through here once, when a
 classifier is built, and every utterance once per ``parse``, where this is about
-a third of the time (most of it jieba).
+a third of the time (most of it jieba). The fillers, the fold table and the
+segmenter are the ones the knowledge base uses too (``bot.text``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pypinyin import lazy_pinyin
+from bot.text.fillers import FINAL_PARTICLES
+from bot.text.pinyin import char_syllables
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +37,11 @@ NON_NEGATING_WORDS = ("不好意思", "没问题", "没关系", "不客气", "�
 # Characters that carry no topic: ignored when deciding what a negation is about.
 _FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
 _NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
-_PARTICLES = "啊呀吧呢嘛哦啦嘞哈呐哇噢喔"
 
 # After NFKC: sentence punctuation splits clauses; quotes, brackets and other
 # symbols are merely dropped (“医保卡”丢了 is one clause).
 _BOUNDARY = re.compile(r"[,.!?;:\u3001\u3002\uff61\uff64]+")
 _NOT_CONTENT = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff|]+")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-# Character -> fuzzy syllable. Bounded by the number of Han characters; shared by
-# all classifiers (a dict write is atomic, so concurrent parses are safe).
-_pinyin_cache: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -95,15 +91,12 @@ class Analyser:
 
     def analyse(self, text: str) -> Analysis:
         """Clauses, features and negations of ``text`` (no clauses: no words in it)."""
-        clauses = [c.rstrip(_PARTICLES) or c for c in self.prepare(text).split("|") if c]
+        clauses = [c.rstrip(FINAL_PARTICLES) or c for c in self.prepare(text).split("|") if c]
         length = sum(map(len, clauses))
         if length > MAX_CHARS:
             clauses = _truncate(clauses, MAX_CHARS)
             length = sum(map(len, clauses))
-        try:  # mapped in C while every character has been seen before, as usual
-            syllables = [list(map(_pinyin_cache.__getitem__, clause)) for clause in clauses]
-        except KeyError:
-            syllables = [list(map(pinyin_of, clause)) for clause in clauses]
+        syllables = [char_syllables(clause) for clause in clauses]
         analysis = Analysis(clauses, syllables, length)
         for number in range(len(clauses)):
             _add_ngrams(analysis, number)
@@ -141,15 +134,6 @@ def normalize(text: str) -> str:
     """Full-width to half-width, lower case; punctuation -> ``|``; drop the rest."""
     text = unicodedata.normalize("NFKC", text).lower()
     return _NOT_CONTENT.sub("", _BOUNDARY.sub("|", text))
-
-
-def pinyin_of(char: str) -> str:
-    """Toneless, fuzzy pinyin of one character, cached: pypinyin is slow per call."""
-    cached = _pinyin_cache.get(char)
-    if cached is None:
-        cached = _fuzzy(lazy_pinyin(char)[0]) if _HAN.match(char) else char
-        _pinyin_cache[char] = cached
-    return cached
 
 
 def kind(feature: str) -> int:
@@ -193,17 +177,6 @@ def _truncate(clauses: list[str], limit: int) -> list[str]:
         kept.append(clause[:limit])
         limit -= len(clause)
     return kept
-
-
-def _fuzzy(syllable: str) -> str:
-    """Merge the sounds phone ASR and regional accents confuse most (zh/z, in/ing, n/l)."""
-    if syllable[:2] in ("zh", "ch", "sh"):
-        syllable = syllable[0] + syllable[2:]
-    if syllable.endswith(("ing", "eng")):
-        syllable = syllable[:-1]
-    if syllable.startswith("l"):
-        syllable = "n" + syllable[1:]
-    return syllable
 
 
 def _add_ngrams(analysis: Analysis, number: int) -> None:

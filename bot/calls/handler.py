@@ -1,0 +1,144 @@
+"""The call core as the transports see it: answer an event, close a call, shut down.
+
+``CallHandler`` wires the parts: ``TurnRunner`` (one turn under the call's lock),
+``LateAnswers`` (the filler and pushed answers), ``Voice`` (replies → clips),
+``Actions`` (transfers and hang-ups after their announcement), ``Endings`` (how calls
+end and are handed over), and ``RecentCallbacks`` (the CTI's retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.calls.actions import Actions
+from bot.calls.ending import Endings, OnCallEnd
+from bot.calls.events import Callback, Event
+from bot.calls.followups import FollowUps
+from bot.calls.late import LateAnswers
+from bot.calls.record import PBXRecorder
+from bot.calls.retry import RecentCallbacks
+from bot.calls.turn import TurnRunner
+from bot.calls.voice import AudioLinks, Voice
+from bot.dialog.conversation import Conversation
+from bot.dialog.state import Answer
+from bot.pbx.base import PBX
+from bot.speech.synthesizer import SpeechSynthesizer
+from bot.store.sessions import SessionStore
+from bot.store.transcripts import TranscriptStore
+
+logger = logging.getLogger(__name__)
+
+
+class CallHandler:
+    """Answers the CTI's events, and carries out what the answers announce.
+
+    Args:
+        filler_seconds: How long a turn may take before the caller hears the wait
+            words; None never says them.
+        action_margin_seconds: Between the end of an announcement and the transfer or
+            hang-up it announces.
+        push_timeout_seconds: The longest a late answer's push may hold the call.
+        retry_window_seconds: The same callback again this soon after its answer is
+            a retry of it (0: never).
+        on_call_end: Called (in the background) with the id of every call that ended
+            for good: ended, and nothing left to do or say.
+    """
+
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        sessions: SessionStore,
+        transcripts: TranscriptStore,
+        speech: SpeechSynthesizer,
+        pbx: PBX,
+        default_flow: str,
+        filler_seconds: float | None = None,
+        action_margin_seconds: float = 0.8,
+        push_timeout_seconds: float = 3.0,
+        retry_window_seconds: float = 1.5,
+        on_call_end: OnCallEnd | None = None,
+    ) -> None:
+        self.conversation = conversation
+        self.followups = FollowUps()
+        self.voice = Voice(speech)
+        self.endings = Endings(
+            conversation=conversation,
+            sessions=sessions,
+            transcripts=transcripts,
+            followups=self.followups,
+            on_call_end=on_call_end,
+        )
+        actions = Actions(
+            pbx=pbx,
+            dialog=conversation.dialog,
+            voice=self.voice,
+            sessions=sessions,
+            recorder=PBXRecorder(sessions, transcripts),
+            followups=self.followups,
+            endings=self.endings,
+            margin_seconds=action_margin_seconds,
+        )
+        self._late = LateAnswers(
+            voice=self.voice,
+            pbx=pbx,
+            filler_seconds=filler_seconds,
+            push_timeout_seconds=push_timeout_seconds,
+            default_wait=lambda: conversation.flows.get(default_flow).flow.defaults.wait,
+        )
+        self._turns = TurnRunner(
+            conversation=conversation,
+            sessions=sessions,
+            transcripts=transcripts,
+            voice=self.voice,
+            late=self._late,
+            actions=actions,
+            endings=self.endings,
+            default_flow=default_flow,
+            retry_window_seconds=retry_window_seconds,
+        )
+        self._recent = RecentCallbacks(retry_window_seconds)
+
+    async def prepare(self) -> None:
+        """Make ready before the first call (the apology is rendered)."""
+        await self.voice.prepare()
+
+    async def handle(self, callback: Callback, links: AudioLinks) -> Answer:
+        """Answer one callback. Callbacks of one call run one at a time, in arrival order.
+
+        A turn completes even when the CTI stops waiting (its HTTP timeout cancels the
+        request), so a transfer or hang-up that was requested is never forgotten. A
+        slow turn is answered with the filler (``LateAnswers``). The same callback again
+        within the retry window gets the same answer and is not run again.
+
+        Raises:
+            UnknownFlowError: a new call names a flow that is not loaded.
+        """
+        first = self._recent.find(callback)
+        if first is not None:
+            logger.info("call %s: the CTI repeated a callback in flight; same answer", callback.call_id)
+            return await asyncio.shield(first)
+        answer = asyncio.ensure_future(
+            self._late.answer(
+                lambda delivery: self._turns.run(callback, links, delivery),
+                may_be_late=callback.event is not Event.HUNGUP,
+            )
+        )
+        self._recent.track(callback, answer)
+        return await asyncio.shield(answer)
+
+    async def hangup_pushed(self, call_id: str, telnum: str | None) -> bool:
+        """The CTI's hang-up push; see ``Endings.hangup_pushed``."""
+        return await self.endings.hangup_pushed(call_id, telnum)
+
+    async def close_idle(self, idle_seconds: float) -> int:
+        """Close calls with no callback for ``idle_seconds`` (their ``hungup`` was lost)."""
+        return await self.endings.close_idle(idle_seconds)
+
+    async def finish(self) -> None:
+        """At shutdown: let turns under way finish, carry out the transfers and hang-ups
+        still waiting for their announcement, and hand over the ended calls."""
+        await self._late.finish()
+        await self.followups.finish()
+        await self.endings.finish()

@@ -1,0 +1,118 @@
+"""Late answers: a turn slower than the filler threshold (a knowledge lookup, a business
+API) is answered at once with the flow's ``defaults: wait:`` words; its own answer is
+pushed with the PBX's play-voice when it is ready, or, if the PBX cannot, answers the
+call's next callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.calls.record import exchanges_json
+from bot.calls.voice import AudioLinks, Voice
+from bot.dialog.state import Answer, CallState, Playback
+from bot.errors import PBXError
+from bot.language.flow import Prompt
+from bot.pbx.base import PBX, CallRef, Exchange
+from bot.store.transcripts import Turn
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Delivery:
+    """Who answers a turn: the callback itself, or (``late``) the turn, by pushing.
+
+    The two sides set their flag without awaiting in between, so exactly one of them
+    ends up answering.
+    """
+
+    answered: bool = False  # the turn's answer went (or goes) back as the response
+    late: bool = False  # the response was the filler; the turn pushes its answer
+    wait: Prompt | None = None  # the call's flow's filler words, once the state is read
+    filler: Playback | None = None
+    filler_at: float = 0.0  # epoch seconds, when the filler was the answer
+
+    def answer_now(self) -> bool:
+        """Called by the turn when its answer is ready: whether it is the response
+        (else it was late, and the turn must push it)."""
+        if not self.late:
+            self.answered = True
+        return self.answered
+
+
+class LateAnswers:
+    """Answers with the filler when a turn is slow, and delivers the turn's answer later."""
+
+    def __init__(
+        self,
+        *,
+        voice: Voice,
+        pbx: PBX,
+        filler_seconds: float | None,
+        push_timeout_seconds: float,
+        default_wait: Callable[[], Prompt],
+    ) -> None:
+        """``filler_seconds``: how long a turn may take before the caller hears the wait
+        words (None: never). ``push_timeout_seconds``: the longest a late answer's push
+        may hold the call (its callbacks wait meanwhile)."""
+        self._voice = voice
+        self._pbx = pbx
+        self._filler_seconds = filler_seconds
+        self._push_timeout_seconds = push_timeout_seconds
+        self._default_wait = default_wait
+        self._turns: set[asyncio.Future[Answer]] = set()
+
+    async def answer(self, run: Callable[[Delivery], Awaitable[Answer]], *, may_be_late: bool) -> Answer:
+        """The turn's answer, or the filler when it takes longer than the threshold.
+
+        The turn completes even when the CTI stops waiting (its HTTP timeout cancels
+        the request): ``asyncio.wait`` never cancels it, and a late turn is kept here.
+        """
+        delivery = Delivery()
+        turn = asyncio.ensure_future(run(delivery))
+        self._turns.add(turn)  # a task nobody references may be collected before it ends
+        turn.add_done_callback(self._turns.discard)
+        if self._filler_seconds is None or not may_be_late:
+            return await asyncio.shield(turn)
+        await asyncio.wait({turn}, timeout=self._filler_seconds)
+        if turn.done() or delivery.answered:
+            return await asyncio.shield(turn)
+        wait = delivery.wait or self._default_wait()
+        filler = await self._voice.filler(wait)
+        if turn.done() or delivery.answered:  # it got ready while the filler was fetched
+            return await asyncio.shield(turn)
+        delivery.late, delivery.filler, delivery.filler_at = True, filler, time.time()
+        return Answer(filler)
+
+    async def deliver(self, state: CallState, answer: Answer, turn: Turn, links: AudioLinks) -> bool:
+        """Push a late answer into the call; what cannot be pushed waits for the next
+        callback. Returns whether it went out now."""
+        if answer.playback is None or state.outcome == "hung_up_by_caller":
+            return False
+        exchanges: list[Exchange] = []
+        try:
+            async with asyncio.timeout(self._push_timeout_seconds):
+                await self._pbx.play(
+                    CallRef(state.call_id, state.telnum), links.url(answer.playback), journal=exchanges
+                )
+            turn.delivered = "play"
+            return True
+        except (PBXError, TimeoutError) as exc:
+            logger.warning(
+                "call %s: late answer not pushed (%s); the next callback gets it", state.call_id, exc
+            )
+            state.undelivered, turn.delivered = answer.playback, "next callback"
+            return False
+        finally:
+            turn.pbx = exchanges_json(exchanges)
+
+    async def finish(self) -> None:
+        """Let the turns under way finish (at shutdown), those that answered with a
+        filler included; they are bounded by the knowledge and business API timeouts."""
+        if self._turns:
+            await asyncio.gather(*self._turns, return_exceptions=True)

@@ -1,0 +1,167 @@
+"""One turn of a call: under the call's lock, load its state, let the conversation answer
+the event, make the answer audible, record the turn and store the state.
+
+A turn is all or nothing: it works on a copy of the call's state, stored only when
+the turn completes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.calls import retry
+from bot.calls.actions import Actions
+from bot.calls.ending import Endings
+from bot.calls.events import Callback, Event
+from bot.calls.late import Delivery, LateAnswers
+from bot.calls.voice import AudioLinks, Spoken, Voice
+from bot.dialog.conversation import Conversation
+from bot.dialog.state import Answer, CallState, Reply
+from bot.store.sessions import SessionStore
+from bot.store.transcripts import TranscriptStore, Turn, iso
+
+logger = logging.getLogger(__name__)
+
+Said = tuple[Reply, Spoken]  # a reply with something to follow it, and how it was said
+
+
+class TurnRunner:
+    """Runs the turns of every call; callbacks of one call run one at a time."""
+
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        sessions: SessionStore,
+        transcripts: TranscriptStore,
+        voice: Voice,
+        late: LateAnswers,
+        actions: Actions,
+        endings: Endings,
+        default_flow: str,
+        retry_window_seconds: float,
+    ) -> None:
+        self._conversation = conversation
+        self._sessions = sessions
+        self._transcripts = transcripts
+        self._voice = voice
+        self._late = late
+        self._actions = actions
+        self._endings = endings
+        self._default_flow = default_flow
+        self._retry_window_seconds = retry_window_seconds
+
+    async def run(self, callback: Callback, links: AudioLinks, delivery: Delivery) -> Answer:
+        """Answer ``callback`` (``delivery`` tells whether the answer is late).
+
+        Raises:
+            UnknownFlowError: a new call names a flow that is not loaded.
+        """
+        started = time.perf_counter()
+        async with self._sessions.lock(callback.call_id):
+            stored = await self._sessions.get(callback.call_id)
+            if stored is not None and self._is_retry(stored, callback):
+                assert stored.answered is not None
+                delivery.answer_now()
+                return stored.answered.answer
+            state = stored.copy() if stored else await self._new_call(callback)
+            was_ended = state.ended
+            delivery.wait = self._conversation.flows.get(*state.position).flow.defaults.wait
+            turn = _turn(callback)
+            answer, said = await self._converse(state, callback, turn)
+            turn.audio_url = links.url(answer.playback) if answer.playback else None
+            heard_now = await self._deliver(state, callback, answer, turn, links=links, delivery=delivery)
+            if said is not None and heard_now:
+                self._actions.follow(state, *said, links)
+            turn.step = state.step
+            turn.ms = round((time.perf_counter() - started) * 1000, 2)
+            self._transcripts.record(state, turn)
+            await self._sessions.put(state)
+        if not was_ended or callback.event is Event.HUNGUP:
+            self._endings.report_if_settled(state)
+        return answer
+
+    def _is_retry(self, stored: CallState, callback: Callback) -> bool:
+        if not retry.repeats(
+            stored.answered, callback, now=time.time(), window_seconds=self._retry_window_seconds
+        ):
+            return False
+        logger.info("call %s: the CTI repeated a callback; same answer", callback.call_id)
+        return True
+
+    async def _deliver(
+        self,
+        state: CallState,
+        callback: Callback,
+        answer: Answer,
+        turn: Turn,
+        *,
+        links: AudioLinks,
+        delivery: Delivery,
+    ) -> bool:
+        """Send the answer: as the response, or pushed when the filler was the response.
+        Returns whether the caller hears it now (else the next callback gets it)."""
+        if delivery.answer_now():
+            state.answered = retry.answered(callback, answer, time.time())
+            return True
+        assert delivery.filler is not None
+        state.answered = retry.answered(callback, Answer(delivery.filler), delivery.filler_at)
+        turn.filler = links.url(delivery.filler)
+        return await self._late.deliver(state, answer, turn, links)
+
+    async def _new_call(self, callback: Callback) -> CallState:
+        """A call not in the session store: new, or one we forgot (a restart, an expiry)."""
+        ended = await self._transcripts.ended_call(callback.call_id)
+        if ended is not None:
+            # It ended on our side or the caller's: keep it ended, never act again.
+            return ended
+        flow = self._conversation.flows.get(callback.flow or self._default_flow)
+        return CallState(
+            call_id=callback.call_id, telnum=callback.telnum, flow=flow.name, flow_version=flow.version
+        )
+
+    async def _converse(self, state: CallState, callback: Callback, turn: Turn) -> tuple[Answer, Said | None]:
+        """The turn's answer, and the reply when something is to follow it (an action,
+        or text the CTI must speak)."""
+        if callback.event is Event.HUNGUP:
+            self._endings.caller_hung_up(state)
+            return Answer(), None
+        if state.undelivered:
+            return await self._owed(state, turn)
+        if callback.event is Event.READY:
+            reply = await self._conversation.silence(state)
+        else:
+            assert callback.text is not None
+            heard = await self._conversation.hear(state, callback.text, playing=callback.playing)
+            if heard.reply is None:
+                turn.continued = True
+                return Answer(keep_playing=True), None
+            reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
+        spoken = await self._voice.speak(reply)
+        turn.reply, turn.tts = reply.text, spoken.backend or None
+        if spoken.push:
+            turn.tts = "unavailable: the apology played, the text was pushed to the CTI's TTS"
+        follows = spoken.push is not None or reply.action is not None
+        return Answer(spoken.playback), (reply, spoken) if follows else None
+
+    async def _owed(self, state: CallState, turn: Turn) -> tuple[Answer, Said | None]:
+        """A late answer the PBX could not push is this callback's answer; the words said
+        meanwhile ("喂？") are recorded, not acted on. Its action follows it now."""
+        playback, state.undelivered = state.undelivered, None
+        assert playback is not None
+        turn.delivered = "next callback"
+        reply = state.last_reply
+        if reply is None or reply.action is None:
+            return Answer(playback), None
+        return Answer(playback), (reply, Spoken(playback, await self._voice.seconds(playback)))
+
+
+def _turn(callback: Callback) -> Turn:
+    return Turn(
+        at=iso(time.time()),
+        event=callback.event.value,
+        text=callback.text,
+        playing=callback.playing,
+        encoding=callback.encoding,
+    )

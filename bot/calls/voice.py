@@ -1,0 +1,96 @@
+"""Replies made audible: a reply's prompts joined into one clip of the audio cache.
+
+When no speech backend works, the caller hears a pre-rendered apology and the reply's
+words are handed to the CTI's own TTS (``Spoken.push``); silence stands in when not
+even the apology could be rendered at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.dialog.state import Playback, Reply
+from bot.errors import TTSError
+from bot.language.flow import Prompt
+from bot.speech.synthesizer import AudioClip, SpeechSynthesizer
+
+logger = logging.getLogger(__name__)
+
+# Said when no speech backend works; the reply's own words then go to the CTI's TTS.
+APOLOGY = "抱歉，请您稍等。"
+# How long the CTI's own TTS takes per character of pushed text, for the wait before acting.
+PUSHED_TEXT_SECONDS_PER_CHAR = 0.25
+
+
+class AudioLinks(Protocol):
+    """Where the transport's peer fetches a clip: the HTTP edge builds the URLs, and the
+    core hands them only to the PBX and the transcript."""
+
+    def url(self, playback: Playback) -> str: ...
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A reply made audible: what plays, for how long, and the text the CTI must speak
+    itself when no speech backend could (``push``)."""
+
+    playback: Playback
+    seconds: float
+    push: str | None = None
+    backend: str = ""  # what made the audio (espeak-ng, hwd, recording…), for the transcript
+
+
+class Voice:
+    """Turns replies into audio the CTI can play."""
+
+    def __init__(self, speech: SpeechSynthesizer) -> None:
+        self._speech = speech
+        self._apology: AudioClip | None = None
+
+    async def prepare(self) -> None:
+        """Render the apology before the first call, so that it plays when no speech
+        backend works; silence stands in when none works even now."""
+        try:
+            self._apology = await self._speech.render(APOLOGY)
+        except TTSError as exc:
+            logger.error("no speech backend can say the apology (%s); silence stands in for it", exc)
+            self._apology = await self._speech.silence()
+
+    async def speak(self, reply: Reply) -> Spoken:
+        """The reply's prompts as one clip (silence when it has none).
+
+        Raises:
+            TTSError: no backend can say it and the reply has no words to push instead.
+        """
+        try:
+            clip = await self._clip(reply.prompts)
+        except TTSError as exc:
+            if not reply.text:
+                raise
+            logger.error("no speech for a reply (%s): the apology plays, the CTI speaks the text", exc)
+            apology = await self._apology_clip()
+            return Spoken(Playback(apology.key, False), apology.duration_seconds, push=reply.text)
+        return Spoken(Playback(clip.key, reply.interruptible), clip.duration_seconds, backend=clip.backend)
+
+    async def filler(self, wait: Prompt) -> Playback:
+        """The words said while a slow turn works (the apology when they cannot be said)."""
+        try:
+            clip = await self._speech.render_prompt(wait)
+        except TTSError:
+            clip = await self._apology_clip()
+        return Playback(clip.key, wait.interruptible)
+
+    async def seconds(self, playback: Playback) -> float:
+        """How long a clip of the cache plays (0 when it is gone)."""
+        clip = await self._speech.clip(playback.key)
+        return clip.duration_seconds if clip else 0.0
+
+    async def _clip(self, prompts: tuple[Prompt, ...]) -> AudioClip:
+        if not prompts:
+            return await self._speech.silence()
+        return await self._speech.join([await self._speech.render_prompt(p) for p in prompts])
+
+    async def _apology_clip(self) -> AudioClip:
+        return self._apology or await self._speech.silence()

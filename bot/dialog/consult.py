@@ -1,0 +1,61 @@
+"""``knowledge`` steps: the caller's words go to the knowledge service, its answer is
+said, its clarification said and waited on."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.dialog.context import FlowContext, wait_at
+from bot.dialog.knowledge import KnowledgeClient, sender_of
+from bot.dialog.state import CallState, Reply
+from bot.errors import KnowledgeError
+from bot.language.flow import Knowledge, Prompt
+
+logger = logging.getLogger(__name__)
+
+Said = tuple[list[Prompt], str | Reply]
+"""What a knowledge step says, and then either the step to go on at or the end of the
+walk (the step waits: what is still to say)."""
+
+
+class Consultant:
+    """Runs ``knowledge`` steps; without a knowledge client they take ``on_error``."""
+
+    def __init__(self, context: FlowContext, knowledge: KnowledgeClient | None) -> None:
+        self._context = context
+        self._knowledge = knowledge
+
+    async def enter(self, state: CallState, name: str, knowledge: Knowledge, text: str | None) -> Said:
+        """Arriving at a knowledge step: the words that led here are the question; with
+        none, the step asks for one."""
+        if text is None or not text.strip():
+            wait_at(state, name)
+            return [], Reply((self._context.render(state, knowledge.prompt),))
+        return await self.consult(state, name, knowledge, text)
+
+    async def consult(self, state: CallState, name: str, knowledge: Knowledge, text: str) -> Said:
+        """Ask the knowledge service. An answer is said and the flow goes on at ``then``;
+        a clarification is said and the step waits; "not found" goes to ``not_found``
+        (or is said, and the step waits for other words); an error goes to ``on_error``."""
+        try:
+            if self._knowledge is None:
+                raise KnowledgeError("no knowledge service is configured")
+            answer = await self._knowledge.ask(sender_of(state.call_id, state.telnum), text)
+        except KnowledgeError as exc:
+            logger.warning("call %s: knowledge step %r failed: %s", state.call_id, name, exc)
+            if knowledge.as_:
+                state.variables[knowledge.as_] = None
+            return [], knowledge.on_error
+        if knowledge.as_:
+            state.variables[knowledge.as_] = {
+                "type": answer.type,
+                "title": answer.title,
+                "found": answer.found,
+            }
+        said = Prompt(text=answer.spoken)
+        if answer.answered:
+            return [said], knowledge.then
+        if not answer.found and knowledge.not_found:
+            return [], knowledge.not_found
+        wait_at(state, name)
+        return [], Reply((said,))

@@ -1,0 +1,107 @@
+"""Keywords: a flow's words that are strong evidence of their intent wherever they occur.
+
+A keyword found in the utterance, in characters or (two syllables or more) in pinyin,
+scores ``KEYWORD_BASE`` plus the rest in proportion to how much of the utterance it
+covers, unless a negation's scope covers it (别转人工); see ``bot.dialog.nlu``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from bot.dialog.nlu_scoring import KEYWORD_BASE, NEGATION_PENALTY, PINYIN_DISCOUNT
+from bot.text.features import NEGATION_CUES, Analyser, Analysis
+from bot.text.pinyin import char_syllable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Keyword:
+    intent: int
+    text: str
+    padded_pinyin: str | None  # " zhuan ren gong "; None for one syllable
+    negated: bool  # contains a cue itself (a deny keyword such as 不需要)
+
+
+def make_keyword(analyser: Analyser, intent: int, name: str, text: str) -> Keyword | None:
+    """Prepare keyword ``text`` of intent number ``intent`` (named ``name``, for the log)."""
+    word = analyser.prepare(text).replace("|", "")
+    if not word:
+        logger.warning("intent %r: keyword %r has no words; ignored", name, text)
+        return None
+    syllables = [char_syllable(char) for char in word]
+    padded = f" {' '.join(syllables)} " if len(syllables) > 1 else None
+    return Keyword(intent, word, padded, any(cue in word for cue in NEGATION_CUES))
+
+
+class KeywordSpotter:
+    """Finds a flow's keywords in utterances and scores them."""
+
+    def __init__(self, keywords: list[Keyword]) -> None:
+        self.keywords = keywords
+        self._any_text = any_of(k.text for k in keywords)
+        self._any_sound = any_of(k.padded_pinyin for k in keywords if k.padded_pinyin)
+
+    def score(self, analysis: Analysis, scores: list[float]) -> None:
+        """Raise each intent's entry of ``scores`` to its best keyword's score."""
+        # Most utterances contain no keyword, and a keyword occurs in few: test all
+        # clauses at once, first for any keyword, then for each ("|" is in no clause
+        # and no keyword, so none can match across two clauses).
+        text = "|".join(analysis.clauses)
+        sounds = " " + " | ".join(map(" ".join, analysis.syllables)) + " "  # "|".join(padded)
+        if not self._any_text.search(text) and not self._any_sound.search(sounds):
+            return
+        padded: list[str] = []  # " a b ", " c d ": made when first needed
+        for keyword in self.keywords:
+            by_text = keyword.text in text
+            by_sound = keyword.padded_pinyin is not None and keyword.padded_pinyin in sounds
+            if not (by_text or by_sound):
+                continue
+            base = KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
+            if keyword.negated or not analysis.negations:
+                # No occurrence can be negated: the best is one in characters, if any.
+                score = base * (1.0 if by_text else PINYIN_DISCOUNT)
+                scores[keyword.intent] = max(scores[keyword.intent], score)
+                continue
+            # Every occurrence counts: in 别转人工，不对，我要转人工 the second one wins.
+            padded = padded or [f" {' '.join(syllables)} " for syllables in analysis.syllables]
+            for by_pinyin, clause, start in find_keyword(analysis, padded, keyword):
+                score = base * (PINYIN_DISCOUNT if by_pinyin else 1.0)
+                if is_negated(analysis, clause, start):
+                    score *= NEGATION_PENALTY
+                scores[keyword.intent] = max(scores[keyword.intent], score)
+
+
+def any_of(texts: Iterable[str]) -> re.Pattern[str]:
+    """A regex that finds any of ``texts`` (none: one that never matches)."""
+    return re.compile("|".join(map(re.escape, texts)) or r"(?!)")
+
+
+def is_negated(analysis: Analysis, clause: int, start: int) -> bool:
+    return any(n.clause == clause and n.start <= start < n.end for n in analysis.negations)
+
+
+def find_keyword(analysis: Analysis, padded: list[str], keyword: Keyword) -> Iterator[tuple[bool, int, int]]:
+    """Every place a keyword occurs, as (found by pinyin, clause, start).
+
+    Args:
+        analysis: The utterance.
+        padded: Each clause's syllables joined by spaces, with a space either end.
+        keyword: The keyword.
+    """
+    for number, clause in enumerate(analysis.clauses):
+        start = clause.find(keyword.text)
+        while start >= 0:
+            yield False, number, start
+            start = clause.find(keyword.text, start + 1)
+    if keyword.padded_pinyin is None:
+        return
+    for number, syllables in enumerate(padded):
+        position = syllables.find(keyword.padded_pinyin)
+        while position >= 0:
+            yield True, number, syllables.count(" ", 0, position)
+            position = syllables.find(keyword.padded_pinyin, position + 1)

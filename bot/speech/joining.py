@@ -1,0 +1,104 @@
+"""Several clips glued into one prompt, and clips of silence; both cached like any clip.
+
+A reply joins the same prompts again and again, so a join is remembered by its
+parts' keys and gap: after the first, it costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+from bot.errors import TTSError
+from bot.speech.cache import AUDIO_FORMAT
+from bot.speech.clips import AudioClip, ClipStore
+from bot.speech.memo import Lru
+from bot.speech.wav import concat_wavs, silence_wav, wav_duration_seconds
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GAP_MS = 150
+DEFAULT_SILENCE_MS = 300
+SILENCE_BACKEND = "silence"
+"""What :attr:`AudioClip.backend` says for a clip of silence."""
+
+
+class ClipJoiner:
+    """Joins clips of one store, and makes its silences.
+
+    Args:
+        clips: Where the parts are and the results go.
+        memo_size: Most joins remembered by their parts.
+    """
+
+    def __init__(self, clips: ClipStore, memo_size: int) -> None:
+        self._clips = clips
+        self._joins: Lru[tuple[int, tuple[str, ...]], AudioClip] = Lru(memo_size)
+
+    async def join(self, clips: Sequence[AudioClip], *, gap_ms: int = DEFAULT_GAP_MS) -> AudioClip:
+        """One clip that plays ``clips`` in order with ``gap_ms`` of silence between them.
+
+        Args:
+            clips: Clips of this store.
+            gap_ms: Silence between consecutive clips, in milliseconds.
+
+        Returns:
+            The single clip itself when there is one, else the joined clip, labelled
+            with the parts' backends.
+
+        Raises:
+            ValueError: ``clips`` is empty or ``gap_ms`` negative.
+            TTSError: A part cannot be read or the result cannot be stored.
+        """
+        if not clips:
+            raise ValueError("join needs at least one clip")
+        if gap_ms < 0:
+            raise ValueError(f"gap_ms must be >= 0, not {gap_ms}")
+        if len(clips) == 1:
+            return clips[0]
+        parts = (gap_ms, tuple(c.key for c in clips))
+        joined = self._joins.get(parts)
+        if joined is None:
+            key = _join_key(parts[1], gap_ms)
+            paths = tuple(c.path for c in clips)
+            joined = await self._clips.find_or_make(key, partial(self._join_files, key, paths, gap_ms))
+            joined = joined.labelled("+".join(dict.fromkeys(c.backend for c in clips if c.backend)))
+            self._joins.put(parts, joined)
+        return joined
+
+    async def silence(self, duration_ms: int = DEFAULT_SILENCE_MS) -> AudioClip:
+        """A clip of ``duration_ms`` milliseconds of silence, labelled ``silence``."""
+        material = f"silence:{AUDIO_FORMAT}:{duration_ms}"
+        key = hashlib.sha256(material.encode("ascii")).hexdigest()
+        clip = await self._clips.find_or_make(key, partial(self._store_silence, key, duration_ms))
+        return clip.labelled(SILENCE_BACKEND)
+
+    async def _store_silence(self, key: str, duration_ms: int) -> AudioClip:
+        return await self._clips.store(key, silence_wav(duration_ms), duration_ms / 1000, SILENCE_BACKEND)
+
+    async def _join_files(self, key: str, paths: tuple[Path, ...], gap_ms: int) -> AudioClip:
+        """Concatenate stored clips into a new stored clip."""
+        wav, duration_seconds = await asyncio.to_thread(_concat_files, paths, gap_ms)
+        clip = await self._clips.store(key, wav, duration_seconds)
+        logger.debug("joined %d clips into %s (%.2f s)", len(paths), key[:12], duration_seconds)
+        return clip
+
+
+def _join_key(keys: Sequence[str], gap_ms: int) -> str:
+    """Key of a joined clip: the parts' keys in order, the gap and the format."""
+    material = f"join:{AUDIO_FORMAT}:gap={gap_ms}:" + ",".join(keys)
+    return hashlib.sha256(material.encode("ascii")).hexdigest()
+
+
+def _concat_files(paths: Sequence[Path], gap_ms: int) -> tuple[bytes, float]:
+    """Read and join stored clips, in a worker thread."""
+    try:
+        parts = [path.read_bytes() for path in paths]
+    except OSError as exc:
+        raise TTSError(f"cannot read a clip to join: {exc}") from exc
+    wav = concat_wavs(parts, gap_ms=gap_ms)
+    return wav, wav_duration_seconds(wav)

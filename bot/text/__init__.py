@@ -1,0 +1,13 @@
+"""Chinese text as phone-line ASR writes it: one copy of each linguistic fact.
+
+Both the flows' intents (``bot.dialog.nlu``) and the knowledge base (``knowledge``)
+read callers' words through this package, which imports neither of them:
+
+- ``segmenter``: the jieba word segmenter, one dictionary per process.
+- ``features``: an utterance as the intent classifier compares it (clauses, n-grams,
+  words, negations).
+- ``pinyin``: the one fold table for the sounds ASR and accents confuse.
+- ``fillers``: the one filler list.
+- ``digits``: digit strings read aloud (幺三八 → 138).
+- ``decoding``: UTF-8 or GBK bytes, byte-exact.
+"""

@@ -1,0 +1,23 @@
+"""The one filler list: what callers say that carries no words.
+
+The backchannel detector strips these before judging an utterance (``呃，好吧`` is
+``好``), intents drop the particles that end a clause (``好啊`` is ``好``), and the
+knowledge base leaves them out of every view of a question.
+"""
+
+from __future__ import annotations
+
+HESITATIONS = ("嗯", "恩", "呃", "额", "唉", "诶", "欸", "哎", "嗯嗯")
+"""Sounds made while thinking or listening."""
+PARTICLES = ("啊", "哦", "噢", "喔", "呀", "嘛", "啦", "嘞", "呐", "哇", "咯", "呗", "吧", "呢", "哈")
+"""Modal particles: they colour a sentence (mostly at its end) but do not change it."""
+DISCOURSE_FILLERS = ("那个", "这个", "就是说", "然后", "那么")
+"""Words said to hold the turn while the caller thinks."""
+
+SPOKEN_FILLERS = HESITATIONS + PARTICLES
+"""The one-syllable fillers: what ``VOICEBOT_FILLERS`` strips by default."""
+FILLERS = frozenset(SPOKEN_FILLERS + DISCOURSE_FILLERS)
+"""Every filler."""
+FINAL_PARTICLES = "".join(p for p in PARTICLES if len(p) == 1)
+"""The particles as one string, for ``str.rstrip`` at the end of a clause. Hesitations
+are not stripped there: 额 ends 金额, 恩 ends 感恩."""
