@@ -1,17 +1,16 @@
 """The baseline: a bare Quart endpoint that answers a constant audio URL.
 
-Served by the same Hypercorn as the bot, it measures what the framework alone costs,
-so the bot's throughput can be stated as a share of it.
+Served by the same Granian set-up as the bot (``bot.server.run``), it measures what the
+framework alone costs, so the bot's throughput can be stated as a share of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from quart import Quart, Response
+
+from bot import server
 
 URL = "http://127.0.0.1:8080/audio/" + "0" * 64 + ".wav?canbeinterrupted=true"
 
@@ -27,13 +26,10 @@ def create_app() -> Quart:
 
 
 def main() -> None:
-    """Serve the baseline exactly as ``voicebot serve`` serves the bot (same Hypercorn set-up)."""
+    """Serve the baseline exactly as ``voicebot serve`` serves the bot."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    config = Config()
-    config.bind = [f"127.0.0.1:{parser.parse_args().port}"]
-    config.accesslog = None
-    asyncio.run(serve(create_app(), config))
+    server.run(create_app(), "127.0.0.1", parser.parse_args().port)
 
 
 if __name__ == "__main__":

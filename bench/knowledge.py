@@ -52,7 +52,7 @@ from typing import Any
 import psutil
 import yaml
 
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from knowledge import store
 from knowledge.base import KnowledgeBase
 from knowledge.entries import Entry

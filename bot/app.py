@@ -15,7 +15,6 @@ from bot.calls.handler import CallHandler
 from bot.config import Settings, load_settings
 from bot.cti import callback, hangup, ivr, route
 from bot.dialog.business import BusinessAPI
-from bot.dialog.nlu import Segmenter
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError
 from bot.hooks.ivr import IvrQueries
@@ -33,6 +32,7 @@ from bot.speech.synthesizer import SpeechSynthesizer
 from bot.speech.tts import TTSBackend
 from bot.store.sessions import MemorySessionStore, SessionStore
 from bot.store.transcripts import TranscriptStore
+from bot.text.segmenter import Segmenter
 from bot.web import audio, calls, health, nlu
 from bot.web.errors import register_errors
 from bot.wiring import open_conversation

@@ -15,10 +15,10 @@ from bot.authoring.chat import chat_command
 from bot.authoring.flowtest import flows_test_command
 from bot.authoring.schema import flow_schema
 from bot.config import load_settings
-from bot.dialog.nlu import Segmenter
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
 from bot.hooks.check import check_hook_file, hook_files, is_hook_file, stray_hook_files
 from bot.language.loader import flow_files, load_flow
+from bot.text.segmenter import Segmenter
 from bot.tools.fakepbx import fake_pbx_command
 from bot.tools.simulate import simulate_command
 from knowledge.cli import kb_group
@@ -41,7 +41,7 @@ def main() -> None:
     help="Worker processes (the memory session store needs exactly 1).",
 )
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the CTI callbacks, audio and APIs under Hypercorn."""
+    """Serve the CTI callbacks, audio and APIs under Granian."""
     try:
         settings = load_settings()
         server.configure_logging(settings.log_level)

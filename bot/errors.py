@@ -11,6 +11,7 @@
     │   │   └── TemplateError    (bot.language.templates)
     │   ├── TableError           a lookup table in the flows' data/ cannot be used
     │   └── UnknownFlowError     a request names a flow that is not loaded
+    ├── ScriptError              a `voicebot simulate` script cannot be played (`file:line: …`)
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
     │   └── FailureSpecError     the fake PBX's /control/fail body describes no failure
     ├── NotReadyError            a request arrived before start-up finished (HTTP 503)
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 
@@ -101,6 +103,19 @@ class UnknownFlowError(FlowError):
 class TableError(FlowError):
     """A lookup table (``data/<name>.csv`` or ``.yaml``) cannot be used; the message says
     what is wrong and how to fix it (``what — fix``), and the loader adds where."""
+
+
+class ScriptError(VoicebotError):
+    """A ``voicebot simulate`` script that cannot be played; ``str()`` is
+    ``file:line: message`` (``file: message`` when the file cannot be read at all).
+
+    Not a :class:`FlowError`: the script drives a bot from outside, and its problems
+    must not be taken for the bot's own flows failing.
+    """
+
+    def __init__(self, path: Path | str, line: int, message: str) -> None:
+        self.path, self.line, self.message = str(path), line, message
+        super().__init__(f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}")
 
 
 class RequestError(VoicebotError):

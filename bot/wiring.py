@@ -19,9 +19,9 @@ from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
 from bot.dialog.knowledge import knowledge_client
-from bot.dialog.nlu import Segmenter
 from bot.dialog.registry import FlowRegistry
 from bot.language.loader import FlowSource
+from bot.text.segmenter import Segmenter
 from knowledge.client import InProcessKnowledge
 from knowledge.service import KnowledgeService
 

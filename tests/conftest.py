@@ -14,9 +14,9 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.pbx.log import LogPBX
 from bot.services import EXTENSION_KEY, Services
+from bot.text.segmenter import Segmenter
 
 if TYPE_CHECKING:
     from tests.fakepbx import FakePBX

@@ -31,12 +31,12 @@ from pydantic import BaseModel
 
 from bot.authoring import flowtest
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.errors import FlowValidationError
 from bot.language import flow as flow_format
 from bot.language.expressions import FUNCTIONS
 from bot.language.loader import load_flows
 from bot.language.slots import BUILTIN_KINDS
+from bot.text.segmenter import Segmenter
 from tests.loopback import tts_wav
 
 ROOT = Path(__file__).resolve().parent.parent

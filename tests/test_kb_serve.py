@@ -15,8 +15,8 @@ import pytest
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.pbx.log import LogPBX
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 from tests.loopback import unused_port
 from tests.test_serve import VOICEBOT, stop, wait_healthy

@@ -48,6 +48,17 @@ class Bot:
         found: dict[str, Any] = self.http.get(f"/calls/{call_id}").json()
         return found
 
+    def ended(self, call_id: str, outcome: str) -> dict[str, Any]:
+        """The call's record once it has ended so (a generous bound)."""
+
+        def reached() -> dict[str, Any] | None:
+            call = self.call(call_id)
+            return call if call["outcome"] == outcome else None
+
+        call = wait_for(reached, 30)
+        assert isinstance(call, dict), self.call(call_id)
+        return call
+
 
 @pytest.fixture(scope="module")
 def fake(fake_pbx_process: FakePBX) -> FakePBX:
@@ -159,13 +170,7 @@ def test_gx_busy_agent_ends_transfer_failed_and_graded_for_that(gx_bot: Bot, fak
     fake.fail(action="click_to_transfer", status=486)
     gx_bot.say("gx-4", "ready2speak")
     gx_bot.say("gx-4", "我要转人工")
-
-    def failed() -> dict[str, Any] | None:
-        call = gx_bot.call("gx-4")
-        return call if call["outcome"] == "transfer_failed" else None
-
-    call = wait_for(failed, 30)
-    assert isinstance(call, dict), gx_bot.call("gx-4")
+    call = gx_bot.ended("gx-4", "transfer_failed")
     assert "486" in call["end_reason"]
     assert (call["grade"], call["score"], call["grade_reason"]) == ("A", 80, "转人工未接通，需回电")
 
@@ -207,17 +212,11 @@ def test_hwd_600006_is_a_transfer_error_and_the_caller_hears_why(hwd_bot: Bot, f
     fake.fail(action="transfer", code="600006")
     hwd_bot.say("hwd-3", "ready2speak")
     hwd_bot.say("hwd-3", "我要转人工")
-
-    def failed() -> dict[str, Any] | None:
-        call = hwd_bot.call("hwd-3")
-        return call if call["outcome"] == "transfer_failed" else None
-
-    call = wait_for(failed, 30)
-    assert call, hwd_bot.call("hwd-3")
-    pbx_turn = next(t for t in call["turns"] if t["event"] == "pbx")  # type: ignore[index]
+    call = hwd_bot.ended("hwd-3", "transfer_failed")
+    pbx_turn = next(t for t in call["turns"] if t["event"] == "pbx")
     assert "600006" in pbx_turn["error"]
     assert "转接异常" in pbx_turn["error"]
-    assert "600006 转接异常" in call["end_reason"]  # type: ignore[index]
+    assert "600006 转接异常" in call["end_reason"]
     # HWD cannot push audio: the next callback says why, then the bot hangs up.
     apology, _ = hwd_bot.say("hwd-3", "ready2speak")
     assert apology.endswith("canbeinterrupted=false")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -13,6 +14,7 @@ import time
 import wave
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -20,6 +22,9 @@ import pytest
 
 from tests.conftest import FLOWS_DIR
 from tests.loopback import unused_port
+
+if TYPE_CHECKING:  # tests.fakepbx imports this module's helpers
+    from tests.fakepbx import FakePBX
 
 VOICEBOT = str(Path(sys.executable).with_name("voicebot"))
 
@@ -54,10 +59,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(workdir: Path) -> Iterator[str]:
+    """A ``voicebot serve`` of the sample flows, healthy, for the block; its base URL.
+    It must stop cleanly (exit status 0)."""
     port = unused_port()
-    workdir = tmp_path_factory.mktemp("serve")
     process = start(workdir, FLOWS_DIR, port)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -66,6 +72,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         stop(process)
     assert process.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("serve")) as base:
+        yield base
 
 
 def test_a_call_over_real_http(server: str) -> None:
@@ -116,6 +128,41 @@ def test_audio_range_and_head(server: str) -> None:
     assert part.content[:4] == b"RIFF"
     assert len(part.content) == 44
     assert part.headers["content-range"] == f"bytes 0-43/{size}"
+
+
+def test_head_of_health(server: str) -> None:
+    head = httpx.head(f"{server}/healthz", timeout=10)
+    assert head.status_code == 200
+    assert head.headers["content-type"] == "application/json"
+    assert head.content == b""
+
+
+def test_sigterm_carries_out_the_transfer_a_call_waits_for(tmp_path: Path, fake_pbx: FakePBX) -> None:
+    """Stopping runs the app's shutdown (after_serving), which hands waiting calls over now."""
+    port = unused_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = {
+        "VOICEBOT_PBX": "gx",
+        "VOICEBOT_GX_URL": fake_pbx.base,
+        "VOICEBOT_ACTION_MARGIN_MS": "10000",  # the transfer's own time is long after the stop
+    }
+    process = start(tmp_path, FLOWS_DIR, port, settings=settings)
+    try:
+        wait_healthy(base, process, tmp_path)
+        with httpx.Client(base_url=base, params={"telnum": "13800138000", "callid": "stop-1"}) as http:
+            http.get("/cti/ai", params={"txt": "ready2speak"})
+            notice = http.get("/cti/ai", params={"txt": "转人工"})
+        assert notice.text.endswith("canbeinterrupted=false")
+        assert not transfers(fake_pbx)
+    finally:
+        stop(process)
+    assert process.returncode == 0
+    (transfer,) = transfers(fake_pbx)
+    assert transfer["query"]["extnum"] == "13800138000"
+
+
+def transfers(fake_pbx: FakePBX) -> list[dict[str, Any]]:
+    return [r for r in fake_pbx.requests("gx") if r["query"].get("opt") == "CLICK_TO_TRANSFER"]
 
 
 def test_invalid_flow_refuses_to_start(tmp_path: Path) -> None:
@@ -181,6 +228,21 @@ def test_bad_settings_stop_the_start_with_a_reason(
         assert "Traceback" not in stderr
 
 
+def test_a_taken_port_stops_the_start_with_a_reason(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = start(tmp_path, FLOWS_DIR, port)
+        try:
+            process.wait(timeout=60)
+        finally:
+            stop(process)
+    output = (tmp_path / "serve.log").read_text()
+    assert process.returncode == 1
+    assert f"voicebot: could not start: serving on 127.0.0.1:{port}: Address already in use" in output
+
+
 def test_a_flow_edit_reaches_new_calls_and_a_broken_one_does_not(tmp_path: Path) -> None:
     flows = tmp_path / "flows"
     shutil.copytree(FLOWS_DIR, flows)
@@ -188,7 +250,9 @@ def test_a_flow_edit_reaches_new_calls_and_a_broken_one_does_not(tmp_path: Path)
     original = path.read_text(encoding="utf-8")
     port = unused_port()
     base = f"http://127.0.0.1:{port}"
-    process = start(tmp_path, flows, port)
+    # The second ready2speak of a call comes sooner than a CTI's silence timeout would
+    # send it; within the retry window it would be taken for the CTI's retry.
+    process = start(tmp_path, flows, port, settings={"VOICEBOT_RETRY_WINDOW_MS": "0"})
     try:
         wait_healthy(base, process, tmp_path)
         with httpx.Client(base_url=base, timeout=10) as http:

@@ -72,7 +72,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.authoring.runtime import open_conversation
 from bot.config import Settings, load_settings
 from bot.dialog.conversation import Conversation, Heard
-from bot.dialog.nlu import Segmenter
 from bot.dialog.state import CallState, Outcome
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
 from bot.language.loader import (
@@ -83,6 +82,7 @@ from bot.language.loader import (
     parse_yaml,
     read_author_file,
 )
+from bot.text.segmenter import Segmenter
 
 TESTS_DIR = "tests"  # conversation tests live in <flows dir>/tests/
 DEFAULT_TELNUM = "13800000000"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.dialog.conversation import Conversation
-from bot.dialog.nlu import Segmenter
 from bot.language.loader import load_flows
+from bot.text.segmenter import Segmenter
 from bot.wiring import open_conversation as open_wired
 from knowledge.base import KnowledgeBase
 from knowledge.service import KnowledgeService

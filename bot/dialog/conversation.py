@@ -1,6 +1,6 @@
 """One turn of a conversation, without telephony: what the bot answers to an event.
 
-The CTI callback (``bot.turns``), the terminal simulator (``voicebot chat``) and the
+The CTI callback (``bot.calls``), the terminal simulator (``voicebot chat``) and the
 conversation tests (``voicebot flows test``) all run a call through this, so a flow
 behaves the same in each: barge-in rules, intent recognition, the dialog engine.
 """

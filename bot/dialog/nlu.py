@@ -72,7 +72,7 @@ from bot.language.flow import Intent
 from bot.text.features import NEGATION_CUES, NON_NEGATING_WORDS, Analyser, Analysis, normalize
 from bot.text.segmenter import Segmenter
 
-__all__ = ["IntentClassifier", "IntentScore", "ParseResult", "Segmenter", "vocabulary"]
+__all__ = ["IntentClassifier", "IntentScore", "ParseResult", "vocabulary"]
 
 logger = logging.getLogger(__name__)
 

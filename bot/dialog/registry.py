@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from bot.dialog.nlu import IntentClassifier, Segmenter, vocabulary
+from bot.dialog.nlu import IntentClassifier, vocabulary
 from bot.errors import UnknownFlowError
 from bot.language.flow import Flow
 from bot.language.loader import FlowSource
 from bot.language.tables import Table
+from bot.text.segmenter import Segmenter
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,13 @@ with ``create_fake_pbx_app()`` or as a process.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
-import signal
 import time
 from typing import Any
 
 import click
-from hypercorn.asyncio import serve as hypercorn_serve
-from hypercorn.config import Config
 from quart import Quart, Response, g, request
 from werkzeug.exceptions import HTTPException
 
@@ -194,20 +190,7 @@ def fake_pbx_command(
     server.configure_logging(log_level)
     credentials = Credentials(client_id, client_secret, username, password)
     app = create_fake_pbx_app(token_ttl_seconds=token_ttl_seconds, credentials=credentials)
-    config = Config()
-    config.bind = [f"{host}:{port}"]
-    config.accesslog = None
-    config.errorlog = logging.getLogger("hypercorn.error")
-    config.graceful_timeout = 2
     state: FakePBXState = app.extensions[EXTENSION_KEY]
     logger.info("fake PBX on http://%s:%d (GX /bridge/callctrl, HWD %s)", host, port, fakepbx_hwd.PREFIX)
-    asyncio.run(hypercorn_serve(app, config, shutdown_trigger=lambda: _until_signalled(state)))
-
-
-async def _until_signalled(state: FakePBXState) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    state.stopping.set()  # armed hangs end now: stopping never waits for them
+    # Armed hangs end at once on a signal: stopping never waits for them.
+    server.run(app, host, port, on_stop=state.stopping.set)

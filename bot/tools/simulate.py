@@ -4,9 +4,10 @@ Each step (from a script, or typed) is one callback: ``ready2speak``, recognized
 text, barge-in (``playing=true``), ``hungup``. Every answer is checked as the CTI
 would take it — HTTP 200, and a body that is exactly a bare audio URL with its
 ``canbeinterrupted`` flag, or ``continue`` — and every audio URL is downloaded and
-read as a WAV. The turn, its latency and any problem are printed; the exit status
-is 1 when anything was wrong, 2 when the script or the URL itself is. Against
-voicebot, the bot's words are shown too, from its ``/calls/<callid>`` transcript.
+read as a WAV (``bot.tools.simulate_checks``). The turn, its latency and any problem
+are printed; the exit status is 1 when anything was wrong, 2 when the script or the
+URL itself is. Against voicebot, the bot's words are shown too, from its
+``/calls/<callid>`` transcript.
 
 The URL's own query (``?flow=survey``) goes with every callback, as the CTI sends it;
 the parameters the simulator sets itself (``CALLBACK_PARAMS``) are taken out of it.
@@ -14,50 +15,31 @@ the parameters the simulator sets itself (``CALLBACK_PARAMS``) are taken out of 
 
 from __future__ import annotations
 
-import re
 import secrets
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import click
 import httpx
 
-from bot.errors import WavError
-from bot.tools.simulate_script import COMMANDS_HELP, ScriptError, Step, load_script, parse_command
-from bot.tools.wavinfo import WavInfo, read_wav_info
+from bot.errors import ScriptError
+from bot.tools.simulate_checks import Turn, check_answer, check_audio, check_expectations
+from bot.tools.simulate_script import COMMANDS_HELP, Step, load_script, parse_command
 
 DEFAULT_URL = "http://127.0.0.1:8080/cti/ai"
 DEFAULT_TELNUM = "13800138000"
 EXIT_PROBLEMS = 1
 EXIT_SCRIPT = 2
-CONTINUE = "continue"
 SAFE_RATE, SAFE_CHANNELS = 8000, 1  # the CTI's own tone files: 8 kHz mono
-_URL = re.compile(r"https?://[^\s\"'<>\\]+")
 # What each callback sets itself; the same names in --url's query give way to them.
 CALLBACK_PARAMS = ("callid", "telnum", "txt", "playing")
 
 
 class Unreachable(Exception):
     """The bot cannot be reached at all: there is no point in playing on."""
-
-
-@dataclass
-class Turn:
-    """One callback, its answer and what was wrong with it."""
-
-    step: Step
-    status: int | None = None
-    body: str = ""
-    ms: float = 0.0
-    kind: str = "none"  # audio | continue | empty | invalid | error
-    interruptible: bool | None = None
-    audio: WavInfo | None = None
-    reply: str | None = None
-    problems: list[str] = field(default_factory=list)
 
 
 class Simulator:
@@ -136,22 +118,12 @@ class Simulator:
         self._read_transcript(turn)
 
     def _check_audio(self, turn: Turn) -> None:
-        url = turn.body.strip()
         try:
-            response = self.http.get(url)
+            response = self.http.get(turn.body.strip())
         except httpx.HTTPError as exc:
             turn.problems.append(f"audio download failed: {exc!r}")
             return
-        if response.status_code != 200:
-            turn.problems.append(f"audio download answered HTTP {response.status_code}")
-            return
-        try:
-            turn.audio = read_wav_info(response.content)
-        except WavError as exc:
-            turn.problems.append(f"audio is not a valid WAV: {exc}")
-            return
-        if turn.audio.data_bytes == 0:
-            turn.problems.append("audio has no samples")
+        check_audio(turn, response.status_code, response.content)
 
     def _read_transcript(self, turn: Turn) -> None:
         """The bot's words for the turn, and the flow the call runs, from its transcript
@@ -234,88 +206,6 @@ def transcript_url(callback_url: str, callid: str) -> str | None:
         return None
     path = parts.path.removesuffix("/cti/ai") + "/calls/" + quote(callid, safe="")
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def check_answer(turn: Turn) -> None:
-    """Classify the callback's answer as the CTI reads it, noting every problem."""
-    body, step = turn.body, turn.step
-    if turn.status != 200:
-        turn.kind = "error"
-        turn.problems.append(f"callback answered HTTP {turn.status}: {body.strip()[:200]!r}")
-        return
-    if body != body.strip():
-        turn.problems.append("the body has whitespace around it: send the bare URL, nothing else")
-    body = body.strip()
-    if body == CONTINUE:
-        turn.kind = "continue"
-        if not step.playing:
-            turn.problems.append(
-                "continue only answers a barge-in (playing=true): the CTI has nothing to go on with"
-            )
-    elif not body:
-        turn.kind = "empty"
-        if step.kind != "hangup":
-            turn.problems.append("empty answer: the CTI has nothing to play")
-    elif _URL.fullmatch(body):
-        turn.kind = "audio"
-        turn.interruptible = _interruptible(turn, body)
-    else:
-        turn.kind = "invalid"
-        turn.problems.append(_not_a_url(body))
-
-
-def _interruptible(turn: Turn, url: str) -> bool | None:
-    values = parse_qs(urlsplit(url).query).get("canbeinterrupted")
-    if not values:
-        turn.problems.append("the URL has no canbeinterrupted=true|false")
-        return None
-    if values[-1] not in ("true", "false"):
-        turn.problems.append(f"canbeinterrupted is {values[-1]!r}, not true or false")
-        return None
-    return values[-1] == "true"
-
-
-def _not_a_url(body: str) -> str:
-    if body.startswith(("{", "[")):
-        return "the body is JSON: the CTI wants the bare URL (GX CTI §52.3)"
-    if "\\/" in body:
-        return "the URL's slashes are escaped (\\/), which the CTI cannot download (GX CTI §52.3)"
-    if body[0] in "\"'":
-        return "the body is a quoted string: send the bare URL"
-    return "the body is neither an http(s) URL nor continue"
-
-
-def check_expectations(turn: Turn) -> None:
-    """Compare the answer with what the script's step expects."""
-    step = turn.step
-    if turn.kind == "error":
-        return
-    wants_audio = (
-        step.expect == "audio"
-        or step.interruptible is not None
-        or step.min_seconds is not None
-        or (step.max_seconds is not None)
-    )
-    expected = step.expect or ("audio" if wants_audio else None)
-    if expected is not None and turn.kind != expected:
-        turn.problems.append(f"expected {expected}, the answer is {turn.kind}")
-        return
-    if (
-        step.interruptible is not None
-        and turn.interruptible is not None
-        and turn.interruptible != step.interruptible
-    ):
-        turn.problems.append(f"expected interruptible: {str(step.interruptible).lower()}")
-    seconds = turn.audio.duration_seconds if turn.audio is not None else None
-    if seconds is not None and step.min_seconds is not None and seconds < step.min_seconds:
-        turn.problems.append(f"audio lasts {seconds:.2f} s, expected at least {step.min_seconds:g} s")
-    if seconds is not None and step.max_seconds is not None and seconds > step.max_seconds:
-        turn.problems.append(f"audio lasts {seconds:.2f} s, expected at most {step.max_seconds:g} s")
-    if step.reply_contains is not None and step.reply_contains not in (turn.reply or ""):
-        where = (
-            "the bot's reply" if turn.reply is not None else "the reply (no transcript: is this voicebot?)"
-        )
-        turn.problems.append(f"expected {step.reply_contains!r} in {where}")
 
 
 def run_script(simulator: Simulator, steps: list[Step]) -> None:

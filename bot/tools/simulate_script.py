@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from bot.errors import VoicebotError
+from bot.errors import ScriptError
 
 StepKind = Literal["ready", "silence", "say", "barge", "wait", "hangup"]
 Expectation = Literal["audio", "continue", "empty"]
@@ -31,15 +31,6 @@ STEP_KINDS: tuple[str, ...] = get_args(StepKind)
 EXPECTATION_KEYS = ("expect", "interruptible", "min_seconds", "max_seconds", "reply_contains")
 MAX_WAIT_SECONDS = 3600
 FIX_STEP = "write ready, silence, hangup, say: TEXT, barge: TEXT or wait: SECONDS"
-
-
-class ScriptError(VoicebotError):
-    """A script that cannot be played; ``str()`` is ``file:line: message`` (``file: message``
-    when the file cannot be read at all)."""
-
-    def __init__(self, path: Path | str, line: int, message: str) -> None:
-        self.path, self.line, self.message = str(path), line, message
-        super().__init__(f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.authoring import flowtest
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
+from bot.text.segmenter import Segmenter
 from tests.loopback import LoopbackServer, unused_port
 
 ROOT = Path(__file__).resolve().parents[2]

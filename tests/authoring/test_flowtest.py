@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from bot.authoring import flowtest
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.errors import FlowValidationError
+from bot.text.segmenter import Segmenter
 
 FLOW = """\
 title: 测试热线

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
+from bot.pbx.log import LogPBX
 from tests.conftest import CTI
 
 
@@ -39,3 +40,16 @@ async def test_the_survey_callee_hears_who_calls(cti: CTI, client: QuartClient) 
     (turn,) = (await record(client, "s-1"))["turns"]
     assert turn["step"] == "intro"
     assert "请问现在方便吗" in turn["reply"]
+
+
+async def test_a_request_first_is_answered_after_a_short_greeting(
+    cti: CTI, client: QuartClient, pbx: LogPBX
+) -> None:
+    notice = await cti.say("y-1", "我要转人工")
+    assert notice.endswith("canbeinterrupted=false")
+    (turn,) = (await record(client, "y-1"))["turns"]
+    assert turn["intent"] == "transfer_agent"
+    assert turn["reply"].startswith("您好，")  # the flow's caller_first words lead
+    assert "转接" in turn["reply"]
+    await pbx.wait_for(1)
+    assert [r.action for r in pbx.requests] == ["transfer"]

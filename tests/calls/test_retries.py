@@ -13,8 +13,8 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.pbx.log import LogPBX
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 
 ID_CARD = "帮我查一下身份证幺幺零幺零五幺九四九幺二三幺零零二叉的报销进度"

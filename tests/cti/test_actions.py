@@ -15,11 +15,11 @@ from quart.typing import TestClientProtocol as QuartClient
 from bot.app import create_app
 from bot.calls.followups import FollowUps
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.errors import PBXRejectedError
 from bot.pbx.base import CallRef, Exchange, TransferTarget
 from bot.pbx.log import LogPBX
 from bot.services import EXTENSION_KEY, Services
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 from tests.loopback import unused_port
 

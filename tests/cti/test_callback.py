@@ -13,11 +13,11 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.dialog.state import CallState
 from bot.pbx.log import LogPBX
 from bot.services import Services
 from bot.store.sessions import MemorySessionStore
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI
 
 AUDIO_URL = re.compile(r"^http://localhost/audio/[0-9a-f]{64}\.wav\?canbeinterrupted=(true|false)$")

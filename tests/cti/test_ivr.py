@@ -14,10 +14,10 @@ from urllib.parse import quote
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
-from bot.dialog.nlu import Segmenter
 from bot.errors import FlowValidationError
 from bot.hooks.ivr import NOT_CONFIGURED, speakable
 from bot.hooks.ivr_file import DEFAULT_UNKNOWN
+from bot.text.segmenter import Segmenter
 from tests.conftest import FLOWS_DIR
 from tests.hooks.flows import hello_app
 from tests.loopback import LoopbackServer, unused_port

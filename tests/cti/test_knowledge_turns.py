@@ -13,10 +13,10 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.errors import PBXError
 from bot.pbx.base import CallRef, Exchange
 from bot.pbx.log import LogPBX
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 from tests.loopback import RASA_ANSWER, LoopbackServer, unused_port
 

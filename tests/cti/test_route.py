@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
-from bot.dialog.nlu import Segmenter
 from bot.errors import FlowValidationError
+from bot.text.segmenter import Segmenter
 from tests.hooks.flows import hello_app
 
 CONTENT_TYPE = "text/plain; charset=utf-8"

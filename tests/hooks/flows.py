@@ -9,8 +9,8 @@ from quart import Quart
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.pbx.log import LogPBX
+from bot.text.segmenter import Segmenter
 
 FLOW = "steps:\n  hello:\n    say: 您好。\n    hangup: true\n"
 

@@ -250,3 +250,21 @@ steps:
     assert len(warnings) == 3, warnings
     for name, line in (("phnoe", 4), ("scroe", 6), ("order_id", 10)):
         assert any(f":{line}:" in w and f"provides {name!r}" in w for w in warnings), (name, warnings)
+
+
+@pytest.mark.parametrize("moment", ["wait", "caller_first", "transfer_failed"], ids=str)
+def test_placeholders_nobody_sets_in_the_defaults_moments_are_warnings(tmp_path: Path, moment: str) -> None:
+    text = f"""\
+defaults:
+  {moment}: 抱歉，{{{{nobody}}}}暂时无法接通。
+steps:
+  bye:
+    say: 再见。
+    hangup: true
+"""
+    path = tmp_path / "moments.yaml"
+    path.write_text(text, encoding="utf-8")
+    warnings = [str(w) for w in load_flow(path).warnings]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(f"{path}:2:"), warnings
+    assert f"warning: defaults.{moment}: no slot, set:, lookup or http step provides 'nobody'" in warnings[0]

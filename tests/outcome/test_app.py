@@ -10,8 +10,8 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.services import EXTENSION_KEY, Services
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 from tests.outcome.receiver import OutcomeReceiver, eventually
 

@@ -12,9 +12,9 @@ from quart import Quart
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.errors import ConfigError
 from bot.services import EXTENSION_KEY, Services
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 from tests.loopback import LoopbackServer
 

@@ -20,7 +20,6 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.errors import FlowValidationError
 from bot.language.flow import Prompt
 from bot.language.loader import load_flow
@@ -28,6 +27,7 @@ from bot.services import EXTENSION_KEY, Services
 from bot.speech.cache import AudioCache
 from bot.speech.recordings import recording_key
 from bot.speech.synthesizer import SpeechSynthesizer
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI
 
 from .conftest import CountingBackend

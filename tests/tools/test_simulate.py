@@ -15,10 +15,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bot.errors import WavError
+from bot.errors import ScriptError, WavError
 from bot.tools.fakepbx_hwd import tone_wav
 from bot.tools.simulate import Simulator, callback_url, simulate_command, transcript_url
-from bot.tools.simulate_script import ScriptError, Step, load_script, parse_command
+from bot.tools.simulate_script import Step, load_script, parse_command
 from bot.tools.wavinfo import read_wav_info
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ from quart.typing import TestClientProtocol as QuartClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.dialog.nlu import Segmenter
 from bot.language.loader import load_flows
+from bot.text.segmenter import Segmenter
 from tests.conftest import CTI
 
 
