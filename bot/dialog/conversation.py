@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.engine import Dialog
-from bot.dialog.opening import only_greets
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.state import CallState, Reply
+from bot.text.greetings import only_greets
 
 
 @dataclass(frozen=True)

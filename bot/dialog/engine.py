@@ -92,7 +92,7 @@ class Dialog:
             text: The words, as the ASR wrote them.
             intent: The intent recognized in them, if any.
             only_greets: The words only greet or acknowledge ("喂，你好", "嗯";
-                ``bot.dialog.opening.only_greets``): as a call's first words they are
+                ``bot.text.greetings.only_greets``): as a call's first words they are
                 greeted, never answered.
         """
         if not state.greeted:

@@ -11,11 +11,11 @@ from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.engine import Dialog
-from bot.dialog.opening import only_greets
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.state import CallState
 from bot.language.flow import Flow
 from bot.language.loader import load_flows
+from bot.text.greetings import only_greets
 from bot.text.segmenter import Segmenter
 from tests.dialog.flows import SAMPLES_DIR, TODAY, StaticFlows
 
