@@ -9,6 +9,7 @@ call's transcript; how the call ended is revised by the dialog, never here.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import partial
 
 from bot.calls.ending import Endings
@@ -29,29 +30,18 @@ logger = logging.getLogger(__name__)
 OWED_GOODBYE_WAIT_SECONDS = 10.0
 
 
+@dataclass(kw_only=True, eq=False)
 class Actions:
     """Carries out the transfers and hang-ups that answers announce."""
 
-    def __init__(
-        self,
-        *,
-        pbx: PBX,
-        dialog: Dialog,
-        voice: Voice,
-        sessions: SessionStore,
-        recorder: PBXRecorder,
-        followups: FollowUps,
-        endings: Endings,
-        margin_seconds: float,
-    ) -> None:
-        self._pbx = pbx
-        self._dialog = dialog
-        self._voice = voice
-        self._sessions = sessions
-        self._recorder = recorder
-        self._followups = followups
-        self._endings = endings
-        self._margin_seconds = margin_seconds
+    pbx: PBX
+    dialog: Dialog
+    voice: Voice
+    sessions: SessionStore
+    recorder: PBXRecorder
+    followups: FollowUps
+    endings: Endings
+    margin_seconds: float
 
     def follow(self, state: CallState, reply: Reply, spoken: Spoken, links: AudioLinks) -> None:
         """Schedule what an answer announces, for when the caller has heard it: the
@@ -60,7 +50,7 @@ class Actions:
         call = CallRef(state.call_id, state.telnum)
         if spoken.push is not None:
             then = partial(self._push_text, call, spoken.push, reply, links)
-            self._followups.schedule(call.call_id, "play", spoken.seconds, then, announces=reply.action)
+            self.followups.schedule(call.call_id, "play", spoken.seconds, then, announces=reply.action)
         else:
             self._act_after(call, reply, links, spoken.seconds)
 
@@ -69,18 +59,18 @@ class Actions:
         plus the margin."""
         if reply.action is not None:
             act = partial(self._perform, call, reply.action, reply.target, links)
-            self._followups.schedule(call.call_id, reply.action, seconds + self._margin_seconds, act)
+            self.followups.schedule(call.call_id, reply.action, seconds + self.margin_seconds, act)
 
     async def _push_text(self, call: CallRef, text: str, reply: Reply, links: AudioLinks) -> None:
         """The CTI speaks the reply itself (no speech backend works); the action follows."""
         exchanges: list[Exchange] = []
         error: PBXError | None = None
         try:
-            await self._pbx.play(call, text, journal=exchanges)
+            await self.pbx.play(call, text, journal=exchanges)
         except PBXError as exc:
             error = exc
             logger.warning("call %s: the reply's text could not be pushed either: %s", call.call_id, exc)
-        await self._recorder.record(call, "play", text, exchanges, error)
+        await self.recorder.record(call, "play", text, exchanges, error)
         self._act_after(call, reply, links, len(text) * PUSHED_TEXT_SECONDS_PER_CHAR)
 
     async def _perform(self, call: CallRef, action: Action, target: str | None, links: AudioLinks) -> None:
@@ -93,31 +83,31 @@ class Actions:
             if action == "transfer":
                 await self._transfer_failed(call, links, exchanges, error)
                 return
-            state = await self._recorder.record(
+            state = await self.recorder.record(
                 call, action, target, exchanges, error, change=partial(self._failed, action, error)
             )
         else:
-            state = await self._recorder.record(call, action, target, exchanges, None)
+            state = await self.recorder.record(call, action, target, exchanges, None)
         if state is not None:
-            self._endings.report_if_settled(state)
+            self.endings.report_if_settled(state)
 
     async def _request(
         self, call: CallRef, action: Action, target: str | None, exchanges: list[Exchange]
     ) -> None:
         if action == "hangup":
-            await self._pbx.hangup(call, journal=exchanges)
+            await self.pbx.hangup(call, journal=exchanges)
             return
         try:
             parsed = TransferTarget.parse(target or "")
         except ValueError as exc:  # a target the flow check let through
             raise PBXError(str(exc), call_id=call.call_id) from exc
-        state = await self._sessions.get(call.call_id)
+        state = await self.sessions.get(call.call_id)
         data = biz_data(state) if state else None
-        await self._pbx.transfer(call, parsed, biz_data=data, journal=exchanges)
+        await self.pbx.transfer(call, parsed, biz_data=data, journal=exchanges)
 
     async def _failed(self, action: Action, error: PBXError, state: CallState) -> None:
         """A failed action leaves its reason with the call's end."""
-        self._dialog.revise_end(state, state.outcome, f"{state.end_reason}; PBX {action} failed: {error}")
+        self.dialog.revise_end(state, state.outcome, f"{state.end_reason}; PBX {action} failed: {error}")
 
     async def _transfer_failed(
         self, call: CallRef, links: AudioLinks, exchanges: list[Exchange], error: PBXError
@@ -128,38 +118,38 @@ class Actions:
         failure, so a callback arriving meanwhile already gets it; then it is pushed,
         and the hang-up follows it (or, when the PBX cannot push, the next callback).
         """
-        if self._followups.gone(call.call_id):  # the caller hung up meanwhile: only record it
-            state = await self._recorder.record(
+        if self.followups.gone(call.call_id):  # the caller hung up meanwhile: only record it
+            state = await self.recorder.record(
                 call, "transfer", None, exchanges, error, change=partial(self._refused, error)
             )
             if state is not None:
-                self._endings.report_if_settled(state)
+                self.endings.report_if_settled(state)
             return
         said: list[tuple[Reply, Spoken]] = []
 
         async def owe_goodbye(state: CallState) -> None:
-            goodbye = self._dialog.transfer_failed(state, _transfer_failure(state, error))
-            spoken = await self._voice.speak(goodbye)
+            goodbye = self.dialog.transfer_failed(state, _transfer_failure(state, error))
+            spoken = await self.voice.speak(goodbye)
             if spoken.push is None:
                 state.undelivered, state.last_reply = spoken.playback, goodbye
             said.append((goodbye, spoken))
 
-        state = await self._recorder.record(call, "transfer", None, exchanges, error, change=owe_goodbye)
+        state = await self.recorder.record(call, "transfer", None, exchanges, error, change=owe_goodbye)
         if state is not None:
             await self._say_goodbye(call, links, *said[0])
 
     async def _refused(self, error: PBXError, state: CallState) -> None:
         if state.outcome == "transferred":
-            self._dialog.revise_end(state, "transfer_failed", _transfer_failure(state, error))
+            self.dialog.revise_end(state, "transfer_failed", _transfer_failure(state, error))
 
     async def _say_goodbye(self, call: CallRef, links: AudioLinks, goodbye: Reply, spoken: Spoken) -> None:
         """Push the goodbye of a failed transfer; the hang-up follows once it is heard."""
         voice = spoken.push or links.url(spoken.playback)  # text for the CTI's TTS when no backend speaks
         exchanges: list[Exchange] = []
         try:
-            await self._pbx.play(call, voice, journal=exchanges)
+            await self.pbx.play(call, voice, journal=exchanges)
         except PBXError as exc:
-            await self._recorder.record(call, "play", goodbye.text, exchanges, exc)
+            await self.recorder.record(call, "play", goodbye.text, exchanges, exc)
             # The next callback says it and hangs up after it; without one, hang up anyway
             # (at once when nothing can say it).
             wait_seconds = 0.0 if spoken.push else spoken.seconds + OWED_GOODBYE_WAIT_SECONDS
@@ -170,7 +160,7 @@ class Actions:
             if state.undelivered == spoken.playback:
                 state.undelivered = None
 
-        await self._recorder.record(call, "play", goodbye.text, exchanges, None, change=paid)
+        await self.recorder.record(call, "play", goodbye.text, exchanges, None, change=paid)
         heard = len(voice) * PUSHED_TEXT_SECONDS_PER_CHAR if spoken.push else spoken.seconds
         self._act_after(call, goodbye, links, heard)
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.calls.followups import FollowUps
@@ -27,29 +28,21 @@ def owes_action(state: CallState) -> bool:
     )
 
 
+@dataclass(kw_only=True, eq=False)
 class Endings:
     """Ends calls and hands each one that has ended for good to ``on_call_end``."""
 
-    def __init__(
-        self,
-        *,
-        conversation: Conversation,
-        sessions: SessionStore,
-        transcripts: TranscriptStore,
-        followups: FollowUps,
-        on_call_end: OnCallEnd | None,
-    ) -> None:
-        self._conversation = conversation
-        self._sessions = sessions
-        self._transcripts = transcripts
-        self._followups = followups
-        self._on_call_end = on_call_end
-        self._background: set[asyncio.Task[None]] = set()
+    conversation: Conversation
+    sessions: SessionStore
+    transcripts: TranscriptStore
+    followups: FollowUps
+    on_call_end: OnCallEnd | None
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def settled(self, state: CallState) -> bool:
         """Whether the call has ended for good: ended, owing the caller no answer, and
         with no transfer or hang-up to come (besides the one asking)."""
-        return state.ended and not owes_action(state) and not self._followups.busy(state.call_id)
+        return state.ended and not owes_action(state) and not self.followups.busy(state.call_id)
 
     def report_if_settled(self, state: CallState) -> None:
         """Hand the call over if it has ended for good; else what is left reports it."""
@@ -58,7 +51,7 @@ class Endings:
 
     def caller_hung_up(self, state: CallState) -> None:
         """The caller is gone: drop what was to follow, and end the call in the dialog."""
-        dropped = self._followups.cancel(state.call_id)
+        dropped = self.followups.cancel(state.call_id)
         if dropped is None and owes_action(state):  # a late answer still to be said
             assert state.last_reply is not None
             dropped = state.last_reply.action
@@ -67,35 +60,35 @@ class Endings:
             logger.info("call %s: caller hung up before the %s", state.call_id, dropped)
         if dropped == "transfer" and state.outcome == "transferred":
             # The transfer never happened: the call ended with the caller's hang-up.
-            self._conversation.dialog.revise_end(
+            self.conversation.dialog.revise_end(
                 state, "hung_up_by_caller", f"caller hung up before the transfer ({state.end_reason})"
             )
-        self._conversation.hung_up(state)
+        self.conversation.hung_up(state)
 
     async def hangup_pushed(self, call_id: str, telnum: str | None) -> bool:
         """The CTI's hang-up push (GX §41, ``business=robot``): close the call as its
         ``hungup`` callback would, if that was missed. Idempotent; returns whether this
         push closed the call."""
-        async with self._sessions.lock(call_id):
-            stored = await self._sessions.get(call_id)
+        async with self.sessions.lock(call_id):
+            stored = await self.sessions.get(call_id)
             if stored is None or self.settled(stored):
                 return False  # unknown here, or closed already (its hungup, an earlier push, us)
             state = stored.copy()
             turn = Turn(at=iso(time.time()), event="hangup_push", text=telnum)
             self.caller_hung_up(state)
             turn.step = state.step
-            self._transcripts.record(state, turn)
-            await self._sessions.put(state)
+            self.transcripts.record(state, turn)
+            await self.sessions.put(state)
         self.report_if_settled(state)
         return True
 
     async def close_idle(self, idle_seconds: float) -> int:
         """Close calls with no callback for ``idle_seconds`` (their ``hungup`` was lost)."""
-        closed = await self._sessions.pop_idle(idle_seconds)
+        closed = await self.sessions.pop_idle(idle_seconds)
         for state in closed:
             if not state.ended:
-                self._conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
-                self._transcripts.record(state)
+                self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
+                self.transcripts.record(state)
                 self._report(state.call_id)
         return len(closed)
 
@@ -105,8 +98,8 @@ class Endings:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     def _report(self, call_id: str) -> None:
-        if self._on_call_end is None:
+        if self.on_call_end is None:
             return
-        task = asyncio.create_task(self._on_call_end(call_id))
+        task = asyncio.create_task(self.on_call_end(call_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)

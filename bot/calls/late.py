@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.calls.record import exchanges_json
 from bot.calls.voice import AudioLinks, Voice
@@ -45,27 +45,16 @@ class Delivery:
         return self.answered
 
 
+@dataclass(kw_only=True, eq=False)
 class LateAnswers:
     """Answers with the filler when a turn is slow, and delivers the turn's answer later."""
 
-    def __init__(
-        self,
-        *,
-        voice: Voice,
-        pbx: PBX,
-        filler_seconds: float | None,
-        push_timeout_seconds: float,
-        default_wait: Callable[[], Prompt],
-    ) -> None:
-        """``filler_seconds``: how long a turn may take before the caller hears the wait
-        words (None: never). ``push_timeout_seconds``: the longest a late answer's push
-        may hold the call (its callbacks wait meanwhile)."""
-        self._voice = voice
-        self._pbx = pbx
-        self._filler_seconds = filler_seconds
-        self._push_timeout_seconds = push_timeout_seconds
-        self._default_wait = default_wait
-        self._turns: set[asyncio.Future[Answer]] = set()
+    voice: Voice
+    pbx: PBX
+    filler_seconds: float | None  # how long a turn may take before the wait words (None: never)
+    push_timeout_seconds: float  # the longest a late answer's push may hold the call
+    default_wait: Callable[[], Prompt]  # the default flow's wait words
+    _turns: set[asyncio.Future[Answer]] = field(default_factory=set, init=False)
 
     async def answer(self, run: Callable[[Delivery], Awaitable[Answer]], *, may_be_late: bool) -> Answer:
         """The turn's answer, or the filler when it takes longer than the threshold.
@@ -77,13 +66,13 @@ class LateAnswers:
         turn = asyncio.ensure_future(run(delivery))
         self._turns.add(turn)  # a task nobody references may be collected before it ends
         turn.add_done_callback(self._turns.discard)
-        if self._filler_seconds is None or not may_be_late:
+        if self.filler_seconds is None or not may_be_late:
             return await asyncio.shield(turn)
-        await asyncio.wait({turn}, timeout=self._filler_seconds)
+        await asyncio.wait({turn}, timeout=self.filler_seconds)
         if turn.done() or delivery.answered:
             return await asyncio.shield(turn)
-        wait = delivery.wait or self._default_wait()
-        filler = await self._voice.filler(wait)
+        wait = delivery.wait or self.default_wait()
+        filler = await self.voice.filler(wait)
         if turn.done() or delivery.answered:  # it got ready while the filler was fetched
             return await asyncio.shield(turn)
         delivery.late, delivery.filler, delivery.filler_at = True, filler, time.time()
@@ -96,8 +85,8 @@ class LateAnswers:
             return False
         exchanges: list[Exchange] = []
         try:
-            async with asyncio.timeout(self._push_timeout_seconds):
-                await self._pbx.play(
+            async with asyncio.timeout(self.push_timeout_seconds):
+                await self.pbx.play(
                     CallRef(state.call_id, state.telnum), links.url(answer.playback), journal=exchanges
                 )
             turn.delivered = "play"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from bot.calls import retry
 from bot.calls.actions import Actions
@@ -26,31 +27,19 @@ logger = logging.getLogger(__name__)
 Said = tuple[Reply, Spoken]  # a reply with something to follow it, and how it was said
 
 
+@dataclass(kw_only=True, eq=False)
 class TurnRunner:
     """Runs the turns of every call; callbacks of one call run one at a time."""
 
-    def __init__(
-        self,
-        *,
-        conversation: Conversation,
-        sessions: SessionStore,
-        transcripts: TranscriptStore,
-        voice: Voice,
-        late: LateAnswers,
-        actions: Actions,
-        endings: Endings,
-        default_flow: str,
-        retry_window_seconds: float,
-    ) -> None:
-        self._conversation = conversation
-        self._sessions = sessions
-        self._transcripts = transcripts
-        self._voice = voice
-        self._late = late
-        self._actions = actions
-        self._endings = endings
-        self._default_flow = default_flow
-        self._retry_window_seconds = retry_window_seconds
+    conversation: Conversation
+    sessions: SessionStore
+    transcripts: TranscriptStore
+    voice: Voice
+    late: LateAnswers
+    actions: Actions
+    endings: Endings
+    default_flow: str
+    retry_window_seconds: float
 
     async def run(self, callback: Callback, links: AudioLinks, delivery: Delivery) -> Answer:
         """Answer ``callback`` (``delivery`` tells whether the answer is late).
@@ -59,32 +48,32 @@ class TurnRunner:
             UnknownFlowError: a new call names a flow that is not loaded.
         """
         started = time.perf_counter()
-        async with self._sessions.lock(callback.call_id):
-            stored = await self._sessions.get(callback.call_id)
+        async with self.sessions.lock(callback.call_id):
+            stored = await self.sessions.get(callback.call_id)
             if stored is not None and self._is_retry(stored, callback):
                 assert stored.answered is not None
                 delivery.answer_now()
                 return stored.answered.answer
             state = stored.copy() if stored else await self._new_call(callback)
             was_ended = state.ended
-            delivery.wait = self._conversation.flows.get(*state.position).flow.defaults.wait
+            delivery.wait = self.conversation.flows.get(*state.position).flow.defaults.wait
             turn = _turn(callback)
             answer, said = await self._converse(state, callback, turn)
             turn.audio_url = links.url(answer.playback) if answer.playback else None
             heard_now = await self._deliver(state, callback, answer, turn, links=links, delivery=delivery)
             if said is not None and heard_now:
-                self._actions.follow(state, *said, links)
+                self.actions.follow(state, *said, links)
             turn.step = state.step
             turn.ms = round((time.perf_counter() - started) * 1000, 2)
-            self._transcripts.record(state, turn)
-            await self._sessions.put(state)
+            self.transcripts.record(state, turn)
+            await self.sessions.put(state)
         if not was_ended or callback.event is Event.HUNGUP:
-            self._endings.report_if_settled(state)
+            self.endings.report_if_settled(state)
         return answer
 
     def _is_retry(self, stored: CallState, callback: Callback) -> bool:
         if not retry.repeats(
-            stored.answered, callback, now=time.time(), window_seconds=self._retry_window_seconds
+            stored.answered, callback, now=time.time(), window_seconds=self.retry_window_seconds
         ):
             return False
         logger.info("call %s: the CTI repeated a callback; same answer", callback.call_id)
@@ -108,15 +97,15 @@ class TurnRunner:
         assert delivery.filler is not None
         state.answered = retry.answered(callback, Answer(delivery.filler), delivery.filler_at)
         turn.filler = links.url(delivery.filler)
-        return await self._late.deliver(state, answer, turn, links)
+        return await self.late.deliver(state, answer, turn, links)
 
     async def _new_call(self, callback: Callback) -> CallState:
         """A call not in the session store: new, or one we forgot (a restart, an expiry)."""
-        ended = await self._transcripts.ended_call(callback.call_id)
+        ended = await self.transcripts.ended_call(callback.call_id)
         if ended is not None:
             # It ended on our side or the caller's: keep it ended, never act again.
             return ended
-        flow = self._conversation.flows.get(callback.flow or self._default_flow)
+        flow = self.conversation.flows.get(callback.flow or self.default_flow)
         return CallState(
             call_id=callback.call_id, telnum=callback.telnum, flow=flow.name, flow_version=flow.version
         )
@@ -125,20 +114,20 @@ class TurnRunner:
         """The turn's answer, and the reply when something is to follow it (an action,
         or text the CTI must speak)."""
         if callback.event is Event.HUNGUP:
-            self._endings.caller_hung_up(state)
+            self.endings.caller_hung_up(state)
             return Answer(), None
         if state.undelivered:
             return await self._owed(state, turn)
         if callback.event is Event.READY:
-            reply = await self._conversation.silence(state)
+            reply = await self.conversation.silence(state)
         else:
             assert callback.text is not None
-            heard = await self._conversation.hear(state, callback.text, playing=callback.playing)
+            heard = await self.conversation.hear(state, callback.text, playing=callback.playing)
             if heard.reply is None:
                 turn.continued = True
                 return Answer(keep_playing=True), None
             reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
-        spoken = await self._voice.speak(reply)
+        spoken = await self.voice.speak(reply)
         turn.reply, turn.tts = reply.text, spoken.backend or None
         if spoken.push:
             turn.tts = "unavailable: the apology played, the text was pushed to the CTI's TTS"
@@ -154,7 +143,7 @@ class TurnRunner:
         reply = state.last_reply
         if reply is None or reply.action is None:
             return Answer(playback), None
-        return Answer(playback), (reply, Spoken(playback, await self._voice.seconds(playback)))
+        return Answer(playback), (reply, Spoken(playback, await self.voice.seconds(playback)))
 
 
 def _turn(callback: Callback) -> Turn:

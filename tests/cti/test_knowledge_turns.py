@@ -95,6 +95,17 @@ async def wait_for(condition: Any, seconds: float = 10) -> None:
     raise AssertionError("the condition never held")
 
 
+async def until_owed(cti: CTI, call_id: str) -> None:
+    """Until the call's second turn, a late answer, is recorded as owed to the next
+    callback (a generous bound, not a timing assertion)."""
+    for _ in range(500):
+        turns = (await calls(cti.client, call_id))["turns"]
+        if len(turns) > 1 and turns[1]["delivered"] == "next callback":
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the late answer of {call_id} was never owed")
+
+
 async def test_a_late_answer_gets_a_filler_then_is_played(
     slow_settings: Settings, segmenter: Segmenter
 ) -> None:
@@ -128,16 +139,7 @@ async def test_a_late_answer_the_pbx_cannot_play_answers_the_next_callback(
         cti = CTI(started.test_client())
         await cti.say("late-2", "ready2speak")
         filler = await cti.say("late-2", "我想问一下公积金怎么提取")
-        turns: list[dict[str, Any]] = []
-
-        async def stored() -> bool:
-            turns[:] = (await calls(cti.client, "late-2"))["turns"]
-            return len(turns) > 1 and turns[1]["delivered"] == "next callback"
-
-        for _ in range(500):  # the answer is ready once the turn is recorded
-            if await stored():
-                break
-            await asyncio.sleep(0.02)
+        await until_owed(cti, "late-2")
         nxt = await cti.say("late-2", "喂？")
         record = await calls(cti.client, "late-2")
         late, after = record["turns"][1], record["turns"][2]
@@ -145,6 +147,26 @@ async def test_a_late_answer_the_pbx_cannot_play_answers_the_next_callback(
         assert nxt == late["audio_url"] != filler
         assert (after["text"], after["delivered"], after["audio_url"]) == ("喂？", "next callback", nxt)
         assert after["step"] == "menu"  # "喂？" was not taken as a question
+
+
+async def test_a_retry_of_a_late_turn_gets_the_filler_and_the_answer_waits_for_a_new_callback(
+    slow_settings: Settings, segmenter: Segmenter
+) -> None:
+    """The CTI retries the callback that got the wait words: the retry gets them again;
+    the answer the PBX cannot push goes to the next callback that is not a retry."""
+    settings = slow_settings.model_copy(update={"retry_window_ms": 1500})
+    async with _started(settings, NoPlayPBX(), segmenter) as started:
+        cti = CTI(started.test_client())
+        await cti.say("late-4", "ready2speak")
+        filler = await cti.say("late-4", "我想问一下公积金怎么提取")
+        assert await cti.say("late-4", "我想问一下公积金怎么提取") == filler
+        await until_owed(cti, "late-4")
+        owed = await cti.say("late-4", "喂？")
+        record = await calls(cti.client, "late-4")
+    assert [t["text"] for t in record["turns"]] == [None, "我想问一下公积金怎么提取", "喂？"]
+    late, after = record["turns"][1:]
+    assert owed == late["audio_url"] == after["audio_url"] != filler
+    assert (late["filler"], after["delivered"]) == (filler, "next callback")
 
 
 async def test_a_knowledge_service_slower_than_the_budget_is_an_error(
