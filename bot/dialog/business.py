@@ -205,11 +205,11 @@ class BusinessAPI:
     async def _attempt(self, request: _Request, spec: HttpCall) -> HttpOutcome:
         """One request; raises :class:`_Retryable` when trying again may help."""
         try:
-            async with asyncio.timeout(spec.timeout):
+            async with asyncio.timeout(spec.timeout_seconds):
                 return await self._exchange(request, spec)
         except (TimeoutError, httpx.TimeoutException):
             logger.debug("http %s %s: attempt timed out", request.method, _loggable_url(request.url))
-            raise _Retryable(f"timeout after {spec.timeout} s") from None
+            raise _Retryable(f"timeout after {spec.timeout_seconds} s") from None
         except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as exc:
             # The request itself is wrong (a URL without http://, a header with a line break):
             # the message may quote a header value, so only the kind of error is told.
@@ -225,7 +225,7 @@ class BusinessAPI:
             request.url,
             params=request.params,
             headers=request.headers,
-            timeout=httpx.Timeout(spec.timeout),
+            timeout=httpx.Timeout(spec.timeout_seconds),
             json=request.body,
             follow_redirects=False,
         ) as response:

@@ -197,7 +197,7 @@ def knowledge_client(settings: Settings, local: KnowledgeSource) -> KnowledgeCli
         local: The knowledge service of this process
             (``knowledge.client.InProcessKnowledge``); unused when ``kb_url`` is set.
     """
-    timeout = settings.kb_timeout_ms / 1000
+    timeout_seconds = settings.kb_timeout_ms / 1000
     if settings.kb_url is not None:
-        return HttpKnowledgeClient(str(settings.kb_url), timeout_seconds=timeout)
-    return LocalKnowledgeClient(local, timeout_seconds=timeout)
+        return HttpKnowledgeClient(str(settings.kb_url), timeout_seconds=timeout_seconds)
+    return LocalKnowledgeClient(local, timeout_seconds=timeout_seconds)

@@ -267,7 +267,7 @@ class HttpCall(_Model):
     query: dict[str, TemplateField] = Field(default_factory=dict)
     json_: dict[str, ExpressionField] | None = Field(None, alias="json")
     headers: dict[str, TemplateField] = Field(default_factory=dict)
-    timeout: float = Field(3.0, gt=0, le=30)
+    timeout_seconds: float = Field(3.0, gt=0, le=30, alias="timeout")  # authors write `timeout:`
     retries: int = Field(0, ge=0, le=5)
     save: dict[str, str] = Field(default_factory=dict)
     as_: str | None = Field(None, alias="as")
