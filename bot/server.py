@@ -109,6 +109,10 @@ async def _serve_until_signalled(granian: Server, on_stop: Callable[[], None] | 
     signalled = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, signalled}, return_when=asyncio.FIRST_COMPLETED)
     signalled.cancel()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # A second signal is the operator insisting: it stops the process at once,
+        # without the wait for requests in flight and the shutdown hooks.
+        loop.remove_signal_handler(sig)
     if serving.done():  # before any signal: it could not listen, or its worker died
         try:
             serving.result()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.calls.ending import Endings
+from bot.calls.followups import Action as FollowUp
 from bot.calls.followups import FollowUps
 from bot.calls.handoff import biz_data
 from bot.calls.record import PBXRecorder
@@ -50,7 +51,7 @@ class Actions:
         call = CallRef(state.call_id, state.telnum)
         if spoken.push is not None:
             then = partial(self._push_text, call, spoken.push, reply, links)
-            self.followups.schedule(call.call_id, "play", spoken.seconds, then, announces=reply.action)
+            self._schedule(call, "play", spoken.seconds, then, announces=reply.action)
         else:
             self._act_after(call, reply, links, spoken.seconds)
 
@@ -59,7 +60,23 @@ class Actions:
         plus the margin."""
         if reply.action is not None:
             act = partial(self._perform, call, reply.action, reply.target, links)
-            self.followups.schedule(call.call_id, reply.action, seconds + self.margin_seconds, act)
+            self._schedule(call, reply.action, seconds + self.margin_seconds, act)
+
+    def _schedule(
+        self, call: CallRef, name: str, seconds: float, act: FollowUp, *, announces: str | None = None
+    ) -> None:
+        """Schedule ``act``; once it has run, the call is handed over if it has ended for
+        good (whatever happened meanwhile: a caller who hung up while it ran, say)."""
+
+        async def act_then_settle() -> None:
+            try:
+                await act()
+            finally:
+                state = await self.recorder.current(call.call_id)
+                if state is not None:
+                    self.endings.report_if_settled(state)
+
+        self.followups.schedule(call.call_id, name, seconds, act_then_settle, announces=announces)
 
     async def _push_text(self, call: CallRef, text: str, reply: Reply, links: AudioLinks) -> None:
         """The CTI speaks the reply itself (no speech backend works); the action follows."""
@@ -83,13 +100,11 @@ class Actions:
             if action == "transfer":
                 await self._transfer_failed(call, links, exchanges, error)
                 return
-            state = await self.recorder.record(
-                call, action, target, exchanges, error, change=partial(self._failed, action, error)
-            )
-        else:
-            state = await self.recorder.record(call, action, target, exchanges, None)
-        if state is not None:
-            self.endings.report_if_settled(state)
+            failed = partial(self._hung_up, error)
+            await self.recorder.record(call, action, target, exchanges, error, change=failed)
+            return
+        change = partial(self._hung_up, None) if action == "hangup" else None
+        await self.recorder.record(call, action, target, exchanges, None, change=change)
 
     async def _request(
         self, call: CallRef, action: Action, target: str | None, exchanges: list[Exchange]
@@ -105,9 +120,12 @@ class Actions:
         data = biz_data(state) if state else None
         await self.pbx.transfer(call, parsed, biz_data=data, journal=exchanges)
 
-    async def _failed(self, action: Action, error: PBXError, state: CallState) -> None:
-        """A failed action leaves its reason with the call's end."""
-        self.dialog.revise_end(state, state.outcome, f"{state.end_reason}; PBX {action} failed: {error}")
+    async def _hung_up(self, error: PBXError | None, state: CallState) -> None:
+        """The bot's last act: nothing is owed to the caller after it; a failed hang-up
+        leaves its reason with the call's end."""
+        state.undelivered = None
+        if error is not None:
+            self.dialog.revise_end(state, state.outcome, f"{state.end_reason}; PBX hangup failed: {error}")
 
     async def _transfer_failed(
         self, call: CallRef, links: AudioLinks, exchanges: list[Exchange], error: PBXError
@@ -118,29 +136,26 @@ class Actions:
         failure, so a callback arriving meanwhile already gets it; then it is pushed,
         and the hang-up follows it (or, when the PBX cannot push, the next callback).
         """
-        if self.followups.gone(call.call_id):  # the caller hung up meanwhile: only record it
-            state = await self.recorder.record(
-                call, "transfer", None, exchanges, error, change=partial(self._refused, error)
-            )
-            if state is not None:
-                self.endings.report_if_settled(state)
-            return
         said: list[tuple[Reply, Spoken]] = []
 
         async def owe_goodbye(state: CallState) -> None:
+            if self.followups.gone(call.call_id) or state.outcome == "hung_up_by_caller":
+                await self._refused(error, state)  # the caller hung up meanwhile: only record it
+                return
             goodbye = self.dialog.transfer_failed(state, _transfer_failure(state, error))
             spoken = await self.voice.speak(goodbye)
             if spoken.push is None:
                 state.undelivered, state.last_reply = spoken.playback, goodbye
             said.append((goodbye, spoken))
 
-        state = await self.recorder.record(call, "transfer", None, exchanges, error, change=owe_goodbye)
-        if state is not None:
+        await self.recorder.record(call, "transfer", None, exchanges, error, change=owe_goodbye)
+        if said:
             await self._say_goodbye(call, links, *said[0])
 
     async def _refused(self, error: PBXError, state: CallState) -> None:
-        if state.outcome == "transferred":
-            self.dialog.revise_end(state, "transfer_failed", _transfer_failure(state, error))
+        """A refused transfer nobody is left to hear about: its reason stays with the end."""
+        outcome = "transfer_failed" if state.outcome == "transferred" else state.outcome
+        self.dialog.revise_end(state, outcome, _transfer_failure(state, error))
 
     async def _say_goodbye(self, call: CallRef, links: AudioLinks, goodbye: Reply, spoken: Spoken) -> None:
         """Push the goodbye of a failed transfer; the hang-up follows once it is heard."""

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from bot.calls.record import exchanges_json
 from bot.calls.voice import AudioLinks, Voice
@@ -66,6 +67,7 @@ class LateAnswers:
         turn = asyncio.ensure_future(run(delivery))
         self._turns.add(turn)  # a task nobody references may be collected before it ends
         turn.add_done_callback(self._turns.discard)
+        turn.add_done_callback(partial(_log_if_lost, delivery))
         if self.filler_seconds is None or not may_be_late:
             return await asyncio.shield(turn)
         await asyncio.wait({turn}, timeout=self.filler_seconds)
@@ -105,3 +107,9 @@ class LateAnswers:
         filler included; they are bounded by the knowledge and business API timeouts."""
         if self._turns:
             await asyncio.gather(*self._turns, return_exceptions=True)
+
+
+def _log_if_lost(delivery: Delivery, turn: asyncio.Future[Answer]) -> None:
+    """A late turn that failed has nobody to tell: the caller heard only the wait words."""
+    if delivery.late and not turn.cancelled() and (error := turn.exception()) is not None:
+        logger.error("a late turn failed; its answer is lost", exc_info=error)

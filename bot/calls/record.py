@@ -29,6 +29,10 @@ class PBXRecorder:
         self._sessions = sessions
         self._transcripts = transcripts
 
+    async def current(self, call_id: str) -> CallState | None:
+        """The call's state: live, or as its transcript ended it; None when unknown."""
+        return await self._sessions.get(call_id) or await self._transcripts.ended_call(call_id)
+
     async def record(
         self,
         call: CallRef,

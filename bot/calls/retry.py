@@ -1,10 +1,12 @@
 """The CTI's retries: the same callback again, sent because the CTI stopped waiting.
 
 A retry gets the answer the first one got, byte for byte, and is neither run nor
-recorded again. It is recognised two ways: on this instance, while the first one is
-still being answered or was answered less than the window ago (``RecentCallbacks``,
-no lock needed, so a retry never queues behind a slow turn); and from the call's
-state (``CallState.answered``), which outlives the process.
+recorded again. Only the call's last callback can be retried (A, B, A: the second A
+is new). It is recognised two ways: on this instance, while the last callback is still
+being answered or was answered less than the window ago (``RecentCallbacks``, no lock
+needed, so a retry never queues behind a slow turn); and from the call's state
+(``CallState.answered``, stored with the turn), which is what recognises a retry that
+reaches another instance once the session store is shared.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from bot.calls.events import Callback
 from bot.dialog.state import Answer, Answered
@@ -38,48 +41,54 @@ def repeats(last: Answered | None, callback: Callback, *, now: float, window_sec
     )
 
 
+@dataclass
+class _Last:
+    fingerprint: Fingerprint
+    answer: asyncio.Future[Answer]
+    answered_at: float | None = None  # monotonic seconds; None while it is answered
+
+
 class RecentCallbacks:
-    """The callbacks this instance is answering or answered within the window."""
+    """The last callback of each call this instance answers or answered within the window."""
 
     def __init__(self, window_seconds: float) -> None:
         self.window_seconds = window_seconds
-        self._answers: OrderedDict[Fingerprint, asyncio.Future[Answer]] = OrderedDict()
-        self._answered_at: dict[Fingerprint, float] = {}
+        self._last: OrderedDict[str, _Last] = OrderedDict()  # by call id, oldest first
 
     def find(self, callback: Callback) -> asyncio.Future[Answer] | None:
-        """The answer of the callback that ``callback`` retries, if any."""
+        """The answer of the callback that ``callback`` retries, if any: the call's last
+        one, when it is the same and is still answered or was answered successfully
+        within the window (a failed one is tried again)."""
         if self.window_seconds <= 0:
             return None
         self._forget_old()
-        key = fingerprint(callback)
-        answer = self._answers.get(key)
-        if answer is None:
+        last = self._last.get(callback.call_id)
+        if last is None or last.fingerprint != fingerprint(callback):
             return None
-        at = self._answered_at.get(key)
-        if at is not None and time.monotonic() - at > self.window_seconds:
+        if last.answered_at is None:
+            return last.answer
+        failed = last.answer.cancelled() or last.answer.exception() is not None
+        if failed or time.monotonic() - last.answered_at > self.window_seconds:
             return None
-        return answer
+        return last.answer
 
     def track(self, callback: Callback, answer: asyncio.Future[Answer]) -> None:
-        """Remember ``answer`` as the answer of ``callback`` until the window after it."""
+        """Remember ``answer`` as the answer of the call's last callback."""
         if self.window_seconds <= 0:
             return
-        key = fingerprint(callback)
-        self._answers.pop(key, None)
-        self._answers[key] = answer
-        self._answered_at.pop(key, None)
+        last = _Last(fingerprint(callback), answer)
+        self._last.pop(callback.call_id, None)
+        self._last[callback.call_id] = last
 
         def done(_: asyncio.Future[Answer]) -> None:
-            if self._answers.get(key) is answer:
-                self._answered_at[key] = time.monotonic()
+            last.answered_at = time.monotonic()
 
         answer.add_done_callback(done)
 
     def _forget_old(self) -> None:
         now = time.monotonic()
-        while self._answers:
-            key = next(iter(self._answers))
-            at = self._answered_at.get(key)
-            if at is None or now - at <= self.window_seconds:
-                return  # the oldest still counts; newer ones do too
-            del self._answers[key], self._answered_at[key]
+        while self._last:
+            call_id, last = next(iter(self._last.items()))
+            if last.answered_at is None or now - last.answered_at <= self.window_seconds:
+                return  # the oldest still counts, and so may the newer ones
+            del self._last[call_id]

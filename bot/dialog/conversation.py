@@ -61,16 +61,25 @@ class Conversation:
         state.turns += 1
         if playing and state.greeted and self._keeps_playing(state, text):
             return Heard(None)
-        parsed = self.flows.get(*state.position).nlu.parse(text)
-        intent = parsed.intent.name if parsed.intent else None
-        if parsed.intent:
-            confidence: float | None = parsed.intent.confidence
+        if state.greeted:
+            intent, confidence = self._parse(state, text)
+            reply = await self.dialog.answer(state, text, intent)
         else:
-            confidence = parsed.ranking[0].confidence if parsed.ranking else None
-        greets = not state.greeted and only_greets(text, self._is_backchannel)
-        reply = await self.dialog.answer(state, text, intent, only_greets=greets)
+            greeting = await self.dialog.greet(state)
+            # Read where the greeting left the call: its start step may be in another flow.
+            intent, confidence = self._parse(state, text)
+            greets = only_greets(text, self._is_backchannel)
+            reply = await self.dialog.answer_first(state, greeting, text, intent, only_greets=greets)
         state.last_reply = reply
         return Heard(reply, intent, confidence)
+
+    def _parse(self, state: CallState, text: str) -> tuple[str | None, float | None]:
+        """The intent of ``text`` in the flow the call is in, and its confidence (the
+        best score when no intent reached the threshold)."""
+        parsed = self.flows.get(*state.position).nlu.parse(text)
+        if parsed.intent:
+            return parsed.intent.name, parsed.intent.confidence
+        return None, parsed.ranking[0].confidence if parsed.ranking else None
 
     def hung_up(self, state: CallState) -> None:
         state.turns += 1

@@ -96,8 +96,22 @@ class Dialog:
                 greeted, never answered.
         """
         if not state.greeted:
-            return await self._answer_first(state, text, intent, only_greets=only_greets)
+            greeting = await self.greet(state)
+            return await self.answer_first(state, greeting, text, intent, only_greets=only_greets)
         return await self._answer(state, text, intent)
+
+    async def answer_first(
+        self, state: CallState, greeting: Reply, text: str, intent: str | None, *, only_greets: bool
+    ) -> Reply:
+        """The caller spoke first, and the call was just greeted with ``greeting``: the
+        greeting, or the answer to the words led by ``caller_first`` when the step the
+        greeting left the call at understands them (``intent`` is read there)."""
+        if only_greets or not self.understands(state, text, intent):
+            _heard(state, text, None if only_greets else intent)
+            return greeting
+        lead = self._context.render(state, self._context.here(state).flow.defaults.caller_first)
+        reply = await self._answer(state, text, intent)
+        return Reply((lead, *reply.prompts), action=reply.action, target=reply.target)
 
     def understands(self, state: CallState, text: str, intent: str | None) -> bool:
         """Whether the step the call waits at takes these words as an answer: an intent of
@@ -154,18 +168,6 @@ class Dialog:
         return self._context.variables(state)
 
     # --- answers ---------------------------------------------------------------------
-
-    async def _answer_first(
-        self, state: CallState, text: str, intent: str | None, *, only_greets: bool
-    ) -> Reply:
-        """The caller spoke first: the greeting, or the answer led by ``caller_first``."""
-        greeting = await self.greet(state)
-        if only_greets or not self.understands(state, text, intent):
-            _heard(state, text, None if only_greets else intent)
-            return greeting
-        lead = self._context.render(state, self._context.here(state).flow.defaults.caller_first)
-        reply = await self._answer(state, text, intent)
-        return Reply((lead, *reply.prompts), action=reply.action, target=reply.target)
 
     async def _answer(self, state: CallState, text: str, intent: str | None) -> Reply:
         _heard(state, text, intent)

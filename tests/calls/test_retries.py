@@ -77,7 +77,7 @@ async def test_a_retry_after_a_restart_is_recognised_from_the_stored_state(
         await cti.say("r-4", "ready2speak")
         question = await cti.say("r-4", ID_CARD)
         calls = app.extensions["voicebot"].calls
-        calls._recent._answers.clear()  # as on another instance: nothing in memory
+        calls._recent._last.clear()  # as on another instance: nothing in memory
         assert await cti.say("r-4", ID_CARD) == question
         assert len((await record(started.test_client(), "r-4"))["turns"]) == 2
 
@@ -101,3 +101,20 @@ async def test_a_retried_hangup_is_answered_empty_and_recorded_once(cti: CTI, cl
     assert await cti.say("r-6", "hungup") == ""
     assert await cti.say("r-6", "hungup") == ""
     assert [e for e, _ in texts(await record(client, "r-6"))] == ["ready2speak", "hungup"]
+
+
+async def test_only_the_last_callback_is_retried(cti: CTI, client: QuartClient) -> None:
+    """ID number, 不对, the ID number again: the caller is correcting, not the CTI retrying."""
+    await cti.say("r-7", "ready2speak")
+    question = await cti.say("r-7", ID_CARD)
+    await cti.say("r-7", "不对")
+    await cti.say("r-7", ID_CARD)
+    call = await record(client, "r-7")
+    assert [text for _, text in texts(call)] == [None, ID_CARD, "不对", ID_CARD]
+    assert call["turns"][3]["audio_url"] == question  # asked to confirm again, as a new turn
+
+
+async def test_a_failed_callback_is_tried_again(cti: CTI) -> None:
+    assert (await cti.send("r-8", "ready2speak", flow="nosuch"))[0] == 404
+    assert (await cti.send("r-8", "ready2speak", flow="nosuch"))[0] == 404
+    assert await cti.say("r-8", "ready2speak")  # the same callback, now for a loaded flow

@@ -212,6 +212,62 @@ async def test_a_refused_transfer_is_apologised_for_then_hung_up_and_pushed_once
     assert "600006" in summary["end_reason"]
 
 
+async def test_a_call_whose_goodbye_cannot_be_said_is_handed_over_after_the_hang_up(
+    pushing: Settings, segmenter: Segmenter
+) -> None:
+    """Refused, the goodbye cannot be pushed and no callback comes: the bot hangs up
+    anyway, and after that nothing is owed, so the call is pushed."""
+    pbx = RefusingPBX()
+    app = create_app(pushing, pbx=pbx, segmenter=segmenter)
+    async with app.test_app() as started:
+        svc: Services = app.extensions[EXTENSION_KEY]
+        assert svc.calls is not None
+        cti = CTI(started.test_client())
+        await cti.say("o-4", "ready2speak")
+        await cti.say("o-4", "我要转人工")
+        await pbx.wait_for(1)
+        for _ in range(500):  # the refusal is recorded and the fallback hang-up waits
+            if svc.calls.followups.waiting("o-4") == "hangup":
+                break
+            await asyncio.sleep(0.02)
+        await svc.calls.followups.finish()  # the hang-up now, not after its long wait
+        summary = await pushed(svc, "o-4")
+    assert [r.action for r in pbx.requests] == ["transfer", "hangup"]
+    assert summary is not None
+    assert summary["outcome"] == "transfer_failed"
+
+
+class HeldGoodbyePBX(RefusingPBX):
+    """Refuses transfers; its push of the goodbye hangs until released, then fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pushing, self.release = asyncio.Event(), asyncio.Event()
+
+    async def play(self, call: CallRef, voice: str, *, journal: list[Exchange] | None = None) -> None:
+        self.pushing.set()
+        await self.release.wait()
+        await super().play(call, voice, journal=journal)
+
+
+async def test_a_caller_who_hangs_up_during_the_goodbye_is_handed_over(
+    pushing: Settings, segmenter: Segmenter
+) -> None:
+    pbx = HeldGoodbyePBX()
+    app = create_app(pushing, pbx=pbx, segmenter=segmenter)
+    async with app.test_app() as started:
+        svc: Services = app.extensions[EXTENSION_KEY]
+        cti = CTI(started.test_client())
+        await cti.say("o-5", "ready2speak")
+        await cti.say("o-5", "我要转人工")
+        await asyncio.wait_for(pbx.pushing.wait(), 30)
+        await cti.say("o-5", "hungup")  # while the goodbye is being pushed
+        pbx.release.set()
+        summary = await pushed(svc, "o-5")
+    assert summary is not None
+    assert [r.action for r in pbx.requests] == ["transfer"]  # no hang-up for a caller gone
+
+
 async def test_shutdown_runs_what_waiting_actions_lead_to() -> None:
     followups, done = FollowUps(), list[str]()
 
