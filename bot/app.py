@@ -100,7 +100,7 @@ def create_app(
             recordings_dir=settings.flows_dir,
         ),
         sessions=store or MemorySessionStore(),
-        transcripts=TranscriptStore(settings.database_path),
+        transcripts=TranscriptStore(settings.database_path, keep_days=settings.transcript_days),
         pbx=pbx or build_pbx(settings, hwd=hwd),
         business=business,
         knowledge=open_service(settings, KnowledgeBase(segmenter)),

@@ -18,6 +18,7 @@ from bot.config import load_settings
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
 from bot.hooks.check import check_hook_file, hook_files, is_hook_file, stray_hook_files
 from bot.language.loader import flow_files, load_flow
+from bot.store.backup import backup
 from bot.text.segmenter import Segmenter
 from bot.tools.fakepbx import fake_pbx_command
 from bot.tools.simulate import simulate_command
@@ -59,6 +60,20 @@ def serve(host: str, port: int, workers: int) -> None:
         click.echo(f"voicebot: {exc}", err=True)
         sys.exit(2)
     server.run(app, host, port)
+
+
+@main.command("backup")
+@click.argument("destination", type=click.Path(path_type=Path, file_okay=False))
+def backup_command(destination: Path) -> None:
+    """Copy the data directory's databases and the knowledge base into DESTINATION (new
+    or empty), consistently, while the service runs."""
+    try:
+        copied = backup(load_settings(), destination)
+    except ConfigError as exc:
+        click.echo(f"voicebot backup: {exc}", err=True)
+        sys.exit(2)
+    for path in copied:
+        click.echo(f"wrote {path}")
 
 
 main.add_command(chat_command)

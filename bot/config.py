@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     kb_admin_token: SecretStr | None = Field(
         None, description="Bearer token of the knowledge admin API; unset turns the admin API off."
     )
+    transcript_days: float = Field(
+        180, ge=0, description="Ended calls' transcripts are kept this many days; 0 keeps them for good."
+    )
     kb_history_days: float = Field(
         90, ge=0, description="How long what a customer asked is kept, in days; 0 keeps nothing."
     )

@@ -85,6 +85,8 @@ class Turn:
 
 
 GROUP_COMMIT_SECONDS = 0.005
+PURGE_INTERVAL_SECONDS = 3600.0
+PURGE_BATCH_CALLS = 500
 
 
 class CallRow(NamedTuple):
@@ -147,8 +149,12 @@ class TranscriptStore:
     crash can lose is the last few milliseconds of turns.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep_days: float = 0) -> None:
+        """``keep_days``: ended calls older than this are deleted with their turns and
+        hang-up pushes, once an hour (0 keeps everything)."""
         self._path = path
+        self._keep_seconds = keep_days * 86400
+        self._purger: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcripts")
         self._db: sqlite3.Connection | None = None
         self._queued: list[_Rows] = []
@@ -160,8 +166,15 @@ class TranscriptStore:
     async def open(self) -> None:
         await self._run(self._open)
         self._writer = asyncio.create_task(self._write_queued())
+        if self._keep_seconds > 0:
+            self._purger = asyncio.create_task(self._purge_hourly())
 
     async def close(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
+            self._purger = None
         if self._writer is not None:
             await self.flush()
             self._writer.cancel()
@@ -269,6 +282,25 @@ class TranscriptStore:
         await self.flush()
         return await self._run(lambda: self._recent(limit))
 
+    async def purge(self, ended_before: float) -> int:
+        """Delete the calls that ended before ``ended_before`` (epoch seconds), with their
+        turns and hang-up pushes; calls in progress stay. Returns how many calls went."""
+        await self.flush()
+        cutoff = iso(ended_before)
+        deleted = 0
+        while batch := await self._run(functools.partial(self._purge_batch, cutoff)):
+            deleted += batch  # in batches: the writer's transactions wait for no long delete
+        return deleted
+
+    async def _purge_hourly(self) -> None:
+        while True:
+            try:
+                if deleted := await self.purge(time.time() - self._keep_seconds):
+                    logger.info("deleted %d calls that ended over the retention ago", deleted)
+            except Exception:  # a failed purge (a locked or full disk) is tried next hour
+                logger.exception("deleting old transcripts failed")
+            await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
     async def _write_queued(self) -> None:
         while True:
             await self._wake.wait()
@@ -331,6 +363,20 @@ class TranscriptStore:
                 calls,
             )
             self._conn.executemany("INSERT INTO turns (call_id, data) VALUES (?, ?)", turns)
+
+    def _purge_batch(self, cutoff: str) -> int:
+        with self._conn:
+            self._conn.execute("BEGIN")
+            ids = [
+                (r["call_id"],)
+                for r in self._conn.execute(
+                    "SELECT call_id FROM calls WHERE ended_at IS NOT NULL AND ended_at < ? LIMIT ?",
+                    (cutoff, PURGE_BATCH_CALLS),
+                )
+            ]
+            for table in ("turns", "hangup_pushes", "calls"):
+                self._conn.executemany(f"DELETE FROM {table} WHERE call_id = ?", ids)
+        return len(ids)
 
     def _get_call(self, call_id: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()

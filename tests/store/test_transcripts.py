@@ -88,3 +88,50 @@ async def test_a_database_of_the_first_release_gains_the_grade_columns(tmp_path:
         assert ended.grade == Grade("A", 90, "转人工")
     finally:
         await store.close()
+
+
+async def test_calls_that_ended_before_the_retention_are_deleted_with_their_turns(tmp_path: Path) -> None:
+    store = TranscriptStore(tmp_path / "t.sqlite3")
+    await store.open()
+    try:
+        old = CallState(call_id="old", telnum="1", flow="f", flow_version="v", started_at=1_000)
+        open_call = CallState(call_id="live", telnum="1", flow="f", flow_version="v", started_at=1_000)
+        recent = CallState(call_id="new", telnum="1", flow="f", flow_version="v", started_at=5_000)
+        for call in (old, open_call, recent):
+            store.record(call, turn("喂"))
+        old.end("hung_up_by_caller", "caller hung up")
+        old.ended_at = 2_000
+        recent.end("hung_up_by_caller", "caller hung up")
+        recent.ended_at = 6_000
+        store.record(old)
+        store.record(recent)
+        assert await store.record_push("old", "robot", {"callid": "old"})
+        assert await store.purge(ended_before=3_000) == 1
+        assert await store.get_call("old") is None
+        assert await store.pushes("old") == []
+        assert await store.get_call("live") is not None  # in progress: never deleted
+        assert await store.get_call("new") is not None
+        assert await store.purge(ended_before=3_000) == 0
+    finally:
+        await store.close()
+
+
+async def test_a_store_with_a_retention_purges_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "t.sqlite3"
+    store = TranscriptStore(path)
+    await store.open()
+    call = CallState(call_id="c", telnum="1", flow="f", flow_version="v", started_at=1_000)
+    call.end("hung_up_by_caller", "caller hung up")
+    call.ended_at = 2_000
+    store.record(call)
+    await store.close()
+    kept = TranscriptStore(path, keep_days=1)
+    await kept.open()
+    try:
+        for _ in range(500):  # the first purge runs as the store opens (a generous bound)
+            if await kept.get_call("c") is None:
+                break
+            await asyncio.sleep(0.01)
+        assert await kept.get_call("c") is None
+    finally:
+        await kept.close()
