@@ -86,6 +86,8 @@ class Turn:
 
 GROUP_COMMIT_SECONDS = 0.005
 PURGE_INTERVAL_SECONDS = 3600.0
+RETRY_WRITE_SECONDS = 1.0  # a failed write (disk full, database locked) is tried again after this
+MAX_UNWRITTEN_ROWS = 100_000  # about 100 MB of turns kept in memory while the disk refuses them
 PURGE_BATCH_CALLS = 500
 
 
@@ -162,6 +164,8 @@ class TranscriptStore:
         self._barriers: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self.write_error: str | None = None  # why the last write failed, until one succeeds
+        self.lost_rows = 0  # rows dropped because too many waited for a failing disk
 
     async def open(self) -> None:
         await self._run(self._open)
@@ -177,6 +181,8 @@ class TranscriptStore:
             self._purger = None
         if self._writer is not None:
             await self.flush()
+            if self.unwritten_rows:
+                logger.error("%d transcript rows could not be stored before stopping", self.unwritten_rows)
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
@@ -314,13 +320,35 @@ class TranscriptStore:
             try:
                 if batch:
                     await self._run(functools.partial(self._write, batch))
-            except Exception:  # a failed write (disk full) must not stop later ones
-                logger.exception("could not store %d transcript rows", len(batch))
+                self.write_error = None
+            except Exception as exc:  # a failed write (disk full) must not stop later ones
+                self._keep_for_later(batch, exc)
             finally:
                 self._writing = []
-            for barrier in barriers:
+            for barrier in barriers:  # reads show what is stored, never wait for the disk
                 if not barrier.done():
                     barrier.set_result(None)
+            if self.write_error is not None:
+                await asyncio.sleep(RETRY_WRITE_SECONDS)
+                self._wake.set()
+
+    def _keep_for_later(self, batch: list[_Rows], exc: Exception) -> None:
+        """Put a batch that could not be stored back in front of the queue, to be tried
+        again; past ``MAX_UNWRITTEN_ROWS`` the oldest rows are dropped, and counted."""
+        if self.write_error is None:
+            logger.error("transcripts cannot be stored (%s); keeping them to try again", exc)
+        self.write_error = f"{type(exc).__name__}: {exc}"
+        self._queued[:0] = batch
+        excess = len(self._queued) - MAX_UNWRITTEN_ROWS
+        if excess > 0:
+            del self._queued[:excess]
+            self.lost_rows += excess
+            logger.error("%d transcript rows lost: over %d waited for the disk", excess, MAX_UNWRITTEN_ROWS)
+
+    @property
+    def unwritten_rows(self) -> int:
+        """Rows queued and not stored yet (all of them while the disk refuses writes)."""
+        return len(self._queued) + len(self._writing)
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)

@@ -4,6 +4,9 @@
 previous version of those flows stays live); the status stays 200 with them.
 ``outcomes`` counts the outcome outbox's pushes by state, with the age of the oldest
 pending one (docs/outcomes.md); ``null`` when ``VOICEBOT_OUTCOME_URL`` is unset.
+``storage`` says whether transcripts are being stored: while the disk refuses them
+(full, read-only) the status is ``storage_failing`` and the answer 503, the turns wait
+in memory (``unwritten_rows``) and are stored once it accepts them again.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ blueprint = Blueprint("health", __name__)
 async def healthz() -> tuple[dict[str, Any], int]:
     svc = services()
     live = svc.flows or svc.flow_sources.values()
+    transcripts = svc.transcripts
+    storing = transcripts.write_error is None
+    status = "starting" if not svc.ready else "ok" if storing else "storage_failing"
     body = {
-        "status": "ok" if svc.ready else "starting",
+        "status": status,
         "flows": {flow.name: flow.version for flow in live},
         "flow_errors": svc.flow_errors,
         "prompts_rendered": svc.prompts_rendered,
@@ -30,5 +36,10 @@ async def healthz() -> tuple[dict[str, Any], int]:
         "live_calls": await svc.sessions.count(),
         "startup_seconds": svc.startup_seconds,
         "outcomes": await svc.outcomes.outbox.stats() if svc.outcomes and svc.ready else None,
+        "storage": {
+            "transcripts": transcripts.write_error or "ok",
+            "unwritten_rows": transcripts.unwritten_rows,
+            "lost_rows": transcripts.lost_rows,
+        },
     }
-    return body, 200 if svc.ready else 503
+    return body, 200 if status == "ok" else 503
