@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from quart import Quart
 
+from bot.calls.capacity import Capacity
 from bot.calls.handler import CallHandler
 from bot.config import Settings, load_settings
 from bot.cti import callback, hangup, ivr, route
@@ -187,6 +188,9 @@ class _Lifecycle:
             action_margin_seconds=svc.settings.action_margin_ms / 1000,
             push_timeout_seconds=svc.settings.pbx_timeout_ms / 1000,
             retry_window_seconds=svc.settings.retry_window_ms / 1000,
+            capacity=Capacity(
+                svc.settings.max_live_calls, svc.settings.busy_text, svc.settings.busy_transfer
+            ),
             on_call_end=svc.outcomes.publish if svc.outcomes is not None else None,
         )
         await svc.calls.prepare()

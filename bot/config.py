@@ -16,8 +16,11 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.pbx.base import TransferTarget
 from bot.text.fillers import SPOKEN_FILLERS
 
+# Said to a new call beyond VOICEBOT_MAX_LIVE_CALLS, before the hang-up (or transfer).
+DEFAULT_BUSY_TEXT = "您好，现在来电的人比较多，请您稍后再拨，再见。"
 DEFAULT_BACKCHANNELS = (
     "嗯",
     "恩",
@@ -128,6 +131,9 @@ class Settings(BaseSettings):
         description="Extension or group /cti/route answers when routing.yaml sets no default.",
     )
     kb_dir: Path = Field(Path("knowledge/data"), description="Directory of the knowledge base's data files.")
+    kb_seed_dir: Path | None = Field(
+        None, description="Data files copied into kb_dir at start when it has none (a container's volume)."
+    )
     kb_url: AnyHttpUrl | None = Field(
         None,
         description="Knowledge webhook the bot asks (…/webhooks/rest/webhook); default: this process's.",
@@ -165,6 +171,15 @@ class Settings(BaseSettings):
         ge=0,
         le=10000,
         description="After a prompt's audio, wait this long before the transfer or hang-up it announces.",
+    )
+    max_live_calls: int = Field(
+        0, ge=0, description="Calls in progress beyond which a new call hears the busy words; 0: no cap."
+    )
+    busy_text: str = Field(
+        DEFAULT_BUSY_TEXT, min_length=1, description="What a call beyond VOICEBOT_MAX_LIVE_CALLS hears."
+    )
+    busy_transfer: str | None = Field(
+        None, description="Where a call beyond the cap is transferred after the busy words; unset: hung up."
     )
     retry_window_ms: int = Field(
         1500,
@@ -227,6 +242,13 @@ class Settings(BaseSettings):
     def _backend_names(cls, value: object) -> object:
         names = _split_words(value)
         return [str(n).strip().lower() for n in names] if isinstance(names, list | tuple) else names
+
+    @field_validator("busy_transfer")
+    @classmethod
+    def _busy_transfer(cls, value: str | None) -> str | None:
+        if value:
+            TransferTarget.parse(value)  # a ValueError names what is wrong with it
+        return value or None
 
     @field_validator("tts_http_method", mode="before")
     @classmethod

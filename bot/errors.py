@@ -24,6 +24,7 @@
     ├── OutboxError              the outcome outbox cannot read or store a push
     └── KnowledgeError           the knowledge service failed or timed out
         ├── KnowledgeDataError   a knowledge entry or data file is invalid (HTTP 400)
+        ├── KnowledgeStorageError  the data directory cannot be written (HTTP 503)
         └── UnknownEntryError    no knowledge entry has that id (HTTP 404)
 
 Third-party exceptions are translated into these at the module that talks to the
@@ -214,6 +215,19 @@ class KnowledgeError(VoicebotError):
 
 class KnowledgeDataError(KnowledgeError):
     """Knowledge entries or a data file are invalid; the message names each problem."""
+
+
+class KnowledgeStorageError(KnowledgeError):
+    """The knowledge data directory cannot be written (permissions, a read-only or full
+    file system); the change is not served.
+
+    Attributes:
+        directory: The data directory (``VOICEBOT_KB_DIR``).
+    """
+
+    def __init__(self, message: str, *, directory: Path) -> None:
+        self.directory = directory
+        super().__init__(message)
 
 
 class UnknownEntryError(KnowledgeError):

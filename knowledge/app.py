@@ -12,11 +12,21 @@ from bot.web.errors import register_errors
 from knowledge import web
 from knowledge.base import KnowledgeBase
 from knowledge.history import CustomerHistory
+from knowledge.seed import seed_directory
 from knowledge.service import KnowledgeService
 
 
 def open_service(settings: Settings, base: KnowledgeBase | None = None) -> KnowledgeService:
-    """The knowledge service the settings describe, with its customer history (not yet opened)."""
+    """The knowledge service the settings describe, with its customer history (not yet opened).
+
+    Seeds ``kb_dir`` from ``kb_seed_dir`` first when that is set and ``kb_dir`` has no
+    data files (knowledge.seed).
+
+    Raises:
+        ConfigError: the seed directory is missing, or ``kb_dir`` cannot be written.
+    """
+    if settings.kb_seed_dir is not None:
+        seed_directory(settings.kb_dir, settings.kb_seed_dir)
     return KnowledgeService(
         settings.kb_dir,
         base=base,

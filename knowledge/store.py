@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from bot.errors import KnowledgeDataError
+from bot.errors import KnowledgeDataError, KnowledgeStorageError
 from knowledge.entries import DataFile, Entry, dump_csv, dump_yaml, parse_csv, parse_yaml
 
 ADDED_FILE = "added.yaml"
@@ -62,18 +62,41 @@ def merged_synonyms(files: Iterable[DataFile]) -> dict[str, tuple[str, ...]]:
 
 
 def write_files(files: Mapping[Path, DataFile]) -> None:
-    """Write each file whole, atomically; blocking."""
+    """Write each file whole, atomically; blocking.
+
+    Raises:
+        KnowledgeStorageError: a file cannot be written (the directory is not writable,
+            the disk is full); the files written before it stay written.
+    """
     for path, data in files.items():
         text = dump_csv(data.entries) if path.suffix == ".csv" else dump_yaml(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            write_atomically(path, text)
+        except OSError as exc:
+            raise storage_error(path.parent, exc) from exc
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` through a temporary file renamed over it, so a crash never leaves
+    half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def storage_error(directory: Path, exc: OSError) -> KnowledgeStorageError:
+    """The error an operator can act on, for an ``OSError`` writing into ``directory``."""
+    if isinstance(exc, PermissionError):
+        message = f"the knowledge data directory {directory} is not writable by this user (uid {os.getuid()})"
+    else:
+        message = f"cannot write into the knowledge data directory {directory}: {exc.strerror or exc}"
+    return KnowledgeStorageError(message, directory=directory)
 
 
 def added_file(directory: Path) -> tuple[Path, DataFile]:

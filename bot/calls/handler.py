@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from bot.calls.actions import Actions
+from bot.calls.capacity import Capacity
 from bot.calls.ending import Endings, OnCallEnd
 from bot.calls.events import Callback, Event
 from bot.calls.followups import FollowUps
@@ -41,6 +42,7 @@ class CallHandler:
         push_timeout_seconds: The longest a late answer's push may hold the call.
         retry_window_seconds: The same callback again this soon after its answer is
             a retry of it (0: never).
+        capacity: The cap on calls in progress, and what a caller beyond it hears.
         on_call_end: Called (in the background) with the id of every call that ended
             for good: ended, and nothing left to do or say.
     """
@@ -58,9 +60,11 @@ class CallHandler:
         action_margin_seconds: float = 0.8,
         push_timeout_seconds: float = 3.0,
         retry_window_seconds: float = 1.5,
+        capacity: Capacity | None = None,
         on_call_end: OnCallEnd | None = None,
     ) -> None:
         self.conversation = conversation
+        self.capacity = capacity or Capacity()
         self.followups = FollowUps()
         self.voice = Voice(speech)
         self.endings = Endings(
@@ -97,12 +101,15 @@ class CallHandler:
             endings=self.endings,
             default_flow=default_flow,
             retry_window_seconds=retry_window_seconds,
+            capacity=self.capacity,
         )
         self._recent = RecentCallbacks(retry_window_seconds)
 
     async def prepare(self) -> None:
-        """Make ready before the first call (the apology is rendered)."""
+        """Make ready before the first call: the apology and the busy words are rendered."""
         await self.voice.prepare()
+        if self.capacity.max_live_calls:
+            await self.voice.speak(self.capacity.busy_reply())
 
     async def handle(self, callback: Callback, links: AudioLinks) -> Answer:
         """Answer one callback. Callbacks of one call run one at a time, in arrival order.

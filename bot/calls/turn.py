@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.calls import retry
 from bot.calls.actions import Actions
+from bot.calls.capacity import Capacity
 from bot.calls.ending import Endings
 from bot.calls.events import Callback, Event
 from bot.calls.late import Delivery, LateAnswers
@@ -40,6 +41,7 @@ class TurnRunner:
     endings: Endings
     default_flow: str
     retry_window_seconds: float
+    capacity: Capacity
 
     async def run(self, callback: Callback, links: AudioLinks, delivery: Delivery) -> Answer:
         """Answer ``callback`` (``delivery`` tells whether the answer is late).
@@ -58,7 +60,11 @@ class TurnRunner:
             was_ended = state.ended
             delivery.wait = self.conversation.flows.get(*state.position).flow.defaults.wait
             turn = _turn(callback)
-            answer, said = await self._converse(state, callback, turn)
+            said: Said | None
+            if await self._over_capacity(stored, state, callback):
+                answer, said = await self._turn_away(state, turn)
+            else:
+                answer, said = await self._converse(state, callback, turn)
             turn.audio_url = links.url(answer.playback) if answer.playback else None
             heard_now = await self._deliver(state, callback, answer, turn, links=links, delivery=delivery)
             if said is not None and heard_now:
@@ -133,6 +139,23 @@ class TurnRunner:
             turn.tts = "unavailable: the apology played, the text was pushed to the CTI's TTS"
         follows = spoken.push is not None or reply.action is not None
         return Answer(spoken.playback), (reply, spoken) if follows else None
+
+    async def _over_capacity(self, stored: CallState | None, state: CallState, callback: Callback) -> bool:
+        """Whether ``state`` is a new call beyond the cap (asked of new calls only)."""
+        if stored is not None or state.ended or callback.event is Event.HUNGUP:
+            return False
+        return self.capacity.full(await self.sessions.count_live())
+
+    async def _turn_away(self, state: CallState, turn: Turn) -> tuple[Answer, Said]:
+        """A new call beyond the cap: the busy words, then the hang-up (or transfer)."""
+        reply = self.capacity.busy_reply()
+        reason = f"busy: {self.capacity.max_live_calls} calls in progress (VOICEBOT_MAX_LIVE_CALLS)"
+        self.conversation.dialog.revise_end(state, self.capacity.outcome(), reason)
+        state.turns, state.last_reply = state.turns + 1, reply
+        spoken = await self.voice.speak(reply)
+        turn.reply, turn.tts = reply.text, spoken.backend or None
+        logger.warning("call %s turned away: %s", state.call_id, reason)
+        return Answer(spoken.playback), (reply, spoken)
 
     async def _owed(self, state: CallState, turn: Turn) -> tuple[Answer, Said | None]:
         """A late answer the PBX could not push is this callback's answer; the words said

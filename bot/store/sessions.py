@@ -30,7 +30,13 @@ class SessionStore(Protocol):
         """Remove and return the calls with no callback for ``idle_seconds``."""
         ...
 
-    async def count(self) -> int: ...
+    async def count(self) -> int:
+        """The calls held: in progress, and ended ones kept until they are idle."""
+        ...
+
+    async def count_live(self) -> int:
+        """The calls in progress (not ended)."""
+        ...
 
 
 class MemorySessionStore:
@@ -38,6 +44,7 @@ class MemorySessionStore:
 
     def __init__(self) -> None:
         self._states: dict[str, CallState] = {}
+        self._live: set[str] = set()  # the ids of the calls in progress
         self._locks: dict[str, _Held] = {}
 
     def lock(self, call_id: str) -> AbstractAsyncContextManager[None]:
@@ -49,16 +56,24 @@ class MemorySessionStore:
     async def put(self, state: CallState) -> None:
         state.updated_at = time.time()
         self._states[state.call_id] = state
+        if state.ended:
+            self._live.discard(state.call_id)
+        else:
+            self._live.add(state.call_id)
 
     async def pop_idle(self, idle_seconds: float) -> list[CallState]:
         cutoff = time.time() - idle_seconds
         idle = [s for s in self._states.values() if s.updated_at < cutoff and s.call_id not in self._locks]
         for state in idle:
             del self._states[state.call_id]
+            self._live.discard(state.call_id)
         return idle
 
     async def count(self) -> int:
         return len(self._states)
+
+    async def count_live(self) -> int:
+        return len(self._live)
 
 
 class _Held:
