@@ -172,15 +172,20 @@ def test_invalid_flow_refuses_to_start(tmp_path: Path) -> None:
     broken.write_text(
         broken.read_text(encoding="utf-8").replace("goto: menu", "goto: menuu", 1), encoding="utf-8"
     )
-    process = start(tmp_path, flows, unused_port())
+    status, output = start_refused(tmp_path, flows, unused_port())
+    assert status == 1
+    assert f"{broken}:" in output
+    assert "unknown step 'menuu'" in output
+
+
+def start_refused(workdir: Path, flows: Path, port: int) -> tuple[int | None, str]:
+    """Start ``voicebot serve``, which is expected to give up; its exit status and output."""
+    process = start(workdir, flows, port)
     try:
         process.wait(timeout=60)
     finally:
         stop(process)
-    stderr = (tmp_path / "serve.log").read_bytes()
-    assert process.returncode == 1
-    assert f"{broken}:" in stderr.decode()
-    assert "unknown step 'menuu'" in stderr.decode()
+    return process.returncode, (workdir / "serve.log").read_text(encoding="utf-8", errors="replace")
 
 
 def test_http10_without_host_gets_a_usable_url(server: str) -> None:
@@ -233,13 +238,8 @@ def test_a_taken_port_stops_the_start_with_a_reason(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        process = start(tmp_path, FLOWS_DIR, port)
-        try:
-            process.wait(timeout=60)
-        finally:
-            stop(process)
-    output = (tmp_path / "serve.log").read_text()
-    assert process.returncode == 1
+        status, output = start_refused(tmp_path, FLOWS_DIR, port)
+    assert status == 1
     assert f"voicebot: could not start: serving on 127.0.0.1:{port}: Address already in use" in output
 
 

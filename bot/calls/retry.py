@@ -19,31 +19,31 @@ from dataclasses import dataclass
 from bot.calls.events import Callback
 from bot.dialog.state import Answer, Answered
 
-Fingerprint = tuple[str, str, str | None, bool]
+CallbackKey = tuple[str, str | None, bool]  # event, text, playing
 
 
-def fingerprint(callback: Callback) -> Fingerprint:
-    """What makes two callbacks the same: call, event, text and whether audio played."""
-    return callback.call_id, callback.event.value, callback.text, callback.playing
+def key(callback: Callback) -> CallbackKey:
+    """What makes two callbacks of a call the same: event, text and whether audio played."""
+    return callback.event.value, callback.text, callback.playing
 
 
 def answered(callback: Callback, answer: Answer, at: float) -> Answered:
     """The record of ``callback``'s answer that a later retry is compared with."""
-    return Answered(callback.event.value, callback.text, callback.playing, at, answer)
+    return Answered(*key(callback), at, answer)
 
 
 def repeats(last: Answered | None, callback: Callback, *, now: float, window_seconds: float) -> bool:
     """Whether ``callback`` is a retry of the call's last answered callback."""
     return (
         last is not None
-        and (last.event, last.text, last.playing) == (callback.event.value, callback.text, callback.playing)
+        and (last.event, last.text, last.playing) == key(callback)
         and now - last.at <= window_seconds
     )
 
 
 @dataclass
 class _Last:
-    fingerprint: Fingerprint
+    key: CallbackKey
     answer: asyncio.Future[Answer]
     answered_at: float | None = None  # monotonic seconds; None while it is answered
 
@@ -63,7 +63,7 @@ class RecentCallbacks:
             return None
         self._forget_old()
         last = self._last.get(callback.call_id)
-        if last is None or last.fingerprint != fingerprint(callback):
+        if last is None or last.key != key(callback):
             return None
         if last.answered_at is None:
             return last.answer
@@ -76,7 +76,7 @@ class RecentCallbacks:
         """Remember ``answer`` as the answer of the call's last callback."""
         if self.window_seconds <= 0:
             return
-        last = _Last(fingerprint(callback), answer)
+        last = _Last(key(callback), answer)
         self._last.pop(callback.call_id, None)
         self._last[callback.call_id] = last
 

@@ -133,12 +133,17 @@ class TurnRunner:
                 turn.continued = True
                 return Answer(keep_playing=True), None
             reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
+        spoken = await self._say(reply, turn)
+        follows = spoken.push is not None or reply.action is not None
+        return Answer(spoken.playback), (reply, spoken) if follows else None
+
+    async def _say(self, reply: Reply, turn: Turn) -> Spoken:
+        """The reply made audible, and the turn told what was said and what said it."""
         spoken = await self.voice.speak(reply)
         turn.reply, turn.tts = reply.text, spoken.backend or None
         if spoken.push:
             turn.tts = "unavailable: the apology played, the text was pushed to the CTI's TTS"
-        follows = spoken.push is not None or reply.action is not None
-        return Answer(spoken.playback), (reply, spoken) if follows else None
+        return spoken
 
     async def _over_capacity(self, stored: CallState | None, state: CallState, callback: Callback) -> bool:
         """Whether ``state`` is a new call beyond the cap (asked of new calls only)."""
@@ -152,8 +157,7 @@ class TurnRunner:
         reason = f"busy: {self.capacity.max_live_calls} calls in progress (VOICEBOT_MAX_LIVE_CALLS)"
         self.conversation.dialog.revise_end(state, self.capacity.outcome(), reason)
         state.turns, state.last_reply = state.turns + 1, reply
-        spoken = await self.voice.speak(reply)
-        turn.reply, turn.tts = reply.text, spoken.backend or None
+        spoken = await self._say(reply, turn)
         logger.warning("call %s turned away: %s", state.call_id, reason)
         return Answer(spoken.playback), (reply, spoken)
 

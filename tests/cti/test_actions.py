@@ -164,6 +164,16 @@ async def pushed(svc: Services, call_id: str) -> dict[str, Any] | None:
     return None
 
 
+async def until_hangup_waits(svc: Services, call_id: str) -> None:
+    """Until the call's hang-up waits for its time (a generous bound)."""
+    assert svc.calls is not None
+    for _ in range(500):
+        if svc.calls.followups.waiting(call_id) == "hangup":
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no hang-up waits for call {call_id}")
+
+
 async def test_a_caller_who_hangs_up_during_the_notice_is_pushed_as_such(
     pushing: Settings, segmenter: Segmenter
 ) -> None:
@@ -193,11 +203,9 @@ async def test_a_refused_transfer_is_apologised_for_then_hung_up_and_pushed_once
         await cti.say("o-2", "ready2speak")
         await cti.say("o-2", "我要转人工")
         await pbx.wait_for(1)
-        for _ in range(500):  # the goodbye is owed to the next callback, a hang-up waits behind it
-            if svc.calls.followups.waiting("o-2") == "hangup":
-                break
-            await asyncio.sleep(0.02)
-        assert svc.calls.followups.waiting("o-2") == "hangup"  # even if no callback comes
+        # The goodbye is owed to the next callback; a hang-up waits behind it even if no
+        # callback comes.
+        await until_hangup_waits(svc, "o-2")
         assert svc.outcomes is not None
         assert await svc.outcomes.outbox.get("o-2") is None
         goodbye = await cti.say("o-2", "ready2speak")
@@ -226,10 +234,7 @@ async def test_a_call_whose_goodbye_cannot_be_said_is_handed_over_after_the_hang
         await cti.say("o-4", "ready2speak")
         await cti.say("o-4", "我要转人工")
         await pbx.wait_for(1)
-        for _ in range(500):  # the refusal is recorded and the fallback hang-up waits
-            if svc.calls.followups.waiting("o-4") == "hangup":
-                break
-            await asyncio.sleep(0.02)
+        await until_hangup_waits(svc, "o-4")  # the refusal is recorded, the fallback hang-up waits
         await svc.calls.followups.finish()  # the hang-up now, not after its long wait
         summary = await pushed(svc, "o-4")
     assert [r.action for r in pbx.requests] == ["transfer", "hangup"]
