@@ -8,10 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 # Debian packages: espeak-ng speaks the prompts; graphviz draws flows (`voicebot flows
 # graph --format svg|png`) with the CJK font of fonts-wqy-zenhei; wrk is the
-# benchmarks' load generator.
+# benchmarks' load generator; redis-server and postgresql are the real servers that the
+# tests (tests/servers.py starts private ones on free ports) and the storage benchmarks
+# (bench/pg_drivers.py) run against.
 SERVE_PACKAGES := espeak-ng graphviz fonts-wqy-zenhei
-TEST_PACKAGES := espeak-ng graphviz
-BENCH_PACKAGES := espeak-ng wrk
+TEST_PACKAGES := espeak-ng graphviz redis-server postgresql
+BENCH_PACKAGES := espeak-ng wrk redis-server postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: serve test lint typecheck unit bench clean

@@ -10,11 +10,14 @@ import time
 from collections.abc import Sequence
 
 from quart import Quart
+from redis.asyncio import Redis
 
 from bot.calls.capacity import Capacity
 from bot.calls.handler import CallHandler
 from bot.config import Settings, load_settings
 from bot.cti import callback, hangup, ivr, route
+from bot.cti.answers import CtiAudioLinks
+from bot.cti.callback import audio_base_url
 from bot.dialog.business import BusinessAPI
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError
@@ -31,8 +34,10 @@ from bot.speech.cache import AudioCache
 from bot.speech.hwd import HWDTTS
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.speech.tts import TTSBackend
-from bot.store.sessions import MemorySessionStore, SessionStore
-from bot.store.transcripts import TranscriptStore
+from bot.store.factory import transcript_store
+from bot.store.redis_sessions import RedisSessionStore
+from bot.store.sessions import SessionStore
+from bot.store.sqlite_sessions import SQLiteSessionStore
 from bot.text.segmenter import Segmenter
 from bot.web import audio, calls, health, nlu
 from bot.web.errors import register_errors
@@ -59,7 +64,8 @@ def create_app(
         pbx: call control; defaults to the client ``VOICEBOT_PBX`` names.
         tts: speech backend, or backends in order of preference; defaults to those
             ``VOICEBOT_TTS`` names.
-        store: session store; defaults to memory.
+        store: session store; defaults to Redis with ``VOICEBOT_REDIS_URL``, else
+            SQLite in the data directory.
         segmenter: a shared, possibly already initialized, jieba segmenter.
 
     The knowledge service (``knowledge/``) is mounted too, on the same segmenter;
@@ -89,6 +95,8 @@ def create_app(
     else:
         backends = [tts] if isinstance(tts, TTSBackend) else list(tts)
     segmenter = segmenter or Segmenter()
+    # One client (a connection pool) for everything shared through Redis.
+    redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     svc = Services(
         settings=settings,
         flow_sources=sources,
@@ -100,14 +108,15 @@ def create_app(
             cooldown_seconds=settings.tts_cooldown_seconds,
             recordings_dir=settings.flows_dir,
         ),
-        sessions=store or MemorySessionStore(),
-        transcripts=TranscriptStore(settings.database_path, keep_days=settings.transcript_days),
+        sessions=store or _session_store(settings, redis),
+        transcripts=transcript_store(settings),
         pbx=pbx or build_pbx(settings, hwd=hwd),
         business=business,
         knowledge=open_service(settings, KnowledgeBase(segmenter)),
         ivr=IvrQueries(ivr_queries, business),
         router=router,
     )
+    svc.redis = redis
     svc.outcomes = outcome_publisher(settings, svc.transcripts)
     svc.hwd = hwd
     app = Quart(__name__)
@@ -127,6 +136,14 @@ def create_app(
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)
     return app
+
+
+def _session_store(settings: Settings, redis: Redis | None) -> SessionStore:
+    """Redis when it is configured (any number of instances), else SQLite (one process)."""
+    ttl_seconds = max(settings.session_ttl_seconds * 4, 3600.0)
+    if redis is not None:
+        return RedisSessionStore(redis, ttl_seconds=ttl_seconds)
+    return SQLiteSessionStore(settings.sessions_path)
 
 
 def _prepare_data_dir(settings: Settings) -> None:
@@ -162,6 +179,7 @@ class _Lifecycle:
         svc, began = self._svc, time.perf_counter()
         # Backends that can tell a missing binary, voice or vendor do so first.
         await check_backends(svc.speech.backends)
+        await svc.sessions.open()
         await svc.transcripts.open()
         if svc.outcomes is not None:  # pushes left by the last run go out from now on
             await svc.outcomes.outbox.open()
@@ -192,6 +210,8 @@ class _Lifecycle:
                 svc.settings.max_live_calls, svc.settings.busy_text, svc.settings.busy_transfer
             ),
             on_call_end=svc.outcomes.publish if svc.outcomes is not None else None,
+            links=CtiAudioLinks(audio_base_url(svc.settings)) if svc.settings.public_url else None,
+            followup_late_seconds=svc.settings.followup_late_ms / 1000,
         )
         await svc.calls.prepare()
         self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.calls))
@@ -238,6 +258,9 @@ class _Lifecycle:
         if self._svc.outcomes is not None:
             await self._svc.outcomes.outbox.close()
         await self._svc.transcripts.close()
+        await self._svc.sessions.close()
+        if self._svc.redis is not None:
+            await self._svc.redis.aclose()
         await self._svc.pbx.aclose()
         if self._svc.hwd is not None:
             await self._svc.hwd.aclose()

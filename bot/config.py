@@ -181,6 +181,30 @@ class Settings(BaseSettings):
     busy_transfer: str | None = Field(
         None, description="Where a call beyond the cap is transferred after the busy words; unset: hung up."
     )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="redis://host:6379/0: live calls, audio keys and flow versions shared by every "
+        "instance (any number of `voicebot serve` processes and --workers); unset: SQLite in the data "
+        "directory, one process.",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host/db: transcripts, outcomes' outbox and knowledge "
+        "history in PostgreSQL, migrated at start; unset: SQLite files in the data directory.",
+    )
+    followup_late_ms: int = Field(
+        10000,
+        ge=0,
+        le=600000,
+        description="A transfer or hang-up found after a restart this long past its time is recorded as "
+        "failed instead of carried out.",
+    )
+    audio_cache_mb: int = Field(
+        1024,
+        ge=0,
+        description="Rendered (not recorded) prompts kept in the audio cache, in MB; the least recently "
+        "used go first; 0: no limit.",
+    )
     retry_window_ms: int = Field(
         1500,
         ge=0,
@@ -309,6 +333,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "voicebot.sqlite3"
+
+    @property
+    def sessions_path(self) -> Path:
+        return self.data_dir / "sessions.sqlite3"
 
     @property
     def outbox_path(self) -> Path:

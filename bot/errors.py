@@ -173,6 +173,10 @@ class PBXUnavailableError(PBXError):
     credentials it refuses. Nothing is known about whether the action happened."""
 
 
+class StorageError(VoicebotError):
+    """The store of live calls (SQLite in the data directory, or Redis) cannot be used."""
+
+
 class OutboxError(VoicebotError):
     """The outcome outbox (its SQLite file) cannot read or store a push."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from quart import current_app
+from redis.asyncio import Redis
 
 from bot.calls.handler import CallHandler
 from bot.config import Settings
@@ -18,8 +19,8 @@ from bot.outcome.publisher import OutcomePublisher
 from bot.pbx.base import PBX
 from bot.pbx.hwd_api import HWDApi
 from bot.speech.synthesizer import SpeechSynthesizer
+from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
-from bot.store.transcripts import TranscriptStore
 from knowledge.service import KnowledgeService
 
 EXTENSION_KEY = "voicebot"
@@ -33,7 +34,7 @@ class Services:
     flow_sources: dict[str, FlowSource]
     speech: SpeechSynthesizer
     sessions: SessionStore
-    transcripts: TranscriptStore
+    transcripts: AnyTranscriptStore
     pbx: PBX
     business: BusinessAPI
     knowledge: KnowledgeService
@@ -43,6 +44,7 @@ class Services:
     calls: CallHandler | None = None
     hwd: HWDApi | None = None  # the HWD PBX's API client, when VOICEBOT_HWD_URL is set
     outcomes: OutcomePublisher | None = None  # None: VOICEBOT_OUTCOME_URL is unset
+    redis: Redis | None = None  # the shared store's client, when VOICEBOT_REDIS_URL is set
     prompts_rendered: int = 0
     ready: bool = False
     startup_seconds: float | None = None

@@ -7,11 +7,11 @@ from __future__ import annotations
 from quart import Quart
 
 from bot.config import Settings, load_settings
+from bot.store.factory import customer_history
 from bot.text.segmenter import Segmenter
 from bot.web.errors import register_errors
 from knowledge import web
 from knowledge.base import KnowledgeBase
-from knowledge.history import CustomerHistory
 from knowledge.seed import seed_directory
 from knowledge.service import KnowledgeService
 
@@ -30,7 +30,7 @@ def open_service(settings: Settings, base: KnowledgeBase | None = None) -> Knowl
     return KnowledgeService(
         settings.kb_dir,
         base=base,
-        history=CustomerHistory(settings.kb_history_path, settings.kb_history_days),
+        history=customer_history(settings, settings.kb_history_path, settings.kb_history_days),
         context_seconds=settings.kb_context_minutes * 60,
     )
 

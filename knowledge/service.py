@@ -4,26 +4,34 @@ This is what the Rasa-style webhook, the bot's ``knowledge`` steps and the rasa-
 glue all ask. It owns the knowledge base, each conversation's context (the choices
 last offered, the topic last answered) and each customer's history, and it applies
 the admin API's changes: validated, persisted, then searchable at once.
+
+Several processes may serve one data directory (instances behind a load balancer, on a
+shared volume). Each polls the data files' identity (``store.identity``) and, when
+another process changed them, reads them again and swaps the new index in; a change
+made here is applied to the files as they are on disk, under the directory's lock, so
+no process loses another's change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from bot.errors import RequestError, UnknownEntryError
+from bot.errors import KnowledgeDataError, RequestError, UnknownEntryError
 from knowledge import store
-from knowledge.base import Hit, KnowledgeBase
+from knowledge.base import Hit, KnowledgeBase, Snapshot
 from knowledge.clarify import clarification, resolve
 from knowledge.entries import DataFile, Entry
 from knowledge.history import Asked, CustomerHistory
+from knowledge.pg_history import PostgresCustomerHistory
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +43,8 @@ TOPIC_NEIGHBOURS = 10
 NOT_FOUND_TEXT = "抱歉，没有找到您问的内容。您可以换个说法再问一次，或者说转人工。"
 DECLINED_TEXT = "好的。请您换个说法，再说一遍您想咨询的问题。"
 NOT_HEARD_TEXT = "抱歉，没有听清您的问题，请您再说一遍。"
+POLL_SECONDS = 1.0
+"""How often an open service looks whether another process changed its data files."""
 
 
 class ReplyType(IntEnum):
@@ -119,6 +129,24 @@ class _Context:
     at: float = field(default_factory=time.monotonic)
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """Data files as read (or written), and the knowledge base built from them."""
+
+    identity: store.Identity
+    files: dict[Path, DataFile]
+    snapshot: Snapshot
+
+
+class _Unreadable(Exception):
+    """The data files as they are now (``identity``) are invalid (``error``)."""
+
+    def __init__(self, identity: store.Identity, error: KnowledgeDataError) -> None:
+        self.identity = identity
+        self.error = error
+        super().__init__(str(error))
+
+
 class KnowledgeService:
     """Answers questions from a knowledge base kept in a data directory.
 
@@ -129,6 +157,8 @@ class KnowledgeService:
         policy: Score thresholds.
         context_seconds: How long a conversation's context (pending choices, last
             topic) is kept after its last message.
+        poll_seconds: How often, once opened, the data files are checked for another
+            process's changes; 0 never checks.
     """
 
     def __init__(
@@ -136,10 +166,11 @@ class KnowledgeService:
         directory: Path,
         *,
         base: KnowledgeBase | None = None,
-        history: CustomerHistory | None = None,
+        history: CustomerHistory | PostgresCustomerHistory | None = None,
         policy: Policy | None = None,
         context_seconds: float = 1800,
         max_contexts: int = 100_000,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.directory = directory
         self.base = base if base is not None else KnowledgeBase()
@@ -148,38 +179,117 @@ class KnowledgeService:
         self._context_seconds = context_seconds
         self._max_contexts = max_contexts
         self._contexts: OrderedDict[str, _Context] = OrderedDict()
+        self._poll_seconds = poll_seconds
         self._files: dict[Path, DataFile] = {}
-        self._changing = asyncio.Lock()
+        self._identity: store.Identity | None = None  # of the files self._files was read from
+        self._invalid: store.Identity | None = None  # of files found invalid, not read again
+        self._changing = asyncio.Lock()  # one change or reload at a time
+        self._watcher: asyncio.Task[None] | None = None
         self.ready = False
 
     # --- life --------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Read the data directory and build the index (in a worker thread).
+        """Read the data directory and build the index (in a worker thread), then watch
+        the directory for other processes' changes until ``close``.
 
         Raises:
             KnowledgeDataError: a data file is invalid (every problem named).
         """
-        files = await asyncio.to_thread(store.read_directory, self.directory)
-        await asyncio.to_thread(self._install_files, files)
+        self._install(await asyncio.to_thread(self._load_blocking))
         if self.history is not None:
             await self.history.open()
         self.ready = True
         logger.info("knowledge base: %d entries from %s", len(self.base), self.directory)
+        if self._poll_seconds > 0:
+            self._watcher = asyncio.create_task(self._watch(), name=f"knowledge watcher {self.directory}")
 
     def load(self) -> None:
-        """``open`` without history, blocking: for command-line tools."""
-        self._install_files(store.read_directory(self.directory))
+        """``open`` without history or watching, blocking: for command-line tools."""
+        self._install(self._load_blocking())
         self.ready = True
 
-    def _install_files(self, files: dict[Path, DataFile]) -> None:
-        self.base.replace(_entries(files), store.merged_synonyms(files.values()))
-        self._files = files
+    def _load_blocking(self) -> _Loaded:
+        try:
+            loaded = self._read()
+        except _Unreadable as exc:
+            raise exc.error from None
+        assert loaded is not None
+        return loaded
 
     async def close(self) -> None:
         self.ready = False
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         if self.history is not None:
             await self.history.close()
+
+    # --- other processes' changes -------------------------------------------------
+
+    async def _watch(self) -> None:
+        """Reload whenever the data files are not those served, every ``poll_seconds``."""
+        while True:
+            await asyncio.sleep(self._poll_seconds)
+            try:
+                identity = await asyncio.to_thread(store.identity, self.directory)
+                if identity not in (self._identity, self._invalid):
+                    async with self._changing:
+                        await self._reload()
+            except Exception:  # the next round tries again
+                logger.exception("knowledge base: watching %s failed", self.directory)
+
+    async def _reload(self) -> None:
+        """Read the data files and swap their index in, unless they are those served;
+        searches use the old index until then. Invalid files are logged and the old
+        knowledge base kept, until the files change again."""
+        began = time.perf_counter()
+        try:
+            loaded = await asyncio.to_thread(self._read, unless=self._identity)
+        except _Unreadable as exc:
+            self._invalid = exc.identity
+            logger.error(
+                "knowledge base: %s was changed, but is invalid; still serving the old data:\n%s",
+                self.directory,
+                exc.error,
+            )
+            return
+        if loaded is not None:
+            self._install(loaded)
+            logger.info(
+                "knowledge base: reloaded %d entries from %s, changed by another process, in %.0f ms",
+                len(self.base),
+                self.directory,
+                (time.perf_counter() - began) * 1000,
+            )
+
+    def _read(self, *, unless: store.Identity | None = None) -> _Loaded | None:
+        """The data files and their index; None when their identity is ``unless``; blocking.
+
+        Raises:
+            _Unreadable: a file is invalid.
+        """
+        with store.locked(self.directory, exclusive=False):  # not half of another's change
+            identity = store.identity(self.directory)
+            if identity == unless:
+                return None
+            try:
+                files = store.read_directory(self.directory)
+            except KnowledgeDataError as exc:
+                raise _Unreadable(identity, exc) from exc
+        try:
+            snapshot = self.base.prepare(_entries(files), store.merged_synonyms(files.values()))
+        except KnowledgeDataError as exc:
+            raise _Unreadable(identity, exc) from exc
+        return _Loaded(identity, files, snapshot)
+
+    def _install(self, loaded: _Loaded) -> None:
+        """Serve ``loaded``, at once; on the event loop (or before it serves)."""
+        self.base.install(loaded.snapshot)
+        self._files = loaded.files
+        self._identity = loaded.identity
 
     # --- questions ---------------------------------------------------------------
 
@@ -268,42 +378,66 @@ class KnowledgeService:
     # --- changes (the admin API) -------------------------------------------------
 
     async def create(self, entry: Entry) -> None:
-        """Raises: RequestError (409) when the id is taken; KnowledgeDataError."""
-        async with self._changing:
-            if entry.id in self.base:
+        """Raises: RequestError (409) when the id is taken (in any process);
+        KnowledgeDataError; KnowledgeStorageError."""
+
+        def change(files: dict[Path, DataFile]) -> dict[Path, DataFile]:
+            if any(e.id == entry.id for e in _entries(files)):
                 raise RequestError(
                     f"an entry with the id {entry.id!r} exists; PUT it to replace it", status=409
                 )
-            await self._commit(store.upsert(self._files, self.directory, [entry]))
+            return store.upsert(files, self.directory, [entry])
+
+        await self._commit(change)
 
     async def put(self, entries: Sequence[Entry]) -> tuple[int, int]:
         """Create or replace entries by id. Returns (created, updated).
 
         Raises:
             KnowledgeDataError: the result would be invalid (nothing is changed).
+            KnowledgeStorageError: the files cannot be written.
         """
-        async with self._changing:
-            updated = sum(entry.id in self.base for entry in entries)
-            await self._commit(store.upsert(self._files, self.directory, entries))
-            return len(entries) - updated, updated
+        updated = 0
+
+        def change(files: dict[Path, DataFile]) -> dict[Path, DataFile]:
+            nonlocal updated
+            ids = {e.id for e in _entries(files)}
+            updated = sum(entry.id in ids for entry in entries)
+            return store.upsert(files, self.directory, entries)
+
+        await self._commit(change)
+        return len(entries) - updated, updated
 
     async def delete(self, entry_id: str) -> None:
-        """Raises: UnknownEntryError; KnowledgeDataError when a parent still lists it."""
-        async with self._changing:
-            changed = store.remove(self._files, entry_id)
+        """Raises: UnknownEntryError; KnowledgeDataError when a parent still lists it;
+        KnowledgeStorageError."""
+
+        def change(files: dict[Path, DataFile]) -> dict[Path, DataFile]:
+            changed = store.remove(files, entry_id)
             if not changed:
                 raise UnknownEntryError(entry_id)
-            await self._commit(changed)
+            return changed
 
-    async def _commit(self, changed: dict[Path, DataFile]) -> None:
-        """Validate and index the changed files, write them, then serve them."""
-        files = {**self._files, **changed}
-        snapshot = await asyncio.to_thread(
-            self.base.prepare, _entries(files), store.merged_synonyms(files.values())
-        )
-        await asyncio.to_thread(store.write_files, changed)
-        self.base.install(snapshot)
-        self._files = files
+        await self._commit(change)
+
+    async def _commit(self, change: Callable[[dict[Path, DataFile]], dict[Path, DataFile]]) -> None:
+        """Apply ``change`` (the data files → those it changes) to the files as they are
+        on disk, validate and index the result, write it, then serve it."""
+        async with self._changing:
+            self._install(await asyncio.to_thread(self._write, change))
+
+    def _write(self, change: Callable[[dict[Path, DataFile]], dict[Path, DataFile]]) -> _Loaded:
+        """``_commit``'s blocking part, under the directory's exclusive lock: another
+        process's change is read first, and none can come between reading and writing."""
+        with store.locked(self.directory, exclusive=True):
+            identity = store.identity(self.directory)
+            files = self._files if identity == self._identity else store.read_directory(self.directory)
+            changed = change(files)
+            files = dict(sorted({**files, **changed}.items()))  # in name order, as read
+            snapshot = self.base.prepare(_entries(files), store.merged_synonyms(files.values()))
+            store.write_files(changed)
+            # Remembered, so that the watcher does not read this change again.
+            return _Loaded(store.identity(self.directory), files, snapshot)
 
 
 def _entries(files: dict[Path, DataFile]) -> list[Entry]:

@@ -4,19 +4,29 @@ Every ``*.yaml``/``*.yml`` and ``*.csv`` file of the directory is read, in name 
 A changed entry is written back into the file it came from, in that file's format; a
 new entry goes into ``added.yaml``. Writes replace a file whole (a temporary file
 renamed over it), so a crash never leaves half a file.
+
+Several processes may share the directory (instances behind a load balancer, on a shared
+volume). A writer holds an exclusive ``flock`` on ``LOCK_FILE`` while it re-reads, changes
+and writes the files, so two writers never lose each other's changes; a reader holds a
+shared one, so it never sees half of another's change. Each process notices the others'
+changes by the files' ``identity`` (name, mtime, size, inode: one ``stat`` per file).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from bot.errors import KnowledgeDataError, KnowledgeStorageError
 from knowledge.entries import DataFile, Entry, dump_csv, dump_yaml, parse_csv, parse_yaml
 
 ADDED_FILE = "added.yaml"
+LOCK_FILE = ".knowledge.lock"
+"""Locked by whoever reads or writes the data files; never a data file itself."""
 _ADDED_HEADER = "# Entries added through the admin API (docs/knowledge.md). Edit freely.\n"
 
 
@@ -50,6 +60,56 @@ def read_directory(directory: Path) -> dict[Path, DataFile]:
     if problems:
         raise KnowledgeDataError("\n".join(problems))
     return files
+
+
+Identity = tuple[tuple[str, int, int, int], ...]
+"""(name, mtime_ns, size, inode) of each data file, in name order."""
+
+
+def identity(directory: Path) -> Identity:
+    """What the data files of ``directory`` are now: it differs once any of them is
+    written, added, removed or renamed over; blocking (a ``stat`` per file)."""
+    result = []
+    for path in data_files(directory):
+        try:
+            status = path.stat()
+        except FileNotFoundError:  # replaced or removed since it was listed
+            continue
+        result.append((path.name, status.st_mtime_ns, status.st_size, status.st_ino))
+    return tuple(result)
+
+
+@contextlib.contextmanager
+def locked(directory: Path, *, exclusive: bool) -> Iterator[None]:
+    """Hold the directory's lock: ``exclusive`` to write, shared to read; blocking.
+
+    A writer creates ``LOCK_FILE``. A reader locks it only when it exists (a read-only
+    directory, or one never written through the service, has none), and reads unlocked
+    otherwise: a change it half sees changes the files' identity again, and is read again.
+
+    Raises:
+        KnowledgeStorageError: an exclusive lock cannot be had (the directory is not
+            writable, or missing and cannot be created).
+    """
+    path = directory / LOCK_FILE
+    fd: int | None = None
+    try:
+        if exclusive:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        else:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        if exclusive:
+            raise storage_error(directory, exc) from exc
+    if fd is None:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def merged_synonyms(files: Iterable[DataFile]) -> dict[str, tuple[str, ...]]:

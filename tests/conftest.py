@@ -21,6 +21,8 @@ from bot.text.segmenter import Segmenter
 if TYPE_CHECKING:
     from tests.fakepbx import FakePBX
 
+pytest_plugins = ["tests.servers"]  # redis_server, redis_url, postgres_server, database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS_DIR = ROOT / "flows"
 

@@ -9,6 +9,7 @@ call's transcript; how the call ended is revised by the dialog, never here.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -19,7 +20,7 @@ from bot.calls.handoff import biz_data
 from bot.calls.record import PBXRecorder
 from bot.calls.voice import PUSHED_TEXT_SECONDS_PER_CHAR, AudioLinks, Spoken, Voice
 from bot.dialog.engine import Dialog
-from bot.dialog.state import Action, CallState, Reply
+from bot.dialog.state import Action, CallState, Due, Reply
 from bot.errors import PBXError
 from bot.pbx.base import PBX, CallRef, Exchange, TransferTarget
 from bot.store.sessions import SessionStore
@@ -47,13 +48,49 @@ class Actions:
     def follow(self, state: CallState, reply: Reply, spoken: Spoken, links: AudioLinks) -> None:
         """Schedule what an answer announces, for when the caller has heard it: the
         reply's text pushed to the CTI's TTS (no speech backend could say it), and
-        the reply's action."""
+        the reply's action. The action is also written into ``state.due``, stored
+        with the call, so that another instance (or this one after a restart)
+        carries it out if this process cannot."""
         call = CallRef(state.call_id, state.telnum)
+        heard_seconds = spoken.seconds
         if spoken.push is not None:
             then = partial(self._push_text, call, spoken.push, reply, links)
             self._schedule(call, "play", spoken.seconds, then, announces=reply.action)
+            heard_seconds += len(spoken.push) * PUSHED_TEXT_SECONDS_PER_CHAR
         else:
             self._act_after(call, reply, links, spoken.seconds)
+        if reply.action is not None:
+            at = time.time() + heard_seconds + self.margin_seconds
+            state.due = Due(reply.action, reply.target, at)
+
+    async def take_over(self, state: CallState, links: AudioLinks, *, late_seconds: float) -> None:
+        """Carry out a due action that its announcer left (a restart, a crashed instance):
+        at its time if that is still to come or just past, else record it as failed,
+        ``late_seconds`` being how late is too late."""
+        due = state.due
+        if due is None:
+            return
+        call = CallRef(state.call_id, state.telnum)
+        lateness = time.time() - due.at
+        if lateness <= late_seconds:
+            logger.info("call %s: the %s announced before a restart is carried out", call.call_id, due.action)
+            act = partial(self._perform, call, due.action, due.target, links)
+            self._schedule(call, due.action, max(0.0, -lateness), act)
+            return
+        if not await self.sessions.claim_due(call.call_id):
+            return
+        reason = f"{due.action} not made: found {lateness:.1f} s after its time (VOICEBOT_FOLLOWUP_LATE_MS)"
+        logger.warning("call %s: %s", call.call_id, reason)
+
+        async def too_late(state: CallState) -> None:
+            state.due = None
+            outcome = "transfer_failed" if state.outcome == "transferred" else state.outcome
+            self.dialog.revise_end(state, outcome, f"{state.end_reason}; {reason}")
+
+        error = PBXError(reason, call_id=call.call_id)
+        settled = await self.recorder.record(call, due.action, due.target, [], error, change=too_late)
+        if settled is not None:
+            self.endings.report_if_settled(settled)
 
     def _act_after(self, call: CallRef, reply: Reply, links: AudioLinks, seconds: float) -> None:
         """Schedule the reply's action for ``seconds`` (the time it takes to be heard)
@@ -91,7 +128,12 @@ class Actions:
         self._act_after(call, reply, links, len(text) * PUSHED_TEXT_SECONDS_PER_CHAR)
 
     async def _perform(self, call: CallRef, action: Action, target: str | None, links: AudioLinks) -> None:
-        """Transfer or hang up, record the PBX's answers, and handle a refusal."""
+        """Transfer or hang up, record the PBX's answers, and handle a refusal. The
+        call's due action is claimed first: taken already (by another instance, or
+        dropped by the caller's hang-up there), it is not done twice."""
+        if not await self.sessions.claim_due(call.call_id):
+            logger.info("call %s: the %s was taken or dropped elsewhere", call.call_id, action)
+            return
         exchanges: list[Exchange] = []
         try:
             await self._request(call, action, target, exchanges)
@@ -103,7 +145,7 @@ class Actions:
             failed = partial(self._hung_up, error)
             await self.recorder.record(call, action, target, exchanges, error, change=failed)
             return
-        change = partial(self._hung_up, None) if action == "hangup" else None
+        change = partial(self._hung_up, None) if action == "hangup" else _done
         await self.recorder.record(call, action, target, exchanges, None, change=change)
 
     async def _request(
@@ -123,7 +165,7 @@ class Actions:
     async def _hung_up(self, error: PBXError | None, state: CallState) -> None:
         """The bot's last act: nothing is owed to the caller after it; a failed hang-up
         leaves its reason with the call's end."""
-        state.undelivered = None
+        state.undelivered, state.due = None, None
         if error is not None:
             self.dialog.revise_end(state, state.outcome, f"{state.end_reason}; PBX hangup failed: {error}")
 
@@ -139,6 +181,7 @@ class Actions:
         said: list[tuple[Reply, Spoken]] = []
 
         async def owe_goodbye(state: CallState) -> None:
+            state.due = None
             if self.followups.gone(call.call_id) or state.outcome == "hung_up_by_caller":
                 await self._refused(error, state)  # the caller hung up meanwhile: only record it
                 return
@@ -146,6 +189,10 @@ class Actions:
             spoken = await self.voice.speak(goodbye)
             if spoken.push is None:
                 state.undelivered, state.last_reply = spoken.playback, goodbye
+            # The hang-up after the goodbye, at the latest (the goodbye may wait for the
+            # next callback): due with the call, like any announced action.
+            latest = spoken.seconds + OWED_GOODBYE_WAIT_SECONDS + self.margin_seconds
+            state.due = Due("hangup", None, time.time() + latest)
             said.append((goodbye, spoken))
 
         await self.recorder.record(call, "transfer", None, exchanges, error, change=owe_goodbye)
@@ -178,6 +225,11 @@ class Actions:
         await self.recorder.record(call, "play", goodbye.text, exchanges, None, change=paid)
         heard = len(voice) * PUSHED_TEXT_SECONDS_PER_CHAR if spoken.push else spoken.seconds
         self._act_after(call, goodbye, links, heard)
+
+
+async def _done(state: CallState) -> None:
+    """A transfer made: nothing is due any more."""
+    state.due = None
 
 
 def _transfer_failure(state: CallState, error: PBXError) -> str:

@@ -13,8 +13,9 @@ from typing import Any
 from bot.calls.followups import FollowUps
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import CallState
+from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
-from bot.store.transcripts import TranscriptStore, Turn, iso
+from bot.store.transcripts import Turn, iso
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +35,20 @@ class Endings:
 
     conversation: Conversation
     sessions: SessionStore
-    transcripts: TranscriptStore
+    transcripts: AnyTranscriptStore
     followups: FollowUps
     on_call_end: OnCallEnd | None
     _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def settled(self, state: CallState) -> bool:
         """Whether the call has ended for good: ended, owing the caller no answer, and
-        with no transfer or hang-up to come (besides the one asking)."""
-        return state.ended and not owes_action(state) and not self.followups.busy(state.call_id)
+        with no transfer or hang-up to come (besides the one asking; on any instance)."""
+        return (
+            state.ended
+            and state.due is None
+            and not owes_action(state)
+            and not self.followups.busy(state.call_id)
+        )
 
     def report_if_settled(self, state: CallState) -> None:
         """Hand the call over if it has ended for good; else what is left reports it."""
@@ -52,10 +58,13 @@ class Endings:
     def caller_hung_up(self, state: CallState) -> None:
         """The caller is gone: drop what was to follow, and end the call in the dialog."""
         dropped = self.followups.cancel(state.call_id)
+        if dropped is None and state.due is not None:  # announced on another instance
+            dropped = state.due.action
         if dropped is None and owes_action(state):  # a late answer still to be said
             assert state.last_reply is not None
             dropped = state.last_reply.action
         state.undelivered = None  # nobody is left to hear it
+        state.due = None  # stored so: no instance carries it out any more
         if dropped in ("transfer", "hangup"):
             logger.info("call %s: caller hung up before the %s", state.call_id, dropped)
         if dropped == "transfer" and state.outcome == "transferred":

@@ -3,9 +3,11 @@ heard its announcement, and is dropped when the caller hangs up first.
 
 One sleeping task per call, no polling: the task sleeps for the prompt's duration
 plus a margin, then acts. ``cancel`` (the caller hung up) stops it before it acts and
-marks the call gone, so nothing is scheduled for it afterwards; ``finish`` (shutdown)
-acts at once on everything still waiting, including what those actions schedule in
-turn, so a restart never forgets a transfer the caller was promised.
+marks the call gone, so nothing is scheduled for it afterwards. At shutdown,
+``finish`` acts at once on everything still waiting, including what those actions
+schedule in turn (one process: a restart may be long), and ``hand_over`` leaves it to
+the other instances (a shared store keeps each call's due action; see
+``bot.calls.actions``).
 """
 
 from __future__ import annotations
@@ -93,6 +95,15 @@ class FollowUps:
                 self._start(call_id, entry)
             if not self._running:
                 break
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def hand_over(self) -> None:
+        """At shutdown, when the calls' store is shared: drop what waits without acting
+        (each call's due action is stored with it, and another instance takes it over
+        at its time), and let running actions end."""
+        for call_id in list(self._waiting):
+            self._drop(call_id)
+        if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _later(self, call_id: str, delay_seconds: float) -> None:

@@ -9,6 +9,7 @@ end and are handed over), and ``RecentCallbacks`` (the CTI's retries).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from bot.calls.actions import Actions
@@ -20,15 +21,18 @@ from bot.calls.late import LateAnswers
 from bot.calls.record import PBXRecorder
 from bot.calls.retry import RecentCallbacks
 from bot.calls.turn import TurnRunner
-from bot.calls.voice import AudioLinks, Voice
+from bot.calls.voice import AudioLinks, RelativeAudioLinks, Voice
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import Answer
+from bot.errors import StorageError
 from bot.pbx.base import PBX
 from bot.speech.synthesizer import SpeechSynthesizer
+from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
-from bot.store.transcripts import TranscriptStore
 
 logger = logging.getLogger(__name__)
+
+RECOVERY_INTERVAL_SECONDS = 1.0
 
 
 class CallHandler:
@@ -45,6 +49,10 @@ class CallHandler:
         capacity: The cap on calls in progress, and what a caller beyond it hears.
         on_call_end: Called (in the background) with the id of every call that ended
             for good: ended, and nothing left to do or say.
+        links: How audio URLs are made for actions taken over before any callback
+            (the configured public URL); later, the last callback's.
+        followup_late_seconds: A transfer or hang-up taken over this long after its
+            time is recorded as failed instead of carried out.
     """
 
     def __init__(
@@ -52,7 +60,7 @@ class CallHandler:
         *,
         conversation: Conversation,
         sessions: SessionStore,
-        transcripts: TranscriptStore,
+        transcripts: AnyTranscriptStore,
         speech: SpeechSynthesizer,
         pbx: PBX,
         default_flow: str,
@@ -62,6 +70,8 @@ class CallHandler:
         retry_window_seconds: float = 1.5,
         capacity: Capacity | None = None,
         on_call_end: OnCallEnd | None = None,
+        links: AudioLinks | None = None,
+        followup_late_seconds: float = 10.0,
     ) -> None:
         self.conversation = conversation
         self.capacity = capacity or Capacity()
@@ -104,12 +114,35 @@ class CallHandler:
             capacity=self.capacity,
         )
         self._recent = RecentCallbacks(retry_window_seconds)
+        self._sessions = sessions
+        self._actions = actions
+        self._links = links  # where recovered actions' audio is fetched; then the last callback's
+        self._followup_late_seconds = followup_late_seconds
+        self._recovery: asyncio.Task[None] | None = None
 
     async def prepare(self) -> None:
-        """Make ready before the first call: the apology and the busy words are rendered."""
+        """Make ready before the first call: the apology and the busy words are rendered,
+        and the transfers and hang-ups left by stopped instances are taken over (now,
+        then every second)."""
         await self.voice.prepare()
         if self.capacity.max_live_calls:
             await self.voice.speak(self.capacity.busy_reply())
+        await self._recover_dues()
+        self._recovery = asyncio.create_task(self._recover_forever())
+
+    async def _recover_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
+            try:
+                await self._recover_dues()
+            except Exception:  # a store that fails now is tried again in a second
+                logger.exception("taking over due transfers and hang-ups failed")
+
+    async def _recover_dues(self) -> None:
+        for state in await self._sessions.orphaned_dues():
+            if not self.followups.busy(state.call_id):
+                links = self._links or RelativeAudioLinks()
+                await self._actions.take_over(state, links, late_seconds=self._followup_late_seconds)
 
     async def handle(self, callback: Callback, links: AudioLinks) -> Answer:
         """Answer one callback. Callbacks of one call run one at a time, in arrival order.
@@ -122,18 +155,23 @@ class CallHandler:
         Raises:
             UnknownFlowError: a new call names a flow that is not loaded.
         """
-        first = self._recent.find(callback)
-        if first is not None:
+        self._links = links
+        answer = self._recent.find(callback)
+        if answer is not None:
             logger.info("call %s: the CTI repeated a callback in flight; same answer", callback.call_id)
-            return await asyncio.shield(first)
-        answer = asyncio.ensure_future(
-            self._late.answer(
-                lambda delivery: self._turns.run(callback, links, delivery),
-                may_be_late=callback.event is not Event.HUNGUP,
+        else:
+            answer = asyncio.ensure_future(
+                self._late.answer(
+                    lambda delivery: self._turns.run(callback, links, delivery),
+                    may_be_late=callback.event is not Event.HUNGUP,
+                )
             )
-        )
-        self._recent.track(callback, answer)
-        return await asyncio.shield(answer)
+            self._recent.track(callback, answer)
+        try:
+            return await asyncio.shield(answer)
+        except StorageError as exc:  # never silence on the line: the apology plays
+            logger.error("call %s: the turn could not run: %s", callback.call_id, exc)
+            return Answer(await self.voice.apology())
 
     async def hangup_pushed(self, call_id: str, telnum: str | None) -> bool:
         """The CTI's hang-up push; see ``Endings.hangup_pushed``."""
@@ -144,8 +182,16 @@ class CallHandler:
         return await self.endings.close_idle(idle_seconds)
 
     async def finish(self) -> None:
-        """At shutdown: let turns under way finish, carry out the transfers and hang-ups
-        still waiting for their announcement, and hand over the ended calls."""
+        """At shutdown: let turns under way finish; carry out the transfers and hang-ups
+        still waiting for their announcement (one process), or leave them to the other
+        instances (a shared store: each is due with its call); hand over ended calls."""
+        if self._recovery is not None:
+            self._recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recovery
         await self._late.finish()
-        await self.followups.finish()
+        if self._sessions.shared:
+            await self.followups.hand_over()
+        else:
+            await self.followups.finish()
         await self.endings.finish()

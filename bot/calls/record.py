@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from bot.dialog.state import CallState
 from bot.errors import PBXError
 from bot.pbx.base import CallRef, Exchange
+from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
-from bot.store.transcripts import TranscriptStore, Turn, iso
+from bot.store.transcripts import Turn, iso
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def exchanges_json(exchanges: list[Exchange]) -> list[dict[str, object]] | None:
 class PBXRecorder:
     """Writes what the PBX was asked and answered into the call's transcript."""
 
-    def __init__(self, sessions: SessionStore, transcripts: TranscriptStore) -> None:
+    def __init__(self, sessions: SessionStore, transcripts: AnyTranscriptStore) -> None:
         self._sessions = sessions
         self._transcripts = transcripts
 
@@ -62,4 +63,5 @@ class PBXRecorder:
             self._transcripts.record(state, turn)
             if stored is not None:
                 await self._sessions.put(state)
+            await self._transcripts.flush()
         return state

@@ -20,8 +20,9 @@ from bot.calls.late import Delivery, LateAnswers
 from bot.calls.voice import AudioLinks, Spoken, Voice
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import Answer, CallState, Reply
+from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
-from bot.store.transcripts import TranscriptStore, Turn, iso
+from bot.store.transcripts import Turn, iso
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class TurnRunner:
 
     conversation: Conversation
     sessions: SessionStore
-    transcripts: TranscriptStore
+    transcripts: AnyTranscriptStore
     voice: Voice
     late: LateAnswers
     actions: Actions
@@ -72,7 +73,9 @@ class TurnRunner:
             turn.step = state.step
             turn.ms = round((time.perf_counter() - started) * 1000, 2)
             self.transcripts.record(state, turn)
+            # Both stored before the answer leaves: a crash after it loses nothing.
             await self.sessions.put(state)
+            await self.transcripts.flush()
         if not was_ended or callback.event is Event.HUNGUP:
             self.endings.report_if_settled(state)
         return answer

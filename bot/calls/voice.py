@@ -31,6 +31,14 @@ class AudioLinks(Protocol):
     def url(self, playback: Playback) -> str: ...
 
 
+class RelativeAudioLinks:
+    """Paths on this service, for an action taken over before any callback came (the
+    PBX is then told a path, not a URL: configure ``VOICEBOT_PUBLIC_URL``)."""
+
+    def url(self, playback: Playback) -> str:
+        return f"/audio/{playback.key}.wav"
+
+
 @dataclass(frozen=True)
 class Spoken:
     """A reply made audible: what plays, for how long, and the text the CTI must speak
@@ -81,6 +89,10 @@ class Voice:
         except TTSError:
             clip = await self._apology_clip()
         return Playback(clip.key, wait.interruptible)
+
+    async def apology(self) -> Playback:
+        """The apology, for a turn that could not run (its call's state is out of reach)."""
+        return Playback((await self._apology_clip()).key, False)
 
     async def seconds(self, playback: Playback) -> float:
         """How long a clip of the cache plays (0 when it is gone)."""

@@ -63,6 +63,17 @@ class Answered:
 
 
 @dataclass(frozen=True)
+class Due:
+    """A transfer or hang-up announced to the caller and not carried out yet. It is
+    stored with the call, so that after a crash the restarted (or another) instance
+    carries it out, or records why it came too late."""
+
+    action: Action
+    target: str | None  # the transfer's target
+    at: float  # epoch seconds, when it is to be carried out
+
+
+@dataclass(frozen=True)
 class Frame:
     """Where to go on when the flow reaches ``return: true`` (after ``call:`` or a
     global intent's digression)."""
@@ -117,6 +128,7 @@ class CallState:
     grade: Grade | None = None
     undelivered: Playback | None = None  # a late answer the PBX could not play: the next callback's
     answered: Answered | None = None  # the last callback and its answer
+    due: Due | None = None  # the announced transfer or hang-up still to be carried out
 
     def copy(self) -> CallState:
         twin = copy.copy(self)

@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
+from bot.outcome.pg_store import PostgresOutboxStore
 from bot.outcome.store import OutboxRow, OutboxStore
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Outbox:
         max_backoff_seconds: The longest wait between two attempts.
         keep_days: How long delivered pushes stay in the table.
         concurrency: How many pushes are in flight at most.
+        store: Where the rows live when not in ``path`` (PostgreSQL, shared by every
+            instance: each push is claimed by one).
     """
 
     def __init__(
@@ -80,8 +83,9 @@ class Outbox:
         max_backoff_seconds: float = 300.0,
         keep_days: float = 7.0,
         concurrency: int = 4,
+        store: OutboxStore | PostgresOutboxStore | None = None,
     ) -> None:
-        self._store = OutboxStore(path)
+        self._store = store if store is not None else OutboxStore(path)
         self._url = url
         self._url_for_logs = urlsplit(url)._replace(query="", fragment="").geturl()  # queries hold tokens
         self._timeout_seconds = timeout_seconds

@@ -8,7 +8,8 @@ from bot.config import Settings
 from bot.errors import OutboxError
 from bot.outcome.outbox import Outbox
 from bot.outcome.summary import outcome_summary
-from bot.store.transcripts import TranscriptStore
+from bot.store.factory import outbox_store
+from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ class OutcomePublisher:
         outbox: Where the summaries go; its owner opens and closes it too.
     """
 
-    def __init__(self, transcripts: TranscriptStore, outbox: Outbox) -> None:
+    def __init__(self, transcripts: AnyTranscriptStore, outbox: Outbox) -> None:
         self._transcripts = transcripts
         self.outbox = outbox
 
@@ -48,13 +49,14 @@ class OutcomePublisher:
             logger.debug("outcome of call %s was pushed before; not again", call_id)
 
 
-def outcome_publisher(settings: Settings, transcripts: TranscriptStore) -> OutcomePublisher | None:
+def outcome_publisher(settings: Settings, transcripts: AnyTranscriptStore) -> OutcomePublisher | None:
     """The publisher ``settings`` ask for, or None when ``VOICEBOT_OUTCOME_URL`` is unset."""
     if settings.outcome_url is None:
         return None
     outbox = Outbox(
         settings.outbox_path,
         str(settings.outcome_url),
+        store=outbox_store(settings, settings.outbox_path),
         timeout_seconds=settings.outcome_timeout_ms / 1000,
         max_backoff_seconds=settings.outcome_max_backoff_seconds,
         keep_days=settings.outcome_keep_days,

@@ -20,7 +20,7 @@ from bot.errors import ConfigError
 def databases(settings: Settings) -> list[Path]:
     """The SQLite files of the service: transcripts, the outcome outbox, the knowledge
     base's customer history."""
-    return [settings.database_path, settings.outbox_path, settings.kb_history_path]
+    return [settings.database_path, settings.sessions_path, settings.outbox_path, settings.kb_history_path]
 
 
 def backup(settings: Settings, destination: Path) -> list[Path]:

@@ -3,6 +3,11 @@
 The CTI may send several callbacks of one call at once (a barge-in racing a
 ``ready2speak``); ``lock(call_id)`` serializes them so their state changes never
 interleave, while different calls proceed in parallel.
+
+Three stores: ``MemorySessionStore`` (tests and tools: lost on exit),
+``SQLiteSessionStore`` (the default: one process, survives restarts;
+``bot.store.sqlite_sessions``) and ``RedisSessionStore`` (any number of processes
+and machines; ``bot.store.redis_sessions``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,23 @@ from bot.dialog.state import CallState
 
 
 class SessionStore(Protocol):
-    """Storage of live calls' states."""
+    """Storage of live calls' states.
+
+    ``put`` returns once the state is stored as durably as the store can (a committed
+    transaction; a Redis write), or, when storing fails, once the state is kept to be
+    stored again (``write_error`` says why).
+    """
+
+    shared: bool  # whether other processes see the same calls
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    @property
+    def write_error(self) -> str | None:
+        """Why states cannot be stored right now, or None."""
+        ...
 
     def lock(self, call_id: str) -> AbstractAsyncContextManager[None]:
         """Hold while reading, changing and writing back one call's state."""
@@ -38,14 +59,37 @@ class SessionStore(Protocol):
         """The calls in progress (not ended)."""
         ...
 
+    async def orphaned_dues(self) -> list[CallState]:
+        """Calls with a transfer or hang-up due (``CallState.due``) that no running
+        process will carry out: found at start in a local store, or overdue on an
+        instance that stopped in a shared one."""
+        ...
+
+    async def claim_due(self, call_id: str) -> bool:
+        """Take the call's due action for this process; False when another process (or
+        the caller's hang-up) took it first. Claimed once, by one taker."""
+        ...
+
 
 class MemorySessionStore:
     """Sessions in this process's memory: fast, lost on restart, one worker only."""
+
+    shared = False
 
     def __init__(self) -> None:
         self._states: dict[str, CallState] = {}
         self._live: set[str] = set()  # the ids of the calls in progress
         self._locks: dict[str, _Held] = {}
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    @property
+    def write_error(self) -> str | None:
+        return None
 
     def lock(self, call_id: str) -> AbstractAsyncContextManager[None]:
         return _CallLock(self._locks, call_id)
@@ -74,6 +118,12 @@ class MemorySessionStore:
 
     async def count_live(self) -> int:
         return len(self._live)
+
+    async def orphaned_dues(self) -> list[CallState]:
+        return []  # nothing outlives this process
+
+    async def claim_due(self, call_id: str) -> bool:
+        return True  # one process: its own follow-ups are the only takers
 
 
 class _Held:

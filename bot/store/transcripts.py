@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, overload
 
 from bot.dialog.state import CallState, Grade, Outcome
+from bot.store.batch import BatchWriter
 from bot.store.sqlite import open_sqlite
 
 T = TypeVar("T")
@@ -84,9 +85,7 @@ class Turn:
     tts: str | None = None  # what spoke the reply (espeak-ng, hwd, recording…), or why nothing could
 
 
-GROUP_COMMIT_SECONDS = 0.005
 PURGE_INTERVAL_SECONDS = 3600.0
-RETRY_WRITE_SECONDS = 1.0  # a failed write (disk full, database locked) is tried again after this
 MAX_UNWRITTEN_ROWS = 100_000  # about 100 MB of turns kept in memory while the disk refuses them
 PURGE_BATCH_CALLS = 500
 
@@ -143,12 +142,12 @@ def iso(timestamp: float | None) -> str | None:
 class TranscriptStore:
     """Calls and their turns, persisted in SQLite.
 
-    ``record`` only queues: a writer task stores everything queued since its last
-    write in one transaction, in one hop to the database thread. Under load that is
-    one commit for many turns instead of one each, and the callback never waits for
-    the disk. Reads (``get_call``, ``recent_calls``) first wait for what was queued
-    before them, so a transcript read after a callback always shows its turn. What a
-    crash can lose is the last few milliseconds of turns.
+    ``record`` only queues; ``flush`` waits until what was queued is committed. A
+    ``BatchWriter`` stores everything queued since its last write in one transaction,
+    in one hop to the database thread: under load, one commit for many turns. A turn
+    flushes before its callback is answered, so an answered turn is never lost to a
+    crash. Reads (``get_call``, ``recent_calls``) flush first, so a transcript read
+    after a callback always shows its turn.
     """
 
     def __init__(self, path: Path, *, keep_days: float = 0) -> None:
@@ -159,17 +158,13 @@ class TranscriptStore:
         self._purger: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcripts")
         self._db: sqlite3.Connection | None = None
-        self._queued: list[_Rows] = []
-        self._writing: list[_Rows] = []  # the batch the database thread is storing
-        self._barriers: list[asyncio.Future[None]] = []
-        self._wake = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
-        self.write_error: str | None = None  # why the last write failed, until one succeeds
-        self.lost_rows = 0  # rows dropped because too many waited for a failing disk
+        self._writer: BatchWriter[_Rows] = BatchWriter(
+            self._write_batch, name="transcript rows", max_unwritten=MAX_UNWRITTEN_ROWS
+        )
 
     async def open(self) -> None:
         await self._run(self._open)
-        self._writer = asyncio.create_task(self._write_queued())
+        self._writer.start()
         if self._keep_seconds > 0:
             self._purger = asyncio.create_task(self._purge_hourly())
 
@@ -179,14 +174,7 @@ class TranscriptStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._purger
             self._purger = None
-        if self._writer is not None:
-            await self.flush()
-            if self.unwritten_rows:
-                logger.error("%d transcript rows could not be stored before stopping", self.unwritten_rows)
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            self._writer = None
+        await self._writer.stop()
         if self._db is not None:
             await self._run(self._db.close)
             self._db = None
@@ -210,17 +198,22 @@ class TranscriptStore:
             grade.reason if grade else None,
             json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
         )
-        self._queued.append((call, None if turn is None else (state.call_id, turn)))
-        self._wake.set()
+        self._writer.add((call, None if turn is None else (state.call_id, turn)))
 
     async def flush(self) -> None:
-        """Return once everything queued before this call is stored."""
-        if self._writer is None:
-            raise RuntimeError("TranscriptStore used before open()")
-        barrier = asyncio.get_running_loop().create_future()
-        self._barriers.append(barrier)
-        self._wake.set()
-        await barrier
+        """Return once everything queued before this call is stored (or, while the disk
+        refuses writes, tried once and kept for later: see ``write_error``)."""
+        await self._writer.flush()
+
+    @property
+    def write_error(self) -> str | None:
+        """Why the last write failed, until one succeeds."""
+        return self._writer.write_error
+
+    @property
+    def lost_rows(self) -> int:
+        """Rows dropped because too many waited for a failing disk."""
+        return self._writer.lost_rows
 
     async def get_call(self, call_id: str) -> dict[str, Any] | None:
         await self.flush()
@@ -232,7 +225,7 @@ class TranscriptStore:
         For a callback of a call the session store forgot: its end stays final. An
         end still waiting to be written (a call just closed as abandoned) counts too.
         """
-        pending = [call for call, _ in (*self._writing, *self._queued) if call.call_id == call_id]
+        pending = [call for call, _ in self._writer.pending() if call.call_id == call_id]
         if pending and pending[-1].outcome != "in_progress":
             return pending[-1].state()
         row = await self._run(
@@ -307,48 +300,13 @@ class TranscriptStore:
                 logger.exception("deleting old transcripts failed")
             await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
-    async def _write_queued(self) -> None:
-        while True:
-            await self._wake.wait()
-            # Group commit: let the turns of the next few milliseconds join this batch,
-            # so a busy service pays one transaction and one thread hop for many turns.
-            await asyncio.sleep(GROUP_COMMIT_SECONDS)
-            self._wake.clear()
-            batch, self._queued = self._queued, []
-            barriers, self._barriers = self._barriers, []
-            self._writing = batch
-            try:
-                if batch:
-                    await self._run(functools.partial(self._write, batch))
-                self.write_error = None
-            except Exception as exc:  # a failed write (disk full) must not stop later ones
-                self._keep_for_later(batch, exc)
-            finally:
-                self._writing = []
-            for barrier in barriers:  # reads show what is stored, never wait for the disk
-                if not barrier.done():
-                    barrier.set_result(None)
-            if self.write_error is not None:
-                await asyncio.sleep(RETRY_WRITE_SECONDS)
-                self._wake.set()
-
-    def _keep_for_later(self, batch: list[_Rows], exc: Exception) -> None:
-        """Put a batch that could not be stored back in front of the queue, to be tried
-        again; past ``MAX_UNWRITTEN_ROWS`` the oldest rows are dropped, and counted."""
-        if self.write_error is None:
-            logger.error("transcripts cannot be stored (%s); keeping them to try again", exc)
-        self.write_error = f"{type(exc).__name__}: {exc}"
-        self._queued[:0] = batch
-        excess = len(self._queued) - MAX_UNWRITTEN_ROWS
-        if excess > 0:
-            del self._queued[:excess]
-            self.lost_rows += excess
-            logger.error("%d transcript rows lost: over %d waited for the disk", excess, MAX_UNWRITTEN_ROWS)
-
     @property
     def unwritten_rows(self) -> int:
         """Rows queued and not stored yet (all of them while the disk refuses writes)."""
-        return len(self._queued) + len(self._writing)
+        return self._writer.unwritten
+
+    async def _write_batch(self, batch: list[_Rows]) -> None:
+        await self._run(functools.partial(self._write, batch))
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)

@@ -4,9 +4,10 @@
 previous version of those flows stays live); the status stays 200 with them.
 ``outcomes`` counts the outcome outbox's pushes by state, with the age of the oldest
 pending one (docs/outcomes.md); ``null`` when ``VOICEBOT_OUTCOME_URL`` is unset.
-``storage`` says whether transcripts are being stored: while the disk refuses them
-(full, read-only) the status is ``storage_failing`` and the answer 503, the turns wait
-in memory (``unwritten_rows``) and are stored once it accepts them again.
+``storage`` says whether transcripts and live calls' states are being stored: while
+the disk (or Redis) refuses them the status is ``storage_failing`` and the answer 503;
+the turns and states wait in memory (``unwritten_rows``) and are stored once it
+accepts them again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ async def healthz() -> tuple[dict[str, Any], int]:
     svc = services()
     live = svc.flows or svc.flow_sources.values()
     transcripts = svc.transcripts
-    storing = transcripts.write_error is None
+    storing = transcripts.write_error is None and svc.sessions.write_error is None
     status = "starting" if not svc.ready else "ok" if storing else "storage_failing"
     body = {
         "status": status,
@@ -40,6 +41,7 @@ async def healthz() -> tuple[dict[str, Any], int]:
             "transcripts": transcripts.write_error or "ok",
             "unwritten_rows": transcripts.unwritten_rows,
             "lost_rows": transcripts.lost_rows,
+            "sessions": svc.sessions.write_error or "ok",
         },
     }
     return body, 200 if status == "ok" else 503

@@ -54,7 +54,8 @@ async def test_turns_wait_for_a_full_disk_and_are_stored_when_it_has_room(
             break
         await asyncio.sleep(0.02)
     status, body = await health(client)
-    assert (status, body["storage"]) == (200, {"transcripts": "ok", "unwritten_rows": 0, "lost_rows": 0})
-    calls = (await (await client.get(f"/calls?limit={CALLS + 5}")).get_json())
+    ok = {"transcripts": "ok", "unwritten_rows": 0, "lost_rows": 0, "sessions": "ok"}
+    assert (status, body["storage"]) == (200, ok)
+    calls = await (await client.get(f"/calls?limit={CALLS + 5}")).get_json()
     turns = {c["callid"]: c["turn_count"] for c in calls["calls"]}
     assert all(turns[f"full-{n}"] == (3 if n == 0 else 2) for n in range(CALLS))
