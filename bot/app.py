@@ -19,6 +19,7 @@ from bot.cti import callback, hangup, ivr, route
 from bot.cti.answers import CtiAudioLinks
 from bot.cti.callback import audio_base_url
 from bot.dialog.business import BusinessAPI
+from bot.dialog.flow_versions import SharedFlows, flow_archive
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError
 from bot.hooks.ivr import IvrQueries
@@ -31,6 +32,7 @@ from bot.pbx.factory import build_pbx, hwd_api
 from bot.services import EXTENSION_KEY, Services
 from bot.speech.backends import build_backends, check_backends, close_backends
 from bot.speech.cache import AudioCache
+from bot.speech.catalog import RedisAudioCatalog
 from bot.speech.hwd import HWDTTS
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.speech.tts import TTSBackend
@@ -102,11 +104,12 @@ def create_app(
         flow_sources=sources,
         speech=SpeechSynthesizer(
             backends,
-            AudioCache(settings.audio_dir),
+            AudioCache(settings.audio_dir, limit_bytes=settings.audio_cache_mb * 1024 * 1024),
             concurrency=settings.tts_concurrency,
             attempt_timeout_seconds=settings.tts_timeout_ms / 1000,
             cooldown_seconds=settings.tts_cooldown_seconds,
             recordings_dir=settings.flows_dir,
+            catalog=RedisAudioCatalog(redis) if redis is not None else None,
         ),
         sessions=store or _session_store(settings, redis),
         transcripts=transcript_store(settings),
@@ -193,6 +196,9 @@ class _Lifecycle:
             )
         )
         svc.flows = conversation.flows
+        shared = SharedFlows(svc.flows, flow_archive(svc.redis, svc.settings.data_dir))
+        svc.flows.shared = shared
+        await shared.publish(svc.flow_sources.values())
         for source in svc.flow_sources.values():
             await self._render_prompts(source)
         svc.calls = CallHandler(
@@ -214,9 +220,10 @@ class _Lifecycle:
             followup_late_seconds=svc.settings.followup_late_ms / 1000,
         )
         await svc.calls.prepare()
+        await svc.speech.scan_cache()
         self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.calls))
         if svc.settings.watch_flows:
-            watcher = FlowWatcher(svc.settings.flows_dir, svc.flows, self._render_prompts, svc.flow_errors)
+            watcher = FlowWatcher(svc.settings.flows_dir, svc.flows, self._prepare_flow, svc.flow_errors)
             self._watcher = asyncio.create_task(watcher.run(self._stop_watching))
         svc.startup_seconds = round(time.perf_counter() - began, 3)
         svc.ready = True
@@ -226,6 +233,13 @@ class _Lifecycle:
             svc.prompts_rendered,
             svc.startup_seconds,
         )
+
+    async def _prepare_flow(self, source: FlowSource) -> None:
+        """A reloaded version before it goes live: its prompts rendered, and it shared
+        with the other instances."""
+        await self._render_prompts(source)
+        if self._svc.flows is not None and self._svc.flows.shared is not None:
+            await self._svc.flows.shared.publish([source])
 
     async def _render_prompts(self, source: FlowSource) -> None:
         """Synthesize (or convert the recording of) every static prompt of a flow, so that
@@ -264,6 +278,7 @@ class _Lifecycle:
         await self._svc.pbx.aclose()
         if self._svc.hwd is not None:
             await self._svc.hwd.aclose()
+        await self._svc.speech.aclose()
         await close_backends(self._svc.speech.backends)
         await self._stack.aclose()  # the conversation: knowledge service and client
         await self._svc.business.aclose()

@@ -22,6 +22,7 @@ from bot.store.backup import backup
 from bot.text.segmenter import Segmenter
 from bot.tools.fakepbx import fake_pbx_command
 from bot.tools.simulate import simulate_command
+from bot.workers import run_workers
 from knowledge.cli import kb_group
 
 
@@ -39,7 +40,7 @@ def main() -> None:
     default=1,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Worker processes (the memory session store needs exactly 1).",
+    help="Serving processes on the one port (above 1: needs VOICEBOT_REDIS_URL and VOICEBOT_DATABASE_URL).",
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the CTI callbacks, audio and APIs under Granian."""
@@ -47,9 +48,14 @@ def serve(host: str, port: int, workers: int) -> None:
         settings = load_settings()
         server.configure_logging(settings.log_level)
         if workers != 1:
-            # Sessions live in one process's memory: a second worker would not see the
-            # calls of the first, and callbacks of one call would land on both.
-            raise ConfigError("--workers must be 1 with the in-memory session store")
+            # Every worker must see every call (a call's callbacks land on any of them)
+            # and write transcripts beside the others.
+            if settings.redis_url is None or settings.database_url is None:
+                raise ConfigError(
+                    "--workers above 1 needs VOICEBOT_REDIS_URL and VOICEBOT_DATABASE_URL: the workers "
+                    "share live calls through Redis and transcripts through PostgreSQL"
+                )
+            sys.exit(run_workers(workers, host, port))
         segmenter = Segmenter()
         segmenter.initialize()  # before serving, so that the freeze below covers it
         app = create_app(settings, segmenter=segmenter)

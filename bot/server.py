@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from granian.constants import Interfaces
 from granian.log import LogLevels
 from granian.server.embed import Server
 from quart import Quart
+
+from bot.workers import WORKER_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,9 @@ class _StartupFailed(Exception):
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = os.environ.get(WORKER_ENV)  # one of `voicebot serve --workers N`'s processes
+    who = f"worker {worker} " if worker else ""
+    logging.basicConfig(level=level.upper(), format=f"%(asctime)s {who}%(levelname)s %(name)s: %(message)s")
     # jieba announces its dictionary loading at DEBUG on a handler of its own.
     logging.getLogger("jieba").setLevel(logging.WARNING)
 

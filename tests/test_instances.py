@@ -22,10 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import FLOWS_DIR
 from tests.fakepbx import FakePBX
-from tests.loopback import LoopbackServer
-from tests.test_pbx_e2e import TELNUM, Bot, serve, wait_requests
-from tests.test_serve import stop
+from tests.loopback import LoopbackServer, unused_port
+from tests.test_pbx_e2e import TELNUM, Bot, serve
+from tests.test_serve import VOICEBOT, stop, wait_for, wait_healthy
 
 # Greeting, the business, the ID number, its confirmation, then an agent.
 CONVERSATION = (
@@ -69,14 +70,30 @@ def transfers(fake: FakePBX, call_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def transferred_once(bot: Bot, fake: FakePBX, call_id: str) -> dict[str, Any]:
+    """The call's record once its transfer was made and recorded; there was one request."""
+    assert wait_for(lambda: transfers(fake, call_id), 30), fake.requests()
+
+    def recorded() -> dict[str, Any] | None:
+        call = bot.call(call_id)
+        return call if call["turns"][-1]["event"] == "pbx" else None
+
+    call = wait_for(recorded, 30)
+    assert isinstance(call, dict), bot.call(call_id)
+    time.sleep(1.5)  # a second transfer would come now
+    assert len(transfers(fake, call_id)) == 1
+    assert call["outcome"] == "transferred"
+    return call
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory, fake_pbx_process: FakePBX) -> list[Any]:
     """The conversation on one instance that nothing interrupted."""
     with running(tmp_path_factory.mktemp("reference"), gx(fake_pbx_process)) as (_, bot):
+        fake_pbx_process.reset()
         for said in CONVERSATION:
             bot.say("ref", said)
-        wait_requests(fake_pbx_process, "gx", "CLICK_TO_TRANSFER")
-        bot.ended("ref", "transferred")
+        transferred_once(bot, fake_pbx_process, "ref")
         return played(bot, "ref")
 
 
@@ -91,7 +108,7 @@ def test_sqlite_call_continues_at_its_step_after_kill_9(
     with running(tmp_path, settings) as (_, bot):
         for said in CONVERSATION[3:]:
             bot.say("k1", said)
-        bot.ended("k1", "transferred")
+        transferred_once(bot, fake_pbx, "k1")
         assert played(bot, "k1") == reference
 
 
@@ -107,10 +124,7 @@ def test_sqlite_transfer_announced_then_kill_9_reaches_the_pbx_once(
         assert time.monotonic() - answered < 0.3
     assert transfers(fake_pbx, "k2") == []
     with running(tmp_path, settings) as (_, bot):
-        call = bot.ended("k2", "transferred")
-        assert [t["event"] for t in call["turns"]][-1] == "pbx"
-        time.sleep(1.5)  # a second transfer would come now
-        assert len(transfers(fake_pbx, "k2")) == 1
+        transferred_once(bot, fake_pbx, "k2")
         assert played(bot, "k2") == reference
 
 
@@ -130,9 +144,8 @@ def test_alternating_instances_play_the_call_as_one_would(
         for n, said in enumerate(CONVERSATION):
             answer, _ = (a, b)[n % 2].say("alt", said)
             audio.append((answer, (b, a)[n % 2]))
-        call = a.ended("alt", "transferred")
+        call = transferred_once(a, fake_pbx, "alt")
         assert played(b, "alt") == reference
-        assert len(transfers(fake_pbx, "alt")) == 1
         assert call == b.call("alt")
         for url, other in audio:  # each URL is served by the instance that did not make it
             path = httpx.URL(url).raw_path.decode()
@@ -156,14 +169,10 @@ def test_kill_9_mid_turn_the_other_instance_continues(
             kill(pa)
             slow.join()
             b.say("mid", "我要转人工")  # waits for a's lock to expire, then continues
-            call = b.ended("mid", "transferred")
+            transferred_once(b, fake_pbx, "mid")
             heard = played(b, "mid")
             assert heard[: len(answered)] == answered  # no answered turn is missing
-            assert heard[-1][0] == "我要转人工"
-            assert heard[-1][1] == "transfer"
-            wait_requests(fake_pbx, "gx", "CLICK_TO_TRANSFER")
-            assert len(transfers(fake_pbx, "mid")) == 1
-            assert call["outcome"] == "transferred"
+            assert heard[-1][:2] == ("我要转人工", "transfer")
     finally:
         server.stop_thread()
 
@@ -208,6 +217,54 @@ async def _many_calls(base_a: str, base_b: str) -> int:
         return sum(await asyncio.gather(*(call(n) for n in range(CALLS))))
 
 
+def test_workers_share_calls_on_one_port(
+    tmp_path: Path, shared: dict[str, str], fake_pbx: FakePBX, reference: list[Any]
+) -> None:
+    port = unused_port()
+    env = {**os.environ, "VOICEBOT_DATA_DIR": str(tmp_path / "var"), "VOICEBOT_FLOWS_DIR": str(FLOWS_DIR)}
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [VOICEBOT, "serve", "--workers", "2", "--port", str(port)],
+            env={**env, **shared},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base, process, tmp_path)
+        assert wait_for(lambda: (tmp_path / "serve.log").read_text().count("bot.app: ready: ") == 2, 60)
+        for said in CONVERSATION:  # a new connection each time: either worker may answer
+            with httpx.Client(base_url=base, timeout=15) as http:
+                params = {"telnum": TELNUM, "txt": said, "callid": "workers"}
+                assert http.get("/cti/ai", params=params).status_code == 200
+        bot = Bot(base)
+        transferred_once(bot, fake_pbx, "workers")
+        assert played(bot, "workers") == reference
+        bot.http.close()
+    finally:
+        stop(process)
+    assert process.returncode == 0
+    log_text = (tmp_path / "serve.log").read_text()
+    assert "worker 1 " in log_text
+    assert "worker 2 " in log_text
+
+
+def test_workers_need_the_shared_stores(tmp_path: Path) -> None:
+    env = {**os.environ, "VOICEBOT_DATA_DIR": str(tmp_path / "var"), "VOICEBOT_FLOWS_DIR": str(FLOWS_DIR)}
+    env.pop("VOICEBOT_REDIS_URL", None)
+    done = subprocess.run(
+        [VOICEBOT, "serve", "--workers", "2", "--port", str(unused_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "VOICEBOT_REDIS_URL" in done.stderr
+
+
 def test_no_os_leftovers() -> None:
     """A guard for the module: nothing it started is left running."""
-    assert not [p for p in os.popen("pgrep -f 'voicebot serve'").read().split() if p]
+    left = subprocess.run(["pgrep", "-af", "voicebot serve"], capture_output=True, text=True, check=False)
+    assert left.stdout == ""

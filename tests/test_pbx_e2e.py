@@ -70,7 +70,11 @@ def serve(workdir: Path, settings: Mapping[str, str]) -> tuple[subprocess.Popen[
     port = unused_port()
     process = start(workdir, FLOWS_DIR, port, settings=settings)
     base = f"http://127.0.0.1:{port}"
-    wait_healthy(base, process, workdir)
+    try:
+        wait_healthy(base, process, workdir)
+    except BaseException:
+        stop(process)
+        raise
     return process, Bot(base)
 
 

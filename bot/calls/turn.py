@@ -58,6 +58,8 @@ class TurnRunner:
                 delivery.answer_now()
                 return stored.answered.answer
             state = stored.copy() if stored else await self._new_call(callback)
+            if (shared := self.conversation.flows.shared) is not None:
+                await shared.ensure(state)  # a version this instance never loaded: from the archive
             was_ended = state.ended
             delivery.wait = self.conversation.flows.get(*state.position).flow.defaults.wait
             turn = _turn(callback)

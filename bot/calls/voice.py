@@ -62,6 +62,7 @@ class Voice:
         backend works; silence stands in when none works even now."""
         try:
             self._apology = await self._speech.render(APOLOGY)
+            self._speech.pin(self._apology)  # kept by the cache bound: it plays when backends fail
         except TTSError as exc:
             logger.error("no speech backend can say the apology (%s); silence stands in for it", exc)
             self._apology = await self._speech.silence()

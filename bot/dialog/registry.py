@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.dialog.nlu import IntentClassifier, vocabulary
 from bot.errors import UnknownFlowError
@@ -11,6 +13,9 @@ from bot.language.flow import Flow
 from bot.language.loader import FlowSource
 from bot.language.tables import Table
 from bot.text.segmenter import Segmenter
+
+if TYPE_CHECKING:
+    from bot.dialog.flow_versions import SharedFlows
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,20 @@ MAX_VERSIONS_KEPT = 16  # older versions of all flows kept for the calls that st
 
 class FlowRegistry:
     """Flows by name: the current version of each, which new calls run, and recent older
-    versions, which the calls that started on them finish on (hot reload)."""
+    versions, which the calls that started on them finish on (hot reload).
+
+    With several instances, an older version this instance never loaded is fetched
+    from the shared archive by ``shared`` (``bot.dialog.flow_versions.SharedFlows``)
+    and kept with :meth:`keep_version`.
+    """
 
     def __init__(self, *, segmenter: Segmenter, default_threshold: float) -> None:
         self._segmenter = segmenter
         self._default_threshold = default_threshold
         self._current: dict[str, LoadedFlow] = {}
-        self._versions: dict[tuple[str, str], LoadedFlow] = {}
+        self._versions: dict[tuple[str, str], LoadedFlow] = {}  # the current ones too, newest last
+        self._changing = threading.Lock()  # install and keep_version run in threads
+        self.shared: SharedFlows | None = None  # set when versions are shared between instances
 
     def install(self, sources: Iterable[FlowSource]) -> None:
         """Build each flow's classifier and make it the current version.
@@ -59,14 +71,44 @@ class FlowRegistry:
         installed are rebuilt too.
         """
         sources = list(sources)
-        fresh = 0
-        for source in sources:
-            fresh += self._segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms))
-        names = {source.name for source in sources}
-        if fresh:
-            sources += [f.source for f in self._current.values() if f.name not in names]
-        for source in sources:
-            self._keep(self._build(source))
+        with self._changing:
+            fresh = 0
+            for source in sources:
+                fresh += self._segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms))
+            names = {source.name for source in sources}
+            if fresh:
+                sources += [f.source for f in self._current.values() if f.name not in names]
+            for source in sources:
+                self._keep(self._build(source), current=True)
+
+    def keep_version(self, source: FlowSource) -> LoadedFlow:
+        """Build the classifier of an older version and keep it for the calls pinned to
+        it, without making it current (new calls still start on the current version).
+
+        CPU-bound: run it off the event loop. Its words are taught to the segmenter;
+        when one is new, the current flows are rebuilt too (as :meth:`install` does).
+        Keeping it may drop the least recently kept older version beyond
+        :data:`MAX_VERSIONS_KEPT`, never a current one.
+
+        Raises:
+            UnknownFlowError: no flow of that name is installed.
+        """
+        with self._changing:
+            if source.name not in self._current:
+                raise UnknownFlowError(source.name, list(self._current))
+            kept = self._versions.get((source.name, source.version))
+            if kept is not None:
+                return kept
+            if self._segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms)):
+                for current in list(self._current.values()):
+                    self._keep(self._build(current.source), current=True)
+            loaded = self._build(source)
+            self._keep(loaded, current=False)
+            return loaded
+
+    def has(self, name: str, version: str) -> bool:
+        """Whether version ``version`` of flow ``name`` is kept (current or older)."""
+        return (name, version) in self._versions
 
     def _build(self, source: FlowSource) -> LoadedFlow:
         flow = source.flow
@@ -78,13 +120,15 @@ class FlowRegistry:
         )
         return LoadedFlow(source, classifier)
 
-    def _keep(self, loaded: LoadedFlow) -> None:
-        self._current[loaded.name] = loaded
-        self._versions.pop((loaded.name, loaded.version), None)
-        self._versions[(loaded.name, loaded.version)] = loaded  # newest last
-        while len(self._versions) > MAX_VERSIONS_KEPT:
-            oldest = next(iter(self._versions))
-            if self._current[oldest[0]].version == oldest[1]:
+    def _keep(self, loaded: LoadedFlow, *, current: bool) -> None:
+        if current:
+            self._current[loaded.name] = loaded
+        key = (loaded.name, loaded.version)
+        self._versions.pop(key, None)
+        self._versions[key] = loaded  # newest last
+        while len(self._versions) - len(self._current) > MAX_VERSIONS_KEPT:
+            oldest = next((k for k in self._versions if self._current[k[0]].version != k[1]), None)
+            if oldest is None:
                 break  # every kept version is current: nothing left to drop
             del self._versions[oldest]
 

@@ -6,6 +6,12 @@ any of them gives a new key, so a cache is never stale and never needs
 invalidating; files are ``<key>.wav`` in one directory, written atomically so
 that a reader (the web server handing files to the CTI, another worker process)
 never sees half a file.
+
+The directory may be bounded (:class:`CacheUsage`): the clips rendered here are then
+deleted least recently used first when their total exceeds the bound, except those
+pinned (the flows' static prompts, recordings) and those used within a grace period
+(their URL may still be fetched). The usage is kept in memory; deleting is left to
+:class:`bot.speech.clips.ClipStore`, which does it in a worker thread.
 """
 
 from __future__ import annotations
@@ -14,17 +20,29 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import TTSError
 from bot.speech.tts import TTSBackend
 
+logger = logging.getLogger(__name__)
+
 AUDIO_FORMAT = "wav-8000-mono-s16"
 _KEY = re.compile(r"[0-9a-f]{64}")
 _FILE_MODE = 0o644  # mkstemp makes 0600; a separate static file server may serve the files
+EVICTION_GRACE_SECONDS = 600.0
+"""A clip served or made this recently is never evicted: the PBX may still fetch its URL."""
+
+Clock = Callable[[], float]
+"""Seconds since the epoch (``time.time``): comparable with files' modification times."""
 
 
 def is_valid_key(key: str) -> bool:
@@ -44,10 +62,25 @@ class AudioCache:
 
     Args:
         directory: Where the files live; created (with parents) if absent.
+        limit_bytes: Most bytes of evictable clips kept (see :class:`CacheUsage`);
+            0: no limit (nothing is tracked or deleted).
+        grace_seconds: A clip used this recently is never evicted.
+        clock: The time, for tests.
+
+    Raises:
+        ValueError: A negative limit or grace.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        limit_bytes: int = 0,
+        grace_seconds: float = EVICTION_GRACE_SECONDS,
+        clock: Clock = time.time,
+    ) -> None:
         self.directory = directory
+        self.usage = CacheUsage(limit_bytes, grace_seconds=grace_seconds, clock=clock)
         # Once, at construction (start-up), so the hot path never has to.
         self.directory.mkdir(parents=True, exist_ok=True)
 
@@ -128,6 +161,176 @@ class AudioCache:
         except OSError as exc:
             raise TTSError(f"cannot store audio in {self.directory}: {exc}") from exc
         return path
+
+    def scan(self) -> list[tuple[str, int, float]]:
+        """Every clip in the directory, blocking (use a thread): key, size and modification time.
+
+        Returns:
+            ``(key, size_bytes, mtime)`` of each ``<key>.wav``; other files are ignored.
+        """
+        found: list[tuple[str, int, float]] = []
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                key = entry.name.removesuffix(".wav")
+                if key == entry.name or not is_valid_key(key):
+                    continue
+                try:
+                    stat = entry.stat()
+                except OSError:  # deleted meanwhile
+                    continue
+                found.append((key, stat.st_size, stat.st_mtime))
+        return found
+
+    def delete(self, keys: Iterable[str]) -> tuple[int, int]:
+        """Delete the files of ``keys``, blocking (use a thread); missing files are skipped.
+
+        Returns:
+            How many files were deleted and how many bytes they held.
+        """
+        deleted = freed_bytes = 0
+        for key in keys:
+            path = self.path(key)
+            try:
+                size = path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                logger.warning("cannot evict %s from the audio cache: %s", path.name, exc)
+                continue
+            deleted += 1
+            freed_bytes += size
+        return deleted, freed_bytes
+
+
+@dataclass
+class _Use:
+    size_bytes: int
+    used_at: float
+
+
+class CacheUsage:
+    """Sizes and last uses of the clips of a bounded cache, in memory; event loop only.
+
+    Clips are evictable unless pinned. The evictable clips are kept least recently
+    used first; :meth:`victims` takes, from that end, the clips not used within the
+    grace period until the rest fits the limit. A clip not tracked (never seen, or
+    evicted) is reported by :meth:`touch`, so that memories of it are not trusted.
+
+    Args:
+        limit_bytes: Most bytes of evictable clips; 0: no limit, nothing tracked.
+        grace_seconds: A clip used this recently is never a victim.
+        clock: The time (``time.time``).
+
+    Raises:
+        ValueError: A negative limit or grace.
+    """
+
+    def __init__(self, limit_bytes: int, *, grace_seconds: float, clock: Clock) -> None:
+        if limit_bytes < 0:
+            raise ValueError(f"limit_bytes must be >= 0, not {limit_bytes}")
+        if grace_seconds < 0:
+            raise ValueError(f"grace_seconds must be >= 0, not {grace_seconds}")
+        self.limit_bytes = limit_bytes
+        self.grace_seconds = grace_seconds
+        self._clock = clock
+        self._evictable: OrderedDict[str, _Use] = OrderedDict()  # least recently used first
+        self._pinned: set[str] = set()
+        self.total_bytes = 0  # of the evictable clips
+
+    @property
+    def enabled(self) -> bool:
+        """Whether there is a limit (else every method is a no-op)."""
+        return self.limit_bytes > 0
+
+    @property
+    def over_limit(self) -> bool:
+        """Whether the evictable clips hold more than the limit."""
+        return self.enabled and self.total_bytes > self.limit_bytes
+
+    def __len__(self) -> int:
+        return len(self._evictable) + len(self._pinned)
+
+    def add(self, key: str, size_bytes: int) -> None:
+        """A clip was made or found on disk now (a use)."""
+        if not self.enabled or key in self._pinned:
+            return
+        use = self._evictable.get(key)
+        if use is not None:
+            self.total_bytes -= use.size_bytes
+        self._evictable[key] = _Use(size_bytes, self._clock())
+        self._evictable.move_to_end(key)
+        self.total_bytes += size_bytes
+
+    def touch(self, key: str) -> bool:
+        """A clip is used now; False when it is not tracked (evicted, or never seen).
+
+        The hot path: two dictionary lookups.
+        """
+        if self.limit_bytes <= 0 or key in self._pinned:
+            return True
+        use = self._evictable.get(key)
+        if use is None:
+            return False
+        use.used_at = self._clock()
+        self._evictable.move_to_end(key)
+        return True
+
+    def pin(self, key: str) -> None:
+        """Never evict ``key`` (a static prompt, a recording); it no longer counts."""
+        if not self.enabled:
+            return
+        use = self._evictable.pop(key, None)
+        if use is not None:
+            self.total_bytes -= use.size_bytes
+        self._pinned.add(key)
+
+    def discard(self, key: str) -> None:
+        """Forget ``key`` (its file is gone)."""
+        use = self._evictable.pop(key, None)
+        if use is not None:
+            self.total_bytes -= use.size_bytes
+        self._pinned.discard(key)
+
+    def scanned(self, found: Iterable[tuple[str, int, float]]) -> int:
+        """Track the clips found on disk at start (:meth:`AudioCache.scan`) not yet tracked.
+
+        Their last use is taken to be their modification time: they go before every
+        clip used since the start, oldest first.
+
+        Returns:
+            How many were added.
+        """
+        if not self.enabled:
+            return 0
+        added = 0
+        for key, size_bytes, mtime in sorted(found, key=lambda entry: entry[2], reverse=True):
+            if key in self._pinned or key in self._evictable:
+                continue
+            self._evictable[key] = _Use(size_bytes, mtime)
+            self._evictable.move_to_end(key, last=False)
+            self.total_bytes += size_bytes
+            added += 1
+        return added
+
+    def victims(self) -> list[str]:
+        """Stop tracking, and return, the clips to evict so that the rest fits the limit.
+
+        Least recently used first, and none used within the grace period: the cache may
+        stay over the limit until those age.
+        """
+        chosen: list[str] = []
+        if not self.over_limit:
+            return chosen
+        unused_since = self._clock() - self.grace_seconds
+        while self.total_bytes > self.limit_bytes and self._evictable:
+            key, use = next(iter(self._evictable.items()))
+            if use.used_at > unused_since:
+                break
+            del self._evictable[key]
+            self.total_bytes -= use.size_bytes
+            chosen.append(key)
+        return chosen
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

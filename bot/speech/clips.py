@@ -2,8 +2,14 @@
 
 A clip is looked up in memory, else on disk (only its 44-byte WAV header is read,
 in a worker thread), else made; however many callers ask for one key at the same
-time, it is made once. Files are assumed to stay in the cache directory while the
-service runs (nothing here deletes them).
+time, it is made once.
+
+When the cache is bounded (:class:`bot.speech.cache.CacheUsage`), every clip made,
+found or used is reported to its usage, and the least recently used are deleted in a
+worker thread once the total exceeds the bound. A clip remembered in memory whose
+file was evicted is not trusted (:meth:`ClipStore.touch` says so): it is made again.
+While files are being deleted, a lookup of one of them waits for the deletion, so
+that it never finds a file that is about to disappear.
 """
 
 from __future__ import annotations
@@ -64,12 +70,61 @@ class ClipStore:
 
     def __init__(self, cache: AudioCache, memo_size: int) -> None:
         self.cache = cache
-        self._clips: Lru[str, AudioClip] = Lru(memo_size)  # key → clip, incl. duration
+        # key → clip, incl. duration; None: forgotten (its file vanished; Lru has no delete)
+        self._clips: Lru[str, AudioClip | None] = Lru(memo_size)
         self._in_flight: dict[str, asyncio.Task[AudioClip]] = {}
+        self._eviction: asyncio.Task[None] | None = None
+        self._doomed: frozenset[str] = frozenset()  # the keys the running eviction deletes
 
     def remembered(self, key: str) -> AudioClip | None:
-        """The clip of ``key`` if it is in memory: a dictionary lookup, no I/O."""
-        return self._clips.get(key)
+        """The clip of ``key`` if it is in memory (and not evicted): dictionary lookups, no I/O."""
+        clip = self._clips.get(key)
+        return clip if clip is not None and self.touch(key) else None
+
+    def touch(self, key: str) -> bool:
+        """Note a use of ``key``; False when its file was evicted (or is unknown to a bounded cache).
+
+        Callers remembering clips by something else (a text, parts) ask this before
+        trusting a memory: when False, they make the clip again.
+        """
+        return self.cache.usage.touch(key)
+
+    def pin(self, key: str) -> None:
+        """Never evict ``key`` (a static prompt, a recording)."""
+        self.cache.usage.pin(key)
+
+    def forget(self, key: str) -> None:
+        """The file of ``key`` vanished (another process deleted it): look for it, or make it, again."""
+        self._clips.put(key, None)
+        self.cache.usage.discard(key)
+
+    async def scan(self) -> int:
+        """Learn the sizes of the clips already on disk (in a thread), for the bound.
+
+        Call once at start-up, best after the static prompts were rendered and pinned.
+        A no-op without a bound.
+
+        Returns:
+            How many clips found on disk count towards the bound.
+        """
+        usage = self.cache.usage
+        if not usage.enabled:
+            return 0
+        found = await asyncio.to_thread(self.cache.scan)
+        added = usage.scanned(found)
+        logger.info(
+            "audio cache: %d clips, %.1f of %.1f MB evictable",
+            len(usage),
+            usage.total_bytes / 2**20,
+            usage.limit_bytes / 2**20,
+        )
+        self._evict_if_over()
+        return added
+
+    async def aclose(self) -> None:
+        """Wait for a running eviction to finish."""
+        if self._eviction is not None:
+            await asyncio.shield(self._eviction)
 
     async def find(self, key: str) -> AudioClip | None:
         """The clip of ``key`` from memory, else from its file's header (in a thread).
@@ -81,9 +136,9 @@ class ClipStore:
             The clip (with no ``backend`` label when read from disk), or None when
             it is not stored.
         """
-        clip = self._clips.get(key)
+        clip = self.remembered(key)
         if clip is None:
-            clip = await asyncio.to_thread(self._load, key)
+            clip = await self._read(key)
             if clip is not None:
                 self._clips.put(key, clip)
         return clip
@@ -96,7 +151,7 @@ class ClipStore:
         Raises:
             Whatever ``make`` raises (TTSError), to every caller waiting for it.
         """
-        clip = self._clips.get(key)
+        clip = self.remembered(key)
         if clip is not None:
             return clip
         task = self._in_flight.get(key)
@@ -115,6 +170,8 @@ class ClipStore:
             TTSError: The file cannot be written.
         """
         path = await self.cache.put(key, wav)
+        self.cache.usage.add(key, len(wav))
+        self._evict_if_over()
         return AudioClip(key, path, duration_seconds, backend)
 
     def _forget(self, key: str, task: asyncio.Task[AudioClip]) -> None:
@@ -125,22 +182,60 @@ class ClipStore:
 
     async def _produce(self, key: str, make: Make) -> AudioClip:
         """Take the clip from disk when another run or worker stored it, else make it."""
-        clip = await asyncio.to_thread(self._load, key)
+        clip = await self._read(key)
         if clip is None:
             clip = await make()
         self._clips.put(key, clip)
         return clip
 
-    def _load(self, key: str) -> AudioClip | None:
-        """The stored clip of ``key`` with its duration from the WAV header, or None."""
+    async def _read(self, key: str) -> AudioClip | None:
+        """The stored clip of ``key`` (after any deletion of it finished), noted as used."""
+        if key in self._doomed and self._eviction is not None:
+            await asyncio.shield(self._eviction)
+        loaded = await asyncio.to_thread(self._load, key)
+        if loaded is None:
+            return None
+        clip, size_bytes = loaded
+        self.cache.usage.add(key, size_bytes)
+        self._evict_if_over()
+        return clip
+
+    def _evict_if_over(self) -> None:
+        """Start deleting the least recently used clips when the bound is exceeded."""
+        if self._eviction is not None or not self.cache.usage.over_limit:
+            return
+        victims = self.cache.usage.victims()
+        if victims:
+            self._doomed = frozenset(victims)
+            self._eviction = asyncio.get_running_loop().create_task(self._evict(victims))
+
+    async def _evict(self, victims: list[str]) -> None:
+        try:
+            deleted, freed_bytes = await asyncio.to_thread(self.cache.delete, victims)
+        finally:
+            self._doomed = frozenset()
+            self._eviction = None
+        usage = self.cache.usage
+        logger.info(
+            "audio cache: evicted %d clips (%.1f MB); %.1f of %.1f MB evictable",
+            deleted,
+            freed_bytes / 2**20,
+            usage.total_bytes / 2**20,
+            usage.limit_bytes / 2**20,
+        )
+        self._evict_if_over()  # what was added meanwhile
+
+    def _load(self, key: str) -> tuple[AudioClip, int] | None:
+        """The stored clip of ``key`` with its duration from the WAV header, and its size; or None."""
         path = self.cache.path(key)
         try:
             with wave.open(str(path), "rb") as reader:
                 duration_seconds = reader.getnframes() / reader.getframerate()
+            size_bytes = path.stat().st_size
         except FileNotFoundError:
             return None
         except (wave.Error, EOFError, OSError, ZeroDivisionError) as exc:
             # Treated as absent: a render synthesizes it again and replaces the file.
             logger.warning("ignoring unreadable cached clip %s: %s", path, exc)
             return None
-        return AudioClip(key, path, duration_seconds)
+        return AudioClip(key, path, duration_seconds), size_bytes

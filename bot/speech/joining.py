@@ -1,7 +1,8 @@
 """Several clips glued into one prompt, and clips of silence; both cached like any clip.
 
 A reply joins the same prompts again and again, so a join is remembered by its
-parts' keys and gap: after the first, it costs a dictionary lookup.
+parts' keys and gap: after the first, it costs a dictionary lookup (two, with a
+bounded cache: the join may have been evicted, and is then made again).
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ DEFAULT_GAP_MS = 150
 DEFAULT_SILENCE_MS = 300
 SILENCE_BACKEND = "silence"
 """What :attr:`AudioClip.backend` says for a clip of silence."""
+
+
+class MissingPartError(TTSError):
+    """A part of a join has no file any more (deleted by another process sharing the cache)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"cannot read the clip {key[:12]} to join: {reason}")
+        self.key = key
 
 
 class ClipJoiner:
@@ -62,9 +71,9 @@ class ClipJoiner:
             return clips[0]
         parts = (gap_ms, tuple(c.key for c in clips))
         joined = self._joins.get(parts)
-        if joined is None:
-            key = _join_key(parts[1], gap_ms)
-            paths = tuple(c.path for c in clips)
+        if joined is None or not self._clips.touch(joined.key):
+            key = join_key(parts[1], gap_ms)
+            paths = tuple((c.key, c.path) for c in clips)
             joined = await self._clips.find_or_make(key, partial(self._join_files, key, paths, gap_ms))
             joined = joined.labelled("+".join(dict.fromkeys(c.backend for c in clips if c.backend)))
             self._joins.put(parts, joined)
@@ -72,15 +81,14 @@ class ClipJoiner:
 
     async def silence(self, duration_ms: int = DEFAULT_SILENCE_MS) -> AudioClip:
         """A clip of ``duration_ms`` milliseconds of silence, labelled ``silence``."""
-        material = f"silence:{AUDIO_FORMAT}:{duration_ms}"
-        key = hashlib.sha256(material.encode("ascii")).hexdigest()
+        key = silence_key(duration_ms)
         clip = await self._clips.find_or_make(key, partial(self._store_silence, key, duration_ms))
         return clip.labelled(SILENCE_BACKEND)
 
     async def _store_silence(self, key: str, duration_ms: int) -> AudioClip:
         return await self._clips.store(key, silence_wav(duration_ms), duration_ms / 1000, SILENCE_BACKEND)
 
-    async def _join_files(self, key: str, paths: tuple[Path, ...], gap_ms: int) -> AudioClip:
+    async def _join_files(self, key: str, paths: tuple[tuple[str, Path], ...], gap_ms: int) -> AudioClip:
         """Concatenate stored clips into a new stored clip."""
         wav, duration_seconds = await asyncio.to_thread(_concat_files, paths, gap_ms)
         clip = await self._clips.store(key, wav, duration_seconds)
@@ -88,17 +96,27 @@ class ClipJoiner:
         return clip
 
 
-def _join_key(keys: Sequence[str], gap_ms: int) -> str:
+def join_key(keys: Sequence[str], gap_ms: int) -> str:
     """Key of a joined clip: the parts' keys in order, the gap and the format."""
     material = f"join:{AUDIO_FORMAT}:gap={gap_ms}:" + ",".join(keys)
     return hashlib.sha256(material.encode("ascii")).hexdigest()
 
 
-def _concat_files(paths: Sequence[Path], gap_ms: int) -> tuple[bytes, float]:
+def silence_key(duration_ms: int) -> str:
+    """Key of a clip of ``duration_ms`` milliseconds of silence."""
+    material = f"silence:{AUDIO_FORMAT}:{duration_ms}"
+    return hashlib.sha256(material.encode("ascii")).hexdigest()
+
+
+def _concat_files(paths: Sequence[tuple[str, Path]], gap_ms: int) -> tuple[bytes, float]:
     """Read and join stored clips, in a worker thread."""
-    try:
-        parts = [path.read_bytes() for path in paths]
-    except OSError as exc:
-        raise TTSError(f"cannot read a clip to join: {exc}") from exc
+    parts: list[bytes] = []
+    for key, path in paths:
+        try:
+            parts.append(path.read_bytes())
+        except FileNotFoundError as exc:
+            raise MissingPartError(key, exc.strerror or "no such file") from exc
+        except OSError as exc:
+            raise TTSError(f"cannot read a clip to join: {exc}") from exc
     wav = concat_wavs(parts, gap_ms=gap_ms)
     return wav, wav_duration_seconds(wav)

@@ -17,19 +17,44 @@ next render looks for the preferred backend's clip again (a memory lookup and on
 header read), so the preferred backend takes over as soon as it is back. After a
 restart, or for a clip made by another worker sharing the directory, the file on
 disk is found and only its 44-byte header is read.
+
+Audio across instances: every key handed out has a recipe (:mod:`bot.speech.catalog`),
+written to the catalog the first time this process hands the key out (and again
+before the shared copy expires), awaited so that another instance can read it by the
+time the answer leaves; later renders of a known key do not touch the catalog.
+:meth:`SpeechSynthesizer.serve` makes a clip that is not on disk from its recipe: from
+this process's memory of recipes (a clip evicted from a bounded cache), else from the
+catalog (a clip another instance made).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from bot.errors import TTSError
 from bot.speech.cache import AudioCache, is_valid_key
+from bot.speech.catalog import (
+    MAX_JOIN_DEPTH,
+    RECIPE_MEMO_SIZE,
+    AudioCatalog,
+    AudioCatalogError,
+    JoinPart,
+    JoinRecipe,
+    LocalAudioCatalog,
+    Recipe,
+    RecipeMemory,
+    RecordingRecipe,
+    SilenceRecipe,
+    SpeechRecipe,
+    mask_digits,
+)
 from bot.speech.clips import AudioClip, ClipStore
-from bot.speech.joining import DEFAULT_GAP_MS, DEFAULT_SILENCE_MS, ClipJoiner
+from bot.speech.joining import DEFAULT_GAP_MS, DEFAULT_SILENCE_MS, ClipJoiner, MissingPartError
 from bot.speech.memo import Lru
 from bot.speech.normalize import normalize_for_speech
 from bot.speech.prompt_recordings import PromptRecordings
@@ -37,10 +62,17 @@ from bot.speech.rendering import ChainRenderer
 from bot.speech.tts import TTSBackend
 
 # AudioClip is defined in bot.speech.clips; callers have always imported it from here.
-__all__ = ["AudioClip", "SpeechSynthesizer", "SpokenPrompt"]
+__all__ = ["AudioClip", "MissingAudioError", "SpeechSynthesizer", "SpokenPrompt"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_ATTEMPT_TIMEOUT_SECONDS = 2.5
 DEFAULT_COOLDOWN_SECONDS = 30.0
+
+
+class MissingAudioError(TTSError):
+    """No clip of that key is here and none can be made: a malformed or unknown key, or a
+    recipe this instance cannot follow (another voice, a changed recording). HTTP 404."""
 
 
 class SpokenPrompt(Protocol):
@@ -73,6 +105,10 @@ class SpeechSynthesizer:
             nothing but silence.
         recordings_dir: The flows directory, which prompts' ``audio`` paths are
             relative to; None plays no recordings (their text is synthesized).
+        catalog: Where the recipes of the clips handed out are shared with other
+            instances; default: :class:`LocalAudioCatalog` (nothing shared).
+        recipe_memo_size: Most recipes remembered in memory, to make again the clips
+            that a bounded cache evicted.
 
     Raises:
         ValueError: No backend, ``concurrency`` or ``memo_size`` below 1, or a
@@ -89,6 +125,8 @@ class SpeechSynthesizer:
         attempt_timeout_seconds: float | None = DEFAULT_ATTEMPT_TIMEOUT_SECONDS,
         cooldown_seconds: float = DEFAULT_COOLDOWN_SECONDS,
         recordings_dir: Path | None = None,
+        catalog: AudioCatalog | None = None,
+        recipe_memo_size: int = RECIPE_MEMO_SIZE,
     ) -> None:
         chain = (backends,) if isinstance(backends, TTSBackend) else tuple(backends)
         if not chain:
@@ -108,6 +146,17 @@ class SpeechSynthesizer:
         self._recordings = PromptRecordings(recordings_dir, self._clips, slots, memo_size)
         self._joiner = ClipJoiner(self._clips, memo_size)
         self._by_text: Lru[str, AudioClip] = Lru(memo_size)  # text as given → preferred backend's clip
+        self._recipes = RecipeMemory(catalog or LocalAudioCatalog(), recipe_memo_size)
+        self._remaker = _Remaker(
+            backends=chain,
+            clips=self._clips,
+            joiner=self._joiner,
+            recordings=self._recordings,
+            recipes=self._recipes,
+            slots=slots,
+            attempt_timeout_seconds=attempt_timeout_seconds,
+            cooldown_seconds=cooldown_seconds,
+        )
 
     @property
     def backends(self) -> tuple[TTSBackend, ...]:
@@ -138,7 +187,7 @@ class SpeechSynthesizer:
                 be stored.
         """
         clip = self._by_text.get(text)
-        if clip is not None:
+        if clip is not None and self._clips.touch(clip.key) and self._recipes.fresh(clip.key):
             return clip
         spoken = normalize_for_speech(text)
         if not spoken:
@@ -146,6 +195,8 @@ class SpeechSynthesizer:
                 "nothing to say: the text is empty after normalisation", backend=self._backends[0].name
             )
         clip, preferred = await self._renderer.render(spoken)
+        if not self._recipes.fresh(clip.key):
+            await self._recipes.remember(clip.key, self._speech_recipe(spoken, clip))
         if preferred:
             self._by_text.put(text, clip)
         return clip
@@ -154,7 +205,8 @@ class SpeechSynthesizer:
         """A flow prompt's clip: its recording when it has one that plays, else its text.
 
         A recording that is missing or unreadable is logged at WARNING and its text
-        is synthesized instead, so a caller never hears nothing.
+        is synthesized instead, so a caller never hears nothing. A recording's clip is
+        pinned: a bounded cache never evicts it.
 
         Args:
             prompt: A prompt with ``text`` and, optionally, ``audio`` (a path relative
@@ -170,11 +222,17 @@ class SpeechSynthesizer:
         if prompt.audio:
             clip = await self._recordings.clip(prompt.audio)
             if clip is not None:
+                self._clips.pin(clip.key)
+                if not self._recipes.fresh(clip.key):
+                    await self._recipes.remember(clip.key, RecordingRecipe(prompt.audio))
                 return clip
         return await self.render(prompt.text)
 
     async def render_prompts(self, prompts: Iterable[SpokenPrompt]) -> list[AudioClip]:
         """Render several prompts concurrently (each distinct text and recording once).
+
+        For a flow's static prompts, at start-up and when a flow is reloaded: the clips
+        are pinned, so a bounded cache never evicts them.
 
         Args:
             prompts: Prompts; duplicates are allowed.
@@ -186,7 +244,10 @@ class SpeechSynthesizer:
             TTSError: A render failed (the others still complete and are cached).
         """
         unique = {(p.text, p.audio): p for p in prompts}
-        return list(await asyncio.gather(*(self.render_prompt(p) for p in unique.values())))
+        clips = list(await asyncio.gather(*(self.render_prompt(p) for p in unique.values())))
+        for clip in clips:
+            self._clips.pin(clip.key)
+        return clips
 
     async def join(self, clips: Sequence[AudioClip], *, gap_ms: int = DEFAULT_GAP_MS) -> AudioClip:
         """One clip that plays ``clips`` in order with ``gap_ms`` of silence between them.
@@ -204,7 +265,11 @@ class SpeechSynthesizer:
             ValueError: ``clips`` is empty or ``gap_ms`` negative.
             TTSError: A part cannot be read or the result cannot be stored.
         """
-        return await self._joiner.join(clips, gap_ms=gap_ms)
+        joined = await self._remaker.join(clips, gap_ms)
+        if len(clips) > 1 and not self._recipes.fresh(joined.key):
+            parts = tuple(JoinPart(c.key, self._recipes.recipe(c.key)) for c in clips)
+            await self._recipes.remember(joined.key, JoinRecipe(parts, gap_ms))
+        return joined
 
     async def silence(self, duration_ms: int = DEFAULT_SILENCE_MS) -> AudioClip:
         """A clip of silence: the answer when a turn has nothing to say before it acts.
@@ -215,21 +280,199 @@ class SpeechSynthesizer:
         Returns:
             The cached silent clip.
         """
-        return await self._joiner.silence(duration_ms)
+        clip = await self._joiner.silence(duration_ms)
+        if not self._recipes.fresh(clip.key):
+            await self._recipes.remember(clip.key, SilenceRecipe(duration_ms))
+        return clip
 
     async def clip(self, key: str) -> AudioClip | None:
-        """The clip named ``key``, for serving.
-
-        Known keys cost a dictionary lookup; an unknown well-formed key (after a
-        restart, or made by another worker) costs one read of the file's 44-byte
-        header, in a worker thread.
+        """The clip named ``key``, or None when it cannot be had (see :meth:`serve`).
 
         Args:
             key: Untrusted key, e.g. from a URL.
 
         Returns:
-            The clip, or None for a malformed key or a clip that is not stored.
+            The clip, or None for a malformed or unknown key, or a clip that cannot be
+            made now (logged at WARNING).
         """
         if not is_valid_key(key):
             return None
-        return await self._clips.find(key)
+        try:
+            return await self.serve(key)
+        except MissingAudioError as exc:
+            logger.debug("no audio %s: %s", key[:12], exc)
+        except (TTSError, AudioCatalogError) as exc:
+            logger.warning("audio %s cannot be made now: %s", key[:12], exc)
+        return None
+
+    async def serve(self, key: str) -> AudioClip:
+        """The clip named ``key``, for serving: from memory, disk, else made from its recipe.
+
+        Known keys cost a dictionary lookup; a key not in memory (after a restart, or
+        made by another worker) one read of the file's 44-byte header, in a worker
+        thread. A clip not on disk (evicted here, or made by another instance) is made
+        again from its recipe: remembered here, else read from the catalog; a join's
+        parts first. It is then stored like any clip.
+
+        Args:
+            key: Untrusted key, e.g. from a URL.
+
+        Returns:
+            The clip.
+
+        Raises:
+            MissingAudioError: The key is malformed or unknown, or its recipe cannot be
+                followed here (HTTP 404).
+            SpeechUnavailableError: The backend that said it fails now (HTTP 503).
+            AudioCatalogError: The catalog cannot be read (HTTP 503).
+            TTSError: The clip cannot be stored.
+        """
+        if not is_valid_key(key):
+            raise MissingAudioError(f"malformed audio key {key[:80]!r}")
+        return await self._remaker.resolve(key)
+
+    def pin(self, clip: AudioClip) -> None:
+        """Never evict ``clip`` from a bounded cache (e.g. the apology said when no backend works)."""
+        self._clips.pin(clip.key)
+
+    def forget(self, key: str) -> None:
+        """The file of ``key`` vanished (another process sharing the directory deleted it):
+        the next :meth:`serve` looks for it, or makes it, again."""
+        if is_valid_key(key):
+            self._clips.forget(key)
+
+    async def scan_cache(self) -> int:
+        """Learn the sizes of the clips already in the cache directory (in a thread), so
+        that a bounded cache evicts them too. A no-op without a bound.
+
+        Call once at start-up, after the flows' static prompts are rendered (they are
+        pinned by then).
+
+        Returns:
+            How many clips on disk count towards the bound.
+        """
+        return await self._clips.scan()
+
+    async def aclose(self) -> None:
+        """Wait for a running eviction of the bounded cache to finish."""
+        await self._clips.aclose()
+
+    def _speech_recipe(self, spoken: str, clip: AudioClip) -> SpeechRecipe:
+        for backend in self._backends:
+            if backend.name == clip.backend and self.cache.key_for(spoken, backend) == clip.key:
+                return SpeechRecipe(spoken, backend.name, backend.identity())
+        return SpeechRecipe(spoken, clip.backend)
+
+
+class _Remaker:
+    """Makes a clip again from its recipe, for :meth:`SpeechSynthesizer.serve`; and joins
+    clips, making again a part whose file vanished."""
+
+    def __init__(
+        self,
+        *,
+        backends: Sequence[TTSBackend],
+        clips: ClipStore,
+        joiner: ClipJoiner,
+        recordings: PromptRecordings,
+        recipes: RecipeMemory,
+        slots: asyncio.Semaphore,
+        attempt_timeout_seconds: float | None,
+        cooldown_seconds: float,
+    ) -> None:
+        self._backends = backends
+        self._clips = clips
+        self._joiner = joiner
+        self._recordings = recordings
+        self._recipes = recipes
+        self._slots = slots
+        self._attempt_timeout_seconds = attempt_timeout_seconds
+        self._cooldown_seconds = cooldown_seconds
+        self._single: dict[int, ChainRenderer] = {}  # backend index → a chain of it alone
+
+    async def join(self, clips: Sequence[AudioClip], gap_ms: int) -> AudioClip:
+        """Join; a part whose file vanished (another process evicted it) is made again."""
+        parts = list(clips)
+        for _ in range(len(parts)):
+            try:
+                return await self._joiner.join(parts, gap_ms=gap_ms)
+            except MissingPartError as exc:
+                self._clips.forget(exc.key)
+                again = await self.resolve(exc.key)
+                parts = [again.labelled(p.backend) if p.key == exc.key else p for p in parts]
+        return await self._joiner.join(parts, gap_ms=gap_ms)
+
+    async def resolve(self, key: str, hint: Recipe | None = None, depth: int = 0) -> AudioClip:
+        """The clip of a well-formed ``key``: stored, else made from a recipe."""
+        clip = await self._clips.find(key)
+        if clip is not None:
+            return clip
+        recipe = hint or self._recipes.recipe(key)
+        if recipe is None:
+            recipe = await self._recipes.catalog.recipe(key)
+            if recipe is None:
+                raise MissingAudioError(f"no audio {key[:12]} here, and no recipe to make it")
+            self._recipes.learned(key, recipe)
+        started = time.perf_counter()
+        try:
+            clip = await self._make(key, recipe, depth)
+        except (OSError, ValueError) as exc:
+            raise MissingAudioError(f"audio {key[:12]} cannot be made again: {exc}") from exc
+        if clip.key != key:
+            raise MissingAudioError(
+                f"the recipe of audio {key[:12]} makes other audio here "
+                "(another voice, format or recording than where it was made)"
+            )
+        logger.info(
+            "made audio %s again from its %s recipe in %.0f ms",
+            key[:12],
+            type(recipe).__name__.removesuffix("Recipe").lower(),
+            (time.perf_counter() - started) * 1000,
+        )
+        return clip
+
+    async def _make(self, key: str, recipe: Recipe, depth: int) -> AudioClip:
+        if isinstance(recipe, SpeechRecipe):
+            return await self._speak_again(key, recipe)
+        if isinstance(recipe, RecordingRecipe):
+            clip = await self._recordings.clip(recipe.name)
+            if clip is None:
+                raise MissingAudioError(f"the recording {recipe.name} of {key[:12]} cannot be played here")
+            self._clips.pin(clip.key)
+            return clip
+        if isinstance(recipe, SilenceRecipe):
+            return await self._joiner.silence(recipe.duration_ms)
+        if depth >= MAX_JOIN_DEPTH or len(recipe.parts) < 2:
+            raise MissingAudioError(f"the join recipe of audio {key[:12]} is malformed")
+        parts = [await self.resolve(p.key, p.recipe, depth + 1) for p in recipe.parts]
+        return await self.join(parts, recipe.gap_ms)
+
+    async def _speak_again(self, key: str, recipe: SpeechRecipe) -> AudioClip:
+        """Say a recipe's text with the backend whose key for it is ``key``."""
+        index = next(
+            (
+                i
+                for i, backend in enumerate(self._backends)
+                if backend.name == recipe.backend and self._clips.cache.key_for(recipe.text, backend) == key
+            ),
+            None,
+        )
+        if index is None:
+            raise MissingAudioError(
+                f"audio {key[:12]} was said by a {recipe.backend} backend that this instance does not have"
+            )
+        backend = self._backends[index]
+        renderer = self._single.get(index)
+        if renderer is None:
+            # A chain of that backend alone: its last (only) backend is never skipped.
+            renderer = ChainRenderer(
+                (backend,),
+                self._clips,
+                self._slots,
+                attempt_timeout_seconds=self._attempt_timeout_seconds,
+                cooldown_seconds=self._cooldown_seconds,
+            )
+            self._single[index] = renderer
+        logger.debug("saying again for %s: %s", key[:12], mask_digits(recipe.text))
+        clip, _ = await renderer.render(recipe.text)
+        return clip

@@ -328,7 +328,9 @@ async def test_a_reply_no_backend_can_say_plays_the_apology_and_goes_to_the_ctis
     services: Services, cti: CTI, client: QuartClient, settings: Settings, pbx: LogPBX
 ) -> None:
     await cti.say("fail-1", "ready2speak")
-    for wav in settings.audio_dir.glob("*.wav"):  # the next reply cannot be joined
+    (espeak,) = services.speech.backends
+    espeak.binary = "/nonexistent/espeak-ng"  # type: ignore[attr-defined]  # espeak-ng is gone
+    for wav in settings.audio_dir.glob("*.wav"):  # the next reply cannot be joined or made again
         wav.unlink()
     status, body = await cti.send("fail-1", "你们几点下班")
     assert status == 200
