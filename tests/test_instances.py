@@ -177,6 +177,21 @@ def test_kill_9_mid_turn_the_other_instance_continues(
         server.stop_thread()
 
 
+def test_sigterm_hands_an_announced_transfer_to_another_instance(
+    tmp_path: Path, shared: dict[str, str], fake_pbx: FakePBX, reference: list[Any]
+) -> None:
+    with running(tmp_path / "b", shared) as (_, b):
+        with running(tmp_path / "a", shared) as (pa, a):
+            for said in CONVERSATION:
+                a.say("term", said)
+            pa.send_signal(signal.SIGTERM)  # a rolling restart, right after the notice
+            pa.wait(timeout=30)
+            assert pa.returncode == 0
+            assert transfers(fake_pbx, "term") == []  # left to the others, not rushed
+        transferred_once(b, fake_pbx, "term")
+        assert played(b, "term") == reference
+
+
 def _ask_quietly(bot: Bot, call_id: str, text: str) -> None:
     with contextlib.suppress(httpx.TransportError):  # killed while answering
         bot.http.get("/cti/ai", params={"telnum": TELNUM, "txt": text, "callid": call_id})
@@ -262,9 +277,3 @@ def test_workers_need_the_shared_stores(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "VOICEBOT_REDIS_URL" in done.stderr
-
-
-def test_no_os_leftovers() -> None:
-    """A guard for the module: nothing it started is left running."""
-    left = subprocess.run(["pgrep", "-af", "voicebot serve"], capture_output=True, text=True, check=False)
-    assert left.stdout == ""
