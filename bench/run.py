@@ -12,7 +12,9 @@ processes on loopback; the output is printed and written to ``bench/results/late
 - start-up: process start to ``/healthz`` 200, with an empty audio cache and a warm one;
 - warm-up: the slowest turn that synthesizes a templated prompt on first use (the
   steady-state figures above are measured after it);
-- knowledge: the knowledge base at 10,000 entries, in this process (``bench/knowledge.py``).
+- knowledge: the knowledge base at 10,000 entries, in this process (``bench/knowledge.py``);
+- instances: the embedded default against one and two instances (and ``--workers 2``) on
+  Redis and PostgreSQL, in alternating rounds (``bench/instances.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from urllib.parse import quote
 import httpx
 import psutil
 
+from bench import instances as instances_bench
 from bench import knowledge as knowledge_bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,6 +241,7 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["knowledge"] = knowledge_bench.run()
+    results["instances"] = instances_bench.run()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -8,9 +8,9 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from quart import Quart
-from redis.asyncio import Redis
 
 from bot.calls.capacity import Capacity
 from bot.calls.handler import CallHandler
@@ -37,7 +37,6 @@ from bot.speech.hwd import HWDTTS
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.speech.tts import TTSBackend
 from bot.store.factory import transcript_store
-from bot.store.redis_sessions import RedisSessionStore
 from bot.store.sessions import SessionStore
 from bot.store.sqlite_sessions import SQLiteSessionStore
 from bot.text.segmenter import Segmenter
@@ -47,6 +46,9 @@ from bot.wiring import open_conversation
 from knowledge import web as knowledge_web
 from knowledge.app import open_service
 from knowledge.base import KnowledgeBase
+
+if TYPE_CHECKING:  # imported where configured: redis costs ≈ 10 MB of memory
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ def create_app(
         backends = [tts] if isinstance(tts, TTSBackend) else list(tts)
     segmenter = segmenter or Segmenter()
     # One client (a connection pool) for everything shared through Redis.
-    redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    redis = _redis_client(settings)
     svc = Services(
         settings=settings,
         flow_sources=sources,
@@ -141,11 +143,21 @@ def create_app(
     return app
 
 
+def _redis_client(settings: Settings) -> Redis | None:
+    """The client of ``VOICEBOT_REDIS_URL``, or None; redis is imported only then."""
+    if settings.redis_url is None:
+        return None
+    from redis.asyncio import Redis  # noqa: PLC0415
+
+    return Redis.from_url(settings.redis_url.get_secret_value())
+
+
 def _session_store(settings: Settings, redis: Redis | None) -> SessionStore:
     """Redis when it is configured (any number of instances), else SQLite (one process)."""
-    ttl_seconds = max(settings.session_ttl_seconds * 4, 3600.0)
     if redis is not None:
-        return RedisSessionStore(redis, ttl_seconds=ttl_seconds)
+        from bot.store.redis_sessions import RedisSessionStore  # noqa: PLC0415
+
+        return RedisSessionStore(redis, ttl_seconds=max(settings.session_ttl_seconds * 4, 3600.0))
     return SQLiteSessionStore(settings.sessions_path)
 
 

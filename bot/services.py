@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from quart import current_app
-from redis.asyncio import Redis
 
 from bot.calls.handler import CallHandler
 from bot.config import Settings
@@ -19,9 +18,13 @@ from bot.outcome.publisher import OutcomePublisher
 from bot.pbx.base import PBX
 from bot.pbx.hwd_api import HWDApi
 from bot.speech.synthesizer import SpeechSynthesizer
-from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
 from knowledge.service import KnowledgeService
+
+if TYPE_CHECKING:  # the drivers are imported only where they are configured
+    from redis.asyncio import Redis
+
+    from bot.store.pg_transcripts import AnyTranscriptStore
 
 EXTENSION_KEY = "voicebot"
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import KnowledgeDataError, RequestError, UnknownEntryError
 from knowledge import store
@@ -31,7 +31,9 @@ from knowledge.base import Hit, KnowledgeBase, Snapshot
 from knowledge.clarify import clarification, resolve
 from knowledge.entries import DataFile, Entry
 from knowledge.history import Asked, CustomerHistory
-from knowledge.pg_history import PostgresCustomerHistory
+
+if TYPE_CHECKING:
+    from knowledge.pg_history import PostgresCustomerHistory
 
 logger = logging.getLogger(__name__)
 

@@ -4,6 +4,8 @@ import which, and no class too large to read."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,13 @@ def test_no_class_is_over_300_lines() -> None:
                     large.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
     assert large == []
 
+
+
+def test_the_default_service_loads_no_redis_or_postgresql_driver() -> None:
+    """redis costs about 10 MB of memory, asyncpg 3: loaded only when configured."""
+    code = (
+        "import sys, bot.app, bot.cli, knowledge.app; "
+        "print(' '.join(m for m in ('redis', 'asyncpg') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

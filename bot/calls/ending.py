@@ -8,14 +8,16 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.calls.followups import FollowUps
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import CallState
-from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import Turn, iso
+
+if TYPE_CHECKING:
+    from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from bot.calls.actions import Actions
 from bot.calls.capacity import Capacity
@@ -27,8 +28,10 @@ from bot.dialog.state import Answer
 from bot.errors import StorageError
 from bot.pbx.base import PBX
 from bot.speech.synthesizer import SpeechSynthesizer
-from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
+
+if TYPE_CHECKING:
+    from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
 

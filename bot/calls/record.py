@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from bot.dialog.state import CallState
 from bot.errors import PBXError
 from bot.pbx.base import CallRef, Exchange
-from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import Turn, iso
+
+if TYPE_CHECKING:
+    from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
 

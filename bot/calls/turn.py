@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.calls import retry
 from bot.calls.actions import Actions
@@ -20,9 +21,11 @@ from bot.calls.late import Delivery, LateAnswers
 from bot.calls.voice import AudioLinks, Spoken, Voice
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import Answer, CallState, Reply
-from bot.store.pg_transcripts import AnyTranscriptStore
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import Turn, iso
+
+if TYPE_CHECKING:
+    from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
 

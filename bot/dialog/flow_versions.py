@@ -40,16 +40,16 @@ import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-import redis.asyncio as redis_asyncio
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Protocol
 
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.state import CallState
 from bot.errors import FlowValidationError, VoicebotError
 from bot.language.loader import DATA_DIR, FlowSource, load_flow
 from bot.language.tables import TABLE_SUFFIXES
+
+if TYPE_CHECKING:  # redis is imported only where it is configured (≈ 10 MB)
+    import redis.asyncio as redis_asyncio
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,9 @@ class RedisFlowArchive:
         self._prefix = prefix
         self.ttl_seconds = ttl_seconds
         self._timeout_seconds = timeout_seconds
+        from redis.exceptions import RedisError  # noqa: PLC0415  (see the imports)
+
+        self._failures = (RedisError, OSError, TimeoutError)
 
     def __repr__(self) -> str:
         return f"RedisFlowArchive(prefix={self._prefix!r}, cache_dir={str(self.cache_dir)!r})"
@@ -182,7 +185,7 @@ class RedisFlowArchive:
                 pipe.hset(key, mapping=fields)  # type: ignore[arg-type]  # bytes keys are fine
                 pipe.expire(key, self.ttl_seconds)
                 await pipe.execute()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             raise FlowArchiveError(f"cannot store {key}: {_reason(exc)}") from exc
 
     async def fetch(self, name: str, version: str, *, flow_names: Collection[str] = ()) -> FlowSource | None:
@@ -194,7 +197,7 @@ class RedisFlowArchive:
         try:
             async with asyncio.timeout(self._timeout_seconds):
                 stored = await self._client.hgetall(key)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             raise FlowArchiveError(f"cannot read {key}: {_reason(exc)}") from exc
         if not stored:
             return None

@@ -23,14 +23,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from urllib.parse import quote, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
-from bot.outcome.pg_store import PostgresOutboxStore
 from bot.outcome.store import OutboxRow, OutboxStore
+
+if TYPE_CHECKING:
+    from bot.outcome.pg_store import PostgresOutboxStore
 
 logger = logging.getLogger(__name__)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import OutboxError
 from bot.outcome.outbox import Outbox
 from bot.outcome.summary import outcome_summary
 from bot.store.factory import outbox_store
-from bot.store.pg_transcripts import AnyTranscriptStore
+
+if TYPE_CHECKING:
+    from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
 

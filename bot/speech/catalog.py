@@ -31,15 +31,15 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeGuard
-
-import redis.asyncio as redis_asyncio
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from bot.errors import VoicebotError
 from bot.speech.cache import is_valid_key
 from bot.speech.memo import Lru
 from bot.speech.tts import IdentityValue
+
+if TYPE_CHECKING:  # redis is imported only where it is configured (≈ 10 MB)
+    import redis.asyncio as redis_asyncio
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +193,9 @@ class RedisAudioCatalog:
         self._prefix = prefix
         self.ttl_seconds = ttl_seconds
         self._timeout_seconds = timeout_seconds
+        from redis.exceptions import RedisError  # noqa: PLC0415  (see the imports)
+
+        self._failures = (RedisError, OSError, TimeoutError)
 
     def __repr__(self) -> str:
         return f"RedisAudioCatalog(prefix={self._prefix!r})"
@@ -206,7 +209,7 @@ class RedisAudioCatalog:
         try:
             async with asyncio.timeout(self._timeout_seconds):
                 await self._client.set(self._prefix + key, recipe_to_json(recipe), ex=self.ttl_seconds)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             raise AudioCatalogError(f"cannot store the recipe of audio {key[:12]}: {_reason(exc)}") from exc
 
     async def recipe(self, key: str) -> Recipe | None:
@@ -218,7 +221,7 @@ class RedisAudioCatalog:
         try:
             async with asyncio.timeout(self._timeout_seconds):
                 stored = await self._client.get(self._prefix + key)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             raise AudioCatalogError(f"cannot read the recipe of audio {key[:12]}: {_reason(exc)}") from exc
         if stored is None:
             return None

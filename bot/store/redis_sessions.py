@@ -110,6 +110,7 @@ class RedisSessionStore:
         self._locks: dict[str, _Held] = {}
         self._held: dict[str, _Holding] = {}  # the calls whose Redis lock this process holds
         self._renewer: asyncio.Task[None] | None = None
+        self._closing = False
         self._write_error: str | None = None
         self.stale_writes = 0  # puts refused because a later holder took the call's lock
 
@@ -122,6 +123,7 @@ class RedisSessionStore:
         self._renewer = asyncio.create_task(self._renew_forever())
 
     async def close(self) -> None:
+        self._closing = True  # a cancellation redis-py turns into an error still ends the renewer
         if self._renewer is not None:
             self._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -239,12 +241,14 @@ class RedisSessionStore:
 
     async def _renew_forever(self) -> None:
         """Keep the locks this process holds from expiring while their turns run."""
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.lock_timeout_seconds / 3)
             for call_id, holding in list(self._held.items()):
                 try:
                     await holding.lock.reacquire()
                 except (LockError, RedisError) as exc:
+                    if self._closing:
+                        return
                     logger.warning("call %s: its lock could not be renewed: %s", call_id, exc)
 
     @staticmethod
