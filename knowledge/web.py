@@ -94,6 +94,8 @@ def _json_body(body: bytes) -> dict[str, Any]:
         payload = json.loads(decode_text(body)[0]) if body else None
     except ValueError as exc:
         raise RequestError(f"the body is not JSON: {exc}") from exc
+    except RecursionError:  # thousands of nested brackets
+        raise RequestError("the body is JSON nested too deeply") from None
     if not isinstance(payload, dict):
         raise RequestError('expected a JSON object such as {"sender": "…userId…", "message": "…"}')
     return payload
@@ -109,7 +111,9 @@ async def search() -> dict[str, Any]:
     if len(query) > mounted.max_message_chars:
         raise RequestError(f'"q" longer than {mounted.max_message_chars} characters')
     limit = request.args.get("limit", "5")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_SEARCH_LIMIT:
+    # isdigit() alone admits "²" and 5,000-digit numbers, which int() refuses.
+    digits = limit.isascii() and limit.isdigit() and len(limit) <= len(str(MAX_SEARCH_LIMIT))
+    if not digits or not 1 <= int(limit) <= MAX_SEARCH_LIMIT:
         raise RequestError(f'"limit" must be a whole number from 1 to {MAX_SEARCH_LIMIT}')
     hits = mounted.service.search(query, int(limit))
     return {"results": [search_result(hit.entry, hit.score) for hit in hits]}

@@ -47,6 +47,12 @@ async def _clip(speech: SpeechSynthesizer, key: str) -> AudioClip:
 
 async def _send(clip: AudioClip) -> Response:
     # conditional=True answers Range requests (206) and If-None-Match / If-Modified-Since.
-    response = await send_file(clip.path, mimetype="audio/wav", conditional=True, cache_timeout=86400)
+    try:
+        response = await send_file(clip.path, mimetype="audio/wav", conditional=True, cache_timeout=86400)
+    except AssertionError:
+        # Quart's range handling asserts on some valid ranges (a suffix such as
+        # bytes=-1): the whole file is answered instead, which a server may always do
+        # (RFC 9110 §14.2).
+        response = await send_file(clip.path, mimetype="audio/wav", conditional=False, cache_timeout=86400)
     response.headers["Accept-Ranges"] = "bytes"
     return response

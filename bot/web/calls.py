@@ -15,7 +15,8 @@ MAX_LIMIT = 1000
 @blueprint.get("/calls")
 async def recent_calls() -> dict[str, Any]:
     raw = request.args.get("limit", "50")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_LIMIT))  # int() refuses 5,000 digits
+    if not digits or not 1 <= int(raw) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}")
     limit = int(raw)
     return {"calls": await services().transcripts.recent_calls(limit)}

@@ -20,7 +20,7 @@ async def parse() -> dict[str, Any]:
     svc = services()
     try:
         payload = json.loads(await request.get_data(as_text=False, cache=False, parse_form_data=False))
-    except ValueError:  # also UnicodeDecodeError: a body that is not UTF-8
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deeply
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
         raise RequestError('expected a JSON object with a string "text"')
