@@ -117,7 +117,10 @@ def parse_csv(text: str, name: str) -> DataFile:
     missing = {"id", "title", "answer"} - set(reader.fieldnames or ())
     if missing:
         raise KnowledgeDataError(f"{name}: missing CSV column(s) {', '.join(sorted(missing))}")
-    rows = [{k: v for k, v in row.items() if k in CSV_COLUMNS and v not in (None, "")} for row in reader]
+    rows = [
+        {k: _from_cell(v) for k, v in row.items() if k in CSV_COLUMNS and v not in (None, "")}
+        for row in reader
+    ]
     return DataFile(entries=parse_entries(rows, name, first_line=2))
 
 
@@ -189,11 +192,29 @@ def dump_csv(entries: Iterable[Entry]) -> str:
         record = entry.model_dump()
         writer.writerow(
             {
-                column: LIST_SEPARATOR.join(value) if isinstance(value, tuple) else value
+                column: _to_cell(LIST_SEPARATOR.join(value) if isinstance(value, tuple) else value)
                 for column, value in record.items()
             }
         )
     return out.getvalue()
+
+
+# A cell a spreadsheet would run as a formula ("=HYPERLINK(…)", "+86…", "-", "@") is
+# written after an apostrophe, which spreadsheets show as text and do not keep; it is
+# read back without it, so an export imports unchanged (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _to_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _from_cell(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:

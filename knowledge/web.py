@@ -76,7 +76,10 @@ async def webhook() -> list[dict[str, str]]:
     mounted = _mounted()
     if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
         raise RequestError(f"body larger than {MAX_WEBHOOK_BYTES} bytes")
-    payload = _json_body(await request.get_data(as_text=False, cache=False, parse_form_data=False))
+    body = await request.get_data(as_text=False, cache=False, parse_form_data=False)
+    if len(body) > MAX_WEBHOOK_BYTES:  # sent chunked, without a Content-Length
+        raise RequestError(f"body larger than {MAX_WEBHOOK_BYTES} bytes")
+    payload = _json_body(body)
     sender, message = payload.get("sender"), payload.get("message")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         raise RequestError(f'"sender" must be a non-empty string of at most {MAX_SENDER_CHARS} characters')

@@ -328,3 +328,21 @@ def wait_for(condition: Callable[[], object], seconds: float = 60) -> object:
             return result
         time.sleep(0.05)
     return None
+
+
+def test_a_chunked_webhook_body_over_the_limit_is_refused(server: str) -> None:
+    """Without a Content-Length the 16 KiB limit holds on what is read."""
+    host, port = server.removeprefix("http://").split(":")
+    body = b'{"sender": "s", "message": "' + b"a" * 20_000 + b'"}'
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10_000], body[10_000:]))
+    request = (
+        b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert b"larger than 16384 bytes" in reply

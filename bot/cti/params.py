@@ -66,6 +66,8 @@ def read_callback(params: dict[str, tuple[str, str]], *, max_text_chars: int) ->
         raise RequestError("missing callid")
     if len(call_id) > MAX_CALL_ID_CHARS:
         raise RequestError(f"callid longer than {MAX_CALL_ID_CHARS} characters")
+    if not call_id.isprintable():  # a CR/LF would forge log lines, and no CTI sends one
+        raise RequestError("callid has control characters")
     if "txt" not in params:
         raise RequestError("missing txt")
     text, encoding = params["txt"]

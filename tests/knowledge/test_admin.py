@@ -165,3 +165,14 @@ async def test_a_customers_history_for_agents(client: QuartClient) -> None:
     asked = (await response.get_json())["asked"]
     assert [a["title"] for a in asked] == ["医保卡挂失补办"]
     assert json.dumps(asked)  # plain JSON
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_and_read_back() -> None:
+    from knowledge.entries import dump_csv, parse_csv  # noqa: PLC0415
+
+    (entry,) = parse_csv("id,title,answer\nf1,=HYPERLINK(\"x\"),+86 10 1234\n", "t.csv").entries
+    dumped = dump_csv([entry])
+    assert "'=HYPERLINK" in dumped
+    assert "'+86 10 1234" in dumped
+    (again,) = parse_csv(dumped, "t.csv").entries
+    assert (again.title, again.answer) == ('=HYPERLINK("x")', "+86 10 1234")

@@ -40,3 +40,9 @@ async def test_a_suffix_range_on_audio_is_served(cti: CTI, client: QuartClient) 
     response = await client.get(path, headers={"Range": "bytes=-1"})
     assert response.status_code in (200, 206)
     assert (await response.get_data()) in (whole, whole[-1:])
+
+
+@pytest.mark.parametrize("call_id", ["a\r\nb", "a\nINFO forged", "a\x00b"], ids=["crlf", "lf", "nul"])
+async def test_a_call_id_with_control_characters_is_a_400(cti: CTI, call_id: str) -> None:
+    status, body = await cti.send(call_id, "ready2speak")
+    assert (status, body) == (400, "callid has control characters")
