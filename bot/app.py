@@ -42,6 +42,7 @@ from bot.store.sqlite_sessions import SQLiteSessionStore
 from bot.text.segmenter import Segmenter
 from bot.web import audio, calls, health, nlu
 from bot.web.errors import register_errors
+from bot.web.host_guard import HostGuard
 from bot.wiring import open_conversation
 from knowledge import web as knowledge_web
 from knowledge.app import open_service
@@ -137,6 +138,7 @@ def create_app(
         max_message_chars=settings.max_text_chars,
     )
     register_errors(app)
+    app.asgi_app = HostGuard(app.asgi_app)  # type: ignore[method-assign]  # Quart's way to wrap it
     lifecycle = _Lifecycle(svc, segmenter)
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)

@@ -10,6 +10,7 @@ from bot.config import Settings, load_settings
 from bot.store.factory import customer_history
 from bot.text.segmenter import Segmenter
 from bot.web.errors import register_errors
+from bot.web.host_guard import HostGuard
 from knowledge import web
 from knowledge.base import KnowledgeBase
 from knowledge.seed import seed_directory
@@ -55,6 +56,7 @@ def create_kb_app(settings: Settings | None = None, *, segmenter: Segmenter | No
         max_message_chars=settings.max_text_chars,
     )
     register_errors(app)
+    app.asgi_app = HostGuard(app.asgi_app)  # type: ignore[method-assign]  # Quart's way to wrap it
     app.before_serving(service.open)
     app.after_serving(service.close)
     return app

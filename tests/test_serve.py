@@ -346,3 +346,13 @@ def test_a_chunked_webhook_body_over_the_limit_is_refused(server: str) -> None:
             reply += chunk
     assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
     assert b"larger than 16384 bytes" in reply
+
+
+@pytest.mark.parametrize(
+    "host", ["a" * 64 + ".example", "a..b:8080", "x" * 300], ids=["long-label", "empty-label", "long"]
+)
+def test_a_host_header_the_framework_cannot_parse_is_a_400(server: str, host: str) -> None:
+    for path in ("/cti/ai?txt=ready2speak&callid=host-1", "/healthz"):
+        response = httpx.get(f"{server}{path}", headers={"Host": host}, timeout=10)
+        assert response.status_code == 400, response.text
+        assert "Host header" in response.text
