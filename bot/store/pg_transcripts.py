@@ -10,8 +10,6 @@ ISO strings, so both order, compare and show them alike.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -21,15 +19,14 @@ from typing import Any
 import asyncpg
 
 from bot.dialog.state import CallState
-from bot.store.batch import BatchWriter
 from bot.store.postgres import affected_rows, open_pool, release_pool
 from bot.store.transcripts import (
-    MAX_UNWRITTEN_ROWS,
     PURGE_BATCH_CALLS,
-    PURGE_INTERVAL_SECONDS,
+    BatchedTranscripts,
     CallRow,
     TranscriptStore,
     Turn,
+    call_json,
     iso,
 )
 
@@ -61,7 +58,7 @@ PURGE_CALLS = (
 )
 
 
-class PostgresTranscriptStore:
+class PostgresTranscriptStore(BatchedTranscripts):
     """Calls and their turns, persisted in PostgreSQL.
 
     The interface and the semantics of :class:`bot.store.transcripts.TranscriptStore`;
@@ -76,13 +73,9 @@ class PostgresTranscriptStore:
     """
 
     def __init__(self, dsn: str, *, keep_days: float = 0) -> None:
+        super().__init__(keep_days=keep_days)
         self._dsn = dsn
-        self._keep_seconds = keep_days * 86400
         self._pool: asyncpg.Pool | None = None
-        self._purger: asyncio.Task[None] | None = None
-        self._writer: BatchWriter[_Rows] = BatchWriter(
-            self._write_or_drop, name="transcript rows", max_unwritten=MAX_UNWRITTEN_ROWS
-        )
         self._refused_rows = 0  # rows dropped because PostgreSQL refuses their data
 
     async def open(self) -> None:
@@ -93,49 +86,13 @@ class PostgresTranscriptStore:
             OSError, asyncpg.PostgresError: The database cannot be reached or migrated.
         """
         self._pool = await open_pool(self._dsn)
-        self._writer.start()
-        if self._keep_seconds > 0:
-            self._purger = asyncio.create_task(self._purge_hourly())
+        self._start()
 
     async def close(self) -> None:
-        if self._purger is not None:
-            self._purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purger
-            self._purger = None
-        await self._writer.stop()
+        await self._stop()
         if self._pool is not None:
             self._pool = None
             await release_pool(self._dsn)
-
-    def record(self, state: CallState, turn: Turn | None = None) -> None:
-        """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""
-        grade = state.grade
-        call = CallRow(
-            state.call_id,
-            state.telnum,
-            state.flow,
-            state.flow_version,
-            state.started_at,
-            state.ended_at,
-            state.outcome,
-            state.end_reason,
-            grade.grade if grade else None,
-            grade.score if grade else None,
-            grade.reason if grade else None,
-            json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
-        )
-        self._writer.add((call, None if turn is None else (state.call_id, turn)))
-
-    async def flush(self) -> None:
-        """Return once everything queued before this call is stored (or, while the
-        database refuses writes, tried once and kept for later: see ``write_error``)."""
-        await self._writer.flush()
-
-    @property
-    def write_error(self) -> str | None:
-        """Why the last write failed, until one succeeds."""
-        return self._writer.write_error
 
     @property
     def lost_rows(self) -> int:
@@ -149,7 +106,7 @@ class PostgresTranscriptStore:
             if row is None:
                 return None
             turns = await conn.fetch("SELECT data FROM turns WHERE call_id = $1 ORDER BY id", call_id)
-        return {**_call_json(row), "turns": [json.loads(t["data"]) for t in turns]}
+        return {**call_json(row, _iso), "turns": [json.loads(t["data"]) for t in turns]}
 
     async def ended_call(self, call_id: str) -> CallState | None:
         """The state of ``call_id`` if the transcript says it has ended, else None.
@@ -157,27 +114,12 @@ class PostgresTranscriptStore:
         For a callback of a call the session store forgot: its end stays final. An
         end still waiting to be written (a call just closed as abandoned) counts too.
         """
-        pending = [call for call, _ in self._writer.pending() if call.call_id == call_id]
-        if pending and pending[-1].outcome != "in_progress":
-            return pending[-1].state()
+        if (queued := self._queued_end(call_id)) is not None:
+            return queued
         row = await self._conn.fetchrow(
             "SELECT * FROM calls WHERE call_id = $1 AND outcome != 'in_progress'", call_id
         )
-        if row is None:
-            return None
-        return CallRow(
-            row["call_id"],
-            row["telnum"],
-            row["flow"],
-            row["flow_version"],
-            row["started_at"].timestamp(),
-            None if row["ended_at"] is None else row["ended_at"].timestamp(),
-            row["outcome"],
-            row["end_reason"],
-            row["grade"],
-            row["score"],
-            row["grade_reason"],
-        ).state()
+        return None if row is None else CallRow.stored(row, _epoch).state()
 
     async def record_push(self, call_id: str, business: str, data: dict[str, str]) -> bool:
         """Keep a hang-up push of the CTI (GX §41); a repeated push of the same call and
@@ -210,7 +152,7 @@ class PostgresTranscriptStore:
             "FROM calls c ORDER BY started_at DESC, seq DESC LIMIT $1",
             limit,
         )
-        return [{**_call_json(r), "turn_count": r["turn_count"]} for r in rows]
+        return [{**call_json(r, _iso), "turn_count": r["turn_count"]} for r in rows]
 
     async def purge(self, ended_before: float) -> int:
         """Delete the calls that ended before ``ended_before`` (epoch seconds), with their
@@ -224,26 +166,12 @@ class PostgresTranscriptStore:
         return deleted
 
     @property
-    def unwritten_rows(self) -> int:
-        """Rows queued and not stored yet (all of them while the database refuses writes)."""
-        return self._writer.unwritten
-
-    @property
     def _conn(self) -> asyncpg.Pool:
         if self._pool is None:
             raise RuntimeError("PostgresTranscriptStore used before open()")
         return self._pool
 
-    async def _purge_hourly(self) -> None:
-        while True:
-            try:
-                if deleted := await self.purge(time.time() - self._keep_seconds):
-                    logger.info("deleted %d calls that ended over the retention ago", deleted)
-            except Exception:  # a failed purge (the database down) is tried next hour
-                logger.exception("deleting old transcripts failed")
-            await asyncio.sleep(PURGE_INTERVAL_SECONDS)
-
-    async def _write_or_drop(self, batch: list[_Rows]) -> None:
+    async def _write_batch(self, batch: list[_Rows]) -> None:
         """Store ``batch``. Text PostgreSQL refuses whatever the time (a NUL character, a
         lone surrogate) would stop every later write, so such a batch is stored once more
         with that text replaced, and dropped, counted, if even that is refused."""
@@ -287,6 +215,10 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else iso(moment.timestamp())
 
 
+def _epoch(moment: dt.datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -296,20 +228,3 @@ def _clean(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
-
-
-def _call_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "callid": row["call_id"],
-        "telnum": row["telnum"],
-        "flow": row["flow"],
-        "flow_version": row["flow_version"],
-        "started_at": _iso(row["started_at"]),
-        "ended_at": _iso(row["ended_at"]),
-        "outcome": row["outcome"],
-        "end_reason": row["end_reason"],
-        "grade": row["grade"],
-        "score": row["score"],
-        "grade_reason": row["grade_reason"],
-        "variables": json.loads(row["variables"]) if row["variables"] else {},
-    }

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, Protocol, TypeVar, overload
 
 from bot.dialog.state import CallState, Grade, Outcome
 from bot.store.batch import BatchWriter
@@ -90,6 +90,12 @@ MAX_UNWRITTEN_ROWS = 100_000  # about 100 MB of turns kept in memory while the d
 PURGE_BATCH_CALLS = 500
 
 
+class StoredRow(Protocol):
+    """A row as a database driver returns it, read by column name (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
 class CallRow(NamedTuple):
     """A call as the ``calls`` table holds it, times still as epoch seconds."""
 
@@ -105,6 +111,42 @@ class CallRow(NamedTuple):
     score: int | None = None
     grade_reason: str | None = None
     variables: str | None = None  # JSON
+
+    @classmethod
+    def of(cls, state: CallState) -> CallRow:
+        """The row of ``state`` as it is now (times stay floats: the writer formats them)."""
+        grade = state.grade
+        return cls(
+            state.call_id,
+            state.telnum,
+            state.flow,
+            state.flow_version,
+            state.started_at,
+            state.ended_at,
+            state.outcome,
+            state.end_reason,
+            grade.grade if grade else None,
+            grade.score if grade else None,
+            grade.reason if grade else None,
+            json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
+        )
+
+    @classmethod
+    def stored(cls, row: StoredRow, epoch: Callable[[Any], float | None]) -> CallRow:
+        """A ``calls`` row as a database returns it; ``epoch`` reads its times."""
+        return cls(
+            row["call_id"],
+            row["telnum"],
+            row["flow"],
+            row["flow_version"],
+            epoch(row["started_at"]) or 0.0,
+            epoch(row["ended_at"]),
+            row["outcome"],
+            row["end_reason"],
+            row["grade"],
+            row["score"],
+            row["grade_reason"],
+        )
 
     def state(self) -> CallState:
         """The call's state rebuilt from its row (greeted: nothing is said again)."""
@@ -139,7 +181,104 @@ def iso(timestamp: float | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class TranscriptStore:
+def call_json(row: StoredRow, moment: Callable[[Any], str | None]) -> dict[str, Any]:
+    """A ``calls`` row as the API shows it; ``moment`` writes its times as :func:`iso` does."""
+    return {
+        "callid": row["call_id"],
+        "telnum": row["telnum"],
+        "flow": row["flow"],
+        "flow_version": row["flow_version"],
+        "started_at": moment(row["started_at"]),
+        "ended_at": moment(row["ended_at"]),
+        "outcome": row["outcome"],
+        "end_reason": row["end_reason"],
+        "grade": row["grade"],
+        "score": row["score"],
+        "grade_reason": row["grade_reason"],
+        "variables": json.loads(row["variables"]) if row["variables"] else {},
+    }
+
+
+class BatchedTranscripts:
+    """What every transcript store does alike, whatever its database: ``record`` queues
+    a call's row and its turn, a ``BatchWriter`` stores them in batches (``_write_batch``,
+    one transaction each), ``flush`` waits for them, an end still queued is already
+    known (``_queued_end``), and ended calls past the retention are purged once an hour
+    (``purge``)."""
+
+    def __init__(self, *, keep_days: float) -> None:
+        self._keep_seconds = keep_days * 86400
+        self._purger: asyncio.Task[None] | None = None
+        self._writer: BatchWriter[_Rows] = BatchWriter(
+            self._write_batch, name="transcript rows", max_unwritten=MAX_UNWRITTEN_ROWS
+        )
+
+    async def _write_batch(self, batch: list[_Rows]) -> None:
+        raise NotImplementedError
+
+    async def purge(self, ended_before: float) -> int:
+        """Delete the calls that ended before ``ended_before`` (epoch seconds), with their
+        turns and hang-up pushes; calls in progress stay. Returns how many calls went."""
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        """Start the writer, and the hourly purge when there is a retention."""
+        self._writer.start()
+        if self._keep_seconds > 0:
+            self._purger = asyncio.create_task(self._purge_hourly())
+
+    async def _stop(self) -> None:
+        """Stop the purge, then the writer once what is queued was tried once more."""
+        if self._purger is not None:
+            self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
+            self._purger = None
+        await self._writer.stop()
+
+    def record(self, state: CallState, turn: Turn | None = None) -> None:
+        """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""
+        self._writer.add((CallRow.of(state), None if turn is None else (state.call_id, turn)))
+
+    async def flush(self) -> None:
+        """Return once everything queued before this call is stored (or, while the
+        database refuses writes, tried once and kept for later: see ``write_error``)."""
+        await self._writer.flush()
+
+    @property
+    def write_error(self) -> str | None:
+        """Why the last write failed, until one succeeds."""
+        return self._writer.write_error
+
+    @property
+    def lost_rows(self) -> int:
+        """Rows dropped because too many waited for a failing database."""
+        return self._writer.lost_rows
+
+    @property
+    def unwritten_rows(self) -> int:
+        """Rows queued and not stored yet (all of them while the database refuses writes)."""
+        return self._writer.unwritten
+
+    def _queued_end(self, call_id: str) -> CallState | None:
+        """The call's end if its newest queued row has one: a call just closed (as
+        abandoned, say) is ended before its row is written."""
+        pending = [call for call, _ in self._writer.pending() if call.call_id == call_id]
+        if pending and pending[-1].outcome != "in_progress":
+            return pending[-1].state()
+        return None
+
+    async def _purge_hourly(self) -> None:
+        while True:
+            try:
+                if deleted := await self.purge(time.time() - self._keep_seconds):
+                    logger.info("deleted %d calls that ended over the retention ago", deleted)
+            except Exception:  # a failed purge (the database locked, full or down) is tried next hour
+                logger.exception("deleting old transcripts failed")
+            await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
+class TranscriptStore(BatchedTranscripts):
     """Calls and their turns, persisted in SQLite.
 
     ``record`` only queues; ``flush`` waits until what was queued is committed. A
@@ -153,67 +292,21 @@ class TranscriptStore:
     def __init__(self, path: Path, *, keep_days: float = 0) -> None:
         """``keep_days``: ended calls older than this are deleted with their turns and
         hang-up pushes, once an hour (0 keeps everything)."""
+        super().__init__(keep_days=keep_days)
         self._path = path
-        self._keep_seconds = keep_days * 86400
-        self._purger: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcripts")
         self._db: sqlite3.Connection | None = None
-        self._writer: BatchWriter[_Rows] = BatchWriter(
-            self._write_batch, name="transcript rows", max_unwritten=MAX_UNWRITTEN_ROWS
-        )
 
     async def open(self) -> None:
         await self._run(self._open)
-        self._writer.start()
-        if self._keep_seconds > 0:
-            self._purger = asyncio.create_task(self._purge_hourly())
+        self._start()
 
     async def close(self) -> None:
-        if self._purger is not None:
-            self._purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purger
-            self._purger = None
-        await self._writer.stop()
+        await self._stop()
         if self._db is not None:
             await self._run(self._db.close)
             self._db = None
         self._executor.shutdown(wait=False)  # idle by now: nothing left to wait for
-
-    def record(self, state: CallState, turn: Turn | None = None) -> None:
-        """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""
-        # Times stay floats here; the database thread formats them, once per call per batch.
-        grade = state.grade
-        call = CallRow(
-            state.call_id,
-            state.telnum,
-            state.flow,
-            state.flow_version,
-            state.started_at,
-            state.ended_at,
-            state.outcome,
-            state.end_reason,
-            grade.grade if grade else None,
-            grade.score if grade else None,
-            grade.reason if grade else None,
-            json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
-        )
-        self._writer.add((call, None if turn is None else (state.call_id, turn)))
-
-    async def flush(self) -> None:
-        """Return once everything queued before this call is stored (or, while the disk
-        refuses writes, tried once and kept for later: see ``write_error``)."""
-        await self._writer.flush()
-
-    @property
-    def write_error(self) -> str | None:
-        """Why the last write failed, until one succeeds."""
-        return self._writer.write_error
-
-    @property
-    def lost_rows(self) -> int:
-        """Rows dropped because too many waited for a failing disk."""
-        return self._writer.lost_rows
 
     async def get_call(self, call_id: str) -> dict[str, Any] | None:
         await self.flush()
@@ -225,29 +318,14 @@ class TranscriptStore:
         For a callback of a call the session store forgot: its end stays final. An
         end still waiting to be written (a call just closed as abandoned) counts too.
         """
-        pending = [call for call, _ in self._writer.pending() if call.call_id == call_id]
-        if pending and pending[-1].outcome != "in_progress":
-            return pending[-1].state()
+        if (queued := self._queued_end(call_id)) is not None:
+            return queued
         row = await self._run(
             lambda: self._conn.execute(
                 "SELECT * FROM calls WHERE call_id = ? AND outcome != 'in_progress'", (call_id,)
             ).fetchone()
         )
-        if row is None:
-            return None
-        return CallRow(
-            row["call_id"],
-            row["telnum"],
-            row["flow"],
-            row["flow_version"],
-            _epoch(row["started_at"]) or 0.0,
-            _epoch(row["ended_at"]),
-            row["outcome"],
-            row["end_reason"],
-            row["grade"],
-            row["score"],
-            row["grade_reason"],
-        ).state()
+        return None if row is None else CallRow.stored(row, _epoch).state()
 
     async def record_push(self, call_id: str, business: str, data: dict[str, str]) -> bool:
         """Keep a hang-up push of the CTI (GX §41); a repeated push of the same call and
@@ -290,20 +368,6 @@ class TranscriptStore:
         while batch := await self._run(functools.partial(self._purge_batch, cutoff)):
             deleted += batch  # in batches: the writer's transactions wait for no long delete
         return deleted
-
-    async def _purge_hourly(self) -> None:
-        while True:
-            try:
-                if deleted := await self.purge(time.time() - self._keep_seconds):
-                    logger.info("deleted %d calls that ended over the retention ago", deleted)
-            except Exception:  # a failed purge (a locked or full disk) is tried next hour
-                logger.exception("deleting old transcripts failed")
-            await asyncio.sleep(PURGE_INTERVAL_SECONDS)
-
-    @property
-    def unwritten_rows(self) -> int:
-        """Rows queued and not stored yet (all of them while the disk refuses writes)."""
-        return self._writer.unwritten
 
     async def _write_batch(self, batch: list[_Rows]) -> None:
         await self._run(functools.partial(self._write, batch))
@@ -371,7 +435,7 @@ class TranscriptStore:
         turns = self._conn.execute(
             "SELECT data FROM turns WHERE call_id = ? ORDER BY id", (call_id,)
         ).fetchall()
-        return {**_call_json(row), "turns": [json.loads(t["data"]) for t in turns]}
+        return {**call_json(row, _as_stored), "turns": [json.loads(t["data"]) for t in turns]}
 
     def _recent(self, limit: int) -> list[dict[str, Any]]:
         rows = self._conn.execute(
@@ -379,25 +443,12 @@ class TranscriptStore:
             "FROM calls c ORDER BY started_at DESC, rowid DESC LIMIT ?",
             (limit,),
         ).fetchall()
-        return [{**_call_json(r), "turn_count": r["turn_count"]} for r in rows]
+        return [{**call_json(r, _as_stored), "turn_count": r["turn_count"]} for r in rows]
 
 
 def _epoch(moment: str | None) -> float | None:
     return dt.datetime.fromisoformat(moment).timestamp() if moment else None
 
 
-def _call_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "callid": row["call_id"],
-        "telnum": row["telnum"],
-        "flow": row["flow"],
-        "flow_version": row["flow_version"],
-        "started_at": row["started_at"],
-        "ended_at": row["ended_at"],
-        "outcome": row["outcome"],
-        "end_reason": row["end_reason"],
-        "grade": row["grade"],
-        "score": row["score"],
-        "grade_reason": row["grade_reason"],
-        "variables": json.loads(row["variables"]) if row["variables"] else {},
-    }
+def _as_stored(moment: str | None) -> str | None:
+    return moment  # SQLite keeps the ISO strings the API shows
