@@ -201,7 +201,9 @@ def test_hwd_signs_in_once_refreshes_after_expiry_and_transfers(hwd_bot: Bot, fa
     fake.expire_tokens()
     for _ in range(4):
         hwd_bot.say("hwd-2", "ready2speak")
-    wait_requests(fake, "hwd", "/call/hangup")
+    # The refused hang-up (401) and its retry after the token refresh (200): both, not
+    # only the first to arrive.
+    assert wait_for(lambda: len(requests_for(fake, "hwd", "/call/hangup")) >= 2, 30), fake.requests()
     records = fake.requests("hwd")
     grants = [r["json"]["grant_type"] for r in records if r["path"].endswith("/oauth/token")]
     assert grants in (["password", "refresh_token"], ["refresh_token"])  # signed in before the reset
