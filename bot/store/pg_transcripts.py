@@ -190,7 +190,9 @@ class PostgresTranscriptStore(BatchedTranscripts):
         text = _clean if clean else _same
         calls = [
             (*map(text, c[:4]), _moment(c.started_at), _moment(c.ended_at), *map(text, c[6:]))
-            for c in latest.values()
+            # In call id order: instances upserting the same calls lock them in one order,
+            # so their transactions never deadlock.
+            for c in sorted(latest.values(), key=lambda row: row.call_id)
         ]
         turns = [(text(t[0]), text(json.dumps(vars(t[1]), ensure_ascii=False))) for _, t in batch if t]
         async with self._conn.acquire() as conn, conn.transaction():  # no turn without its call's row
