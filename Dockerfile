@@ -54,4 +54,6 @@ USER 10001:0
 VOLUME ["/app/var"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=60s CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status != 200)"]
+# Serving on every address, it refuses to start without VOICEBOT_ADMIN_TOKEN and
+# VOICEBOT_PUBLIC_URL (docker run -e …; docs/security.md).
 ENTRYPOINT ["voicebot", "serve", "--host", "0.0.0.0", "--port", "8080"]

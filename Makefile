@@ -10,9 +10,10 @@ PORT ?= 8080
 # graph --format svg|png`) with the CJK font of fonts-wqy-zenhei; wrk is the
 # benchmarks' load generator; redis-server and postgresql are the real servers that the
 # tests (tests/servers.py starts private ones on free ports) and the storage benchmarks
-# (bench/pg_drivers.py) run against.
+# (bench/pg_drivers.py) run against; chromium is the browser Playwright drives in the
+# console's tests (tests/console/test_browser.py).
 SERVE_PACKAGES := espeak-ng graphviz fonts-wqy-zenhei
-TEST_PACKAGES := espeak-ng graphviz redis-server postgresql
+TEST_PACKAGES := espeak-ng graphviz fonts-wqy-zenhei redis-server postgresql chromium
 BENCH_PACKAGES := espeak-ng wrk redis-server postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -26,7 +27,8 @@ test: $(BIN)/.installed
 	@$(MAKE) --no-print-directory debian PACKAGES="$(TEST_PACKAGES)"
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+# The whole run's log, at DEBUG, scanned for unmasked numbers at the end (tests/log_scan.py).
+	$(BIN)/pytest --log-file=var/test-run.log
 
 bench: $(BIN)/.installed
 	@$(MAKE) --no-print-directory debian PACKAGES="$(BENCH_PACKAGES)"

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING
 
 from quart import Quart
 
+from bot import logs, metrics
 from bot.calls.capacity import Capacity
 from bot.calls.handler import CallHandler
 from bot.config import Settings, load_settings
+from bot.console.access import role_of as console_role
+from bot.console.views import install as install_console
 from bot.cti import callback, hangup, ivr, route
 from bot.cti.answers import CtiAudioLinks
 from bot.cti.callback import audio_base_url
@@ -26,6 +29,7 @@ from bot.hooks.ivr import IvrQueries
 from bot.hooks.ivr_file import load_ivr
 from bot.hooks.routing import load_router
 from bot.language.loader import FlowSource, load_flows
+from bot.language.outgoing import HostAllowlist
 from bot.outcome.publisher import outcome_publisher
 from bot.pbx.base import PBX
 from bot.pbx.factory import build_pbx, hwd_api
@@ -40,9 +44,11 @@ from bot.store.factory import transcript_store
 from bot.store.sessions import SessionStore
 from bot.store.sqlite_sessions import SQLiteSessionStore
 from bot.text.segmenter import Segmenter
-from bot.web import audio, calls, health, nlu
+from bot.web import audio, auth, calls, health, nlu
+from bot.web.apidocs import install as install_api_docs
 from bot.web.errors import register_errors
 from bot.web.host_guard import HostGuard
+from bot.web.metrics import install as install_metrics
 from bot.wiring import open_conversation
 from knowledge import web as knowledge_web
 from knowledge.app import open_service
@@ -52,6 +58,7 @@ if TYPE_CHECKING:  # imported where configured: redis costs ≈ 10 MB of memory
     from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
+API_DESCRIPTION = "The voice bot's HTTP APIs: the CTI's callbacks and hooks, transcripts, NLU and knowledge."
 
 
 def create_app(
@@ -83,7 +90,8 @@ def create_app(
     """
     settings = settings or load_settings()
     _prepare_data_dir(settings)
-    sources = load_flows(settings.flows_dir)
+    allowlist = HostAllowlist.of(settings)
+    sources = load_flows(settings.flows_dir, allowlist=allowlist)
     for warning in (w for source in sources.values() for w in source.warnings):
         logger.warning("%s", warning)
     if settings.default_flow not in sources:
@@ -93,7 +101,7 @@ def create_app(
         )
     ivr_queries = load_ivr(settings.flows_dir)
     router = load_router(settings.flows_dir, default=settings.route_default, timezone=settings.timezone)
-    business = BusinessAPI()
+    business = BusinessAPI(allowlist=allowlist)
     hwd = hwd_api(settings)  # shared by the HWD PBX client and the HWD TTS backend
     if tts is None:
         backends = build_backends(settings, hwd=HWDTTS(hwd) if hwd is not None else None)
@@ -131,14 +139,14 @@ def create_app(
     app.extensions[EXTENSION_KEY] = svc
     for module in (callback, hangup, ivr, route, audio, calls, nlu, health):
         app.register_blueprint(module.blueprint)
-    knowledge_web.install(
-        app,
-        svc.knowledge,
-        admin_token=settings.kb_admin_token.get_secret_value() if settings.kb_admin_token else None,
-        max_message_chars=settings.max_text_chars,
-    )
+    knowledge_web.install(app, svc.knowledge, max_message_chars=settings.max_text_chars)
+    install_console(app, settings)  # /console: pages for people (docs/console.md)
     register_errors(app)
+    install_api_docs(app, title="voicebot", description=API_DESCRIPTION)
+    install_metrics(app)  # GET /metrics; every /cti/* response counted
+    auth.install(app, settings, count_refused=metrics.count_refused, session_role=console_role)
     app.asgi_app = HostGuard(app.asgi_app)  # type: ignore[method-assign]  # Quart's way to wrap it
+    logs.install(app)  # masked records; one access line per request, outermost
     lifecycle = _Lifecycle(svc, segmenter)
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)
@@ -237,7 +245,13 @@ class _Lifecycle:
         await svc.speech.scan_cache()
         self._sweeper = asyncio.create_task(self._sweep_idle_calls(svc.calls))
         if svc.settings.watch_flows:
-            watcher = FlowWatcher(svc.settings.flows_dir, svc.flows, self._prepare_flow, svc.flow_errors)
+            watcher = FlowWatcher(
+                svc.settings.flows_dir,
+                svc.flows,
+                self._prepare_flow,
+                svc.flow_errors,
+                HostAllowlist.of(svc.settings),
+            )
             self._watcher = asyncio.create_task(watcher.run(self._stop_watching))
         svc.startup_seconds = round(time.perf_counter() - began, 3)
         svc.ready = True

@@ -12,16 +12,20 @@ from bot import server
 from bot.app import create_app
 from bot.authoring import graph
 from bot.authoring.chat import chat_command
+from bot.authoring.check import check_paths
 from bot.authoring.flowtest import flows_test_command
 from bot.authoring.schema import flow_schema
 from bot.config import load_settings
-from bot.errors import ConfigError, FlowProblem, FlowValidationError
-from bot.hooks.check import check_hook_file, hook_files, is_hook_file, stray_hook_files
+from bot.console.cli import users_group
+from bot.errors import ConfigError, FlowValidationError
 from bot.language.loader import flow_files, load_flow
+from bot.language.outgoing import HostAllowlist
+from bot.logs import configure_logging, install_record_factory
 from bot.store.backup import backup
 from bot.text.segmenter import Segmenter
 from bot.tools.fakepbx import fake_pbx_command
 from bot.tools.simulate import simulate_command
+from bot.web.auth import check_binding
 from bot.workers import run_workers
 from knowledge.cli import kb_group
 
@@ -30,6 +34,7 @@ from knowledge.cli import kb_group
 @click.version_option(package_name="voicebot")
 def main() -> None:
     """voicebot: the voice bot your CTI calls."""
+    install_record_factory()  # numbers masked in whatever any command logs (bot/logs.py)
 
 
 @main.command()
@@ -46,7 +51,8 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the CTI callbacks, audio and APIs under Granian."""
     try:
         settings = load_settings()
-        server.configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
+        check_binding(host, settings)
         if workers != 1:
             # Every worker must see every call (a call's callbacks land on any of them)
             # and write transcripts beside the others.
@@ -55,7 +61,7 @@ def serve(host: str, port: int, workers: int) -> None:
                     "--workers above 1 needs VOICEBOT_REDIS_URL and VOICEBOT_DATABASE_URL: the workers "
                     "share live calls through Redis and transcripts through PostgreSQL"
                 )
-            sys.exit(run_workers(workers, host, port))
+            sys.exit(run_workers(workers, host, port, metrics_dir=settings.data_dir / "metrics"))
         segmenter = Segmenter()
         segmenter.initialize()  # before serving, so that the freeze below covers it
         app = create_app(settings, segmenter=segmenter)
@@ -86,6 +92,7 @@ main.add_command(chat_command)
 main.add_command(kb_group)
 main.add_command(fake_pbx_command)
 main.add_command(simulate_command)
+main.add_command(users_group)
 
 
 @main.group()
@@ -104,19 +111,8 @@ def flows_check(paths: tuple[Path, ...]) -> None:
     A directory's hook files (hooks/ivr.yaml, hooks/routing.yaml) are checked too.
     Exit status 1 when there is any error or warning, so it can guard a commit or CI.
     """
-    targets = list(paths) or [load_settings().flows_dir]
-    directories = [target for target in targets if target.is_dir()]
-    files = [f for target in targets for f in (flow_files(target) if target.is_dir() else [target])]
-    files += [f for directory in directories for f in hook_files(directory)]
-    problems: list[FlowProblem] = [p for directory in directories for p in stray_hook_files(directory)]
-    for path in files:
-        if is_hook_file(path):
-            problems += check_hook_file(path)
-            continue
-        try:
-            problems += load_flow(path).warnings
-        except FlowValidationError as exc:
-            problems += exc.problems
+    settings = load_settings()
+    files, problems = check_paths(list(paths) or [settings.flows_dir], HostAllowlist.of(settings))
     for problem in problems:
         click.echo(str(problem))
     if problems:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -57,6 +59,9 @@ DEFAULT_BACKCHANNELS = (
     "您说",
     "你说",
 )
+_HOST_PATTERN = re.compile(
+    r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
 DEFAULT_FILLERS = SPOKEN_FILLERS  # the one filler list, shared with intents and knowledge
 
 
@@ -67,7 +72,66 @@ def _split_words(value: object) -> object:
     return value
 
 
-class Settings(BaseSettings):
+class AccessSettings(BaseSettings):
+    """Who may reach the service and where it may send requests (docs/security.md): the
+    part of :class:`Settings` that bot/web/auth.py and the allowlists read."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
+
+    kb_admin_token: SecretStr | None = Field(
+        None, description="Deprecated alias of VOICEBOT_ADMIN_TOKEN, still read when that is unset."
+    )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of programs reading calls and editing knowledge (/calls, /kb admin); "
+        "required to serve on a non-loopback address.",
+    )
+    cti_token: SecretStr | None = Field(
+        None, description="Shared token the CTI puts on its callback URLs (?token=…); unset: not asked."
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token Prometheus sends to scrape GET /metrics; unset: /metrics is open."
+    )
+    cti_allow: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        (), description="Networks the CTI may call /cti/* from (a,b: 10.0.0.0/8,192.168.1.5); empty: any."
+    )
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        (), description="Reverse proxies whose X-Forwarded-For names the client for VOICEBOT_CTI_ALLOW."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs console login cookies; the same on every instance; unset: a key generated in "
+        "the data directory.",
+    )
+    console_users: Path | None = Field(
+        None, description="The console's users file (voicebot users); unset: <data dir>/console_users.json."
+    )
+    outgoing_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Hosts flow http: steps may call (a,b; *.example.com; host:port); the hosts of the "
+        "URL settings are always allowed; empty: not enforced.",
+    )
+
+    _split_networks = field_validator("cti_allow", "trusted_proxies", "outgoing_hosts", mode="before")(
+        classmethod(lambda cls, v: _split_words(v))
+    )
+
+    @field_validator("outgoing_hosts")
+    @classmethod
+    def _host_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            if not _HOST_PATTERN.fullmatch(pattern):
+                raise ValueError(f"{pattern!r} is not a host name, *.domain or host:port")
+        return tuple(p.lower() for p in value)
+
+    @property
+    def admin_secret(self) -> str | None:
+        """The admin bearer token: VOICEBOT_ADMIN_TOKEN, else its deprecated alias."""
+        token = self.admin_token or self.kb_admin_token
+        return token.get_secret_value() if token else None
+
+
+class Settings(AccessSettings):
     """All settings of the service. Environment: ``VOICEBOT_<FIELD NAME IN CAPITALS>``."""
 
     model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
@@ -143,9 +207,6 @@ class Settings(BaseSettings):
     )
     kb_filler_ms: int = Field(
         600, ge=0, le=30000, description="A knowledge answer later than this gets a filler first (请稍等…)."
-    )
-    kb_admin_token: SecretStr | None = Field(
-        None, description="Bearer token of the knowledge admin API; unset turns the admin API off."
     )
     transcript_days: float = Field(
         180, ge=0, description="Ended calls' transcripts are kept this many days; 0 keeps them for good."
@@ -247,11 +308,24 @@ class Settings(BaseSettings):
     outcome_max_backoff_seconds: float = Field(
         300, ge=1, le=86400, description="Longest wait between two attempts of one outcome push."
     )
+    outcome_secret: SecretStr | None = Field(
+        None, description="Signs each outcome push: X-Voicebot-Signature: t=<unix time>,v1=<HMAC-SHA256>."
+    )
+    outcome_headers: Annotated[dict[str, SecretStr], NoDecode] = Field(
+        default_factory=dict,
+        description="Headers sent with each outcome push (a JSON object), e.g. Authorization.",
+    )
+    transcript_mask: bool = Field(
+        False, description="Store transcripts with phone and ID numbers masked (caller, texts, variables)."
+    )
     outcome_keep_days: float = Field(
         7, ge=0, description="How long delivered outcome pushes stay in the outbox, in days."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Python logging level."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or as one JSON object each (docs/logging.md)."
     )
 
     _upper_level = field_validator("log_level", mode="before")(
@@ -296,7 +370,7 @@ class Settings(BaseSettings):
             raise ValueError(f'not JSON ({exc}); write e.g. {{"text": "{{text}}"}}') from exc
         return value
 
-    @field_validator("tts_http_headers", mode="before")
+    @field_validator("tts_http_headers", "outcome_headers", mode="before")
     @classmethod
     def _json_headers(cls, value: object) -> object:
         if not isinstance(value, str):

@@ -128,6 +128,15 @@ class RequestError(VoicebotError):
         super().__init__(reason)
 
 
+class AccessRefused(RequestError):
+    """A request without the credential its path needs (HTTP 401) or with too little (403);
+    ``code`` names why, for the caller and the metrics' label (bot/web/auth.py)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, status=status)
+        self.code = code
+
+
 class FailureSpecError(RequestError):
     """A fake PBX ``/control/fail`` body that does not describe a failure (HTTP 400)."""
 

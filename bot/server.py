@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable
@@ -24,8 +23,6 @@ from granian.constants import Interfaces
 from granian.log import LogLevels
 from granian.server.embed import Server
 from quart import Quart
-
-from bot.workers import WORKER_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +44,6 @@ _GRANIAN_LOGGING = {
 class _StartupFailed(Exception):
     """Serving did not start: the app's ``before_serving`` hooks raised (rendering prompts,
     opening a database), or the address could not be listened on."""
-
-
-def configure_logging(level: str) -> None:
-    worker = os.environ.get(WORKER_ENV)  # one of `voicebot serve --workers N`'s processes
-    who = f"worker {worker} " if worker else ""
-    logging.basicConfig(level=level.upper(), format=f"%(asctime)s {who}%(levelname)s %(name)s: %(message)s")
-    # jieba announces its dictionary loading at DEBUG on a handler of its own.
-    logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
 def run(app: Quart, host: str, port: int, *, on_stop: Callable[[], None] | None = None) -> None:

@@ -11,6 +11,11 @@ finishes its callbacks and hands over its due transfers and hang-ups (the store 
 them) before exiting. A worker that dies on its own stops the others: the service
 exits with that worker's status, and a process manager (systemd, a container
 runtime) restarts the whole, as it would a single process.
+
+Metrics: the workers keep their Prometheus values in files of one directory
+(``PROMETHEUS_MULTIPROC_DIR``, ``<data dir>/metrics``), emptied before they start, so
+that whichever worker answers ``/metrics`` answers for all of them (docs/metrics.md);
+a worker that exits is marked dead there, and its live gauges no longer count.
 """
 
 from __future__ import annotations
@@ -19,11 +24,17 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
+
+from prometheus_client import multiprocess
+
+from bot.metrics import MULTIPROC_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +50,28 @@ def _stop_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def run_workers(count: int, host: str, port: int) -> int:
-    """Start ``count`` workers on ``host:port`` and supervise them; their exit status."""
+def fresh_metrics_dir(path: Path) -> Path:
+    """``path``, created, with nothing left in it from an earlier run (whose counts
+    would be added to this one's)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def run_workers(count: int, host: str, port: int, *, metrics_dir: Path | None = None) -> int:
+    """Start ``count`` workers on ``host:port`` and supervise them; their exit status.
+    ``metrics_dir``: where the workers keep their metrics (emptied first)."""
     command = [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--host", host]
     command += ["--port", str(port)]
+    env = dict(os.environ)
+    if metrics_dir is not None:
+        env[MULTIPROC_ENV] = str(fresh_metrics_dir(metrics_dir))
     # preexec_fn is safe here: the supervisor has started no thread.
     workers = [
         subprocess.Popen(
-            command, env={**os.environ, WORKER_ENV: str(n)}, preexec_fn=_stop_with_parent  # noqa: PLW1509
+            command,
+            env={**env, WORKER_ENV: str(n)},
+            preexec_fn=_stop_with_parent,  # noqa: PLW1509
         )
         for n in range(1, count + 1)
     ]
@@ -71,4 +96,6 @@ def run_workers(count: int, host: str, port: int) -> int:
         time.sleep(POLL_SECONDS)
     for worker in workers:
         status = status or abs(worker.returncode or 0)
+        if metrics_dir is not None:
+            multiprocess.mark_process_dead(worker.pid, str(metrics_dir))  # type: ignore[no-untyped-call]
     return status

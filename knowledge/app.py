@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from quart import Quart
 
+from bot import logs
 from bot.config import Settings, load_settings
 from bot.store.factory import customer_history
 from bot.text.segmenter import Segmenter
+from bot.web import auth
+from bot.web.apidocs import install as install_api_docs
 from bot.web.errors import register_errors
 from bot.web.host_guard import HostGuard
 from knowledge import web
@@ -49,14 +52,12 @@ def create_kb_app(settings: Settings | None = None, *, segmenter: Segmenter | No
     service = open_service(settings, KnowledgeBase(segmenter))
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # bulk imports
-    web.install(
-        app,
-        service,
-        admin_token=settings.kb_admin_token.get_secret_value() if settings.kb_admin_token else None,
-        max_message_chars=settings.max_text_chars,
-    )
+    web.install(app, service, max_message_chars=settings.max_text_chars)
     register_errors(app)
+    install_api_docs(app, title="voicebot knowledge", description="The knowledge service on its own.")
+    auth.install(app, settings)
     app.asgi_app = HostGuard(app.asgi_app)  # type: ignore[method-assign]  # Quart's way to wrap it
+    logs.install(app)  # masked records; one access line per request (bot/logs.py)
     app.before_serving(service.open)
     app.after_serving(service.close)
     return app

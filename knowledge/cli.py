@@ -10,6 +10,8 @@ import click
 from bot import server
 from bot.config import load_settings
 from bot.errors import ConfigError, KnowledgeDataError
+from bot.logs import configure_logging
+from bot.web.auth import check_binding
 from knowledge.app import create_kb_app
 from knowledge.service import KnowledgeService
 from knowledge.web import MAX_SEARCH_LIMIT, search_result
@@ -27,7 +29,8 @@ def kb_serve(host: str, port: int) -> None:
     """Serve the knowledge webhook, search and admin API alone."""
     try:
         settings = load_settings()
-        server.configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
+        check_binding(host, settings, serves_audio=False)
         app = create_kb_app(settings)
     except ConfigError as exc:
         click.echo(f"voicebot: {exc}", err=True)

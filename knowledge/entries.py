@@ -91,6 +91,8 @@ def parse_yaml(text: str, name: str) -> DataFile:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise KnowledgeDataError(f"{name}: not valid YAML: {exc}") from exc
+    except RecursionError:  # thousands of nested brackets: the parser recurses per level
+        raise KnowledgeDataError(f"{name}: YAML nested too deeply") from None
     if document is None:
         document = {}
     if isinstance(document, list):  # a bare list of entries, as an import body may be

@@ -31,6 +31,7 @@ from knowledge.base import Hit, KnowledgeBase, Snapshot
 from knowledge.clarify import clarification, resolve
 from knowledge.entries import DataFile, Entry
 from knowledge.history import Asked, CustomerHistory
+from knowledge.misses import Misses
 
 if TYPE_CHECKING:
     from knowledge.pg_history import PostgresCustomerHistory
@@ -187,6 +188,7 @@ class KnowledgeService:
         self._invalid: store.Identity | None = None  # of files found invalid, not read again
         self._changing = asyncio.Lock()  # one change or reload at a time
         self._watcher: asyncio.Task[None] | None = None
+        self.misses = Misses()  # questions answered "not found", for the console's dashboard
         self.ready = False
 
     # --- life --------------------------------------------------------------------
@@ -299,6 +301,12 @@ class KnowledgeService:
         """The best entries for ``text``, without any conversation's context."""
         return self.base.search(text, limit)
 
+    def preview(self, message: str) -> KnowledgeReply:
+        """The answer of a fresh conversation, remembering nothing (the console's search)."""
+        if not message.strip():
+            return KnowledgeReply(ReplyType.CLARIFY, NOT_HEARD_TEXT)
+        return self._decide(message, {})
+
     async def reply(self, sender: str, message: str) -> KnowledgeReply:
         """Answer ``message`` in the conversation of ``sender`` (protocols.md §5)."""
         _, customer = split_sender(sender)
@@ -316,6 +324,8 @@ class KnowledgeService:
                 for hit in self.base.search(self.base.get(topic).title, TOPIC_NEIGHBOURS):  # type: ignore[arg-type]
                     boost[hit.entry.id] = boost.get(hit.entry.id, 0) + self.policy.topic_boost * hit.score
             reply = self._decide(message, boost)
+            if not reply.found:
+                self.misses.add(message)
         context.choices = tuple(e.id for e in reply.choices)
         context.asked = message if reply.choices else ""
         if reply.entry is not None:

@@ -4,7 +4,8 @@
 - ``POST /webhooks/rest/webhook``: protocols.md §5.
 - ``GET /kb/search?q=…&limit=5``: for agents' desktops and other systems.
 - ``/kb/entries``, ``/kb/import``, ``/kb/export``, ``/kb/customers/<id>/history``:
-  the admin API, behind ``Authorization: Bearer <VOICEBOT_KB_ADMIN_TOKEN>``.
+  the admin API, for the admin token (``Authorization: Bearer <VOICEBOT_ADMIN_TOKEN>``)
+  and console users (bot/web/auth.py): any of them reads, admins change.
 
 Both the bot's app and ``voicebot kb serve`` register this blueprint; the service is
 found on the app (``install``).
@@ -12,7 +13,6 @@ found on the app (``install``).
 
 from __future__ import annotations
 
-import hmac
 import json
 from importlib.metadata import version
 from typing import Any, cast
@@ -21,6 +21,18 @@ from quart import Blueprint, Quart, Response, current_app, request
 
 from bot.errors import NotReadyError, RequestError
 from bot.text.decoding import decode_text
+from bot.web.auth import require
+from bot.web.openapi import Text, documented
+from bot.web.schemas import (
+    CustomerHistory,
+    EntryList,
+    FormatQuery,
+    ImportResult,
+    SearchQuery,
+    SearchResults,
+    WebhookMessage,
+    WebhookReply,
+)
 from knowledge.entries import (
     DataFile,
     Entry,
@@ -41,18 +53,15 @@ MAX_SEARCH_LIMIT = 50
 blueprint = Blueprint("knowledge", __name__)
 
 
-def install(
-    app: Quart, service: KnowledgeService, *, admin_token: str | None, max_message_chars: int
-) -> None:
-    """Serve ``service`` from ``app``."""
-    app.extensions[EXTENSION_KEY] = _Mounted(service, admin_token, max_message_chars)
+def install(app: Quart, service: KnowledgeService, *, max_message_chars: int) -> None:
+    """Serve ``service`` from ``app``; who may use its admin API is ``bot.web.auth``'s to say."""
+    app.extensions[EXTENSION_KEY] = _Mounted(service, max_message_chars)
     app.register_blueprint(blueprint)
 
 
 class _Mounted:
-    def __init__(self, service: KnowledgeService, admin_token: str | None, max_message_chars: int) -> None:
+    def __init__(self, service: KnowledgeService, max_message_chars: int) -> None:
         self.service = service
-        self.admin_token = admin_token
         self.max_message_chars = max_message_chars
 
 
@@ -64,6 +73,11 @@ def _mounted() -> _Mounted:
 
 
 @blueprint.get("/")
+@documented(
+    "Rasa's hello, for health checks that expect it",
+    tag="knowledge",
+    texts={200: Text("The service and its version.", example="Hello from voicebot knowledge: 0.1.0")},
+)
 async def hello() -> Response:
     return Response(
         f"Hello from voicebot knowledge: {version('voicebot')}", content_type="text/plain; charset=utf-8"
@@ -71,6 +85,15 @@ async def hello() -> Response:
 
 
 @blueprint.post("/webhooks/rest/webhook")
+@documented(
+    "Ask the knowledge base, Rasa's REST channel",
+    tag="knowledge",
+    description="protocols.md §5: the answer, a clarifying question or not-found, as a JSON document in "
+    "text (docs/knowledge.md). The body is UTF-8 or GBK JSON of at most 16 KiB, chunked or not.",
+    body=WebhookMessage,
+    responses={200: WebhookReply},
+    errors=(400, 413, 503),
+)
 async def webhook() -> list[dict[str, str]]:
     """``{"sender", "message"}`` → ``[{"recipient_id", "text": "<JSON document>"}]``."""
     mounted = _mounted()
@@ -105,6 +128,13 @@ def _json_body(body: bytes) -> dict[str, Any]:
 
 
 @blueprint.get("/kb/search")
+@documented(
+    "Search the knowledge base, for agents' desktops",
+    tag="knowledge",
+    query=SearchQuery,
+    responses={200: SearchResults},
+    errors=(400, 503),
+)
 async def search() -> dict[str, Any]:
     """``{"results": [{"id", "title", "score", "answer"}]}``, best first."""
     mounted = _mounted()
@@ -130,29 +160,38 @@ def search_result(entry: Entry, score: float) -> dict[str, Any]:
 
 
 def _admin() -> KnowledgeService:
-    mounted = _mounted()
-    if not mounted.admin_token:
-        raise RequestError("the admin API is off: set VOICEBOT_KB_ADMIN_TOKEN to turn it on", status=403)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), mounted.admin_token.encode()
-    ):
-        raise RequestError("a valid 'Authorization: Bearer <token>' header is required", status=401)
-    return mounted.service
+    """The service, for a principal who may do this: anyone logged in reads, admins change."""
+    require("viewer" if request.method in ("GET", "HEAD") else "admin")
+    return _mounted().service
 
 
 @blueprint.get("/kb/entries")
+@documented(
+    "Every entry", tag="knowledge admin", responses={200: EntryList}, errors=(401, 403, 503), security="admin"
+)
 async def list_entries() -> dict[str, Any]:
     service = _admin()
     return {"entries": [entry_record(entry) for entry in service.base.entries]}
 
 
 @blueprint.get("/kb/entries/<entry_id>")
+@documented(
+    "One entry", tag="knowledge admin", responses={200: Entry}, errors=(401, 403, 404, 503), security="admin"
+)
 async def get_entry(entry_id: str) -> dict[str, Any]:
     return entry_record(_admin().base.get(entry_id))
 
 
 @blueprint.post("/kb/entries")
+@documented(
+    "Create an entry",
+    tag="knowledge admin",
+    description="Admins only; the id must be new. Saved to the data files and live at once.",
+    body=Entry,
+    responses={201: Entry},
+    errors=(400, 401, 403, 409, 413, 503),
+    security="admin",
+)
 async def create_entry() -> tuple[dict[str, Any], int]:
     service = _admin()
     entry = _entry(await _body_json(), "the new entry")
@@ -161,6 +200,15 @@ async def create_entry() -> tuple[dict[str, Any], int]:
 
 
 @blueprint.put("/kb/entries/<entry_id>")
+@documented(
+    "Create or replace an entry",
+    tag="knowledge admin",
+    description="Admins only. The body's id, when given, must be the URL's.",
+    body=Entry,
+    responses={200: Entry, 201: Entry},
+    errors=(400, 401, 403, 413, 503),
+    security="admin",
+)
 async def put_entry(entry_id: str) -> tuple[dict[str, Any], int]:
     service = _admin()
     raw = await _body_json()
@@ -172,12 +220,31 @@ async def put_entry(entry_id: str) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.delete("/kb/entries/<entry_id>")
+@documented(
+    "Delete an entry",
+    tag="knowledge admin",
+    description="Admins only; a parent's child is refused while the parent lists it.",
+    texts={204: Text("Deleted.", content_types=())},
+    errors=(400, 401, 403, 404, 503),
+    security="admin",
+)
 async def delete_entry(entry_id: str) -> tuple[str, int]:
     await _admin().delete(entry_id)
     return "", 204
 
 
 @blueprint.post("/kb/import")
+@documented(
+    "Import entries from a YAML or CSV file",
+    tag="knowledge admin",
+    description="Admins only. Entries are created or replaced by id; the format is ?format=, else the "
+    "Content-Type (text/csv), else YAML.",
+    query=FormatQuery,
+    body_types=("application/yaml", "text/csv"),
+    responses={200: ImportResult},
+    errors=(400, 401, 403, 413, 503),
+    security="admin",
+)
 async def import_entries() -> dict[str, int]:
     """A YAML or CSV body (by ``?format=`` or Content-Type); entries are created or replaced by id."""
     service = _admin()
@@ -190,6 +257,19 @@ async def import_entries() -> dict[str, int]:
 
 
 @blueprint.get("/kb/export")
+@documented(
+    "Export every entry as YAML or CSV",
+    tag="knowledge admin",
+    description="CSV cells that a spreadsheet would run as a formula are written with a leading '.",
+    query=FormatQuery,
+    texts={
+        200: Text(
+            "The data file.", content_types=("application/yaml; charset=utf-8", "text/csv; charset=utf-8")
+        )
+    },
+    errors=(400, 401, 403, 503),
+    security="admin",
+)
 async def export_entries() -> Response:
     service = _admin()
     entries = service.base.entries
@@ -202,6 +282,13 @@ async def export_entries() -> Response:
 
 
 @blueprint.get("/kb/customers/<customer>/history")
+@documented(
+    "What a customer was answered with",
+    tag="knowledge admin",
+    responses={200: CustomerHistory},
+    errors=(401, 403, 503),
+    security="admin",
+)
 async def customer_history(customer: str) -> dict[str, Any]:
     """What a customer was answered with, newest first (within the retention)."""
     service = _admin()

@@ -25,6 +25,8 @@ import pytest
 from tests.conftest import FLOWS_DIR
 from tests.fakepbx import FakePBX
 from tests.loopback import LoopbackServer, unused_port
+from tests.test_metrics import parse as metrics_samples
+from tests.test_metrics import value
 from tests.test_pbx_e2e import TELNUM, Bot, serve
 from tests.test_serve import VOICEBOT, stop, wait_for, wait_healthy
 
@@ -256,6 +258,13 @@ def test_workers_share_calls_on_one_port(
         transferred_once(bot, fake_pbx, "workers")
         assert played(bot, "workers") == reference
         bot.http.close()
+        # Whichever worker answers /metrics, it counts both (PROMETHEUS_MULTIPROC_DIR).
+        for _ in range(6):
+            with httpx.Client(base_url=base, timeout=15) as http:
+                samples = metrics_samples(http.get("/metrics").text)
+            texts = value(samples, "voicebot_callbacks_total", endpoint="/cti/ai", event="text", status="200")
+            made = value(samples, "voicebot_pbx_actions_total", kind="cti", action="transfer", result="ok")
+            assert (texts, made) == (len(CONVERSATION) - 1, 1)
     finally:
         stop(process)
     assert process.returncode == 0

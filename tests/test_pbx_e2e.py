@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import FLOWS_DIR
+from tests.conftest import ADMIN_HEADERS, FLOWS_DIR
 from tests.fakepbx import FakePBX
 from tests.loopback import LoopbackServer, unused_port
 from tests.test_serve import start, stop, wait_for, wait_healthy
@@ -30,7 +30,7 @@ class Bot:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.http = httpx.Client(base_url=base, timeout=15)
+        self.http = httpx.Client(base_url=base, timeout=15, headers=ADMIN_HEADERS)
 
     def say(self, call_id: str, txt: str) -> tuple[str, float]:
         """The callback's answer and when it came (monotonic, comparable across processes)."""

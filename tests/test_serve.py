@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import FLOWS_DIR
+from tests.conftest import ADMIN_HEADERS, FLOWS_DIR
 from tests.loopback import unused_port
 
 if TYPE_CHECKING:  # tests.fakepbx imports this module's helpers
@@ -81,7 +81,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_call_over_real_http(server: str) -> None:
-    with httpx.Client(base_url=server, timeout=10) as http:
+    with httpx.Client(base_url=server, timeout=10, headers=ADMIN_HEADERS) as http:
         greeting = http.get(
             "/cti/ai", params={"telnum": "13800138000", "txt": "ready2speak", "callid": "real-1"}
         )
@@ -255,7 +255,7 @@ def test_a_flow_edit_reaches_new_calls_and_a_broken_one_does_not(tmp_path: Path)
     process = start(tmp_path, flows, port, settings={"VOICEBOT_RETRY_WINDOW_MS": "0"})
     try:
         wait_healthy(base, process, tmp_path)
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(base_url=base, timeout=10, headers=ADMIN_HEADERS) as http:
             old_version = http.get("/healthz").json()["flows"]["yibao"]
             http.get("/cti/ai", params={"txt": "ready2speak", "callid": "before-edit"})
 

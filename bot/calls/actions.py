@@ -51,7 +51,7 @@ class Actions:
         the reply's action. The action is also written into ``state.due``, stored
         with the call, so that another instance (or this one after a restart)
         carries it out if this process cannot."""
-        call = CallRef(state.call_id, state.telnum)
+        call = CallRef(state.call_id, state.telnum, state.test)
         heard_seconds = spoken.seconds
         if spoken.push is not None:
             then = partial(self._push_text, call, spoken.push, reply, links)
@@ -70,7 +70,7 @@ class Actions:
         due = state.due
         if due is None:
             return
-        call = CallRef(state.call_id, state.telnum)
+        call = CallRef(state.call_id, state.telnum, state.test)
         lateness = time.time() - due.at
         if lateness <= late_seconds:
             logger.info("call %s: the %s announced before a restart is carried out", call.call_id, due.action)

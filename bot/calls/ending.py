@@ -10,9 +10,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.calls.followups import FollowUps
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import CallState
+from bot.logs import call_context, calling
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import Turn, iso
 
@@ -68,6 +70,7 @@ class Endings:
         state.undelivered = None  # nobody is left to hear it
         state.due = None  # stored so: no instance carries it out any more
         if dropped in ("transfer", "hangup"):
+            metrics.count_pbx(dropped, "dropped")
             logger.info("call %s: caller hung up before the %s", state.call_id, dropped)
         if dropped == "transfer" and state.outcome == "transferred":
             # The transfer never happened: the call ended with the caller's hang-up.
@@ -98,7 +101,8 @@ class Endings:
         closed = await self.sessions.pop_idle(idle_seconds)
         for state in closed:
             if not state.ended:
-                self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
+                with calling(state.call_id):
+                    self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
                 self.transcripts.record(state)
                 self._report(state.call_id)
         return len(closed)
@@ -111,6 +115,6 @@ class Endings:
     def _report(self, call_id: str) -> None:
         if self.on_call_end is None:
             return
-        task = asyncio.create_task(self.on_call_end(call_id))
+        task = asyncio.create_task(self.on_call_end(call_id), context=call_context(call_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)

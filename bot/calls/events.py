@@ -23,3 +23,4 @@ class Callback:
     playing: bool
     flow: str | None
     encoding: str  # of the text: "utf-8" or "gbk"
+    test: bool = False  # a test call from the console (bot/console/trycall.py), never from the CTI

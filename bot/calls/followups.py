@@ -19,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.logs import call_context
+
 logger = logging.getLogger(__name__)
 
 Action = Callable[[], Awaitable[None]]
@@ -51,7 +53,7 @@ class FollowUps:
             logger.info("call %s: caller gone, %s not scheduled", call_id, name)
             return
         self._drop(call_id)
-        sleeper = asyncio.create_task(self._later(call_id, delay_seconds))
+        sleeper = asyncio.create_task(self._later(call_id, delay_seconds), context=call_context(call_id))
         self._waiting[call_id] = _Waiting(name, announces or name, act, sleeper)
 
     def waiting(self, call_id: str) -> str | None:
@@ -113,7 +115,7 @@ class FollowUps:
             self._start(call_id, entry)
 
     def _start(self, call_id: str, entry: _Waiting) -> None:
-        task = asyncio.create_task(self._act(call_id, entry))
+        task = asyncio.create_task(self._act(call_id, entry), context=call_context(call_id))
         self._running[task] = call_id
         task.add_done_callback(self._finished)
 

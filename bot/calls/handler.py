@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.calls.actions import Actions
 from bot.calls.capacity import Capacity
 from bot.calls.ending import Endings, OnCallEnd
@@ -26,7 +28,9 @@ from bot.calls.voice import AudioLinks, RelativeAudioLinks, Voice
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import Answer
 from bot.errors import StorageError
+from bot.logs import calling
 from bot.pbx.base import PBX
+from bot.pbx.split import SplitPBX
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.store.sessions import SessionStore
 
@@ -77,6 +81,7 @@ class CallHandler:
         followup_late_seconds: float = 10.0,
     ) -> None:
         self.conversation = conversation
+        pbx = SplitPBX(pbx)  # test calls from the console: their actions are recorded only
         self.capacity = capacity or Capacity()
         self.followups = FollowUps()
         self.voice = Voice(speech)
@@ -145,7 +150,8 @@ class CallHandler:
         for state in await self._sessions.orphaned_dues():
             if not self.followups.busy(state.call_id):
                 links = self._links or RelativeAudioLinks()
-                await self._actions.take_over(state, links, late_seconds=self._followup_late_seconds)
+                with calling(state.call_id):
+                    await self._actions.take_over(state, links, late_seconds=self._followup_late_seconds)
 
     async def handle(self, callback: Callback, links: AudioLinks) -> Answer:
         """Answer one callback. Callbacks of one call run one at a time, in arrival order.
@@ -158,7 +164,9 @@ class CallHandler:
         Raises:
             UnknownFlowError: a new call names a flow that is not loaded.
         """
-        self._links = links
+        started = time.perf_counter()
+        if not callback.test:  # a console's links are relative: never the PBX's
+            self._links = links
         answer = self._recent.find(callback)
         if answer is not None:
             logger.info("call %s: the CTI repeated a callback in flight; same answer", callback.call_id)
@@ -175,6 +183,8 @@ class CallHandler:
         except StorageError as exc:  # never silence on the line: the apology plays
             logger.error("call %s: the turn could not run: %s", callback.call_id, exc)
             return Answer(await self.voice.apology())
+        finally:
+            metrics.observe_turn(callback.event.value, time.perf_counter() - started)
 
     async def hangup_pushed(self, call_id: str, telnum: str | None) -> bool:
         """The CTI's hang-up push; see ``Endings.hangup_pushed``."""

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from bot import metrics
 from bot.calls.record import exchanges_json
 from bot.calls.voice import AudioLinks, Voice
 from bot.dialog.state import Answer, CallState, Playback
@@ -88,16 +89,17 @@ class LateAnswers:
         exchanges: list[Exchange] = []
         try:
             async with asyncio.timeout(self.push_timeout_seconds):
-                await self.pbx.play(
-                    CallRef(state.call_id, state.telnum), links.url(answer.playback), journal=exchanges
-                )
+                call = CallRef(state.call_id, state.telnum, state.test)
+                await self.pbx.play(call, links.url(answer.playback), journal=exchanges)
             turn.delivered = "play"
+            metrics.count_pbx("play", "ok")
             return True
         except (PBXError, TimeoutError) as exc:
             logger.warning(
                 "call %s: late answer not pushed (%s); the next callback gets it", state.call_id, exc
             )
             state.undelivered, turn.delivered = answer.playback, "next callback"
+            metrics.count_pbx("play", "error")
             return False
         finally:
             turn.pbx = exchanges_json(exchanges)

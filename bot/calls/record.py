@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.dialog.state import CallState
 from bot.errors import PBXError
 from bot.pbx.base import CallRef, Exchange
@@ -50,6 +51,7 @@ class PBXRecorder:
         """Record one action as a ``pbx`` turn; ``change`` may change the call's state in
         the same step, under the call's lock (a failed transfer revises how the call
         ended). Returns the call's state after it, or None for a call no longer known."""
+        metrics.count_pbx(action, "ok" if error is None else "error", test=call.test)
         turn = Turn(at=iso(time.time()), event="pbx", text=f"{action} {argument or ''}".strip())
         turn.pbx = exchanges_json(exchanges)
         if error is not None:

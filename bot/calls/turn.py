@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.calls import retry
 from bot.calls.actions import Actions
 from bot.calls.capacity import Capacity
@@ -120,8 +121,13 @@ class TurnRunner:
             # It ended on our side or the caller's: keep it ended, never act again.
             return ended
         flow = self.conversation.flows.get(callback.flow or self.default_flow)
+        metrics.count_call_started()
         return CallState(
-            call_id=callback.call_id, telnum=callback.telnum, flow=flow.name, flow_version=flow.version
+            call_id=callback.call_id,
+            telnum=callback.telnum,
+            flow=flow.name,
+            flow_version=flow.version,
+            test=callback.test,
         )
 
     async def _converse(self, state: CallState, callback: Callback, turn: Turn) -> tuple[Answer, Said | None]:

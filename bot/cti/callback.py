@@ -7,24 +7,42 @@ nothing the CTI sends may produce a 500.
 
 from __future__ import annotations
 
-import re
-
 from quart import Blueprint, Response, request
 
 from bot.config import Settings
 from bot.cti.answers import CtiAudioLinks
 from bot.cti.params import parse_params, read_callback, read_form_body
 from bot.errors import NotReadyError
+from bot.logs import set_call_id
 from bot.services import services
 from bot.web.errors import PLAIN_TEXT
+from bot.web.openapi import DataSource, Text, documented
+from bot.web.schemas import AiCallback
 
 blueprint = Blueprint("cti", __name__)
 MAX_FORM_BYTES = 64 * 1024
-# A host name or IPv4 address, or a bracketed IPv6 address, with an optional port.
-_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 @blueprint.route("/cti/ai", methods=["GET", "POST"])
+@documented(
+    "The CTI's AI speech callback",
+    tag="cti",
+    description="One turn of a robot call: connected (ready2speak), what the caller said, a barge-in "
+    "(playing=true) or the hang-up (hungup). Parameters in the query string or a form body, UTF-8 or "
+    "GBK, percent-encoded or not (docs/cti.md).",
+    query=AiCallback,
+    body=AiCallback,
+    body_source=DataSource.FORM,
+    texts={
+        200: Text(
+            "A bare audio URL to play (?canbeinterrupted=true|false), continue (keep playing), or an "
+            "empty body after hungup.",
+            example="http://10.0.0.5:8080/audio/9c1f0a.wav?canbeinterrupted=true",
+        )
+    },
+    errors=(400, 403, 404, 413, 503),
+    security="cti",
+)
 async def ai_callback() -> Response:
     if request.method == "HEAD":  # a monitoring probe: answer, but never run a turn
         return _plain("", 200)
@@ -33,6 +51,7 @@ async def ai_callback() -> Response:
     callback = read_callback(
         parse_params(request.query_string, body), max_text_chars=svc.settings.max_text_chars
     )
+    set_call_id(callback.call_id)  # every line of this turn, its tasks and the access line
     if svc.calls is None:
         raise NotReadyError()
     links = CtiAudioLinks(audio_base_url(svc.settings))
@@ -42,17 +61,15 @@ async def ai_callback() -> Response:
 
 def audio_base_url(settings: Settings) -> str:
     """Where the CTI downloads our audio: the configured public URL, else the address the
-    CTI called us on (its ``Host`` header, or the socket's address when that is unusable)."""
+    CTI's connection reached (the socket's, never the ``Host`` header, which the caller
+    writes: a forged one would send the PBX to fetch audio from another host)."""
     configured = settings.public_url
     if configured:
         return str(configured).rstrip("/")
-    # Not request.host_url: it re-parses and IDNA-decodes the URL on every callback.
-    host = request.host
-    if not _HOST.fullmatch(host):
-        address, port = request.server or ("127.0.0.1", None)
-        host = f"[{address}]" if ":" in address else address
-        host += f":{port}" if port else ""
-    return f"{request.scheme}://{host}"
+    address, port = request.server or ("127.0.0.1", None)
+    host = f"[{address}]" if ":" in address else address
+    default = {"http": 80, "https": 443}.get(request.scheme)
+    return f"{request.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 def _plain(text: str, status: int) -> Response:

@@ -15,8 +15,11 @@ from quart import Blueprint, Response, request
 
 from bot.cti.params import parse_params, read_form_body
 from bot.errors import NotReadyError, RequestError
+from bot.logs import set_call_id
 from bot.services import services
 from bot.web.errors import PLAIN_TEXT
+from bot.web.openapi import DataSource, Text, documented
+from bot.web.schemas import HangupPush
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("cti_hangup", __name__)
@@ -25,6 +28,19 @@ MAX_VALUE_CHARS = 512
 
 
 @blueprint.route("/cti/hangup", methods=["GET", "POST"])
+@documented(
+    "The CTI's hang-up push",
+    tag="cti",
+    description="business=robot closes a robot call whose hungup callback was missed; other pushes "
+    "(voicemail, queue) are recorded with the call. A repeated push is answered the same. Parameters "
+    "in the query string or a form body (UTF-8 or GBK).",
+    query=HangupPush,
+    body=HangupPush,
+    body_source=DataSource.FORM,
+    texts={200: Text("Recorded.", example="ok")},
+    errors=(400, 403, 413, 503),
+    security="cti",
+)
 async def hangup_push() -> Response:
     svc = services()
     raw = parse_params(request.query_string, await read_form_body(MAX_FORM_BYTES))
@@ -32,6 +48,7 @@ async def hangup_push() -> Response:
     call_id = params.get("callid", "").strip()
     if not call_id:
         raise RequestError("callid is required")
+    set_call_id(call_id)
     business = params.get("business", "").strip() or "unknown"
     if svc.calls is None:
         raise NotReadyError()

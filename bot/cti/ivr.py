@@ -16,7 +16,10 @@ from quart import Blueprint, Response, request
 from bot.cti.hook_params import read_hook_params
 from bot.hooks.ivr_file import KEY_NAME
 from bot.hooks.numbers import mask
+from bot.logs import set_call_id
 from bot.services import services
+from bot.web.openapi import DataSource, Text, documented
+from bot.web.schemas import IvrQuery
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +29,24 @@ IVR_CONTENT_TYPE = "text/html;charset=UTF-8"
 
 
 @blueprint.route("/cti/ivr", methods=["GET", "POST"])
+@documented(
+    "An IVR self-service query",
+    tag="cti",
+    description="A sentence for the CTI's TTS to speak, from flows/hooks/ivr.yaml; always 200 with speakable "
+    "text, whatever went wrong (an unknown query, keys that do not fit, a business system down).",
+    query=IvrQuery,
+    body=IvrQuery,
+    body_source=DataSource.FORM,
+    texts={200: Text("The sentence to speak.", example="快递已签收。", content_types=(IVR_CONTENT_TYPE,))},
+    errors=(403,),
+    security="cti",
+)
 async def ivr_query() -> Response:
     if request.method == "HEAD":  # a monitoring probe: answer, but never run a query
         return Response("", status=200, content_type=IVR_CONTENT_TYPE)
     started = time.perf_counter()
     params = await read_hook_params()
+    set_call_id(params.get("id") or None)
     opt = params.get("opt", "")
     answer = await services().ivr.answer(opt, params)
     milliseconds = round((time.perf_counter() - started) * 1000)

@@ -16,6 +16,8 @@ from bot.cti.hook_params import read_hook_params
 from bot.hooks.numbers import mask
 from bot.services import services
 from bot.web.errors import PLAIN_TEXT
+from bot.web.openapi import DataSource, Text, documented
+from bot.web.schemas import RouteQuery
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,18 @@ blueprint = Blueprint("cti_route", __name__)
 
 
 @blueprint.route("/cti/route", methods=["GET", "POST"])
+@documented(
+    "Which extension or group an incoming call rings",
+    tag="cti",
+    description="From flows/hooks/routing.yaml; always a number: a missing or odd caller, or any failure, "
+    "gets the default target.",
+    query=RouteQuery,
+    body=RouteQuery,
+    body_source=DataSource.FORM,
+    texts={200: Text("The extension or group number, digits only.", example="8001")},
+    errors=(403,),
+    security="cti",
+)
 async def route_call() -> Response:
     router = services().router
     if request.method == "HEAD":  # a monitoring probe

@@ -64,6 +64,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from bot.language.expressions import to_text
 from bot.language.flow import HttpCall
+from bot.language.outgoing import HostAllowlist
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,10 @@ class BusinessAPI:
             stays open: its owner closes it.
     """
 
-    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient | None = None, *, allowlist: HostAllowlist | None = None
+    ) -> None:
+        self._allowlist = allowlist
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient(follow_redirects=False)
 
@@ -155,7 +159,10 @@ class BusinessAPI:
         try:
             request = _build_request(spec, variables)
             loggable_url = _loggable_url(request.url)
-            outcome = await self._send_with_retries(request, spec)
+            if self._allowlist is not None and not self._allowlist.allows(request.url):
+                outcome = HttpOutcome(ok=False, variables={}, error="host not in VOICEBOT_OUTGOING_HOSTS")
+            else:
+                outcome = await self._send_with_retries(request, spec)
         except Exception as exc:  # the last guard: a phone call must go on whatever happens
             logger.exception("http %s %s could not be made", spec.method, loggable_url)
             outcome = HttpOutcome(ok=False, variables={}, error=f"request failed ({type(exc).__name__})")

@@ -3,6 +3,7 @@ or a failed attempt."""
 
 from __future__ import annotations
 
+from bot import metrics
 from bot.dialog.context import FlowContext
 from bot.dialog.state import CallState, Reply
 from bot.dialog.walk import Walk, Walker
@@ -35,6 +36,7 @@ class Collector:
         elif found is not None:
             return await self._fill(state, collect, found.value, text)
         state.no_match_count += 1
+        metrics.count_no_match(state.position[0])
         if state.no_match_count >= collect.attempts:
             ladder = self._context.here(state).flow.no_match_ladder(state.step)
             fail = collect.fail or (ladder.then if ladder else None)

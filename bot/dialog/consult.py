@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import metrics
 from bot.dialog.context import FlowContext, wait_at
 from bot.dialog.knowledge import KnowledgeClient, sender_of
 from bot.dialog.state import CallState, Reply
@@ -43,6 +44,7 @@ class Consultant:
             answer = await self._knowledge.ask(sender_of(state.call_id, state.telnum), text)
         except KnowledgeError as exc:
             logger.warning("call %s: knowledge step %r failed: %s", state.call_id, name, exc)
+            metrics.count_knowledge("error")
             if knowledge.as_:
                 state.variables[knowledge.as_] = None
             return [], knowledge.on_error
@@ -53,6 +55,9 @@ class Consultant:
                 "found": answer.found,
             }
         said = Prompt(text=answer.spoken)
+        metrics.count_knowledge(
+            "answered" if answer.answered else "clarified" if answer.found else "not_found"
+        )
         if answer.answered:
             return [said], knowledge.then
         if not answer.found and knowledge.not_found:

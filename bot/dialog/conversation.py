@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import metrics
 from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.engine import Dialog
 from bot.dialog.registry import FlowRegistry
@@ -77,6 +78,7 @@ class Conversation:
         """The intent of ``text`` in the flow the call is in, and its confidence (the
         best score when no intent reached the threshold)."""
         parsed = self.flows.get(*state.position).nlu.parse(text)
+        metrics.count_heard(state.position[0], parsed.intent.name if parsed.intent else None)
         if parsed.intent:
             return parsed.intent.name, parsed.intent.confidence
         return None, parsed.ranking[0].confidence if parsed.ranking else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from bot import metrics
 from bot.dialog.business import BusinessAPI
 from bot.dialog.collect import Collector
 from bot.dialog.consult import Consultant
@@ -200,6 +201,7 @@ class Dialog:
         if digression is not None:
             return digression
         state.no_match_count += 1
+        metrics.count_no_match(state.position[0])
         ladder = self._context.here(state).flow.no_match_ladder(state.step)
         return await self._walker.climb(state, ladder, state.no_match_count, "no match", text=text)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from bot import metrics
 from bot.dialog.context import FlowContext
 from bot.dialog.state import CallState, Grade, Outcome
 from bot.language.expressions import truthy
@@ -20,6 +21,7 @@ def end_call(context: FlowContext, state: CallState, outcome: Outcome, reason: s
     if state.ended:
         return
     state.end(outcome, reason)
+    metrics.count_call_ended(outcome)
     state.stack, state.pending = (), None  # nothing to return to after the end
     state.grade = grade(context, state)
 

@@ -129,6 +129,7 @@ class CallState:
     undelivered: Playback | None = None  # a late answer the PBX could not play: the next callback's
     answered: Answered | None = None  # the last callback and its answer
     due: Due | None = None  # the announced transfer or hang-up still to be carried out
+    test: bool = False  # placed from the console: its PBX actions are recorded only, never pushed
 
     def copy(self) -> CallState:
         twin = copy.copy(self)

@@ -19,6 +19,7 @@ from watchfiles import Change, awatch
 from bot.dialog.registry import FlowRegistry
 from bot.errors import FlowValidationError
 from bot.language.loader import DATA_DIR, FlowSource, load_flow
+from bot.language.outgoing import HostAllowlist
 from bot.language.tables import TABLE_SUFFIXES
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ class FlowWatcher:
         registry: FlowRegistry,
         prepare: Callable[[FlowSource], Awaitable[object]],
         errors: dict[str, list[str]],
+        allowlist: HostAllowlist | None = None,
     ) -> None:
         self._directory = directory
+        self._allowlist = allowlist
         self._registry = registry
         self._prepare = prepare
         self.errors = errors
@@ -77,7 +80,7 @@ class FlowWatcher:
             logger.warning("%s was removed; flow %r stays live until a restart", path, path.stem)
             return
         try:
-            source = await asyncio.to_thread(load_flow, path)
+            source = await asyncio.to_thread(load_flow, path, allowlist=self._allowlist)
         except FlowValidationError as exc:
             self.errors[path.stem] = [str(problem) for problem in exc.problems]
             for problem in exc.problems:
@@ -95,4 +98,3 @@ class FlowWatcher:
         await self._prepare(source)
         await asyncio.to_thread(self._registry.install, [source])
         logger.info("flow %r reloaded: version %s for new calls", source.name, source.version)
-

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import re
 
+from bot.privacy import mask_text
+
 _SEPARATORS = re.compile(r"[\s\-()（）]+")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _NUMBER = re.compile(r"[0-9]{3,20}")
@@ -59,11 +61,16 @@ def normalize_caller(raw: str | None) -> str | None:
 
 
 def mask(value: str) -> str:
-    """``value`` with its middle starred, for INFO logs: ``13*******78``.
+    """``value`` with its middle starred, for INFO logs.
 
-    Keys and caller numbers may be ID card or phone numbers; a fifth of each end
-    is enough to tell log lines apart, and short values are starred whole.
+    Keys and caller numbers may be ID card or phone numbers: those are masked as
+    everywhere (:func:`bot.privacy.mask_text`, ``138****5678``). Other values (an
+    account, a policy number) keep a fifth of each end, enough to tell log lines
+    apart (``A*******6``); short ones are starred whole.
     """
+    masked = mask_text(value)
+    if masked != value:
+        return masked
     keep = len(value) // 5
     if keep == 0:
         return "*" * len(value)

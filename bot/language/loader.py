@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from bot.errors import FlowProblem, FlowTextError, FlowValidationError, TableError
 from bot.language.flow import RESERVED_NAMES, Flow, Ladder, Step
 from bot.language.lint import lint
+from bot.language.outgoing import HostAllowlist, check_http_hosts
 from bot.language.recordings import check_recordings
 from bot.language.tables import Table, read_table, table_path
 from bot.language.templates import SPOKEN_KINDS
@@ -42,7 +43,13 @@ class FlowSource:
     tables: dict[str, Table] = dataclasses.field(default_factory=dict)  # for `lookup:` steps
 
 
-def load_flow(path: Path, *, flow_names: set[str] | None = None, check_audio: bool = True) -> FlowSource:
+def load_flow(
+    path: Path,
+    *,
+    flow_names: set[str] | None = None,
+    check_audio: bool = True,
+    allowlist: HostAllowlist | None = None,
+) -> FlowSource:
     """Read, validate and cross-check one flow file.
 
     Args:
@@ -54,6 +61,8 @@ def load_flow(path: Path, *, flow_names: set[str] | None = None, check_audio: bo
             (``bot.dialog.flow_versions``) has no recordings beside it: it is loaded
             without the check, and a recording missing when a prompt is played is
             replaced by its synthesized text.
+        allowlist: The hosts ``http:`` steps may call (``VOICEBOT_OUTGOING_HOSTS``);
+            None checks none.
 
     Raises:
         FlowValidationError: with every problem found, each located in the file.
@@ -69,7 +78,7 @@ def load_flow(path: Path, *, flow_names: set[str] | None = None, check_audio: bo
         raise FlowValidationError(explain_validation_error(shown, places, exc)) from exc
     digest = hashlib.sha256(raw)
     tables, table_problems = _load_tables(flow, path.parent / DATA_DIR, digest)
-    findings = [*table_problems, *check_references(flow, flow_names)]
+    findings = [*table_problems, *check_references(flow, flow_names), *check_http_hosts(flow, allowlist)]
     if check_audio:
         findings += check_recordings(flow, path.parent)
     problems = [places.locate(shown, loc, msg, fix) for loc, msg, fix in findings]
@@ -149,7 +158,7 @@ def read_author_file(path: Path, *, unreadable_fix: str) -> tuple[bytes, str]:
         raise FlowValidationError([problem]) from exc
 
 
-def load_flows(directory: Path) -> dict[str, FlowSource]:
+def load_flows(directory: Path, *, allowlist: HostAllowlist | None = None) -> dict[str, FlowSource]:
     """Load every ``*.yaml`` / ``*.yml`` file of ``directory``; all problems are reported together."""
     if not directory.is_dir():
         problem = FlowProblem(
@@ -162,7 +171,7 @@ def load_flows(directory: Path) -> dict[str, FlowSource]:
     names = {p.stem for p in paths}
     for path in paths:
         try:
-            source = load_flow(path, flow_names=names)
+            source = load_flow(path, flow_names=names, allowlist=allowlist)
         except FlowValidationError as exc:
             problems += exc.problems
             continue

@@ -11,6 +11,8 @@ is not read. Any other status (a 4xx, a redirect) is final: the push is ``reject
 logged at ERROR with the status and the start of the body, and stays in the table for
 a person to look at. The guarantee is at least once: a crash between the receiver's
 2xx and our note of it sends that push again, with the same ``Idempotency-Key``.
+Each attempt carries the configured headers (``VOICEBOT_OUTCOME_HEADERS``) and, with
+``VOICEBOT_OUTCOME_SECRET``, a signature made at that attempt (bot/outcome/signing.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from urllib.parse import quote, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
+from bot import metrics
+from bot.logs import call_context
+from bot.outcome.signing import SIGNATURE_HEADER, signature
 from bot.outcome.store import OutboxRow, OutboxStore
 
 if TYPE_CHECKING:
@@ -86,9 +91,13 @@ class Outbox:
         keep_days: float = 7.0,
         concurrency: int = 4,
         store: OutboxStore | PostgresOutboxStore | None = None,
+        secret: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._store = store if store is not None else OutboxStore(path)
         self._url = url
+        self._secret = secret.encode() if secret else None
+        self._headers = dict(headers or {})
         self._url_for_logs = urlsplit(url)._replace(query="", fragment="").geturl()  # queries hold tokens
         self._timeout_seconds = timeout_seconds
         self._backoff_base_seconds = backoff_base_seconds
@@ -163,6 +172,7 @@ class Outbox:
             try:
                 wait_seconds = await self._start_due()
             except Exception:  # a failing disk must not end delivery for good
+                metrics.count_storage_error("outbox")
                 logger.exception("outbox: cannot read the pushes due")
                 wait_seconds = self.retry_delay_seconds(1)
             with contextlib.suppress(TimeoutError):
@@ -179,7 +189,9 @@ class Outbox:
         free = self._concurrency - len(self._sending)
         rows, next_due = await self._store.take_due(now, max(free, 0), self._sending)
         for row in rows:
-            self._sending[row.call_id] = asyncio.create_task(self._deliver(row))
+            self._sending[row.call_id] = asyncio.create_task(
+                self._deliver(row), context=call_context(row.call_id)
+            )
         if len(self._sending) >= self._concurrency:
             return None  # a finished push wakes the loop
         until_purge_seconds = self._next_purge_at - now
@@ -192,6 +204,7 @@ class Outbox:
             answer = await self._post(row)
             await self._record(row, answer)
         except Exception:
+            metrics.count_storage_error("outbox")
             logger.exception("outbox: cannot record the push of call %s", row.call_id)
             # Holding its slot keeps a push whose answer was not stored from going out
             # again at once, and again, while the disk is failing.
@@ -202,8 +215,15 @@ class Outbox:
 
     async def _post(self, row: OutboxRow) -> _Answer:
         assert self._client is not None, "Outbox used before open()"
-        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key(row.call_id)}
-        request = self._client.stream("POST", self._url, content=row.payload.encode(), headers=headers)
+        body = row.payload.encode()
+        headers = {
+            **self._headers,
+            "Content-Type": "application/json",
+            "Idempotency-Key": idempotency_key(row.call_id),
+        }
+        if self._secret is not None:
+            headers[SIGNATURE_HEADER] = signature(self._secret, body)
+        request = self._client.stream("POST", self._url, content=body, headers=headers)
         try:
             async with asyncio.timeout(self._timeout_seconds), request as reply:
                 body = await _read_start(reply)

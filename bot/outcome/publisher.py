@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.config import Settings
 from bot.errors import OutboxError
 from bot.outcome.outbox import Outbox
@@ -43,9 +44,13 @@ class OutcomePublisher:
             state = "unknown" if call is None else "still in progress"
             logger.warning("outcome of call %s not pushed: the call is %s", call_id, state)
             return
+        if call.get("test"):  # placed from the console: nobody downstream may act on it
+            logger.info("outcome of call %s not pushed: a test call", call_id)
+            return
         try:
             added = await self.outbox.enqueue(call_id, outcome_summary(call))
         except OutboxError:
+            metrics.count_storage_error("outbox")
             logger.exception("outcome of call %s lost: the outbox cannot store it", call_id)
             return
         if not added:
@@ -63,5 +68,7 @@ def outcome_publisher(settings: Settings, transcripts: AnyTranscriptStore) -> Ou
         timeout_seconds=settings.outcome_timeout_ms / 1000,
         max_backoff_seconds=settings.outcome_max_backoff_seconds,
         keep_days=settings.outcome_keep_days,
+        secret=settings.outcome_secret.get_secret_value() if settings.outcome_secret else None,
+        headers={name: value.get_secret_value() for name, value in settings.outcome_headers.items()},
     )
     return OutcomePublisher(transcripts, outbox)

@@ -23,6 +23,7 @@ class CallRef:
 
     call_id: str
     telnum: str
+    test: bool = False  # a test call from the console: its actions are recorded, never made
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.hooks.numbers import mask
 from bot.pbx.base import CallRef, Exchange, TransferTarget
 
 logger = logging.getLogger(__name__)
@@ -79,4 +80,5 @@ class LogPBX:
             journal.append(
                 Exchange(action, "LOG", "log:", request, None, "logged only (VOICEBOT_PBX=log)", 0.0)
             )
-        logger.info("pbx %s call=%s telnum=%s %s", action, call.call_id, call.telnum, argument or "")
+        # The number starred whatever it is, a foreign one too (bot/hooks/numbers.py).
+        logger.info("pbx %s call=%s telnum=%s %s", action, call.call_id, mask(call.telnum), argument or "")

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from bot.errors import VoicebotError
+from bot.privacy import mask_text
 from bot.speech.cache import is_valid_key
 from bot.speech.memo import Lru
 from bot.speech.tts import IdentityValue
@@ -322,8 +323,10 @@ def recipe_from_json(data: str | bytes) -> Recipe:
 
 
 def mask_digits(text: str) -> str:
-    """``text`` with every run of 7 or more digits (phone, ID numbers) as ``*``, for logs."""
-    return _DIGIT_RUN.sub(lambda match: "*" * len(match.group()), text)
+    """``text`` for a log line about what is said: phone and ID numbers masked as
+    everywhere (:func:`bot.privacy.mask_text`), and every other run of 7 or more digits
+    (a bank card, a local number, an account) starred whole."""
+    return _DIGIT_RUN.sub(lambda match: "*" * len(match.group()), mask_text(text))
 
 
 def _to_dict(recipe: Recipe) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from functools import partial
 
+from bot import metrics
 from bot.errors import SpeechUnavailableError, TTSError
 from bot.speech.audio import to_telephone_wav_with_duration
 from bot.speech.chain import BackendHealth
@@ -74,13 +75,16 @@ class ChainRenderer:
             SpeechUnavailableError: Every backend failed or is cooling down.
         """
         failures: list[tuple[str, str]] = []
+        made: list[str] = []  # the backends that synthesized (a miss), told by _synthesize
         for index, backend in enumerate(self._backends):
             key = self._clips.cache.key_for(spoken, backend)
             clip = self._clips.remembered(key)
             if clip is None and self._health.usable(index):
                 try:
-                    clip = await self._clips.find_or_make(key, partial(self._synthesize, key, spoken, index))
+                    make = partial(self._synthesize, key, spoken, index, made)
+                    clip = await self._clips.find_or_make(key, make)
                 except TTSError as exc:
+                    metrics.TTS_FAILURES[backend.name].inc()
                     failures.append((backend.name, str(exc)))
                     continue
             elif clip is None:
@@ -89,18 +93,22 @@ class ChainRenderer:
                 if clip is None:
                     failures.append((backend.name, "skipped: it failed recently"))
                     continue
+            metrics.count_tts(backend.name, hit=backend.name not in made)
             return clip.labelled(backend.name), index == 0
         raise SpeechUnavailableError(failures)
 
-    async def _synthesize(self, key: str, spoken: str, index: int) -> AudioClip:
-        """Backend ``index`` → telephone format → cache."""
+    async def _synthesize(self, key: str, spoken: str, index: int, made: list[str]) -> AudioClip:
+        """Backend ``index`` → telephone format → cache (``made`` told that it synthesized)."""
         backend = self._backends[index]
         started = time.perf_counter()
         async with self._slots:
             # Asked again now: it may have failed for another text while this one queued.
             if not self._health.usable(index):
                 raise TTSError("skipped: it failed while this text waited", backend=backend.name)
+            made.append(backend.name)
+            attempted = time.perf_counter()
             wav, duration_seconds = await self._attempt(index, spoken)
+            metrics.TTS_SECONDS[backend.name].observe(time.perf_counter() - attempted)
         clip = await self._clips.store(key, wav, duration_seconds, backend.name)
         # Key and length only: prompts can carry callers' phone and ID numbers.
         logger.info(

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from bot import metrics
 from bot.errors import TTSError
 from bot.speech.cache import AudioCache, is_valid_key
 from bot.speech.catalog import (
@@ -188,6 +189,7 @@ class SpeechSynthesizer:
         """
         clip = self._by_text.get(text)
         if clip is not None and self._clips.touch(clip.key) and self._recipes.fresh(clip.key):
+            metrics.count_tts(clip.backend, hit=True)
             return clip
         spoken = normalize_for_speech(text)
         if not spoken:

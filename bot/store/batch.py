@@ -20,6 +20,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Generic, TypeVar
 
+from bot import metrics
+
 R = TypeVar("R")
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class BatchWriter(Generic[R]):
         name: What the rows are, for log lines ("transcript rows").
         max_unwritten: The most rows kept while writes fail.
         retry_seconds: Between attempts while writes fail.
+        store: The ``store`` label of its failures in the metrics (default: ``name``).
     """
 
     def __init__(
@@ -43,9 +46,11 @@ class BatchWriter(Generic[R]):
         name: str,
         max_unwritten: int,
         retry_seconds: float = RETRY_WRITE_SECONDS,
+        store: str | None = None,
     ) -> None:
         self._write = write
         self._name = name
+        self._store = store or name
         self._max_unwritten = max_unwritten
         self._retry_seconds = retry_seconds
         self._queued: list[R] = []
@@ -118,6 +123,7 @@ class BatchWriter(Generic[R]):
                 self._wake.set()
 
     def _keep(self, batch: list[R], exc: Exception) -> None:
+        metrics.count_storage_error(self._store)
         if self.write_error is None:
             logger.error("%s cannot be stored (%s); keeping them to try again", self._name, exc)
         self.write_error = f"{type(exc).__name__}: {exc}"
@@ -126,4 +132,5 @@ class BatchWriter(Generic[R]):
         if excess > 0:
             del self._queued[:excess]
             self.lost_rows += excess
+            metrics.count_lost_rows(self._store, excess)
             logger.error("%d %s lost: over %d waited to be stored", excess, self._name, self._max_unwritten)

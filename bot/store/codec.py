@@ -108,6 +108,8 @@ def _state(s: CallState) -> dict[str, Any]:
         }
     if s.due is not None:
         data["due"] = {"action": s.due.action, "target": s.due.target, "at": s.due.at}
+    if s.test:
+        data["test"] = True
     return data
 
 
@@ -178,6 +180,7 @@ def _call_state(d: dict[str, Any]) -> CallState:
         end_reason=d.get("end_reason"),
         ended_at=d.get("ended_at"),
         turns=d["turns"],
+        test=d.get("test", False),
     )
     if (pending := d.get("pending")) is not None:
         state.pending = (pending[0], _decode(pending[1]))

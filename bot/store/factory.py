@@ -35,10 +35,12 @@ def transcript_store(settings: Settings) -> TranscriptStore | PostgresTranscript
     if dsn := database_url(settings):
         from bot.store.pg_transcripts import PostgresTranscriptStore  # noqa: PLC0415
 
-        return PostgresTranscriptStore(dsn, keep_days=settings.transcript_days)
+        return PostgresTranscriptStore(dsn, keep_days=settings.transcript_days, mask=settings.transcript_mask)
     from bot.store.transcripts import TranscriptStore  # noqa: PLC0415
 
-    return TranscriptStore(settings.database_path, keep_days=settings.transcript_days)
+    return TranscriptStore(
+        settings.database_path, keep_days=settings.transcript_days, mask=settings.transcript_mask
+    )
 
 
 def outbox_store(settings: Settings, path: Path) -> OutboxStore | PostgresOutboxStore:

@@ -36,9 +36,10 @@ _Rows = tuple[CallRow, tuple[str, Turn] | None]  # a call's row, and a turn of i
 
 UPSERT_CALLS = (
     "INSERT INTO calls (call_id, telnum, flow, flow_version, started_at, ended_at, outcome, end_reason, "
-    "grade, score, grade_reason, variables) "
+    "grade, score, grade_reason, variables, test) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], "
-    "$6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::json[]) "
+    "$6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::json[], "
+    "$13::boolean[]) "
     # A call's end is final: a later, forgetful state (after a restart) never reopens
     # it or changes how it ended...
     "ON CONFLICT (call_id) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome, "
@@ -72,8 +73,8 @@ class PostgresTranscriptStore(BatchedTranscripts):
             pushes, once an hour (0 keeps everything).
     """
 
-    def __init__(self, dsn: str, *, keep_days: float = 0) -> None:
-        super().__init__(keep_days=keep_days)
+    def __init__(self, dsn: str, *, keep_days: float = 0, mask: bool = False) -> None:
+        super().__init__(keep_days=keep_days, mask=mask)
         self._dsn = dsn
         self._pool: asyncpg.Pool | None = None
         self._refused_rows = 0  # rows dropped because PostgreSQL refuses their data
@@ -153,6 +154,25 @@ class PostgresTranscriptStore(BatchedTranscripts):
             limit,
         )
         return [{**call_json(r, _iso), "turn_count": r["turn_count"]} for r in rows]
+
+    async def calls_since(self, since: float, limit: int) -> list[dict[str, Any]]:
+        """The calls started at ``since`` (epoch seconds) or later, newest first, at most
+        ``limit``, each with its turns: what the console's dashboard counts."""
+        await self.flush()
+        async with self._conn.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM calls WHERE started_at >= $1 ORDER BY started_at DESC, seq DESC LIMIT $2",
+                _moment(since),
+                limit,
+            )
+            found = await conn.fetch(
+                "SELECT call_id, data FROM turns WHERE call_id = ANY($1::text[]) ORDER BY id",
+                [r["call_id"] for r in rows],
+            )
+        turns: dict[str, list[Any]] = {}
+        for t in found:
+            turns.setdefault(t["call_id"], []).append(json.loads(t["data"]))
+        return [{**call_json(r, _iso), "turns": turns.get(r["call_id"], [])} for r in rows]
 
     async def purge(self, ended_before: float) -> int:
         """Delete the calls that ended before ``ended_before`` (epoch seconds), with their

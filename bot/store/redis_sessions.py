@@ -41,6 +41,7 @@ from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
+from bot import metrics
 from bot.dialog.state import CallState
 from bot.errors import StorageError
 from bot.store import codec
@@ -165,6 +166,7 @@ class RedisSessionStore:
         try:
             stored = await self._put_script(keys=keys, args=args)
         except RedisError as exc:
+            metrics.count_storage_error("sessions")
             self._write_error = f"{type(exc).__name__}: {exc}"
             logger.error("call %s: its state cannot be stored in Redis: %s", state.call_id, exc)
             raise StorageError(f"Redis cannot store call states: {exc}") from exc
@@ -256,6 +258,7 @@ class RedisSessionStore:
         try:
             return await awaitable
         except RedisError as exc:
+            metrics.count_storage_error("sessions")
             raise StorageError(f"Redis: {type(exc).__name__}: {exc}") from exc
 
 

@@ -56,7 +56,9 @@ class SQLiteSessionStore(MemorySessionStore):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessions")
         self._db: sqlite3.Connection | None = None
         self._owner: int | None = None  # the lock file's descriptor, held while open
-        self._writer = BatchWriter(self._write, name="call states", max_unwritten=MAX_UNWRITTEN_STATES)
+        self._writer = BatchWriter(
+            self._write, name="call states", max_unwritten=MAX_UNWRITTEN_STATES, store="sessions"
+        )
         self._orphans: list[CallState] = []
 
     async def open(self) -> None:

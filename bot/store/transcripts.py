@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol, TypeVar, overload
 
 from bot.dialog.state import CallState, Grade, Outcome
+from bot.privacy import mask_json, mask_text
 from bot.store.batch import BatchWriter
 from bot.store.sqlite import open_sqlite
 
@@ -59,7 +61,13 @@ CREATE TABLE IF NOT EXISTS hangup_pushes (
 );
 """
 # Columns added since the first release, added to older databases when they open.
-ADDED_CALL_COLUMNS = {"grade": "TEXT", "score": "INTEGER", "grade_reason": "TEXT", "variables": "TEXT"}
+ADDED_CALL_COLUMNS = {
+    "grade": "TEXT",
+    "score": "INTEGER",
+    "grade_reason": "TEXT",
+    "variables": "TEXT",
+    "test": "INTEGER NOT NULL DEFAULT 0",  # 1: a test call placed from the console
+}
 
 
 @dataclass
@@ -111,6 +119,7 @@ class CallRow(NamedTuple):
     score: int | None = None
     grade_reason: str | None = None
     variables: str | None = None  # JSON
+    test: bool = False  # a test call placed from the console
 
     @classmethod
     def of(cls, state: CallState) -> CallRow:
@@ -129,6 +138,7 @@ class CallRow(NamedTuple):
             grade.score if grade else None,
             grade.reason if grade else None,
             json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
+            state.test,
         )
 
     @classmethod
@@ -146,6 +156,7 @@ class CallRow(NamedTuple):
             row["grade"],
             row["score"],
             row["grade_reason"],
+            test=bool(row["test"]),
         )
 
     def state(self) -> CallState:
@@ -159,6 +170,7 @@ class CallRow(NamedTuple):
             greeted=True,
             end_reason=self.end_reason,
             ended_at=self.ended_at,
+            test=self.test,
         )
         state.outcome = self.outcome
         if self.grade is not None and self.score is not None:
@@ -196,7 +208,24 @@ def call_json(row: StoredRow, moment: Callable[[Any], str | None]) -> dict[str, 
         "score": row["score"],
         "grade_reason": row["grade_reason"],
         "variables": json.loads(row["variables"]) if row["variables"] else {},
+        "test": bool(row["test"]),
     }
+
+
+def masked_rows(row: CallRow, turn: Turn | None) -> tuple[CallRow, Turn | None]:
+    """The rows with the caller's number and every phone or ID number in what was said,
+    answered, stored in variables or exchanged with the PBX masked (``138****5678``)."""
+    row = row._replace(
+        telnum=mask_text(row.telnum), variables=mask_text(row.variables) if row.variables else None
+    )
+    if turn is not None:
+        turn = dataclasses.replace(
+            turn,
+            text=mask_text(turn.text) if turn.text else turn.text,
+            reply=mask_text(turn.reply) if turn.reply else turn.reply,
+            pbx=mask_json(turn.pbx) if turn.pbx else turn.pbx,
+        )
+    return row, turn
 
 
 class BatchedTranscripts:
@@ -206,11 +235,12 @@ class BatchedTranscripts:
     known (``_queued_end``), and ended calls past the retention are purged once an hour
     (``purge``)."""
 
-    def __init__(self, *, keep_days: float) -> None:
+    def __init__(self, *, keep_days: float, mask: bool = False) -> None:
         self._keep_seconds = keep_days * 86400
+        self._mask = mask  # VOICEBOT_TRANSCRIPT_MASK: numbers are masked before they are stored
         self._purger: asyncio.Task[None] | None = None
         self._writer: BatchWriter[_Rows] = BatchWriter(
-            self._write_batch, name="transcript rows", max_unwritten=MAX_UNWRITTEN_ROWS
+            self._write_batch, name="transcript rows", max_unwritten=MAX_UNWRITTEN_ROWS, store="transcripts"
         )
 
     async def _write_batch(self, batch: list[_Rows]) -> None:
@@ -238,7 +268,10 @@ class BatchedTranscripts:
 
     def record(self, state: CallState, turn: Turn | None = None) -> None:
         """Queue the call's row, as it is now, and ``turn``, if any, for its transcript."""
-        self._writer.add((CallRow.of(state), None if turn is None else (state.call_id, turn)))
+        row = CallRow.of(state)
+        if self._mask:
+            row, turn = masked_rows(row, turn)
+        self._writer.add((row, None if turn is None else (state.call_id, turn)))
 
     async def flush(self) -> None:
         """Return once everything queued before this call is stored (or, while the
@@ -289,10 +322,11 @@ class TranscriptStore(BatchedTranscripts):
     after a callback always shows its turn.
     """
 
-    def __init__(self, path: Path, *, keep_days: float = 0) -> None:
+    def __init__(self, path: Path, *, keep_days: float = 0, mask: bool = False) -> None:
         """``keep_days``: ended calls older than this are deleted with their turns and
-        hang-up pushes, once an hour (0 keeps everything)."""
-        super().__init__(keep_days=keep_days)
+        hang-up pushes, once an hour (0 keeps everything); ``mask``: store phone and ID
+        numbers masked."""
+        super().__init__(keep_days=keep_days, mask=mask)
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcripts")
         self._db: sqlite3.Connection | None = None
@@ -359,6 +393,12 @@ class TranscriptStore(BatchedTranscripts):
         await self.flush()
         return await self._run(lambda: self._recent(limit))
 
+    async def calls_since(self, since: float, limit: int) -> list[dict[str, Any]]:
+        """The calls started at ``since`` (epoch seconds) or later, newest first, at most
+        ``limit``, each with its turns: what the console's dashboard counts."""
+        await self.flush()
+        return await self._run(lambda: self._since(iso(since), limit))
+
     async def purge(self, ended_before: float) -> int:
         """Delete the calls that ended before ``ended_before`` (epoch seconds), with their
         turns and hang-up pushes; calls in progress stay. Returns how many calls went."""
@@ -402,8 +442,8 @@ class TranscriptStore(BatchedTranscripts):
                 # A call's end is final: a later, forgetful state (after a restart)
                 # never reopens it or changes how it ended...
                 "INSERT INTO calls (call_id, telnum, flow, flow_version, started_at, ended_at, "
-                "outcome, end_reason, grade, score, grade_reason, variables) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
+                "outcome, end_reason, grade, score, grade_reason, variables, test) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
                 "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason, "
                 "grade = excluded.grade, score = excluded.score, grade_reason = excluded.grade_reason, "
                 "variables = excluded.variables WHERE calls.outcome = 'in_progress' "
@@ -436,6 +476,22 @@ class TranscriptStore(BatchedTranscripts):
             "SELECT data FROM turns WHERE call_id = ? ORDER BY id", (call_id,)
         ).fetchall()
         return {**call_json(row, _as_stored), "turns": [json.loads(t["data"]) for t in turns]}
+
+    def _since(self, since: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT * FROM calls WHERE started_at >= ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (since, limit),
+        ).fetchall()
+        turns: dict[str, list[Any]] = {}
+        ids = [r["call_id"] for r in rows]
+        for start in range(0, len(ids), PURGE_BATCH_CALLS):
+            chunk = ids[start : start + PURGE_BATCH_CALLS]
+            marks = ",".join("?" * len(chunk))
+            for t in self._conn.execute(
+                f"SELECT call_id, data FROM turns WHERE call_id IN ({marks}) ORDER BY id", chunk
+            ):
+                turns.setdefault(t["call_id"], []).append(json.loads(t["data"]))
+        return [{**call_json(r, _as_stored), "turns": turns.get(r["call_id"], [])} for r in rows]
 
     def _recent(self, limit: int) -> list[dict[str, Any]]:
         rows = self._conn.execute(

@@ -21,6 +21,7 @@ from quart import Quart, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from bot import server
+from bot.logs import configure_logging
 from bot.tools import fakepbx_control, fakepbx_gx, fakepbx_hwd
 from bot.tools.fakepbx_state import (
     EXTENSION_KEY,
@@ -187,7 +188,7 @@ def fake_pbx_command(
     log_level: str,
 ) -> None:
     """A fake GX CTI and HWD PBX on HOST:PORT that records requests and fails on demand."""
-    server.configure_logging(log_level)
+    configure_logging(log_level)
     credentials = Credentials(client_id, client_secret, username, password)
     app = create_fake_pbx_app(token_ttl_seconds=token_ttl_seconds, credentials=credentials)
     state: FakePBXState = app.extensions[EXTENSION_KEY]

@@ -15,6 +15,7 @@ the parameters the simulator sets itself (``CALLBACK_PARAMS``) are taken out of 
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import time
@@ -147,7 +148,10 @@ class Simulator:
         if self.transcript_url is None:
             return None
         try:
-            response = self.http.get(self.transcript_url)
+            # The transcript API wants the admin token: the one this machine's bot reads.
+            token = os.environ.get("VOICEBOT_ADMIN_TOKEN") or os.environ.get("VOICEBOT_KB_ADMIN_TOKEN")
+            headers = {"Authorization": f"Bearer {token}"} if token else None
+            response = self.http.get(self.transcript_url, headers=headers)
             call = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             return None

@@ -15,11 +15,26 @@ from bot.services import services
 from bot.speech.catalog import AudioCatalogError
 from bot.speech.clips import AudioClip
 from bot.speech.synthesizer import MissingAudioError, SpeechSynthesizer
+from bot.web.openapi import Text, documented
+from bot.web.schemas import AudioQuery
 
 blueprint = Blueprint("audio", __name__)
 
 
 @blueprint.route("/audio/<key>.wav", methods=["GET", "HEAD"])
+@documented(
+    "A synthesized prompt, for the CTI to play",
+    tag="audio",
+    description="8 kHz mono 16-bit WAV. Byte ranges (Range: bytes=…) are answered 206, conditional "
+    "requests 304. Any instance serves any URL any instance handed out.",
+    query=AudioQuery,
+    texts={
+        200: Text("The WAV file.", content_types=("audio/wav",)),
+        206: Text("The requested bytes of the WAV file.", content_types=("audio/wav",)),
+        304: Text("Not modified (If-None-Match / If-Modified-Since).", content_types=()),
+    },
+    errors=(404, 416, 503),
+)
 async def audio(key: str) -> Response:
     speech = services().speech
     clip = await _clip(speech, key)

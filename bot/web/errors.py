@@ -12,7 +12,14 @@ import logging
 from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from bot.errors import KnowledgeDataError, RequestError, UnknownEntryError, UnknownFlowError, VoicebotError
+from bot.errors import (
+    AccessRefused,
+    KnowledgeDataError,
+    RequestError,
+    UnknownEntryError,
+    UnknownFlowError,
+    VoicebotError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +40,8 @@ def status_of(exc: Exception) -> tuple[int, str]:
     for kind, status, code in _FIXED_STATUS:
         if isinstance(exc, kind):
             return status, code
+    if isinstance(exc, AccessRefused):
+        return exc.status, exc.code
     if isinstance(exc, RequestError):
         return exc.status, "bad_request" if exc.status == 400 else "request_rejected"
     if isinstance(exc, HTTPException):

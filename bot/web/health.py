@@ -17,11 +17,20 @@ from typing import Any
 from quart import Blueprint
 
 from bot.services import services
+from bot.web.openapi import documented
+from bot.web.schemas import Health
 
 blueprint = Blueprint("health", __name__)
 
 
 @blueprint.get("/healthz")
+@documented(
+    "Readiness and storage health",
+    tag="health",
+    description="200 once flows and the knowledge base are loaded and every prompt is rendered; 503 while "
+    "starting or while transcripts cannot be written (storage_failing).",
+    responses={200: Health, 503: Health},
+)
 async def healthz() -> tuple[dict[str, Any], int]:
     svc = services()
     live = svc.flows or svc.flow_sources.values()

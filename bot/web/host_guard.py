@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.metrics import count_refused
+
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIReceiveCallable as Receive
     from hypercorn.typing import ASGISendCallable as Send
@@ -29,7 +31,10 @@ def host_is_parsable(host: bytes) -> bool:
     if host.startswith(b"["):  # an IPv6 address: no labels to encode
         return True
     name = host.rsplit(b":", 1)[0] if host.count(b":") == 1 else host
-    name = name.removesuffix(b".")
+    if name.endswith(b"."):  # a fully qualified name; but "." alone is one empty label
+        name = name[:-1]
+        if not name:
+            return False
     if len(name) > MAX_HOST_CHARS:
         return False
     return all(0 < len(label) <= MAX_LABEL_CHARS for label in name.split(b".")) if name else True
@@ -53,6 +58,7 @@ class HostGuard:
 
 
 async def _refuse(send: Send) -> None:
+    count_refused("host")
     headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(REASON))]
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",

@@ -11,25 +11,34 @@ from bot.errors import NotReadyError, RequestError
 from bot.language.flow import Flow
 from bot.language.slots import SlotContext
 from bot.services import services
+from bot.web.openapi import documented
+from bot.web.schemas import ParseRequest, ParseResult, validated
 
 blueprint = Blueprint("nlu", __name__)
 
 
 @blueprint.post("/model/parse")
+@documented(
+    "Intent recognition, Rasa's format",
+    tag="nlu",
+    description="The flow's intents ranked for the text, and its slots' values found in it as entities.",
+    body=ParseRequest,
+    responses={200: ParseResult},
+    errors=(400, 404, 413, 503),
+)
 async def parse() -> dict[str, Any]:
     svc = services()
     try:
         payload = json.loads(await request.get_data(as_text=False, cache=False, parse_form_data=False))
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deeply
         payload = None
-    if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
+    if not isinstance(payload, dict):
         raise RequestError('expected a JSON object with a string "text"')
-    text = payload["text"]
+    asked = validated(ParseRequest, payload)
+    text = asked.text
     if len(text) > svc.settings.max_text_chars:
         raise RequestError(f"text longer than {svc.settings.max_text_chars} characters", status=413)
-    flow_name = payload.get("flow") or svc.settings.default_flow
-    if not isinstance(flow_name, str):
-        raise RequestError('"flow" must be a string')
+    flow_name = asked.flow or svc.settings.default_flow
     if svc.flows is None:
         raise NotReadyError()
     loaded = svc.flows.get(flow_name)

@@ -101,7 +101,7 @@ async def test_head_runs_no_query(client: QuartClient) -> None:
 async def test_the_log_masks_the_keys(client: QuartClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="bot.cti.ivr"):
         await ask(client, "opt=kuaidi&in1=773012345678901&id=call-7")
-    (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.cti.ivr" and r.levelno == 20]
     assert line.startswith("ivr kuaidi: answered in ")
     assert "call call-7" in line
     assert "in1=773*********901" in line

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.conftest import ADMIN_HEADERS
 from tests.test_serve import serving
 
 HELLO_UTF8 = "你好".encode()
@@ -51,7 +52,7 @@ def turn(base: str, call_id: str, txt: bytes) -> tuple[int, bytes]:
 
 
 def texts(base: str, call_id: str) -> list[str | None]:
-    return [t["text"] for t in httpx.get(f"{base}/calls/{call_id}").json()["turns"]]
+    return [t["text"] for t in httpx.get(f"{base}/calls/{call_id}", headers=ADMIN_HEADERS).json()["turns"]]
 
 
 def test_raw_utf8_is_answered_like_its_percent_encoded_form(server: str) -> None:

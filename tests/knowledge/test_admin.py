@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from quart import Quart
+from quart.testing import QuartClient as QuartTestClient
 from quart.typing import TestClientProtocol as QuartClient
 
 from bot.config import Settings
@@ -29,7 +30,7 @@ NEW: dict[str, object] = {
 
 
 def _settings(tmp_path: Path, kb_dir: Path, token: str | None = TOKEN) -> Settings:
-    return Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, kb_admin_token=token)
+    return Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, admin_token=token)
 
 
 @pytest.fixture
@@ -38,9 +39,9 @@ def app(tmp_path: Path, kb_dir: Path, segmenter: Segmenter) -> Quart:
 
 
 @pytest.fixture
-async def client(app: Quart) -> AsyncIterator[QuartClient]:
-    async with app.test_app() as started:
-        yield started.test_client()
+async def client(app: Quart) -> AsyncIterator[QuartTestClient]:
+    async with app.test_app():
+        yield QuartTestClient(app)  # sends only the headers each test gives
 
 
 async def _top_title(client: QuartClient, question: str) -> str | None:
@@ -55,14 +56,26 @@ async def test_without_a_valid_token_nothing_changes(client: QuartClient) -> Non
     assert (await client.get("/kb/export")).status_code == 401
 
 
-async def test_the_admin_api_is_off_without_a_token(
+async def test_without_an_admin_token_no_bearer_is_accepted(
     tmp_path: Path, kb_dir: Path, segmenter: Segmenter
 ) -> None:
-    app = create_kb_app(_settings(tmp_path, kb_dir, token=None), segmenter=segmenter)
-    async with app.test_app() as started:
-        response = await started.test_client().post("/kb/entries", json=NEW, headers=AUTH)
-    assert response.status_code == 403
-    assert "VOICEBOT_KB_ADMIN_TOKEN" in (await response.get_json())["error"]["message"]
+    settings = Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, admin_token=None, kb_admin_token=None)
+    app = create_kb_app(settings, segmenter=segmenter)
+    async with app.test_app():
+        response = await QuartTestClient(app).post("/kb/entries", json=NEW, headers=AUTH)
+    assert response.status_code == 401
+    assert "VOICEBOT_ADMIN_TOKEN" in (await response.get_json())["error"]["message"]
+
+
+async def test_the_deprecated_kb_admin_token_still_opens_the_admin_api(
+    tmp_path: Path, kb_dir: Path, segmenter: Segmenter
+) -> None:
+    settings = Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, admin_token=None, kb_admin_token=TOKEN)
+    app = create_kb_app(settings, segmenter=segmenter)
+    async with app.test_app():
+        client = QuartTestClient(app)
+        assert (await client.post("/kb/entries", json=NEW, headers=AUTH)).status_code == 201
+        assert (await client.post("/kb/entries", json=NEW, headers={})).status_code == 401
 
 
 async def test_create_update_delete_are_searchable_at_once_and_persisted(
@@ -170,7 +183,7 @@ async def test_a_customers_history_for_agents(client: QuartClient) -> None:
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised_and_read_back() -> None:
     from knowledge.entries import dump_csv, parse_csv  # noqa: PLC0415
 
-    (entry,) = parse_csv("id,title,answer\nf1,=HYPERLINK(\"x\"),+86 10 1234\n", "t.csv").entries
+    (entry,) = parse_csv('id,title,answer\nf1,=HYPERLINK("x"),+86 10 1234\n', "t.csv").entries
     dumped = dump_csv([entry])
     assert "'=HYPERLINK" in dumped
     assert "'+86 10 1234" in dumped

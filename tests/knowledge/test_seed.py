@@ -78,7 +78,7 @@ async def test_the_admin_api_answers_503_when_it_cannot_write(tmp_path: Path, se
     # A data directory under a regular file cannot be created, even by root.
     (tmp_path / "a-file").write_text("", encoding="utf-8")
     kb_dir = tmp_path / "a-file" / "kb"
-    settings = Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, kb_admin_token=TOKEN)
+    settings = Settings(data_dir=tmp_path / "var", kb_dir=kb_dir, admin_token=TOKEN)
     app = create_kb_app(settings, segmenter=segmenter)
     async with app.test_app() as started:
         client = started.test_client()

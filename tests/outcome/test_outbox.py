@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,6 +14,7 @@ import pytest
 
 from bot.errors import OutboxError
 from bot.outcome.outbox import Outbox, idempotency_key
+from bot.outcome.signing import SIGNATURE_HEADER, verify
 from tests.loopback import Received, unused_port
 from tests.outcome.receiver import OutcomeReceiver, always, eventually, failing
 
@@ -318,3 +320,34 @@ async def test_a_closed_outbox_says_so(tmp_path: Path) -> None:
     await outbox.close()
     with pytest.raises(OutboxError, match="closed"):
         await outbox.enqueue("a", payload("a"))
+
+
+async def test_pushes_carry_the_configured_headers_and_a_signature_the_receiver_can_check(
+    tmp_path: Path, receiver: OutcomeReceiver, outboxes: list[Outbox]
+) -> None:
+    outbox = Outbox(
+        tmp_path / "outbox.sqlite3",
+        receiver.url,
+        secret="push-secret",
+        headers={"Authorization": "Bearer crm-token"},
+    )
+    await outbox.open()
+    outboxes.append(outbox)
+    assert await outbox.enqueue("signed-1", payload("signed-1"))
+    await delivered(outbox, "signed-1")
+    pushed = receiver.received[0]
+    assert pushed.headers["authorization"] == "Bearer crm-token"
+    header = pushed.headers[SIGNATURE_HEADER.lower()]
+    assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header)
+    assert verify(b"push-secret", header, pushed.body)
+    assert not verify(b"another-secret", header, pushed.body)
+    assert not verify(b"push-secret", header, pushed.body + b" ")  # the body was changed
+    stamp = int(header.split(",")[0][2:])
+    assert not verify(b"push-secret", header, pushed.body, now=stamp + 301)  # replayed later
+
+
+async def test_unsigned_pushes_have_no_signature(receiver: OutcomeReceiver, open_outbox: OpenOutbox) -> None:
+    outbox = await open_outbox(receiver.url)
+    assert await outbox.enqueue("plain-1", payload("plain-1"))
+    await delivered(outbox, "plain-1")
+    assert SIGNATURE_HEADER.lower() not in receiver.received[0].headers

@@ -144,3 +144,14 @@ async def test_a_push_the_outbox_cannot_store_is_logged_not_raised(
     record_a_call(transcripts, "c1")
     await OutcomePublisher(transcripts, outbox).publish("c1")
     assert any("c1" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+async def test_a_test_call_from_the_console_is_never_pushed(
+    transcripts: TranscriptStore, publisher: OutcomePublisher
+) -> None:
+    call = record_a_call(transcripts, "t1", end=False)
+    call.test = True
+    call.end("transferred", "caller asked for an agent")
+    transcripts.record(call)
+    await publisher.publish("t1")
+    assert await publisher.outbox.get("t1") is None

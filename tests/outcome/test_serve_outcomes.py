@@ -11,7 +11,7 @@ import httpx
 
 from bot.config import Settings
 from bot.outcome.outbox import Outbox
-from tests.conftest import FLOWS_DIR
+from tests.conftest import ADMIN_HEADERS, FLOWS_DIR
 from tests.loopback import unused_port
 from tests.outcome.receiver import OutcomeReceiver, eventually
 from tests.test_serve import start, stop, wait_healthy
@@ -29,7 +29,7 @@ async def serving(tmp_path: Path, outcome_url: str) -> AsyncIterator[httpx.Async
     process = await asyncio.to_thread(start, tmp_path, FLOWS_DIR, port, settings=settings)
     try:
         await asyncio.to_thread(wait_healthy, base, process, tmp_path)
-        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=10, headers=ADMIN_HEADERS) as http:
             yield http
     finally:
         await asyncio.to_thread(stop, process)

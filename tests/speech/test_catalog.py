@@ -261,7 +261,8 @@ def test_a_malformed_recipe_is_refused(data: str) -> None:
 
 
 def test_digit_runs_are_masked_for_logs() -> None:
-    assert mask_digits(PHONE_TEXT) == "您的手机号是***********，对吗？"
+    assert mask_digits(PHONE_TEXT) == "您的手机号是139****5678，对吗？"  # as in every log line
+    assert mask_digits("卡号6222021234567890") == "卡号****************"  # other long runs: whole
     assert mask_digits("第123456号") == "第123456号"
 
 

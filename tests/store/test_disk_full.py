@@ -49,7 +49,7 @@ async def test_turns_wait_for_a_full_disk_and_are_stored_when_it_has_room(
     await services.transcripts.flush()
     await limit_pages(services, None)  # full from now on
     for n in range(CALLS):  # every caller is still answered
-        assert (await cti.say(f"full-{n}", "ready2speak")).startswith("http://localhost/audio/")
+        assert (await cti.say(f"full-{n}", "ready2speak")).startswith("http://127.0.0.1/audio/")
         assert await cti.say(f"full-{n}", ASKED)
     status, body = await health(client)
     assert status == 503

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import FLOWS_DIR
+from tests.conftest import ADMIN_HEADERS, FLOWS_DIR
 from tests.loopback import unused_port
 from tests.test_serve import VOICEBOT, start, stop, wait_healthy
 
@@ -75,7 +75,7 @@ def test_simulate_plays_a_script_against_a_real_bot(tmp_path: Path) -> None:
             timeout=120,
             check=False,
         )
-        transcript = httpx.get(f"{base}/calls/sim-2", timeout=10).json()
+        transcript = httpx.get(f"{base}/calls/sim-2", timeout=10, headers=ADMIN_HEADERS).json()
     finally:
         stop(bot)
 
@@ -117,7 +117,10 @@ def test_simulate_keeps_the_flow_of_the_url(tmp_path: Path) -> None:
             )
             for method in ("get", "post")
         }
-        calls = {callid: httpx.get(f"{base}/calls/{callid}", timeout=10) for callid in callids}
+        calls = {
+            callid: httpx.get(f"{base}/calls/{callid}", timeout=10, headers=ADMIN_HEADERS)
+            for callid in callids
+        }
     finally:
         stop(bot)
 

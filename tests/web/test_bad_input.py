@@ -3,12 +3,19 @@ served, never an internal error."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
 
-from tests.conftest import CTI
+from bot.app import create_app
+from bot.config import Settings
+from bot.pbx.log import LogPBX
+from bot.text.segmenter import Segmenter
+from tests.conftest import CTI, FLOWS_DIR, ROOT
+
+KB_DATA = ROOT / "knowledge" / "data"
 
 NESTED = b"[" * 8000
 
@@ -46,3 +53,25 @@ async def test_a_suffix_range_on_audio_is_served(cti: CTI, client: QuartClient) 
 async def test_a_call_id_with_control_characters_is_a_400(cti: CTI, call_id: str) -> None:
     status, body = await cti.send(call_id, "ready2speak")
     assert (status, body) == (400, "callid has control characters")
+
+
+@pytest.mark.parametrize("host", [".", ".:8080", "a" * 64, "a..b"])
+async def test_a_host_the_framework_cannot_encode_is_a_400(client: QuartClient, host: str) -> None:
+    response = await client.get("/healthz", headers={"Host": host})
+    assert response.status_code == 400
+    assert (await response.get_data(as_text=True)).startswith("bad Host header")
+
+
+async def test_an_import_nested_too_deeply_is_a_400(tmp_path: Path, segmenter: Segmenter) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        flows_dir=FLOWS_DIR,
+        kb_dir=tmp_path / "kb",
+        kb_seed_dir=KB_DATA,
+        admin_token="t",
+    )
+    headers = {"Authorization": "Bearer t", "Content-Type": "application/yaml"}
+    async with create_app(settings, pbx=LogPBX(), segmenter=segmenter).test_app() as app:
+        response = await app.test_client().post("/kb/import", data=b"{" * 100_000, headers=headers)
+    assert response.status_code == 400
+    assert "nested too deeply" in (await response.get_json())["error"]["message"]

@@ -1,0 +1,296 @@
+"""Logging set up in one place: masked numbers, unforgeable lines, the call on every line.
+
+Operators alert on these logs and ship them elsewhere, and the service handles callers'
+phone and ID numbers, so three things hold for every record, ours and every library's
+(httpx prints whole request URLs with ``extnum=…`` at INFO; Granian, asyncpg, jieba
+print what they like):
+
+* **Masked once, where records are made.** A log-record factory formats the message
+  (``msg % args``) as it is made, masks it with :func:`bot.privacy.mask_text` and keeps
+  the result; the traceback too. Every handler then sees the masked record: ours, pytest's
+  log file (the full-run scan, ``tests/log_scan.py``), any a deployment adds. A filter on
+  one handler would leave the others unmasked.
+* **One record, one line.** CR, LF and the other control characters in a message are
+  escaped (``\\n``), so a call id or a caller's words cannot forge a line. Tracebacks keep
+  their line breaks (they are ours), with every other control character escaped.
+* **The call on every line of a call.** :data:`CALL_ID`, a context variable, is set where
+  a request's call id is known (:func:`set_call_id`); tasks started from there inherit it,
+  and tasks that act for a call later are started in :func:`call_context`. The text format
+  shows it as ``call=<id>``, JSON as ``call_id``.
+
+:class:`AccessLog` adds one line per request (method, path without its query string,
+status, milliseconds), tagged with the call the request was about.
+
+What it costs per record: ``python -m bench.logging_cost`` (figures in docs/logging.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any, Literal
+
+from bot.privacy import mask_json, mask_text
+from bot.workers import WORKER_ENV
+
+__all__ = [
+    "CALL_ID",
+    "AccessLog",
+    "TextFormatter",
+    "call_context",
+    "calling",
+    "clean",
+    "configure_logging",
+    "install",
+    "install_record_factory",
+    "json_formatter",
+    "set_call_id",
+]
+
+CALL_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_id", default=None)
+MAX_CALL_ID_CHARS = 128
+access_logger = logging.getLogger("bot.access")
+
+# C0 controls but TAB, DEL, C1 controls, and Unicode's line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r"}
+# Query parameters that hold secrets, as library lines print them (httpx: whole URLs).
+_SECRET_PARAM = re.compile(
+    r"(?<![A-Za-z0-9_])((?:access_|refresh_|api_?|auth_?)?token|client_secret|secret|password|passwd"
+    r"|api_?key|apikey|key|sign|signature)=[^&\s\"'#;,]+",
+    re.IGNORECASE,
+)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def clean(text: str) -> str:
+    """``text`` fit for one log line: numbers and secret query parameters (``token=***``)
+    masked, control characters escaped."""
+    text = mask_text(text)
+    if "=" in text:
+        text = _SECRET_PARAM.sub(r"\1=***", text)
+    if not text.isprintable():  # fast: true for almost every message, Chinese included
+        text = _CONTROL.sub(_escape_char, text)
+    return text
+
+
+def _clean_traceback(text: str) -> str:
+    return _CONTROL_BUT_NEWLINE.sub(_escape_char, mask_text(text))
+
+
+# ---------------------------------------------------------------------------------------
+# The call id
+
+
+def set_call_id(call_id: str | None) -> None:
+    """The current request (and the tasks it starts from now on) is about ``call_id``."""
+    value = None if call_id is None else clean(call_id[:MAX_CALL_ID_CHARS])
+    CALL_ID.set(value)
+    request = _REQUEST.get()
+    if request is not None:
+        request.call_id = value
+
+
+def call_context(call_id: str) -> contextvars.Context:
+    """A copy of the current context about ``call_id``: for ``asyncio.create_task(...,
+    context=call_context(call_id))`` when a task acts for a call, wherever it is started."""
+    context = contextvars.copy_context()
+    context.run(CALL_ID.set, clean(call_id[:MAX_CALL_ID_CHARS]))
+    return context
+
+
+@contextlib.contextmanager
+def calling(call_id: str | None) -> Iterator[None]:
+    """Lines logged inside the block are about ``call_id``; the previous call id after it."""
+    token = CALL_ID.set(None if call_id is None else clean(call_id[:MAX_CALL_ID_CHARS]))
+    try:
+        yield
+    finally:
+        CALL_ID.reset(token)
+
+
+# ---------------------------------------------------------------------------------------
+# Records
+
+
+# The factory that ours wraps (logging's own, or one a library installed before us).
+_base_factory: list[Callable[..., logging.LogRecord]] = [logging.LogRecord]
+
+
+def _make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory[0](*args, **kwargs)
+    record.call_id = CALL_ID.get()
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format: logging reports it when the record is emitted
+        return record
+    record.msg, record.args = clean(message), ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = _clean_traceback(_TRACEBACKS.formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = _clean_traceback(record.stack_info)
+    return record
+
+
+_TRACEBACKS = logging.Formatter()
+
+
+def install_record_factory() -> None:
+    """Mask and escape every log record made from now on, in this process (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if current is _make_record:
+        return
+    _base_factory[0] = current
+    logging.setLogRecordFactory(_make_record)
+
+
+def uninstall_record_factory() -> None:
+    """Back to the factory before :func:`install_record_factory` (for measurements)."""
+    if logging.getLogRecordFactory() is _make_record:
+        logging.setLogRecordFactory(_base_factory[0])
+
+
+# ---------------------------------------------------------------------------------------
+# Formats
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-12-05 10:00:00,123 [worker 2 ]INFO bot.calls call=abc: message``."""
+
+    def __init__(self, worker: str | None = None) -> None:
+        who = f"worker {worker} " if worker else ""
+        super().__init__(f"%(asctime)s {who}%(levelname)s %(name)s%(call)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        call_id = getattr(record, "call_id", None)
+        record.call = f" call={call_id}" if call_id else ""
+        return super().format(record)
+
+
+def json_formatter(worker: str | None = None) -> logging.Formatter:
+    """One JSON object per line: ``timestamp``, ``level``, ``logger``, ``message``,
+    ``call_id``, ``worker`` and any ``extra`` fields (the access log's)."""
+    from pythonjsonlogger.core import RESERVED_ATTRS  # noqa: PLC0415  # only when chosen
+    from pythonjsonlogger.json import JsonFormatter  # noqa: PLC0415
+
+    class _Masked(JsonFormatter):
+        def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+            # The message is masked already; ``extra`` fields and tracebacks are not.
+            masked: dict[str, Any] = mask_json(log_data)
+            return masked
+
+    return _Masked(
+        "%(levelname)s %(name)s %(message)s %(call_id)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        static_fields={"worker": int(worker)} if worker and worker.isdigit() else {},
+        timestamp=True,
+        json_ensure_ascii=False,
+        reserved_attrs=[*RESERVED_ATTRS, "call"],  # TextFormatter's, should both be in use
+    )
+
+
+def configure_logging(level: str, log_format: Literal["text", "json"] = "text") -> None:
+    """The process's logging: ``level``, ``log_format``, masking, and the worker's number
+    (``voicebot serve --workers N``) on every line. Called once by the commands that serve."""
+    install_record_factory()
+    worker = os.environ.get(WORKER_ENV)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(json_formatter(worker) if log_format == "json" else TextFormatter(worker))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # jieba announces its dictionary loading at DEBUG on a handler of its own.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    # httpx prints every request's whole URL at INFO (masked here, but one line per TTS,
+    # business and PBX request); our clients log what matters about theirs. httpcore's
+    # DEBUG trace quotes header values (tokens) verbatim.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------------------------------
+# The access log
+
+
+class _Request:
+    __slots__ = ("call_id",)
+
+    def __init__(self) -> None:
+        self.call_id: str | None = None
+
+
+# The request being served, so that the call id its handler learns (in a task of its own)
+# reaches the access line.
+_REQUEST: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("request", default=None)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class AccessLog:
+    """ASGI middleware: one INFO line on ``bot.access`` per HTTP request once it is answered,
+    ``GET /cti/ai 200 12.3 ms``, with the request's call id. The query string is left out
+    (it holds the caller's number and words); status 0 means no answer was sent (the client
+    went away first). JSON lines carry ``method``, ``path``, ``status`` and ``duration_ms``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        request = _Request()
+        token = _REQUEST.set(request)
+        status = 0
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        except BaseException:
+            status = status or 500
+            raise
+        finally:
+            _REQUEST.reset(token)
+            if access_logger.isEnabledFor(logging.INFO):
+                duration_ms = round((time.perf_counter() - began) * 1000, 1)
+                method, path = clean(scope.get("method", "")), clean(scope.get("path", ""))
+                with calling(request.call_id):
+                    access_logger.info(
+                        "%s %s %d %.1f ms",
+                        method,
+                        path,
+                        status,
+                        duration_ms,
+                        extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
+                    )
+
+
+def install(app: Any) -> None:
+    """Masked records, and the access log around ``app`` (a Quart app)."""
+    install_record_factory()
+    app.asgi_app = AccessLog(app.asgi_app)
