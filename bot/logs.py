@@ -26,6 +26,7 @@ What it costs per record: ``python -m bench.logging_cost`` (figures in docs/logg
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import logging
@@ -34,7 +35,7 @@ import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from bot.privacy import mask_json, mask_text
 from bot.workers import WORKER_ENV
@@ -174,10 +175,19 @@ class TextFormatter(logging.Formatter):
         who = f"worker {worker} " if worker else ""
         super().__init__(f"%(asctime)s {who}%(levelname)s %(name)s%(call)s: %(message)s")
 
+    _second: tuple[int, str] = (-1, "")  # the last second written, as text
+
     def format(self, record: logging.LogRecord) -> str:
         call_id = getattr(record, "call_id", None)
         record.call = f" call={call_id}" if call_id else ""
         return super().format(record)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """logging's own format, its date and time made once a second (a line per callback)."""
+        second = int(record.created)
+        if second != self._second[0]:
+            self._second = (second, time.strftime(self.default_time_format, self.converter(record.created)))
+        return f"{self._second[1]},{int(record.msecs):03d}"  # logging's default_msec_format
 
 
 def json_formatter(worker: str | None = None) -> logging.Formatter:
@@ -202,18 +212,73 @@ def json_formatter(worker: str | None = None) -> logging.Formatter:
     )
 
 
+class LoopBatchedStream(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes the lines of one pass of the event loop together.
+
+    With a line per callback, one ``write`` and ``flush`` per record was the largest cost of
+    logging (a system call each). Records made on the event loop are formatted at once and
+    written when the loop has run what was ready (``call_soon``): under load, many lines in
+    one call, with nothing held longer than the turns already running. Records of other
+    threads, and of a process without a running loop, are written at once; what is pending
+    is written when the handler is flushed or closed (at exit too)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another thread, or no loop: as StreamHandler does
+            self._write([*self._take(), line])
+            return
+        if not self._pending:
+            loop.call_soon(self.flush)
+        self._pending.append(line)
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write(self._take())
+        finally:
+            self.release()
+
+    def _take(self) -> list[str]:
+        lines, self._pending = self._pending, []
+        return lines
+
+    def _write(self, lines: list[str]) -> None:
+        if lines:
+            try:
+                self.stream.write("".join(lines))
+                self.stream.flush()
+            except Exception:  # a closed or broken stream: as logging does, report and go on
+                self.handleError(logging.makeLogRecord({"msg": "log lines not written"}))
+
+
 def configure_logging(level: str, log_format: Literal["text", "json"] = "text") -> None:
     """The process's logging: ``level``, ``log_format``, masking, and the worker's number
     (``voicebot serve --workers N``) on every line. Called once by the commands that serve."""
     install_record_factory()
     worker = os.environ.get(WORKER_ENV)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LoopBatchedStream(sys.stderr)
     handler.setFormatter(json_formatter(worker) if log_format == "json" else TextFormatter(worker))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # No format of ours shows the source line, thread or process of a record: logging need
+    # not look them up for each one (the "Optimization" section of logging's docs).
+    logging._srcfile = None  # documented, though private
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # jieba announces its dictionary loading at DEBUG on a handler of its own.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     # httpx prints every request's whole URL at INFO (masked here, but one line per TTS,
@@ -277,9 +342,12 @@ class AccessLog:
         finally:
             _REQUEST.reset(token)
             if access_logger.isEnabledFor(logging.INFO):
+                # On every callback: the record factory masks and escapes the message, the
+                # JSON formatter the fields; the call id was cleaned when it was set.
                 duration_ms = round((time.perf_counter() - began) * 1000, 1)
-                method, path = clean(scope.get("method", "")), clean(scope.get("path", ""))
-                with calling(request.call_id):
+                method, path = scope.get("method", ""), scope.get("path", "")
+                call = CALL_ID.set(request.call_id)
+                try:
                     access_logger.info(
                         "%s %s %d %.1f ms",
                         method,
@@ -288,6 +356,8 @@ class AccessLog:
                         duration_ms,
                         extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
                     )
+                finally:
+                    CALL_ID.reset(call)
 
 
 def install(app: Any) -> None:

@@ -3,6 +3,7 @@ be forged, and numbers masked in every library's records (httpx's request lines)
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -149,6 +150,8 @@ def test_configure_logging_prefixes_the_worker(
     root = logging.getLogger()
     saved, level = list(root.handlers), root.level
     monkeypatch.setenv(WORKER_ENV, "2")
+    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))  # configure_logging changes them
     try:
         configure_logging("info", "text")
         with logs.calling("c-4"):
@@ -200,3 +203,26 @@ async def test_requests_refused_before_the_app_have_their_access_line(
     assert response.status_code == 400  # bot/web/host_guard.py, before Quart parses the request
     [line] = [line for line in out.getvalue().splitlines() if " INFO bot.access" in line]
     assert "GET /cti/ai 400 " in line
+
+
+async def test_lines_made_on_the_loop_are_written_together_once_it_has_run() -> None:
+    writes: list[str] = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+    handler = logs.LoopBatchedStream(Stream())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for text in ("one", "two"):
+        handler.handle(logging.makeLogRecord({"msg": text}))
+    assert writes == []  # both wait for the loop's pass
+    await asyncio.sleep(0)
+    assert writes == ["one\ntwo\n"]
+    handler.handle(logging.makeLogRecord({"msg": "three"}))
+    handler.close()
+    logging.shutdown([lambda: handler])  # what exit does: written
+    assert writes == ["one\ntwo\n", "three\n"]
+    await asyncio.to_thread(handler.handle, logging.makeLogRecord({"msg": "from a thread"}))
+    assert writes[-1] == "from a thread\n"  # no loop in that thread: at once

@@ -42,6 +42,9 @@ from pathlib import Path
 from typing import Literal, cast
 
 from quart import Quart, Response, current_app, request, session
+from quart.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from quart.wrappers import BaseRequestWebsocket
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from bot.config import Settings
 from bot.errors import AccessRefused, ConfigError
@@ -235,6 +238,7 @@ def install(
     rules = AccessRules.of(settings, session_role)
     app.extensions[EXTENSION_KEY] = rules
     app.secret_key = secret_key(settings)
+    app.session_interface = CookieSessions()
     app.config.update(
         SESSION_COOKIE_NAME="voicebot_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -255,6 +259,23 @@ def install(
     @app.errorhandler(AccessRefused)
     async def _refused(refused: AccessRefused) -> Response:  # raised by require() in an endpoint
         return refusal(refused, count_refused)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Quart's signed-cookie sessions, at no cost to a request without the cookie (every
+    one of the CTI's): Quart opens and saves a session around each request, which builds
+    a signer and reads seven settings even when there is nothing to read or write."""
+
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> SecureCookieSession | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return await super().open_session(app, request)
+
+    async def save_session(
+        self, app: Quart, session: SessionMixin, response: Response | WerkzeugResponse | None
+    ) -> None:
+        if session or session.modified or session.accessed:
+            await super().save_session(app, session, response)
 
 
 def refusal(refused: AccessRefused, count: Callable[[str], None] | None = None) -> Response:
