@@ -21,8 +21,8 @@ from quart import Blueprint, Quart, Response, current_app, request
 
 from bot.errors import NotReadyError, RequestError
 from bot.text.decoding import decode_text
-from bot.web.auth import require
 from bot.web.openapi import Text, documented
+from bot.web.query import whole_number
 from bot.web.schemas import (
     CustomerHistory,
     EntryList,
@@ -143,12 +143,8 @@ async def search() -> dict[str, Any]:
         raise RequestError('"q" is required: the question to search for')
     if len(query) > mounted.max_message_chars:
         raise RequestError(f'"q" longer than {mounted.max_message_chars} characters')
-    limit = request.args.get("limit", "5")
-    # isdigit() alone admits "²" and 5,000-digit numbers, which int() refuses.
-    digits = limit.isascii() and limit.isdigit() and len(limit) <= len(str(MAX_SEARCH_LIMIT))
-    if not digits or not 1 <= int(limit) <= MAX_SEARCH_LIMIT:
-        raise RequestError(f'"limit" must be a whole number from 1 to {MAX_SEARCH_LIMIT}')
-    hits = mounted.service.search(query, int(limit))
+    limit = whole_number(request.args.get("limit", "5"), "limit", 1, MAX_SEARCH_LIMIT)
+    hits = mounted.service.search(query, limit)
     return {"results": [search_result(hit.entry, hit.score) for hit in hits]}
 
 
@@ -160,8 +156,8 @@ def search_result(entry: Entry, score: float) -> dict[str, Any]:
 
 
 def _admin() -> KnowledgeService:
-    """The service, for a principal who may do this: anyone logged in reads, admins change."""
-    require("viewer" if request.method in ("GET", "HEAD") else "admin")
+    """The service, for the admin API: who may use it (anyone logged in reads, admins
+    change) was decided before the request got here, by ``bot.web.auth``'s guard."""
     return _mounted().service
 
 

@@ -1,10 +1,10 @@
 """Who is using the console: logging in and out, the throttle on guessing, and the checks
 every page and console API call makes.
 
-The principal itself is ``bot.web.auth``'s (the session cookie, the admin token, and the
-``X-CSRF-Token`` check of every change); here a session's user must also still be in
-the users file with the same role, so ``voicebot users remove`` ends a session at its
-next request. Pages redirect to the login page; the console's JSON API answers 401/403.
+The principal is ``bot.web.auth``'s (the session cookie, the admin token, the
+``X-CSRF-Token`` check of every change, and a session's user still in the users file with
+the same role, :func:`role_of`, so ``voicebot users remove`` ends a session at its next
+request). Pages redirect to the login page; the console's JSON API answers 401/403.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import quote
 
-from quart import current_app, redirect, request, session
+from quart import current_app, redirect, request
 
 from bot.console.flows import FlowPictures
 from bot.console.users import Role, UsersFile
 from bot.errors import AccessRefused
-from bot.web.auth import Principal, current_principal
+from bot.web.auth import verified_principal
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -89,24 +89,12 @@ def console_access() -> ConsoleAccess:
     return cast(ConsoleAccess, current_app.extensions[EXTENSION_KEY])
 
 
-async def principal() -> Principal | None:
-    """The current principal, a session's only while its user exists with that role."""
-    found = current_principal()
-    if found is None or found.via != "session":
-        return found
-    user = await asyncio.to_thread(console_access().users.get, found.name)
-    if user is None or user.role != found.role:
-        session.clear()
-        return None
-    return found
-
-
 def page(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[Any]]:
     """A console page: anyone logged in; otherwise a redirect to the login page."""
 
     @functools.wraps(view)
     async def guarded(*args: P.args, **kwargs: P.kwargs) -> Any:
-        if await principal() is None:
+        if await verified_principal() is None:
             return redirect(f"{LOGIN_PATH}?next={quote(request.full_path.rstrip('?'), safe='/')}")
         return await view(*args, **kwargs)
 
@@ -119,7 +107,7 @@ def api(role: Role = "viewer") -> Callable[[Callable[P, Awaitable[R]]], Callable
     def decorate(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(view)
         async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-            found = await principal()
+            found = await verified_principal()
             if found is None:
                 raise AccessRefused(401, "unauthenticated", "log in to the console first")
             if role == "admin" and not found.is_admin:

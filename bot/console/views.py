@@ -30,13 +30,13 @@ from bot.console.access import (
     api,
     console_access,
     page,
-    principal,
     safe_next,
 )
 from bot.console.users import UsersFile, users_path
 from bot.errors import RequestError
 from bot.services import services
-from bot.web.auth import log_reveal, require
+from bot.web.auth import log_reveal, require, verified_principal
+from bot.web.query import whole_number
 from knowledge.web import search_result
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ async def _headers(response: Response) -> Response:
 
 @blueprint.get("/login")
 async def login_form() -> Any:
-    if await principal() is not None:
+    if await verified_principal() is not None:
         return redirect(safe_next(request.args.get("next")))
     return await _login_page()
 
@@ -137,7 +137,7 @@ async def login() -> Any:
 
 @blueprint.post("/logout")
 async def logout() -> Any:
-    found = await principal()  # with its CSRF token: another site cannot log anyone out
+    found = await verified_principal()  # with its CSRF token: another site cannot log anyone out
     session.clear()
     if found is not None:
         logger.info("console logout: %s", found.name)
@@ -148,7 +148,7 @@ async def logout() -> Any:
 
 
 async def _page(template: str, active: str, **context: Any) -> str:
-    found = await principal()
+    found = await verified_principal()
     assert found is not None
     return await render_template(
         template,
@@ -227,7 +227,7 @@ async def dashboard_page() -> str:
 @api()
 async def api_calls() -> dict[str, Any]:
     args = request.args
-    limit = _whole(args.get("limit", "100"), "limit", 1, MAX_CALLS_LISTED)
+    limit = whole_number(args.get("limit", "100"), "limit", 1, MAX_CALLS_LISTED)
     kind = args.get("kind", "all")
     if kind not in shown_calls.KINDS:
         raise RequestError(f'"kind" must be one of {", ".join(shown_calls.KINDS)}')
@@ -311,7 +311,7 @@ async def api_kb_search() -> dict[str, Any]:
         raise RequestError('"q" is required: the question to search for')
     if len(query) > svc.settings.max_text_chars:
         raise RequestError(f'"q" longer than {svc.settings.max_text_chars} characters')
-    limit = _whole(request.args.get("limit", "10"), "limit", 1, 50)
+    limit = whole_number(request.args.get("limit", "10"), "limit", 1, 50)
     knowledge = svc.knowledge
     if not knowledge.ready:
         raise RequestError("the knowledge base is loading; try again in a moment", status=503)
@@ -331,7 +331,7 @@ async def api_kb_search() -> dict[str, Any]:
 @api()
 async def api_dashboard() -> dict[str, Any]:
     svc = services()
-    hours = _whole(request.args.get("hours", "24"), "hours", 1, dashboard.MAX_HOURS)
+    hours = whole_number(request.args.get("hours", "24"), "hours", 1, dashboard.MAX_HOURS)
     include_test = request.args.get("test", "") in ("1", "true")
     since = time.time() - hours * 3600
     found = await svc.transcripts.calls_since(since, dashboard.MAX_CALLS)
@@ -345,12 +345,6 @@ async def api_dashboard() -> dict[str, Any]:
     )
     figures["not_found"] = [{"question": q, "count": n} for q, n in svc.knowledge.misses.top(15)]
     return figures
-
-
-def _whole(raw: str, name: str, low: int, high: int) -> int:
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))) or not low <= int(raw) <= high:
-        raise RequestError(f'"{name}" must be a whole number from {low} to {high}')
-    return int(raw)
 
 
 async def _json_body() -> dict[str, Any]:

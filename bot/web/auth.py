@@ -118,10 +118,10 @@ class AccessRules:
             # Audio names are content hashes, not guessable; the CTI fetches them by the
             # URL we answered with, which carries no token. Its networks still apply,
             # except for a logged-in console user's player.
-            if self.cti_allow and await self._principal() is None:
+            if self.cti_allow and await self.principal() is None:
                 self._check_cti(with_token=False)
         elif path.startswith(_DATA_PREFIXES):
-            principal = await self._principal()
+            principal = await self.principal()
             if principal is None:
                 raise AccessRefused(
                     401,
@@ -131,7 +131,7 @@ class AccessRules:
             if method not in ("GET", "HEAD") and not principal.is_admin:
                 raise AccessRefused(403, "role", f"{principal.name} is a viewer: changes need an admin")
 
-    async def _principal(self) -> Principal | None:
+    async def principal(self) -> Principal | None:
         """The current principal; a session's only while its user still exists with that
         role (``voicebot users remove`` ends a session at its next request)."""
         principal = current_principal(self)
@@ -208,6 +208,12 @@ def current_principal(rules: AccessRules | None = None) -> Principal | None:
         if not isinstance(expected, str) or not hmac.compare_digest(given.encode(), expected.encode()):
             raise AccessRefused(403, "csrf", f"missing or wrong {CSRF_HEADER} header: reload the console")
     return Principal(name, cast(Role, role), "session")
+
+
+async def verified_principal() -> Principal | None:
+    """:func:`current_principal`, a session's only while its user still exists with that
+    role (what the console's pages and API ask before they answer)."""
+    return await _rules().principal()
 
 
 def require(role: Role = "viewer") -> Principal:

@@ -23,11 +23,11 @@ from quart import Blueprint, Quart, Response, request
 
 from bot import metrics
 from bot.services import Services, services
+from bot.web.errors import CTI_PREFIX
 
 logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("metrics", __name__)
-CTI_PREFIX = "/cti/"
 _BEARER = "Bearer "
 # The text format every Prometheus reads (our names are plain: nothing of 1.0.0's escaping applies).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

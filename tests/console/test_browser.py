@@ -15,10 +15,8 @@ from pathlib import Path
 import pytest
 from playwright import sync_api
 
-from tests.conftest import FLOWS_DIR
 from tests.console.conftest import FAILED
-from tests.loopback import unused_port
-from tests.test_serve import VOICEBOT, start, stop, wait_healthy
+from tests.test_serve import VOICEBOT, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,14 +45,8 @@ def add_user(data_dir: Path, name: str, role: str, password: str) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("console")
     add_user(workdir / "var", ADMIN, "admin", ADMIN_PASSWORD)
-    port = unused_port()
-    process = start(workdir, FLOWS_DIR, port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, process, workdir)
+    with serving(workdir) as base:
         yield base
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")

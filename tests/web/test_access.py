@@ -54,6 +54,13 @@ def add_user(tmp_path: Path, name: str, role: str) -> None:
     UsersFile(tmp_path / "var" / "console_users.json").add(name, role, "a long enough password")
 
 
+async def logged_in(client: QuartTestClient, tmp_path: Path, name: str, role: str, csrf: str = "c") -> None:
+    """``client`` holds the session cookie of console user ``name``, made a ``role``."""
+    add_user(tmp_path, name, role)
+    async with client.session_transaction() as session:
+        session.update(user=name, role=role, csrf=csrf)
+
+
 def refused(body: str, reason: str) -> float:
     """The count of refusals for ``reason`` in a /metrics body."""
     for family in text_string_to_metric_families(body):
@@ -131,9 +138,7 @@ async def test_a_viewer_reads_an_admin_changes_and_both_need_the_csrf_token(
     async with app.test_app():
         client = QuartTestClient(app)
         await client.get(GREETING)
-        add_user(tmp_path, "lin", "viewer")
-        async with client.session_transaction() as session:
-            session.update(user="lin", role="viewer", csrf="csrf-1")
+        await logged_in(client, tmp_path, "lin", "viewer", "csrf-1")
         calls = await client.get("/calls")
         assert calls.status_code == 200
         listed = (await calls.get_json())["calls"]
@@ -143,9 +148,7 @@ async def test_a_viewer_reads_an_admin_changes_and_both_need_the_csrf_token(
         assert post.status_code == 403
         assert (await post.get_json())["error"]["code"] == "role"
 
-        add_user(tmp_path, "wang", "admin")
-        async with client.session_transaction() as session:
-            session.update(user="wang", role="admin", csrf="csrf-2")
+        await logged_in(client, tmp_path, "wang", "admin", "csrf-2")
         missing = await client.post("/kb/entries", json=NEW_ENTRY)
         assert missing.status_code == 403
         assert (await missing.get_json())["error"]["code"] == "csrf"
@@ -161,9 +164,7 @@ async def test_a_removed_user_s_session_opens_nothing_and_other_apps_take_no_ses
     app = build(tmp_path, segmenter)
     async with app.test_app():
         client = QuartTestClient(app)
-        add_user(tmp_path, "lin", "viewer")
-        async with client.session_transaction() as session:
-            session.update(user="lin", role="viewer", csrf="c")
+        await logged_in(client, tmp_path, "lin", "viewer")
         assert (await client.get("/calls")).status_code == 200
         UsersFile(tmp_path / "var" / "console_users.json").remove("lin")
         assert (await client.get("/calls")).status_code == 401
@@ -191,9 +192,7 @@ async def test_a_reveal_is_for_admins_and_is_logged_without_the_number(
     async with app.test_app():
         client = QuartTestClient(app)
         await client.get(GREETING)
-        add_user(tmp_path, "wang", "admin")
-        async with client.session_transaction() as session:
-            session.update(user="wang", role="admin", csrf="c")
+        await logged_in(client, tmp_path, "wang", "admin")
         revealed = await (await client.get("/calls/acc-1?reveal=1")).get_json()
     assert revealed["telnum"] == "13800138000"
     audit = [r for r in caplog.records if r.name == "voicebot.audit"]
