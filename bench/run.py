@@ -12,6 +12,8 @@ processes on loopback; the output is printed and written to ``bench/results/late
 - start-up: process start to ``/healthz`` 200, with an empty audio cache and a warm one;
 - warm-up: the slowest turn that synthesizes a templated prompt on first use (the
   steady-state figures above are measured after it);
+- parse: intent and slots of one utterance for the sample flows and one with every
+  built-in intent, in this process (``bench/parse.py``);
 - knowledge: the knowledge base at 10,000 entries, in this process (``bench/knowledge.py``);
 - instances: the embedded default against one and two instances (and ``--workers 2``) on
   Redis and PostgreSQL, in alternating rounds (``bench/instances.py``).
@@ -42,6 +44,7 @@ import psutil
 
 from bench import instances as instances_bench
 from bench import knowledge as knowledge_bench
+from bench import parse as parse_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "turns.lua"
@@ -240,6 +243,7 @@ def main() -> None:
         print(f"bot turns/s = {share:.1%} of the bare Quart endpoint (medians of {WRK_ROUNDS} rounds)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results["parse"] = parse_bench.run()
     results["knowledge"] = knowledge_bench.run()
     results["instances"] = instances_bench.run()
     out = ROOT / "bench" / "results"

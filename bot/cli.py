@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 
 from bot import server
 from bot.app import create_app
-from bot.authoring import graph
+from bot.authoring import graph, intent_quality
 from bot.authoring.chat import chat_command
 from bot.authoring.check import check_paths
 from bot.authoring.flowtest import flows_test_command
@@ -18,7 +19,7 @@ from bot.authoring.schema import flow_schema
 from bot.config import load_settings
 from bot.console.cli import users_group
 from bot.errors import ConfigError, FlowValidationError
-from bot.language.loader import flow_files, load_flow
+from bot.language.loader import flow_files, load_flow, load_flows
 from bot.language.outgoing import HostAllowlist
 from bot.logs import configure_logging, install_record_factory
 from bot.store.backup import backup
@@ -97,7 +98,7 @@ main.add_command(users_group)
 
 @main.group()
 def flows() -> None:
-    """Tools for flow authors: check, test, graph, schema."""
+    """Tools for flow authors: check, test, quality, graph, schema."""
 
 
 flows.add_command(flows_test_command)
@@ -174,6 +175,32 @@ def flows_graph(name: str, fmt: str, output: Path | None, flows_dir: Path | None
     else:
         output.write_bytes(data)
         click.echo(f"wrote {output}", err=True)
+
+
+@flows.command("quality")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--flows-dir", type=click.Path(path_type=Path), help="Default: VOICEBOT_FLOWS_DIR.")
+@click.option("--misses/--no-misses", default=True, show_default=True, help="List each utterance missed.")
+def flows_quality(path: Path, flows_dir: Path | None, misses: bool) -> None:
+    """How well flows' intents are recognised on the utterances of PATH.
+
+    PATH maps flow names to utterances of each intent, `negated:` ones that must not be
+    taken as an intent and `none:` ones of no intent (format: docs/quality.md). Prints
+    the share right of each kind, then every miss with what it was taken for.
+    """
+    settings = load_settings()
+    try:
+        flows = load_flows(flows_dir or settings.flows_dir)
+    except FlowValidationError as exc:
+        click.echo(f"voicebot: the flows are invalid:\n{exc}", err=True)
+        sys.exit(1)
+    segmenter = Segmenter()
+    segmenter.initialize()
+    try:
+        qualities = intent_quality.measure_file(path, flows, segmenter, settings.nlu_threshold)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise click.BadParameter(str(exc), param_hint="PATH") from exc
+    click.echo(intent_quality.report(qualities, show_misses=misses))
 
 
 @flows.command("schema")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.errors import KnowledgeDataError, UnknownEntryError
+from bot.text.pinyin import char_syllables
 from bot.text.segmenter import Segmenter
 from knowledge.entries import Entry
 from knowledge.index import SearchIndex
@@ -23,10 +24,18 @@ from knowledge.text import Analyzer
 
 @dataclass(frozen=True)
 class Hit:
-    """An entry and how well it matches a query (0…1)."""
+    """An entry and how well it matches a query (0…1).
+
+    Attributes:
+        coverage: The share of the query's topic words the entry uses (``Snapshot.
+            coverage``): low for a question about something else that shares its verbs
+            and sounds. Measured for the best hit only (what decisions read); None on
+            the others.
+    """
 
     entry: Entry
     score: float
+    coverage: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,47 @@ class Snapshot:
     synonyms: Mapping[str, tuple[str, ...]]
     analyzer: Analyzer
     index: SearchIndex
+    documents: Sequence[Sequence[tuple[Counter[str], float]]] = ()  # by position, as indexed
+    # position → (normalized text, its syllables), filled as coverage asks (not at build:
+    # it would add seconds to a 10,000-entry build for the few entries ever compared).
+    _texts: dict[int, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def coverage(self, query: Counter[str], position: int) -> float:
+        """The share of the query's topic words (``w:``, weighted by IDF; a word never
+        seen at the highest) that the entry at ``position`` uses: as a word, inside its
+        text, or as a sound of it. 1 when the query has no topic word.
+
+        The BM25 score counts characters and sounds too, so "手机卡密码忘了" scores well
+        against 医保卡密码重置 on 密码, 忘 and 卡; a question whose main words an entry
+        never uses is not about it, however its other words match.
+        """
+        words = [name for name in query if name[0] == "w"]
+        if not words:
+            return 1.0
+        documents = [features for features, _ in self.documents[position]]
+        text, sounds = self._text(position)
+        total = matched = 0.0
+        for name in words:
+            idf = self.index.idf(name)
+            total += idf
+            word = name[2:]
+            if (
+                any(name in features for features in documents)
+                or word in text
+                or f" {' '.join(char_syllables(word))} " in sounds
+            ):
+                matched += idf
+        return matched / total
+
+    def _text(self, position: int) -> tuple[str, str]:
+        cached = self._texts.get(position)
+        if cached is None:
+            entry = self.entries[position]
+            text = self.analyzer.normalize(
+                " ".join((entry.title, *entry.keywords, *entry.questions, entry.answer))
+            )
+            cached = self._texts[position] = (text, f" {' '.join(char_syllables(text))} ")
+        return cached
 
 
 class KnowledgeBase:
@@ -89,7 +139,8 @@ class KnowledgeBase:
             boost: entry id → score added before ranking (a caller's own history).
         """
         snapshot = self._snapshot
-        scores = snapshot.index.scores(snapshot.analyzer.features(text))
+        query = snapshot.analyzer.query_features(text)
+        scores = snapshot.index.scores(query)
         for entry_id, extra in (boost or {}).items():
             position = snapshot.positions.get(entry_id)
             if position is not None and scores[position] > 0:
@@ -99,7 +150,11 @@ class KnowledgeBase:
             return []
         best = np.argpartition(-scores, limit - 1)[:limit] if limit < len(scores) else np.arange(len(scores))
         ranked = sorted(best, key=lambda i: (-scores[i], i))
-        return [Hit(snapshot.entries[i], round(min(1.0, float(scores[i])), 4)) for i in ranked if scores[i]]
+        hits = [Hit(snapshot.entries[i], round(min(1.0, float(scores[i])), 4)) for i in ranked if scores[i]]
+        if hits:
+            coverage = snapshot.coverage(query, int(ranked[0]))
+            hits[0] = Hit(hits[0].entry, hits[0].score, round(coverage, 4))
+        return hits
 
     def analyzer(self) -> Analyzer:
         return self._snapshot.analyzer
@@ -152,13 +207,17 @@ class KnowledgeBase:
         self._segmenter.add_words(_words(entries, analyzer))
         features = {entry: self._features.get(entry) or _documents(entry, analyzer) for entry in entries}
         self._features = features
+        documents = [features[entry] for entry in entries]
+        index = SearchIndex(documents)
+        analyzer.learn_vocabulary(index.words())
         return Snapshot(
             entries=entries,
             positions=positions,
             parents={child: tuple(ids) for child, ids in parents.items()},
             synonyms=normalized,
             analyzer=analyzer,
-            index=SearchIndex([features[entry] for entry in entries]),
+            index=index,
+            documents=documents,
         )
 
 

@@ -98,6 +98,15 @@ class SearchIndex:
             postings[name] = _Postings(sorted_documents[start:end], weights, idf)
         return postings
 
+    def idf(self, feature: str) -> float:
+        """How much ``feature`` tells (weighted by its view); the highest for one never seen."""
+        postings = self._postings.get(feature)
+        return postings.idf if postings is not None else self._max_idf * FEATURE_WEIGHTS[feature[0]]
+
+    def words(self) -> list[str]:
+        """Every word (``w:`` feature) of any document, without its prefix."""
+        return [name[2:] for name in self._postings if name[0] == "w"]
+
     def scores(self, query: Counter[str]) -> npt.NDArray[np.float32]:
         """Every entry's score for ``query`` (0 when nothing matches), by entry position."""
         best = np.zeros(self.entry_count, dtype=np.float32)

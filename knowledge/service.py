@@ -60,11 +60,14 @@ class ReplyType(IntEnum):
 
 @dataclass(frozen=True)
 class Policy:
-    """Where scores (0…1) turn into decisions; calibrated on tests/knowledge/phrasings.yaml.
+    """Where scores (0…1) turn into decisions; chosen on the tuning sets
+    (tests/knowledge/tuning.yaml and phrasings.yaml), never on heldout.yaml.
 
     Attributes:
         answer_score: The best entry is answered from here, if no other is close.
         clarify_score: Below this, nothing is good enough ("not found").
+        min_coverage: Below this share of the question's topic words in the best entry
+            (``Hit.coverage``), it is about something else ("not found").
         margin: Entries within this of the best are too close to call: clarified.
         max_choices: The most choices one clarification lists.
         history_boost: Added to entries the same customer was answered with before.
@@ -72,8 +75,9 @@ class Policy:
             likeness to the topic just answered.
     """
 
-    answer_score: float = 0.28
-    clarify_score: float = 0.24
+    answer_score: float = 0.26
+    clarify_score: float = 0.18
+    min_coverage: float = 0.3
     margin: float = 0.08
     max_choices: int = 3
     history_boost: float = 0.04
@@ -351,7 +355,7 @@ class KnowledgeService:
     def _decide(self, message: str, boost: dict[str, float]) -> KnowledgeReply:
         policy = self.policy
         hits = self.base.search(message, limit=policy.max_choices + 5, boost=boost)
-        if not hits or hits[0].score < policy.clarify_score:
+        if not hits or hits[0].score < policy.clarify_score or self._off_topic(hits[0], boost):
             return KnowledgeReply(ReplyType.CLARIFY, NOT_FOUND_TEXT, score=hits[0].score if hits else None)
         floor = max(policy.clarify_score, hits[0].score - policy.margin)
         close = [hit for hit in hits if hit.score >= floor]
@@ -364,6 +368,13 @@ class KnowledgeService:
         if best.score < policy.answer_score and not best.entry.is_parent:
             return self._clarify([best.entry], best.score)  # "请问您是想咨询[…]吗?"
         return self._offer(best.entry, best.score)
+
+    def _off_topic(self, best: Hit, boost: dict[str, float]) -> bool:
+        """The best entry uses too few of the question's topic words to be its subject;
+        an entry the conversation or the customer brought up (boosted) is exempt, as a
+        short follow-up ("那要带什么材料") names no topic of its own."""
+        coverage = 1.0 if best.coverage is None else best.coverage
+        return coverage < self.policy.min_coverage and best.entry.id not in boost
 
     def _offer(self, entry: Entry, score: float | None) -> KnowledgeReply:
         """An entry's answer; a parent topic is clarified into its children."""

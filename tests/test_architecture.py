@@ -41,20 +41,28 @@ def importers(prefix: str, *, within: str) -> list[str]:
 
 
 def test_only_the_http_edges_import_the_cti_package() -> None:
-    offenders = [
-        path
-        for path in importers("bot.cti", within="")
-        if not path.startswith(MAY_IMPORT_CTI)
-    ]
+    offenders = [path for path in importers("bot.cti", within="") if not path.startswith(MAY_IMPORT_CTI)]
     assert offenders == []
 
 
 @pytest.mark.parametrize(
     ("package", "forbidden"),
-    [("knowledge/", "bot.dialog"), ("bot/dialog/", "knowledge"), ("bot/text/", "bot.dialog"),
-     ("bot/text/", "knowledge"), ("bot/language/", "bot.dialog"), ("bot/calls/", "bot.cti")],
-    ids=["knowledge-not-dialog", "dialog-not-knowledge", "text-not-dialog", "text-not-knowledge",
-         "language-not-runtime", "calls-not-cti"],
+    [
+        ("knowledge/", "bot.dialog"),
+        ("bot/dialog/", "knowledge"),
+        ("bot/text/", "bot.dialog"),
+        ("bot/text/", "knowledge"),
+        ("bot/language/", "bot.dialog"),
+        ("bot/calls/", "bot.cti"),
+    ],
+    ids=[
+        "knowledge-not-dialog",
+        "dialog-not-knowledge",
+        "text-not-dialog",
+        "text-not-knowledge",
+        "language-not-runtime",
+        "calls-not-cti",
+    ],
 )
 def test_packages_do_not_import_upwards(package: str, forbidden: str) -> None:
     assert importers(forbidden, within=package) == []
@@ -69,7 +77,6 @@ def test_no_class_is_over_300_lines() -> None:
                 if lines > MAX_CLASS_LINES:
                     large.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
     assert large == []
-
 
 
 def test_the_default_service_loads_no_redis_or_postgresql_driver() -> None:

@@ -23,10 +23,13 @@ each reply as a telephone WAV (``DIR/001.wav``, ``002.wav``…, rendered by espe
 as the service would, with its cache in ``DIR/.cache``).
 
 Input is read line by line from stdin, so a conversation can be piped in; the
-``you>`` prompt and colours appear only on a terminal. A line is what the caller
-says; ``/help`` lists the commands for silence, barge-in, hanging up and the rest.
-The chat greets at once; after a call ends (or ``/new``), the next line is the new
-call's first event, so a caller who speaks first can be tried too.
+``you>`` prompt and colours appear only on a terminal. Piped lines are echoed after a
+``you>`` of their own (an empty one as ``you> (silence)``), so that the output reads
+as the conversation it was; ``--no-echo`` leaves them out, ``--echo`` echoes typed
+lines too. A line is what the caller says; ``/help`` lists the commands for silence,
+barge-in, hanging up and the rest. The chat greets at once; after a call ends (or
+``/new``), the next line is the new call's first event, so a caller who speaks first
+can be tried too.
 """
 
 from __future__ import annotations
@@ -95,12 +98,19 @@ _T = TypeVar("_T")
     metavar="DIR",
     help="Save each reply's speech as DIR/001.wav, 002.wav… (espeak-ng; nothing is played).",
 )
-def chat_command(
+@click.option(
+    "--echo/--no-echo",
+    default=None,
+    help="Print each caller line after `you>` (default: when the input is piped, not a terminal).",
+)
+def chat_command(  # click passes the options by name
+    *,
     flow_name: str | None,
     flows_dir: Path | None,
     call_date: dt.datetime | None,
     telnum: str,
     audio_dir: Path | None,
+    echo: bool | None,
 ) -> None:
     """Talk to a flow in the terminal, as its caller.
 
@@ -119,6 +129,7 @@ def chat_command(
         date=call_date.date() if call_date else None,
         telnum=telnum,
         audio_dir=audio_dir,
+        echo=echo,
     )
     code = _Session(settings, options).run()
     if code:
@@ -137,6 +148,7 @@ class _Options:
     date: dt.date | None
     telnum: str
     audio_dir: Path | None
+    echo: bool | None = None  # None: when stdin is not a terminal
 
 
 class _Session:
@@ -154,6 +166,7 @@ class _Session:
         # CliRunner replaces both, so tests feed the input and read the output.
         self._stdin: TextIO | None = sys.stdin
         self._interactive = _isatty(sys.stdin)
+        self._echo = not self._interactive if options.echo is None else options.echo
         self._view = ChatView(color=_isatty(sys.stdout))
         self._runner = asyncio.Runner()
         self._resources = contextlib.AsyncExitStack()
@@ -248,7 +261,10 @@ class _Session:
             if self._interactive:
                 click.echo()
             return None
-        return line.rstrip("\r\n")
+        line = line.rstrip("\r\n")
+        if self._echo:
+            self._view.caller(line)
+        return line
 
     # --- one line ----------------------------------------------------------------------
 

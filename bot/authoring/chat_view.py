@@ -42,6 +42,11 @@ class ChatView:
         if not reply.interruptible:
             self.info("not interruptible")
 
+    def caller(self, line: str) -> None:
+        """A line of the caller's, echoed (piped input shows nowhere else)."""
+        said = line if line.strip() else "(silence)"
+        click.echo(f"{self.style('you>', bold=True)} {said}")
+
     def continues(self) -> None:
         """The bot let its prompt play on (a barge-in it ignored)."""
         click.echo(f"{self._bot()} (continues playing)")

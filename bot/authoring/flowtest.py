@@ -10,6 +10,7 @@ engine) and says which ones went as written::
     telnum: "13900000000"       # the caller's number (default 13800000000)
     conversations:
       - name: 查询报销进度         # shown in the report
+        telnum: "13912345678"   # this call's number (default: the file's telnum)
         turns:
           - silence: true               # the caller says nothing (the first time: greeting)
             bot: 欢迎致电
@@ -34,7 +35,8 @@ after it (only the keys written are checked):
 ``intent``         the intent recognized (``null``: none); ``caller:`` turns only
 ``continue``       ``true``: the bot let its prompt play on; ``caller:`` turns only
 ``step``           the step the call waits at afterwards
-``slots``          variables (slots, ``set:``) and their values; ``null``: not set
+``slots``          variables (slots, ``set:``) and their values; ``null``: not set.
+                   ``customer.name`` names a key of a mapping (a lookup row)
 ``action``         ``transfer``, ``hangup`` or ``none``
 ``transfer``       the transfer target
 ``interruptible``  whether the caller could cut the answer off
@@ -50,18 +52,24 @@ slot holds text: quote it); ``2026-11-25`` and ``0101`` stay text.
 A conversation stops at its first turn that does not go as written. The report names
 the file and line of that turn, each expectation that failed (``expected … / got …``)
 and the conversation up to there. A test file with a mistake in it (a misspelt key, two
-events in one turn, an unknown flow or intent) is reported like a flow problem:
-``file:line:col: what is wrong — how to fix it``.
+events in one turn, an unknown flow, intent or variable) is reported like a flow
+problem: ``file:line:col: what is wrong — how to fix it``. A ``slots:`` name no flow
+can set is an error when a value is expected of it (the check could never pass) and a
+warning when ``null`` is (it could never fail).
+
+With ``--coverage`` the report ends with the steps and branches no conversation
+reached, per flow (``bot.authoring.coverage``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -69,7 +77,9 @@ from typing import Annotated, Any, get_args
 import click
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from bot.authoring import coverage as cover
 from bot.authoring.runtime import open_conversation
+from bot.authoring.variable_names import did_you_mean, find, is_provided, provided_names
 from bot.config import Settings, load_settings
 from bot.dialog.conversation import Conversation, Heard
 from bot.dialog.state import CallState, Outcome
@@ -216,6 +226,7 @@ class ConversationSpec(_Spec):
     """One call: its name, its turns, what must hold at its end."""
 
     name: Text
+    telnum: Text | None = None  # the file's telnum when not given
     turns: list[TurnSpec] = Field(min_length=1)
     end: EndSpec | None = None
 
@@ -326,9 +337,9 @@ class ConversationResult:
 
 
 def report(results: Sequence[ConversationResult], *, verbose: bool = False) -> str:
-    """One ``PASS``/``FAIL`` line per conversation, the failures' details (and with
-    ``verbose`` the transcripts of the passing ones), then a count."""
-    lines = [f"{'PASS' if r.passed else 'FAIL'} {r.name}" for r in results]
+    """One ``PASS``/``FAIL`` line per conversation with its ``file:line``, the failures'
+    details (and with ``verbose`` the transcripts of the passing ones), then a count."""
+    lines = [f"{'PASS' if r.passed else 'FAIL'} {r.name} — {r.file}:{r.line}" for r in results]
     for result in results:
         if verbose or not result.passed:
             lines += ["", result.details()]
@@ -369,7 +380,8 @@ async def run_file(
     clock = _Clock(settings.today())
     async with contextlib.AsyncExitStack() as stack:
         conversation = await _open(stack, flows_dir, settings, clock, segmenter)
-        return await _run_test_file(test_file, conversation, clock, settings)
+        results, _ = await _run_test_file(test_file, conversation, clock, settings)
+        return results
 
 
 async def _open(
@@ -388,16 +400,29 @@ async def _open(
 
 
 async def _run_test_file(
-    test_file: FlowTestFile, conversation: Conversation, clock: _Clock, settings: Settings
-) -> list[ConversationResult]:
-    _check_names(test_file, conversation)
+    test_file: FlowTestFile,
+    conversation: Conversation,
+    clock: _Clock,
+    settings: Settings,
+    coverage: cover.Coverage | None = None,
+) -> tuple[list[ConversationResult], list[FlowProblem]]:
+    """The results of a test file's conversations, and the warnings about the file."""
+    warnings = _check_names(test_file, conversation)
     spec = test_file.spec
     clock.date = spec.date or settings.today()
-    return [await _run_conversation(test_file, conversation, i) for i in range(len(spec.conversations))]
+    results = [
+        await _run_conversation(test_file, conversation, i, coverage) for i in range(len(spec.conversations))
+    ]
+    return results, warnings
 
 
-def _check_names(test_file: FlowTestFile, conversation: Conversation) -> None:
-    """The flow, intents and steps a test names must exist: a typo would only ever fail."""
+def _check_names(test_file: FlowTestFile, conversation: Conversation) -> list[FlowProblem]:
+    """The flow, intents, steps and variables a test names must exist: a typo would only
+    ever fail (or, for a variable expected to be ``null``, only ever pass: a warning).
+
+    Returns:
+        The warnings.
+    """
     names = conversation.flows.names()
     spec = test_file.spec
     if spec.flow not in names:
@@ -428,18 +453,51 @@ def _check_names(test_file: FlowTestFile, conversation: Conversation) -> None:
                         (*at, "step"), f"unknown step {turn.step!r}", f"use one of: {', '.join(home.steps)}"
                     )
                 )
+    found = _check_variables(test_file, provided_names(loaded.flow for loaded in conversation.flows))
+    problems += [p for p in found if p.severity == "error"]
     if problems:
         raise FlowValidationError(problems)
+    return [p for p in found if p.severity == "warning"]
+
+
+def _check_variables(test_file: FlowTestFile, provided: set[str]) -> list[FlowProblem]:
+    """``slots:`` names no flow can set (nor a dotted head of them: ``customer`` of
+    ``customer.name``): an error when a value is expected, a warning for ``null``."""
+    problems: list[FlowProblem] = []
+    for at, name, want in _slot_checks(test_file.spec):
+        if is_provided(name, provided):
+            continue
+        hint = did_you_mean(name, provided) or did_you_mean(name.split(".")[0], provided)
+        if want is None:
+            message = f"no flow sets {name!r}: expecting null of it always passes"
+            problem = test_file.problem(at, message, f"{hint}check the spelling, or remove the check")
+            problems.append(dataclasses.replace(problem, severity="warning"))
+        else:
+            message = f"no flow sets {name!r}: this check could never pass"
+            fix = f"{hint}name a slot, or a variable of a `set:`, lookup, http or knowledge step"
+            problems.append(test_file.problem(at, message, fix))
+    return problems
+
+
+def _slot_checks(spec: FlowTestSpec) -> Iterator[tuple[KeyPath, str, Any]]:
+    """Every ``slots:`` name of a test file, where it is written and the value expected."""
+    for i, conv in enumerate(spec.conversations):
+        for j, turn in enumerate(conv.turns):
+            for name, want in (turn.slots or {}).items():
+                yield ("conversations", i, "turns", j, "slots", name), name, want
+        for name, want in ((conv.end.slots if conv.end else None) or {}).items():
+            yield ("conversations", i, "end", "slots", name), name, want
 
 
 async def _run_conversation(
-    test_file: FlowTestFile, conversation: Conversation, index: int
+    test_file: FlowTestFile, conversation: Conversation, index: int, coverage: cover.Coverage | None
 ) -> ConversationResult:
     spec = test_file.spec.conversations[index]
     loaded = conversation.flows.get(test_file.spec.flow)
-    state = CallState(
+    call = cover.TracedCallState if coverage is not None else CallState
+    state = call(
         call_id=f"test-{index + 1}",
-        telnum=test_file.spec.telnum,
+        telnum=spec.telnum or test_file.spec.telnum,
         flow=loaded.name,
         flow_version=loaded.version,
     )
@@ -453,7 +511,7 @@ async def _run_conversation(
 
     for j, turn in enumerate(spec.turns):
         try:
-            heard = await _play(conversation, state, turn)
+            heard = await _play(conversation, state, turn, coverage)
         except Exception as exc:  # a bug in the flow or the engine: this conversation fails, not the run
             problem = f"the bot failed: {type(exc).__name__}: {exc}"
             failure = failed(j + 1, turn.describe(), [problem], "turns", j)
@@ -461,12 +519,13 @@ async def _run_conversation(
         transcript += _transcribe(turn, heard, state)
         if heard.reply is not None and heard.reply.action == "transfer":
             last_transfer = heard.reply.target
-        mismatches = _check_turn(turn, heard, state)
+        mismatches = _check_turn(turn, heard, state, conversation.dialog.variables(state))
         if mismatches:
             failure = failed(j + 1, turn.describe(), mismatches, "turns", j)
             break
     else:
-        mismatches = _check_end(spec.end, state, last_transfer) if spec.end else []
+        variables = conversation.dialog.variables(state)
+        mismatches = _check_end(spec.end, state, last_transfer, variables) if spec.end else []
         if mismatches:
             failure = failed(None, "end", mismatches, "end")
     return ConversationResult(
@@ -479,8 +538,24 @@ async def _run_conversation(
     )
 
 
-async def _play(conversation: Conversation, state: CallState, turn: TurnSpec) -> Heard:
-    """One event, as the CTI callback would send it."""
+async def _play(
+    conversation: Conversation, state: CallState, turn: TurnSpec, coverage: cover.Coverage | None
+) -> Heard:
+    """One event, as the CTI callback would send it; with ``coverage``, what it reached
+    is counted."""
+    if coverage is None or not isinstance(state, cover.TracedCallState):
+        return await _event(conversation, state, turn)
+    before, recorder = coverage.new_turn(state)
+    try:
+        heard = await _event(conversation, state, turn)
+    finally:
+        state.record(None)
+    event = "silence" if turn.silence else "hangup" if turn.hangup else "caller"
+    coverage.end_turn(state, before, recorder, event, heard.intent)
+    return heard
+
+
+async def _event(conversation: Conversation, state: CallState, turn: TurnSpec) -> Heard:
     if turn.silence:
         return Heard(await conversation.silence(state))
     if turn.hangup:
@@ -493,13 +568,14 @@ async def _play(conversation: Conversation, state: CallState, turn: TurnSpec) ->
 # --- expectations --------------------------------------------------------------------
 
 
-def _check_turn(turn: TurnSpec, heard: Heard, state: CallState) -> list[str]:
+def _check_turn(turn: TurnSpec, heard: Heard, state: CallState, variables: Mapping[str, object]) -> list[str]:
     out = _check_reply(turn, heard)
     if "intent" in turn.model_fields_set and turn.intent != heard.intent:
         out.append(f"intent: expected {turn.intent or 'no intent'} / got {_intent(heard)}")
     if turn.step is not None and turn.step != state.step:
         out.append(f"step: expected {turn.step} / got {state.step or 'none'}")
-    out += _check_call(turn.outcome, turn.model_fields_set, turn.grade, turn.slots, state)
+    out += _check_call(turn.outcome, turn.model_fields_set, turn.grade, state)
+    out += _check_slots(turn.slots, state, variables)
     return out
 
 
@@ -537,11 +613,14 @@ def _check_reply(turn: TurnSpec, heard: Heard) -> list[str]:
     return out
 
 
-def _check_end(end: EndSpec, state: CallState, last_transfer: str | None) -> list[str]:
+def _check_end(
+    end: EndSpec, state: CallState, last_transfer: str | None, variables: Mapping[str, object]
+) -> list[str]:
     out: list[str] = []
     if end.transfer is not None and end.transfer != last_transfer:
         out.append(f"transfer: expected {end.transfer} / got {last_transfer or 'no transfer'}")
-    out += _check_call(end.outcome, end.model_fields_set, end.grade, end.slots, state)
+    out += _check_call(end.outcome, end.model_fields_set, end.grade, state)
+    out += _check_slots(end.slots, state, variables)
     if end.score is not None:
         got = state.grade.score if state.grade else None
         if got != end.score:
@@ -549,10 +628,8 @@ def _check_end(end: EndSpec, state: CallState, last_transfer: str | None) -> lis
     return out
 
 
-def _check_call(
-    outcome: str | None, given: set[str], grade: str | None, slots: Slots | None, state: CallState
-) -> list[str]:
-    """The expectations a turn and ``end:`` share: outcome, grade, slots."""
+def _check_call(outcome: str | None, given: set[str], grade: str | None, state: CallState) -> list[str]:
+    """The expectations a turn and ``end:`` share: outcome, grade."""
     out: list[str] = []
     if outcome is not None and outcome != state.outcome:
         reason = f" ({state.end_reason})" if state.end_reason else ""
@@ -562,8 +639,18 @@ def _check_call(
         if got != grade:
             shown = f"{got} ({state.grade.reason})" if state.grade else "no grade"
             out.append(f"grade: expected {grade or 'no grade'} / got {shown}")
+    return out
+
+
+def _check_slots(slots: Slots | None, state: CallState, variables: Mapping[str, object]) -> list[str]:
+    """``slots:``: each (dotted) name's value among what expressions see."""
+    out: list[str] = []
     for key, want in (slots or {}).items():
-        have = state.variables.get(key)
+        found = find(variables, key)
+        have = found.value
+        if found.problem is not None and want is not None:
+            out.append(f"slots.{key}: expected {_value(want)} / got nothing: {found.problem}")
+            continue
         if _same(want, have):
             continue
         line = f"slots.{key}: expected {_value(want)} / got {_value(have)}"
@@ -636,29 +723,69 @@ def _transcribe(turn: TurnSpec, heard: Heard, state: CallState) -> list[str]:
 # --- the command ----------------------------------------------------------------------
 
 
-async def _run_all(
-    files: Sequence[Path], flows_dir: Path, settings: Settings, segmenter: Segmenter
-) -> tuple[list[ConversationResult], list[FlowProblem]]:
-    """Every test file against one conversation over the flows (loaded once)."""
+@dataclass
+class TestRun:
+    """What a run of test files gave.
+
+    Attributes:
+        results: One per conversation played.
+        problems: The test files' located problems, warnings included.
+        coverage: What the conversations reached, when asked for.
+        coverage_report: Its report, per flow (``bot.authoring.coverage.report``).
+    """
+
+    __test__ = False  # not a test class, for pytest
+
+    results: list[ConversationResult]
+    problems: list[FlowProblem]
+    coverage: cover.Coverage | None = None
+    coverage_report: str = ""
+
+    @property
+    def errors(self) -> list[FlowProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+async def run_files(
+    files: Sequence[Path],
+    flows_dir: Path,
+    settings: Settings,
+    *,
+    segmenter: Segmenter | None = None,
+    coverage: bool = False,
+) -> TestRun:
+    """Every test file against one conversation over the flows (loaded once); an invalid
+    test file is a problem of the run, the others still run.
+
+    Raises:
+        InvalidFlowsError: a flow of ``flows_dir`` is invalid.
+    """
     loaded: list[FlowTestFile] = []
-    problems: list[FlowProblem] = []
+    run = TestRun([], [])
     for path in files:
         try:
             loaded.append(load_test_file(path))
         except FlowValidationError as exc:
-            problems += exc.problems
-    results: list[ConversationResult] = []
+            run.problems += exc.problems
     if not loaded:
-        return results, problems
+        return run
     clock = _Clock(settings.today())
     async with contextlib.AsyncExitStack() as stack:
         conversation = await _open(stack, flows_dir, settings, clock, segmenter)
+        if coverage:
+            run.coverage = cover.Coverage({f.name: f.flow for f in conversation.flows})
         for test_file in loaded:
             try:
-                results += await _run_test_file(test_file, conversation, clock, settings)
+                played = await _run_test_file(test_file, conversation, clock, settings, run.coverage)
             except FlowValidationError as exc:
-                problems += exc.problems
-    return results, problems
+                run.problems += exc.problems
+                continue
+            run.results += played[0]
+            run.problems += played[1]
+        if run.coverage is not None:
+            sources = sorted((f.name, f.flow, f.source.path) for f in conversation.flows)
+            run.coverage_report = cover.report(sources, run.coverage.reached)
+    return run
 
 
 @click.command("test")
@@ -670,14 +797,20 @@ async def _run_all(
     help="The flows to test (default: VOICEBOT_FLOWS_DIR).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Print the transcripts of passing conversations too.")
+@click.option(
+    "--coverage",
+    is_flag=True,
+    help="After the results, list the steps and branches of each flow that no conversation reached.",
+)
 @click.pass_context
 def flows_test_command(
-    ctx: click.Context, paths: tuple[Path, ...], flows_dir: Path | None, verbose: bool
+    ctx: click.Context, paths: tuple[Path, ...], flows_dir: Path | None, verbose: bool, coverage: bool
 ) -> None:
     """Play conversation tests against the flows (default: the flows directory's tests/).
 
     Exit status 0 when every conversation goes as written, 1 when one does not or a
-    test file is invalid, 2 when the flows themselves are invalid.
+    test file is invalid, 2 when the flows themselves are invalid. Coverage and
+    warnings do not change it.
     """
     try:
         settings = load_settings()
@@ -695,17 +828,19 @@ def flows_test_command(
     # A Segmenter handed in as the context object is shared (tests load jieba once).
     segmenter = ctx.find_object(Segmenter) or Segmenter()
     try:
-        results, problems = asyncio.run(_run_all(files, flows_dir, settings, segmenter))
+        run = asyncio.run(run_files(files, flows_dir, settings, segmenter=segmenter, coverage=coverage))
     except InvalidFlowsError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
         click.echo(f"the flows of {flows_dir} are invalid: no conversation was played", err=True)
         ctx.exit(2)
-    for problem in problems:
+    for problem in run.problems:
         click.echo(str(problem))
-    if results:
-        click.echo(report(results, verbose=verbose))
-    if problems:
-        invalid = len({p.flow_file for p in problems})
+    if run.results:
+        click.echo(report(run.results, verbose=verbose))
+    if run.coverage_report:
+        click.echo("\n" + run.coverage_report)
+    if run.errors:
+        invalid = len({p.flow_file for p in run.errors})
         click.echo(f"{invalid} invalid test file{'s' * (invalid != 1)}: fix and run again", err=True)
-    ctx.exit(1 if problems or not all(r.passed for r in results) else 0)
+    ctx.exit(1 if run.errors or not all(r.passed for r in run.results) else 0)

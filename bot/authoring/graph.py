@@ -30,12 +30,16 @@ flow always gives the same text, so it can be committed and diffed.
 
 :func:`render_dot` runs Graphviz's ``dot`` program, which comes from the Debian
 package ``graphviz`` (``make test`` installs it). It is meant for the command line,
-so it blocks.
+so it blocks. A PNG is drawn with the fonts of this machine: without a font that has
+Chinese, every Chinese character would be an empty box, so a PNG of Chinese text is
+refused (:class:`FontMissingError`) when fontconfig (``fc-list :lang=zh``) knows no such
+font. SVG, DOT and Mermaid keep the text as text, drawn by the viewer's fonts.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -44,14 +48,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import VoicebotError
-from bot.language.flow import Flow, Knowledge, Ladder, Step
+from bot.language.flow import Collect, Flow, Knowledge, Step
 
 __all__ = [
+    "CJK_FONT_FIX",
     "FONTNAME",
     "LABEL_TEXT_LIMIT",
     "RENDER_TIMEOUT_SECONDS",
+    "FontMissingError",
     "GraphvizError",
     "GraphvizMissingError",
+    "cjk_fonts",
     "render_dot",
     "to_dot",
     "to_mermaid",
@@ -66,6 +73,10 @@ RENDER_TIMEOUT_SECONDS = 30.0
 FONTNAME = "Noto Sans CJK SC,WenQuanYi Zen Hei,sans-serif"
 """Font hints for Graphviz: CJK fonts first so Chinese shows when they are installed."""
 
+CJK_FONT_FIX = "install fonts-wqy-zenhei (Debian) or another CJK font"
+"""What to do when no installed font can draw Chinese."""
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")  # CJK scripts and full-width forms
+
 _MISSING_MESSAGE = "graphviz is not installed — install the Debian package graphviz (make test installs it)"
 
 
@@ -78,6 +89,10 @@ class GraphvizMissingError(GraphvizError):
 
     def __init__(self, message: str = _MISSING_MESSAGE) -> None:
         super().__init__(message)
+
+
+class FontMissingError(GraphvizError):
+    """No installed font can draw Chinese, so a PNG would show boxes instead of characters."""
 
 
 NodeKind = Literal["waits", "plain", "transfer", "hangup", "missing", "start", "any"]
@@ -127,8 +142,8 @@ def _shorten(text: str, limit: int) -> str:
     return line[: limit - 1].rstrip() + "…"
 
 
-def _ladder_edge(source: NodeKey, target: NodeKey, kind: str, ladder: Ladder, own: bool) -> _Edge:
-    count = len(ladder.prompts)  # how many re-prompts come before the edge is taken
+def _ladder_edge(source: NodeKey, target: NodeKey, kind: str, count: int, own: bool) -> _Edge:
+    """``count``: how many re-prompts come before the edge is taken."""
     return _Edge(source, target, f"{kind} ×{count}" if count else kind, dashed=not own)
 
 
@@ -217,10 +232,7 @@ class _Builder:
         for intent, target in (step.ask or {}).items():
             yield _Edge(source, self.target(target), intent)
         if step.collect:
-            filled = "confirmed" if step.collect.confirm else "filled"
-            yield _Edge(source, self.target(step.collect.then), filled)
-            if step.collect.fail:
-                yield _Edge(source, self.target(step.collect.fail), "fail")
+            yield from self.collect_edges(name, step.collect)
         if step.knowledge:
             yield from self.knowledge_edges(source, step.knowledge)
         if step.goto:
@@ -228,14 +240,35 @@ class _Builder:
         if step.call:
             yield _Edge(source, self.target(step.call.then), "returned")
         if step.waits:
-            silence = self.flow.silence_ladder(name)
-            if silence:
-                own = step.silence is not None
-                yield _ladder_edge(source, self.target(silence.then), "silence", silence, own)
-            no_match = None if step.knowledge else self.flow.no_match_ladder(name)
-            if no_match:
-                own = step.no_match is not None
-                yield _ladder_edge(source, self.target(no_match.then), "no match", no_match, own)
+            yield from self.ladder_edges(name, step)
+
+    def collect_edges(self, name: str, collect: Collect) -> Iterator[_Edge]:
+        """A value (``filled``/``confirmed``), or too many answers without one: ``fail``,
+        or the no-match ladder's step when the step has no ``fail:`` (bot.dialog.collect)."""
+        source: NodeKey = ("step", name)
+        yield _Edge(source, self.target(collect.then), "confirmed" if collect.confirm else "filled")
+        if collect.fail:
+            yield _Edge(source, self.target(collect.fail), "fail")
+            return
+        no_match = self.flow.no_match_ladder(name)
+        if no_match:
+            yield _Edge(source, self.target(no_match.then), "fail", dashed=True)
+
+    def ladder_edges(self, name: str, step: Step) -> Iterator[_Edge]:
+        """The ladders a waiting step really climbs (bot.dialog.engine): silence always;
+        no match only at ``ask`` steps, as collect and knowledge steps leave by their own keys."""
+        source: NodeKey = ("step", name)
+        silence = self.flow.silence_ladder(name)
+        if silence:
+            own = step.silence is not None
+            count = len(silence.prompts)
+            if step.collect and not own:  # it repeats its own question instead, at least once
+                count = max(1, count)
+            yield _ladder_edge(source, self.target(silence.then), "silence", count, own)
+        no_match = self.flow.no_match_ladder(name) if step.ask else None
+        if no_match:
+            own = step.no_match is not None
+            yield _ladder_edge(source, self.target(no_match.then), "no match", len(no_match.prompts), own)
 
 
 def _build(flow: Flow, title: str | None) -> _Graph:
@@ -435,10 +468,16 @@ def render_dot(dot: str, fmt: Literal["svg", "png"]) -> bytes:
     Raises:
         ValueError: ``fmt`` is neither ``"svg"`` nor ``"png"``.
         GraphvizMissingError: ``dot`` is not on PATH.
+        FontMissingError: a PNG of Chinese text, and no font can draw Chinese.
         GraphvizError: ``dot`` rejected the text or took longer than :data:`RENDER_TIMEOUT_SECONDS`.
     """
     if fmt not in ("svg", "png"):
         raise ValueError(f"cannot render {fmt!r} — use 'svg' or 'png'")
+    if fmt == "png" and _CJK.search(dot) and not cjk_fonts():
+        raise FontMissingError(
+            f"no installed font can draw Chinese (fc-list :lang=zh finds none), so the PNG would show "
+            f"boxes — how to fix: {CJK_FONT_FIX}; or draw --format svg"
+        )
     program = shutil.which("dot")
     if program is None:
         raise GraphvizMissingError
@@ -460,3 +499,27 @@ def render_dot(dot: str, fmt: Literal["svg", "png"]) -> bytes:
         detail = result.stderr.decode("utf-8", "replace").strip() or "no message"
         raise GraphvizError(f"dot failed with exit code {result.returncode}: {detail}")
     return result.stdout
+
+
+def cjk_fonts() -> list[str]:
+    """The font families that can draw Chinese, as fontconfig lists them (``fc-list :lang=zh``).
+
+    fontconfig is what Graphviz finds its fonts with, and it reads the same environment
+    (``FONTCONFIG_FILE``), so a test can point it at a configuration with no fonts.
+    Empty when ``fc-list`` (Debian package ``fontconfig``, which Graphviz's pango needs)
+    is missing or fails.
+    """
+    program = shutil.which("fc-list")
+    if program is None:
+        return []
+    try:
+        result = subprocess.run(
+            [program, ":lang=zh", "family"],
+            capture_output=True,
+            timeout=RENDER_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    text = result.stdout.decode("utf-8", "replace")
+    return sorted({line.strip() for line in text.splitlines() if line.strip()})

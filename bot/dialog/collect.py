@@ -1,12 +1,17 @@
 """Answers at a ``collect`` step: a value for its slot, a confirmation, a correction,
-or a failed attempt."""
+or a failed attempt.
+
+A value waits for the caller's yes (``CallState.pending``) when the step has
+``confirm:``, or when it is a guess (``walk.in_doubt``: 两点, 14:00 or 02:00?) and the
+step does not say ``clarify: false``; ``Collect.read_back`` is the question either way.
+"""
 
 from __future__ import annotations
 
 from bot import metrics
 from bot.dialog.context import FlowContext
 from bot.dialog.state import CallState, Reply
-from bot.dialog.walk import Walk, Walker
+from bot.dialog.walk import Walk, Walker, in_doubt
 from bot.language.flow import Collect
 from bot.language.slots import SlotMatch, YesNoSlot
 
@@ -34,7 +39,7 @@ class Collector:
             if confirmed is not None:
                 return confirmed
         elif found is not None:
-            return await self._fill(state, collect, found.value, text)
+            return await self._fill(state, collect, found, text)
         state.no_match_count += 1
         metrics.count_no_match(state.position[0])
         if state.no_match_count >= collect.attempts:
@@ -44,7 +49,7 @@ class Collector:
             cause = f"{collect.slot}: {state.no_match_count} answers without a valid value"
             return await self._walker.go(state, fail, None, cause)
         if state.pending is not None:
-            return self._context.reply(state, [collect.confirm], pending=True)
+            return self._context.reply(state, [collect.read_back()], pending=True)
         retry = (
             collect.invalid[min(state.no_match_count, len(collect.invalid)) - 1] if collect.invalid else None
         )
@@ -57,11 +62,13 @@ class Collector:
     async def _confirm(
         self, state: CallState, collect: Collect, text: str, intent: str | None, found: SlotMatch | None
     ) -> Reply | None:
-        """The answer to "对吗？": a new value is a correction ("不对，是…"), the same
-        value again is a yes, else yes or no; None when it is neither."""
+        """The answer to "对吗？": a new value is a correction ("不对，是…"), taken like
+        a first answer (read back when the step confirms or it is unsure, else stored);
+        the same value again is a yes, else yes or no; None when it is neither."""
         assert state.pending is not None
         if found is not None and found.value != state.pending[1]:
-            return self._propose(state, collect, found.value)
+            state.pending = None
+            return await self._fill(state, collect, found, text)
         yes = True if found is not None else self._yes_no(text, intent)
         if yes is True:
             state.variables[collect.slot] = state.pending[1]
@@ -72,18 +79,18 @@ class Collector:
             return self._context.reply(state, [collect.prompt])
         return None
 
-    async def _fill(self, state: CallState, collect: Collect, value: object, text: str) -> Reply:
+    async def _fill(self, state: CallState, collect: Collect, found: SlotMatch, text: str) -> Reply:
         """An answer gave the slot's value. Other collect steps the walk reaches next
         may take their values from the same answer ("明天下午三点": a date, then a time)."""
-        if collect.confirm is not None:
-            return self._propose(state, collect, value)
-        state.variables[collect.slot] = value
-        walk = Walk(text, consumed={collect.slot})
+        if collect.reads_back(in_doubt(found, answered=True)):
+            return self._propose(state, collect, found.value)
+        state.variables[collect.slot] = found.value
+        walk = Walk(text, consumed={collect.slot}, spans=[(found.start, found.end)])
         return await self._walker.go(state, collect.then, walk, f"{collect.slot} filled")
 
     def _propose(self, state: CallState, collect: Collect, value: object) -> Reply:
         state.pending = (collect.slot, value)
-        return self._context.reply(state, [collect.confirm], pending=True)
+        return self._context.reply(state, [collect.read_back()], pending=True)
 
     def _yes_no(self, text: str, intent: str | None) -> bool | None:
         if intent in ("affirm", "deny"):

@@ -73,7 +73,7 @@ class Dialog:
             # A collecting step repeats its own question (not the flow's generic
             # re-prompts) as many times as the default ladder has prompts.
             if state.silence_count <= max(1, len(ladder.prompts)):
-                question = step.collect.confirm if state.pending is not None else step.collect.prompt
+                question = step.collect.read_back() if state.pending is not None else step.collect.prompt
                 return self._context.reply(state, [question], pending=True)
             ladder = ladder.model_copy(update={"prompts": []})
         return await self._walker.climb(state, ladder, state.silence_count, "silence")

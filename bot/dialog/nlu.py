@@ -28,7 +28,7 @@ How the confidence (0..1) is computed:
   in fillers more often than they drop part of it) and containment
   ``P * m / (m + 2)`` (人工 alone, wholly inside 我要转人工). Computed on both
   feature sets, the pinyin score discounted by ``PINYIN_DISCOUNT``.
-* Vocabulary: ``P**2 * m / (m + 2)`` against all the examples of an intent at
+* Vocabulary: ``P**1.5 * m / (m + 2)`` against all the examples of an intent at
   once, for a sentence pieced together from two examples.
 * Keyword found in the utterance (characters, or pinyin if two syllables or
   more): ``KEYWORD_BASE`` plus the rest in proportion to how much it covers.
@@ -54,7 +54,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress
+
+import numpy as np
 
 from bot.dialog.nlu_keywords import KeywordSpotter, make_keyword
 from bot.dialog.nlu_scoring import (
@@ -62,11 +63,11 @@ from bot.dialog.nlu_scoring import (
     NEGATION_PENALTY,
     PINYIN_DISCOUNT,
     RECALL_BIAS,
-    Overlap,
+    VOCABULARY_POWER,
+    Channel,
     Target,
     make_channel,
     negation_factor,
-    overlap,
 )
 from bot.language.flow import Intent
 from bot.text.features import NEGATION_CUES, NON_NEGATING_WORDS, Analyser, Analysis, normalize
@@ -77,7 +78,6 @@ __all__ = ["IntentClassifier", "IntentScore", "ParseResult", "vocabulary"]
 logger = logging.getLogger(__name__)
 
 MAX_RANKING = 10
-_SAFETY = 1 - 1e-9  # margin for rounding when skipping an example by an upper bound
 
 
 def vocabulary(intents: Mapping[str, Intent], synonyms: Mapping[str, Sequence[str]]) -> list[str]:
@@ -197,13 +197,16 @@ class IntentClassifier:
         self._vocabulary_start = len(examples)
         self._char.freeze()
         self._pinyin.freeze()
-        # What _score_targets reads, as plain tuples.
+        # What _score_targets reads: the vocabularies as plain tuples (a few), the
+        # examples as arrays (hundreds to thousands, with the built-in library).
         rows = [
             (t.intent, t.char_total, t.pinyin_total, negation_factor(None, t), t.exposed)
             for t in self._targets
         ]
-        self._example_rows = rows[: self._vocabulary_start]
         self._vocabulary_rows = rows[self._vocabulary_start :]
+        self._char_index = _array_index(self._char)
+        self._pinyin_index = _array_index(self._pinyin)
+        self._examples = _ExampleArrays.of(self._targets[: self._vocabulary_start])
 
     def _make_target(self, number: int, intent: int, analyses: list[Analysis]) -> Target:
         """Index ``analyses`` (one example, or all of an intent's) under ``number``."""
@@ -250,38 +253,49 @@ class IntentClassifier:
 
     def _score_targets(self, analysis: Analysis, scores: list[float]) -> None:
         size = len(self._targets)
-        char = overlap(self._char, analysis.chars, size)
-        pinyin = overlap(self._pinyin, analysis.pinyin, size)
+        char_matched, char_total = _overlap(self._char_index, self._char.unseen, analysis.chars, size)
+        pinyin_matched, pinyin_total = _overlap(
+            self._pinyin_index, self._pinyin.unseen, analysis.pinyin, size
+        )
         # All the utterance negates, together (see negation_factor); None if nothing.
         negated = frozenset().union(*(n.topic for n in analysis.negations)) if analysis.negations else None
-        # Vocabularies first: their scores help skip examples.
-        self._score_vocabularies(char, pinyin, negated, scores)
-        self._score_examples(char, pinyin, negated, scores)
+        start = self._vocabulary_start
+        vocabularies = (
+            (char_matched[start:].tolist(), char_total),
+            (pinyin_matched[start:].tolist(), pinyin_total),
+        )
+        self._score_vocabularies(vocabularies, negated, scores)
+        self._score_examples(
+            (char_matched[:start], char_total), (pinyin_matched[:start], pinyin_total), negated, scores
+        )
 
-    # The two loops below are nlu_scoring's similarity / vocabulary_similarity, max and
-    # negation_factor inlined, with the very same float operations in the same
-    # order: a function call per step cost more than the arithmetic. Keep them in
-    # step (a test compares them). Their guards are left out: every weight is
-    # positive (log((n+1)/k) with k <= n intents), so are a target's totals, and so
-    # is the utterance's once it shares a feature.
+    # The loop and the array arithmetic below are nlu_scoring's similarity /
+    # vocabulary_similarity, max and negation_factor written out, with the very same
+    # float operations in the same order (IEEE arithmetic, element by element, gives
+    # the same bits in numpy as in Python): test_fast_scoring_is_the_definition holds
+    # them equal. Their guards are left out: every weight is positive
+    # (log((n+1)/k) with k <= n intents), so are a target's totals, and so is the
+    # utterance's once it shares a feature.
 
     def _score_vocabularies(
-        self, char: Overlap, pinyin: Overlap, negated: frozenset[str] | None, scores: list[float]
+        self,
+        vocabularies: tuple[tuple[list[float], float], tuple[list[float], float]],
+        negated: frozenset[str] | None,
+        scores: list[float],
     ) -> None:
-        (char_matched, char_total), (pinyin_matched, pinyin_total) = char, pinyin
-        rows = enumerate(self._vocabulary_rows, self._vocabulary_start)
-        for number, (intent, _, _, no_negation, exposed) in rows:
+        (char_matched, char_total), (pinyin_matched, pinyin_total) = vocabularies
+        for number, (intent, _, _, no_negation, exposed) in enumerate(self._vocabulary_rows):
             matched = pinyin_matched[number]
             if not matched:  # pinyin always matches where characters do
                 continue
             precision = matched / pinyin_total
             precision = 1.0 if precision > 1.0 else precision
-            score = PINYIN_DISCOUNT * (precision * precision * matched / (matched + CONTAINMENT_HALF))
+            score = PINYIN_DISCOUNT * (precision**VOCABULARY_POWER * matched / (matched + CONTAINMENT_HALF))
             # With no shared character, precision is 0.0 and so is the similarity.
             matched = char_matched[number]
             precision = matched / char_total
             precision = 1.0 if precision > 1.0 else precision
-            similarity = precision * precision * matched / (matched + CONTAINMENT_HALF)
+            similarity = precision**VOCABULARY_POWER * matched / (matched + CONTAINMENT_HALF)
             score = similarity if similarity >= score else score
             if negated is None:
                 score *= no_negation
@@ -290,51 +304,122 @@ class IntentClassifier:
             scores[intent] = max(scores[intent], score)
 
     def _score_examples(
-        self, char: Overlap, pinyin: Overlap, negated: frozenset[str] | None, scores: list[float]
+        self,
+        char: tuple[np.ndarray, float],
+        pinyin: tuple[np.ndarray, float],
+        negated: frozenset[str] | None,
+        scores: list[float],
     ) -> None:
+        examples = self._examples
         (char_matched, char_total), (pinyin_matched, pinyin_total) = char, pinyin
-        f_factor = 1 + RECALL_BIAS
-        rows = self._example_rows
-        # similarity, written out twice (pinyin, then characters) on purpose: this loop
-        # is the hottest of a callback, where a function call per example and channel
-        # shows. test_fast_scoring_is_the_definition holds it equal to nlu_scoring.similarity.
-        # ~100 examples a flow, about half met at all, and half of those skipped.
-        for number in compress(range(self._vocabulary_start), pinyin_matched):
-            intent, char_own, pinyin_own, no_negation, exposed = rows[number]
-            matched = pinyin_matched[number]
-            # Skip an example that cannot beat its intent's best so far: F-score and
-            # containment never exceed max(precision, recall) <= matched / min(own,
-            # total). _SAFETY covers the rounding on both sides of the comparison.
-            best = scores[intent]
-            limit = best * _SAFETY
-            pinyin_least = pinyin_own if pinyin_own < pinyin_total else pinyin_total
-            if PINYIN_DISCOUNT * matched < limit * pinyin_least:
-                char_least = char_own if char_own < char_total else char_total
-                if char_matched[number] < limit * char_least:
-                    continue
-            recall = matched / pinyin_own
-            precision = matched / pinyin_total
-            recall = 1.0 if recall > 1.0 else recall
-            precision = 1.0 if precision > 1.0 else precision
-            similarity = f_factor * precision * recall / (RECALL_BIAS * precision + recall)
-            containment = precision * matched / (matched + CONTAINMENT_HALF)
-            score = PINYIN_DISCOUNT * (containment if containment > similarity else similarity)
-            matched = char_matched[number]
-            if matched:
-                recall = matched / char_own
-                precision = matched / char_total
-                recall = 1.0 if recall > 1.0 else recall
-                precision = 1.0 if precision > 1.0 else precision
-                similarity = f_factor * precision * recall / (RECALL_BIAS * precision + recall)
-                containment = precision * matched / (matched + CONTAINMENT_HALF)
-                similarity = containment if containment > similarity else similarity
-                score = similarity if similarity >= score else score
-            if negated is None:
-                score *= no_negation
-            elif not negated.isdisjoint(exposed):
-                score *= NEGATION_PENALTY
-            if score > best:
-                scores[intent] = score
+        met = np.flatnonzero(pinyin_matched)  # pinyin always matches where characters do
+        if not met.size:
+            return
+        score = PINYIN_DISCOUNT * _similarity(pinyin_matched[met], examples.pinyin_total[met], pinyin_total)
+        with_chars = np.flatnonzero(char_matched[met])
+        if with_chars.size:
+            numbers = met[with_chars]
+            similarity = _similarity(char_matched[numbers], examples.char_total[numbers], char_total)
+            before = score[with_chars]
+            score[with_chars] = np.where(similarity >= before, similarity, before)
+        if negated is None:
+            score *= examples.no_negation[met]
+        else:
+            touched = examples.touched_by(negated)[met]
+            score = np.where(touched, score * NEGATION_PENALTY, score)
+        every = np.zeros(len(examples.intent))
+        every[met] = score
+        best = np.maximum.reduceat(every, examples.segment_starts).tolist()
+        for intent, intent_best in zip(examples.segment_intents, best, strict=True):
+            scores[intent] = max(scores[intent], intent_best)
 
     def _score_keywords(self, analysis: Analysis, scores: list[float]) -> None:
         self._spotter.score(analysis, scores)
+
+
+_F_FACTOR = 1 + RECALL_BIAS
+
+ArrayIndex = dict[str, tuple[float, "np.ndarray", int]]
+
+
+def _array_index(channel: Channel) -> ArrayIndex:
+    """``channel.index`` with each posting list as an array, and its length."""
+    return {
+        feature: (weight, np.asarray(numbers, dtype=np.intp), len(numbers))
+        for feature, (weight, numbers) in channel.index.items()
+    }
+
+
+def _overlap(
+    index: ArrayIndex, unseen: tuple[float, float, float], features: set[str], size: int
+) -> tuple[np.ndarray, float]:
+    """nlu_scoring.overlap on arrays: bincount adds each feature's weight to its
+    targets in the order the loop would (the same sums, bit for bit)."""
+    total = 0.0
+    postings: list[np.ndarray] = []
+    weights: list[float] = []
+    lengths: list[int] = []
+    for feature in features:
+        entry = index.get(feature)
+        if entry is None:
+            # kind(feature), inlined: it is most features of an out-of-domain text.
+            total += unseen[2 if feature[0] == "#" else 1 if " " in feature else 0]
+            continue
+        weight, numbers, length = entry
+        total += weight
+        postings.append(numbers)
+        weights.append(weight)
+        lengths.append(length)
+    if not postings:
+        return np.zeros(size), total
+    spread = np.repeat(np.asarray(weights), lengths)
+    return np.bincount(np.concatenate(postings), weights=spread, minlength=size), total
+
+
+def _similarity(matched: np.ndarray, own: np.ndarray, total: float) -> np.ndarray:
+    """nlu_scoring.similarity of each example met (``matched`` > 0), as arrays."""
+    recall = np.minimum(matched / own, 1.0)
+    precision = np.minimum(matched / total, 1.0)
+    f_score = _F_FACTOR * precision * recall / (RECALL_BIAS * precision + recall)
+    containment = precision * matched / (matched + CONTAINMENT_HALF)
+    result: np.ndarray = np.where(containment > f_score, containment, f_score)
+    return result
+
+
+@dataclass(frozen=True)
+class _ExampleArrays:
+    """The examples' targets as arrays; examples are numbered intent by intent."""
+
+    intent: np.ndarray
+    char_total: np.ndarray
+    pinyin_total: np.ndarray
+    no_negation: np.ndarray  # negation_factor(None, example)
+    exposed_by_word: dict[str, np.ndarray]  # content word -> the examples exposing it
+    segment_starts: np.ndarray  # the first example of each intent that has examples
+    segment_intents: list[int]  # ... and that intent
+
+    @classmethod
+    def of(cls, targets: Sequence[Target]) -> _ExampleArrays:
+        exposed: dict[str, list[int]] = {}
+        for number, target in enumerate(targets):
+            for word in target.exposed:
+                exposed.setdefault(word, []).append(number)
+        starts = [n for n, t in enumerate(targets) if n == 0 or targets[n - 1].intent != t.intent]
+        return cls(
+            intent=np.asarray([t.intent for t in targets], dtype=np.intp),
+            char_total=np.asarray([t.char_total for t in targets]),
+            pinyin_total=np.asarray([t.pinyin_total for t in targets]),
+            no_negation=np.asarray([negation_factor(None, t) for t in targets]),
+            exposed_by_word={word: np.asarray(numbers, dtype=np.intp) for word, numbers in exposed.items()},
+            segment_starts=np.asarray(starts if targets else [0], dtype=np.intp),
+            segment_intents=[targets[n].intent for n in starts],
+        )
+
+    def touched_by(self, negated: frozenset[str]) -> np.ndarray:
+        """Which examples expose something ``negated`` is about (negation_factor)."""
+        touched = np.zeros(len(self.intent), dtype=bool)
+        for word in negated:
+            numbers = self.exposed_by_word.get(word)
+            if numbers is not None:
+                touched[numbers] = True
+        return touched

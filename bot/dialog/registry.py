@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.dialog.nlu import IntentClassifier, vocabulary
 from bot.errors import UnknownFlowError
-from bot.language.flow import Flow
+from bot.language.flow import Flow, taught
 from bot.language.loader import FlowSource
 from bot.language.tables import Table
 from bot.text.segmenter import Segmenter
@@ -45,6 +45,21 @@ class LoadedFlow:
 MAX_VERSIONS_KEPT = 16  # older versions of all flows kept for the calls that started on them
 
 
+def _words(flow: Flow) -> list[str]:
+    """The words the segmenter must keep whole for ``flow``'s classifier."""
+    return vocabulary(taught(flow.intents), flow.synonyms)
+
+
+def classifier_of(flow: Flow, segmenter: Segmenter, default_threshold: float) -> IntentClassifier:
+    """The classifier of ``flow``'s intents, built-in phrasings included (CPU-bound)."""
+    return IntentClassifier(
+        taught(flow.intents),
+        synonyms=flow.synonyms,
+        segmenter=segmenter,
+        threshold=flow.nlu.threshold or default_threshold,
+    )
+
+
 class FlowRegistry:
     """Flows by name: the current version of each, which new calls run, and recent older
     versions, which the calls that started on them finish on (hot reload).
@@ -74,7 +89,7 @@ class FlowRegistry:
         with self._changing:
             fresh = 0
             for source in sources:
-                fresh += self._segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms))
+                fresh += self._segmenter.add_words(_words(source.flow))
             names = {source.name for source in sources}
             if fresh:
                 sources += [f.source for f in self._current.values() if f.name not in names]
@@ -99,7 +114,7 @@ class FlowRegistry:
             kept = self._versions.get((source.name, source.version))
             if kept is not None:
                 return kept
-            if self._segmenter.add_words(vocabulary(source.flow.intents, source.flow.synonyms)):
+            if self._segmenter.add_words(_words(source.flow)):
                 for current in list(self._current.values()):
                     self._keep(self._build(current.source), current=True)
             loaded = self._build(source)
@@ -111,14 +126,7 @@ class FlowRegistry:
         return (name, version) in self._versions
 
     def _build(self, source: FlowSource) -> LoadedFlow:
-        flow = source.flow
-        classifier = IntentClassifier(
-            flow.intents,
-            synonyms=flow.synonyms,
-            segmenter=self._segmenter,
-            threshold=flow.nlu.threshold or self._default_threshold,
-        )
-        return LoadedFlow(source, classifier)
+        return LoadedFlow(source, classifier_of(source.flow, self._segmenter, self._default_threshold))
 
     def _keep(self, loaded: LoadedFlow, *, current: bool) -> None:
         if current:

@@ -14,6 +14,7 @@ from bot.dialog.grading import end_call
 from bot.dialog.state import CallState, Frame, Reply
 from bot.language.expressions import truthy
 from bot.language.flow import Collect, Ladder, Prompt, Step
+from bot.language.slots import SlotMatch
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +35,33 @@ class Hop:
 
 @dataclass
 class Walk:
-    """The utterance a walk started from, and the slots already filled from it."""
+    """The utterance a walk started from, the slots already filled from it, and the
+    spans of the words that filled them (no other slot reads a value out of those:
+    the 两 of 下午两点 is not also an amount of 2)."""
 
     text: str
     consumed: set[str] = field(default_factory=set)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def free(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` overlaps no words an earlier slot took."""
+        return all(end <= taken_start or start >= taken_end for taken_start, taken_end in self.spans)
 
 
 def walk_of(text: str | None) -> Walk | None:
     return Walk(text) if text else None
+
+
+def in_doubt(found: SlotMatch, *, answered: bool) -> bool:
+    """Whether a value is to be asked back before it is stored (unless the step says
+    ``clarify: false``).
+
+    A value with other readings (两点: 14:00 or 02:00) always is. One that is unsure
+    only for a missing word (三千五 with no 元) is when it came from words said for
+    something else (slot-first), not when it ``answered`` the step's own question:
+    asked "多少钱？", the question gave the unit.
+    """
+    return found.unsure and (bool(found.alternatives) or not answered)
 
 
 class Walker:
@@ -175,20 +195,23 @@ class Walker:
         self, state: CallState, here: RunnableFlow, collect: Collect, walk: Walk | None
     ) -> Hop | Reply:
         """Arriving at a collect step: a slot filled earlier goes on; a value in the
-        utterance that led here is taken (slot-first); else the question."""
+        utterance that led here is taken (slot-first), or read back first when the step
+        confirms or the value is unsure; else the question."""
         if state.variables.get(collect.slot) is not None:
             return Hop(collect.then)
         found = None
         if walk is not None and collect.slot not in walk.consumed:
             kind = here.flow.slots[collect.slot].kind
-            found = kind.extract(walk.text, self._context.slot_context())
+            matches = kind.extract_all(walk.text, self._context.slot_context())
+            found = next((m for m in matches if walk.free(m.start, m.end)), None)
         if found is None:
             return Reply((self._context.render(state, collect.prompt),))
         assert walk is not None
         walk.consumed.add(collect.slot)  # never refilled from the same words (a not-found loop)
-        if collect.confirm is not None:
+        walk.spans.append((found.start, found.end))
+        if collect.reads_back(in_doubt(found, answered=False)):  # a confirmation, or a guess asked back
             state.pending = (collect.slot, found.value)
-            return Reply((self._context.render(state, collect.confirm, pending=True),))
+            return Reply((self._context.render(state, collect.read_back(), pending=True),))
         state.variables[collect.slot] = found.value
         return Hop(collect.then)
 

@@ -21,7 +21,10 @@ one is reported with its line like any other problem.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -35,7 +38,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.language.expressions import Expression, compile_expression
+from bot.language.builtins import builtin_intents, unknown_builtin
+from bot.language.expressions import Expression, compile_expression, is_variable_name
 from bot.language.slots import SlotType, make_slot_type
 from bot.language.templates import Template, compile_template
 from bot.pbx.base import TransferTarget
@@ -152,18 +156,59 @@ class Ladder(_Model):
 
 
 class Intent(_Model):
-    """Something a caller may mean, taught by example sentences and keywords."""
+    """Something a caller may mean, taught by example sentences and keywords, and by
+    an intent of the built-in library (``bot.language.builtins``) when ``builtin`` names one."""
 
+    builtin: str | None = Field(
+        None, description="An intent of the built-in library whose phrasings this one is taught too."
+    )
     examples: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
 
+    @field_validator("builtin")
+    @classmethod
+    def _known_builtin(cls, name: str | None) -> str | None:
+        if name is not None and name not in builtin_intents():
+            raise ValueError(unknown_builtin(name))
+        return name
+
     @model_validator(mode="after")
     def _has_something(self) -> Intent:
-        if not self.examples and not self.keywords:
+        if not self.examples and not self.keywords and self.builtin is None:
             raise ValueError(
-                "an intent needs at least one example or keyword — add `examples:` with sentences callers say"
+                "an intent needs at least one example or keyword — add `examples:` with sentences "
+                "callers say, or `builtin:` with an intent of the library (docs/flows.md §4)"
             )
         return self
+
+
+def taught(intents: dict[str, Intent]) -> dict[str, Intent]:
+    """``intents`` as the classifier is taught them: each with its built-in intent's
+    examples and keywords, then its own (repeats dropped). The flow's own phrases win:
+    a phrasing of the library that the flow lists under another intent is left out."""
+    library = builtin_intents()
+    own = {plain_phrase(text): name for name, i in intents.items() for text in (*i.examples, *i.keywords)}
+    result: dict[str, Intent] = {}
+    for name, intent in intents.items():
+        if intent.builtin is None:
+            result[name] = intent
+            continue
+        builtin = library[intent.builtin]
+
+        def kept(texts: tuple[str, ...], name: str = name) -> list[str]:
+            return [t for t in texts if own.get(plain_phrase(t), name) == name]
+
+        result[name] = Intent.model_construct(
+            builtin=None,
+            examples=list(dict.fromkeys([*kept(builtin.examples), *intent.examples])),
+            keywords=list(dict.fromkeys([*kept(builtin.keywords), *intent.keywords])),
+        )
+    return result
+
+
+def plain_phrase(text: str) -> str:
+    """A phrase as two phrases are compared: width, case, spaces and punctuation aside."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
 
 
 class NLUOptions(_Model):
@@ -220,16 +265,71 @@ class Slot(_Model):
         return self._kind
 
 
+DEFAULT_CLARIFY = "您说的是{{%s}}吗？"
+"""The built-in question that reads back an unsure value (``%s``: the slot); its
+placeholder says the value the way its slot type says values (下午两点, 三千五百元)."""
+
+
 class Collect(_Model):
-    """Fill a slot: slot-first from the utterance that led here, else ask for it."""
+    """Fill a slot: slot-first from the utterance that led here, else ask for it.
+
+    An unsure value (两点 with no part of the day, an amount with no unit) is read
+    back before it is stored: with `confirm` when the step has one, else with
+    `clarify` (default: 您说的是{{slot}}吗？); `clarify: false` stores the guess.
+    """
 
     slot: str = Field(min_length=1)
     prompt: Prompt
     invalid: list[Prompt] = Field(default_factory=list)
     attempts: int = Field(3, ge=1, le=10)
     confirm: Prompt | None = None
+    clarify: Prompt | Literal[False] | None = Field(
+        None,
+        description="The question that reads back an unsure value (两点: 下午两点吗？) on a step "
+        "without `confirm`; false stores the guess without asking. Default: 您说的是{{slot}}吗？",
+    )
     then: StepName
     fail: str | None = None
+
+    @field_validator("clarify", mode="before")
+    @classmethod
+    def _clarify_not_true(cls, value: Any) -> Any:
+        if value is True:
+            raise ValueError(
+                "`clarify: true` is the default — write the question (您说的是{{time}}吗？), "
+                "or `false` to store unsure values without asking"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_read_back(self) -> Collect:
+        if self.confirm is not None and isinstance(self.clarify, Prompt):
+            raise ValueError(
+                "`confirm` already reads every value back, unsure ones too — "
+                "remove `clarify`, or `confirm` if only unsure values should be read back"
+            )
+        return self
+
+    def reads_back(self, unsure: bool) -> bool:
+        """Whether a value found (``unsure``: a guess) waits for the caller's yes."""
+        return self.confirm is not None or (unsure and self.clarify is not False)
+
+    def read_back(self) -> Prompt:
+        """The question that reads the waiting value back: ``confirm``, else ``clarify``,
+        else the built-in one."""
+        if self.confirm is not None:
+            return self.confirm
+        if isinstance(self.clarify, Prompt):
+            return self.clarify
+        return _default_clarify(self.slot)
+
+
+@cache
+def _default_clarify(slot: str) -> Prompt:
+    # A slot name that is no variable name cannot be a placeholder: the question then
+    # names no value, the caller's yes or correction still settles it.
+    text = DEFAULT_CLARIFY % slot if is_variable_name(slot) else "您是说这个吗？"
+    return Prompt(text=text)
 
 
 class Knowledge(_Model):
@@ -378,6 +478,8 @@ class Step(_Model):
             yield from self.collect.invalid
             if self.collect.confirm:
                 yield self.collect.confirm
+            if isinstance(self.collect.clarify, Prompt):
+                yield self.collect.clarify
         if self.knowledge:
             yield self.knowledge.prompt
         for ladder in (self.silence, self.no_match):

@@ -4,11 +4,10 @@ loader (the service starts) and as failures by ``voicebot flows check``."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterator
+import difflib
+from collections.abc import Iterable, Iterator
 
-from bot.language.flow import RESERVED_NAMES, Flow, HttpCall, Ladder, Step
+from bot.language.flow import RESERVED_NAMES, Flow, HttpCall, Ladder, Step, plain_phrase
 
 Finding = tuple[tuple[str | int, ...], str, str]  # key path, what is wrong, how to fix it
 
@@ -18,6 +17,13 @@ def lint(flow: Flow) -> Iterator[Finding]:
     yield from unreachable_steps(flow)
     yield from colliding_phrases(flow)
     yield from unset_variables(flow)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``"did you mean 'ask_business'? "`` for the choice closest to a misspelt ``name``
+    (difflib's ratio, at least 0.6), or ``""`` when none is close."""
+    close = difflib.get_close_matches(name, [c for c in choices if c != name], n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def unreachable_steps(flow: Flow) -> Iterator[Finding]:
@@ -42,20 +48,23 @@ def _reachable(flow: Flow) -> set[str]:
         seen.add(name)
         todo += [target for _, target in step.targets()]
         if step.waits:
-            no_match = None if step.knowledge else flow.no_match_ladder(name)
+            own_exit = step.knowledge or (step.collect and step.collect.fail)
+            no_match = None if own_exit else flow.no_match_ladder(name)
             ladders: list[Ladder | None] = [flow.silence_ladder(name), no_match]
             todo += [ladder.then for ladder in ladders if ladder]
     return seen
 
 
 def colliding_phrases(flow: Flow) -> Iterator[Finding]:
-    """The same example or keyword under two intents: the bot cannot tell them apart."""
+    """The same example or keyword under two intents: the bot cannot tell them apart.
+    (A flow's own phrase that the library has under another intent is not one: the
+    flow's wins, see ``flow.taught``.)"""
     owner: dict[str, str] = {}
     for intent, spec in flow.intents.items():
         phrases = [("examples", i, text) for i, text in enumerate(spec.examples)]
         phrases += [("keywords", i, text) for i, text in enumerate(spec.keywords)]
         for kind, index, text in phrases:
-            key = _plain(text)
+            key = plain_phrase(text)
             other = owner.setdefault(key, intent)
             if other != intent:
                 yield (
@@ -63,10 +72,6 @@ def colliding_phrases(flow: Flow) -> Iterator[Finding]:
                     f"{text!r} is also under intent {other!r}",
                     "keep it under one intent only, or reword one of them",
                 )
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
 
 
 def unset_variables(flow: Flow) -> Iterator[Finding]:
@@ -92,7 +97,7 @@ def unset_variables(flow: Flow) -> Iterator[Finding]:
                 yield (
                     where,
                     f"no slot, set:, lookup or http step provides {root!r}",
-                    "check the spelling, or set it in an earlier step",
+                    f"{did_you_mean(root, provided)}check the spelling, or set it in an earlier step",
                 )
 
 

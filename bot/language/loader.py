@@ -9,21 +9,24 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import types
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.errors import FlowProblem, FlowTextError, FlowValidationError, TableError
 from bot.language.flow import RESERVED_NAMES, Flow, Ladder, Step
-from bot.language.lint import lint
+from bot.language.lint import did_you_mean, lint
 from bot.language.outgoing import HostAllowlist, check_http_hosts
 from bot.language.recordings import check_recordings
 from bot.language.tables import Table, read_table, table_path
 from bot.language.templates import SPOKEN_KINDS
+from bot.language.yaml_mistakes import Mistake, explain_syntax_error, scalar_mistake
 
 Location = tuple[int, int]  # 1-based line and column
 KeyPath = tuple[str | int, ...]
@@ -75,18 +78,22 @@ def load_flow(
     try:
         flow = Flow.model_validate(data)
     except ValidationError as exc:
-        raise FlowValidationError(explain_validation_error(shown, places, exc)) from exc
+        raise FlowValidationError(explain_validation_error(shown, places, exc, Flow)) from exc
+    text_warnings = places.warnings(shown)
     digest = hashlib.sha256(raw)
     tables, table_problems = _load_tables(flow, path.parent / DATA_DIR, digest)
     findings = [*table_problems, *check_references(flow, flow_names), *check_http_hosts(flow, allowlist)]
     if check_audio:
         findings += check_recordings(flow, path.parent)
-    problems = [places.locate(shown, loc, msg, fix) for loc, msg, fix in findings]
+    problems = [places.locate(shown, loc, msg, _suggested(msg, fix)) for loc, msg, fix in findings]
     if problems:
         raise FlowValidationError(problems)
-    warnings = tuple(
-        dataclasses.replace(places.locate(shown, loc, msg, fix), severity="warning")
-        for loc, msg, fix in lint(flow)
+    warnings = (
+        *text_warnings,
+        *(
+            dataclasses.replace(places.locate(shown, loc, msg, fix), severity="warning")
+            for loc, msg, fix in lint(flow)
+        ),
     )
     return FlowSource(
         name=path.stem,
@@ -205,6 +212,21 @@ class Places:
 
     keys: dict[KeyPath, Location]
     texts: dict[KeyPath, tuple[int, int, str | None]]  # line, column, YAML style of a scalar
+    # Texts YAML most likely did not read as meant (`say：…`, a folded `- ` line), by key path.
+    mistakes: dict[KeyPath, Mistake] = dataclasses.field(default_factory=dict)
+
+    def mistake_under(self, loc: KeyPath) -> tuple[KeyPath, Mistake] | None:
+        """The first such text at ``loc`` or inside it: the likely cause of an error there."""
+        inside = [(path, m) for path, m in self.mistakes.items() if path[: len(loc)] == loc]
+        return min(inside, key=lambda item: (item[1].line, item[1].column), default=None)
+
+    def warnings(self, shown: str) -> list[FlowProblem]:
+        """The texts worth a warning although the file loads."""
+        return [
+            _mistake_problem(shown, path, mistake, "warning")
+            for path, mistake in self.mistakes.items()
+            if mistake.warns
+        ]
 
     def locate(
         self, shown: str, loc: KeyPath, message: str, fix: str, text_column: int | None = None
@@ -226,9 +248,29 @@ class Places:
         return _problem(shown, (1, 1), loc, message, fix)
 
 
+def _mistake_problem(
+    shown: str, loc: KeyPath, mistake: Mistake, severity: Literal["error", "warning"]
+) -> FlowProblem:
+    problem = _problem(shown, (mistake.line, mistake.column), loc, mistake.message, mistake.fix)
+    return dataclasses.replace(problem, severity=severity)
+
+
 def _problem(shown: str, at: Location, loc: KeyPath, message: str, fix: str) -> FlowProblem:
     where = ".".join(str(p) for p in loc)
     return FlowProblem(shown, *at, f"{where}: {message}" if where else message, fix)
+
+
+_LAST_NAME = re.compile(r"'([^']+)'[^']*$")  # the last quoted name of a message
+_CHOICES = re.compile(r"(?:use one of|options of '[^']*'|of the flows directory): (.+)$")
+
+
+def _suggested(message: str, fix: str) -> str:
+    """``fix`` led by "did you mean …?" when the message names something unknown and the
+    fix lists what exists (``unknown step 'ask_busines'`` — ``use one of: …``)."""
+    name, choices = _LAST_NAME.search(message), _CHOICES.search(fix)
+    if name is None or choices is None or fix.startswith("did you mean"):
+        return fix
+    return did_you_mean(name[1], choices[1].split(", ")) + fix
 
 
 def parse_yaml(text: str, shown: str) -> tuple[Any, Places]:
@@ -238,22 +280,14 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Places]:
         problem = FlowProblem(shown, 1, 1, "the file is nested too deeply", "flatten it")
         raise FlowValidationError([problem]) from exc
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or "invalid YAML"
-        problem = FlowProblem(
-            shown,
-            line,
-            col,
-            f"YAML syntax error: {what}",
-            "check indentation (spaces, not tabs), colons and quotes on this line",
-        )
+        mistake = explain_syntax_error(text, exc)
+        problem = FlowProblem(shown, mistake.line, mistake.column, mistake.message, mistake.fix)
         raise FlowValidationError([problem]) from exc
     except yaml.YAMLError as exc:
         raise FlowValidationError([FlowProblem(shown, 1, 1, f"YAML error: {exc}", "fix the YAML")]) from exc
     if node is None:
         raise FlowValidationError([FlowProblem(shown, 1, 1, "the file is empty", "add `steps:`")])
-    builder = _Builder()
+    builder = _Builder(text.split("\n"))
     try:
         data = builder.build(node, ())
     except _Unusable as exc:
@@ -267,7 +301,7 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Places]:
     except RecursionError as exc:
         problem = FlowProblem(shown, 1, 1, "the file is nested too deeply", "flatten it")
         raise FlowValidationError([problem]) from exc
-    return data, Places(builder.locations, builder.texts)
+    return data, Places(builder.locations, builder.texts, builder.mistakes)
 
 
 class _Unusable(Exception):
@@ -290,9 +324,11 @@ class _Builder:
     what it names is refused.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
         self.locations: dict[KeyPath, Location] = {}
         self.texts: dict[KeyPath, tuple[int, int, str | None]] = {}
+        self.mistakes: dict[KeyPath, Mistake] = {}
         self._built: dict[int, Any] = {}
         self._building: set[int] = set()
 
@@ -324,15 +360,28 @@ class _Builder:
                         key_node, "a key must be plain text, not a list or mapping", "write the key as text"
                     )
                 key = key_node.value
+                self._check_text(key_node, (*path, key), in_flow_list=False)
                 if key in result:
                     raise _Unusable(key_node, f"the key {key!r} appears twice", "keep only one of them")
                 self.locations[(*path, key)] = _where(key_node)
                 result[key] = self.build(value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
+            # Items of `[a, b]` lists are phrases (examples, keywords…), except prompts: sentences.
+            phrases = node.flow_style and path[-1:] not in (("prompts",), ("invalid",))
+            for i, item in enumerate(node.value):
+                if isinstance(item, yaml.ScalarNode) and phrases:
+                    self._check_text(item, (*path, i), in_flow_list=True)
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         self.texts.setdefault(path, (*_where(node), getattr(node, "style", None)))
+        if isinstance(node, yaml.ScalarNode):
+            self._check_text(node, path, in_flow_list=False)
         return _scalar(node)
+
+    def _check_text(self, node: yaml.ScalarNode, path: KeyPath, *, in_flow_list: bool) -> None:
+        mistake = scalar_mistake(node, self.lines, in_flow_list=in_flow_list)
+        if mistake is not None:
+            self.mistakes.setdefault(path, mistake)
 
 
 _SCALARS = yaml.SafeLoader("")  # only its constructor is used, never its reader
@@ -357,9 +406,64 @@ def _scalar(node: yaml.Node) -> Any:
 # --- turning errors into author-friendly problems --------------------------------------
 
 
-def explain_validation_error(shown: str, places: Places, exc: ValidationError) -> list[FlowProblem]:
-    """Every error of a pydantic validation, located in the file and worded for an author."""
-    return [places.locate(shown, *_explain(err)) for err in exc.errors()]
+def explain_validation_error(
+    shown: str, places: Places, exc: ValidationError, model: type[BaseModel] | None = None
+) -> list[FlowProblem]:
+    """Every error of a pydantic validation, located in the file and worded for an author.
+
+    An error at a text YAML most likely did not read as meant (``say：…`` read as text
+    where a mapping was expected) is reported as that mistake, once. With the ``model``
+    validated (a flow), a misspelt key or name gets a "did you mean".
+    """
+    problems: list[FlowProblem] = []
+    for err in exc.errors():
+        loc, message, fix, column = _explain(err)
+        if err["type"] == "extra_forbidden" and model is not None:
+            fix = did_you_mean(str(loc[-1]), _keys_at(model, loc[:-1])) + fix
+        elif model is not None:
+            fix = _suggested(message, fix)
+        cause = places.mistake_under(loc)
+        if cause is None:
+            problems.append(places.locate(shown, loc, message, fix, column))
+            continue
+        problem = _mistake_problem(shown, cause[0], cause[1], "error")
+        if problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+def _keys_at(model: type[BaseModel], loc: KeyPath) -> list[str]:
+    """The keys a mapping at ``loc`` of ``model`` may have (aliases as authors write them)."""
+    annotation: Any = model
+    for part in loc:
+        annotation = _inside(annotation, part)
+    found = [m for m in _members(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
+    return [field.alias or name for m in found for name, field in m.model_fields.items()]
+
+
+def _inside(annotation: Any, part: str | int) -> Any:
+    """The type of key ``part`` of a value typed ``annotation``; None when unknown."""
+    for member in _members(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel) and isinstance(part, str):
+            for name, field in member.model_fields.items():
+                if part in (name, field.alias):
+                    return field.annotation
+        origin, args = typing.get_origin(member), typing.get_args(member)
+        if origin is dict and isinstance(part, str):
+            return args[1]
+        if origin is list and isinstance(part, int):
+            return args[0]
+    return None
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types an annotation allows: ``Annotated`` unwrapped, unions flattened."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [] if annotation is None else [annotation]
 
 
 def _explain(err: Any) -> tuple[KeyPath, str, str, int | None]:

@@ -8,6 +8,7 @@ read callers' words through this package, which imports neither of them:
   words, negations).
 - ``pinyin``: the one fold table for the sounds ASR and accents confuse.
 - ``fillers``: the one filler list.
+- ``thesaurus``: the other words callers use for one thing (娃儿 for 孩子), by kind.
 - ``greetings``: what a callee says on picking up (喂, 你好, 哪位).
 - ``digits``: digit strings read aloud (幺三八 → 138).
 - ``decoding``: UTF-8 or GBK bytes, byte-exact.

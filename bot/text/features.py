@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.text.fillers import FINAL_PARTICLES
+from bot.text.fillers import FINAL_PARTICLES, NOISE_WORDS
 from bot.text.pinyin import char_syllables
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ NEGATION_CUES = frozenset(
 # Words that start like a negation but negate nothing after them; given to jieba
 # so that it keeps them whole and they never show up as a bare 不 or 没 token.
 NON_NEGATING_WORDS = ("不好意思", "没问题", "没关系", "不客气", "不错", "没错", "不知道")
+# The cues of an A-not-A question (去不去, 有没有): between the same character twice.
+_A_NOT_A = frozenset({"不", "没"})
 # Characters that carry no topic: ignored when deciding what a negation is about.
 _FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
 _NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
@@ -95,26 +97,38 @@ class Analyser:
         length = sum(map(len, clauses))
         if length > MAX_CHARS:
             clauses = _truncate(clauses, MAX_CHARS)
-            length = sum(map(len, clauses))
+        words = [self._words(clause) for clause in clauses]
+        clauses = ["".join(w) for w in words]
         syllables = [char_syllables(clause) for clause in clauses]
-        analysis = Analysis(clauses, syllables, length)
+        analysis = Analysis(clauses, syllables, sum(map(len, clauses)))
         for number in range(len(clauses)):
             _add_ngrams(analysis, number)
-            self._add_words(analysis, number)
+            self._add_words(analysis, number, words[number])
         return analysis
 
-    def _add_words(self, analysis: Analysis, number: int) -> None:
+    def _words(self, clause: str) -> list[str]:
+        """jieba's words of ``clause``, without fillers and hedges (``NOISE_WORDS``)
+        unless they are all there is."""
+        words = self._cut(clause)
+        kept = [word for word in words if word not in NOISE_WORDS]
+        return kept or words
+
+    def _add_words(self, analysis: Analysis, number: int, words: list[str]) -> None:
         """Add word features and find negation cues, both from jieba's words."""
         clause, syllables = analysis.clauses[number], analysis.syllables[number]
         offset = 0
         cues: list[tuple[int, int]] = []
-        for token in self._cut(clause):
+        for token in words:
             end = offset + len(token)
             if end - offset > 1:
                 analysis.chars.add("#" + token)
                 analysis.pinyin.add("#" + " ".join(syllables[offset:end]))
-            # 到账了没有 asks whether it has arrived; it negates nothing.
-            if token in NEGATION_CUES and not (end == len(clause) and clause[offset - 1 : offset] == "了"):
+            # 到账了没有 asks whether it has arrived, 放不放假 (A-not-A) whether there is
+            # a holiday, 可不可以 whether it may: they negate nothing.
+            asks = (end == len(clause) and clause[offset - 1 : offset] == "了") or (
+                token in _A_NOT_A and offset > 0 and clause[offset - 1] == clause[end : end + 1]
+            )
+            if token in NEGATION_CUES and not asks:
                 cues.append((offset, end))
             offset = end
         if not cues:

@@ -14,10 +14,16 @@ PARTICLES = ("啊", "哦", "噢", "喔", "呀", "嘛", "啦", "嘞", "呐", "哇
 DISCOURSE_FILLERS = ("那个", "这个", "就是说", "然后", "那么")
 """Words said to hold the turn while the caller thinks."""
 
+HEDGES = ("好像", "可能", "大概", "其实", "反正", "估计", "貌似", "似乎")
+"""Words that soften a sentence without changing what it asks: 我的卡好像丢了 is 我的卡丢了."""
+
 SPOKEN_FILLERS = HESITATIONS + PARTICLES
 """The one-syllable fillers: what ``VOICEBOT_FILLERS`` strips by default."""
 FILLERS = frozenset(SPOKEN_FILLERS + DISCOURSE_FILLERS)
 """Every filler."""
+NOISE_WORDS = frozenset(HESITATIONS + DISCOURSE_FILLERS + HEDGES)
+"""Whole words the intents leave out of an utterance (and of their examples), unless
+nothing else is left: 嗯，我的卡好像丢了 is compared as 我的卡丢了, 嗯 alone as 嗯."""
 FINAL_PARTICLES = "".join(p for p in PARTICLES if len(p) == 1)
 """The particles as one string, for ``str.rstrip`` at the end of a clause. Hesitations
 are not stripped there: 额 ends 金额, 恩 ends 感恩."""

@@ -88,6 +88,10 @@ class Segmenter:
                 self._tokenizer.add_word(word)
             return len(fresh)
 
+    def frequency(self, word: str) -> int:
+        """How common ``word`` is in jieba's dictionary (0: not a word of it, or not loaded)."""
+        return int(self._tokenizer.FREQ.get(word) or 0) if self._ready else 0
+
     def cut(self, text: str) -> list[str]:
         """Cut ``text`` into words (jieba's precise mode, without HMM).
 

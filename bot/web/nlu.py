@@ -9,7 +9,7 @@ from quart import Blueprint, request
 
 from bot.errors import NotReadyError, RequestError
 from bot.language.flow import Flow
-from bot.language.slots import SlotContext
+from bot.language.slots import SlotContext, SlotMatch
 from bot.services import services
 from bot.web.openapi import documented
 from bot.web.schemas import ParseRequest, ParseResult, validated
@@ -43,7 +43,8 @@ async def parse() -> dict[str, Any]:
         raise NotReadyError()
     loaded = svc.flows.get(flow_name)
     result = loaded.nlu.parse(text).as_rasa()
-    result["entities"] = entities(loaded.flow, text, SlotContext(svc.settings.today()))
+    today = asked.today_date() or svc.settings.today()
+    result["entities"] = entities(loaded.flow, text, SlotContext(today))
     return result
 
 
@@ -51,11 +52,25 @@ def entities(flow: Flow, text: str, context: SlotContext) -> list[dict[str, obje
     """Every value of the flow's slots found in ``text``, as Rasa entities (value normalized),
     in text order."""
     found = sorted(
-        (match.start, name, match)
-        for name, slot in flow.slots.items()
-        for match in slot.kind.extract_all(text, context)
+        (
+            (match.start, name, match)
+            for name, slot in flow.slots.items()
+            for match in slot.kind.extract_all(text, context)
+        ),
+        key=lambda item: (item[0], item[1]),
     )
-    return [
-        {"entity": name, "value": match.value, "start": match.start, "end": match.end, "text": match.text}
-        for _, name, match in found
-    ]
+    return [_entity(name, match) for _, name, match in found]
+
+
+def _entity(name: str, match: SlotMatch) -> dict[str, object]:
+    entity: dict[str, object] = {
+        "entity": name,
+        "value": match.value,
+        "start": match.start,
+        "end": match.end,
+        "text": match.text,
+    }
+    if match.unsure:  # only then, so a sure value keeps Rasa's plain shape
+        entity["unsure"] = True
+        entity["alternatives"] = list(match.alternatives)
+    return entity

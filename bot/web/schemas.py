@@ -13,9 +13,10 @@ cannot promise what the code refuses.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
 
 from bot.errors import RequestError
 from bot.store.transcripts import Turn
@@ -180,10 +181,32 @@ class Health(BaseModel):
 class ParseRequest(BaseModel):
     """What a caller said, and the flow whose intents and slots to use."""
 
-    model_config = _examples({"text": "我要转人工", "flow": "yibao"})
+    model_config = _examples(
+        {"text": "我要转人工", "flow": "yibao"}, {"text": "下周一上午", "today": "2026-11-21"}
+    )
 
     text: str = Field(description="The recognized text (at most VOICEBOT_MAX_TEXT_CHARS characters).")
     flow: str | None = Field(None, description="A flow's name; default VOICEBOT_DEFAULT_FLOW.")
+    today: str | None = Field(
+        None,
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        description="The date relative dates (明天, 下周三) are resolved against, YYYY-MM-DD, "
+        "like duckling's reftime; default: today in VOICEBOT_TIMEZONE.",
+    )
+
+    @field_validator("today")
+    @classmethod
+    def _calendar_day(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value} is not a calendar date") from None
+        return value
+
+    def today_date(self) -> datetime.date | None:
+        """``today`` as a date, or None when not given."""
+        return None if self.today is None else datetime.date.fromisoformat(self.today)
 
 
 class Intent(BaseModel):
@@ -193,10 +216,14 @@ class Intent(BaseModel):
 
 class EntityMatch(BaseModel):
     entity: str
-    value: Any
+    value: Any = Field(description='Dates "YYYY-MM-DD", times "HH:MM", numbers and amounts JSON numbers.')
     start: int
     end: int
     text: str
+    unsure: bool | None = Field(
+        None, description="Present and true when the value is a guess (两点 with no part of the day…)."
+    )
+    alternatives: list[Any] | None = Field(None, description="With ``unsure``: the other readings, if any.")
 
 
 class ParseResult(BaseModel):

@@ -84,9 +84,10 @@ def flows_dir(tmp_path: Path) -> Path:
 
 
 def chat(flows_dir: Path, flow: str, lines: list[str], *options: str) -> Result:
-    """Run ``voicebot chat`` with ``lines`` piped in; the result, with output split by stream."""
+    """Run ``voicebot chat`` with ``lines`` piped in (not echoed: the output is the bot's
+    alone); the result, with output split by stream."""
     text = "".join(f"{line}\n" for line in lines)
-    args = ["--flows-dir", str(flows_dir), "--flow", flow, "--date", DATE, *options]
+    args = ["--flows-dir", str(flows_dir), "--flow", flow, "--date", DATE, "--no-echo", *options]
     return CliRunner().invoke(chat_command, args, input=text)
 
 

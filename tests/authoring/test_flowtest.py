@@ -168,7 +168,7 @@ async def test_a_conversation_that_goes_as_written_passes(
     assert transcript[-1].startswith("bot: 已为您登记新号码。  [step=done")
     assert transcript[-1].endswith(", hangup]")
     text = flowtest.report([result])
-    assert text.splitlines() == ["PASS 改手机号", "", "1 passed, 0 failed"]
+    assert text.splitlines() == [f"PASS 改手机号 — {result.file}:{result.line}", "", "1 passed, 0 failed"]
     assert "transcript:" in flowtest.report([result], verbose=True)
 
 
@@ -214,7 +214,7 @@ async def test_a_failing_expectation_says_what_was_expected_and_what_happened(
     assert len(result.transcript) == 4  # stopped at the failing turn: the third never ran
     text = flowtest.report([result])
     path = flows_dir / "tests" / "hotline.yaml"
-    assert text.startswith("FAIL 出错的对话\n")
+    assert text.startswith(f"FAIL 出错的对话 — {path}:{result.line}\n")
     assert f"FAIL 出错的对话 — {path}:{result.failure.line}: turn 2 (caller: 我要改手机号)" in text
     assert "  transcript:\n    caller: (silence)\n" in text
     assert text.endswith("0 passed, 1 failed")
@@ -355,7 +355,11 @@ async def test_end_checks(flows_dir: Path, settings: Settings, segmenter: Segmen
         "score: expected 90 / got 60",
     )
     assert f"{wrong.file}:{wrong.failure.line}: the end checks" in flowtest.report([ok, wrong])
-    assert flowtest.report([ok, wrong]).splitlines()[:2] == ["PASS 转人工", "FAIL 转人工但写错了"]
+    summary = flowtest.report([ok, wrong]).splitlines()[:2]
+    assert summary == [
+        f"PASS 转人工 — {ok.file}:{ok.line}",
+        f"FAIL 转人工但写错了 — {wrong.file}:{wrong.line}",
+    ]
 
 
 async def test_the_calls_date_is_the_files_date(
@@ -455,9 +459,9 @@ def test_a_valid_file_loads(flows_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (("flow: hotline", "flow: hotlien"), "flow: unknown flow 'hotlien' — name a flow file"),
+        (("flow: hotline", "flow: hotlien"), "flow: unknown flow 'hotlien' — "),
         (("intent: change_phone", "intent: change_phon"), "unknown intent 'change_phon'"),
-        (("step: get_phone", "step: get_phon"), "unknown step 'get_phon' — use one of: greeting"),
+        (("step: get_phone", "step: get_phon"), "unknown step 'get_phon' — "),
     ],
     ids=["flow", "intent", "step"],
 )
@@ -469,6 +473,7 @@ async def test_names_the_flows_do_not_know_are_located(
         await run(flows_dir, settings, segmenter, broken)
     [problem] = caught.value.problems
     assert expected in str(problem)
+    assert re.search(r"(use one of|name a flow file of the flows directory): \w+", problem.fix)
     assert problem.line == line_of(broken, edit[1])
 
 
@@ -506,7 +511,10 @@ def test_command_passes(flows_dir: Path, segmenter: Segmenter) -> None:
     write(flows_dir, HEADER + PASSING)
     result = invoke(segmenter, "--flows-dir", str(flows_dir))  # default paths: <flows dir>/tests
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["PASS 改手机号", "", "1 passed, 0 failed"]
+    where = f"{flows_dir / 'tests' / 'hotline.yaml'}:{line_of(HEADER + PASSING, '- name: 改手机号')}"
+    [warning, *lines] = result.stdout.splitlines()
+    assert "warning: conversations.0.end.slots.nothing: no flow sets 'nothing'" in warning
+    assert lines == [f"PASS 改手机号 — {where}", "", "1 passed, 0 failed"]
     verbose = invoke(segmenter, "--flows-dir", str(flows_dir), "-v")
     assert verbose.exit_code == 0
     assert "    caller: 我要改手机号" in verbose.stdout
@@ -517,8 +525,11 @@ def test_command_fails_on_a_failing_conversation(flows_dir: Path, segmenter: Seg
     other = write(flows_dir, HEADER + PASSING.replace("intent: change_phone", "intent: goodbye"), "b.yaml")
     result = invoke(segmenter, "--flows-dir", str(flows_dir))
     assert result.exit_code == 1
-    lines = result.stdout.splitlines()
-    assert lines[:2] == ["FAIL 改手机号", "PASS 改手机号"]  # b.yaml, then hotline.yaml
+    lines = [line for line in result.stdout.splitlines() if ": warning: " not in line]
+    assert [line.split(" — ")[0] for line in lines[:2]] == ["FAIL 改手机号", "PASS 改手机号"]
+    line = line_of(HEADER + PASSING, "- name: 改手机号")
+    assert lines[0].endswith(f" — {other}:{line}")  # b.yaml, then hotline.yaml
+    assert lines[1].endswith(f" — {flows_dir / 'tests' / 'hotline.yaml'}:{line}")
     assert f"{other}:" in result.stdout
     assert "intent: expected goodbye / got change_phone" in result.stdout
     assert lines[-1] == "1 passed, 1 failed"

@@ -158,8 +158,8 @@ def test_yibao_mermaid(yibao: Flow) -> None:
     assert f"    style {g} stroke-width:3px" in text
     # Every way out of every step, the default ladders of waiting steps, globals and the start.
     ways_out = sum(len(list(step.targets())) for step in yibao.steps.values())
-    defaults = sum(  # a knowledge step sends every answer to the knowledge base: no no-match edge
-        (step.silence is None) + (step.no_match is None and not step.knowledge)
+    defaults = sum(  # only ask steps climb the no-match ladder; collect steps leave by `fail`
+        (step.silence is None) + (step.no_match is None and bool(step.ask))
         for step in yibao.steps.values()
         if step.waits
     )
@@ -198,12 +198,11 @@ def test_mermaid_edges_of_every_kind(kinds: Flow) -> None:
         ("welcome", "-->", "silence ×2", "bye"),  # own ladder
         ("welcome", "-.->", "no match ×2", "agent"),  # default ladder
         ("get_phone", "-->", "confirmed", "find_policy"),
-        ("get_phone", "-->", "fail", "agent"),
+        ("get_phone", "-->", "fail", "agent"),  # its own fail: no no-match ladder
         ("get_phone", "-.->", "silence ×1", "bye"),
-        ("get_phone", "-.->", "no match ×2", "agent"),
         ("get_ok", "-->", "filled", "route"),
+        ("get_ok", "-.->", "fail", "agent"),  # no fail: the default no-match ladder's step
         ("get_ok", "-.->", "silence ×1", "bye"),
-        ("get_ok", "-.->", "no match ×2", "agent"),
         ("find_policy", "-->", "not found", "agent"),
         ("find_policy", "-->", None, "get_ok"),
         ("fetch_order", "-->", "error", "agent"),

@@ -20,7 +20,7 @@ import pytest
 from bot.dialog import nlu_keywords as keywords
 from bot.dialog import nlu_scoring as scoring
 from bot.dialog.nlu import IntentClassifier, IntentScore, ParseResult
-from bot.language.flow import Intent
+from bot.language.flow import Intent, taught
 from bot.language.loader import load_flow
 from bot.text.segmenter import Segmenter
 
@@ -200,7 +200,7 @@ HELD_OUT: dict[str, list[str | pytest.ParameterSet]] = {
         "我不想听录音了，转人工",
         _miss("我要和你们客服讲"),
         _miss("能不能找个真人帮我处理"),
-        _miss("叫你们客服来"),
+        "叫你们客服来",  # a miss until the vocabulary score took precision to the power 1.5
     ],
     "goodbye": [
         "好的，没有别的问题了，再见",
@@ -823,7 +823,7 @@ def test_fast_scoring_is_the_definition(segmenter: Segmenter, flow: str) -> None
     """parse() inlines the similarities and skips what cannot win: bit for bit the same."""
     if flow == "yibao":
         sample = load_flow(ROOT / "flows" / "yibao.yaml").flow
-        intents, synonyms = sample.intents, sample.synonyms
+        intents, synonyms = taught(sample.intents), sample.synonyms
     else:
         intents, synonyms = INTENTS, SYNONYMS
     classifier = IntentClassifier(intents, synonyms=synonyms, threshold=THRESHOLD, segmenter=segmenter)

@@ -170,7 +170,7 @@ def _problems(tmp_path: Path, text: str, table: str = VIP_TABLE) -> list[str]:
             3,
             "table 'vip_callers' has no column 'mobile' — use one of: phone, name",
         ),
-        ("rules: [\n", 2, "YAML syntax error"),
+        ("rules: [\n", 1, "the bracket [ opened here is never closed"),  # where it opened
         ("# nothing yet\n", 1, "the file is empty — add `rules:`"),
     ],
     ids=[

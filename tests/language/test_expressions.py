@@ -360,7 +360,7 @@ def test_assignment_example_from_the_docs() -> None:
         ("digits(missing)", None),
         ('left("13812345678", 3)', "138"),
         ('left("138", 9)', "138"),
-        ('left(138, 1)', None),
+        ("left(138, 1)", None),
         ('right("13812345678", 4)', "5678"),
         ('right("13812345678", 0)', ""),
         ('right("138", -1)', None),

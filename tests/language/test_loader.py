@@ -78,7 +78,12 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "a step needs exactly one action (found: none)",
         ),
         ("    then: silence_goodbye", "    then: silence_bye", "silence_bye", "unknown step 'silence_bye'"),
-        ("  deny:\n    examples:", "  deny:\n    examples:\n  \tbad", "\tbad", "YAML syntax error"),
+        (
+            "      - 不是的\n",
+            "      - 不是的\n  \tbad\n",
+            "\tbad",
+            "YAML syntax error: a tab indents this line",
+        ),
         ("title: 医保服务热线", "title: 医保服务热线\ntitle: again", "title: again", "appears twice"),
         (
             "    examples:\n      - 我要转人工",

@@ -920,3 +920,171 @@ def test_random_text_never_raises_and_spans_hold(kind: str) -> None:
                 assert previous_end <= match.start < match.end
                 assert text[match.start : match.end] == match.text
                 previous_end = match.end
+
+
+# --- issue 14: years, fused parts of day, quarters, 毛/分, words with numerals ----------
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("date", "九八年三月五号", "1998-03-05"),
+        ("date", "36年1月2号", "2036-01-02"),  # ten years ahead of 2026 at most
+        ("date", "37年1月2号", "1937-01-02"),
+        ("date", "一九九八年三月", None),  # a month is not a day: not this March
+        ("date", "上上周三", "2026-11-04"),
+        ("date", "上上个月2号", "2026-09-02"),
+        ("date", "明晚", "2026-11-22"),
+        ("time", "明晚八点半", "20:30"),
+        ("time", "今早七点", "07:00"),
+        ("time", "晚十点", "22:00"),
+        ("time", "早一点", None),  # earlier, not 01:00
+        ("time", "一点都不", None),
+        ("time", "三点水", None),
+        ("time", "十点十分", "10:10"),  # 十分 inside the time is its minutes
+        ("time", "差一刻六点", "17:45"),
+        ("time", "六点差五分", "17:55"),
+        ("amount", "二十块零八毛", 20.8),
+        ("amount", "三块零五", 3.05),
+        ("amount", "八分钱", 0.08),
+        ("amount", "九牛一毛", None),
+        ("amount", "一块儿去", None),
+        ("amount", "3,000万", 30000000),
+        ("number", "第二个", None),
+        ("number", "说一遍", None),
+        ("number", "四川", None),
+        ("number", "一心一意", None),
+        ("number", "十万火急", None),
+        ("number", "两遍", 2),
+    ],
+)
+def test_issue_14_forms(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert_value(value_of(kind, text), expected)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # N X N Y: an idiom or a compound noun, not a count
+        ("number", "三年五载", None),  # jieba tags it a numeral (m)
+        ("amount", "四菜一汤", None),  # not in jieba's dictionary
+        ("time", "一点一滴", None),
+        ("date", "一日三餐", None),
+        ("number", "一步一步来", None),  # one by one
+        ("number", "说了三番两次", None),
+        # X N Y N
+        ("number", "接二连三", None),
+        ("number", "买一送一", None),
+        # the same shapes that count
+        ("number", "三到五个", 3),  # a range
+        ("number", "一周两次", 1),  # two classifiers
+        ("amount", "三块五毛", 3.5),
+        ("time", "两点三刻", "14:45"),
+        ("time", "差一刻五点", "16:45"),  # 刻 is the first numeral's classifier
+        ("number", "大概三到四千", 3),
+        ("number", "一共五个", 5),  # 一共 is a word: no lone numeral
+        ("amount", "三千块五千块", 3000),  # the numerals are not alone
+        ("date", "三号五点", "2026-12-03"),
+        ("date", "周三周四都行", "2026-11-25"),
+    ],
+)
+def test_numeral_idiom_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert_value(value_of(kind, text), expected)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # dictionary "numerals" with two numerals apart, in 子, longer idioms, names of time
+        ("number", "三天两头停电", None),
+        ("amount", "一分一秒都等不了", None),
+        ("number", "十有八九", None),
+        ("number", "忙了一辈子", None),
+        ("number", "八九不离十", None),
+        ("number", "三下五除二", None),
+        ("number", "七夕节", None),
+        ("time", "我一时想不起来", None),  # 一时 (for a moment) is the whole span
+        # digits no one says for a number; codes with Latin letters
+        ("number", "七七八八的事", None),
+        ("number", "四六开", None),
+        ("number", "三四个", 34),  # neighbours: an approximate number, left as it was
+        ("number", "手机只有4G", None),
+        ("number", "A4纸", None),
+        ("number", "PM2.5", None),
+        ("number", "三十个G", 30),
+        ("number", "30G流量", 30),  # more digits before a letter: a quantity and its unit
+        ("amount", "RMB200", 200),
+        # 一 before a verb; 到 as a verb or in a range
+        ("number", "一看就知道", None),
+        ("number", "一到家就打了", None),
+        ("number", "一到五个", 1),
+        ("number", "一回", 1),  # 回 counts
+        # a count is not money
+        ("amount", "一个月五十八", 58),
+        ("amount", "三次", None),
+        ("amount", "两块", 2),
+        # approximators after a lone numeral make words, not counts
+        ("number", "一来一往", None),
+        ("number", "二十多个", 20),
+    ],
+)
+def test_numerals_in_ordinary_speech(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert_value(value_of(kind, text), expected)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value", "alternatives"),
+    [
+        ("time", "两点", "14:00", ("02:00",)),
+        ("time", "十点半", "10:30", ("22:30",)),
+        ("date", "周六", "2026-11-21", ("2026-11-28",)),  # said on a Saturday
+        ("amount", "三千五", 3500, ()),  # no unit: money is a guess
+    ],
+)
+def test_unsure_values_say_so(
+    kind: str, text: str, value: SlotValue, alternatives: tuple[SlotValue, ...]
+) -> None:
+    match = extract(kind, text)
+    assert match is not None
+    assert (match.value, match.unsure, match.alternatives) == (value, True, alternatives)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("time", "下午两点"),
+        ("time", "十四点"),
+        ("date", "周日"),
+        ("date", "下周六"),
+        ("amount", "三千五百块"),
+    ],
+)
+def test_sure_values_are_not_unsure(kind: str, text: str) -> None:
+    match = extract(kind, text)
+    assert match is not None
+    assert not match.unsure
+    assert match.alternatives == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("下周一上午", ["上午"]),
+        ("明晚或者后天下午", ["晚上", "下午"]),
+        ("早八点", ["早上"]),
+        ("后半夜", ["半夜"]),
+        ("早点休息", []),
+        ("晚点再说", []),
+    ],
+)
+def test_part_of_day(text: str, expected: list[str]) -> None:
+    slot = make_slot_type("part_of_day", {})
+    assert [m.value for m in slot.extract_all(text, SlotContext(SATURDAY))] == expected
+
+
+def test_a_date_and_a_part_of_day_are_two_matches() -> None:
+    context = SlotContext(SATURDAY)
+    date = make_slot_type("date", {}).extract("下周一上午", context)
+    part = make_slot_type("part_of_day", {}).extract("下周一上午", context)
+    assert date == SlotMatch("2026-11-23", 0, 3, "下周一")
+    assert part == SlotMatch("上午", 3, 5, "上午")

@@ -18,13 +18,16 @@ number     int, or float when not whole           ``min``, ``max``
 amount     yuan; int, or float rounded to cents   ``min``, ``max``
 date       "YYYY-MM-DD" (see ``slots.dates``)     -
 time       "HH:MM" (see ``slots.times``)          -
+part_of_day 上午, 下午, 晚上… (``slots.parts_of_day``) -
 yes_no     True / False                           -
 enum       the canonical value                    ``values``
 regex      the match, or its group 1              ``pattern``
 =========  =====================================  ==================================
 
 ``extract`` returns the first (leftmost) match; ``extract_all`` every match,
-non-overlapping (the longer reading wins), in order.
+non-overlapping (the longer reading wins), in order. A match may be ``unsure`` (两点
+with no part of the day, an amount with no unit, 周六 said on a Saturday), with the
+other readings in ``alternatives``: a guess to read back, not to store silently.
 """
 
 from __future__ import annotations
@@ -35,18 +38,22 @@ from bot.language.slots.base import SlotContext, SlotMatch, SlotType, SlotTypeBa
 from bot.language.slots.dates import DateSlot
 from bot.language.slots.digits import DigitsSlot, IdCardSlot, PhoneSlot, id_card_check_char
 from bot.language.slots.numbers import AmountSlot, NumberSlot
+from bot.language.slots.numeral_words import numeral_words
+from bot.language.slots.parts_of_day import PARTS_OF_DAY, PartOfDaySlot
 from bot.language.slots.times import TimeSlot
 from bot.language.slots.words import EnumSlot, RegexSlot, YesNoSlot
 from bot.text.digits import normalize_spoken_digits
 
 __all__ = [
     "BUILTIN_KINDS",
+    "PARTS_OF_DAY",
     "AmountSlot",
     "DateSlot",
     "DigitsSlot",
     "EnumSlot",
     "IdCardSlot",
     "NumberSlot",
+    "PartOfDaySlot",
     "PhoneSlot",
     "RegexSlot",
     "SlotContext",
@@ -69,6 +76,7 @@ _FACTORIES: dict[str, Callable[[Mapping[str, object]], SlotType]] = {
     "amount": AmountSlot.from_options,
     "date": DateSlot.from_options,
     "time": TimeSlot.from_options,
+    "part_of_day": PartOfDaySlot.from_options,
     "yes_no": YesNoSlot.from_options,
     "enum": EnumSlot.from_options,
     "regex": RegexSlot.from_options,
@@ -96,4 +104,6 @@ def make_slot_type(kind: str, options: Mapping[str, object]) -> SlotType:
     factory = _FACTORIES.get(kind)
     if factory is None:
         raise ValueError(f"unknown slot type {kind!r} — use one of: {', '.join(BUILTIN_KINDS)}")
+    if kind in ("number", "amount", "time"):
+        numeral_words()  # read now, as flows load (in a thread), not in a call's first turn
     return factory(options)

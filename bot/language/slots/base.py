@@ -24,12 +24,20 @@ class SlotMatch:
         start: Offset of the first character in the original text.
         end: Offset one past the last character in the original text.
         text: ``original[start:end]``, as the caller's ASR wrote it.
+        unsure: The value is a guess the caller may not have meant: 两点 with no
+            part of the day (02:00 or 14:00), 三千五 with no unit for an amount,
+            周六 said on a Saturday (today or in a week). A collect step should
+            read it back or ask again rather than store it silently.
+        alternatives: The other readings of an unsure value, most likely first
+            (empty when there is no other value to offer, as for a missing unit).
     """
 
     value: SlotValue
     start: int
     end: int
     text: str
+    unsure: bool = False
+    alternatives: tuple[SlotValue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,8 @@ class Candidate:
     end: int
     value: SlotValue | None
     rank: int = 0
+    unsure: bool = False
+    alternatives: tuple[SlotValue, ...] = ()
 
 
 def resolve(text: str, candidates: Iterable[Candidate]) -> list[SlotMatch]:
@@ -111,7 +121,13 @@ def resolve(text: str, candidates: Iterable[Candidate]) -> list[SlotMatch]:
         if all(cand.end <= t.start or cand.start >= t.end for t in taken):
             taken.append(cand)
     taken.sort(key=lambda c: c.start)
-    return [SlotMatch(c.value, c.start, c.end, text[c.start : c.end]) for c in taken if c.value is not None]
+    return [
+        SlotMatch(
+            c.value, c.start, c.end, text[c.start : c.end], c.unsure or bool(c.alternatives), c.alternatives
+        )
+        for c in taken
+        if c.value is not None
+    ]
 
 
 def number_value(value: Decimal) -> int | float:

@@ -7,16 +7,19 @@ Said                      Resolved to
 ========================  ==================================================
 今天 明天 后天 大后天     today + 0, 1, 2, 3 (昨天 前天 大前天: -1, -2, -3)
 下周三 下星期三 下礼拜三  Wednesday of next week; weeks start on Monday
-下下周三 / 上周三         two weeks on / last week
+下下周三 / 上周三         two weeks on / last week (上上周三: two weeks ago)
 这周五 本周五             Friday of the current week, even if it is past: the
                           caller named the week ("我这周三已经还了")
-周五 星期五 (bare)        the next Friday on or after today (today included)
+周五 星期五 (bare)        the next Friday on or after today (today included;
+                          said on a Friday it is unsure: a week on is offered)
 3月5号 三月五日 五月二十  this year, or next year if already past
-下个月5号 这个月5号       that day of that month, past or not
+下个月5号 这个月5号       that day of that month, past or not (上上个月: two ago)
 15号 (bare)               this month, or next month if already past; no match
                           if that month has no such day (31号 in November)
 月底 / 下个月底           the last day of this / next month
 2026年3月5日 2026-03-05   as said; 今年 / 明年 / 去年 3月5号 likewise
+98年3月5号 二五年十月八号 a two-digit year: 20xx up to ten years ahead, else 19xx
+今早 今晚 明晚 昨晚       the day of 今天 / 明天 / 昨天
 ========================  ==================================================
 
 "Past" means before today; today itself is never past. Impossible dates (2月30日)
@@ -40,6 +43,7 @@ from bot.language.slots.base import (
     fold,
     resolve,
 )
+from bot.language.slots.numeral_words import in_numeral_idiom
 from bot.language.slots.spoken import small_int
 from bot.text.digits import digits_value
 
@@ -47,7 +51,12 @@ _N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
 # A date's first numeral is not the tail of a longer number (1012号 is not the 12th).
 _START = "(?<![0-9０-９零〇一二两三四五六七八九十幺])"
 _YEAR = "[0-9０-９零〇一二三四五六七八九幺]{4}"
-_MONTH_OFFSET = {"下下": 2, "下": 1, "这": 0, "本": 0, "上": -1}
+_SHORT_YEAR = "[0-9０-９零〇一二三四五六七八九幺]{2}"
+# A two-digit year up to this many years ahead is this century's (26年, 30年), else
+# the last one's (98年, 八九年): callers name birth years and past events far more
+# often than years more than a decade away.
+_SHORT_YEAR_AHEAD = 10
+_MONTH_OFFSET = {"下下": 2, "下": 1, "这": 0, "本": 0, "上": -1, "上上": -2}
 _RELATIVE_DAYS = {
     "大前天": -3,
     "前天": -2,
@@ -61,6 +70,10 @@ _RELATIVE_DAYS = {
     "明儿": 1,
     "后天": 2,
     "大后天": 3,
+    # A part of the day fused with its day: 今早七点, 明晚八点半, 昨晚.
+    **dict.fromkeys(("今早", "今晚", "今夜"), 0),
+    **dict.fromkeys(("明早", "明晚"), 1),
+    **dict.fromkeys(("昨早", "昨晚", "昨夜"), -1),
 }
 _YEAR_OFFSET = {"去年": -1, "今年": 0, "明年": 1}
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
@@ -89,6 +102,16 @@ def _make(year: int, month: int | None, day: int | None) -> datetime.date | None
 def _full_date(m: re.Match[str], today: datetime.date) -> datetime.date | None:
     year_text = digits_value(m["year"])
     return _make(int(year_text), small_int(m["month"]), small_int(m["day"])) if year_text else None
+
+
+def _short_year_date(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    digits = digits_value(m["year"])
+    if digits is None:
+        return None
+    year = 2000 + int(digits)
+    if year > today.year + _SHORT_YEAR_AHEAD:
+        year -= 100
+    return _make(year, small_int(m["month"]), small_int(m["day"]))
 
 
 def _iso_date(m: re.Match[str], today: datetime.date) -> datetime.date | None:
@@ -132,6 +155,7 @@ def _relative_day(m: re.Match[str], today: datetime.date) -> datetime.date | Non
 
 
 def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    # 周六 said on a Saturday: today, or a week on? ``_alternatives`` offers the other.
     weekday = _WEEKDAY[m["wd"]]
     if m["wrel"] is None:
         return today + datetime.timedelta(days=(weekday - today.weekday()) % 7)
@@ -140,13 +164,14 @@ def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
 
 
 _Resolver = Callable[[re.Match[str], datetime.date], datetime.date | None]
-_REL = "下下个?|下个?|这个?|本|上个?"
+_REL = "下下个?|下个?|这个?|本|上上个?|上个?"
 _DAY = rf"(?P<day>{_N})\s*(?:日|号)"
 # After a month the day needs no 号: 五月二十.
 _MONTH_DAY = rf"(?P<month>{_N})月份?\s*(?P<day>{_N})\s*(?:日|号)?"
 # In order of specificity: an earlier pattern wins a tie in length.
 _PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(rf"{_START}(?P<year>{_YEAR})年\s*{_MONTH_DAY}"), _full_date),
+    (re.compile(rf"{_START}(?P<year>{_SHORT_YEAR})年\s*{_MONTH_DAY}"), _short_year_date),
     (re.compile(r"(?<![0-9])(?P<y>[0-9]{4})([-/.])(?P<m>[0-9]{1,2})\2(?P<d>[0-9]{1,2})(?![0-9])"), _iso_date),
     (re.compile(rf"(?P<ry>今年|明年|去年)\s*{_MONTH_DAY}"), _relative_year),
     (re.compile(rf"{_START}{_MONTH_DAY}"), _month_day),
@@ -181,8 +206,18 @@ class DateSlot(SlotTypeBase):
     def _candidates(text: str, today: datetime.date) -> Iterator[Candidate]:
         for rank, (pattern, resolver) in enumerate(reversed(_PATTERNS)):
             for found in pattern.finditer(text):
+                if in_numeral_idiom(text, found.start(), found.end()):
+                    continue  # 一日三餐 is no 1st of the month
                 day = resolver(found, today)
                 # Earlier patterns are more specific: they win a tie in length. An
                 # impossible date vetoes the shorter readings inside it.
                 value = None if day is None else day.isoformat()
-                yield Candidate(found.start(), found.end(), value, rank)
+                others = _alternatives(found, day, today) if resolver is _weekday else ()
+                yield Candidate(found.start(), found.end(), value, rank, alternatives=others)
+
+
+def _alternatives(found: re.Match[str], day: datetime.date | None, today: datetime.date) -> tuple[str, ...]:
+    """A bare weekday that is today's (周六 on a Saturday) may mean a week on."""
+    if day is None or found["wrel"] is not None or day != today:
+        return ()
+    return ((day + datetime.timedelta(weeks=1)).isoformat(),)

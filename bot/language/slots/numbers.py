@@ -16,11 +16,12 @@ from bot.language.slots.base import (
     number_value,
     resolve,
 )
+from bot.language.slots.numeral_words import counted_before
 from bot.language.slots.spoken import (
     CN_UNITS,
     DIGIT_CLASS,
     NUMERAL_PATTERN,
-    is_word_yi,
+    is_not_quantity,
     original_span,
     parse_numeral,
     squeeze_numerals,
@@ -68,7 +69,7 @@ class NumberSlot(_Bounded):
         squeezed, index = squeeze_numerals(fold(text))  # fold: "０．７５" is "0.75"
         candidates: list[Candidate] = []
         for found in _NUMERAL.finditer(squeezed):
-            if is_word_yi(squeezed, found.start(), found.end()):
+            if is_not_quantity(squeezed, found.start(), found.end()):
                 continue
             value = parse_numeral(found.group())
             if value is not None and self._in_range(value):
@@ -78,13 +79,25 @@ class NumberSlot(_Bounded):
 
 
 _ONE_DIGIT = f"[{DIGIT_CLASS}]"
+_MONEY_UNITS = frozenset("块元圆角毛钱分")
+
+
+def _counts_things(text: str, end: int) -> bool:
+    """A bare numeral before a classifier that is not money counts things (一个月, 三次)."""
+    return counted_before(text, end) and text[end] not in _MONEY_UNITS
+
+
 _AMOUNT = re.compile(
     r"(?:[¥￥]\s*)?(?:"
     # 三千五百块, 三块五, 一千二百三十四块五毛六, 2000块钱, 三块零五
     rf"(?P<yuan>{NUMERAL_PATTERN})\s*(?:块|元|圆)(?:钱|人民币)?"
-    rf"(?:(?P<jiao>{_ONE_DIGIT})(?![{CN_UNITS}])[毛角]?(?:(?P<fen>{_ONE_DIGIT})分?)?)?"
+    # 两块八毛, 二十块零八毛 (零 before 毛 is a pause, not a digit)
+    rf"(?:零?(?P<jiao_unit>{_ONE_DIGIT})[毛角](?:(?P<fen_unit>{_ONE_DIGIT})分?)?"
+    rf"|(?P<jiao>{_ONE_DIGIT})(?![{CN_UNITS}])(?:(?P<fen>{_ONE_DIGIT})分?)?)?"
     # 五毛, 五毛六, 五角六分
     rf"|(?P<jiao_only>{_ONE_DIGIT})[毛角](?:(?P<fen_only>{_ONE_DIGIT})分?)?"
+    # 五分钱: 分 alone needs 钱 (五分 is also a score, or minutes)
+    rf"|(?P<fen_alone>{_ONE_DIGIT})分钱"
     # 三千五, 1.5万
     rf"|(?P<bare>{NUMERAL_PATTERN})"
     r")(?:钱)?"
@@ -100,8 +113,9 @@ class AmountSlot(_Bounded):
     """A sum of money in yuan: 三千五, 两万三千块, 1.5万, 三块五毛, 一千二百三十四块五毛六.
 
     The value is an int when whole, else a float rounded to cents. A bare number
-    is taken as yuan, as callers answer "how much" with one. ``min`` and ``max``
-    filter like those of ``number``.
+    is taken as yuan, as callers answer "how much" with one, but the match is
+    ``unsure``: nothing said it was money. ``min`` and ``max`` filter like those
+    of ``number``.
     """
 
     name = "amount"
@@ -117,22 +131,27 @@ class AmountSlot(_Bounded):
         for found, value in self._amounts(squeezed):
             if self._in_range(value):
                 span = original_span(index, found.start(), found.end())
-                candidates.append(Candidate(span.start, span.end, number_value(value)))
+                unit_said = found["bare"] is None
+                candidates.append(Candidate(span.start, span.end, number_value(value), unsure=not unit_said))
         return resolve(text, candidates)
 
     @staticmethod
     def _amounts(text: str) -> Iterator[tuple[re.Match[str], Decimal]]:
         for found in _AMOUNT.finditer(text):
             groups = found.groupdict()
-            if groups["jiao_only"]:
-                yuan: Decimal | None = Decimal(0)
-                jiao, fen = groups["jiao_only"], groups["fen_only"]
-            else:
-                numeral = groups["yuan"] or groups["bare"] or ""
-                if groups["bare"] and is_word_yi(text, found.start("bare"), found.end("bare")):
+            if groups["jiao_only"] or groups["fen_alone"]:
+                if is_not_quantity(text, found.start(), found.end()):  # 九牛一毛
                     continue
-                yuan = parse_numeral(numeral)
-                jiao, fen = groups["jiao"], groups["fen"]
+                yuan: Decimal | None = Decimal(0)
+                jiao, fen = groups["jiao_only"], groups["fen_only"] or groups["fen_alone"]
+            else:
+                name = "yuan" if groups["yuan"] else "bare"
+                if is_not_quantity(text, found.start(name), found.end(name)):
+                    continue
+                if name == "bare" and _counts_things(text, found.end(name)):
+                    continue  # 一个月, 三个人: a count, not money
+                yuan = parse_numeral(groups[name])
+                jiao, fen = groups["jiao_unit"] or groups["jiao"], groups["fen_unit"] or groups["fen"]
             if yuan is None:
                 continue
             value = yuan + _digit(jiao) / 10 + _digit(fen) / 100

@@ -18,24 +18,47 @@ from decimal import Decimal
 
 import cn2an  # type: ignore[import-untyped]
 
+from bot.language.slots.numeral_shapes import is_latin_code, is_unpaired_digits
+from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, numeral_words, yi_before_verb
+
 CN_DIGITS = "零〇一二两三四五六七八九幺"
 CN_UNITS = "十百千万亿"
 DIGIT_CLASS = f"0-9０-９{CN_DIGITS}"
 NUMERAL_PATTERN = (
-    r"(?:[0-9]{1,3}(?:,[0-9]{3})+"  # 3,500
-    rf"|[{DIGIT_CLASS}{CN_UNITS}]+)"
-    rf"(?:(?:点|(?<=[0-9])\.(?=[0-9]))[{DIGIT_CLASS}]{{1,8}}[万亿]?)?"
+    r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,8})?[万亿]?"  # 3,500  1,500万  1,500.50
+    rf"|[{DIGIT_CLASS}{CN_UNITS}]+"
+    rf"(?:(?:点|(?<=[0-9])\.(?=[0-9]))[{DIGIT_CLASS}]{{1,8}}[万亿]?)?)"
 )
-"""A numeral: Chinese, Arabic or mixed, with an optional 点/. decimal part."""
+"""A numeral: Chinese, Arabic or mixed, with an optional 点/. decimal part; Arabic
+thousands separators (3,500) and a 万/亿 after them (1,500万)."""
 
-# 一 before these is a word (一下, 一些, 一共, 一点儿), not the number 1.
-_WORD_AFTER_YI = "下些样般直起定会切致旦边共同再向道律概并齐"
+# 一 before these is a word (一下, 一些, 一共, 一点儿), not the number 1; so is 一
+# before a verb's measure of "a little, once" (说一遍, 问一句, 看一眼, 说一声).
+_WORD_AFTER_YI = "下些样般直起定会切致旦边共同再向道律概并齐遍句眼声"
 _NOT_NUMBER_YI = re.compile(rf"[一幺](?=[{_WORD_AFTER_YI}]|点(?![{DIGIT_CLASS}]))")
+# 第一, 第三: an ordinal, a rank and not a quantity.
+_ORDINAL_MARK = "第"
 
 
 def is_word_yi(text: str, start: int, end: int) -> bool:
     """Tell whether ``text[start:end]`` is a lone 一 that belongs to a word (一下, 一点儿)."""
     return end - start == 1 and _NOT_NUMBER_YI.match(text, start) is not None
+
+
+def is_not_quantity(text: str, start: int, end: int) -> bool:
+    """Tell whether the numeral ``text[start:end]`` is part of a word, not a value: a
+    lone 一 of a word (一下) or before a verb (一看就知道), an ordinal (第三), a code
+    (4G, A4), digits no one says for a number (七七八八, 四六级; see ``numeral_shapes``),
+    or a numeral inside a word that holds one (三国, 一心一意, 十万火急; see
+    ``numeral_words``) or shaped like a numeral idiom (三番五次, 两室一厅; see
+    ``in_numeral_idiom``)."""
+    if is_word_yi(text, start, end) or (start > 0 and text[start - 1] == _ORDINAL_MARK):
+        return True
+    if text[start].isascii():
+        return is_latin_code(text, start, end)
+    if is_unpaired_digits(text[start:end]) or yi_before_verb(text, start, end):
+        return True
+    return inside_word(text, start, end, numeral_words()) or in_numeral_idiom(text, start, end)
 
 
 # cn2an says "not a number" with ValueError, but some malformed input (十23 in

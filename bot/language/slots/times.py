@@ -38,18 +38,32 @@ from bot.language.slots.base import (
     fold,
     resolve,
 )
+from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, numeral_words
 from bot.language.slots.spoken import small_int
 
 _NUM = "[0-9０-９零〇一二两三四五六七八九十幺]"
-_PERIODS = "凌晨|清晨|早上|早晨|上午|中午|下午|傍晚|晚上|今晚|夜里|夜间|半夜|深夜"
+_MORNING = ("早上", "早晨", "清晨", "清早", "大清早", "一早", "大早上", "今早", "明早", "昨早", "早", "上午")
+_EVENING = ("晚上", "今晚", "明晚", "昨晚", "晚间", "夜晚", "晚")
+_NIGHT = ("夜里", "夜间", "半夜", "深夜", "今夜", "昨夜")
+_PERIODS = "|".join(
+    sorted(("凌晨", "中午", "下午", "傍晚", *_MORNING, *_EVENING, *_NIGHT), key=len, reverse=True)
+)
 _PERIOD = rf"(?:(?P<period>{_PERIODS})\s*)?"
+# 差一刻四点, 四点差一刻, 差十分三点: minutes before the hour.
+_GAP = rf"(?P<gap>一刻|三刻|{_NUM}{{1,2}}\s*分钟?)"
+_BEFORE = re.compile(
+    rf"{_PERIOD}(?:差\s*{_GAP}\s*(?<!{_NUM})(?P<hour>{_NUM}{{1,3}})\s*(?:点钟|点)"
+    rf"|(?<!{_NUM})(?P<hour2>{_NUM}{{1,3}})\s*(?:点钟|点)\s*差\s*{_GAP.replace('gap', 'gap2')})"
+)
 _CLOCK = re.compile(rf"{_PERIOD}(?<![0-9])(?P<hour>[0-9]{{1,2}})\s*[:：]\s*(?P<minute>[0-9]{{2}})(?![0-9])")
 _SPOKEN = re.compile(
     rf"{_PERIOD}(?<!{_NUM})(?P<hour>{_NUM}{{1,3}})\s*(?:点钟|点|时)\s*"
     rf"(?:(?P<half>半)|(?P<quarter>一刻|三刻)|整|(?P<minute>{_NUM}{{1,3}})\s*分?)?"
 )
-# 快一点, 早一点, 多一点儿: "a little", not one o'clock.
-_A_LITTLE_BEFORE = frozenset("快早晚慢多少大小好高低些再稍")
+# 快一点, 早一点, 多一点儿, 差一点, 有一点: "a little", not one o'clock; so is 一点
+# before 儿/也/都/点 (一点儿, 一点也不, 一点都不, 一点点).
+_A_LITTLE_BEFORE = frozenset("快早晚慢多少大小好高低些再稍差有")
+_A_LITTLE_AFTER = frozenset("儿也都点")
 
 
 def _afternoon(hour: int) -> int:
@@ -75,11 +89,11 @@ def _bare(hour: int) -> int:
 _PERIOD_RULES: dict[str | None, Callable[[int], int | None]] = {
     None: _bare,
     "凌晨": lambda h: 0 if h == 12 else h,
-    **dict.fromkeys(("早上", "早晨", "清晨", "上午"), lambda h: h if h <= 12 else None),
+    **dict.fromkeys(_MORNING, lambda h: h if h <= 12 else None),
     "中午": lambda h: h + 12 if 1 <= h <= 5 else h,
     **dict.fromkeys(("下午", "傍晚"), _afternoon),
-    **dict.fromkeys(("晚上", "今晚"), _evening),
-    **dict.fromkeys(("夜里", "夜间", "半夜", "深夜"), _night),
+    **dict.fromkeys(_EVENING, _evening),
+    **dict.fromkeys(_NIGHT, _night),
 }
 
 
@@ -93,6 +107,9 @@ def _clock_hour(hour: int, period: str | None) -> int | None:
 
 def _minute(found: re.Match[str]) -> int | None:
     groups = found.groupdict()  # the clock pattern has no 半 or 刻
+    if gap := groups.get("gap") or groups.get("gap2"):
+        before = 15 if gap == "一刻" else 45 if gap == "三刻" else small_int(gap.rstrip("分钟 "))
+        return None if before is None or not 1 <= before <= 59 else 60 - before
     if groups.get("half"):
         return 30
     if quarter := groups.get("quarter"):
@@ -103,11 +120,14 @@ def _minute(found: re.Match[str]) -> int | None:
 
 
 def _is_a_little(text: str, found: re.Match[str]) -> bool:
-    """一点 in 快一点 / 一点儿 is an amount, not a time."""
-    if found["period"] or found["hour"] != "一" or found.end() != found.end("hour") + 1:
+    """一点 in 快一点 / 一点儿 / 早一点 is an amount, not a time."""
+    hour = found.groupdict().get("hour")
+    if hour != "一" or found.end() != found.end("hour") + 1 or found["period"] not in (None, "早", "晚"):
         return False
+    if found["period"]:  # 早一点, 晚一点: earlier, later
+        return True
     before = text[found.start() - 1] if found.start() else ""
-    return before in _A_LITTLE_BEFORE or text.startswith("儿", found.end())
+    return before in _A_LITTLE_BEFORE or text[found.end() : found.end() + 1] in _A_LITTLE_AFTER
 
 
 class TimeSlot(SlotTypeBase):
@@ -123,19 +143,40 @@ class TimeSlot(SlotTypeBase):
 
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         folded = fold(text)  # １５：３０ is 15:30; offsets are unchanged
+        words = numeral_words()
         candidates: list[Candidate] = []
-        for rank, pattern in enumerate((_SPOKEN, _CLOCK)):
+        for rank, pattern in enumerate((_SPOKEN, _CLOCK, _BEFORE)):
             for found in pattern.finditer(folded):
-                value = self._value(folded, found)
-                if value is not None:
-                    candidates.append(Candidate(found.start(), found.end(), value, rank))
+                start, end = found.start(), found.end()
+                whole_word = found["period"] is None and folded[start:end] in words
+                if whole_word or inside_word(folded, start, end, words):
+                    continue  # 一时 (for a moment) is a word; so is 三点水 around 三点
+                if in_numeral_idiom(folded, start, end):
+                    continue  # 一点一滴
+                candidate = self._candidate(folded, found, rank)
+                if candidate is not None:
+                    candidates.append(candidate)
         return resolve(text, candidates)
 
     @staticmethod
-    def _value(text: str, found: re.Match[str]) -> str | None:
-        raw_hour = small_int(found["hour"])
+    def _candidate(text: str, found: re.Match[str], rank: int) -> Candidate | None:
+        said_hour = found["hour"] or found.groupdict().get("hour2")
+        raw_hour = small_int(said_hour) if said_hour else None
         minute = _minute(found)
         if raw_hour is None or minute is None or not 0 <= minute <= 59 or _is_a_little(text, found):
             return None
         hour = _clock_hour(raw_hour, found["period"])
-        return None if hour is None else f"{hour:02d}:{minute:02d}"
+        if hour is None:
+            return None
+        before_hour = found.groupdict().get("gap") or found.groupdict().get("gap2")
+        others: tuple[str, ...] = ()
+        if found["period"] is None and 1 <= raw_hour <= 11:  # 两点: 02:00 or 14:00?
+            other = raw_hour if hour != raw_hour else raw_hour + 12
+            others = (_clock(other, minute, before_hour is not None),)
+        value = _clock(hour, minute, before_hour is not None)
+        return Candidate(found.start(), found.end(), value, rank, alternatives=others)
+
+
+def _clock(hour: int, minute: int, before_hour: bool) -> str:
+    """ "HH:MM"; ``before_hour``: ``minute`` is in the hour before (差一刻四点 is 3:45)."""
+    return f"{(hour - 1) % 24 if before_hour else hour:02d}:{minute:02d}"

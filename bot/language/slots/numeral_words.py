@@ -1,0 +1,263 @@
+"""Words that hold a numeral but are not values: 三国, 四川, 一心一意, 十万火急, 二维码.
+
+Chinese writes many ordinary words with numeral characters, and the caller's ASR
+writes them so: a number slot must not read 4 out of 四季, nor a time slot 15:00
+out of 三点水. Rather than a hand list, the words are taken from jieba's dictionary
+(the segmenter's, already installed), which tags each word's part of speech: every
+word of two to four characters that holds a numeral character and is not tagged a
+numeral or quantity (``m``, ``mq``), a time (``t``) or a classifier (``q``), and
+that the dictionary counts at least three times (rarer entries are mostly fragments
+its builder cut badly, such as 共五). Idioms
+(``i``, ``l``), nouns and place names (``n``, ``ns``, ``nz``), names (``nr``),
+adverbs (``d``)… are kept: 25,000 idioms alone, 2,500 of them with numerals.
+
+Idioms and set phrases (``i``, ``l``) are kept whatever their frequency.
+
+Left out, as they are quantities whatever their tag: a numeral plus one classifier
+(二楼, 零点, 三毛, 二人), unless the word is a function word or an idiom (一样, 一来).
+Added: the few words the dictionary tags as numerals that are not quantities
+(十分 "very", 万一 "in case", 一起 "together", 四季 "the seasons"...).
+
+Idioms and set phrases of five to seven characters are kept too (八九不离十,
+三下五除二). So are words the dictionary tags as numerals or times that are not a
+number and its unit: four characters with two numerals apart (三天两头, 一分一秒,
+十有八九: an idiom, but not 三分之一 or 十五点八), a numeral before a noun in 子 (一辈子,
+一肚子, 两下子: "a whole ..."), and times that are names (七夕, 初三, 周二: the date
+slot reads days by its own patterns).
+
+The dictionary tags many numeral idioms as numerals (七上八下, 三番五次: ``m``) and
+lacks most compound nouns that count their parts (两室一厅, 四菜一汤), so a second
+test goes by their shape instead (``in_numeral_idiom``): two lone numerals in step
+with two other characters, 三番五次 (N X N Y) or 接二连三 (X N Y N).
+
+A lone 一 right before a verb is "as soon as" or "once" (一看就知道, 一说就挂), not
+the number 1 (``yi_before_verb``); the verbs are the dictionary's one-character
+words tagged ``v`` that are not classifiers (一回, 一刻 count).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿幺"
+_QUANTITY_TAGS = frozenset({"m", "mq", "t", "q"})
+_FUNCTION_OR_IDIOM_TAGS = frozenset({"r", "d", "c", "a", "ad", "i", "l", "z"})
+# Classifiers and units: a numeral plus one of these is a quantity (二楼, 三毛, 零点).
+_APPROXIMATORS = "多来余"
+"""After 十, 百, 千 or 万 these make an approximate number (十来个, 二十多); after a lone
+numeral they make words (一来一回, 一多半)."""
+_COUNTERS = frozenset(
+    "个位名人口次回遍趟下号岁年月日天周点分秒块元圆角毛钱张本件条只头台辆部份套间家所层楼"
+    "米里斤克两吨升瓶杯碗盒包袋箱双对副把根支片粒颗座栋户期笔单项种类样批顿场届级倍成折度"
+    "页行章节集篇首句段封刻半整"
+)
+_CLASSIFIERS = _COUNTERS | frozenset(_APPROXIMATORS)
+# Tagged ``m`` by the dictionary, yet not quantities.
+_NOT_QUANTITIES = (
+    *("十分", "万分", "万一", "万万", "千万", "四季", "八成", "一起", "一下", "一下子", "一点儿"),
+    *("一会儿", "一路", "一些", "一切", "一旦", "一向", "一再", "一味", "一齐", "一连", "一道"),
+    *("一点点", "一丁点", "一半天", "第一", "唯一", "统一", "之一"),
+)
+_LEADING_NUMERAL = re.compile(f"[{NUMERAL_CHARS}]+")
+_NUMERAL_RUN = re.compile(f"[{NUMERAL_CHARS}]+")
+_LENGTHS = (2, 3, 4, 5, 6, 7)
+_LONGEST_WORD = 4
+_LONGEST_IDIOM = 7
+# Between the two numerals of a dictionary "numeral", these make one number, a
+# fraction or a date (十五点八, 三分之一, 四月八), not an idiom.
+_ONE_NUMBER_BETWEEN = ("点", "零", "分之", "月")
+_NOUN_SUFFIX = "子"
+_NUMERAL_ENTRY = re.compile(rf"^([^\s{NUMERAL_CHARS}]*[{NUMERAL_CHARS}]\S*) ([0-9]+) ([a-z]+)$", re.MULTILINE)
+# Entries seen fewer times are mostly fragments the dictionary's builder cut badly (共五);
+# idioms and set phrases are not fragments, however rare (一唱三叹, 七死八活).
+_MIN_FREQUENCY = 3
+_IDIOM_TAGS = frozenset({"i", "l"})
+
+
+def _is_quantity(word: str, tag: str) -> bool:
+    if tag in _QUANTITY_TAGS:
+        return True
+    lead = _LEADING_NUMERAL.match(word)
+    return (
+        lead is not None
+        and len(word) == lead.end() + 1
+        and word[-1] in _CLASSIFIERS
+        and tag not in _FUNCTION_OR_IDIOM_TAGS
+    )
+
+
+def _is_name_of_time(word: str) -> bool:
+    """A word tagged a time whose numeral has no unit after it (七夕, 初三, 周二; not
+    三点, 晚八点, 五月)."""
+    run = _NUMERAL_RUN.search(word)
+    return run is not None and (run.end() == len(word) or word[run.end()] not in _COUNTERS)
+
+
+def _is_split_numeral_idiom(word: str) -> bool:
+    """Four characters tagged a numeral with two numerals apart: 三天两头, 十有八九."""
+    runs = list(_NUMERAL_RUN.finditer(word))
+    if len(word) != _IDIOM_LENGTH or len(runs) != 2 or runs[0].start() != 0:
+        return False
+    between = word[runs[0].end() : runs[1].start()]
+    return bool(between) and not any(mark in between for mark in _ONE_NUMBER_BETWEEN)
+
+
+def _is_whole_of(word: str) -> bool:
+    """A numeral before a noun in 子 is "a whole ...", not a count: 一辈子, 一肚子, 两下子."""
+    lead = _LEADING_NUMERAL.match(word)
+    return lead is not None and len(word) == lead.end() + 2 and word[-1] == _NOUN_SUFFIX
+
+
+def _is_numeral_word(word: str, frequency: int, tag: str) -> bool:
+    """Whether a dictionary entry holding a numeral is a word, not a value (see the module doc)."""
+    if tag in _IDIOM_TAGS:
+        return 2 <= len(word) <= _LONGEST_IDIOM
+    if not 2 <= len(word) <= _LONGEST_WORD:
+        return False
+    numeral = tag in ("m", "mq")
+    if numeral and _is_split_numeral_idiom(word):
+        return True  # rare ones too: 一分一秒 is seen twice
+    if frequency < _MIN_FREQUENCY:
+        return False
+    if tag == "t":
+        return _is_name_of_time(word)
+    return (numeral and _is_whole_of(word)) or not _is_quantity(word, tag)
+
+
+def _dictionary_path() -> Path | None:
+    # find_spec locates jieba without importing it (its import warns, see bot.text.segmenter).
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).with_name("dict.txt")
+
+
+_VERB_ENTRY = re.compile(r"^(\S) [0-9]+ v$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    words: frozenset[str]
+    """Words that hold a numeral and are not values."""
+    verbs: frozenset[str]
+    """One-character verbs that are no classifier (看, 说, 查; not 回, 刻)."""
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    started = time.perf_counter()
+    words = set(_NOT_QUANTITIES)
+    path = _dictionary_path()
+    if path is None or not path.is_file():
+        logger.warning("jieba's dictionary not found: numerals inside words are read as values")
+        return _Lexicon(frozenset(words), frozenset())
+    dictionary = path.read_text(encoding="utf-8")  # lines "word frequency tag"
+    for word, frequency, tag in _NUMERAL_ENTRY.findall(dictionary):
+        if _is_numeral_word(word, int(frequency), tag):
+            words.add(word)
+    verbs = frozenset(_VERB_ENTRY.findall(dictionary)) - _CLASSIFIERS - _NUMERALS
+    logger.debug("%d numeral words read in %.2f s", len(words), time.perf_counter() - started)
+    return _Lexicon(frozenset(words), verbs)
+
+
+def counted_before(text: str, end: int) -> bool:
+    """Whether the numeral ending at ``end`` counts something: a classifier follows (三个)."""
+    return end < len(text) and text[end] in _COUNTERS
+
+
+def numeral_words() -> frozenset[str]:
+    """The words that hold a numeral and are not values; read once (about 0.1 s)."""
+    return _lexicon().words
+
+
+def yi_before_verb(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a lone 一 before a verb: 一看就知道, 一说就挂.
+
+    A connective followed by a numeral still makes a range (一到五), but not before
+    anything else (一到家就打).
+    """
+    if text[start:end] != "一" or end >= len(text):
+        return False
+    after = text[end]
+    if after in _CONNECTIVES:
+        return end + 1 >= len(text) or text[end + 1] not in _NUMERALS
+    return after in _lexicon().verbs
+
+
+def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
+    """Whether ``text[start:end]`` (a value's span) is cut by a word of ``words``: a word
+    that overlaps the span and reaches outside it (三国 around 三, 三点水 around 三点).
+
+    A word wholly inside the span (十分 in 十点十分) does not count: the value explains it.
+    """
+    for length in _LENGTHS:
+        for begin in range(max(0, start - length + 1), min(end, len(text) - length + 1)):
+            stop = begin + length
+            if (begin < start or stop > end) and text[begin:stop] in words:
+                return True
+    return False
+
+
+# Between two numerals these make a range or a sum (三到五个, 三至五天, 三加五), not an idiom.
+_CONNECTIVES = frozenset("到至或和跟与及加减乘除比")
+_NUMERALS = frozenset(NUMERAL_CHARS)
+# A numeral after these is part of a name, a day or a rank (周三, 星期三, 礼拜三, 第三, 初三).
+_NAME_BEFORE_NUMERAL = frozenset("周期拜第初")
+_IDIOM_LENGTH = 4
+
+
+def _other(char: str) -> bool:
+    """A Chinese character that is not a numeral."""
+    return "\u4e00" <= char <= "\u9fff" and char not in _NUMERALS
+
+
+def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
+    """Whether ``text[begin:begin + 4]`` has the shape of a numeral idiom.
+
+    * N X N Y (三番五次, 七上八下, 五险一金, 一日三餐): an idiom unless X joins the
+      numerals (三到五个) or X and Y are both classifiers, which count (三块五毛,
+      两点三刻, 一周两次); yet the same numeral and classifier twice is one by one
+      (一步一步, 一个一个), not a count.
+    * X N Y N (接二连三, 颠三倒四, 说一不二): an idiom unless Y, right after the first
+      numeral, is its classifier or joins the numerals (差一刻五点, 周三周四, 三到四).
+
+    The numerals stand alone: no numeral right before N X N Y or after X N Y N
+    (三千块五千块 is two amounts), the first N is not the number of a name (周三周四,
+    星期三, 第三, 初三) and the first N X is no word of ``words`` (一共五个: 一共 is
+    "in all").
+    """
+    a, x, c, y = text[begin], text[begin + 1], text[begin + 2], text[begin + 3]
+    if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y):
+        before = text[begin - 1] if begin > 0 else ""
+        if before in _NUMERALS or before in _NAME_BEFORE_NUMERAL or a + x in words:
+            return False
+        if a == c and x == y:
+            return True
+        # The numerals stand alone: 来, 多 after them are no approximators (一来一回).
+        return x not in _CONNECTIVES and not (x in _COUNTERS and y in _COUNTERS)
+    if x in _NUMERALS and y in _NUMERALS and _other(a) and _other(c):
+        after = begin + _IDIOM_LENGTH
+        if after < len(text) and text[after] in _NUMERALS:
+            return False
+        return c not in _COUNTERS and c not in _CONNECTIVES
+    return False
+
+
+def in_numeral_idiom(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (a value's span) is cut by four characters shaped like
+    a numeral idiom (see ``_idiom_at``) that overlap it and reach outside it."""
+    words = numeral_words()
+    first = max(0, start - _IDIOM_LENGTH + 1)
+    last = min(end, len(text) - _IDIOM_LENGTH + 1)
+    for begin in range(first, last):
+        if (begin < start or begin + _IDIOM_LENGTH > end) and _idiom_at(text, begin, words):
+            return True
+    return False

@@ -1,0 +1,173 @@
+"""How well the slot extractors read callers: measured on three sets of cases.
+
+``slots_heldout.yaml`` was written before the extractors were tuned and is never tuned
+on; ``slots_tuning.yaml`` is the set tuning looks at. Each holds documented forms,
+plausible phone forms of the kinds callers use, a new kind (``part_of_day``), and
+ordinary sentences that hold no value. The held-out figures are the acceptance
+targets of issue 14: at least 98 % of documented forms, 90 % of phone forms, and at
+most 2 % of ordinary sentences given a value.
+
+``slots_heldout_ordinary.yaml`` (part 4), held out too, is ordinary phone speech full of
+numeral characters and digits that are no value (一直, 三天两头, 四川, 4G, 二维码):
+``ordinary`` sentences that must get none, and ``values`` sentences of the same style
+that hold one, so that dropping values does not pass for precision.
+
+Print the figures of the three sets (and the cases that miss)::
+
+    .venv/bin/python -m tests.language.test_slot_quality [-v]
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.language.slots import SlotContext, SlotType, make_slot_type
+
+HERE = Path(__file__).parent
+SETS = {"held-out": HERE / "slots_heldout.yaml", "tuning": HERE / "slots_tuning.yaml"}
+ORDINARY_SPEECH = HERE / "slots_heldout_ordinary.yaml"
+"""The held-out set of ordinary speech with numerals: groups ``ordinary`` and ``values``."""
+VALUE_KINDS = ("date", "time", "number", "amount")
+"""The kinds an ordinary sentence must give no value of."""
+
+
+@dataclass
+class Score:
+    """Cases passed out of cases tried, and the ones that missed."""
+
+    passed: int = 0
+    total: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    def add(self, ok: bool, case: str) -> None:
+        self.total += 1
+        self.passed += ok
+        if not ok:
+            self.misses.append(case)
+
+
+def _slot_type(kind: str) -> SlotType | None:
+    try:
+        return make_slot_type(kind, {})
+    except ValueError:  # a kind this version does not have: every case of it misses
+        return None
+
+
+def _same(found: object, expected: object) -> bool:
+    if isinstance(expected, float) or isinstance(found, float):
+        return (
+            isinstance(found, int | float)
+            and isinstance(expected, int | float)
+            and abs(found - expected) < 1e-9
+        )
+    return found == expected and type(found) is type(expected)
+
+
+def measure(path: Path) -> dict[str, Score]:
+    """Score every group of the set at ``path``; ``ordinary`` scores sentences given no value."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    context = SlotContext(datetime.date.fromisoformat(str(data["today"])))
+    scores: dict[str, Score] = {}
+    for group, cases in data.items():
+        if group == "today":
+            continue
+        score = scores.setdefault(group, Score())
+        if group == "ordinary":
+            for text in cases:
+                found = [
+                    f"{kind}={match.value!r}"
+                    for kind in VALUE_KINDS
+                    if (slot := _slot_type(kind)) and (match := slot.extract(text, context))
+                ]
+                score.add(not found, f"{text} -> {', '.join(found)}")
+            continue
+        for kind, said, expected in cases:
+            text = str(said)  # YAML reads 2026-12-01 as a date
+            slot = _slot_type(kind)
+            match = slot.extract(text, context) if slot else None
+            value = None if match is None else match.value
+            ok = value is None if expected is None else _same(value, expected)
+            score.add(ok, f"{kind}: {text} -> {value!r}, expected {expected!r}")
+    return scores
+
+
+@pytest.fixture(scope="module")
+def held_out() -> dict[str, Score]:
+    return measure(SETS["held-out"])
+
+
+def test_held_out_documented_forms(held_out: dict[str, Score]) -> None:
+    assert held_out["documented"].rate >= 0.98, held_out["documented"].misses
+
+
+def test_held_out_phone_forms(held_out: dict[str, Score]) -> None:
+    assert held_out["phone"].rate >= 0.90, held_out["phone"].misses
+
+
+def test_held_out_ordinary_sentences_get_no_value(held_out: dict[str, Score]) -> None:
+    assert 1 - held_out["ordinary"].rate <= 0.02, held_out["ordinary"].misses
+
+
+def test_held_out_part_of_day(held_out: dict[str, Score]) -> None:
+    assert held_out["new_kind"].rate >= 0.90, held_out["new_kind"].misses
+
+
+def test_the_sets_are_large_enough() -> None:
+    for path in SETS.values():
+        scores = measure(path)
+        assert set(scores) == {"documented", "phone", "new_kind", "ordinary"}
+    held = measure(SETS["held-out"])
+    assert sum(s.total for s in held.values()) >= 150
+    assert held["ordinary"].total >= 60
+
+
+def test_the_ordinary_speech_set_is_large_enough() -> None:
+    scores = measure(ORDINARY_SPEECH)
+    assert set(scores) == {"ordinary", "values"}
+    assert scores["ordinary"].total >= 150
+    assert scores["values"].total >= 40
+
+
+@pytest.fixture(scope="module")
+def ordinary_speech() -> dict[str, Score]:
+    return measure(ORDINARY_SPEECH)
+
+
+def test_ordinary_speech_no_worse_than_measured(ordinary_speech: dict[str, Score]) -> None:
+    # Part 4's figures (16.4 % given a value, 93.3 % of values right): a floor, not the target.
+    assert 1 - ordinary_speech["ordinary"].rate <= 0.17, ordinary_speech["ordinary"].misses
+    assert ordinary_speech["values"].rate >= 0.93, ordinary_speech["values"].misses
+
+
+@pytest.mark.xfail(
+    reason="issue 14's 2 % target is not reached on ordinary speech (docs/quality.md)", strict=True
+)
+def test_ordinary_speech_gets_no_value(ordinary_speech: dict[str, Score]) -> None:
+    assert 1 - ordinary_speech["ordinary"].rate <= 0.02
+
+
+def main(argv: list[str]) -> None:
+    verbose = "-v" in argv
+    for name, path in {**SETS, "speech": ORDINARY_SPEECH}.items():
+        for group, score in measure(path).items():
+            label = "false values" if group == "ordinary" else "right"
+            rate = 1 - score.rate if group == "ordinary" else score.rate
+            print(f"{name:9} {group:11} {label:12} {rate:6.1%}  ({score.passed}/{score.total} ok)")
+            if verbose:
+                for miss in score.misses:
+                    print(f"    miss: {miss}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
