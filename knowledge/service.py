@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -355,7 +355,7 @@ class KnowledgeService:
     def _decide(self, message: str, boost: dict[str, float]) -> KnowledgeReply:
         policy = self.policy
         hits = self.base.search(message, limit=policy.max_choices + 5, boost=boost)
-        if not hits or hits[0].score < policy.clarify_score or self._off_topic(hits[0], boost):
+        if not hits or hits[0].score < policy.clarify_score or off_topic(hits[0], boost, policy):
             return KnowledgeReply(ReplyType.CLARIFY, NOT_FOUND_TEXT, score=hits[0].score if hits else None)
         floor = max(policy.clarify_score, hits[0].score - policy.margin)
         close = [hit for hit in hits if hit.score >= floor]
@@ -368,13 +368,6 @@ class KnowledgeService:
         if best.score < policy.answer_score and not best.entry.is_parent:
             return self._clarify([best.entry], best.score)  # "请问您是想咨询[…]吗?"
         return self._offer(best.entry, best.score)
-
-    def _off_topic(self, best: Hit, boost: dict[str, float]) -> bool:
-        """The best entry uses too few of the question's topic words to be its subject;
-        an entry the conversation or the customer brought up (boosted) is exempt, as a
-        short follow-up ("那要带什么材料") names no topic of its own."""
-        coverage = 1.0 if best.coverage is None else best.coverage
-        return coverage < self.policy.min_coverage and best.entry.id not in boost
 
     def _offer(self, entry: Entry, score: float | None) -> KnowledgeReply:
         """An entry's answer; a parent topic is clarified into its children."""
@@ -465,3 +458,11 @@ class KnowledgeService:
 
 def _entries(files: dict[Path, DataFile]) -> list[Entry]:
     return [entry for data in files.values() for entry in data.entries]
+
+
+def off_topic(best: Hit, boost: Mapping[str, float], policy: Policy) -> bool:
+    """The best entry uses too few of the question's topic words to be its subject; an
+    entry the conversation or the customer brought up (boosted) is exempt, as a short
+    follow-up ("那要带什么材料") names no topic of its own."""
+    coverage = 1.0 if best.coverage is None else best.coverage
+    return coverage < policy.min_coverage and best.entry.id not in boost

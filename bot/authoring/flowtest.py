@@ -79,11 +79,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from bot.authoring import coverage as cover
 from bot.authoring.runtime import open_conversation
-from bot.authoring.variable_names import did_you_mean, find, is_provided, provided_names
+from bot.authoring.variable_names import find, is_provided, provided_names
 from bot.config import Settings, load_settings
 from bot.dialog.conversation import Conversation, Heard
 from bot.dialog.state import CallState, Outcome
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
+from bot.language.lint import did_you_mean
 from bot.language.loader import (
     KeyPath,
     Places,

@@ -9,11 +9,12 @@ name is tried first, then shorter and shorter heads of it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bot.language import lint
 from bot.language.flow import RESERVED_NAMES, Flow
+from bot.language.lint import did_you_mean
 
 MAX_KEYS_SHOWN = 8
 """Keys of a mapping listed when a name is not among them."""
@@ -72,34 +73,14 @@ def _no_key(owner: str, key: str, keys: list[str]) -> str:
     return f"{owner} has no {key!r}" + (f" — {hint}" if hint else "") + f" (it has: {listed or 'nothing'})"
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``did you mean 'phone'? `` for the closest of ``known`` (difflib's ratio, at
-    least 0.6), or ``""`` when none is close."""
-    close = difflib.get_close_matches(name, sorted(k for k in known if k != name), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 
 def provided_names(flows: Iterable[Flow]) -> set[str]:
-    """Every variable the flows can set (slots, ``set:``, lookups, http and knowledge
-    steps, ``say_as``) and the names the bot provides (``telnum``, ``step``…)."""
-    names = set(RESERVED_NAMES)
-    for flow in flows:
-        # A say_as name may be dotted (`order.amount`): its head is a variable too.
-        names |= set(flow.slots) | set(flow.say_as) | {name.split(".")[0] for name in flow.say_as}
-        for step in flow.steps.values():
-            names |= set(step.set)
-            if step.lookup:
-                names.add(step.lookup.as_)
-            if step.http:
-                names |= set(step.http.save) | ({step.http.as_} if step.http.as_ else set())
-            if step.knowledge and step.knowledge.as_:
-                names.add(step.knowledge.as_)
-    return names
+    """Every variable the flows can set, and the names the bot provides (``lint.provided_names``)."""
+    return set(RESERVED_NAMES).union(*(lint.provided_names(flow) for flow in flows))
 
 
 def is_provided(name: str, provided: set[str]) -> bool:

@@ -40,9 +40,10 @@ How the confidence (0..1) is computed:
   ``MISSING_NEGATION_PENALTY`` (需要 is not 不需要).
 
 An intent's confidence is the best of these. ``parse`` is on the hot path of every
-call turn, so its scoring loops are written for speed (inlined arithmetic, skipping
-examples that cannot win); the plain definitions in ``bot.dialog.nlu_scoring``
-(``similarity``...) are what they must equal, bit for bit, and the tests hold them to it.
+call turn, so its scoring is written for speed (the examples, some thousands with the
+built-in library, as numpy arrays: one operation over all of them; the vocabularies
+inlined); the plain definitions in ``bot.dialog.nlu_scoring`` (``similarity``...) are
+what they must equal, bit for bit, and the tests hold them to it.
 
 On the test flow (6 intents x 20 examples) held-out paraphrases score a median 0.84
 (67 of 70 reach 0.5) and unrelated sentences a median 0.22 (all 14 below 0.48), hence

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,13 +54,39 @@ def _words(flow: Flow) -> list[str]:
 
 
 def classifier_of(flow: Flow, segmenter: Segmenter, default_threshold: float) -> IntentClassifier:
-    """The classifier of ``flow``'s intents, built-in phrasings included (CPU-bound)."""
-    return IntentClassifier(
-        taught(flow.intents),
-        synonyms=flow.synonyms,
-        segmenter=segmenter,
-        threshold=flow.nlu.threshold or default_threshold,
+    """The classifier of ``flow``'s intents, built-in phrasings included (CPU-bound).
+
+    A classifier is immutable once built, so one built for the same intents, synonyms
+    and threshold on the same segmenter, cutting words the same way (no word added
+    since), is reused: a flow reloaded unchanged, or an older version kept, costs
+    nothing, and neither do the tests' many apps of the same flows.
+    """
+    threshold = flow.nlu.threshold or default_threshold
+    key = (id(segmenter), segmenter.words_added, threshold, _digest(flow))
+    with _BUILT_LOCK:
+        built = _BUILT.get(key)
+        if built is not None:
+            _BUILT.move_to_end(key)
+            return built
+    built = IntentClassifier(
+        taught(flow.intents), synonyms=flow.synonyms, segmenter=segmenter, threshold=threshold
     )
+    with _BUILT_LOCK:
+        _BUILT[key] = built
+        while len(_BUILT) > MAX_CLASSIFIERS_KEPT:
+            _BUILT.popitem(last=False)
+    return built
+
+
+def _digest(flow: Flow) -> str:
+    """What a flow's classifier is made of: its intents and synonyms."""
+    made_of = {"intents": {n: i.model_dump() for n, i in flow.intents.items()}, "synonyms": flow.synonyms}
+    return hashlib.sha256(json.dumps(made_of, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+MAX_CLASSIFIERS_KEPT = 32  # built classifiers reused by classifier_of, least recently used dropped
+_BUILT: OrderedDict[tuple[int, int, float, str], IntentClassifier] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
 
 
 class FlowRegistry:

@@ -77,7 +77,7 @@ def colliding_phrases(flow: Flow) -> Iterator[Finding]:
 def unset_variables(flow: Flow) -> Iterator[Finding]:
     """A template or expression naming a variable that no slot, ``set:``, lookup, http
     step or ``say_as`` provides: most likely a typo, said as nothing during calls."""
-    provided = _provided(flow)
+    provided = provided_names(flow)
     used = [
         (("steps", name, *where), names) for name, step in flow.steps.items() for where, names in _used(step)
     ]
@@ -101,7 +101,9 @@ def unset_variables(flow: Flow) -> Iterator[Finding]:
                 )
 
 
-def _provided(flow: Flow) -> set[str]:
+def provided_names(flow: Flow) -> set[str]:
+    """Every variable ``flow`` can set (slots, ``set:``, lookups, http and knowledge
+    steps, ``say_as``) and the names the bot provides (``telnum``, ``step``…)."""
     # A name under say_as is declared too: a sub-flow called with `call:` may set it.
     provided = set(RESERVED_NAMES) | set(flow.slots) | {name.split(".")[0] for name in flow.say_as}
     for step in flow.steps.values():

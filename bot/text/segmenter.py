@@ -88,6 +88,12 @@ class Segmenter:
                 self._tokenizer.add_word(word)
             return len(fresh)
 
+    @property
+    def words_added(self) -> int:
+        """How many words ``add_words`` has taught so far: text is cut the same way while
+        it stays the same (a classifier built before is still right)."""
+        return len(self._added)
+
     def frequency(self, word: str) -> int:
         """How common ``word`` is in jieba's dictionary (0: not a word of it, or not loaded)."""
         return int(self._tokenizer.FREQ.get(word) or 0) if self._ready else 0
