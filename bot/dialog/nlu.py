@@ -13,7 +13,9 @@ that the knowledge base uses too):
    sentence-final particles (啊, 吧, 呢…, ``bot.text.fillers``) that colour a reply but
    do not change it.
 2. Synonym variants are rewritten to their canonical word (社保卡 -> 医保卡).
-3. Each clause is cut into words by jieba and turned into two feature sets:
+3. Each clause is cut into words by jieba; fillers and hedges (那个, 嗯, 好像, 其实…,
+   ``bot.text.fillers.NOISE_WORDS``) are left out unless nothing else is left, and
+   the rest is turned into two feature sets:
    *characters* (single characters, character bigrams, words) and *pinyin* (the
    same on toneless pinyin folded by ``bot.text.pinyin``, so the ASR homophone 专人工
    still meets 转人工). Every feature weighs its kind (a single character half) times an
@@ -32,7 +34,8 @@ How the confidence (0..1) is computed:
   once, for a sentence pieced together from two examples.
 * Keyword found in the utterance (characters, or pinyin if two syllables or
   more): ``KEYWORD_BASE`` plus the rest in proportion to how much it covers.
-* Negation: a cue (不, 不要, 不用, 不需要, 别, 没, 无需, 甭…) whose scope -- the cue's
+* Negation (an A-not-A question, 放不放假 or 有没有, is none): a cue (不, 不要, 不用,
+  不需要, 别, 没, 无需, 甭…) whose scope -- the cue's
   own verb (需要 in 不需要) and the next few characters of its clause -- touches
   what an example or keyword is about multiplies that score by
   ``NEGATION_PENALTY``, unless the example negates that same thing itself (deny:

@@ -145,3 +145,13 @@ def test_an_intent_with_only_a_builtin_is_enough(tmp_path: Path) -> None:
 def test_the_sample_flows_use_the_library_under_their_own_names(flow: str, mapped: dict[str, str]) -> None:
     intents = load_flow(ROOT / "flows" / f"{flow}.yaml").flow.intents
     assert {name: i.builtin for name, i in intents.items() if i.builtin} == mapped
+
+
+def test_the_manual_lists_every_intent_with_its_meaning() -> None:
+    manual = (ROOT / "docs" / "flows.md").read_text(encoding="utf-8")
+    missing = [
+        name
+        for name, intent in builtin_intents().items()
+        if f"| `{name}` | {intent.zh} | {intent.meaning} |" not in manual
+    ]
+    assert missing == [], "update the library's table in docs/flows.md §4"
