@@ -28,7 +28,7 @@ ROOT = HERE.parents[1]
 HELD_OUT = HERE / "intents_heldout.yaml"
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) measured on 2026-12-05 less about two points; see docs/quality.md.
-HELD_OUT_FLOORS = {"yibao": (0.77, 0.93), "survey": (0.85, 0.95)}
+HELD_OUT_FLOORS = {"yibao": (0.83, 0.93), "survey": (0.85, 0.95)}
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
 
