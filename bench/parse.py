@@ -17,8 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-import yaml
-
+from bot.authoring.intent_quality import utterances as quality_utterances
 from bot.dialog.registry import classifier_of
 from bot.language.builtins import builtin_intents
 from bot.language.flow import Flow, Intent
@@ -35,12 +34,7 @@ THRESHOLD = 0.5
 
 def utterances() -> list[str]:
     """Every utterance of the quality sets, and a long rambling one."""
-    texts: list[str] = []
-    for path in SETS:
-        for cases in yaml.safe_load(path.read_text(encoding="utf-8")).values():
-            for key, group in cases.items():
-                groups = group.values() if key == "negated" else [group]
-                texts += [str(t) for g in groups for t in g]
+    texts = [text for path in SETS for text in quality_utterances(path)]
     texts.append(
         "嗯那个我想问一下我上个月交的住院报销材料现在审核到哪一步了什么时候能到账，我的手机号是幺三八幺二三四五六七八"
     )

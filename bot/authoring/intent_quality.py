@@ -88,6 +88,16 @@ def read_cases(path: Path) -> dict[str, dict[str, Any]]:
     return data
 
 
+def utterances(path: Path) -> list[str]:
+    """Every utterance of the quality file at ``path``, of every flow and kind, in order."""
+    texts: list[str] = []
+    for cases in read_cases(path).values():
+        for key, group in cases.items():
+            groups = group.values() if key == NEGATED else [group]
+            texts += [str(text) for texts_in_group in groups for text in texts_in_group]
+    return texts
+
+
 def measure(
     classifier: IntentClassifier, flow: str, cases: Mapping[str, Any], known: Set[str] = frozenset()
 ) -> FlowQuality:

@@ -331,7 +331,7 @@ class IntentClassifier:
         else:
             touched = examples.touched_by(negated)[met]
             score = np.where(touched, score * NEGATION_PENALTY, score)
-        every = np.zeros(len(examples.intent))
+        every = np.zeros(len(examples.no_negation))
         every[met] = score
         best = np.maximum.reduceat(every, examples.segment_starts).tolist()
         for intent, intent_best in zip(examples.segment_intents, best, strict=True):
@@ -394,7 +394,6 @@ def _similarity(matched: np.ndarray, own: np.ndarray, total: float) -> np.ndarra
 class _ExampleArrays:
     """The examples' targets as arrays; examples are numbered intent by intent."""
 
-    intent: np.ndarray
     char_total: np.ndarray
     pinyin_total: np.ndarray
     no_negation: np.ndarray  # negation_factor(None, example)
@@ -410,7 +409,6 @@ class _ExampleArrays:
                 exposed.setdefault(word, []).append(number)
         starts = [n for n, t in enumerate(targets) if n == 0 or targets[n - 1].intent != t.intent]
         return cls(
-            intent=np.asarray([t.intent for t in targets], dtype=np.intp),
             char_total=np.asarray([t.char_total for t in targets]),
             pinyin_total=np.asarray([t.pinyin_total for t in targets]),
             no_negation=np.asarray([negation_factor(None, t) for t in targets]),
@@ -421,7 +419,7 @@ class _ExampleArrays:
 
     def touched_by(self, negated: frozenset[str]) -> np.ndarray:
         """Which examples expose something ``negated`` is about (negation_factor)."""
-        touched = np.zeros(len(self.intent), dtype=bool)
+        touched = np.zeros(len(self.no_negation), dtype=bool)
         for word in negated:
             numbers = self.exposed_by_word.get(word)
             if numbers is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.authoring.intent_quality import FlowQuality, measure_file
+from bot.authoring.intent_quality import FlowQuality, measure_file, utterances
 from bot.cli import main
 from bot.language.loader import load_flows
 from bot.text.segmenter import Segmenter
@@ -64,17 +64,7 @@ def test_held_out_out_of_scope_target(held_out: dict[str, FlowQuality]) -> None:
 
 
 def test_the_sets_do_not_share_an_utterance() -> None:
-    import yaml  # noqa: PLC0415
-
-    def utterances(path: Path) -> set[str]:
-        found: set[str] = set()
-        for cases in yaml.safe_load(path.read_text(encoding="utf-8")).values():
-            for key, texts in cases.items():
-                groups = texts.values() if key == "negated" else [texts]
-                found.update(str(t) for group in groups for t in group)
-        return found
-
-    assert utterances(HELD_OUT) & utterances(TUNING) == set()
+    assert set(utterances(HELD_OUT)) & set(utterances(TUNING)) == set()
 
 
 def test_the_command_prints_figures_and_misses(tmp_path: Path) -> None:

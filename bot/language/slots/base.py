@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, Self
 
 SlotValue = str | int | float | bool
 """A normalized slot value; dates and times are ISO strings ("2026-11-25", "15:30")."""
@@ -70,6 +70,13 @@ class SlotTypeBase(ABC):
     """Implements ``extract`` as the first of ``extract_all``, which subclasses define."""
 
     name: str = ""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> Self:
+        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``).
+        This is for a type that takes none; a type with options defines its own."""
+        OptionReader(cls.name, options, ())
+        return cls()
 
     def extract(self, text: str, context: SlotContext) -> SlotMatch | None:
         """Return the first match in ``text``, or None.

@@ -32,11 +32,10 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 
 from bot.language.slots.base import (
     Candidate,
-    OptionReader,
     SlotContext,
     SlotMatch,
     SlotTypeBase,
@@ -191,12 +190,6 @@ class DateSlot(SlotTypeBase):
     """
 
     name = "date"
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, object]) -> DateSlot:
-        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
-        OptionReader(cls.name, options, ())
-        return cls()
 
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         # Folding (width) keeps offsets, so the spans found in it are the text's.

@@ -32,12 +32,6 @@ class PhoneSlot(SlotTypeBase):
 
     name = "phone"
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, object]) -> PhoneSlot:
-        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
-        OptionReader(cls.name, options, ())
-        return cls()
-
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         candidates = [
             Candidate(start, end, digits)
@@ -85,12 +79,6 @@ class IdCardSlot(SlotTypeBase):
     """
 
     name = "id_card"
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, object]) -> IdCardSlot:
-        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
-        OptionReader(cls.name, options, ())
-        return cls()
 
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         folded = fold(text)

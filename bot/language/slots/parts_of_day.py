@@ -24,11 +24,9 @@ A lone 早 or 晚 is a window only before a clock time: 早点休息, 晚点再�
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from bot.language.slots.base import (
     Candidate,
-    OptionReader,
     SlotContext,
     SlotMatch,
     SlotTypeBase,
@@ -60,12 +58,6 @@ class PartOfDaySlot(SlotTypeBase):
     """A part of the day; the value is its Chinese name (上午, 下午, 晚上…, see the module)."""
 
     name = "part_of_day"
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, object]) -> PartOfDaySlot:
-        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
-        OptionReader(cls.name, options, ())
-        return cls()
 
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         folded = fold(text)

@@ -27,11 +27,10 @@ after 快/早/晚/慢/多/少... or before 儿 is "a little", not one o'clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from bot.language.slots.base import (
     Candidate,
-    OptionReader,
     SlotContext,
     SlotMatch,
     SlotTypeBase,
@@ -134,12 +133,6 @@ class TimeSlot(SlotTypeBase):
     """A time of day; the value is "HH:MM". See the module docstring for the hour rules."""
 
     name = "time"
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, object]) -> TimeSlot:
-        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
-        OptionReader(cls.name, options, ())
-        return cls()
 
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         folded = fold(text)  # １５：３０ is 15:30; offsets are unchanged

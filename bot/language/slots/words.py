@@ -67,12 +67,6 @@ class YesNoSlot(SlotTypeBase):
 
     name = "yes_no"
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, object]) -> YesNoSlot:
-        """Build from a flow's options; ValueError names a bad one (see ``make_slot_type``)."""
-        OptionReader(cls.name, options, ())
-        return cls()
-
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         masked = _mask(fold(text), _NEUTRAL_RE)
         idiom = _YES_IDIOM_RE.search(masked)
