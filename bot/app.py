@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from quart import Quart
 
-from bot import logs, metrics
+from bot import metrics
 from bot.calls.capacity import Capacity
 from bot.calls.handler import CallHandler
 from bot.config import Settings, load_settings
@@ -44,10 +44,9 @@ from bot.store.factory import transcript_store
 from bot.store.sessions import SessionStore
 from bot.store.sqlite_sessions import SQLiteSessionStore
 from bot.text.segmenter import Segmenter
-from bot.web import audio, auth, calls, health, nlu
+from bot.web import audio, auth, calls, edge, health, nlu
 from bot.web.apidocs import install as install_api_docs
 from bot.web.errors import register_errors
-from bot.web.host_guard import HostGuard
 from bot.web.metrics import install as install_metrics
 from bot.wiring import open_conversation
 from knowledge import web as knowledge_web
@@ -143,10 +142,9 @@ def create_app(
     install_console(app, settings)  # /console: pages for people (docs/console.md)
     register_errors(app)
     install_api_docs(app, title="voicebot", description=API_DESCRIPTION)
-    install_metrics(app)  # GET /metrics; every /cti/* response counted
+    install_metrics(app)  # GET /metrics
     auth.install(app, settings, count_refused=metrics.count_refused, session_role=console_role)
-    app.asgi_app = HostGuard(app.asgi_app)  # type: ignore[method-assign]  # Quart's way to wrap it
-    logs.install(app)  # masked records; one access line per request, outermost
+    edge.install(app, count_cti=True)  # Host check, callbacks counted, access line: outermost
     lifecycle = _Lifecycle(svc, segmenter)
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)

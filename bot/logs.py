@@ -18,8 +18,9 @@ print what they like):
   and tasks that act for a call later are started in :func:`call_context`. The text format
   shows it as ``call=<id>``, JSON as ``call_id``.
 
-:class:`AccessLog` adds one line per request (method, path without its query string,
-status, milliseconds), tagged with the call the request was about.
+:func:`log_access` writes the one line per request (method, path without its query
+string, status, milliseconds) that :mod:`bot.web.edge` asks for, tagged with the call
+the request was about.
 
 What it costs per record: ``python -m bench.logging_cost`` (figures in docs/logging.md).
 """
@@ -34,23 +35,23 @@ import os
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, TextIO
 
+from bot import request_facts
 from bot.privacy import mask_json, mask_text
 from bot.workers import WORKER_ENV
 
 __all__ = [
     "CALL_ID",
-    "AccessLog",
     "TextFormatter",
     "call_context",
     "calling",
     "clean",
     "configure_logging",
-    "install",
     "install_record_factory",
     "json_formatter",
+    "log_access",
     "set_call_id",
 ]
 
@@ -100,9 +101,9 @@ def set_call_id(call_id: str | None) -> None:
     """The current request (and the tasks it starts from now on) is about ``call_id``."""
     value = None if call_id is None else clean(call_id[:MAX_CALL_ID_CHARS])
     CALL_ID.set(value)
-    request = _REQUEST.get()
-    if request is not None:
-        request.call_id = value
+    facts = request_facts.CURRENT.get()
+    if facts is not None:  # for the access line, written outside the endpoint's task
+        facts.call_id = value
 
 
 def call_context(call_id: str) -> contextvars.Context:
@@ -292,75 +293,24 @@ def configure_logging(level: str, log_format: Literal["text", "json"] = "text") 
 # The access log
 
 
-class _Request:
-    __slots__ = ("call_id",)
-
-    def __init__(self) -> None:
-        self.call_id: str | None = None
-
-
-# The request being served, so that the call id its handler learns (in a task of its own)
-# reaches the access line.
-_REQUEST: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("request", default=None)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class AccessLog:
-    """ASGI middleware: one INFO line on ``bot.access`` per HTTP request once it is answered,
-    ``GET /cti/ai 200 12.3 ms``, with the request's call id. The query string is left out
-    (it holds the caller's number and words); status 0 means no answer was sent (the client
-    went away first). JSON lines carry ``method``, ``path``, ``status`` and ``duration_ms``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began = time.perf_counter()
-        request = _Request()
-        token = _REQUEST.set(request)
-        status = 0
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        except BaseException:
-            status = status or 500
-            raise
-        finally:
-            _REQUEST.reset(token)
-            if access_logger.isEnabledFor(logging.INFO):
-                # On every callback: the record factory masks and escapes the message, the
-                # JSON formatter the fields; the call id was cleaned when it was set.
-                duration_ms = round((time.perf_counter() - began) * 1000, 1)
-                method, path = scope.get("method", ""), scope.get("path", "")
-                call = CALL_ID.set(request.call_id)
-                try:
-                    access_logger.info(
-                        "%s %s %d %.1f ms",
-                        method,
-                        path,
-                        status,
-                        duration_ms,
-                        extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
-                    )
-                finally:
-                    CALL_ID.reset(call)
-
-
-def install(app: Any) -> None:
-    """Masked records, and the access log around ``app`` (a Quart app)."""
-    install_record_factory()
-    app.asgi_app = AccessLog(app.asgi_app)
+def log_access(method: str, path: str, status: int, duration_ms: float, call_id: str | None) -> None:
+    """One INFO line on ``bot.access`` for an answered request, ``GET /cti/ai 200 12.3 ms``,
+    about ``call_id`` (already cleaned). The caller leaves the query string out (it holds
+    the caller's number and words); status 0 means no answer was sent. JSON lines carry
+    ``method``, ``path``, ``status`` and ``duration_ms``. Written by :mod:`bot.web.edge`."""
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
+    # On every callback: the record factory masks and escapes the message, the JSON
+    # formatter the fields; the call id was cleaned when it was set.
+    token = CALL_ID.set(call_id)
+    try:
+        access_logger.info(
+            "%s %s %d %.1f ms",
+            method,
+            path,
+            status,
+            duration_ms,
+            extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
+        )
+    finally:
+        CALL_ID.reset(token)

@@ -32,14 +32,12 @@ from typing import Any, TypeVar
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
+from bot import request_facts
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 CALL_KIND: ContextVar[str] = ContextVar("voicebot_call_kind", default="cti")
 """``cti`` or ``test`` (a call placed from the console): the ``kind`` label of call-level metrics."""
-
-# The event of the CTI callback being answered, for the callbacks' counter (read after
-# the response is made, in the same request's context).
-_CALLBACK_EVENT: ContextVar[str] = ContextVar("voicebot_callback_event", default="none")
 
 # Turns take milliseconds (a cached answer) to seconds (a slow knowledge or http: step).
 TURN_BUCKETS_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -197,12 +195,9 @@ REFUSED = _Children(
 def observe_turn(event: str, seconds: float) -> None:
     """A callback of ``event`` was answered in ``seconds``."""
     TURN_SECONDS[CALL_KIND.get(), event].observe(seconds)
-    _CALLBACK_EVENT.set(event)
-
-
-def callback_event() -> str:
-    """The event of the callback the current request answered (``none`` before it was read)."""
-    return _CALLBACK_EVENT.get()
+    facts = request_facts.CURRENT.get()
+    if facts is not None:  # the callbacks' counter, counted by the edge once answered
+        facts.event = event
 
 
 def count_call_started() -> None:

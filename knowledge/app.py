@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from quart import Quart
 
-from bot import logs
 from bot.config import Settings, load_settings
 from bot.store.factory import customer_history
 from bot.text.segmenter import Segmenter
-from bot.web import auth
+from bot.web import auth, edge
 from bot.web.apidocs import install as install_api_docs
 from bot.web.errors import register_errors
-from bot.web.host_guard import HostGuard
 from knowledge import web
 from knowledge.base import KnowledgeBase
 from knowledge.seed import seed_directory
@@ -56,8 +54,7 @@ def create_kb_app(settings: Settings | None = None, *, segmenter: Segmenter | No
     register_errors(app)
     install_api_docs(app, title="voicebot knowledge", description="The knowledge service on its own.")
     auth.install(app, settings)
-    app.asgi_app = HostGuard(app.asgi_app)  # type: ignore[method-assign]  # Quart's way to wrap it
-    logs.install(app)  # masked records; one access line per request (bot/logs.py)
+    edge.install(app, count_cti=False)  # Host check and access line (bot/web/edge.py)
     app.before_serving(service.open)
     app.after_serving(service.close)
     return app

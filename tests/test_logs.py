@@ -200,7 +200,7 @@ async def test_requests_refused_before_the_app_have_their_access_line(
 ) -> None:
     out = capture(TextFormatter())
     response = await client.get("/cti/ai?callid=h-1&txt=ready2speak", headers={"Host": "x" * 64 + ".test"})
-    assert response.status_code == 400  # bot/web/host_guard.py, before Quart parses the request
+    assert response.status_code == 400  # bot/web/edge.py, before Quart parses the request
     [line] = [line for line in out.getvalue().splitlines() if " INFO bot.access" in line]
     assert "GET /cti/ai 400 " in line
 

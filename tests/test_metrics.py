@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.metrics import MULTIPROC_ENV
 from bot.pbx.log import LogPBX
 from bot.text.segmenter import Segmenter
-from bot.web.host_guard import HostGuard
+from bot.web.edge import Edge
 from bot.web.metrics import _exposition
 from bot.workers import fresh_metrics_dir
 from tests.conftest import CTI, FLOWS_DIR
@@ -124,7 +124,7 @@ async def test_a_host_header_refused_is_counted() -> None:
 
     before = REGISTRY.get_sample_value("voicebot_refused_requests_total", {"reason": "host"}) or 0
     scope = {"type": "http", "headers": [(b"host", b"a" * 64 + b".example")]}
-    await HostGuard(app)(scope, None, send)  # type: ignore[arg-type]
+    await Edge(app)(scope, None, send)  # type: ignore[arg-type]
     assert sent[0]["status"] == 400
     assert REGISTRY.get_sample_value("voicebot_refused_requests_total", {"reason": "host"}) == before + 1
 

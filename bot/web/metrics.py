@@ -1,4 +1,4 @@
-"""``GET /metrics``: the Prometheus text format, and the count of every CTI callback.
+"""``GET /metrics``: the Prometheus text format.
 
 What is a figure of a store rather than an event (live calls, the outbox, rows waiting
 to be stored) is read when Prometheus scrapes, so no turn pays a round trip for it.
@@ -23,7 +23,6 @@ from quart import Blueprint, Quart, Response, request
 
 from bot import metrics
 from bot.services import Services, services
-from bot.web.errors import CTI_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +30,6 @@ blueprint = Blueprint("metrics", __name__)
 _BEARER = "Bearer "
 # The text format every Prometheus reads (our names are plain: nothing of 1.0.0's escaping applies).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_STATUS = {status: str(status) for status in (200, 400, 403, 404, 413, 503)}  # labels, made once
 
 
 @blueprint.get("/metrics")
@@ -52,21 +50,8 @@ async def scrape() -> Response:
 
 
 def install(app: Quart) -> None:
-    """Serve ``/metrics`` and count the CTI's callbacks by route, event and status."""
+    """Serve ``/metrics`` (the CTI's callbacks are counted by the edge, bot/web/edge.py)."""
     app.register_blueprint(blueprint)
-    app.after_request(_count_callback)
-
-
-async def _count_callback(response: Response) -> Response:
-    """After every response (errors included): a CTI request is counted."""
-    status = response.status_code
-    if request.path.startswith(CTI_PREFIX):
-        rule = request.url_rule
-        endpoint = rule.rule if rule is not None else "unmatched"  # never the raw path: unbounded
-        metrics.CALLBACKS[endpoint, metrics.callback_event(), _STATUS.get(status) or str(status)].inc()
-    if status == 413:
-        metrics.count_refused("too_large")
-    return response
 
 
 def _bearer_matches(token: str) -> bool:
