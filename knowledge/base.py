@@ -31,11 +31,15 @@ class Hit:
             coverage``): low for a question about something else that shares its verbs
             and sounds. Measured for the best hit only (what decisions read); None on
             the others.
+        outside: An outside topic (``kind: outside``) whose own keyword the query says
+            and the entry never uses (``Snapshot.neighbour``): 手机卡密码忘了 is the
+            手机卡's question, however well 医保卡密码重置 scores. Best hit only.
     """
 
     entry: Entry
     score: float
     coverage: float | None = None
+    outside: Entry | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Snapshot:
     analyzer: Analyzer
     index: SearchIndex
     documents: Sequence[Sequence[tuple[Counter[str], float]]] = ()  # by position, as indexed
+    outside_words: Mapping[str, int] = field(default_factory=dict)  # w: feature → outside topic's position
+    outside_count: int = 0  # entries of kind outside
     # position → (normalized text, its syllables), filled as coverage asks (not at build:
     # it would add seconds to a 10,000-entry build for the few entries ever compared).
     _texts: dict[int, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
@@ -65,20 +71,31 @@ class Snapshot:
         words = [name for name in query if name[0] == "w"]
         if not words:
             return 1.0
-        documents = [features for features, _ in self.documents[position]]
-        text, sounds = self._text(position)
         total = matched = 0.0
         for name in words:
             idf = self.index.idf(name)
             total += idf
-            word = name[2:]
-            if (
-                any(name in features for features in documents)
-                or word in text
-                or f" {' '.join(char_syllables(word))} " in sounds
-            ):
+            if self._uses(position, name):
                 matched += idf
         return matched / total
+
+    def neighbour(self, query: Counter[str], position: int) -> Entry | None:
+        """The outside topic one of whose keywords the query says as a word while the
+        entry at ``position`` never uses it (as in ``coverage``); None when there is none."""
+        if not self.outside_words or self.entries[position].is_outside:
+            return None
+        for name in query:
+            outside = self.outside_words.get(name)
+            if outside is not None and not self._uses(position, name):
+                return self.entries[outside]
+        return None
+
+    def _uses(self, position: int, name: str) -> bool:
+        if any(name in features for features, _ in self.documents[position]):
+            return True
+        text, sounds = self._text(position)
+        word = name[2:]
+        return word in text or f" {' '.join(char_syllables(word))} " in sounds
 
     def _text(self, position: int) -> tuple[str, str]:
         cached = self._texts.get(position)
@@ -153,8 +170,14 @@ class KnowledgeBase:
         hits = [Hit(snapshot.entries[i], round(min(1.0, float(scores[i])), 4)) for i in ranked if scores[i]]
         if hits:
             coverage = snapshot.coverage(query, int(ranked[0]))
-            hits[0] = Hit(hits[0].entry, hits[0].score, round(coverage, 4))
+            outside = snapshot.neighbour(query, int(ranked[0]))
+            hits[0] = Hit(hits[0].entry, hits[0].score, round(coverage, 4), outside)
         return hits
+
+    def answerable(self, text: str, limit: int = 5) -> list[Hit]:
+        """``search`` without the outside topics: what this knowledge base itself answers."""
+        hits = self.search(text, limit + self._snapshot.outside_count)
+        return [hit for hit in hits if not hit.entry.is_outside][:limit]
 
     def analyzer(self) -> Analyzer:
         return self._snapshot.analyzer
@@ -191,11 +214,15 @@ class KnowledgeBase:
         positions = _positions(entries)
         parents: dict[str, list[str]] = {}
         for entry in entries:
+            if entry.is_outside and entry.children:
+                raise KnowledgeDataError(f"entry {entry.id!r}: an outside topic has no children")
             for child in entry.children:
                 if child not in positions:
                     raise KnowledgeDataError(f"entry {entry.id!r}: child {child!r} is not an entry's id")
                 if child == entry.id:
                     raise KnowledgeDataError(f"entry {entry.id!r}: lists itself as a child")
+                if entries[positions[child]].is_outside:
+                    raise KnowledgeDataError(f"entry {entry.id!r}: child {child!r} is an outside topic")
                 parents.setdefault(child, []).append(entry.id)
         if entries:
             self._segmenter.initialize()  # once per process; at once when its owner already did
@@ -210,6 +237,13 @@ class KnowledgeBase:
         documents = [features[entry] for entry in entries]
         index = SearchIndex(documents)
         analyzer.learn_vocabulary(index.words())
+        outside_words = {
+            f"w:{word}": positions[entry.id]
+            for entry in entries
+            if entry.is_outside
+            for keyword in entry.keywords
+            for word in analyzer.content(keyword)
+        }
         return Snapshot(
             entries=entries,
             positions=positions,
@@ -218,6 +252,8 @@ class KnowledgeBase:
             analyzer=analyzer,
             index=index,
             documents=documents,
+            outside_words=outside_words,
+            outside_count=sum(entry.is_outside for entry in entries),
         )
 
 

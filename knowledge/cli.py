@@ -50,7 +50,7 @@ def kb_query(question: str, limit: int, as_json: bool) -> None:
     except (ConfigError, KnowledgeDataError) as exc:
         click.echo(f"voicebot: {exc}", err=True)
         sys.exit(2)
-    results = [search_result(hit.entry, hit.score) for hit in service.search(question, limit)]
+    results = [search_result(hit.entry, hit.score) for hit in service.base.answerable(question, limit)]
     if as_json:
         click.echo(json.dumps({"results": results}, ensure_ascii=False, indent=2))
         return

@@ -7,7 +7,7 @@ A data file (``knowledge/data/*.yaml``) is::
     entries:
       - id: yidi-anzhi
         title: 异地安置
-        kind: knowledge       # knowledge (answered as type 0) | faq (type 32)
+        kind: knowledge       # knowledge (type 0) | faq (type 32) | outside (not ours: "not found")
         questions: [退休后去外地长住，医保怎么备案]
         keywords: [异地安置, 长期居住]
         answer: 退休后长期在外地居住的，可以办理异地安置备案。…
@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import KnowledgeDataError
 
-Kind = Literal["knowledge", "faq"]
+Kind = Literal["knowledge", "faq", "outside"]
 CSV_COLUMNS = ("id", "title", "kind", "questions", "keywords", "answer", "children")
 LIST_SEPARATOR = "|"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -45,7 +45,11 @@ class Entry(BaseModel):
     title: str = Field(
         min_length=1, max_length=40, description="What the topic is called; said in clarifications."
     )
-    kind: Kind = Field("knowledge", description="knowledge → answered as type 0, faq → type 32.")
+    kind: Kind = Field(
+        "knowledge",
+        description="knowledge → answered as type 0, faq → type 32, outside → a topic this line does "
+        'not handle: "not found" (type 1), its answer saying where to ask.',
+    )
     questions: tuple[str, ...] = Field((), description="Ways a caller asks for it.")
     keywords: tuple[str, ...] = Field((), description="Words and phrases that identify it.")
     answer: str = Field(min_length=1, max_length=1000, description="What the caller hears: short sentences.")
@@ -70,6 +74,11 @@ class Entry(BaseModel):
     @property
     def is_parent(self) -> bool:
         return bool(self.children)
+
+    @property
+    def is_outside(self) -> bool:
+        """A neighbouring topic the knowledge base does not answer (养老金 on a 医保 line)."""
+        return self.kind == "outside"
 
 
 @dataclass

@@ -77,7 +77,7 @@ class Policy:
 
     answer_score: float = 0.26
     clarify_score: float = 0.18
-    min_coverage: float = 0.3
+    min_coverage: float = 0.35
     margin: float = 0.08
     max_choices: int = 3
     history_boost: float = 0.04
@@ -94,6 +94,7 @@ class KnowledgeReply:
         entry: The entry answered (types 0 and 32).
         choices: The entries a clarification offers.
         score: The answered or best entry's score.
+        outside: The outside topic whose words a "not found" says (``kind: outside``).
     """
 
     type: ReplyType
@@ -101,6 +102,7 @@ class KnowledgeReply:
     entry: Entry | None = None
     choices: tuple[Entry, ...] = ()
     score: float | None = None
+    outside: Entry | None = None
 
     @property
     def found(self) -> bool:
@@ -328,7 +330,7 @@ class KnowledgeService:
                 for hit in self.base.search(self.base.get(topic).title, TOPIC_NEIGHBOURS):  # type: ignore[arg-type]
                     boost[hit.entry.id] = boost.get(hit.entry.id, 0) + self.policy.topic_boost * hit.score
             reply = self._decide(message, boost)
-            if not reply.found:
+            if not reply.found and reply.outside is None:  # an outside topic's is known not to be ours
                 self.misses.add(message)
         context.choices = tuple(e.id for e in reply.choices)
         context.asked = message if reply.choices else ""
@@ -357,11 +359,23 @@ class KnowledgeService:
         hits = self.base.search(message, limit=policy.max_choices + 5, boost=boost)
         if not hits or hits[0].score < policy.clarify_score or off_topic(hits[0], boost, policy):
             return KnowledgeReply(ReplyType.CLARIFY, NOT_FOUND_TEXT, score=hits[0].score if hits else None)
+        # 养老金 on a 医保 line, or 手机卡 where 医保卡 scores best: not found, and where to
+        # ask instead (a topic the conversation or the customer brought up is exempt).
+        outside = hits[0].entry if hits[0].entry.is_outside else None
+        if outside is None and hits[0].entry.id not in boost:
+            outside = hits[0].outside
+        if outside is not None:
+            return KnowledgeReply(ReplyType.CLARIFY, outside.answer, score=hits[0].score, outside=outside)
         floor = max(policy.clarify_score, hits[0].score - policy.margin)
-        close = [hit for hit in hits if hit.score >= floor]
+        close = [hit for hit in hits if hit.score >= floor and not hit.entry.is_outside]
         ids = {hit.entry.id for hit in close}
-        # A parent and its own child both close: the child's words were said, so it is meant.
-        close = [hit for hit in close if not ids.intersection(hit.entry.children)]
+        if close[0].entry.is_parent:
+            # The parent best and its own child close: the parent's children are offered
+            # (the child among them), not the child answered on a near tie.
+            close = [hit for hit in close if hit.entry.id not in close[0].entry.children]
+        else:
+            # A child best and its parent close: the child's words were said, so it is meant.
+            close = [hit for hit in close if not ids.intersection(hit.entry.children)]
         best = close[0]
         if len(close) > 1:
             return self._clarify([hit.entry for hit in close], best.score)

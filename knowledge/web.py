@@ -136,7 +136,8 @@ def _json_body(body: bytes) -> dict[str, Any]:
     errors=(400, 503),
 )
 async def search() -> dict[str, Any]:
-    """``{"results": [{"id", "title", "score", "answer"}]}``, best first."""
+    """``{"results": [{"id", "title", "score", "answer"}]}``, best first; outside topics
+    (``kind: outside``) are not answers, and are left out."""
     mounted = _mounted()
     query = request.args.get("q", "")
     if not query.strip():
@@ -144,7 +145,7 @@ async def search() -> dict[str, Any]:
     if len(query) > mounted.max_message_chars:
         raise RequestError(f'"q" longer than {mounted.max_message_chars} characters')
     limit = whole_number(request.args.get("limit", "5"), "limit", 1, MAX_SEARCH_LIMIT)
-    hits = mounted.service.search(query, limit)
+    hits = mounted.service.base.answerable(query, limit)
     return {"results": [search_result(hit.entry, hit.score) for hit in hits]}
 
 

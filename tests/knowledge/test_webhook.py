@@ -142,6 +142,14 @@ async def test_search_for_agents_desktops(client: QuartClient) -> None:
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
 
 
+async def test_search_leaves_out_outside_topics(client: QuartClient) -> None:
+    response = await client.get("/kb/search", query_string={"q": "养老金每个月发多少钱", "limit": "50"})
+    results = (await response.get_json())["results"]
+    assert results  # other entries share its words
+    assert {r["kind"] for r in results} <= {"knowledge", "faq"}
+    assert len(results) == len({r["id"] for r in results})
+
+
 @pytest.mark.parametrize("query", [{}, {"q": " "}, {"q": "医保", "limit": "0"}, {"q": "医保", "limit": "x"}])
 async def test_search_rejects_bad_queries(client: QuartClient, query: dict[str, str]) -> None:
     response = await client.get("/kb/search", query_string=query)

@@ -38,7 +38,7 @@
       const table = document.getElementById("results");
       table.querySelector("tbody").replaceChildren(...data.results.map((r) => el("tr", { "data-id": r.id },
         el("td", { class: "score" }, Number(r.score).toFixed(3), scoreBar(r.score)),
-        el("td", {}, el("strong", {}, r.title), el("div", { class: "muted" }, r.id, r.kind === "faq" ? " · FAQ" : "")),
+        el("td", {}, el("strong", {}, r.title), el("div", { class: "muted" }, r.id, { faq: " · FAQ", outside: " · outside: answered \"not found\"" }[r.kind] || "")),
         el("td", {}, r.answer),
         el("td", {}, isAdmin ? el("button", { type: "button", class: "edit", onclick: () => edit(r.id) }, "Edit") : null))));
       table.hidden = false;
