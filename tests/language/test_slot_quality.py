@@ -1,4 +1,4 @@
-"""How well the slot extractors read callers: measured on three sets of cases.
+"""How well the slot extractors read callers: measured on four sets of cases.
 
 ``slots_heldout.yaml`` was written before the extractors were tuned and is never tuned
 on; ``slots_tuning.yaml`` is the set tuning looks at. Each holds documented forms,
@@ -11,10 +11,15 @@ most 2 % of ordinary sentences given a value.
 numeral characters and digits that are no value (一直, 三天两头, 四川, 4G, 二维码):
 ``ordinary`` sentences that must get none, and ``values`` sentences of the same style
 that hold one, so that dropping values does not pass for precision.
+``slots_heldout_ordinary2.yaml`` (part 5) is a second set of the same form, written
+before part 5's changes without looking at the first set's cases.
 
-Print the figures of the three sets (and the cases that miss)::
+Print the figures of the four sets (and, with ``-v``, the cases that miss; ``--blind``
+keeps the second ordinary-speech set to its totals, as while tuning). For ordinary
+sentences, "sure values" counts only values not marked unsure: those a collect step
+would store from words said for something else without asking back::
 
-    .venv/bin/python -m tests.language.test_slot_quality [-v]
+    .venv/bin/python -m tests.language.test_slot_quality [-v] [--blind]
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ HERE = Path(__file__).parent
 SETS = {"held-out": HERE / "slots_heldout.yaml", "tuning": HERE / "slots_tuning.yaml"}
 ORDINARY_SPEECH = HERE / "slots_heldout_ordinary.yaml"
 """The held-out set of ordinary speech with numerals: groups ``ordinary`` and ``values``."""
+ORDINARY_SPEECH_2 = HERE / "slots_heldout_ordinary2.yaml"
+"""A second held-out set of that form (part 5)."""
 VALUE_KINDS = ("date", "time", "number", "amount")
 """The kinds an ordinary sentence must give no value of."""
 
@@ -102,6 +109,23 @@ def measure(path: Path) -> dict[str, Score]:
     return scores
 
 
+def measure_sure_values(path: Path) -> Score:
+    """Score the ``ordinary`` sentences of the set at ``path`` given no *sure* value: a
+    value not marked unsure, which a collect step would store from words said for
+    something else (slot-first) without asking back (see docs/flows.md §6)."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    context = SlotContext(datetime.date.fromisoformat(str(data["today"])))
+    score = Score()
+    for text in data["ordinary"]:
+        found = [
+            f"{kind}={match.value!r}"
+            for kind in VALUE_KINDS
+            if (slot := _slot_type(kind)) and (match := slot.extract(text, context)) and not match.unsure
+        ]
+        score.add(not found, f"{text} -> {', '.join(found)}")
+    return score
+
+
 @pytest.fixture(scope="module")
 def held_out() -> dict[str, Score]:
     return measure(SETS["held-out"])
@@ -132,41 +156,59 @@ def test_the_sets_are_large_enough() -> None:
     assert held["ordinary"].total >= 60
 
 
-def test_the_ordinary_speech_set_is_large_enough() -> None:
-    scores = measure(ORDINARY_SPEECH)
+@pytest.mark.parametrize("path", [ORDINARY_SPEECH, ORDINARY_SPEECH_2], ids=["first", "second"])
+def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
+    scores = measure(path)
     assert set(scores) == {"ordinary", "values"}
     assert scores["ordinary"].total >= 150
     assert scores["values"].total >= 40
 
 
-@pytest.fixture(scope="module")
-def ordinary_speech() -> dict[str, Score]:
-    return measure(ORDINARY_SPEECH)
+# Part 5's figures (first set: 8.4 % given a value, 4.9 % a sure one, 93.3 % of values
+# right; second set: 8.5 %, 6.0 %, 97.5 %): floors a little below them, not the target.
+FLOORS = {ORDINARY_SPEECH: (0.09, 0.93), ORDINARY_SPEECH_2: (0.10, 0.95)}
+"""For each ordinary-speech set: the most sentences given a value, the fewest values right."""
+SURE_FLOORS = {ORDINARY_SPEECH: 0.06, ORDINARY_SPEECH_2: 0.07}
+"""For each ordinary-speech set: the most sentences given a sure value."""
 
 
-def test_ordinary_speech_no_worse_than_measured(ordinary_speech: dict[str, Score]) -> None:
-    # Part 4's figures (16.4 % given a value, 93.3 % of values right): a floor, not the target.
-    assert 1 - ordinary_speech["ordinary"].rate <= 0.17, ordinary_speech["ordinary"].misses
-    assert ordinary_speech["values"].rate >= 0.93, ordinary_speech["values"].misses
+@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second"])
+def test_ordinary_speech_no_worse_than_measured(path: Path) -> None:
+    scores = measure(path)
+    most_false, fewest_right = FLOORS[path]
+    assert 1 - scores["ordinary"].rate <= most_false, scores["ordinary"].misses
+    assert scores["values"].rate >= fewest_right, scores["values"].misses
+
+
+@pytest.mark.parametrize("path", list(SURE_FLOORS), ids=["first", "second"])
+def test_ordinary_speech_sure_values_no_worse_than_measured(path: Path) -> None:
+    # A bare number (985, 三千五) is unsure, asked back when said for something else.
+    score = measure_sure_values(path)
+    assert 1 - score.rate <= SURE_FLOORS[path], score.misses
 
 
 @pytest.mark.xfail(
     reason="issue 14's 2 % target is not reached on ordinary speech (docs/quality.md)", strict=True
 )
-def test_ordinary_speech_gets_no_value(ordinary_speech: dict[str, Score]) -> None:
-    assert 1 - ordinary_speech["ordinary"].rate <= 0.02
+@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second"])
+def test_ordinary_speech_gets_no_value(path: Path) -> None:
+    assert 1 - measure(path)["ordinary"].rate <= 0.02
 
 
 def main(argv: list[str]) -> None:
     verbose = "-v" in argv
-    for name, path in {**SETS, "speech": ORDINARY_SPEECH}.items():
+    blind = "--blind" in argv
+    for name, path in {**SETS, "speech": ORDINARY_SPEECH, "speech2": ORDINARY_SPEECH_2}.items():
         for group, score in measure(path).items():
             label = "false values" if group == "ordinary" else "right"
             rate = 1 - score.rate if group == "ordinary" else score.rate
             print(f"{name:9} {group:11} {label:12} {rate:6.1%}  ({score.passed}/{score.total} ok)")
-            if verbose:
+            if verbose and not (blind and path == ORDINARY_SPEECH_2):
                 for miss in score.misses:
                     print(f"    miss: {miss}")
+        sure = measure_sure_values(path)
+        label = "sure values"
+        print(f"{name:9} {'ordinary':11} {label:12} {1 - sure.rate:6.1%}  ({sure.passed}/{sure.total} ok)")
 
 
 if __name__ == "__main__":

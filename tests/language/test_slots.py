@@ -1033,12 +1033,66 @@ def test_numerals_in_ordinary_speech(kind: str, text: str, expected: SlotValue |
 
 
 @pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # 一 and a classifier before more words is an article; a count when "only" comes
+        # before it or nothing that starts a noun phrase comes after it
+        ("number", "我想问一个问题", None),
+        ("number", "他一把年纪了", None),
+        ("amount", "我们一块去吧", None),
+        ("number", "我就是一个打工的", None),
+        ("number", "就一个人", 1),
+        ("number", "一个人", 1),  # all the caller said: the answer to "how many?"
+        ("number", "嗯一张卡吧", 1),
+        ("number", "一个孩子", 1),
+        ("number", "一个问题想问一下", None),
+        ("number", "只有一张", 1),
+        ("number", "一张就够了", 1),
+        ("number", "一个吧", 1),
+        ("number", "一个多月", 1),
+        ("amount", "一块钱", 1),
+        ("amount", "一块五", 1.5),
+        ("number", "我想问一个问题我打了三次了", 3),
+        # a lone 零 before more words is a word
+        ("number", "找不开零钱", None),
+        ("amount", "零件坏了", None),
+        ("number", "零点五", 0.5),
+        # a numeral before a noun with no classifier is a name or a compound
+        ("number", "我二舅家", None),
+        ("number", "给个五星好评", None),
+        ("number", "三个人", 3),
+        ("number", "两小时", 2),
+        ("number", "两星期", 2),
+        ("number", "三千五工资", 3500),  # a sum, not a name
+        # ranks and ordinals
+        ("number", "我家老三", None),
+        ("number", "孩子大二了", None),
+        ("number", "他比我大三岁", 3),
+        ("number", "在五楼", None),
+        ("number", "七号柜台", None),
+        ("number", "三级医院", None),
+        ("number", "排到二十三号", 23),
+        ("number", "五层楼", 5),
+        # a count is not money, by a measure noun too
+        ("amount", "等了两小时", None),
+        ("amount", "两小时五十块", 50),
+        # a word of the dictionary that starts inside a number does not cut it (十块钱)
+        ("amount", "欠了三百二十块钱", 320),
+    ],
+)
+def test_numerals_by_their_neighbours(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert_value(value_of(kind, text), expected)
+
+
+@pytest.mark.parametrize(
     ("kind", "text", "value", "alternatives"),
     [
         ("time", "两点", "14:00", ("02:00",)),
         ("time", "十点半", "10:30", ("22:30",)),
         ("date", "周六", "2026-11-21", ("2026-11-28",)),  # said on a Saturday
         ("amount", "三千五", 3500, ()),  # no unit: money is a guess
+        ("number", "三千五", 3500, ()),  # nothing counted: what it counts is a guess
+        ("number", "报个数两千三", 2300, ()),
     ],
 )
 def test_unsure_values_say_so(
@@ -1057,6 +1111,9 @@ def test_unsure_values_say_so(
         ("date", "周日"),
         ("date", "下周六"),
         ("amount", "三千五百块"),
+        ("number", "三十个"),
+        ("number", "两小时"),
+        ("number", "五公里"),
     ],
 )
 def test_sure_values_are_not_unsure(kind: str, text: str) -> None:

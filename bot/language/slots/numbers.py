@@ -16,7 +16,7 @@ from bot.language.slots.base import (
     number_value,
     resolve,
 )
-from bot.language.slots.numeral_words import counted_before
+from bot.language.slots.numeral_context import counted_at
 from bot.language.slots.spoken import (
     CN_UNITS,
     DIGIT_CLASS,
@@ -55,7 +55,10 @@ class NumberSlot(_Bounded):
 
     The value is an int when whole, else a float. A unit after the number
     (三千五百块) is not part of the match. Numbers outside ``min``..``max`` are
-    skipped, so ``extract`` gives the first one in range.
+    skipped, so ``extract`` gives the first one in range. A bare number, with no
+    classifier or unit after it (三千五, not 三十个), is ``unsure``, as an amount with
+    no unit is: nothing said what it counts, so it is asked back when it came from
+    words said for something else (see ``bot.dialog.walk.in_doubt``).
     """
 
     name = "number"
@@ -74,7 +77,8 @@ class NumberSlot(_Bounded):
             value = parse_numeral(found.group())
             if value is not None and self._in_range(value):
                 span = original_span(index, found.start(), found.end())
-                candidates.append(Candidate(span.start, span.end, number_value(value)))
+                bare = not counted_at(squeezed, found.end())
+                candidates.append(Candidate(span.start, span.end, number_value(value), unsure=bare))
         return resolve(text, candidates)
 
 
@@ -83,8 +87,9 @@ _MONEY_UNITS = frozenset("块元圆角毛钱分")
 
 
 def _counts_things(text: str, end: int) -> bool:
-    """A bare numeral before a classifier that is not money counts things (一个月, 三次)."""
-    return counted_before(text, end) and text[end] not in _MONEY_UNITS
+    """A bare numeral before a classifier or measure noun that is not money counts
+    things (一个月, 三次, 两小时, 五公里)."""
+    return counted_at(text, end) and text[end] not in _MONEY_UNITS
 
 
 _AMOUNT = re.compile(

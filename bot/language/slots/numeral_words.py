@@ -33,6 +33,10 @@ with two other characters, 三番五次 (N X N Y) or 接二连三 (X N Y N).
 A lone 一 right before a verb is "as soon as" or "once" (一看就知道, 一说就挂), not
 the number 1 (``yi_before_verb``); the verbs are the dictionary's one-character
 words tagged ``v`` that are not classifiers (一回, 一刻 count).
+
+The same reading of the dictionary (``lexicon``) gives ``numeral_context`` what it
+needs about a numeral's neighbours: one-character nouns, function words, classifiers
+and measure nouns.
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ _COUNTERS = frozenset(
     "页行章节集篇首句段封刻半整"
 )
 _CLASSIFIERS = _COUNTERS | frozenset(_APPROXIMATORS)
+_MONEY = "钱"
+COUNTERS = _COUNTERS
+"""One-character classifiers and units: a numeral before one counts (三个, 五块, 两点)."""
 # Tagged ``m`` by the dictionary, yet not quantities.
 _NOT_QUANTITIES = (
     *("十分", "万分", "万一", "万万", "千万", "四季", "八成", "一起", "一下", "一下子", "一点儿"),
@@ -83,14 +90,15 @@ _IDIOM_TAGS = frozenset({"i", "l"})
 
 
 def _is_quantity(word: str, tag: str) -> bool:
+    """A numeral and one classifier (二楼, 三毛), or a sum of money (两块钱, 五毛钱)."""
     if tag in _QUANTITY_TAGS:
         return True
     lead = _LEADING_NUMERAL.match(word)
-    return (
-        lead is not None
-        and len(word) == lead.end() + 1
-        and word[-1] in _CLASSIFIERS
-        and tag not in _FUNCTION_OR_IDIOM_TAGS
+    if lead is None or tag in _FUNCTION_OR_IDIOM_TAGS:
+        return False
+    unit = word[lead.end() :]
+    return unit in _CLASSIFIERS or (
+        len(unit) == len(_MONEY) + 1 and unit[0] in _CLASSIFIERS and unit.endswith(_MONEY)
     )
 
 
@@ -140,42 +148,88 @@ def _dictionary_path() -> Path | None:
     return Path(spec.origin).with_name("dict.txt")
 
 
-_VERB_ENTRY = re.compile(r"^(\S) [0-9]+ v$", re.MULTILINE)
+# Entries of one character, with their tags: verbs (``v``: 看, 说), nouns (孩, 舅, 医,
+# 线: a numeral right before one, with no classifier between, is part of a name or a
+# compound; see ``numeral_context``), classifiers (``q``: 番, 类) and function words.
+_ONE_CHARACTER_ENTRY = re.compile(r"^(\S) [0-9]+ ([a-z]+)$", re.MULTILINE)
+_NOUN_TAGS = frozenset({"n", "ng", "nr", "ns", "nz", "nt", "nrt", "nrfg"})
+# Function words: conjunctions, prepositions, particles, pronouns, interjections (和, 在,
+# 的, 了, 吧, 我, 嗯). Not adverbs: the dictionary tags many characters that begin nouns
+# and adjectives so (特殊, 正常, 真正); see SCOPE_ADVERBS.
+_FUNCTION_TAGS = frozenset({"c", "p", "u", "uj", "ul", "ud", "ug", "uz", "y", "r", "e", "o"})
+# Interjections and modal particles (嗯, 呃, 吧, 呢): what a caller says around a bare answer.
+_FILLER_TAGS = frozenset({"e", "y", "o"})
+_VERB_TAG = "v"
+_MEASURE_TAG = "q"
+# Classifiers and units of two to four characters (公里, 分钟, 平方米, 点钟).
+_MEASURE_ENTRY = re.compile(r"^(\S{2,4}) [0-9]+ q$", re.MULTILINE)
+SCOPE_ADVERBS = "就都也还又再才只不没"
+"""The adverbs of scope and negation, a closed class: after a count they leave it one
+(一个就够, 一次都没有, 两个也行)."""
+MEASURE_NOUNS = ("小时", "星期", "礼拜", "季度", "学期", "周岁", "世纪", "个月", "辈子")
+"""Nouns that take a numeral with no classifier (三小时, 两星期), which the dictionary
+tags as nouns or times rather than as classifiers."""
 
 
 @dataclass(frozen=True)
-class _Lexicon:
+class Lexicon:
+    """What the slots read from jieba's dictionary, once, as flows load."""
+
     words: frozenset[str]
     """Words that hold a numeral and are not values."""
     verbs: frozenset[str]
     """One-character verbs that are no classifier (看, 说, 查; not 回, 刻)."""
+    nouns: frozenset[str] = frozenset()
+    """One-character nouns that are no classifier (孩, 舅, 医, 线; not 人, 楼, 条)."""
+    measures: frozenset[str] = frozenset(MEASURE_NOUNS)
+    """Classifiers and measure nouns the dictionary knows (番, 类, 公里, 分钟, 小时)."""
+    function_chars: frozenset[str] = frozenset(SCOPE_ADVERBS)
+    """One-character function words (和, 在, 的, 了, 吧, 我) and ``SCOPE_ADVERBS``."""
+    fillers: frozenset[str] = frozenset()
+    """One-character interjections and modal particles (嗯, 呃, 吧, 呢)."""
+
+
+def _one_character_words(dictionary: str) -> dict[str, set[str]]:
+    """The dictionary's words of one character that are no numeral, by tag."""
+    by_tag: dict[str, set[str]] = {}
+    for char, tag in _ONE_CHARACTER_ENTRY.findall(dictionary):
+        if char not in _NUMERALS:
+            by_tag.setdefault(tag, set()).add(char)
+    return by_tag
 
 
 @cache
-def _lexicon() -> _Lexicon:
+def lexicon() -> Lexicon:
+    """Everything the slots read from jieba's dictionary; read once (about 0.2 s of CPU)."""
     started = time.perf_counter()
     words = set(_NOT_QUANTITIES)
     path = _dictionary_path()
     if path is None or not path.is_file():
         logger.warning("jieba's dictionary not found: numerals inside words are read as values")
-        return _Lexicon(frozenset(words), frozenset())
+        return Lexicon(frozenset(words), frozenset())
     dictionary = path.read_text(encoding="utf-8")  # lines "word frequency tag"
     for word, frequency, tag in _NUMERAL_ENTRY.findall(dictionary):
         if _is_numeral_word(word, int(frequency), tag):
             words.add(word)
-    verbs = frozenset(_VERB_ENTRY.findall(dictionary)) - _CLASSIFIERS - _NUMERALS
+    by_tag = _one_character_words(dictionary)
+    nouns = set().union(*(by_tag.get(tag, ()) for tag in _NOUN_TAGS))
+    functions = set().union(*(by_tag.get(tag, ()) for tag in _FUNCTION_TAGS))
+    measures = {word for word in _MEASURE_ENTRY.findall(dictionary) if not _NUMERALS.intersection(word)}
+    measures |= by_tag.get(_MEASURE_TAG, set())
     logger.debug("%d numeral words read in %.2f s", len(words), time.perf_counter() - started)
-    return _Lexicon(frozenset(words), verbs)
-
-
-def counted_before(text: str, end: int) -> bool:
-    """Whether the numeral ending at ``end`` counts something: a classifier follows (三个)."""
-    return end < len(text) and text[end] in _COUNTERS
+    return Lexicon(
+        words=frozenset(words),
+        verbs=frozenset(by_tag.get(_VERB_TAG, set()) - _CLASSIFIERS),
+        nouns=frozenset(nouns - _CLASSIFIERS),
+        measures=frozenset(measures.union(MEASURE_NOUNS)),
+        function_chars=frozenset(functions.union(SCOPE_ADVERBS)),
+        fillers=frozenset().union(*(by_tag.get(tag, ()) for tag in _FILLER_TAGS)),
+    )
 
 
 def numeral_words() -> frozenset[str]:
-    """The words that hold a numeral and are not values; read once (about 0.1 s)."""
-    return _lexicon().words
+    """The words that hold a numeral and are not values; read once (see ``lexicon``)."""
+    return lexicon().words
 
 
 def yi_before_verb(text: str, start: int, end: int) -> bool:
@@ -189,19 +243,25 @@ def yi_before_verb(text: str, start: int, end: int) -> bool:
     after = text[end]
     if after in _CONNECTIVES:
         return end + 1 >= len(text) or text[end + 1] not in _NUMERALS
-    return after in _lexicon().verbs
+    return after in lexicon().verbs
 
 
 def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
     """Whether ``text[start:end]`` (a value's span) is cut by a word of ``words``: a word
     that overlaps the span and reaches outside it (三国 around 三, 三点水 around 三点).
 
-    A word wholly inside the span (十分 in 十点十分) does not count: the value explains it.
+    A word wholly inside the span (十分 in 十点十分) does not count: the value explains it;
+    nor does one that starts at a numeral inside it (十块钱 in 三百二十块钱): it cuts the
+    number in two, and the longer reading is the caller's.
     """
-    for length in _LENGTHS:
-        for begin in range(max(0, start - length + 1), min(end, len(text) - length + 1)):
-            stop = begin + length
-            if (begin < start or stop > end) and text[begin:stop] in words:
+    longest = _LENGTHS[-1]
+    for begin in range(max(0, start - longest + 1), end):
+        if start < begin and text[begin] in _NUMERALS:
+            continue
+        # The word overlaps the span and reaches outside it: past its start, or its end.
+        shortest = max(_LENGTHS[0], (start if begin < start else end) - begin + 1)
+        for stop in range(begin + shortest, min(begin + longest, len(text)) + 1):
+            if text[begin:stop] in words:
                 return True
     return False
 

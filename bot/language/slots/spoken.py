@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import cn2an  # type: ignore[import-untyped]
 
+from bot.language.slots.numeral_context import not_counted
 from bot.language.slots.numeral_shapes import is_latin_code, is_unpaired_digits
 from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, numeral_words, yi_before_verb
 
@@ -53,6 +54,8 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
     ``numeral_words``) or shaped like a numeral idiom (三番五次, 两室一厅; see
     ``in_numeral_idiom``)."""
     if is_word_yi(text, start, end) or (start > 0 and text[start - 1] == _ORDINAL_MARK):
+        return True
+    if not_counted(text, start, end):
         return True
     if text[start].isascii():
         return is_latin_code(text, start, end)

@@ -1,0 +1,172 @@
+"""What stands around a numeral says whether it is a quantity: 一个疑问, 三姨夫, 研三, 二号床.
+
+``numeral_words`` and ``numeral_shapes`` look at the numeral and the word it is in;
+this module looks at its neighbours, for the ``number`` and ``amount`` slots, with the
+grammar of Chinese counting: a number counts a noun through a classifier (三个人,
+两张卡) or a measure noun (三天, 两小时), and stands alone when it is an answer or a sum
+(三千五, 就一个). Five readings of a numeral are no quantity:
+
+* **一 as an article** (``is_article``): 一 and a classifier before more words are
+  "a ..." (一个疑问, 一把年纪, 一根筋, 一块去), unless "only" comes just before it (就一个人,
+  只有一张卡), it is all the caller said with a short noun, but for fillers (一个人,
+  嗯一张卡吧: the answer to "how many?"), or what follows keeps the count: nothing, a
+  function word or an adverb of scope (一个吧, 一次都没有), a number (一个月五十八), an
+  approximator (一个多月, 一年半) or 钱 (一块钱).
+* **零 before words** (``is_zero_word``): a lone 零 before more words is a word (零钱,
+  零件, 零基础); nobody counts zero things (一次都没有 is how a caller says it).
+* **A numeral before a noun with no classifier** (``before_noun``): a name or a compound
+  (三孩, 三姨夫, 二舅, 一手车, 五星, 301医院), as Chinese does not count a noun without
+  one; measure nouns (三天, 两小时, 两星期) are no nouns here. Numbers with 百, 千, 万,
+  亿 or a decimal part are sums (两千三工资), not names, and are not judged so.
+* **A rank** (``is_rank``): one digit after 老, 大, 小, 高, 研, 博 with nothing counted
+  after it (老四, 高二, 研三: a sibling, a year of school).
+* **An ordinal classifier** (``is_ordinal``): 楼 after a numeral is a floor (三楼: three
+  buildings are 三栋楼); 号, 级, 等, 档 before a noun are a number in a name or a grade
+  (二号床, 七号柜台, 二级医院, 三等奖), while 二十三号 alone still counts.
+
+The nouns, classifiers, measure nouns and function words are jieba's dictionary's
+(``numeral_words.lexicon``); the few characters named here are closed grammatical
+classes, not words.
+"""
+
+from __future__ import annotations
+
+from bot.language.slots.numeral_words import COUNTERS, NUMERAL_CHARS, lexicon
+
+_NUMERALS = frozenset(NUMERAL_CHARS) | frozenset("0123456789")
+_BIG_UNITS = frozenset("百千万亿")
+_DECIMAL_MARKS = frozenset("点.")
+_ONLY = frozenset("只就仅才单")
+"""Right before a count, or before 有 before it, "only": the count is the point (就一个人,
+只有一张; but 就是一个 is "is just a")."""
+_HAVE = "有"
+_SHORT_NOUN = 2
+"""The longest noun after 一 and its classifier that may still be the whole answer (一个人,
+一张卡, 一个孩子)."""
+_ZEROS = frozenset("零〇")
+_RANK_PREFIXES = frozenset("老大小高研博")
+"""Before one digit, a rank (老四, 高二, 研三, 博二); 第, 初 and 周 are ``spoken``'s
+and ``numeral_words``' business."""
+_FLOOR = "楼"
+_ORDINAL_CLASSIFIERS = frozenset("号级等档")
+_KEEPS_COUNT = frozenset("多来余半钱啊哦哈")
+"""After a count, these keep it a count: approximators (一个多月), 半 (一年半), 钱
+(一块钱), and modal particles the dictionary does not tag as such."""
+_ONE_DIGITS = frozenset("一二三四五六七八九十")
+
+
+def _han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
+def measure_end(text: str, at: int) -> int | None:
+    """Where the classifier or measure noun starting at ``at`` ends (个, 公里, 小时), or
+    None when none starts there."""
+    measures = lexicon().measures
+    for length in (4, 3, 2):
+        if text[at : at + length] in measures:
+            return at + length
+    if at < len(text) and (text[at] in COUNTERS or text[at] in measures):
+        return at + 1
+    return None
+
+
+def counted_at(text: str, at: int) -> bool:
+    """Whether a classifier or measure noun starts at ``at``: the numeral before counts."""
+    if at >= len(text):
+        return False
+    return text[at] in COUNTERS or measure_end(text, at) is not None
+
+
+def _count_goes_on(text: str, at: int) -> bool:
+    """Whether what starts at ``at`` leaves the count before it a count: nothing, no
+    Chinese, a number, an approximator, a particle or an adverb (see the module doc)."""
+    if at >= len(text) or not _han(text[at]):
+        return True
+    char = text[at]
+    return char in _NUMERALS or char in _KEEPS_COUNT or char in lexicon().function_chars
+
+
+def _only_fillers(text: str) -> bool:
+    """Whether ``text`` holds no Chinese but interjections and modal particles (嗯, 吧)."""
+    fillers = lexicon().fillers
+    return all(not _han(char) or char in fillers for char in text)
+
+
+def _whole_answer(text: str, start: int, after: int) -> bool:
+    """Whether 一, its classifier and a short noun (``text[after:]``) are all the caller
+    said, but for fillers: 一个人, 嗯一张卡吧 answer "how many?"."""
+    if not _only_fillers(text[:start]):
+        return False
+    rest = after
+    while rest < len(text) and _han(text[rest]) and text[rest] not in lexicon().fillers:
+        rest += 1
+    return rest - after <= _SHORT_NOUN and _only_fillers(text[rest:])
+
+
+def is_article(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is 一 as an article: 一个疑问, 一把年纪, 一块去."""
+    if text[start:end] != "一":
+        return False
+    after = measure_end(text, end)
+    if after is None or _count_goes_on(text, after) or _whole_answer(text, start, after):
+        return False
+    before = text[start - 1] if start > 0 else ""
+    if before == _HAVE and start > 1:
+        before = text[start - 2]
+    return before not in _ONLY
+
+
+def is_zero_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a lone 零 before more words: 零件, 零基础."""
+    if end - start != 1 or text[start] not in _ZEROS or end >= len(text) or not _han(text[end]):
+        return False
+    return text[end] not in _NUMERALS and text[end] not in lexicon().function_chars
+
+
+def _small_numeral(numeral: str) -> bool:
+    """A whole number without 百, 千, 万, 亿: a name's number (三, 十三, 301), not a sum."""
+    return not (_BIG_UNITS.intersection(numeral) or _DECIMAL_MARKS.intersection(numeral))
+
+
+def before_noun(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` stands right before a noun, with no
+    classifier: 三孩, 三姨夫, 二舅, 301医院 (a name or a compound, not a count)."""
+    if end >= len(text) or not _small_numeral(text[start:end]):
+        return False
+    return text[end] in lexicon().nouns and measure_end(text, end) is None
+
+
+def is_rank(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is one digit of a rank: 老四, 高二了, 研三的."""
+    if end - start != 1 or text[start] not in _ONE_DIGITS or start == 0:
+        return False
+    if text[start - 1] not in _RANK_PREFIXES:
+        return False
+    return end >= len(text) or (measure_end(text, end) is None and text[end] not in _NUMERALS)
+
+
+def is_ordinal(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` is a floor (三楼) or a number in a name or
+    a grade (二号床, 二级医院, 三等奖); 二十三号 alone still counts."""
+    if end >= len(text):
+        return False
+    if text[end] == _FLOOR:
+        return True
+    return text[end] in _ORDINAL_CLASSIFIERS and not _count_goes_on(text, end + 1)
+
+
+def not_counted(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` is no quantity by what stands around it:
+    an article, 零 in a word, a numeral before a noun, a rank or an ordinal (see the
+    module doc). On the callback path: the character after the numeral decides which
+    tests can apply, and a classifier after it ends most of them at once."""
+    if end - start == 1 and (is_article(text, start, end) or is_zero_word(text, start, end)):
+        return True
+    if end < len(text):
+        after = text[end]
+        if after == _FLOOR or after in _ORDINAL_CLASSIFIERS:
+            return is_ordinal(text, start, end)
+        if after in COUNTERS or after in _NUMERALS:
+            return False  # a count, or a longer number: no rank, no noun after it
+    return is_rank(text, start, end) or before_noun(text, start, end)
