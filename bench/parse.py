@@ -27,7 +27,10 @@ from bot.text.segmenter import Segmenter
 from bot.web.nlu import entities
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = [ROOT / "tests" / "dialog" / "intents_heldout.yaml", ROOT / "tests" / "dialog" / "intents_tuning.yaml"]
+SETS = [
+    ROOT / "tests" / "dialog" / name
+    for name in ("intents_heldout.yaml", "intents_heldout2.yaml", "intents_tuning.yaml")
+]
 REPEATS = 20
 THRESHOLD = 0.5
 

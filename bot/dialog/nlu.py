@@ -13,8 +13,8 @@ that the knowledge base uses too):
    sentence-final particles (啊, 吧, 呢…, ``bot.text.fillers``) that colour a reply but
    do not change it.
 2. Synonym variants are rewritten to their canonical word (社保卡 -> 医保卡).
-3. Each clause is cut into words by jieba; fillers and hedges (那个, 嗯, 好像, 其实…,
-   ``bot.text.fillers.NOISE_WORDS``) are left out unless nothing else is left, and
+3. Each clause is cut into words by jieba; fillers, hedges and polite words (那个, 嗯,
+   好像, 其实, 请问, 麻烦…, ``bot.text.fillers.NOISE_WORDS``) are left out unless nothing else is left, and
    the rest is turned into two feature sets:
    *characters* (single characters, character bigrams, words) and *pinyin* (the
    same on toneless pinyin folded by ``bot.text.pinyin``, so the ASR homophone 专人工
@@ -40,13 +40,16 @@ How the confidence (0..1) is computed:
   what an example or keyword is about multiplies that score by
   ``NEGATION_PENALTY``, unless the example negates that same thing itself (deny:
   不需要). An example with a cue, met by an utterance with none, gets
-  ``MISSING_NEGATION_PENALTY`` (需要 is not 不需要).
+  ``MISSING_NEGATION_PENALTY`` (需要 is not 不需要). A refusal that ends a clause
+  negates what came before it (人工就不用了, 挂失就不办了), and 不 fused with its verb
+  by jieba (不问, 不查) is a cue too: ``bot.dialog.nlu_negation``.
 
 An intent's confidence is the best of these. ``parse`` is on the hot path of every
 call turn, so its scoring is written for speed (the examples, some thousands with the
-built-in library, as numpy arrays: one operation over all of them; the vocabularies
-inlined); the plain definitions in ``bot.dialog.nlu_scoring`` (``similarity``...) are
-what they must equal, bit for bit, and the tests hold them to it.
+built-in library, as numpy arrays, ``bot.dialog.nlu_arrays``: one operation over all
+of them; the vocabularies inlined; examples that the analysis makes identical, 好的 and
+好的呀, one target); the plain definitions in ``bot.dialog.nlu_scoring``
+(``similarity``...) are what they must equal, bit for bit, and the tests hold them to it.
 
 On the test flow (6 intents x 20 examples) held-out paraphrases score a median 0.84
 (67 of 70 reach 0.5) and unrelated sentences a median 0.22 (all 14 below 0.48), hence
@@ -61,14 +64,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.dialog.nlu_arrays import ExampleArrays, Postings, array_index, similarities
 from bot.dialog.nlu_keywords import KeywordSpotter, make_keyword
+from bot.dialog.nlu_negation import add_postposed_negations
 from bot.dialog.nlu_scoring import (
     CONTAINMENT_HALF,
     NEGATION_PENALTY,
     PINYIN_DISCOUNT,
-    RECALL_BIAS,
     VOCABULARY_POWER,
-    Channel,
     Target,
     make_channel,
     negation_factor,
@@ -175,13 +178,26 @@ class IntentClassifier:
 
     def _build(self, intents: Mapping[str, Intent]) -> None:
         examples: list[tuple[int, Analysis]] = []
+        seen: set[tuple[object, ...]] = set()
         for index, (name, intent) in enumerate(intents.items()):
             for text in intent.examples:
-                analysis = self._analyser.analyse(text)
-                if analysis.length:
-                    examples.append((index, analysis))
-                else:
+                analysis = self._analyse(text)
+                if not analysis.length:
                     logger.warning("intent %r: example %r has no words; ignored", name, text)
+                    continue
+                # Examples that differ only in what the analysis leaves out (好的, 好的呀)
+                # would score alike: one target of them is enough.
+                topics = frozenset(c for n in analysis.negations for c in n.topic)
+                same = (
+                    index,
+                    frozenset(analysis.chars),
+                    frozenset(analysis.pinyin),
+                    topics,
+                    bool(analysis.negations),
+                )
+                if same not in seen:
+                    seen.add(same)
+                    examples.append((index, analysis))
         self._keywords = [
             keyword
             for index, (name, intent) in enumerate(intents.items())
@@ -190,7 +206,7 @@ class IntentClassifier:
         ]
         self._spotter = KeywordSpotter(self._keywords)
         # Keywords count as text of their intent for the IDF, not as examples.
-        documents = examples + [(k.intent, self._analyser.analyse(k.text)) for k in self._keywords]
+        documents = examples + [(k.intent, self._analyse(k.text)) for k in self._keywords]
         self._char = make_channel([(i, a.chars) for i, a in documents])
         self._pinyin = make_channel([(i, a.pinyin) for i, a in documents])
         self._targets = [self._make_target(n, i, [a]) for n, (i, a) in enumerate(examples)]
@@ -208,9 +224,10 @@ class IntentClassifier:
             for t in self._targets
         ]
         self._vocabulary_rows = rows[self._vocabulary_start :]
-        self._char_index = _array_index(self._char)
-        self._pinyin_index = _array_index(self._pinyin)
-        self._examples = _ExampleArrays.of(self._targets[: self._vocabulary_start])
+        # Pinyin targets are numbered after the characters': one bincount adds both.
+        self._char_index = array_index(self._char, 0)
+        self._pinyin_index = array_index(self._pinyin, len(self._targets))
+        self._examples = ExampleArrays.of(self._targets[: self._vocabulary_start])
 
     def _make_target(self, number: int, intent: int, analyses: list[Analysis]) -> Target:
         """Index ``analyses`` (one example, or all of an intent's) under ``number``."""
@@ -241,7 +258,7 @@ class IntentClassifier:
             Every intent scored, best first (at most ``MAX_RANKING``); ``intent``
             is the best one if it reaches the threshold, else ``None``.
         """
-        analysis = self._analyser.analyse(text)
+        analysis = self._analyse(text)
         scores = [0.0] * len(self._names)
         if analysis.length:
             # An intent's confidence is a max: the order of these does not matter.
@@ -255,12 +272,19 @@ class IntentClassifier:
             logger.debug("parse %r -> %s", text, [(s.name, s.confidence) for s in ranking[:3]])
         return ParseResult(text=text, intent=best, ranking=ranking)
 
+    def _analyse(self, text: str) -> Analysis:
+        """The features and negations of ``text``, those after what they negate included."""
+        analysis = self._analyser.analyse(text)
+        add_postposed_negations(analysis)
+        return analysis
+
     def _score_targets(self, analysis: Analysis, scores: list[float]) -> None:
         size = len(self._targets)
-        char_matched, char_total = _overlap(self._char_index, self._char.unseen, analysis.chars, size)
-        pinyin_matched, pinyin_total = _overlap(
-            self._pinyin_index, self._pinyin.unseen, analysis.pinyin, size
-        )
+        postings = Postings()
+        char_total = postings.add(self._char_index, self._char.unseen, analysis.chars)
+        pinyin_total = postings.add(self._pinyin_index, self._pinyin.unseen, analysis.pinyin)
+        matched = postings.sums(2 * size)
+        char_matched, pinyin_matched = matched[:size], matched[size:]
         # All the utterance negates, together (see negation_factor); None if nothing.
         negated = frozenset().union(*(n.topic for n in analysis.negations)) if analysis.negations else None
         start = self._vocabulary_start
@@ -319,13 +343,12 @@ class IntentClassifier:
         met = np.flatnonzero(pinyin_matched)  # pinyin always matches where characters do
         if not met.size:
             return
-        score = PINYIN_DISCOUNT * _similarity(pinyin_matched[met], examples.pinyin_total[met], pinyin_total)
+        score = PINYIN_DISCOUNT * similarities(pinyin_matched[met], examples.pinyin_total[met], pinyin_total)
         with_chars = np.flatnonzero(char_matched[met])
         if with_chars.size:
             numbers = met[with_chars]
-            similarity = _similarity(char_matched[numbers], examples.char_total[numbers], char_total)
-            before = score[with_chars]
-            score[with_chars] = np.where(similarity >= before, similarity, before)
+            similarity = similarities(char_matched[numbers], examples.char_total[numbers], char_total)
+            score[with_chars] = np.maximum(similarity, score[with_chars])
         if negated is None:
             score *= examples.no_negation[met]
         else:
@@ -339,89 +362,3 @@ class IntentClassifier:
 
     def _score_keywords(self, analysis: Analysis, scores: list[float]) -> None:
         self._spotter.score(analysis, scores)
-
-
-_F_FACTOR = 1 + RECALL_BIAS
-
-ArrayIndex = dict[str, tuple[float, "np.ndarray", int]]
-
-
-def _array_index(channel: Channel) -> ArrayIndex:
-    """``channel.index`` with each posting list as an array, and its length."""
-    return {
-        feature: (weight, np.asarray(numbers, dtype=np.intp), len(numbers))
-        for feature, (weight, numbers) in channel.index.items()
-    }
-
-
-def _overlap(
-    index: ArrayIndex, unseen: tuple[float, float, float], features: set[str], size: int
-) -> tuple[np.ndarray, float]:
-    """nlu_scoring.overlap on arrays: bincount adds each feature's weight to its
-    targets in the order the loop would (the same sums, bit for bit)."""
-    total = 0.0
-    postings: list[np.ndarray] = []
-    weights: list[float] = []
-    lengths: list[int] = []
-    for feature in features:
-        entry = index.get(feature)
-        if entry is None:
-            # kind(feature), inlined: it is most features of an out-of-domain text.
-            total += unseen[2 if feature[0] == "#" else 1 if " " in feature else 0]
-            continue
-        weight, numbers, length = entry
-        total += weight
-        postings.append(numbers)
-        weights.append(weight)
-        lengths.append(length)
-    if not postings:
-        return np.zeros(size), total
-    spread = np.repeat(np.asarray(weights), lengths)
-    return np.bincount(np.concatenate(postings), weights=spread, minlength=size), total
-
-
-def _similarity(matched: np.ndarray, own: np.ndarray, total: float) -> np.ndarray:
-    """nlu_scoring.similarity of each example met (``matched`` > 0), as arrays."""
-    recall = np.minimum(matched / own, 1.0)
-    precision = np.minimum(matched / total, 1.0)
-    f_score = _F_FACTOR * precision * recall / (RECALL_BIAS * precision + recall)
-    containment = precision * matched / (matched + CONTAINMENT_HALF)
-    result: np.ndarray = np.where(containment > f_score, containment, f_score)
-    return result
-
-
-@dataclass(frozen=True)
-class _ExampleArrays:
-    """The examples' targets as arrays; examples are numbered intent by intent."""
-
-    char_total: np.ndarray
-    pinyin_total: np.ndarray
-    no_negation: np.ndarray  # negation_factor(None, example)
-    exposed_by_word: dict[str, np.ndarray]  # content word -> the examples exposing it
-    segment_starts: np.ndarray  # the first example of each intent that has examples
-    segment_intents: list[int]  # ... and that intent
-
-    @classmethod
-    def of(cls, targets: Sequence[Target]) -> _ExampleArrays:
-        exposed: dict[str, list[int]] = {}
-        for number, target in enumerate(targets):
-            for word in target.exposed:
-                exposed.setdefault(word, []).append(number)
-        starts = [n for n, t in enumerate(targets) if n == 0 or targets[n - 1].intent != t.intent]
-        return cls(
-            char_total=np.asarray([t.char_total for t in targets]),
-            pinyin_total=np.asarray([t.pinyin_total for t in targets]),
-            no_negation=np.asarray([negation_factor(None, t) for t in targets]),
-            exposed_by_word={word: np.asarray(numbers, dtype=np.intp) for word, numbers in exposed.items()},
-            segment_starts=np.asarray(starts if targets else [0], dtype=np.intp),
-            segment_intents=[targets[n].intent for n in starts],
-        )
-
-    def touched_by(self, negated: frozenset[str]) -> np.ndarray:
-        """Which examples expose something ``negated`` is about (negation_factor)."""
-        touched = np.zeros(len(self.no_negation), dtype=bool)
-        for word in negated:
-            numbers = self.exposed_by_word.get(word)
-            if numbers is not None:
-                touched[numbers] = True
-        return touched

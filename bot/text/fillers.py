@@ -17,11 +17,15 @@ DISCOURSE_FILLERS = ("那个", "这个", "就是说", "然后", "那么")
 HEDGES = ("好像", "可能", "大概", "其实", "反正", "估计", "貌似", "似乎")
 """Words that soften a sentence without changing what it asks: 我的卡好像丢了 is 我的卡丢了."""
 
+SOFTENERS = ("请问", "麻烦", "这边", "喂")
+"""Words of politeness and address that do not change a request: 请问报销进度 is 报销进度,
+麻烦帮我查一下 is 帮我查一下, 喂，我的卡丢了 is 我的卡丢了."""
+
 SPOKEN_FILLERS = HESITATIONS + PARTICLES
 """The one-syllable fillers: what ``VOICEBOT_FILLERS`` strips by default."""
 FILLERS = frozenset(SPOKEN_FILLERS + DISCOURSE_FILLERS)
 """Every filler."""
-NOISE_WORDS = frozenset(HESITATIONS + DISCOURSE_FILLERS + HEDGES)
+NOISE_WORDS = frozenset(HESITATIONS + DISCOURSE_FILLERS + HEDGES + SOFTENERS)
 """Whole words the intents leave out of an utterance (and of their examples), unless
 nothing else is left: 嗯，我的卡好像丢了 is compared as 我的卡丢了, 嗯 alone as 嗯."""
 FINAL_PARTICLES = "".join(p for p in PARTICLES if len(p) == 1)

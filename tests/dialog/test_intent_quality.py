@@ -1,14 +1,19 @@
 """How well the sample flows' intents are recognised, on utterances set aside for it.
 
-``intents_heldout.yaml`` was written before issue 14's tuning and is never tuned on;
+``intents_heldout.yaml`` was written before issue 14's first round of tuning and
+``intents_heldout2.yaml`` before its second; neither is tuned on.
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
-figures of both are in docs/quality.md; print them (and every miss) with::
+figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
-    voicebot flows quality tests/dialog/intents_heldout.yaml
+    voicebot flows quality tests/dialog/intents_tuning.yaml
 
-The floors below are the figures measured when the library landed, less a margin: a
-change that loses ground on utterances nobody tuned on fails here. The issue's targets
-that are not reached yet are strict xfails, so reaching one is noticed.
+and only the totals of a held-out set (its misses are not for reading while tuning)::
+
+    voicebot flows quality --no-misses tests/dialog/intents_heldout2.yaml
+
+The floors below are the figures last measured, less a margin: a change that loses
+ground on utterances nobody tuned on fails here. The issue's targets that are not
+reached on both held-out sets yet are strict xfails, so reaching one is noticed.
 """
 
 from __future__ import annotations
@@ -16,19 +21,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from bot.authoring.intent_quality import FlowQuality, measure_file, utterances
 from bot.cli import main
+from bot.dialog.registry import classifier_of
 from bot.language.loader import load_flows
 from bot.text.segmenter import Segmenter
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 HELD_OUT = HERE / "intents_heldout.yaml"
+HELD_OUT_2 = HERE / "intents_heldout2.yaml"
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) measured on 2026-12-05 less about two points; see docs/quality.md.
-HELD_OUT_FLOORS = {"yibao": (0.83, 0.93), "survey": (0.85, 0.95)}
+# (in scope, negated or none) per set and flow, measured on 2026-12-05 after the second
+# round of tuning (the junction discount then taken out again), less about two points; see
+# docs/quality.md.
+HELD_OUT_FLOORS = {
+    (HELD_OUT.name, "yibao"): (0.85, 0.97),
+    (HELD_OUT.name, "survey"): (0.85, 0.95),
+    (HELD_OUT_2.name, "yibao"): (0.70, 0.88),
+    (HELD_OUT_2.name, "survey"): (0.78, 0.88),
+}
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
 
@@ -39,15 +54,26 @@ def _out_of_scope(quality: FlowQuality) -> float:
 
 
 @pytest.fixture(scope="module")
-def held_out(segmenter: Segmenter) -> dict[str, FlowQuality]:
+def held_out(segmenter: Segmenter) -> dict[tuple[str, str], FlowQuality]:
+    """Each held-out set's figures by (file name, flow)."""
     flows = load_flows(ROOT / "flows")
-    return {q.flow: q for q in measure_file(HELD_OUT, flows, segmenter, 0.5)}
+    return {
+        (path.name, q.flow): q
+        for path in (HELD_OUT, HELD_OUT_2)
+        for q in measure_file(path, flows, segmenter, 0.5)
+    }
 
 
-@pytest.mark.parametrize("flow", sorted(HELD_OUT_FLOORS))
-def test_held_out_figures_do_not_fall(held_out: dict[str, FlowQuality], flow: str) -> None:
-    quality = held_out[flow]
-    in_scope, out_of_scope = HELD_OUT_FLOORS[flow]
+def test_every_held_out_figure_has_a_floor(held_out: dict[tuple[str, str], FlowQuality]) -> None:
+    assert set(held_out) == set(HELD_OUT_FLOORS)
+
+
+@pytest.mark.parametrize("key", sorted(HELD_OUT_FLOORS), ids="-".join)
+def test_held_out_figures_do_not_fall(
+    held_out: dict[tuple[str, str], FlowQuality], key: tuple[str, str]
+) -> None:
+    quality = held_out[key]
+    in_scope, out_of_scope = HELD_OUT_FLOORS[key]
     assert quality.in_scope.total >= 15
     assert quality.negated.total + quality.none.total >= 10
     assert quality.in_scope.share >= in_scope, quality.misses
@@ -55,16 +81,19 @@ def test_held_out_figures_do_not_fall(held_out: dict[str, FlowQuality], flow: st
 
 
 @pytest.mark.xfail(strict=True, reason="issue 14's in-scope target is not reached yet (docs/quality.md)")
-def test_held_out_in_scope_target(held_out: dict[str, FlowQuality]) -> None:
+def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-def test_held_out_out_of_scope_target(held_out: dict[str, FlowQuality]) -> None:
+def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 
 
 def test_the_sets_do_not_share_an_utterance() -> None:
-    assert set(utterances(HELD_OUT)) & set(utterances(TUNING)) == set()
+    sets = [set(utterances(path)) for path in (HELD_OUT, HELD_OUT_2, TUNING)]
+    for number, one in enumerate(sets):
+        for other in sets[number + 1 :]:
+            assert one & other == set()
 
 
 def test_the_command_prints_figures_and_misses(tmp_path: Path) -> None:
@@ -97,3 +126,29 @@ def test_a_malformed_file_is_a_usage_error(tmp_path: Path, text: str, message: s
     result = CliRunner().invoke(main, ["flows", "quality", str(cases), "--flows-dir", str(ROOT / "flows")])
     assert result.exit_code == 2
     assert message in result.output
+
+
+# The knowledge base's own questions are no intent of yibao's (its no-match goes to the
+# knowledge base), except those of the topics yibao's intents handle themselves.
+KNOWLEDGE_DATA = ROOT / "knowledge" / "data" / "yibao.yaml"
+INTENTS_OWN_TOPICS = {"医保卡挂失补办", "报销进度查询"}
+# 62 of 525 taken on 2026-12-05 (63 before issue 14's second round, 65 before issue 14):
+# a known weakness (住院报销比例是多少 is heard as query_progress; docs/quality.md),
+# held here so that it does not grow.
+MAX_KNOWLEDGE_QUESTIONS_TAKEN = 0.125
+
+
+def test_the_knowledge_bases_questions_are_seldom_taken_for_an_intent(segmenter: Segmenter) -> None:
+    flow = load_flows(ROOT / "flows")["yibao"].flow
+    classifier = classifier_of(flow, segmenter, 0.5)
+    entries = yaml.safe_load(KNOWLEDGE_DATA.read_text(encoding="utf-8"))["entries"]
+    questions = [
+        question
+        for entry in entries
+        if entry.get("kind") != "outside" and entry["title"] not in INTENTS_OWN_TOPICS
+        for question in entry.get("questions", [])
+    ]
+    taken = [question for question in questions if classifier.parse(question).intent is not None]
+    assert len(questions) > 400
+    assert len(taken) / len(questions) <= MAX_KNOWLEDGE_QUESTIONS_TAKEN, taken
+    assert "门诊慢特病怎么申请" not in taken  # tests/test_kb_serve.py asks it at the menu

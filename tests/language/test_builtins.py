@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.authoring.intent_quality import utterances
 from bot.dialog.nlu import IntentClassifier
 from bot.dialog.registry import classifier_of
 from bot.errors import FlowValidationError
@@ -24,6 +25,8 @@ REQUIRED = {
     *("wrong_number", "complaint", "do_not_call", "hold_on", "already_done"),
 }
 MIN_EXAMPLES = 150
+OUT_OF_SCOPE = ROOT / "tests" / "dialog" / "intents_out_of_scope.yaml"
+MAX_OUT_OF_SCOPE_TAKEN = 8  # of its 60; 6 on 2026-12-05, before and after issue 14's second round
 
 FLOW = """\
 title: 回访
@@ -90,6 +93,16 @@ def test_the_library_recognises_its_own_phrasings(segmenter: Segmenter) -> None:
             if result.intent is None or result.intent.name != name:
                 wrong.append((text, name, result.intent.name if result.intent else None))
     assert len(wrong) < 0.01 * total, wrong
+
+
+def test_a_flow_with_every_intent_leaves_out_of_scope_sentences_alone(segmenter: Segmenter) -> None:
+    """The library's phrasings must not grow into what callers say about anything else."""
+    everything = {name: Intent(builtin=name) for name in builtin_intents()}
+    classifier = IntentClassifier(taught(everything), synonyms={}, threshold=0.5, segmenter=segmenter)
+    texts = utterances(OUT_OF_SCOPE)
+    taken = [(text, result.intent.name) for text in texts if (result := classifier.parse(text)).intent]
+    assert len(texts) >= 50
+    assert len(taken) <= MAX_OUT_OF_SCOPE_TAKEN, taken
 
 
 def _flow(tmp_path: Path, builtin: str = "transfer") -> Path:

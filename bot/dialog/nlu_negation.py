@@ -1,0 +1,73 @@
+"""Negations the cue-and-scope rule of ``bot.text.features`` does not see.
+
+``bot.text.features`` finds a negation cue among jieba's words and gives it the few
+characters after it (不用转人工 negates 转人工). Two common forms escape it:
+
+* The refusal comes last: callers name the thing first and refuse it at the end of the
+  clause (人工就算了, 挂失就不办了, 报销就不用查了, 人工我不要). Nothing content follows
+  the cue; what it negates is what came before it.
+* jieba fuses 不 with its verb (不问, 不查, 不办), so there is no cue word at all:
+  不问几点开门 negated nothing.
+
+:func:`add_postposed_negations` adds both kinds to an analysis, of examples and
+utterances alike (the classifier calls it after every ``Analyser.analyse``), so that
+人工就不用了 counts against ``transfer`` as 不用转人工 does.
+
+Left out: a bare 不, 没 or 没有 at the end of a clause asks a question (开门不, 审完没,
+有结果没有), an A-not-A question (要不要, 办不办) negates nothing, and a refusal with
+fewer than ``MIN_TOPIC`` content characters before it (好的不用了) refuses nothing named.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.text.features import NEGATION_SCOPE, Analysis, Negation
+
+__all__ = ["add_postposed_negations"]
+
+BACKWARD_SCOPE = 6  # characters before a clause-final cue that it may negate
+MIN_TOPIC = 2  # content characters it must find there (好的不用了 is a refusal of nothing)
+
+_CUE_CHARS = frozenset("不没别")
+_VERBS = "说问查办补找转管弄提讲"  # what a caller declines to have done, or to be told
+_FUSED_CUE = re.compile(f"不[{_VERBS}]")
+# A refusal that ends the clause: a cue, perhaps the verb it refuses (报销就不用查了),
+# then what may trail it (了, 谢谢). A bare 不 needs its verb: 开门不 asks.
+_FINAL_CUE = re.compile(
+    rf"(?:(?:不需要|不用|不要|不必|甭|别)[{_VERBS}]?|不[{_VERBS}了]|算了|免了)了?(?:谢谢你?)?$"
+)
+
+
+def add_postposed_negations(analysis: Analysis) -> None:
+    """Add a negation of what precedes a refusal that ends a clause (module docstring),
+    and of what follows a 不 that jieba fused with its verb (不问, 不查: no cue to it)."""
+    for number, clause in enumerate(analysis.clauses):
+        _add_fused(analysis, number, clause)
+        found = _FINAL_CUE.search(clause)
+        if found is None:
+            continue
+        cue_start = found.start()
+        # 要不要 / 需不需要: the character before 不 repeats the one after it.
+        before, after = clause[cue_start - 1 : cue_start], clause[cue_start + 1 : cue_start + 2]
+        if clause[cue_start] == "不" and before == after:
+            continue
+        start = max(0, cue_start - BACKWARD_SCOPE)
+        # The analysis's content characters are those that carry a topic.
+        topic = frozenset(c for c in clause[start:cue_start] if c in analysis.content and c not in _CUE_CHARS)
+        if len(topic) >= MIN_TOPIC:
+            analysis.negations.append(Negation(number, start, cue_start, topic))
+
+
+def _add_fused(analysis: Analysis, number: int, clause: str) -> None:
+    """不问几点开门: the negation of 问几点开 that a cue would have given."""
+    for found in _FUSED_CUE.finditer(clause):
+        cue = found.start()
+        if clause[cue - 1 : cue] == clause[cue + 1]:  # 办不办 asks
+            continue
+        if any(n.clause == number and n.start <= cue + 1 <= n.end for n in analysis.negations):
+            continue  # a cue of its own already negates it
+        end = min(len(clause), cue + 1 + NEGATION_SCOPE)
+        topic = frozenset(c for c in clause[cue + 1 : end] if c in analysis.content and c not in _CUE_CHARS)
+        if topic:
+            analysis.negations.append(Negation(number, cue + 1, end, topic))
