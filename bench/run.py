@@ -12,6 +12,8 @@ processes on loopback; the output is printed and written to ``bench/results/late
 - start-up: process start to ``/healthz`` 200, with an empty audio cache and a warm one;
 - warm-up: the slowest turn that synthesizes a templated prompt on first use (the
   steady-state figures above are measured after it);
+- operators' layers: what the edge, the access guard and the metrics cost a turn, the
+  app with them against the same app without them, in one process (``bench/operators.py``);
 - parse: intent and slots of one utterance for the sample flows and one with every
   built-in intent, in this process (``bench/parse.py``);
 - knowledge: the knowledge base at 10,000 entries, in this process (``bench/knowledge.py``);
@@ -44,6 +46,7 @@ import psutil
 
 from bench import instances as instances_bench
 from bench import knowledge as knowledge_bench
+from bench import operators as operators_bench
 from bench import parse as parse_bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,6 +246,12 @@ def main() -> None:
         print(f"bot turns/s = {share:.1%} of the bare Quart endpoint (medians of {WRK_ROUNDS} rounds)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results["operators"] = operators_bench.in_subprocess()
+    print(
+        "operators' layers (edge, access guard, sessions, metrics), CPU per turn:",
+        results["operators"],
+        flush=True,
+    )
     results["parse"] = parse_bench.run()
     results["knowledge"] = knowledge_bench.run()
     results["instances"] = instances_bench.run()
