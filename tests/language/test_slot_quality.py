@@ -12,10 +12,13 @@ numeral characters and digits that are no value (一直, 三天两头, 四川, 4
 ``ordinary`` sentences that must get none, and ``values`` sentences of the same style
 that hold one, so that dropping values does not pass for precision.
 ``slots_heldout_ordinary2.yaml`` (part 5) is a second set of the same form, written
-before part 5's changes without looking at the first set's cases.
+before part 5's changes without looking at the first set's cases;
+``slots_heldout_ordinary3.yaml`` (part 6) a third, from other call centers (returns,
+delivery, telecom, car insurance, hospitals, utilities, debt collection), written before
+part 6's changes with fresh numeral words.
 
-Print the figures of the four sets (and, with ``-v``, the cases that miss; ``--blind``
-keeps the second ordinary-speech set to its totals, as while tuning). For ordinary
+Print the figures of the five sets (and, with ``-v``, the cases that miss; ``--blind``
+keeps the second and third ordinary-speech sets to their totals, as while tuning). For ordinary
 sentences, "sure values" counts only values not marked unsure: those a collect step
 would store from words said for something else without asking back::
 
@@ -41,6 +44,10 @@ ORDINARY_SPEECH = HERE / "slots_heldout_ordinary.yaml"
 """The held-out set of ordinary speech with numerals: groups ``ordinary`` and ``values``."""
 ORDINARY_SPEECH_2 = HERE / "slots_heldout_ordinary2.yaml"
 """A second held-out set of that form (part 5)."""
+ORDINARY_SPEECH_3 = HERE / "slots_heldout_ordinary3.yaml"
+"""A third held-out set of that form (part 6), from other call centers."""
+BLIND = (ORDINARY_SPEECH_2, ORDINARY_SPEECH_3)
+"""The sets ``--blind`` keeps to their totals: read only as totals while tuning."""
 VALUE_KINDS = ("date", "time", "number", "amount")
 """The kinds an ordinary sentence must give no value of."""
 
@@ -156,7 +163,9 @@ def test_the_sets_are_large_enough() -> None:
     assert held["ordinary"].total >= 60
 
 
-@pytest.mark.parametrize("path", [ORDINARY_SPEECH, ORDINARY_SPEECH_2], ids=["first", "second"])
+@pytest.mark.parametrize(
+    "path", [ORDINARY_SPEECH, ORDINARY_SPEECH_2, ORDINARY_SPEECH_3], ids=["first", "second", "third"]
+)
 def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     scores = measure(path)
     assert set(scores) == {"ordinary", "values"}
@@ -164,15 +173,20 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     assert scores["values"].total >= 40
 
 
-# Part 5's figures (first set: 8.4 % given a value, 4.9 % a sure one, 93.3 % of values
-# right; second set: 8.5 %, 6.0 %, 97.5 %): floors a little below them, not the target.
-FLOORS = {ORDINARY_SPEECH: (0.09, 0.93), ORDINARY_SPEECH_2: (0.10, 0.95)}
+# Part 6's figures (first set: 7.6 % given a value, 4.4 % a sure one, 93.3 % of values
+# right; second: 5.5 %, 4.5 %, 97.5 %; third: 20.0 %, 10.5 %, 100 %): floors a little
+# below them, not the target.
+FLOORS = {
+    ORDINARY_SPEECH: (0.08, 0.93),
+    ORDINARY_SPEECH_2: (0.06, 0.95),
+    ORDINARY_SPEECH_3: (0.21, 0.97),
+}
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
-SURE_FLOORS = {ORDINARY_SPEECH: 0.06, ORDINARY_SPEECH_2: 0.07}
+SURE_FLOORS = {ORDINARY_SPEECH: 0.05, ORDINARY_SPEECH_2: 0.05, ORDINARY_SPEECH_3: 0.11}
 """For each ordinary-speech set: the most sentences given a sure value."""
 
 
-@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second"])
+@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second", "third"])
 def test_ordinary_speech_no_worse_than_measured(path: Path) -> None:
     scores = measure(path)
     most_false, fewest_right = FLOORS[path]
@@ -180,7 +194,7 @@ def test_ordinary_speech_no_worse_than_measured(path: Path) -> None:
     assert scores["values"].rate >= fewest_right, scores["values"].misses
 
 
-@pytest.mark.parametrize("path", list(SURE_FLOORS), ids=["first", "second"])
+@pytest.mark.parametrize("path", list(SURE_FLOORS), ids=["first", "second", "third"])
 def test_ordinary_speech_sure_values_no_worse_than_measured(path: Path) -> None:
     # A bare number (985, 三千五) is unsure, asked back when said for something else.
     score = measure_sure_values(path)
@@ -190,7 +204,7 @@ def test_ordinary_speech_sure_values_no_worse_than_measured(path: Path) -> None:
 @pytest.mark.xfail(
     reason="issue 14's 2 % target is not reached on ordinary speech (docs/quality.md)", strict=True
 )
-@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second"])
+@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second", "third"])
 def test_ordinary_speech_gets_no_value(path: Path) -> None:
     assert 1 - measure(path)["ordinary"].rate <= 0.02
 
@@ -198,12 +212,13 @@ def test_ordinary_speech_gets_no_value(path: Path) -> None:
 def main(argv: list[str]) -> None:
     verbose = "-v" in argv
     blind = "--blind" in argv
-    for name, path in {**SETS, "speech": ORDINARY_SPEECH, "speech2": ORDINARY_SPEECH_2}.items():
+    speech = {"speech": ORDINARY_SPEECH, "speech2": ORDINARY_SPEECH_2, "speech3": ORDINARY_SPEECH_3}
+    for name, path in {**SETS, **speech}.items():
         for group, score in measure(path).items():
             label = "false values" if group == "ordinary" else "right"
             rate = 1 - score.rate if group == "ordinary" else score.rate
             print(f"{name:9} {group:11} {label:12} {rate:6.1%}  ({score.passed}/{score.total} ok)")
-            if verbose and not (blind and path == ORDINARY_SPEECH_2):
+            if verbose and not (blind and path in BLIND):
                 for miss in score.misses:
                     print(f"    miss: {miss}")
         sure = measure_sure_values(path)

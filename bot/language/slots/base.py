@@ -144,14 +144,23 @@ def number_value(value: Decimal) -> int | float:
     return float(value)
 
 
+_CJK_FIRST, _CJK_LAST = "\u4e00", "\u9fff"
+"""The CJK Unified Ideographs: NFKC and lower() leave each of them as it is."""
+
+
 def fold(text: str) -> str:
     """Fold width and case character by character, so offsets stay those of ``text``.
 
     Full-width ASR output (ＡＢＣ, １２３) compares equal to half-width; a character
     whose folded form is not one character (rare ligatures) is kept as it is.
     """
+    if text.isascii():
+        return text.lower()  # NFKC keeps ASCII; lower() maps it one to one
     out = []
     for char in text:
+        if _CJK_FIRST <= char <= _CJK_LAST:  # most of a caller's text: NFKC and lower() keep it
+            out.append(char)
+            continue
         folded = unicodedata.normalize("NFKC", char).lower()
         out.append(folded if len(folded) == 1 else char)
     return "".join(out)

@@ -42,7 +42,7 @@ from bot.language.slots.base import (
     fold,
     resolve,
 )
-from bot.language.slots.numeral_words import in_numeral_idiom
+from bot.language.slots.numeral_words import in_numeral_idiom, lexicon
 from bot.language.slots.spoken import small_int
 from bot.text.digits import digits_value
 
@@ -162,6 +162,32 @@ def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
     return monday + datetime.timedelta(weeks=_offset(m["wrel"]), days=weekday)
 
 
+# The last characters of the names of places, rooms and fixtures (门, 馆, 仓库, 诊室,
+# 车厢, 航站楼): a number and 号 before such a name is the place's number, not a day.
+# Events after a day are days (3号体检, 12号手术, 6号婚礼).
+_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯")
+_PLACE_NAME_REACH = 3
+"""The longest name after 号 looked at (航站楼, 候车室)."""
+# Before a number and 号, a street: a house number (建设路25号), not a day.
+_STREETS = frozenset("路街巷弄")
+
+
+def _names_a_place(text: str, found: re.Match[str]) -> bool:
+    """Whether a bare day (N号) is the number of a place: before the name of a place
+    (5号门, 8号仓库, 1号航站楼, 4号诊室), or after a street (解放街16号). A verb or a
+    function word after 号 ends the name (20号到店, 3号以前: days)."""
+    start, end = found.start(), found.end()
+    if start > 0 and text[start - 1] in _STREETS:
+        return True
+    words = lexicon()
+    for char in text[end : end + _PLACE_NAME_REACH]:
+        if char in _PLACES:
+            return True
+        if not "\u4e00" <= char <= "\u9fff" or char in words.verbs or char in words.function_chars:
+            return False
+    return False
+
+
 _Resolver = Callable[[re.Match[str], datetime.date], datetime.date | None]
 _REL = "下下个?|下个?|这个?|本|上上个?|上个?"
 _DAY = rf"(?P<day>{_N})\s*(?:日|号)"
@@ -175,7 +201,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(rf"(?P<ry>今年|明年|去年)\s*{_MONTH_DAY}"), _relative_year),
     (re.compile(rf"{_START}{_MONTH_DAY}"), _month_day),
     (re.compile(rf"(?P<rel>{_REL})月\s*{_DAY}"), _relative_month_day),
-    # 3号线, 5号楼 and the like are places, not days.
+    # 3号线, 5号楼 and the like are places, not days (see ``_names_a_place``).
     (re.compile(rf"{_START}{_DAY}(?![楼线床房室院窗台])"), _day_only),
     (re.compile(rf"(?:(?P<rel>{_REL}))?月底"), _month_end),
     (re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True))), _relative_day),
@@ -201,6 +227,8 @@ class DateSlot(SlotTypeBase):
             for found in pattern.finditer(text):
                 if in_numeral_idiom(text, found.start(), found.end()):
                     continue  # 一日三餐 is no 1st of the month
+                if resolver is _day_only and _names_a_place(text, found):
+                    continue  # 5号门, 解放街16号
                 day = resolver(found, today)
                 # Earlier patterns are more specific: they win a tie in length. An
                 # impossible date vetoes the shorter readings inside it.

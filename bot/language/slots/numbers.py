@@ -17,6 +17,7 @@ from bot.language.slots.base import (
     resolve,
 )
 from bot.language.slots.numeral_context import counted_at
+from bot.language.slots.numeral_words import COUNTERS
 from bot.language.slots.spoken import (
     CN_UNITS,
     DIGIT_CLASS,
@@ -83,6 +84,10 @@ class NumberSlot(_Bounded):
 
 
 _ONE_DIGIT = f"[{DIGIT_CLASS}]"
+# After 块 and a digit, a classifier makes a price per thing (五块一斤, 三块一个), not 角
+# or 分 (一块八一斤 is 1.8 yuan a jin).
+_PER_THING = "".join(sorted(COUNTERS - set("分毛角钱")))
+_SMALL_DIGIT = f"{_ONE_DIGIT}(?![{_PER_THING}])"
 _MONEY_UNITS = frozenset("块元圆角毛钱分")
 
 
@@ -97,10 +102,10 @@ _AMOUNT = re.compile(
     # 三千五百块, 三块五, 一千二百三十四块五毛六, 2000块钱, 三块零五
     rf"(?P<yuan>{NUMERAL_PATTERN})\s*(?:块|元|圆)(?:钱|人民币)?"
     # 两块八毛, 二十块零八毛 (零 before 毛 is a pause, not a digit)
-    rf"(?:零?(?P<jiao_unit>{_ONE_DIGIT})[毛角](?:(?P<fen_unit>{_ONE_DIGIT})分?)?"
-    rf"|(?P<jiao>{_ONE_DIGIT})(?![{CN_UNITS}])(?:(?P<fen>{_ONE_DIGIT})分?)?)?"
+    rf"(?:零?(?P<jiao_unit>{_ONE_DIGIT})[毛角](?:(?P<fen_unit>{_SMALL_DIGIT})分?)?"
+    rf"|(?P<jiao>{_SMALL_DIGIT})(?![{CN_UNITS}])(?:(?P<fen>{_SMALL_DIGIT})分?)?)?"
     # 五毛, 五毛六, 五角六分
-    rf"|(?P<jiao_only>{_ONE_DIGIT})[毛角](?:(?P<fen_only>{_ONE_DIGIT})分?)?"
+    rf"|(?P<jiao_only>{_ONE_DIGIT})[毛角](?:(?P<fen_only>{_SMALL_DIGIT})分?)?"
     # 五分钱: 分 alone needs 钱 (五分 is also a score, or minutes)
     rf"|(?P<fen_alone>{_ONE_DIGIT})分钱"
     # 三千五, 1.5万
@@ -145,7 +150,10 @@ class AmountSlot(_Bounded):
         for found in _AMOUNT.finditer(text):
             groups = found.groupdict()
             if groups["jiao_only"] or groups["fen_alone"]:
+                digit = "jiao_only" if groups["jiao_only"] else "fen_alone"
                 if is_not_quantity(text, found.start(), found.end()):  # 九牛一毛
+                    continue
+                if is_not_quantity(text, found.start(digit), found.end(digit)):  # 一毛都没退
                     continue
                 yuan: Decimal | None = Decimal(0)
                 jiao, fen = groups["jiao_only"], groups["fen_only"] or groups["fen_alone"]

@@ -12,17 +12,27 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
   嗯一张卡吧: the answer to "how many?"), or what follows keeps the count: nothing, a
   function word or an adverb of scope (一个吧, 一次都没有), a number (一个月五十八), an
   approximator (一个多月, 一年半) or 钱 (一块钱).
+* **Not a single one** (``is_not_a_single``): 一 and a classifier, perhaps its noun,
+  then 都 or 也 and a negation (一天都没歇, 一块都不给退, 一个电话也没接): the caller says
+  none. **A determiner** (``after_determiner``): 上一, 下一, 这一, 那一, 每一 before a
+  classifier (下一个, 上一回, 这一片, 每一次), unless 上 or 下 ends a verb (剩下一个
+  counts).
 * **零 before words** (``is_zero_word``): a lone 零 before more words is a word (零钱,
   零件, 零基础); nobody counts zero things (一次都没有 is how a caller says it).
 * **A numeral before a noun with no classifier** (``before_noun``): a name or a compound
-  (三孩, 三姨夫, 二舅, 一手车, 五星, 301医院), as Chinese does not count a noun without
+  (三孩, 三姨夫, 二舅, 一手车, 五星, 301医院, 三车间), as Chinese does not count a noun without
   one; measure nouns (三天, 两小时, 两星期) are no nouns here. Numbers with 百, 千, 万,
   亿 or a decimal part are sums (两千三工资), not names, and are not judged so.
 * **A rank** (``is_rank``): one digit after 老, 大, 小, 高, 研, 博 with nothing counted
   after it (老四, 高二, 研三: a sibling, a year of school).
 * **An ordinal classifier** (``is_ordinal``): 楼 after a numeral is a floor (三楼: three
-  buildings are 三栋楼); 号, 级, 等, 档 before a noun are a number in a name or a grade
-  (二号床, 七号柜台, 二级医院, 三等奖), while 二十三号 alone still counts.
+  buildings are 三栋楼), and so is 层 but before 楼 (在3层; 三层楼 counts storeys); 号,
+  级, 等, 档 before a noun are a number in a name or a grade (二号床, 七号柜台, 二级医院,
+  三等奖), and 号 after a street a house number (建设路25号), while 二十三号 alone still
+  counts.
+
+``numeral_names`` adds the readings of names and figures of speech: festivals (双十一),
+vague counts (几十, 十几), hyperbole (说了一百遍, 一万个不放心), names with 元 (三元桥).
 
 The nouns, classifiers, measure nouns and function words are jieba's dictionary's
 (``numeral_words.lexicon``); the few characters named here are closed grammatical
@@ -31,28 +41,48 @@ classes, not words.
 
 from __future__ import annotations
 
+from bot.language.slots.numeral_names import is_figure_or_name
 from bot.language.slots.numeral_words import COUNTERS, NUMERAL_CHARS, lexicon
 
 _NUMERALS = frozenset(NUMERAL_CHARS) | frozenset("0123456789")
 _BIG_UNITS = frozenset("百千万亿")
 _DECIMAL_MARKS = frozenset("点.")
 _ONLY = frozenset("只就仅才单")
-"""Right before a count, or before 有 before it, "only": the count is the point (就一个人,
-只有一张; but 就是一个 is "is just a")."""
-_HAVE = "有"
+"""Right before a count, or before 有 or 剩 before it, "only": the count is the point
+(就一个人, 只有一张, 只剩下一个; but 就是一个 is "is just a")."""
+_AFTER_ONLY = ("剩下", "有", "剩")
+"""Between "only" and the count: 只有一张, 就剩一个, 只剩下一个."""
+_EVEN_MARKS = frozenset("都也")
+_NEGATIONS = frozenset("不没")
+_NOUN_REACH = 4
+"""The longest noun between a classifier and 都 or 也 (一个电话都, 一条短信也)."""
+_NOT_HAVE = ("没", "没有")
+"""Right before 一 and a classifier, "not a single": 还没一撇, 没有一个."""
+_DETERMINERS = frozenset("上下这那哪每")
+"""Before 一 and a classifier: next, previous, this, that, which, every (下一个, 这一片,
+每一次): no count."""
 _SHORT_NOUN = 2
 """The longest noun after 一 and its classifier that may still be the whole answer (一个人,
 一张卡, 一个孩子)."""
 _ZEROS = frozenset("零〇")
+_ONE = "一"
 _RANK_PREFIXES = frozenset("老大小高研博")
 """Before one digit, a rank (老四, 高二, 研三, 博二); 第, 初 and 周 are ``spoken``'s
 and ``numeral_words``' business."""
 _FLOOR = "楼"
+_STOREY = "层"
+"""After a numeral, a floor (在3层), unless 楼 follows (三层楼: a building's storeys)."""
+_STREETS = frozenset("路街巷弄")
+"""Before a number and 号, a street: the number is a house number (解放街16号)."""
+_HOUSE_NUMBER = "号"
 _ORDINAL_CLASSIFIERS = frozenset("号级等档")
 _KEEPS_COUNT = frozenset("多来余半钱啊哦哈")
 """After a count, these keep it a count: approximators (一个多月), 半 (一年半), 钱
 (一块钱), and modal particles the dictionary does not tag as such."""
 _ONE_DIGITS = frozenset("一二三四五六七八九十")
+_MONEY_NOUN_ENDS = frozenset("费金款资租息付")
+"""The second character of nouns of money (话费, 押金, 房款, 工资, 房租, 利息, 首付): the
+number before one is the sum, not a name."""
 
 
 def _han(char: str) -> bool:
@@ -111,10 +141,43 @@ def is_article(text: str, start: int, end: int) -> bool:
     after = measure_end(text, end)
     if after is None or _count_goes_on(text, after) or _whole_answer(text, start, after):
         return False
-    before = text[start - 1] if start > 0 else ""
-    if before == _HAVE and start > 1:
-        before = text[start - 2]
-    return before not in _ONLY
+    return not _after_only(text, start)
+
+
+def _after_only(text: str, start: int) -> bool:
+    """Whether "only" stands right before ``start``, or before 有, 剩 or 剩下 before it
+    (就一个, 只有一张, 只剩下一个; but 就是一个 is "is just a", 就想问一个 "just ask a")."""
+    for between in _AFTER_ONLY:
+        if text.startswith(between, start - len(between)) and start > len(between):
+            return text[start - len(between) - 1] in _ONLY
+    return start > 0 and text[start - 1] in _ONLY
+
+
+def is_not_a_single(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is the 一 of "not a single one": 一天都没歇, 一个电话也没接."""
+    if text[start:end] != "一":
+        return False
+    if text[max(0, start - 2) : start].endswith(_NOT_HAVE):
+        return end < len(text) and _han(text[end])  # 八字还没一撇, 没有一个
+    after = measure_end(text, end)
+    if after is None:
+        return False
+    for at in range(after, min(after + _NOUN_REACH + 1, len(text) - 1)):
+        if text[at] in _EVEN_MARKS:
+            return text[at + 1] in _NEGATIONS
+        if not _han(text[at]):
+            return False
+    return False
+
+
+def after_determiner(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is the 一 of 下一个, 上一回, 这一片, 每一次: next,
+    previous, this, every."""
+    if text[start:end] != "一" or start == 0 or text[start - 1] not in _DETERMINERS:
+        return False
+    if start > 1 and text[start - 2] in lexicon().verbs:
+        return False  # 剩下一个, 写下一个: a verb and its complement
+    return end < len(text) and (text[end] in COUNTERS or measure_end(text, end) is not None)
 
 
 def is_zero_word(text: str, start: int, end: int) -> bool:
@@ -131,10 +194,14 @@ def _small_numeral(numeral: str) -> bool:
 
 def before_noun(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` stands right before a noun, with no
-    classifier: 三孩, 三姨夫, 二舅, 301医院 (a name or a compound, not a count)."""
+    classifier: 三孩, 三姨夫, 二舅, 301医院, 三车间 (a name or a compound, not a count)."""
     if end >= len(text) or not _small_numeral(text[start:end]):
         return False
-    return text[end] in lexicon().nouns and measure_end(text, end) is None
+    if text[end + 1 : end + 2] in _MONEY_NOUN_ENDS:
+        return False  # 充了100话费, 3000工资: a sum of money before what it pays
+    words = lexicon()
+    noun = text[end] in words.nouns or text[end : end + 2] in words.two_character_nouns
+    return noun and measure_end(text, end) is None
 
 
 def is_rank(text: str, start: int, end: int) -> bool:
@@ -153,7 +220,14 @@ def is_ordinal(text: str, start: int, end: int) -> bool:
         return False
     if text[end] == _FLOOR:
         return True
+    if text[end] == _STOREY:
+        return text[end + 1 : end + 2] != _FLOOR
+    if text[end] == _HOUSE_NUMBER and start > 0 and text[start - 1] in _STREETS:
+        return True
     return text[end] in _ORDINAL_CLASSIFIERS and not _count_goes_on(text, end + 1)
+
+
+_NAMING_AFTER = frozenset({_FLOOR, _STOREY, *_ORDINAL_CLASSIFIERS})
 
 
 def not_counted(text: str, start: int, end: int) -> bool:
@@ -161,11 +235,21 @@ def not_counted(text: str, start: int, end: int) -> bool:
     an article, 零 in a word, a numeral before a noun, a rank or an ordinal (see the
     module doc). On the callback path: the character after the numeral decides which
     tests can apply, and a classifier after it ends most of them at once."""
-    if end - start == 1 and (is_article(text, start, end) or is_zero_word(text, start, end)):
+    if end - start == 1:
+        if text[start] == _ONE:
+            if (
+                is_article(text, start, end)
+                or is_not_a_single(text, start, end)
+                or after_determiner(text, start, end)
+            ):
+                return True
+        elif is_zero_word(text, start, end):
+            return True
+    if is_figure_or_name(text, start, end):
         return True
     if end < len(text):
         after = text[end]
-        if after == _FLOOR or after in _ORDINAL_CLASSIFIERS:
+        if after in _NAMING_AFTER:
             return is_ordinal(text, start, end)
         if after in COUNTERS or after in _NUMERALS:
             return False  # a count, or a longer number: no rank, no noun after it

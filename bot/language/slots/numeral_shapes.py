@@ -7,9 +7,10 @@ dictionary:
   pairs (七七八八, 三三两两) and two digits that are not neighbours (四六级, 五五开,
   三七开). A caller says 46 as 四十六; digit by digit (幺三八) is the ``digits`` slot's
   business. Two neighbours (三四个, 七八百) are an approximate number and stay.
-* Arabic digits in a code with Latin letters: after a letter (A4, MP3, PM2.5) or one
-  digit before a letter (4G, 5G, 3D, 4S, 2B). More digits before a letter are a
-  quantity and its unit (30G, 100M), and so is anything after 人民币's RMB.
+* Arabic digits in a code with Latin letters: after a letter (A4, MP3, PM2.5), one
+  digit before a letter (4G, 5G, 3D, 4S, 2B), or more digits before a letter that is
+  no unit (1080P, 24H). More digits before a unit are a quantity (30G, 100M, 500ml,
+  5L), and so is anything after 人民币's RMB.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ _DIGIT_VALUES = {c: i for i, c in enumerate("一二三四五六七八九", start
 _PAIR = 2
 _DOUBLED_PAIRS = 4
 _MONEY_PREFIX = "rmb"
+_UNIT_LETTERS = frozenset("gmktbwval")
+"""Letters that begin a unit after a number (30G, 100M, 2K, 1T, 64GB, 65W, 220V, 5A,
+500ml, 5L): the number is a quantity."""
 
 
 def is_unpaired_digits(numeral: str) -> bool:
@@ -42,4 +46,6 @@ def is_latin_code(text: str, start: int, end: int) -> bool:
         while letters > 0 and _is_latin(text[letters - 1]):
             letters -= 1
         return text[letters:start].lower() != _MONEY_PREFIX
-    return end - start == 1 and end < len(text) and _is_latin(text[end])
+    if end >= len(text) or not _is_latin(text[end]):
+        return False
+    return end - start == 1 or text[end].lower() not in _UNIT_LETTERS

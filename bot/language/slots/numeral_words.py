@@ -36,7 +36,8 @@ words tagged ``v`` that are not classifiers (一回, 一刻 count).
 
 The same reading of the dictionary (``lexicon``) gives ``numeral_context`` what it
 needs about a numeral's neighbours: one-character nouns, function words, classifiers
-and measure nouns.
+and measure nouns, and nouns of two characters that begin with no noun, classifier,
+place word, verb or adjective (诊室, 车间: 三车间 names a workshop).
 """
 
 from __future__ import annotations
@@ -160,9 +161,14 @@ _FUNCTION_TAGS = frozenset({"c", "p", "u", "uj", "ul", "ud", "ug", "uz", "y", "r
 # Interjections and modal particles (嗯, 呃, 吧, 呢): what a caller says around a bare answer.
 _FILLER_TAGS = frozenset({"e", "y", "o"})
 _VERB_TAG = "v"
+_LOCALIZER_TAG = "f"
+_ADJECTIVE_TAG = "a"
 _MEASURE_TAG = "q"
 # Classifiers and units of two to four characters (公里, 分钟, 平方米, 点钟).
 _MEASURE_ENTRY = re.compile(r"^(\S{2,4}) [0-9]+ q$", re.MULTILINE)
+_TWO_CHARACTER_NOUN = re.compile(r"^(\S\S) ([0-9]+) n[rstz]?$", re.MULTILINE)
+# Rarer two-character "nouns" are mostly fragments and rare names.
+_MIN_NOUN_FREQUENCY = 20
 SCOPE_ADVERBS = "就都也还又再才只不没"
 """The adverbs of scope and negation, a closed class: after a count they leave it one
 (一个就够, 一次都没有, 两个也行)."""
@@ -181,6 +187,10 @@ class Lexicon:
     """One-character verbs that are no classifier (看, 说, 查; not 回, 刻)."""
     nouns: frozenset[str] = frozenset()
     """One-character nouns that are no classifier (孩, 舅, 医, 线; not 人, 楼, 条)."""
+    two_character_nouns: frozenset[str] = frozenset()
+    """Nouns of two characters whose first is no noun, classifier, numeral, place word,
+    verb or adjective (诊室, 车间, 园区): after a numeral with no classifier, a name or a
+    compound (三车间)."""
     measures: frozenset[str] = frozenset(MEASURE_NOUNS)
     """Classifiers and measure nouns the dictionary knows (番, 类, 公里, 分钟, 小时)."""
     function_chars: frozenset[str] = frozenset(SCOPE_ADVERBS)
@@ -216,11 +226,22 @@ def lexicon() -> Lexicon:
     functions = set().union(*(by_tag.get(tag, ()) for tag in _FUNCTION_TAGS))
     measures = {word for word in _MEASURE_ENTRY.findall(dictionary) if not _NUMERALS.intersection(word)}
     measures |= by_tag.get(_MEASURE_TAG, set())
+    # A numeral before these is told by them: a noun, a count, a longer number, a place
+    # word (上, 外: 三上门 is no name), a verb (交: 12号交钱 is a day) or an adjective
+    # (大, 小: 两大箱 counts).
+    told = nouns | _CLASSIFIERS | measures | _NUMERALS | by_tag.get(_LOCALIZER_TAG, set())
+    told |= by_tag.get(_VERB_TAG, set()) | by_tag.get(_ADJECTIVE_TAG, set())
+    two_character_nouns = {
+        word
+        for word, frequency in _TWO_CHARACTER_NOUN.findall(dictionary)
+        if int(frequency) >= _MIN_NOUN_FREQUENCY and word[0] not in told and word[1] not in _NUMERALS
+    }
     logger.debug("%d numeral words read in %.2f s", len(words), time.perf_counter() - started)
     return Lexicon(
         words=frozenset(words),
         verbs=frozenset(by_tag.get(_VERB_TAG, set()) - _CLASSIFIERS),
         nouns=frozenset(nouns - _CLASSIFIERS),
+        two_character_nouns=frozenset(two_character_nouns),
         measures=frozenset(measures.union(MEASURE_NOUNS)),
         function_chars=frozenset(functions.union(SCOPE_ADVERBS)),
         fillers=frozenset().union(*(by_tag.get(tag, ()) for tag in _FILLER_TAGS)),
@@ -279,13 +300,25 @@ def _other(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff" and char not in _NUMERALS
 
 
+# Before a second number and classifier, these go on with one quantity: a bigger unit
+# before a smaller (三块五毛, 两点三刻, 三号五点) or a rate's "per" (一周两次, 一天三顿, 一人一份).
+_UNITS_THAT_GO_ON = frozenset("块元圆角毛点刻分秒号天日周月年人次")
+
+
+def _one_quantity(first: str, second: str) -> bool:
+    """Whether two classifiers of N X N Y make one quantity (三块五毛, 一周两次, 两个三个)
+    rather than a set phrase (一家三口, 一口一个)."""
+    return first == second or first in _UNITS_THAT_GO_ON
+
+
 def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     """Whether ``text[begin:begin + 4]`` has the shape of a numeral idiom.
 
     * N X N Y (三番五次, 七上八下, 五险一金, 一日三餐): an idiom unless X joins the
-      numerals (三到五个) or X and Y are both classifiers, which count (三块五毛,
-      两点三刻, 一周两次); yet the same numeral and classifier twice is one by one
-      (一步一步, 一个一个), not a count.
+      numerals (三到五个) or X and Y are both classifiers of one quantity, which count
+      (三块五毛, 两点三刻, 一周两次, 两个三个; but 一家三口, 一口一个 are set phrases);
+      yet the same numeral and classifier twice is one by one (一步一步, 一个一个), not a
+      count.
     * X N Y N (接二连三, 颠三倒四, 说一不二): an idiom unless Y, right after the first
       numeral, is its classifier or joins the numerals (差一刻五点, 周三周四, 三到四).
 
@@ -302,7 +335,7 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
         if a == c and x == y:
             return True
         # The numerals stand alone: 来, 多 after them are no approximators (一来一回).
-        return x not in _CONNECTIVES and not (x in _COUNTERS and y in _COUNTERS)
+        return x not in _CONNECTIVES and not (x in _COUNTERS and y in _COUNTERS and _one_quantity(x, y))
     if x in _NUMERALS and y in _NUMERALS and _other(a) and _other(c):
         after = begin + _IDIOM_LENGTH
         if after < len(text) and text[after] in _NUMERALS:

@@ -1,0 +1,149 @@
+"""Part 6 of issue 14: numbers that name or exaggerate, and the grammar around 一.
+
+Each shape is checked both ways: the ordinary sentence gets no value, and a value said
+in the same shape's neighbourhood is still read (see docs/flows.md §6).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from bot.language.slots import SlotContext, SlotValue, make_slot_type
+from bot.language.slots.numeral_names import is_service_number
+
+SATURDAY = datetime.date(2026, 11, 21)
+
+
+def value_of(kind: str, text: str) -> SlotValue | None:
+    match = make_slot_type(kind, {}).extract(text, SlotContext(SATURDAY))
+    return None if match is None else match.value
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # festivals: 双 before a numeral
+        ("number", "双十一的时候买的", None),
+        ("amount", "双12的券", None),
+        ("amount", "双11那天花了两千三", 2300),
+        # vague counts with 几
+        ("number", "问了几十遍", None),
+        ("number", "十几个人", None),
+        ("amount", "二十几块", None),
+        ("number", "我五十好几了", None),
+        ("number", "十几个人里有三个", 3),
+        # hyperbole: a round hundred or more times or years, or before 个 and a negation
+        ("number", "说了一百遍", None),
+        ("number", "听了八百回了", None),
+        ("number", "等了一万年", None),
+        ("number", "我一百二十个不同意", None),
+        ("number", "打了三次", 3),
+        ("number", "交了十五年", 15),
+        ("number", "我买了一百个口罩", 100),
+        ("number", "打了一百二十次", 120),  # not round: counted
+        # 元 before a noun names a place or a shop
+        ("amount", "在三元桥下车", None),
+        ("amount", "两元店买的花了十五块", 15),
+        ("amount", "交了五元", 5),
+        ("amount", "三元钱", 3),
+        # a leading zero: a code
+        ("number", "我的车是领克03", None),
+        ("number", "0.5", 0.5),
+        # service lines by the numbering plan
+        ("number", "我打了95533没人管", None),
+        ("amount", "10086说的", None),
+        ("amount", "还了10000", 10000),
+        ("amount", "交了12300块", 12300),
+        ("amount", "打12345说要交两百", 200),
+    ],
+)
+def test_names_and_figures(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("numeral", "expected"),
+    [
+        *(("95588", True), ("96777", True), ("10086", True), ("12345", True)),
+        *(("10000", False), ("12300", False), ("1234", False), ("123456", False), ("88888", False)),
+    ],
+)
+def test_service_numbers(numeral: str, expected: bool) -> None:
+    assert is_service_number(numeral) is expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # not a single one: 一 + classifier (+ noun) + 都/也 + a negation, or after 没
+        ("number", "一天都没歇过", None),
+        ("amount", "一块都不给退", None),
+        ("amount", "一毛都没退给我", None),
+        ("number", "连一条短信也没收到", None),
+        ("number", "八字还没一撇", None),
+        ("number", "一分钟都不想等我排了五十个号", 50),
+        # determiners: 上一, 下一, 这一, 每一 before a classifier
+        ("number", "下一个就到我了", None),
+        ("number", "上一回也是这样", None),
+        ("number", "这一片都停电了", None),
+        ("number", "每一次都这样", None),
+        ("number", "只剩下一个名额了", 1),  # 剩下: a verb's complement; 只: only
+        ("number", "下一个月我要交三期", 3),
+        # only, right before or before 有, 剩, 剩下: a count
+        ("number", "就剩一个", 1),
+        ("number", "就是一个疑问", None),
+        ("number", "我就想问一个问题", None),  # "just": 就 is not right before the count
+        # codes: digits before a letter that is no unit
+        ("number", "1080P的视频", None),
+        ("number", "24H的客服", None),
+        ("number", "那个瓶子是500ml的", 500),
+        ("number", "用了30G", 30),
+        # a number before a noun of two characters is a name
+        ("number", "三车间", None),
+        # floors with 层, house numbers after a street
+        ("number", "他们在3层", None),
+        ("number", "送到建设路25号", None),
+        ("date", "我家是解放街16号", None),
+        # a day before the name of a place is the place's number
+        ("date", "我在2号门等你", None),
+        ("date", "我挂的是四号诊室", None),
+        ("date", "28号星期六上门", "2026-11-28"),
+        ("date", "12号交钱", "2026-12-12"),
+        ("date", "3号体检", "2026-12-03"),  # an event after a day: a day
+        ("date", "6号婚礼", "2026-12-06"),
+        ("date", "20号到店", "2026-12-20"),
+        ("date", "12号车厢", None),
+        ("date", "在5号门等我下个月3号到", "2026-12-03"),
+        # set phrases with two classifiers; one quantity in two classifiers still counts
+        ("number", "我们一家三口", None),
+        ("number", "一口一个老赖", None),
+        ("number", "一人一份", 1),
+        ("number", "一周两次", 1),
+        ("number", "两个三个都行", 2),
+        ("date", "三号五点", "2026-12-03"),
+    ],
+)
+def test_grammar_around_one(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a classifier after 块 and a digit: a price per thing, not 角 or 分
+        ("五块一斤", 5),
+        ("三块一个", 3),
+        ("一块八一斤", 1.8),
+        ("两块八毛五一斤", 2.85),
+        ("两块八", 2.8),
+        ("五毛六", 0.56),
+        # a number before a noun of money is the sum, not a name
+        ("充了100话费", 100),
+        ("我3000工资", 3000),
+        ("打400热线", None),
+    ],
+)
+def test_prices_and_money_nouns(text: str, expected: SlotValue | None) -> None:
+    assert value_of("amount", text) == expected
