@@ -359,23 +359,10 @@ class KnowledgeService:
         hits = self.base.search(message, limit=policy.max_choices + 5, boost=boost)
         if not hits or hits[0].score < policy.clarify_score or off_topic(hits[0], boost, policy):
             return KnowledgeReply(ReplyType.CLARIFY, NOT_FOUND_TEXT, score=hits[0].score if hits else None)
-        # 养老金 on a 医保 line, or 手机卡 where 医保卡 scores best: not found, and where to
-        # ask instead (a topic the conversation or the customer brought up is exempt).
-        outside = hits[0].entry if hits[0].entry.is_outside else None
-        if outside is None and hits[0].entry.id not in boost:
-            outside = hits[0].outside
+        outside = outside_topic(hits[0], boost)
         if outside is not None:
             return KnowledgeReply(ReplyType.CLARIFY, outside.answer, score=hits[0].score, outside=outside)
-        floor = max(policy.clarify_score, hits[0].score - policy.margin)
-        close = [hit for hit in hits if hit.score >= floor and not hit.entry.is_outside]
-        ids = {hit.entry.id for hit in close}
-        if close[0].entry.is_parent:
-            # The parent best and its own child close: the parent's children are offered
-            # (the child among them), not the child answered on a near tie.
-            close = [hit for hit in close if hit.entry.id not in close[0].entry.children]
-        else:
-            # A child best and its parent close: the child's words were said, so it is meant.
-            close = [hit for hit in close if not ids.intersection(hit.entry.children)]
+        close = close_hits(hits, max(policy.clarify_score, hits[0].score - policy.margin))
         best = close[0]
         if len(close) > 1:
             return self._clarify([hit.entry for hit in close], best.score)
@@ -472,6 +459,28 @@ class KnowledgeService:
 
 def _entries(files: dict[Path, DataFile]) -> list[Entry]:
     return [entry for data in files.values() for entry in data.entries]
+
+
+def outside_topic(best: Hit, boost: Mapping[str, float]) -> Entry | None:
+    """The outside topic (``kind: outside``) a question is about: the best hit itself, or
+    one whose keyword the question says and the best entry never uses (养老金 on a 医保
+    line, 手机卡 where 医保卡 scores best); an entry the conversation or the customer
+    brought up (boosted) is exempt from the keyword rule."""
+    if best.entry.is_outside:
+        return best.entry
+    return best.outside if best.entry.id not in boost else None
+
+
+def close_hits(hits: Sequence[Hit], floor: float) -> list[Hit]:
+    """The hits at ``floor`` or above that a clarification may offer, best first (the
+    best is none of the outside topics): a parent best with its own child close offers
+    the parent's children (the child among them) rather than the child on a near tie; a
+    child best with its parent close is meant (the child's words were said)."""
+    close = [hit for hit in hits if hit.score >= floor and not hit.entry.is_outside]
+    if close[0].entry.is_parent:
+        return [hit for hit in close if hit.entry.id not in close[0].entry.children]
+    ids = {hit.entry.id for hit in close}
+    return [hit for hit in close if not ids.intersection(hit.entry.children)]
 
 
 def off_topic(best: Hit, boost: Mapping[str, float], policy: Policy) -> bool:
