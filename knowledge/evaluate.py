@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from knowledge.service import KnowledgeReply, KnowledgeService
+from knowledge.replies import KnowledgeReply
+from knowledge.service import KnowledgeService
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "data"
 _conversations = itertools.count()  # every phrasing a conversation of its own, across sets

@@ -27,7 +27,7 @@ _CHOICE = re.compile(r"\[([^\[\]]+)\]")
 
 
 class ReplyType(IntEnum):
-    """The ``type`` of protocols.md §5, as read (``knowledge.service.ReplyType`` writes
+    """The ``type`` of protocols.md §5, as read (``knowledge.replies.ReplyType`` writes
     it; tests/knowledge/test_client.py holds the two equal)."""
 
     ANSWER = 0

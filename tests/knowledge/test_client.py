@@ -13,7 +13,8 @@ from bot.errors import KnowledgeError
 from bot.text.segmenter import Segmenter
 from knowledge.base import KnowledgeBase
 from knowledge.client import InProcessKnowledge
-from knowledge.service import KnowledgeService, ReplyType
+from knowledge.replies import ReplyType
+from knowledge.service import KnowledgeService
 
 
 def test_the_bot_reads_the_types_the_service_writes() -> None:

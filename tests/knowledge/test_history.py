@@ -8,7 +8,8 @@ from pathlib import Path
 from bot.text.segmenter import Segmenter
 from knowledge.base import KnowledgeBase
 from knowledge.history import CustomerHistory
-from knowledge.service import KnowledgeService, ReplyType, split_sender
+from knowledge.replies import ReplyType
+from knowledge.service import KnowledgeService, split_sender
 
 TWINS = """
 entries:

@@ -11,7 +11,8 @@ from bot.text.segmenter import Segmenter
 from knowledge.base import KnowledgeBase
 from knowledge.clarify import clarification, resolve
 from knowledge.entries import Entry
-from knowledge.service import KnowledgeService, Policy, ReplyType
+from knowledge.replies import Policy, ReplyType
+from knowledge.service import KnowledgeService
 from knowledge.text import Analyzer
 
 
