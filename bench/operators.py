@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -163,7 +163,7 @@ def run() -> dict[str, float]:
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115  # closed with the process
     with tempfile.TemporaryDirectory() as with_dir, tempfile.TemporaryDirectory() as without_dir:
         apps = {"with": build(Path(with_dir), layers=True), "without": build(Path(without_dir), layers=False)}
-        costs = asyncio.run(compare(apps, {"with": _on, "without": metrics_off}))
+        costs = asyncio.run(compare(apps, {"with": nullcontext, "without": metrics_off}))
     ratios = [a / b for a, b in zip(costs["with"], costs["without"], strict=True)]
     return {
         "with_layers_us_per_turn": round(statistics.median(costs["with"]), 1),
@@ -171,11 +171,6 @@ def run() -> dict[str, float]:
         "cost_pct": round((statistics.median(ratios) - 1) * 100, 1),
         "rounds": ROUNDS,
     }
-
-
-@contextmanager
-def _on() -> Iterator[None]:
-    yield
 
 
 def in_subprocess() -> dict[str, float]:

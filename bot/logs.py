@@ -315,13 +315,7 @@ def log_access(method: str, path: str, status: int, duration_ms: float, call_id:
     fields["created"] = now
     fields["msecs"] = int((now - int(now)) * 1000) + 0.0  # as LogRecord makes it
     fields["relativeCreated"] = _ACCESS_RECORD["relativeCreated"] + (now - _ACCESS_RECORD["created"]) * 1000
-    fields["call_id"] = call_id
-    fields["method"], fields["path"], fields["status"], fields["duration_ms"] = (
-        method,
-        path,
-        status,
-        duration_ms,
-    )
+    fields.update(call_id=call_id, method=method, path=path, status=status, duration_ms=duration_ms)
     access_logger.handle(record)
 
 

@@ -148,6 +148,11 @@ _CJK_FIRST, _CJK_LAST = "\u4e00", "\u9fff"
 """The CJK Unified Ideographs: NFKC and lower() leave each of them as it is."""
 
 
+def is_han(char: str) -> bool:
+    """Whether ``char`` is a Chinese character (of the CJK Unified Ideographs)."""
+    return _CJK_FIRST <= char <= _CJK_LAST
+
+
 def fold(text: str) -> str:
     """Fold width and case character by character, so offsets stay those of ``text``.
 

@@ -40,6 +40,7 @@ from bot.language.slots.base import (
     SlotMatch,
     SlotTypeBase,
     fold,
+    is_han,
     resolve,
 )
 from bot.language.slots.numeral_words import in_numeral_idiom, lexicon
@@ -183,7 +184,7 @@ def _names_a_place(text: str, found: re.Match[str]) -> bool:
     for char in text[end : end + _PLACE_NAME_REACH]:
         if char in _PLACES:
             return True
-        if not "\u4e00" <= char <= "\u9fff" or char in words.verbs or char in words.function_chars:
+        if not is_han(char) or char in words.verbs or char in words.function_chars:
             return False
     return False
 

@@ -41,6 +41,7 @@ classes, not words.
 
 from __future__ import annotations
 
+from bot.language.slots.base import is_han
 from bot.language.slots.numeral_names import is_figure_or_name
 from bot.language.slots.numeral_words import COUNTERS, NUMERAL_CHARS, lexicon
 
@@ -85,10 +86,6 @@ _MONEY_NOUN_ENDS = frozenset("费金款资租息付")
 number before one is the sum, not a name."""
 
 
-def _han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
-
-
 def measure_end(text: str, at: int) -> int | None:
     """Where the classifier or measure noun starting at ``at`` ends (个, 公里, 小时), or
     None when none starts there."""
@@ -111,7 +108,7 @@ def counted_at(text: str, at: int) -> bool:
 def _count_goes_on(text: str, at: int) -> bool:
     """Whether what starts at ``at`` leaves the count before it a count: nothing, no
     Chinese, a number, an approximator, a particle or an adverb (see the module doc)."""
-    if at >= len(text) or not _han(text[at]):
+    if at >= len(text) or not is_han(text[at]):
         return True
     char = text[at]
     return char in _NUMERALS or char in _KEEPS_COUNT or char in lexicon().function_chars
@@ -120,7 +117,7 @@ def _count_goes_on(text: str, at: int) -> bool:
 def _only_fillers(text: str) -> bool:
     """Whether ``text`` holds no Chinese but interjections and modal particles (嗯, 吧)."""
     fillers = lexicon().fillers
-    return all(not _han(char) or char in fillers for char in text)
+    return all(not is_han(char) or char in fillers for char in text)
 
 
 def _whole_answer(text: str, start: int, after: int) -> bool:
@@ -129,7 +126,7 @@ def _whole_answer(text: str, start: int, after: int) -> bool:
     if not _only_fillers(text[:start]):
         return False
     rest = after
-    while rest < len(text) and _han(text[rest]) and text[rest] not in lexicon().fillers:
+    while rest < len(text) and is_han(text[rest]) and text[rest] not in lexicon().fillers:
         rest += 1
     return rest - after <= _SHORT_NOUN and _only_fillers(text[rest:])
 
@@ -158,14 +155,14 @@ def is_not_a_single(text: str, start: int, end: int) -> bool:
     if text[start:end] != "一":
         return False
     if text[max(0, start - 2) : start].endswith(_NOT_HAVE):
-        return end < len(text) and _han(text[end])  # 八字还没一撇, 没有一个
+        return end < len(text) and is_han(text[end])  # 八字还没一撇, 没有一个
     after = measure_end(text, end)
     if after is None:
         return False
     for at in range(after, min(after + _NOUN_REACH + 1, len(text) - 1)):
         if text[at] in _EVEN_MARKS:
             return text[at + 1] in _NEGATIONS
-        if not _han(text[at]):
+        if not is_han(text[at]):
             return False
     return False
 
@@ -182,7 +179,7 @@ def after_determiner(text: str, start: int, end: int) -> bool:
 
 def is_zero_word(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is a lone 零 before more words: 零件, 零基础."""
-    if end - start != 1 or text[start] not in _ZEROS or end >= len(text) or not _han(text[end]):
+    if end - start != 1 or text[start] not in _ZEROS or end >= len(text) or not is_han(text[end]):
         return False
     return text[end] not in _NUMERALS and text[end] not in lexicon().function_chars
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import re
 
+from bot.language.slots.base import is_han
+
 _FESTIVAL_MARK = "双"
 _VAGUE = "几"
 _BEFORE_NAMES = frozenset({_FESTIVAL_MARK, _VAGUE})
@@ -52,10 +54,6 @@ _TELLING_AFTER = frozenset({_VAGUE, _QUITE_A_FEW[0], _YUAN, _ONE_OF, *_TIMES})
 """After a numeral, the characters that start one of the tests below."""
 
 
-def _han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
-
-
 def is_service_number(numeral: str) -> bool:
     """Whether the Arabic ``numeral`` has the shape of a service line: 95588, 10086, 12345."""
     return (
@@ -77,7 +75,7 @@ def _is_hyperbole(numeral: str, text: str, end: int) -> bool:
 def _is_yuan_name(numeral: str, text: str, end: int) -> bool:
     """One Chinese digit, 元 and a noun: 三元桥, 两元店."""
     following = text[end + 1 : end + 2]
-    return numeral in _SINGLE_DIGITS and _han(following) and following not in _NOT_A_NAME_AFTER_YUAN
+    return numeral in _SINGLE_DIGITS and is_han(following) and following not in _NOT_A_NAME_AFTER_YUAN
 
 
 def is_figure_or_name(text: str, start: int, end: int) -> bool:

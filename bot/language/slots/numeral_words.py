@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from bot.language.slots.base import is_han
+
 logger = logging.getLogger(__name__)
 
 NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿幺"
@@ -298,7 +300,7 @@ _IDIOM_LENGTH = 4
 
 def _other(char: str) -> bool:
     """A Chinese character that is not a numeral."""
-    return "\u4e00" <= char <= "\u9fff" and char not in _NUMERALS
+    return is_han(char) and char not in _NUMERALS
 
 
 # Before a second number and classifier, these go on with one quantity: a bigger unit
