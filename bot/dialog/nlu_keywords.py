@@ -2,7 +2,9 @@
 
 A keyword found in the utterance, in characters or (two syllables or more) in pinyin,
 scores ``KEYWORD_BASE`` plus the rest in proportion to how much of the utterance it
-covers, unless a negation's scope covers it (别转人工); see ``bot.dialog.nlu``.
+covers, unless a negation's scope covers it (别转人工); see ``bot.dialog.nlu``. A match
+by pinyin never takes a negation cue for one of the keyword's characters (补办 is not
+heard in 不办).
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ class KeywordSpotter:
             if not (by_text or by_sound):
                 continue
             base = KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
+            if not by_text:  # by sound only, which a negation cue may make (补办 in 不办)
+                padded = padded or [f" {' '.join(syllables)} " for syllables in analysis.syllables]
+                if next(find_keyword(analysis, padded, keyword), None) is None:
+                    continue
             if keyword.negated or not analysis.negations:
                 # No occurrence can be negated: the best is one in characters, if any.
                 score = base * (1.0 if by_text else PINYIN_DISCOUNT)
@@ -103,5 +109,19 @@ def find_keyword(analysis: Analysis, padded: list[str], keyword: Keyword) -> Ite
     for number, syllables in enumerate(padded):
         position = syllables.find(keyword.padded_pinyin)
         while position >= 0:
-            yield True, number, syllables.count(" ", 0, position)
+            start = syllables.count(" ", 0, position)
+            heard = analysis.clauses[number][start : start + len(keyword.text)]
+            if not _crosses_cue(heard, keyword.text):
+                yield True, number, start
             position = syllables.find(keyword.padded_pinyin, position + 1)
+
+
+# A keyword that sounds like words holding a negation cue is not said there: 补办 (bu
+# ban) in 挂失就不办了 and 办不办, 不急 for a keyword 补给.
+_ONE_CHARACTER_CUES = frozenset(cue for cue in NEGATION_CUES if len(cue) == 1)
+
+
+def _crosses_cue(heard: str, keyword: str) -> bool:
+    """Whether ``heard`` (the characters a keyword was heard in, by sound) holds a
+    one-character negation cue that the keyword itself does not."""
+    return any(char in _ONE_CHARACTER_CUES and char not in keyword for char in heard)

@@ -818,6 +818,21 @@ def _reference_scores(classifier: IntentClassifier, text: str) -> list[float]:
     return scores
 
 
+def test_a_keyword_heard_by_sound_is_not_heard_across_a_negation_cue(segmenter: Segmenter) -> None:
+    intents = {
+        "card_loss": Intent(examples=["我的医保卡丢了"], keywords=["补办"]),
+        "goodbye": Intent(examples=["再见"]),
+    }
+    classifier = IntentClassifier(intents, synonyms={}, threshold=THRESHOLD, segmenter=segmenter)
+    heard = _scores(classifier, "卡我想补半")  # by sound: 补半 is bu ban, as 补办
+    assert heard[0] >= scoring.KEYWORD_BASE * scoring.PINYIN_DISCOUNT
+    for text in ("挂失就不办了", "那个到底办不办", "我不办"):  # 不办 is bu ban too
+        scores = _scores(classifier, text)
+        assert scores[0] < scoring.KEYWORD_BASE * scoring.PINYIN_DISCOUNT, text
+        assert scores == pytest.approx(_reference_scores(classifier, text)), text
+    assert intent_of(classifier, "我要补办") == "card_loss"  # in characters, as before
+
+
 @pytest.mark.parametrize("flow", ["fixture", "yibao"])
 def test_fast_scoring_is_the_definition(segmenter: Segmenter, flow: str) -> None:
     """parse() inlines the similarities and skips what cannot win: bit for bit the same."""
