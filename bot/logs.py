@@ -30,13 +30,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 import os
 import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, cast
 
 from bot import request_facts
 from bot.privacy import mask_json, mask_text
@@ -173,8 +174,8 @@ class TextFormatter(logging.Formatter):
     """``2026-12-05 10:00:00,123 [worker 2 ]INFO bot.calls call=abc: message``."""
 
     def __init__(self, worker: str | None = None) -> None:
-        who = f"worker {worker} " if worker else ""
-        super().__init__(f"%(asctime)s {who}%(levelname)s %(name)s%(call)s: %(message)s")
+        self.who = f"worker {worker} " if worker else ""
+        super().__init__(f"%(asctime)s {self.who}%(levelname)s %(name)s%(call)s: %(message)s")
 
     _second: tuple[int, str] = (-1, "")  # the last second written, as text
 
@@ -183,12 +184,23 @@ class TextFormatter(logging.Formatter):
         record.call = f" call={call_id}" if call_id else ""
         return super().format(record)
 
+    def plain_line(self, created: float, level: str, logger: str, call_id: str | None, message: str) -> str:
+        """What :meth:`format` makes of a record with these fields and no traceback, made
+        without the record (the access line's way: :func:`log_access`)."""
+        second = int(created)
+        call = f" call={call_id}" if call_id else ""
+        stamp = f"{self._time_text(second, created)},{int((created - second) * 1000):03d}"
+        return f"{stamp} {self.who}{level} {logger}{call}: {message}"
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """logging's own format, its date and time made once a second (a line per callback)."""
-        second = int(record.created)
+        stamp = self._time_text(int(record.created), record.created)
+        return f"{stamp},{int(record.msecs):03d}"  # logging's default_msec_format
+
+    def _time_text(self, second: int, created: float) -> str:
         if second != self._second[0]:
-            self._second = (second, time.strftime(self.default_time_format, self.converter(record.created)))
-        return f"{self._second[1]},{int(record.msecs):03d}"  # logging's default_msec_format
+            self._second = (second, time.strftime(self.default_time_format, self.converter(created)))
+        return self._second[1]
 
 
 def json_formatter(worker: str | None = None) -> logging.Formatter:
@@ -233,6 +245,18 @@ class LoopBatchedStream(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
             return
+        self._add(line)
+
+    def emit_line(self, line: str) -> None:
+        """Write ``line`` (formatted, without its line break) as :meth:`emit` writes a
+        record's: :func:`log_access` hands its line over this way when it may."""
+        self.acquire()
+        try:
+            self._add(line + self.terminator)
+        finally:
+            self.release()
+
+    def _add(self, line: str) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # another thread, or no loop: as StreamHandler does
@@ -297,26 +321,67 @@ def log_access(method: str, path: str, status: int, duration_ms: float, call_id:
     """One INFO line on ``bot.access`` for an answered request, ``GET /cti/ai 200 12.3 ms``,
     about ``call_id`` (already cleaned). The caller leaves the query string out (it holds
     the caller's number and words); status 0 means no answer was sent. JSON lines carry
-    ``method``, ``path``, ``status`` and ``duration_ms``. Written by :mod:`bot.web.edge`.
+    ``method``, ``path``, ``status`` and ``duration_ms`` (to 0.1 ms, as the text has it).
+    Written by :mod:`bot.web.edge`.
 
-    A line per callback is the costliest record the service makes, so this one is made
-    from a copy of a record made once (:data:`_ACCESS_RECORD`), not by ``Logger.info``:
-    the record factory, the lookup of ``extra`` and ``LogRecord``'s own set-up took
-    most of its cost (docs/performance.md). It is masked and escaped here as the
-    factory would (:func:`clean`), and handed to the logger's handlers as any record is.
+    A line per callback is the costliest record the service makes (docs/performance.md).
+    It is masked and escaped here as the record factory would (:func:`clean`). When the
+    only handler is the one :func:`configure_logging` installs with the text format,
+    the line is made as that handler would make it and handed to it (no record at all);
+    otherwise a record is made from a copy of one made once (:data:`_ACCESS_RECORD`),
+    not by ``Logger.info`` (the record factory, the lookup of ``extra`` and
+    ``LogRecord``'s own set-up took most of its cost), and handled as any record is.
     """
     if not access_logger.isEnabledFor(logging.INFO):
         return
     now = time.time()
+    message = f"{_clean_request(method, path)} {status} {duration_ms:.1f} ms"
+    handler = _plain_text_handler()
+    if handler is not None:
+        formatter = cast(TextFormatter, handler.formatter)
+        handler.emit_line(formatter.plain_line(now, "INFO", access_logger.name, call_id, message))
+        return
     record = logging.LogRecord.__new__(logging.LogRecord)
     fields = record.__dict__
     fields.update(_ACCESS_RECORD)
-    fields["msg"] = clean(f"{method} {path} {status} {duration_ms:.1f} ms")
+    fields["msg"] = message
     fields["created"] = now
     fields["msecs"] = int((now - int(now)) * 1000) + 0.0  # as LogRecord makes it
     fields["relativeCreated"] = _ACCESS_RECORD["relativeCreated"] + (now - _ACCESS_RECORD["created"]) * 1000
-    fields.update(call_id=call_id, method=method, path=path, status=status, duration_ms=duration_ms)
+    fields.update(call_id=call_id, method=method, path=path, status=status, duration_ms=round(duration_ms, 1))
     access_logger.handle(record)
+
+
+@functools.lru_cache(maxsize=512)
+def _clean_request(method: str, path: str) -> str:
+    """``method path``, cleaned: the CTI's few paths are cleaned once, not per callback."""
+    return clean(f"{method} {path}")
+
+
+def _plain_text_handler() -> LoopBatchedStream | None:
+    """The one handler an access record would reach, when a line can be handed to it
+    directly: :func:`configure_logging`'s own, with the text format and no filter, and
+    nothing else on the way (a test's or a deployment's handler, a filter)."""
+    if access_logger.filters:
+        return None
+    found: logging.Handler | None = None
+    logger: logging.Logger | None = access_logger
+    while logger is not None:  # as Logger.callHandlers walks it
+        for handler in logger.handlers:
+            if found is not None:
+                return None
+            found = handler
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    if (
+        type(found) is not LoopBatchedStream
+        or type(found.formatter) is not TextFormatter
+        or found.filters
+        or found.level > logging.INFO
+    ):
+        return None
+    return found
 
 
 # Every attribute a record of ``bot.access`` has, as logging sets them, made once.

@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -170,6 +171,50 @@ def test_configure_logging_prefixes_the_worker(
     assert text_line.endswith(" worker 2 INFO bot.test call=c-4: hello 138****5678")
     record = json.loads(json_line)
     assert (record["worker"], record["call_id"], record["message"]) == (2, None, "hello")
+
+
+def test_the_access_line_handed_to_our_handler_is_the_line_a_record_would_make(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    monkeypatch.setenv(WORKER_ENV, "3")
+    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))  # configure_logging changes them
+    made: list[logging.LogRecord] = []
+    monkeypatch.setattr(logs.access_logger, "handle", made.append)  # the record path, spied on
+    try:
+        configure_logging("info", "text")
+        [ours] = root.handlers
+        assert logs._plain_text_handler() is ours  # nothing else installed: the direct path
+        logs.log_access("GET", "/calls/13812345678", 200, 12.34, "c-5")
+        logs.log_access("POST", "/cti/ai", 413, 0.04, None)
+        assert made == []  # no record was made for either
+        ours.flush()
+        direct = capsys.readouterr().err.splitlines()
+        other = logging.NullHandler()
+        root.addHandler(other)  # another handler (a test's, a deployment's): records again
+        assert logs._plain_text_handler() is None
+        monkeypatch.undo()  # the real handle(), and configure_logging's globals back
+        logs.log_access("GET", "/calls/13812345678", 200, 12.34, "c-5")
+        logs.log_access("POST", "/cti/ai", 413, 0.04, None)
+        ours.flush()
+        via_records = capsys.readouterr().err.splitlines()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved:
+            root.addHandler(handler)
+        root.setLevel(level)
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+
+    def without_time(line: str) -> str:
+        return line.split(" ", 2)[2]  # the date and the time differ
+
+    assert [without_time(line) for line in direct] == [without_time(line) for line in via_records]
+    assert without_time(direct[0]) == "worker 3 INFO bot.access call=c-5: GET /calls/138****5678 200 12.3 ms"
+    assert without_time(direct[1]) == "worker 3 INFO bot.access: POST /cti/ai 413 0.0 ms"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", direct[0][:23])
 
 
 def test_the_scan_finds_unmasked_numbers_and_only_those(tmp_path: Path) -> None:
