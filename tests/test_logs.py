@@ -145,75 +145,66 @@ async def test_a_calls_background_tasks_log_with_its_call_id(
     assert transfer.call_id == call  # type: ignore[attr-defined]  # set by bot/logs.py
 
 
-def test_configure_logging_prefixes_the_worker(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def own_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test may call configure_logging, as worker 2: the root logger's handlers and
+    level, and the logging module's settings it changes, are put back afterwards."""
+    monkeypatch.setenv(WORKER_ENV, "2")
     root = logging.getLogger()
     saved, level = list(root.handlers), root.level
-    monkeypatch.setenv(WORKER_ENV, "2")
     for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
-        monkeypatch.setattr(logging, name, getattr(logging, name))  # configure_logging changes them
-    try:
-        configure_logging("info", "text")
-        with logs.calling("c-4"):
-            logging.getLogger("bot.test").info("hello 13812345678")
-        configure_logging("info", "json")
-        logging.getLogger("bot.test").info("hello")
-        logging.getLogger("httpx").info("not shown: httpx is at WARNING")
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved:
-            root.addHandler(handler)
-        root.setLevel(level)
-        logging.getLogger("httpx").setLevel(logging.NOTSET)
+        monkeypatch.setattr(logging, name, getattr(logging, name))
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in saved:
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.NOTSET)
+
+
+@pytest.mark.usefixtures("own_logging")
+def test_configure_logging_prefixes_the_worker(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info", "text")
+    with logs.calling("c-4"):
+        logging.getLogger("bot.test").info("hello 13812345678")
+    configure_logging("info", "json")
+    logging.getLogger("bot.test").info("hello")
+    logging.getLogger("httpx").info("not shown: httpx is at WARNING")
     text_line, json_line = capsys.readouterr().err.splitlines()
     assert text_line.endswith(" worker 2 INFO bot.test call=c-4: hello 138****5678")
     record = json.loads(json_line)
     assert (record["worker"], record["call_id"], record["message"]) == (2, None, "hello")
 
 
+@pytest.mark.usefixtures("own_logging")
 def test_the_access_line_handed_to_our_handler_is_the_line_a_record_would_make(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = logging.getLogger()
-    saved, level = list(root.handlers), root.level
-    monkeypatch.setenv(WORKER_ENV, "3")
-    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
-        monkeypatch.setattr(logging, name, getattr(logging, name))  # configure_logging changes them
+    configure_logging("info", "text")
+    [ours] = logging.getLogger().handlers
+    assert logs._plain_text_handler() is ours  # nothing else installed: the direct path
     made: list[logging.LogRecord] = []
-    monkeypatch.setattr(logs.access_logger, "handle", made.append)  # the record path, spied on
-    try:
-        configure_logging("info", "text")
-        [ours] = root.handlers
-        assert logs._plain_text_handler() is ours  # nothing else installed: the direct path
+    with monkeypatch.context() as spying:
+        spying.setattr(logs.access_logger, "handle", made.append)  # the record path
         logs.log_access("GET", "/calls/13812345678", 200, 12.34, "c-5")
         logs.log_access("POST", "/cti/ai", 413, 0.04, None)
-        assert made == []  # no record was made for either
-        ours.flush()
-        direct = capsys.readouterr().err.splitlines()
-        other = logging.NullHandler()
-        root.addHandler(other)  # another handler (a test's, a deployment's): records again
-        assert logs._plain_text_handler() is None
-        monkeypatch.undo()  # the real handle(), and configure_logging's globals back
-        logs.log_access("GET", "/calls/13812345678", 200, 12.34, "c-5")
-        logs.log_access("POST", "/cti/ai", 413, 0.04, None)
-        ours.flush()
-        via_records = capsys.readouterr().err.splitlines()
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved:
-            root.addHandler(handler)
-        root.setLevel(level)
-        logging.getLogger("httpx").setLevel(logging.NOTSET)
+    assert made == []  # no record was made for either
+    ours.flush()
+    direct = capsys.readouterr().err.splitlines()
+    logging.getLogger().addHandler(logging.NullHandler())  # a test's, a deployment's: records again
+    assert logs._plain_text_handler() is None
+    logs.log_access("GET", "/calls/13812345678", 200, 12.34, "c-5")
+    logs.log_access("POST", "/cti/ai", 413, 0.04, None)
+    ours.flush()
+    via_records = capsys.readouterr().err.splitlines()
 
     def without_time(line: str) -> str:
         return line.split(" ", 2)[2]  # the date and the time differ
 
     assert [without_time(line) for line in direct] == [without_time(line) for line in via_records]
-    assert without_time(direct[0]) == "worker 3 INFO bot.access call=c-5: GET /calls/138****5678 200 12.3 ms"
-    assert without_time(direct[1]) == "worker 3 INFO bot.access: POST /cti/ai 413 0.0 ms"
+    assert without_time(direct[0]) == "worker 2 INFO bot.access call=c-5: GET /calls/138****5678 200 12.3 ms"
+    assert without_time(direct[1]) == "worker 2 INFO bot.access: POST /cti/ai 413 0.0 ms"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", direct[0][:23])
 
 
