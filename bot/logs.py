@@ -361,8 +361,9 @@ def _clean_request(method: str, path: str) -> str:
 def _plain_text_handler() -> LoopBatchedStream | None:
     """The one handler an access record would reach, when a line can be handed to it
     directly: :func:`configure_logging`'s own, with the text format and no filter, and
-    nothing else on the way (a test's or a deployment's handler, a filter)."""
-    if access_logger.filters:
+    nothing else on the way (a test's or a deployment's handler, a filter, a logger
+    that ``logging.config`` disabled)."""
+    if access_logger.filters or access_logger.disabled:
         return None
     found: logging.Handler | None = None
     logger: logging.Logger | None = access_logger

@@ -192,6 +192,10 @@ def test_the_access_line_handed_to_our_handler_is_the_line_a_record_would_make(
     assert made == []  # no record was made for either
     ours.flush()
     direct = capsys.readouterr().err.splitlines()
+    with monkeypatch.context() as disabling:
+        disabling.setattr(logs.access_logger, "disabled", True)  # as logging.config may leave it
+        assert logs._plain_text_handler() is None
+        logs.log_access("GET", "/cti/ai", 200, 1.0, "c-6")  # not written
     logging.getLogger().addHandler(logging.NullHandler())  # a test's, a deployment's: records again
     assert logs._plain_text_handler() is None
     logs.log_access("GET", "/calls/13812345678", 200, 12.34, "c-5")
