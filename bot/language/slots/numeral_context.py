@@ -45,7 +45,7 @@ from bot.language.slots.base import is_han
 from bot.language.slots.numeral_names import is_figure_or_name
 from bot.language.slots.numeral_words import COUNTERS, NUMERAL_CHARS, lexicon
 
-_NUMERALS = frozenset(NUMERAL_CHARS) | frozenset("0123456789")
+_NUMERALS_OR_DIGITS = frozenset(NUMERAL_CHARS) | frozenset("0123456789")
 _BIG_UNITS = frozenset("百千万亿")
 _DECIMAL_MARKS = frozenset("点.")
 _ONLY = frozenset("只就仅才单")
@@ -111,7 +111,7 @@ def _count_goes_on(text: str, at: int) -> bool:
     if at >= len(text) or not is_han(text[at]):
         return True
     char = text[at]
-    return char in _NUMERALS or char in _KEEPS_COUNT or char in lexicon().function_chars
+    return char in _NUMERALS_OR_DIGITS or char in _KEEPS_COUNT or char in lexicon().function_chars
 
 
 def _only_fillers(text: str) -> bool:
@@ -181,7 +181,7 @@ def is_zero_word(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is a lone 零 before more words: 零件, 零基础."""
     if end - start != 1 or text[start] not in _ZEROS or end >= len(text) or not is_han(text[end]):
         return False
-    return text[end] not in _NUMERALS and text[end] not in lexicon().function_chars
+    return text[end] not in _NUMERALS_OR_DIGITS and text[end] not in lexicon().function_chars
 
 
 def _small_numeral(numeral: str) -> bool:
@@ -207,7 +207,7 @@ def is_rank(text: str, start: int, end: int) -> bool:
         return False
     if text[start - 1] not in _RANK_PREFIXES:
         return False
-    return end >= len(text) or (measure_end(text, end) is None and text[end] not in _NUMERALS)
+    return end >= len(text) or (measure_end(text, end) is None and text[end] not in _NUMERALS_OR_DIGITS)
 
 
 def is_ordinal(text: str, start: int, end: int) -> bool:
@@ -248,6 +248,6 @@ def not_counted(text: str, start: int, end: int) -> bool:
         after = text[end]
         if after in _NAMING_AFTER:
             return is_ordinal(text, start, end)
-        if after in COUNTERS or after in _NUMERALS:
+        if after in COUNTERS or after in _NUMERALS_OR_DIGITS:
             return False  # a count, or a longer number: no rank, no noun after it
     return is_rank(text, start, end) or before_noun(text, start, end)

@@ -76,7 +76,6 @@ _NOT_QUANTITIES = (
     *("一会儿", "一路", "一些", "一切", "一旦", "一向", "一再", "一味", "一齐", "一连", "一道"),
     *("一点点", "一丁点", "一半天", "第一", "唯一", "统一", "之一"),
 )
-_LEADING_NUMERAL = re.compile(f"[{NUMERAL_CHARS}]+")
 _NUMERAL_RUN = re.compile(f"[{NUMERAL_CHARS}]+")
 _LENGTHS = (2, 3, 4, 5, 6, 7)
 _LONGEST_WORD = 4
@@ -96,7 +95,7 @@ def _is_quantity(word: str, tag: str) -> bool:
     """A numeral and one classifier (二楼, 三毛), or a sum of money (两块钱, 五毛钱)."""
     if tag in _QUANTITY_TAGS:
         return True
-    lead = _LEADING_NUMERAL.match(word)
+    lead = _NUMERAL_RUN.match(word)
     if lead is None or tag in _FUNCTION_OR_IDIOM_TAGS:
         return False
     unit = word[lead.end() :]
@@ -123,7 +122,7 @@ def _is_split_numeral_idiom(word: str) -> bool:
 
 def _is_whole_of(word: str) -> bool:
     """A numeral before a noun in 子 is "a whole ...", not a count: 一辈子, 一肚子, 两下子."""
-    lead = _LEADING_NUMERAL.match(word)
+    lead = _NUMERAL_RUN.match(word)
     return lead is not None and len(word) == lead.end() + 2 and word[-1] == _NOUN_SUFFIX
 
 
