@@ -64,17 +64,19 @@ class KeywordSpotter:
             if not (by_text or by_sound):
                 continue
             base = KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
-            if not by_text:  # by sound only, which a negation cue may make (补办 in 不办)
-                padded = padded or [f" {' '.join(syllables)} " for syllables in analysis.syllables]
-                if next(find_keyword(analysis, padded, keyword), None) is None:
-                    continue
             if keyword.negated or not analysis.negations:
-                # No occurrence can be negated: the best is one in characters, if any.
+                # No occurrence can be negated: the best is one in characters, if any; one
+                # by sound only counts unless a negation cue made it (补办 in 不办).
+                if not by_text:
+                    padded = padded or padded_syllables(analysis)
+                    if next(find_keyword(analysis, padded, keyword), None) is None:
+                        continue
                 score = base * (1.0 if by_text else PINYIN_DISCOUNT)
                 scores[keyword.intent] = max(scores[keyword.intent], score)
                 continue
-            # Every occurrence counts: in 别转人工，不对，我要转人工 the second one wins.
-            padded = padded or [f" {' '.join(syllables)} " for syllables in analysis.syllables]
+            # Every occurrence counts: in 别转人工，不对，我要转人工 the second one wins
+            # (find_keyword leaves out those by sound across a negation cue).
+            padded = padded or padded_syllables(analysis)
             for by_pinyin, clause, start in find_keyword(analysis, padded, keyword):
                 score = base * (PINYIN_DISCOUNT if by_pinyin else 1.0)
                 if is_negated(analysis, clause, start):
@@ -85,6 +87,12 @@ class KeywordSpotter:
 def any_of(texts: Iterable[str]) -> re.Pattern[str]:
     """A regex that finds any of ``texts`` (none: one that never matches)."""
     return re.compile("|".join(map(re.escape, texts)) or r"(?!)")
+
+
+def padded_syllables(analysis: Analysis) -> list[str]:
+    """Each clause's syllables joined by spaces, with a space either end: what
+    :func:`find_keyword` searches for a keyword's ``padded_pinyin``."""
+    return [f" {' '.join(syllables)} " for syllables in analysis.syllables]
 
 
 def is_negated(analysis: Analysis, clause: int, start: int) -> bool:

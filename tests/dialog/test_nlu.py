@@ -805,7 +805,7 @@ def _reference_scores(classifier: IntentClassifier, text: str) -> list[float]:
         )
         score *= scoring.negation_factor(negated, target)
         scores[target.intent] = max(scores[target.intent], score)
-    padded = [f" {' '.join(syllables)} " for syllables in analysis.syllables]
+    padded = keywords.padded_syllables(analysis)
     for keyword in classifier._keywords:
         base = scoring.KEYWORD_BASE + (1 - scoring.KEYWORD_BASE) * min(
             1.0, len(keyword.text) / analysis.length
