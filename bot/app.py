@@ -8,23 +8,28 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from quart import Quart
 
 from bot import metrics
+from bot.agentscreen.build import agent_screen
+from bot.agentscreen.pbx import HandoverPBX
 from bot.calls.capacity import Capacity
 from bot.calls.handler import CallHandler
+from bot.campaigns.factory import build_campaigns
 from bot.config import Settings, load_settings
+from bot.console import agent as agent_pages
 from bot.console.access import role_of as console_role
 from bot.console.views import install as install_console
-from bot.cti import callback, hangup, ivr, route
+from bot.cti import agent_speech, callback, calllog, hangup, ivr, route
 from bot.cti.answers import CtiAudioLinks
 from bot.cti.callback import audio_base_url
 from bot.dialog.business import BusinessAPI
 from bot.dialog.flow_versions import SharedFlows, flow_archive
 from bot.dialog.watch import FlowWatcher
-from bot.errors import ConfigError
+from bot.errors import ConfigError, VoicebotError
 from bot.hooks.ivr import IvrQueries
 from bot.hooks.ivr_file import load_ivr
 from bot.hooks.routing import load_router
@@ -32,7 +37,7 @@ from bot.language.loader import FlowSource, load_flows
 from bot.language.outgoing import HostAllowlist
 from bot.outcome.publisher import outcome_publisher
 from bot.pbx.base import PBX
-from bot.pbx.factory import build_pbx, hwd_api
+from bot.pbx.factory import build_agent_status, build_pbx, build_recordings, hwd_api
 from bot.services import EXTENSION_KEY, Services
 from bot.speech.backends import build_backends, check_backends, close_backends
 from bot.speech.cache import AudioCache
@@ -44,7 +49,7 @@ from bot.store.factory import transcript_store
 from bot.store.sessions import SessionStore
 from bot.store.sqlite_sessions import SQLiteSessionStore
 from bot.text.segmenter import Segmenter
-from bot.web import audio, auth, calls, edge, health, nlu
+from bot.web import audio, auth, calls, campaigns, edge, health, nlu
 from bot.web.apidocs import install as install_api_docs
 from bot.web.errors import register_errors
 from bot.web.metrics import install as install_metrics
@@ -130,16 +135,27 @@ def create_app(
         router=router,
     )
     svc.redis = redis
-    svc.outcomes = outcome_publisher(settings, svc.transcripts)
+    svc.agent_screen = agent_screen(settings, svc, redis)  # GX §54's live lines, the agent page
+    svc.recordings = build_recordings(settings)
+    svc.campaigns = build_campaigns(
+        settings,
+        redis,
+        builtin_of=partial(_builtin_of, svc),
+        flow_names=lambda: set(svc.flows.names()) if svc.flows else set(),
+    )
+    svc.outcomes = outcome_publisher(settings, svc.transcripts, svc.recordings)
     svc.hwd = hwd
+    # Only the configured PBX's agents are asked: a PBX handed in (tests) has none.
+    svc.agents = build_agent_status(settings, hwd=hwd) if pbx is None else None
     app = Quart(__name__)
     # No endpoint takes more than a small JSON or form body; refuse bigger ones early.
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions[EXTENSION_KEY] = svc
-    for module in (callback, hangup, ivr, route, audio, calls, nlu, health):
+    for module in (callback, calllog, hangup, agent_speech, ivr, route, audio, calls, campaigns, nlu, health):
         app.register_blueprint(module.blueprint)
     knowledge_web.install(app, svc.knowledge, max_message_chars=settings.max_text_chars)
     install_console(app, settings)  # /console: pages for people (docs/console.md)
+    app.register_blueprint(agent_pages.blueprint)  # the agent page: /agent/<call>, /console/agent/<call>
     register_errors(app)
     install_api_docs(app, title="voicebot", description=API_DESCRIPTION)
     install_metrics(app)  # GET /metrics
@@ -149,6 +165,35 @@ def create_app(
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)
     return app
+
+
+def _builtin_of(svc: Services, flow: str, intent: str) -> str | None:
+    """The built-in intent a flow's intent stands for (its current version), if any."""
+    if svc.flows is None or flow not in svc.flows.names():
+        return None
+    declared = svc.flows.get(flow).flow.intents.get(intent)
+    return declared.builtin if declared is not None else None
+
+
+async def _call_ended(svc: Services, call_id: str) -> None:
+    """A call has ended for good: its outcome pushed, its campaign number's result kept."""
+    if svc.outcomes is not None:
+        await svc.outcomes.publish(call_id)
+    if svc.campaigns is not None:
+        call = await svc.transcripts.get_call(call_id)
+        if call is not None and not call.get("test"):
+            try:
+                await svc.campaigns.call_ended(call)
+            except VoicebotError:
+                logger.exception("call %s: its campaign result was not stored", call_id)
+
+
+def end_streams(app: Quart) -> None:
+    """Called when a signal stops the server: the agent pages' event streams end now,
+    so that requests in flight drain without waiting for them."""
+    svc: Services = app.extensions[EXTENSION_KEY]
+    if svc.agent_screen is not None:
+        svc.agent_screen.end_streams()
 
 
 def _redis_client(settings: Settings) -> Redis | None:
@@ -204,6 +249,8 @@ class _Lifecycle:
         await check_backends(svc.speech.backends)
         await svc.sessions.open()
         await svc.transcripts.open()
+        if svc.agent_screen is not None:
+            await svc.agent_screen.open()
         if svc.outcomes is not None:  # pushes left by the last run go out from now on
             await svc.outcomes.outbox.open()
         conversation = await self._stack.enter_async_context(
@@ -213,6 +260,7 @@ class _Lifecycle:
                 segmenter=self._segmenter,
                 knowledge=svc.knowledge,
                 business=svc.business,
+                agents=svc.agents,
             )
         )
         svc.flows = conversation.flows
@@ -221,12 +269,14 @@ class _Lifecycle:
         await shared.publish(svc.flow_sources.values())
         for source in svc.flow_sources.values():
             await self._render_prompts(source)
+        assert svc.campaigns is not None
+        await svc.campaigns.open()
         svc.calls = CallHandler(
             conversation=conversation,
             sessions=svc.sessions,
             transcripts=svc.transcripts,
             speech=svc.speech,
-            pbx=svc.pbx,
+            pbx=HandoverPBX(svc.pbx, svc.agent_screen) if svc.agent_screen else svc.pbx,
             default_flow=svc.settings.default_flow,
             filler_seconds=svc.settings.kb_filler_ms / 1000,
             action_margin_seconds=svc.settings.action_margin_ms / 1000,
@@ -235,9 +285,10 @@ class _Lifecycle:
             capacity=Capacity(
                 svc.settings.max_live_calls, svc.settings.busy_text, svc.settings.busy_transfer
             ),
-            on_call_end=svc.outcomes.publish if svc.outcomes is not None else None,
+            on_call_end=partial(_call_ended, svc),
             links=CtiAudioLinks(audio_base_url(svc.settings)) if svc.settings.public_url else None,
             followup_late_seconds=svc.settings.followup_late_ms / 1000,
+            placed=svc.campaigns,
         )
         await svc.calls.prepare()
         await svc.speech.scan_cache()
@@ -286,6 +337,8 @@ class _Lifecycle:
 
     async def stop(self) -> None:
         self._svc.ready = False
+        if self._svc.agent_screen is not None:  # first: the agent pages' streams end at once
+            await self._svc.agent_screen.close()
         if self._sweeper:  # first: a call it closed now could not be handed over any more
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -295,6 +348,8 @@ class _Lifecycle:
         if self._watcher:
             self._stop_watching.set()
             await self._watcher
+        if self._svc.campaigns is not None:
+            await self._svc.campaigns.close()
         if self._svc.outcomes is not None:
             await self._svc.outcomes.outbox.close()
         await self._svc.transcripts.close()
@@ -302,6 +357,10 @@ class _Lifecycle:
         if self._svc.redis is not None:
             await self._svc.redis.aclose()
         await self._svc.pbx.aclose()
+        if self._svc.agents is not None:
+            await self._svc.agents.aclose()
+        if self._svc.recordings is not None:
+            await self._svc.recordings.aclose()
         if self._svc.hwd is not None:
             await self._svc.hwd.aclose()
         await self._svc.speech.aclose()

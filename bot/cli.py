@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
 import yaml
 
 from bot import server
-from bot.app import create_app
+from bot.app import create_app, end_streams
 from bot.authoring import graph, intent_quality
 from bot.authoring.chat import chat_command
 from bot.authoring.check import check_paths
 from bot.authoring.flowtest import flows_test_command
 from bot.authoring.schema import flow_schema
+from bot.campaigns.cli import campaign_group
 from bot.config import load_settings
 from bot.console.cli import users_group
 from bot.errors import ConfigError, FlowValidationError
@@ -72,7 +74,7 @@ def serve(host: str, port: int, workers: int) -> None:
     except ConfigError as exc:
         click.echo(f"voicebot: {exc}", err=True)
         sys.exit(2)
-    server.run(app, host, port)
+    server.run(app, host, port, on_stop=partial(end_streams, app))
 
 
 @main.command("backup")
@@ -94,6 +96,7 @@ main.add_command(kb_group)
 main.add_command(fake_pbx_command)
 main.add_command(simulate_command)
 main.add_command(users_group)
+main.add_command(campaign_group)
 
 
 @main.group()

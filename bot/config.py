@@ -72,6 +72,17 @@ def _split_words(value: object) -> object:
     return value
 
 
+def number_template(value: str) -> str:
+    """``value`` if it is a number template (a fixed number, ``{telnum}`` or ``{callid}``)."""
+    try:
+        value.format(telnum="1", callid="1")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"{value!r} is not a number template: use a fixed number, {{telnum}} or {{callid}}"
+        ) from exc
+    return value
+
+
 class AccessSettings(BaseSettings):
     """Who may reach the service and where it may send requests (docs/security.md): the
     part of :class:`Settings` that bot/web/auth.py and the allowlists read."""
@@ -131,7 +142,101 @@ class AccessSettings(BaseSettings):
         return token.get_secret_value() if token else None
 
 
-class Settings(AccessSettings):
+class AgentStatusSettings(BaseSettings):
+    """Whether anyone can answer a ``transfer:`` with ``busy:`` (docs/pbx.md, "Agents'
+    availability"): the part of :class:`Settings` that bot.pbx.agents reads."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
+
+    agent_status_timeout_ms: int = Field(
+        400,
+        ge=50,
+        le=5000,
+        description="Longest wait for the agents' status before a transfer with busy:; later counts as free.",
+    )
+    agent_status_cache_ms: int = Field(
+        2000, ge=0, le=60000, description="A transfer target's agent status is used again for this long."
+    )
+    gx_max_queued: int | None = Field(
+        None,
+        ge=1,
+        description="Callers waiting for a transfer target (GX §40) that make it busy; unset: not asked.",
+    )
+
+
+class CallCenterSettings(BaseSettings):
+    """The GX CTI's call control, recordings and batch calls, and what the call center
+    around the bot connects to (docs/pbx.md, docs/campaigns.md): the part of
+    :class:`Settings` that bot/pbx, bot/campaigns and the agent's screen read."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
+
+    gx_url: AnyHttpUrl | None = Field(
+        None, description="GX CTI call-control base, e.g. http://10.0.0.2:12121."
+    )
+    gx_extnum: str = Field(
+        "{telnum}", description="The number standing for the robot's leg in GX call control (a template)."
+    )
+    gx_access_number: str = Field(
+        "1000", pattern=r"^[0-9]+$", description="The number robot calls come in on (GX callee, §41)."
+    )
+    gx_outbound_extnum: str = Field(
+        "{telnum}",
+        description="The number standing for an outbound robot call in GX call control (a template, §10).",
+    )
+    gx_outbound_caller: str | None = Field(
+        None,
+        pattern=r"^[0-9]+$",
+        description="The robot's number (主叫) on outbound calls (GX §3, §12); default the access number.",
+    )
+    gx_hangup: Literal["click", "force", "none"] = Field(
+        "click", description="How a robot call is hung up on GX: CLICK_TO_HUNGUP, FORCE_HUNGUP or no request."
+    )
+    gx_leader_extnum: str | None = Field(
+        None, description="Supervisor extension for VOICEBOT_GX_HANGUP=force."
+    )
+    gx_queue_priority: int | None = Field(
+        None, ge=0, description="queue_priority sent with transfers to an IVR menu (GX §12)."
+    )
+    gx_recording_url: AnyHttpUrl | None = Field(
+        None,
+        description="Where the CTI serves robot calls' recordings (GX §52.4); default VOICEBOT_GX_URL.",
+    )
+    campaign_tick_seconds: float = Field(
+        15.0, ge=0.2, le=3600, description="How often the campaign scheduler looks at running campaigns."
+    )
+    campaign_blacklist: bool = Field(
+        False, description="Also put do-not-call numbers on the GX CTI's blacklist (§38)."
+    )
+    recording_timeout_ms: int = Field(
+        10000, ge=100, le=120000, description="Longest wait for the CTI's recording download to go on."
+    )
+    call_record_join_slack_ms: int = Field(
+        30000, ge=0, le=3_600_000, description="A CTI call record (GX §31) joins by number within this."
+    )
+    agent_speech_window_ms: int = Field(
+        3_600_000,
+        ge=1000,
+        le=86_400_000,
+        description="A live line (GX §54) joins the robot call handed over to its number within this "
+        "before it.",
+    )
+    agent_link_seconds: int = Field(
+        14_400, ge=60, le=604_800, description="How long the agent page's signed link in biz_data opens it."
+    )
+    agent_frame_ancestors: str = Field(
+        "*",
+        description="Who may frame the agent page (CSP frame-ancestors): '*', 'self' or origins, "
+        "space-separated.",
+    )
+
+    @field_validator("gx_extnum", "gx_outbound_extnum")
+    @classmethod
+    def _gx_number_template(cls, value: str) -> str:
+        return number_template(value)
+
+
+class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings):
     """All settings of the service. Environment: ``VOICEBOT_<FIELD NAME IN CAPITALS>``."""
 
     model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
@@ -272,24 +377,6 @@ class Settings(AccessSettings):
         le=10000,
         description="The same callback again this soon after its answer is a retry: same answer, no turn.",
     )
-    gx_url: AnyHttpUrl | None = Field(
-        None, description="GX CTI call-control base, e.g. http://10.0.0.2:12121."
-    )
-    gx_extnum: str = Field(
-        "{telnum}", description="The number standing for the robot's leg in GX call control (a template)."
-    )
-    gx_access_number: str = Field(
-        "1000", pattern=r"^[0-9]+$", description="The number robot calls come in on (GX callee, §41)."
-    )
-    gx_hangup: Literal["click", "force", "none"] = Field(
-        "click", description="How a robot call is hung up on GX: CLICK_TO_HUNGUP, FORCE_HUNGUP or no request."
-    )
-    gx_leader_extnum: str | None = Field(
-        None, description="Supervisor extension for VOICEBOT_GX_HANGUP=force."
-    )
-    gx_queue_priority: int | None = Field(
-        None, ge=0, description="queue_priority sent with transfers to an IVR menu (GX §12)."
-    )
     hwd_url: AnyHttpUrl | None = Field(None, description="HWD PBX API base ending in /dscom-api/public.")
     hwd_client_id: str | None = Field(None, description="HWD API client id (API 接口授权).")
     hwd_client_secret: SecretStr | None = Field(None, description="HWD API client secret.")
@@ -348,6 +435,16 @@ class Settings(AccessSettings):
             TransferTarget.parse(value)  # a ValueError names what is wrong with it
         return value or None
 
+    @field_validator("agent_frame_ancestors")
+    @classmethod
+    def _frame_ancestors(cls, value: str) -> str:
+        """CSP sources, space-separated; ``self``/``none`` may be written unquoted. A
+        ``;`` or ``,`` would add directives of its own to the page's policy."""
+        sources = [{"self": "'self'", "none": "'none'"}.get(s.lower(), s) for s in value.split()]
+        if not sources or any(not s.isprintable() or any(c in s for c in ';,"') for s in sources):
+            raise ValueError("give '*', 'self', 'none' or origins (https://crm.example.com), space-separated")
+        return " ".join(sources)
+
     @field_validator("tts_http_method", mode="before")
     @classmethod
     def _upper_method(cls, value: object) -> object:
@@ -380,16 +477,10 @@ class Settings(AccessSettings):
         except ValueError as exc:
             raise ValueError(f'not a JSON object ({exc}); write e.g. {{"X-Api-Key": "…"}}') from exc
 
-    @field_validator("gx_extnum", "hwd_extension")
+    @field_validator("hwd_extension")
     @classmethod
     def _number_template(cls, value: str) -> str:
-        try:
-            value.format(telnum="1", callid="1")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"{value!r} is not a number template: use a fixed number, {{telnum}} or {{callid}}"
-            ) from exc
-        return value
+        return number_template(value)
 
     @field_validator("timezone")
     @classmethod
@@ -415,6 +506,10 @@ class Settings(AccessSettings):
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def campaigns_path(self) -> Path:
+        return self.data_dir / "campaigns.sqlite3"
 
     @property
     def kb_history_path(self) -> Path:

@@ -13,7 +13,8 @@
     │   └── UnknownFlowError     a request names a flow that is not loaded
     ├── ScriptError              a `voicebot simulate` script cannot be played (`file:line: …`)
     ├── RequestError             a caller's request is malformed (mapped to HTTP 4xx)
-    │   └── FailureSpecError     the fake PBX's /control/fail body describes no failure
+    │   ├── FailureSpecError     the fake PBX's /control/fail body describes no failure
+    │   └── NumbersFileError     a campaign's numbers file cannot be used (`file:line: …`)
     ├── NotReadyError            a request arrived before start-up finished (HTTP 503)
     ├── PBXError                 the PBX refused or failed an action
     │   ├── PBXRejectedError     it answered no (busy, offline, no such call, bad parameters)
@@ -180,6 +181,14 @@ class PBXRejectedError(PBXError):
 class PBXUnavailableError(PBXError):
     """The PBX did not answer usefully: unreachable, timed out, a server error, or
     credentials it refuses. Nothing is known about whether the action happened."""
+
+
+class NumbersFileError(RequestError):
+    """A campaign's file of numbers (CSV or Excel) has problems, each ``file:line: what — fix``."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class StorageError(VoicebotError):

@@ -129,6 +129,14 @@ PBX_ACTIONS = _Children(
         ["kind", "action", "result"],
     )
 )
+AGENT_STATUS = _Children(
+    Counter(
+        "voicebot_agent_status",
+        "Whether anyone can answer a transfer with busy:, by vendor and result: free, busy, "
+        "cached_free, cached_busy, unknown (a failure or an answer to go by) or slow (past the budget).",
+        ["kind", "vendor", "result"],
+    )
+)
 TTS_SECONDS = _Children(
     Histogram(
         "voicebot_tts_seconds",
@@ -187,6 +195,14 @@ OUTBOX_OLDEST_PENDING_SECONDS = Gauge(
 REFUSED = _Children(
     Counter("voicebot_refused_requests", "Requests refused before any endpoint ran, by reason.", ["reason"])
 )
+CALL_RECORDS = _Children(
+    Counter(
+        "voicebot_call_records",
+        "The CTI's pushed call records (GX §31), by result: stored (new), repeated (pushed again), "
+        "refused (not the manual's format) or failed (the store failed).",
+        ["result"],
+    )
+)
 
 
 # --- the calls the code makes ----------------------------------------------------------
@@ -232,8 +248,20 @@ def count_pbx(action: str, result: str, *, test: bool = False) -> None:
     PBX_ACTIONS["test" if test else CALL_KIND.get(), action, result].inc()
 
 
+def count_agent_status(vendor: str, result: str) -> None:
+    """A question of a ``transfer:`` with ``busy:`` to the PBX's agent status (gx, hwd)
+    came to ``result`` (free, busy, cached_free, cached_busy, unknown, slow)."""
+    AGENT_STATUS[CALL_KIND.get(), vendor, result].inc()
+
+
 def count_tts(backend: str, *, hit: bool) -> None:
     TTS_CACHE[backend, "hit" if hit else "miss"].inc()
+
+
+def count_call_records(result: str, records: int) -> None:
+    """``records`` pushed call records came to ``result`` (stored, repeated, refused, failed)."""
+    if records:
+        CALL_RECORDS[result].inc(records)
 
 
 def count_storage_error(store: str) -> None:

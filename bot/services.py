@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, cast
 
 from quart import current_app
 
+from bot.agentscreen.screen import AgentScreen
 from bot.calls.handler import CallHandler
+from bot.campaigns.service import Campaigns
 from bot.config import Settings
 from bot.dialog.business import BusinessAPI
 from bot.dialog.registry import FlowRegistry
@@ -15,8 +17,10 @@ from bot.hooks.ivr import IvrQueries
 from bot.hooks.routing import Router
 from bot.language.loader import FlowSource
 from bot.outcome.publisher import OutcomePublisher
+from bot.pbx.agents import CachedAgentStatus
 from bot.pbx.base import PBX
 from bot.pbx.hwd_api import HWDApi
+from bot.pbx.recordings import RobotRecordings
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.store.sessions import SessionStore
 from knowledge.service import KnowledgeService
@@ -46,8 +50,12 @@ class Services:
     flows: FlowRegistry | None = None
     calls: CallHandler | None = None
     hwd: HWDApi | None = None  # the HWD PBX's API client, when VOICEBOT_HWD_URL is set
+    agents: CachedAgentStatus | None = None  # the PBX's agent status (transfer: with busy:)
     outcomes: OutcomePublisher | None = None  # None: VOICEBOT_OUTCOME_URL is unset
+    recordings: RobotRecordings | None = None  # the CTI's robot recordings (GX only)
+    campaigns: Campaigns | None = None  # outbound campaigns (docs/campaigns.md)
     redis: Redis | None = None  # the shared store's client, when VOICEBOT_REDIS_URL is set
+    agent_screen: AgentScreen | None = None  # live lines (GX §54) and the agent pages
     prompts_rendered: int = 0
     ready: bool = False
     startup_seconds: float | None = None

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from bot.config import Settings
+from bot.dialog.agents import AgentStatus
 from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
@@ -35,6 +36,7 @@ async def open_conversation(
     knowledge: KnowledgeService,
     business: BusinessAPI | None = None,
     today: Callable[[], dt.date] | None = None,
+    agents: AgentStatus | None = None,
 ) -> AsyncIterator[Conversation]:
     """Open the knowledge service and the flows' classifiers, and yield a conversation.
 
@@ -46,6 +48,8 @@ async def open_conversation(
             ``VOICEBOT_KB_URL`` when that is set, answers ``knowledge`` steps.
         business: The ``http:`` steps' client; without one, one is made and closed here.
         today: The calls' date (conversation tests pin it); default: the settings'.
+        agents: Whether anyone can answer a ``transfer:`` with ``busy:`` (the PBX's
+            agent status, ``bot.pbx.agents``); default: someone always can.
     """
     async with contextlib.AsyncExitStack() as stack:
         await asyncio.to_thread(segmenter.initialize)
@@ -60,5 +64,7 @@ async def open_conversation(
             stack.push_async_callback(business.aclose)
         registry = FlowRegistry(segmenter=segmenter, default_threshold=settings.nlu_threshold)
         await asyncio.to_thread(registry.install, list(sources))
-        dialog = Dialog(registry, business=business, knowledge=client, today=today or settings.today)
+        dialog = Dialog(
+            registry, business=business, knowledge=client, today=today or settings.today, agents=agents
+        )
         yield Conversation(registry, dialog, BackchannelDetector(settings.backchannels, settings.fillers))

@@ -34,6 +34,13 @@ class FakePBX:
     def reset(self) -> None:
         self.http.post("/control/reset").raise_for_status()
 
+    def push_call_records(self, url: str, **push: Any) -> dict[str, Any]:
+        """Make the fake push call records to ``url`` as the CTI does (GX §31); what happened."""
+        response = self.http.post("/control/push-call-records", json={"url": url, **push}, timeout=60)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
 
 def run_fake_pbx(workdir: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = unused_port()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import time
@@ -32,9 +33,10 @@ class Bot:
         self.base = base
         self.http = httpx.Client(base_url=base, timeout=15, headers=ADMIN_HEADERS)
 
-    def say(self, call_id: str, txt: str) -> tuple[str, float]:
+    def say(self, call_id: str, txt: str, *, flow: str | None = None) -> tuple[str, float]:
         """The callback's answer and when it came (monotonic, comparable across processes)."""
-        response = self.http.get("/cti/ai", params={"telnum": TELNUM, "txt": txt, "callid": call_id})
+        params = {"telnum": TELNUM, "txt": txt, "callid": call_id, **({"flow": flow} if flow else {})}
+        response = self.http.get("/cti/ai", params=params)
         assert response.status_code == 200, response.text
         return response.text, time.monotonic()
 
@@ -64,6 +66,18 @@ class Bot:
 def fake(fake_pbx_process: FakePBX) -> FakePBX:
     """The module's fake PBX; each test resets what it needs."""
     return fake_pbx_process
+
+
+@contextlib.contextmanager
+def bot_serving(workdir: Path, settings: Mapping[str, str]) -> Iterator[Bot]:
+    """A ``voicebot serve`` for the block, stopped after it; it must exit cleanly."""
+    process, bot = serve(workdir, settings)
+    try:
+        yield bot
+    finally:
+        bot.http.close()
+        stop(process)
+    assert process.returncode == 0
 
 
 def serve(workdir: Path, settings: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], Bot]:
@@ -108,25 +122,15 @@ def gx_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX, rasa: str) -
         "VOICEBOT_KB_FILLER_MS": "600",
         **QUICK_SILENCES,
     }
-    process, bot = serve(tmp_path_factory.mktemp("gx-bot"), settings)
-    try:
+    with bot_serving(tmp_path_factory.mktemp("gx-bot"), settings) as bot:
         yield bot
-    finally:
-        bot.http.close()
-        stop(process)
-    assert process.returncode == 0
 
 
 @pytest.fixture(scope="module")
 def hwd_bot(tmp_path_factory: pytest.TempPathFactory, fake: FakePBX) -> Iterator[Bot]:
     settings = {"VOICEBOT_PBX": "hwd", **hwd_settings(fake), **QUICK_SILENCES}
-    process, bot = serve(tmp_path_factory.mktemp("hwd-bot"), settings)
-    try:
+    with bot_serving(tmp_path_factory.mktemp("hwd-bot"), settings) as bot:
         yield bot
-    finally:
-        bot.http.close()
-        stop(process)
-    assert process.returncode == 0
 
 
 def requests_for(fake: FakePBX, vendor: str, ending: str) -> list[dict[str, Any]]:
@@ -166,6 +170,42 @@ def test_gx_silence_ends_with_the_hang_up_request(gx_bot: Bot, fake: FakePBX) ->
     (hangup,) = wait_requests(fake, "gx", "CLICK_TO_HUNGUP")
     assert hangup["query"] == {"caller": TELNUM, "callee": "1000", "opt": "CLICK_TO_HUNGUP"}
     assert gx_bot.call("gx-2")["outcome"] == "hung_up_by_bot"
+
+
+def test_gx_outbound_hang_up_names_the_customer_as_the_callee(gx_bot: Bot, fake: FakePBX) -> None:
+    """The survey is an outbound flow: the robot called the customer, who is §3's 被叫."""
+    fake.reset()
+    gx_bot.say("gx-out-1", "ready2speak", flow="survey")
+    gx_bot.say("gx-out-1", "再见", flow="survey")
+    (hangup,) = wait_requests(fake, "gx", "CLICK_TO_HUNGUP")
+    assert hangup["query"] == {"caller": "1000", "callee": TELNUM, "opt": "CLICK_TO_HUNGUP"}
+    assert gx_bot.call("gx-out-1")["direction"] == "outbound"
+
+
+def test_gx_recording_is_linked_and_streamed_from_the_cti(gx_bot: Bot, fake: FakePBX) -> None:
+    """§52.4: the transcript names the CTI's recording; /calls/<id>/recording streams it."""
+    fake.reset()
+    call_id = "fd6a66a6-52da@192.168.1.82"
+    gx_bot.say(call_id, "ready2speak")
+    gx_bot.say(call_id, "hungup")
+    call = gx_bot.call(call_id)
+    address = f"{fake.base}/Oms/FileDownServlet?robotcallid=fd6a66a6-52da%40192.168.1.82"
+    assert call["recording_url"] == address
+    recording = gx_bot.http.get(f"/calls/{call_id}/recording")
+    assert recording.status_code == 200, recording.text
+    assert recording.headers["Content-Type"] == "audio/wav"
+    with wave.open(io.BytesIO(recording.content)) as wav:
+        assert (wav.getframerate(), wav.getnframes()) == (8000, 16000)
+    (download,) = requests_for(fake, "gx", "/Oms/FileDownServlet")
+    assert download["query"] == {"robotcallid": call_id}
+    part = gx_bot.http.get(f"/calls/{call_id}/recording", headers={"Range": "bytes=0-99"})
+    assert (part.status_code, part.content) == (206, recording.content[:100])
+    fake.fail(action="recording_download", status=404)
+    assert gx_bot.http.get(f"/calls/{call_id}/recording").status_code == 404
+    fake.fail(action="recording_download", status=500)
+    failed = gx_bot.http.get(f"/calls/{call_id}/recording")
+    assert (failed.status_code, failed.json()["error"]["code"]) == (502, "cti_failed")
+    assert httpx.get(f"{gx_bot.base}/calls/{call_id}/recording").status_code == 401
 
 
 def test_gx_busy_agent_ends_transfer_failed_and_graded_for_that(gx_bot: Bot, fake: FakePBX) -> None:

@@ -7,7 +7,7 @@ What counts, per flow (each item is located where it is written):
 * every way a step may go that depends on the call: each ``ask`` intent, each ``if``
   branch and its "no condition held", ``lookup`` found / not found, ``http`` ok /
   error, ``collect`` filled (or confirmed) / failed, ``knowledge`` answered / not
-  found / error, a ``call:`` returned;
+  found / error, a ``call:`` returned, a ``transfer`` with ``busy:`` made / busy;
 * each re-prompt and the ``then`` of the silence and no-match ladders (a step's own,
   or the flow's ``defaults`` for every step without one), and each ``global`` intent.
 
@@ -97,10 +97,18 @@ def _branches(flow: Flow, step: Step) -> Iterator[tuple[KeyPath, str]]:
         yield ("knowledge", "on_error"), f"knowledge error → {step.knowledge.on_error}"
     if step.call:
         yield ("call", "then"), f"returned from {step.call.flow} → {step.call.then}"
+    yield from _transfer_branches(step)
     for kind in ("silence", "no_match"):
         ladder: Ladder | None = getattr(step, kind)
         if ladder is not None:
             yield from _ladder((kind,), kind, ladder)
+
+
+def _transfer_branches(step: Step) -> Iterator[tuple[KeyPath, str]]:
+    """A transfer with ``busy:``: made (someone could answer), or its ``busy:`` taken."""
+    if step.busy:
+        yield ("transfer",), f"someone can answer → transfer {step.transfer}"
+        yield ("busy",), f"nobody can answer → {step.busy}"
 
 
 def _ladder(at: KeyPath, kind: str, ladder: Ladder) -> Iterator[tuple[KeyPath, str]]:
@@ -300,7 +308,8 @@ class Coverage:
 
     def _fell_through(self, flow: str, name: str, step: Step) -> None:
         """The step's work took no branch: its action ran."""
-        for loc, present in ((("lookup",), step.lookup), (("http",), step.http), (("if",), step.if_)):
+        worked = ((("lookup",), step.lookup), (("http",), step.http), (("if",), step.if_))
+        for loc, present in (*worked, (("transfer",), step.busy)):
             if present:
                 self._add(flow, ("steps", name, *loc))
 
@@ -321,6 +330,8 @@ def _work_exits(step: Step) -> Iterator[tuple[KeyPath, str]]:
         yield ("http", "on_error"), step.http.on_error
     for i, branch in enumerate(step.if_):
         yield ("if", i), branch.goto
+    if step.busy:
+        yield ("busy",), step.busy
 
 
 def _action_exits(flow: Flow, step: Step, here: str) -> Iterator[tuple[KeyPath, tuple[str, str]]]:

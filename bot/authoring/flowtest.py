@@ -8,9 +8,11 @@ engine) and says which ones went as written::
     flow: yibao                 # the flow the calls start in (required)
     date: 2026-11-21            # the calls' date, for 明天 or 下周三 (default: today)
     telnum: "13900000000"       # the caller's number (default 13800000000)
+    agents: free                # free or busy: can anyone answer a transfer with busy:?
     conversations:
       - name: 查询报销进度         # shown in the report
         telnum: "13912345678"   # this call's number (default: the file's telnum)
+        agents: busy            # this call's agents (default: the file's, else free)
         turns:
           - silence: true               # the caller says nothing (the first time: greeting)
             bot: 欢迎致电
@@ -81,6 +83,7 @@ from bot.authoring import coverage as cover
 from bot.authoring.runtime import open_conversation
 from bot.authoring.variable_names import find, is_provided, provided_names
 from bot.config import Settings, load_settings
+from bot.dialog.agents import FixedAgents
 from bot.dialog.conversation import Conversation, Heard
 from bot.dialog.state import CallState, Outcome
 from bot.errors import ConfigError, FlowProblem, FlowValidationError
@@ -100,6 +103,7 @@ DEFAULT_TELNUM = "13800000000"
 EVENTS = ("silence", "caller", "hangup")
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 ACTIONS = ("transfer", "hangup", "none")
+AGENTS = ("free", "busy")  # what a transfer step with busy: finds (bot.dialog.agents)
 
 
 # --- the file format -----------------------------------------------------------------
@@ -228,6 +232,7 @@ class ConversationSpec(_Spec):
 
     name: Text
     telnum: Text | None = None  # the file's telnum when not given
+    agents: Annotated[str | None, _one_of("agents", AGENTS)] = None  # the file's when not given
     turns: list[TurnSpec] = Field(min_length=1)
     end: EndSpec | None = None
 
@@ -238,6 +243,7 @@ class FlowTestSpec(_Spec):
     flow: Text
     date: Annotated[dt.date | None, BeforeValidator(_as_date)] = None
     telnum: Text = DEFAULT_TELNUM
+    agents: Annotated[str, _one_of("agents", AGENTS)] = "free"
     conversations: list[ConversationSpec] = Field(min_length=1)
 
 
@@ -357,10 +363,12 @@ class InvalidFlowsError(FlowValidationError):
 
 
 class _Clock:
-    """The calls' date: one conversation serves test files of different dates."""
+    """The calls' date, and whether agents are free: one conversation serves test files
+    of different dates and conversations of free and busy agents."""
 
     def __init__(self, date: dt.date) -> None:
         self.date = date
+        self.agents = FixedAgents()
 
     def __call__(self) -> dt.date:
         return self.date
@@ -394,7 +402,7 @@ async def _open(
 ) -> Conversation:
     try:
         return await stack.enter_async_context(
-            open_conversation(flows_dir, settings, today=clock, segmenter=segmenter)
+            open_conversation(flows_dir, settings, today=clock, segmenter=segmenter, agents=clock.agents)
         )
     except FlowValidationError as exc:
         raise InvalidFlowsError(exc.problems) from exc
@@ -411,9 +419,10 @@ async def _run_test_file(
     warnings = _check_names(test_file, conversation)
     spec = test_file.spec
     clock.date = spec.date or settings.today()
-    results = [
-        await _run_conversation(test_file, conversation, i, coverage) for i in range(len(spec.conversations))
-    ]
+    results = []
+    for i, conversation_spec in enumerate(spec.conversations):
+        clock.agents.free = (conversation_spec.agents or spec.agents) == "free"
+        results.append(await _run_conversation(test_file, conversation, i, coverage))
     return results, warnings
 
 

@@ -17,7 +17,8 @@ drift apart:
   flow still draws and shows its mistake.
 * one labelled edge per way to leave a step: intents, ``filled``/``confirmed`` and
   ``fail`` of ``collect``, ``if`` conditions (their source text), ``not found`` of
-  ``lookup``, ``error`` of ``http``, ``returned`` of ``call``, and the silence and
+  ``lookup``, ``error`` of ``http``, ``returned`` of ``call``, ``busy`` of
+  ``transfer`` (nobody can answer), and the silence and
   no-match ladders of waiting steps (``silence ×2`` = two re-prompts, then the
   edge). Ladders inherited from ``defaults`` and ``global`` intents (drawn from one
   "any step" node) are dashed: they apply everywhere, so they are the background.
@@ -239,6 +240,8 @@ class _Builder:
             yield _Edge(source, self.target(step.goto), None)
         if step.call:
             yield _Edge(source, self.target(step.call.then), "returned")
+        if step.busy:
+            yield _Edge(source, self.target(step.busy), "busy")
         if step.waits:
             yield from self.ladder_edges(name, step)
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from bot.config import Settings
+from bot.dialog.agents import AgentStatus
 from bot.dialog.conversation import Conversation
 from bot.language.loader import load_flows
 from bot.text.segmenter import Segmenter
@@ -29,6 +30,7 @@ async def open_conversation(
     *,
     today: Callable[[], dt.date] | None = None,
     segmenter: Segmenter | None = None,
+    agents: AgentStatus | None = None,
 ) -> AsyncIterator[Conversation]:
     """Load and validate every flow of ``flows_dir`` and yield a conversation over them,
     wired as the service wires it (``bot.wiring``).
@@ -39,6 +41,8 @@ async def open_conversation(
         today: The calls' date (conversation tests pin it); default: today in
             the settings' time zone.
         segmenter: A shared jieba segmenter (loading one takes about half a second).
+        agents: Whether anyone can answer a ``transfer:`` with ``busy:`` (conversation
+            tests' ``agents:``); default: someone always can.
 
     Raises:
         FlowValidationError: a flow file of the directory is invalid.
@@ -49,6 +53,6 @@ async def open_conversation(
     # leaves nothing behind.
     knowledge = KnowledgeService(settings.kb_dir, base=KnowledgeBase(segmenter))
     async with open_wired(
-        settings, sources.values(), segmenter=segmenter, knowledge=knowledge, today=today
+        settings, sources.values(), segmenter=segmenter, knowledge=knowledge, today=today, agents=agents
     ) as conversation:
         yield conversation

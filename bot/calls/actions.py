@@ -17,7 +17,7 @@ from bot.calls.ending import Endings
 from bot.calls.followups import Action as FollowUp
 from bot.calls.followups import FollowUps
 from bot.calls.handoff import biz_data
-from bot.calls.record import PBXRecorder
+from bot.calls.record import PBXRecorder, call_ref
 from bot.calls.voice import PUSHED_TEXT_SECONDS_PER_CHAR, AudioLinks, Spoken, Voice
 from bot.dialog.engine import Dialog
 from bot.dialog.state import Action, CallState, Due, Reply
@@ -51,7 +51,7 @@ class Actions:
         the reply's action. The action is also written into ``state.due``, stored
         with the call, so that another instance (or this one after a restart)
         carries it out if this process cannot."""
-        call = CallRef(state.call_id, state.telnum, state.test)
+        call = call_ref(state)
         heard_seconds = spoken.seconds
         if spoken.push is not None:
             then = partial(self._push_text, call, spoken.push, reply, links)
@@ -70,7 +70,7 @@ class Actions:
         due = state.due
         if due is None:
             return
-        call = CallRef(state.call_id, state.telnum, state.test)
+        call = call_ref(state)
         lateness = time.time() - due.at
         if lateness <= late_seconds:
             logger.info("call %s: the %s announced before a restart is carried out", call.call_id, due.action)

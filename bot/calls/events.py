@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 
 class Event(Enum):
@@ -24,3 +26,19 @@ class Callback:
     flow: str | None
     encoding: str  # of the text: "utf-8" or "gbk"
     test: bool = False  # a test call from the console (bot/console/trycall.py), never from the CTI
+
+
+@dataclass(frozen=True)
+class Placed:
+    """What a call the bot placed starts with (an outbound campaign's): which campaign,
+    its flow, and the data of the number called (the flow's ``customer``)."""
+
+    campaign: str
+    flow: str
+    data: Mapping[str, str]
+
+
+class PlacedCalls(Protocol):
+    async def placed_call(self, telnum: str) -> Placed | None:
+        """The call the bot placed to ``telnum``, if a new call to it is one."""
+        ...

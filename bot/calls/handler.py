@@ -18,7 +18,7 @@ from bot import metrics
 from bot.calls.actions import Actions
 from bot.calls.capacity import Capacity
 from bot.calls.ending import Endings, OnCallEnd
-from bot.calls.events import Callback, Event
+from bot.calls.events import Callback, Event, PlacedCalls
 from bot.calls.followups import FollowUps
 from bot.calls.late import LateAnswers
 from bot.calls.record import PBXRecorder
@@ -60,6 +60,8 @@ class CallHandler:
             (the configured public URL); later, the last callback's.
         followup_late_seconds: A transfer or hang-up taken over this long after its
             time is recorded as failed instead of carried out.
+        placed: The calls the bot placed (outbound campaigns): a new call to one of
+            their numbers starts in the campaign's flow with the number's data.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class CallHandler:
         on_call_end: OnCallEnd | None = None,
         links: AudioLinks | None = None,
         followup_late_seconds: float = 10.0,
+        placed: PlacedCalls | None = None,
     ) -> None:
         self.conversation = conversation
         pbx = SplitPBX(pbx)  # test calls from the console: their actions are recorded only
@@ -120,6 +123,7 @@ class CallHandler:
             default_flow=default_flow,
             retry_window_seconds=retry_window_seconds,
             capacity=self.capacity,
+            placed=placed,
         )
         self._recent = RecentCallbacks(retry_window_seconds)
         self._sessions = sessions

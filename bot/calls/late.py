@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from bot import metrics
-from bot.calls.record import exchanges_json
+from bot.calls.record import call_ref, exchanges_json
 from bot.calls.voice import AudioLinks, Voice
 from bot.dialog.state import Answer, CallState, Playback
 from bot.errors import PBXError
 from bot.language.flow import Prompt
-from bot.pbx.base import PBX, CallRef, Exchange
+from bot.pbx.base import PBX, Exchange
 from bot.store.transcripts import Turn
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class LateAnswers:
         exchanges: list[Exchange] = []
         try:
             async with asyncio.timeout(self.push_timeout_seconds):
-                call = CallRef(state.call_id, state.telnum, state.test)
+                call = call_ref(state)
                 await self.pbx.play(call, links.url(answer.playback), journal=exchanges)
             turn.delivered = "play"
             metrics.count_pbx("play", "ok")
@@ -101,8 +101,8 @@ class LateAnswers:
             state.undelivered, turn.delivered = answer.playback, "next callback"
             metrics.count_pbx("play", "error")
             return False
-        finally:
-            turn.pbx = exchanges_json(exchanges)
+        finally:  # after the exchanges of the turn itself (agents' status), if any
+            turn.pbx = (turn.pbx or []) + (exchanges_json(exchanges) or []) or None
 
     async def finish(self) -> None:
         """Let the turns under way finish (at shutdown), those that answered with a

@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 StateChange = Callable[[CallState], Awaitable[None]]
 
 
+def call_ref(state: CallState) -> CallRef:
+    """The call as the PBX's requests name it."""
+    return CallRef(state.call_id, state.telnum, state.test, state.direction)
+
+
 def exchanges_json(exchanges: list[Exchange]) -> list[dict[str, object]] | None:
     """A turn's ``pbx`` field: the exchanges as JSON, or None when there were none."""
     return [e.as_json() for e in exchanges] or None

@@ -17,11 +17,14 @@ from bot.calls import retry
 from bot.calls.actions import Actions
 from bot.calls.capacity import Capacity
 from bot.calls.ending import Endings
-from bot.calls.events import Callback, Event
+from bot.calls.events import Callback, Event, PlacedCalls
 from bot.calls.late import Delivery, LateAnswers
+from bot.calls.record import exchanges_json
 from bot.calls.voice import AudioLinks, Spoken, Voice
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import Answer, CallState, Reply
+from bot.pbx.agents import journal_into
+from bot.pbx.base import Exchange
 from bot.store.sessions import SessionStore
 from bot.store.transcripts import Turn, iso
 
@@ -47,6 +50,7 @@ class TurnRunner:
     default_flow: str
     retry_window_seconds: float
     capacity: Capacity
+    placed: PlacedCalls | None = None  # outbound campaigns' calls
 
     async def run(self, callback: Callback, links: AudioLinks, delivery: Delivery) -> Answer:
         """Answer ``callback`` (``delivery`` tells whether the answer is late).
@@ -71,7 +75,10 @@ class TurnRunner:
             if await self._over_capacity(stored, state, callback):
                 answer, said = await self._turn_away(state, turn)
             else:
-                answer, said = await self._converse(state, callback, turn)
+                exchanges: list[Exchange] = []  # the agents' status asked on the way (busy:)
+                with journal_into(exchanges):
+                    answer, said = await self._converse(state, callback, turn)
+                turn.pbx = exchanges_json(exchanges)
             turn.audio_url = links.url(answer.playback) if answer.playback else None
             heard_now = await self._deliver(state, callback, answer, turn, links=links, delivery=delivery)
             if said is not None and heard_now:
@@ -120,15 +127,21 @@ class TurnRunner:
         if ended is not None:
             # It ended on our side or the caller's: keep it ended, never act again.
             return ended
-        flow = self.conversation.flows.get(callback.flow or self.default_flow)
+        placed = await self.placed.placed_call(callback.telnum) if self.placed and not callback.test else None
+        flow = self.conversation.flows.get(callback.flow or (placed and placed.flow) or self.default_flow)
         metrics.count_call_started()
-        return CallState(
+        state = CallState(
             call_id=callback.call_id,
             telnum=callback.telnum,
             flow=flow.name,
             flow_version=flow.version,
             test=callback.test,
+            direction=flow.flow.direction,
         )
+        if placed is not None:  # the robot called: the number's data is the flow's `customer`
+            state.direction, state.campaign = "outbound", placed.campaign
+            state.variables["customer"] = dict(placed.data)
+        return state
 
     async def _converse(self, state: CallState, callback: Callback, turn: Turn) -> tuple[Answer, Said | None]:
         """The turn's answer, and the reply when something is to follow it (an action,

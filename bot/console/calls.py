@@ -43,6 +43,9 @@ KEEP = frozenset(
         "filler",
         "business",
         "received_at",
+        "direction",
+        "campaign",
+        "recording_url",  # the CTI's address and the call id
     }
 )  # fields that never hold a caller's number
 KINDS = ("all", "cti", "test")

@@ -36,6 +36,7 @@ from bot.console.users import UsersFile, users_path
 from bot.errors import RequestError
 from bot.services import services
 from bot.web.auth import log_reveal, require, verified_principal
+from bot.web.calls import recording_url
 from bot.web.query import whole_number
 from knowledge.web import search_result
 
@@ -69,6 +70,7 @@ PAGES = {
     "try": "Try a flow",
     "flows": "Flows",
     "knowledge": "Knowledge",
+    "campaigns": "Campaigns",
     "dashboard": "Dashboard",
 }
 
@@ -193,6 +195,14 @@ async def try_page() -> str:
     )
 
 
+@blueprint.get("/campaigns")
+@page
+async def campaigns_page() -> str:
+    svc = services()
+    names = sorted(svc.flows.names()) if svc.flows else []
+    return await _page("campaigns.html", "campaigns", flows=names, runs=svc.settings.pbx == "gx")
+
+
 @blueprint.get("/flows")
 @page
 async def flows_page() -> str:
@@ -245,7 +255,8 @@ async def _call(call_id: str) -> dict[str, Any]:
     pushes = await transcripts.pushes(call_id)
     if found is None and not pushes:
         raise RequestError(f"no call {call_id!r}", status=404)
-    return {**(found or {"callid": call_id, "turns": []}), "hangup_pushes": pushes}
+    whole = {**(found or {"callid": call_id, "turns": []}), "hangup_pushes": pushes}
+    return {**whole, "recording_url": recording_url(found)}
 
 
 @blueprint.get("/api/calls/<path:call_id>")

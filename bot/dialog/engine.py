@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from bot import metrics
+from bot.dialog.agents import AgentStatus
 from bot.dialog.business import BusinessAPI
 from bot.dialog.collect import Collector
 from bot.dialog.consult import Consultant
@@ -38,6 +39,8 @@ class Dialog:
         business: Runs ``http:`` steps.
         knowledge: Answers ``knowledge`` steps; without one they take ``on_error``.
         today: The date of a call, in the call center's time zone (relative dates).
+        agents: Whether anyone can answer a ``transfer:`` with ``busy:``; without
+            one, someone always can.
     """
 
     def __init__(
@@ -47,10 +50,11 @@ class Dialog:
         business: BusinessAPI,
         knowledge: KnowledgeClient | None = None,
         today: Callable[[], dt.date] = dt.date.today,
+        agents: AgentStatus | None = None,
     ) -> None:
         self._context = FlowContext(flows, today)
         self._consultant = Consultant(self._context, knowledge)
-        self._walker = Walker(self._context, business, self._consultant)
+        self._walker = Walker(self._context, business, self._consultant, agents)
         self._collector = Collector(self._context, self._walker)
 
     # --- the events of a call ------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.language.flow import Prompt
+from bot.pbx.base import Direction
 
 Outcome = Literal["in_progress", "transferred", "transfer_failed", "hung_up_by_bot", "hung_up_by_caller"]
 Action = Literal["transfer", "hangup"]
@@ -130,6 +131,8 @@ class CallState:
     answered: Answered | None = None  # the last callback and its answer
     due: Due | None = None  # the announced transfer or hang-up still to be carried out
     test: bool = False  # placed from the console: its PBX actions are recorded only, never pushed
+    direction: Direction = "inbound"  # outbound: the robot called the customer (the callee)
+    campaign: str | None = None  # the outbound campaign that called this number
 
     def copy(self) -> CallState:
         twin = copy.copy(self)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.dialog.agents import AgentStatus, FixedAgents
 from bot.dialog.business import BusinessAPI
 from bot.dialog.consult import Consultant
 from bot.dialog.context import FlowContext, RunnableFlow, wait_at
@@ -67,10 +68,17 @@ def in_doubt(found: SlotMatch, *, answered: bool) -> bool:
 class Walker:
     """Walks the flows of ``context`` for any number of calls."""
 
-    def __init__(self, context: FlowContext, business: BusinessAPI, consultant: Consultant) -> None:
+    def __init__(
+        self,
+        context: FlowContext,
+        business: BusinessAPI,
+        consultant: Consultant,
+        agents: AgentStatus | None = None,
+    ) -> None:
         self._context = context
         self._business = business
         self._consultant = consultant
+        self._agents = agents or FixedAgents()
 
     async def enter(self, state: CallState, cause: str) -> Reply:
         """Walk from the entry step of the flow the call is in."""
@@ -216,7 +224,8 @@ class Walker:
         return Hop(collect.then)
 
     async def _work(self, state: CallState, here: RunnableFlow, step: Step) -> str | None:
-        """A step's work before it speaks: set, lookup, http, if. Returns a step to branch to."""
+        """A step's work before it speaks: set, lookup, http, if, and a transfer's
+        ``busy:`` when nobody can answer. Returns a step to branch to."""
         view = self._context.variables(state)  # what expressions see, kept in step with the assignments
 
         def assign(values: Mapping[str, object]) -> None:
@@ -242,7 +251,20 @@ class Walker:
         for branch in step.if_:
             if truthy(branch.when.evaluate(view)):
                 return branch.goto
+        if step.busy and not await self._can_answer(state, step):
+            logger.info(
+                "call %s: nobody can answer %s; step %r goes to busy",
+                state.call_id,
+                step.transfer,
+                state.step,
+            )
+            return step.busy
         return None
+
+    async def _can_answer(self, state: CallState, step: Step) -> bool:
+        """Whether anyone can answer the step's transfer (asked only with ``busy:``)."""
+        assert step.transfer is not None  # the flow model allows busy: only with transfer:
+        return await self._agents.can_answer(step.transfer, call_id=state.call_id)
 
     def _move(self, state: CallState, flow_name: str) -> str:
         """Go into another flow (its current version); returns its entry step."""

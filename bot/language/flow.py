@@ -13,7 +13,9 @@ A step does its work in a fixed order, then exactly one action:
 3. ``if`` branches: the first ``when`` that holds goes to its step;
 4. ``say`` speaks (a template);
 5. the action: ``ask``, ``collect``, ``knowledge``, ``goto``, ``call``, ``link``,
-   ``return``, ``transfer`` or ``hangup``.
+   ``return``, ``transfer`` or ``hangup``. A ``transfer`` with ``busy:`` first asks
+   whether anyone can answer, and goes to its ``busy:`` step, before ``say``, when
+   nobody can.
 
 Expressions and templates are compiled while the file is validated, so an error in
 one is reported with its line like any other problem.
@@ -42,7 +44,7 @@ from bot.language.builtins import builtin_intents, unknown_builtin
 from bot.language.expressions import Expression, compile_expression, is_variable_name
 from bot.language.slots import SlotType, make_slot_type
 from bot.language.templates import Template, compile_template
-from bot.pbx.base import TransferTarget
+from bot.pbx.base import Direction, TransferTarget
 from bot.speech.recordings import check_recording_name
 
 STEP_ACTIONS = ("ask", "collect", "knowledge", "goto", "call", "link", "return_", "transfer", "hangup")
@@ -50,6 +52,9 @@ RESERVED_NAMES = frozenset(
     {"intent", "intents", "step", "flow", "telnum", "call_id", "turns", "outcome", "today", "text"}
 )
 """Variables the engine provides; ``set:``, slots and lookups cannot use these names."""
+CAMPAIGN_DATA = "customer"
+"""The variable holding an outbound campaign's data for the number called
+(``{{customer.name}}``; docs/campaigns.md): provided, yet a flow may still set it."""
 
 
 def _compiled_expression(value: Any) -> Any:
@@ -397,6 +402,7 @@ class Step(_Model):
     link: str | None = None
     return_: bool = Field(False, alias="return")
     transfer: str | None = None
+    busy: StepName | None = None  # with `transfer:`: where to go when nobody can answer
     hangup: bool = False
     silence: Ladder | None = None
     no_match: Ladder | None = None
@@ -407,6 +413,22 @@ class Step(_Model):
         if value is not None:
             TransferTarget.parse(value)  # its ValueError says what to write
         return value
+
+    @model_validator(mode="after")
+    def _busy_with_transfer(self) -> Step:
+        if self.busy is None:
+            return self
+        if not self.transfer:
+            raise ValueError(
+                "`busy:` is where a transfer goes when nobody can answer — only a step with "
+                "`transfer:` has one; move it to the transfer step or remove it"
+            )
+        if TransferTarget.parse(self.transfer).kind == "ivr":
+            raise ValueError(
+                f"`busy:` is never taken for {self.transfer}: an IVR menu always answers, so its "
+                "availability is not asked — remove `busy:` or transfer to an agent or queue"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -469,6 +491,7 @@ class Step(_Model):
             ladder: Ladder | None = getattr(self, kind)
             if ladder:
                 yield (kind, "then"), ladder.then
+        yield from ((("busy",), busy) for busy in (self.busy,) if busy)  # a transfer's
 
     def prompts(self) -> Iterator[Prompt]:
         if self.say:
@@ -500,6 +523,9 @@ class Flow(_Model):
     """A whole conversation: what it understands, what it collects, the steps it walks."""
 
     title: str = ""
+    # Who places the flow's calls: the customer (inbound) or the robot (outbound: the
+    # customer is the callee in the PBX's requests).
+    direction: Direction = "inbound"
     start: str | None = None
     intents: dict[str, Intent] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
-from bot.language.flow import RESERVED_NAMES, Flow, HttpCall, Ladder, Step, plain_phrase
+from bot.language.flow import CAMPAIGN_DATA, RESERVED_NAMES, Flow, HttpCall, Ladder, Step, plain_phrase
 
 Finding = tuple[tuple[str | int, ...], str, str]  # key path, what is wrong, how to fix it
 
@@ -105,7 +105,7 @@ def provided_names(flow: Flow) -> set[str]:
     """Every variable ``flow`` can set (slots, ``set:``, lookups, http and knowledge
     steps, ``say_as``) and the names the bot provides (``telnum``, ``step``…)."""
     # A name under say_as is declared too: a sub-flow called with `call:` may set it.
-    provided = set(RESERVED_NAMES) | set(flow.slots) | {name.split(".")[0] for name in flow.say_as}
+    provided = {*RESERVED_NAMES, CAMPAIGN_DATA, *flow.slots, *(name.split(".")[0] for name in flow.say_as)}
     for step in flow.steps.values():
         provided |= set(step.set)
         if step.lookup:

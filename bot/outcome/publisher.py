@@ -13,6 +13,7 @@ from bot.outcome.summary import outcome_summary
 from bot.store.factory import outbox_store
 
 if TYPE_CHECKING:
+    from bot.pbx.recordings import RobotRecordings
     from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,12 @@ class OutcomePublisher:
         outbox: Where the summaries go; its owner opens and closes it too.
     """
 
-    def __init__(self, transcripts: AnyTranscriptStore, outbox: Outbox) -> None:
+    def __init__(
+        self, transcripts: AnyTranscriptStore, outbox: Outbox, *, recordings: RobotRecordings | None = None
+    ) -> None:
         self._transcripts = transcripts
         self.outbox = outbox
+        self._recordings = recordings
 
     async def publish(self, call_id: str) -> None:
         """Enqueue the outcome push of ``call_id``, if it has ended and was not pushed yet.
@@ -48,7 +52,8 @@ class OutcomePublisher:
             logger.info("outcome of call %s not pushed: a test call", call_id)
             return
         try:
-            added = await self.outbox.enqueue(call_id, outcome_summary(call))
+            recording = self._recordings.url(call_id) if self._recordings else None
+            added = await self.outbox.enqueue(call_id, outcome_summary(call, recording_url=recording))
         except OutboxError:
             metrics.count_storage_error("outbox")
             logger.exception("outcome of call %s lost: the outbox cannot store it", call_id)
@@ -57,7 +62,9 @@ class OutcomePublisher:
             logger.debug("outcome of call %s was pushed before; not again", call_id)
 
 
-def outcome_publisher(settings: Settings, transcripts: AnyTranscriptStore) -> OutcomePublisher | None:
+def outcome_publisher(
+    settings: Settings, transcripts: AnyTranscriptStore, recordings: RobotRecordings | None = None
+) -> OutcomePublisher | None:
     """The publisher ``settings`` ask for, or None when ``VOICEBOT_OUTCOME_URL`` is unset."""
     if settings.outcome_url is None:
         return None
@@ -71,4 +78,4 @@ def outcome_publisher(settings: Settings, transcripts: AnyTranscriptStore) -> Ou
         secret=settings.outcome_secret.get_secret_value() if settings.outcome_secret else None,
         headers={name: value.get_secret_value() for name, value in settings.outcome_headers.items()},
     )
-    return OutcomePublisher(transcripts, outbox)
+    return OutcomePublisher(transcripts, outbox, recordings=recordings)

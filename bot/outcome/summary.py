@@ -30,6 +30,10 @@ class OutcomeSummary(TypedDict):
         telnum: The caller's number as the CTI sent it.
         flow: The flow the call started in.
         flow_version: That flow's version (a content hash) when the call started.
+        direction: ``inbound`` (the customer called) or ``outbound`` (the robot called
+            the customer).
+        campaign: The outbound campaign whose call it was, or ``None``; the number's
+            data is in ``slots`` as ``customer``.
         outcome: How the call ended: ``transferred``, ``transfer_failed``,
             ``hung_up_by_bot`` or ``hung_up_by_caller`` (a call closed after no callback for
             ``VOICEBOT_SESSION_TTL_SECONDS`` is ``hung_up_by_caller`` with an
@@ -41,6 +45,8 @@ class OutcomeSummary(TypedDict):
         slots: The call's variables: collected slots and ``set:`` values.
         transcript: Every turn as ``GET /calls/<callid>`` shows it, in order (callbacks,
             PBX exchanges, the hang-up push).
+        recording_url: Where the CTI serves the call's recording (GX manual §52.4), or
+            ``None`` (not a GX CTI).
     """
 
     version: int
@@ -48,6 +54,8 @@ class OutcomeSummary(TypedDict):
     telnum: str
     flow: str
     flow_version: str
+    direction: str
+    campaign: str | None
     outcome: str
     end_reason: str | None
     started_at: str
@@ -55,13 +63,15 @@ class OutcomeSummary(TypedDict):
     grade: GradeSummary | None
     slots: dict[str, Any]
     transcript: list[dict[str, Any]]
+    recording_url: str | None
 
 
-def outcome_summary(call: Mapping[str, Any]) -> OutcomeSummary:
+def outcome_summary(call: Mapping[str, Any], *, recording_url: str | None = None) -> OutcomeSummary:
     """The push payload of a call as ``TranscriptStore.get_call`` returns it.
 
     Args:
         call: The stored call with its ``turns``.
+        recording_url: Where the CTI serves its recording, if it records.
 
     Returns:
         The summary; see :class:`OutcomeSummary` for every field.
@@ -75,6 +85,8 @@ def outcome_summary(call: Mapping[str, Any]) -> OutcomeSummary:
         "telnum": call["telnum"],
         "flow": call["flow"],
         "flow_version": call["flow_version"],
+        "direction": call.get("direction", "inbound"),
+        "campaign": call.get("campaign"),
         "outcome": call["outcome"],
         "end_reason": call["end_reason"],
         "started_at": call["started_at"],
@@ -82,4 +94,5 @@ def outcome_summary(call: Mapping[str, Any]) -> OutcomeSummary:
         "grade": grade,
         "slots": dict(call["variables"]),
         "transcript": list(call["turns"]),
+        "recording_url": recording_url,
     }

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 TargetKind = Literal["agent", "queue", "ivr"]
+# Who placed the call: the customer (inbound, the default) or the robot (outbound: a
+# campaign's call, where the customer is the callee).
+Direction = Literal["inbound", "outbound"]
+DIRECTIONS: tuple[Direction, ...] = ("inbound", "outbound")
 _TARGET = re.compile(r"(?:(?P<kind>queue|ivr):)?(?P<number>[0-9A-Za-z_.,-]+)")
 
 
@@ -24,6 +28,7 @@ class CallRef:
     call_id: str
     telnum: str
     test: bool = False  # a test call from the console: its actions are recorded, never made
+    direction: Direction = "inbound"
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,18 @@ transfer, 483 ambiguous, 486 busy) or failure (5xx).
 
 The manual names no "robot call" number for the call-control requests, which find
 the call by a party's number. ``extnum`` (a template: ``{telnum}``, ``{callid}`` or a
-fixed number) says which number stands for the call in ``CLICK_TO_TRANSFER``; the
-default, the customer's number, is the one number unique to the call among the CTI's
-live calls. Where a request names both ends of the call (``CLICK_TO_HUNGUP``, §3;
-``TALKING_CALLER_TO_IVR``, §12), they are the customer and the number the call came
-in on, ``access_number`` (1000, as the robot hang-up push of §41 shows it). How the
-robot hangs up is configurable: ``click`` (``CLICK_TO_HUNGUP``: hangs up the call
-between two numbers, ringing or answered), ``force`` (``FORCE_HUNGUP``, §26: a
-supervisor extension tears the call down) or ``none`` (no request: the CTI ends the
-call itself after the last prompt). See docs/pbx.md.
+fixed number) says which number stands for the call in ``CLICK_TO_TRANSFER`` and
+``FORCE_HUNGUP``; the default, the customer's number, is the one number unique to the
+call among the CTI's live calls (and on an outbound call it is the manual's own
+"被叫分机号码"). Where a request names both ends of the call (``CLICK_TO_HUNGUP``, §3:
+caller 主叫, callee 被叫; ``TALKING_CALLER_TO_IVR``, §12), they follow the call's
+direction: inbound, the customer called the number robot calls come in on,
+``access_number`` (1000, as the robot hang-up push of §41 shows it); outbound, the
+robot called the customer from ``outbound_caller``. How the robot hangs up is
+configurable: ``click`` (``CLICK_TO_HUNGUP``: hangs up the call between two numbers,
+ringing or answered), ``force`` (``FORCE_HUNGUP``, §26: a supervisor extension tears
+the call down) or ``none`` (no request: the CTI ends the call itself after the last
+prompt). See docs/pbx.md.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class GXPBX:
         *,
         extnum: str = "{telnum}",
         access_number: str = "1000",
+        outbound_extnum: str = "{telnum}",
+        outbound_caller: str | None = None,
         hangup: HangupMode = "click",
         leader_extnum: str | None = None,
         queue_priority: int | None = None,
@@ -69,12 +74,22 @@ class GXPBX:
         self._http = http
         self._extnum = extnum
         self._access_number = access_number
+        self._outbound_extnum = outbound_extnum
+        self._outbound_caller = outbound_caller or access_number
         self._hangup = hangup
         self._leader = leader_extnum
         self._queue_priority = queue_priority
 
     def extnum(self, call: CallRef) -> str:
-        return self._extnum.format(telnum=call.telnum, callid=call.call_id)
+        """The number standing for the call where the manual wants an extension."""
+        template = self._outbound_extnum if call.direction == "outbound" else self._extnum
+        return template.format(telnum=call.telnum, callid=call.call_id)
+
+    def ends(self, call: CallRef) -> dict[str, str]:
+        """The call's two ends as §3 and §12 name them: ``caller`` (主叫) and ``callee`` (被叫)."""
+        if call.direction == "outbound":
+            return {"caller": self._outbound_caller, "callee": call.telnum}
+        return {"caller": call.telnum, "callee": self._access_number}
 
     async def play(self, call: CallRef, voice: str, *, journal: list[Exchange] | None = None) -> None:
         await self._callctrl(
@@ -91,7 +106,7 @@ class GXPBX:
     ) -> None:
         params: dict[str, str]
         if target.kind == "ivr":
-            params = {"caller": call.telnum, "callee": self._access_number, "ivrid": target.number}
+            params = {**self.ends(call), "ivrid": target.number}
             if self._queue_priority is not None:
                 params["queue_priority"] = str(self._queue_priority)
             params["opt"] = "TALKING_CALLER_TO_IVR"
@@ -109,7 +124,7 @@ class GXPBX:
             assert self._leader is not None
             params = {"leaderExtnum": self._leader, "wokerExtnum": self.extnum(call), "opt": "FORCE_HUNGUP"}
         else:
-            params = {"caller": call.telnum, "callee": self._access_number, "opt": "CLICK_TO_HUNGUP"}
+            params = {**self.ends(call), "opt": "CLICK_TO_HUNGUP"}
         await self._callctrl("hangup", params, call, journal, idempotent=True)
 
     async def aclose(self) -> None:
@@ -143,7 +158,8 @@ def fit_biz_data(data: dict[str, Any]) -> str:
     The manual's value is URL-encoded JSON that the CTI forwards without decoding
     (§10), so the parameter's value is the encoded JSON (and the query string encodes
     it once more, like any value). Too long, the ``summary`` is shortened first, then
-    the slots are dropped one by one from the last; what remains always fits.
+    the slots are dropped one by one from the last; what remains always fits (the call
+    id and the agent page's link, ``agent_url``, are kept to the last).
     """
     data = dict(data)
 
@@ -160,7 +176,7 @@ def fit_biz_data(data: dict[str, Any]) -> str:
             data["slots"] = slots
             data["truncated"] = True
         else:
-            data = {k: data[k] for k in ("callid", "telnum", "grade") if k in data}
+            data = {k: data[k] for k in ("callid", "agent_url", "telnum", "grade") if k in data}
             data["truncated"] = True
             break
     return encoded(data)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -124,31 +126,55 @@ class HWDApi:
             PBXRejectedError: a non-"200" ``code`` (with the vendor's message) or a 4xx.
             PBXUnavailableError: unreachable, timed out, 5xx, or credentials refused.
         """
+        send = partial(self._send, action, path, body=body, idempotent=idempotent, journal=journal)
+        return _data(action, await self._authorized(send, journal))
+
+    async def get(
+        self, action: str, path: str, params: dict[str, str], *, journal: list[Exchange] | None
+    ) -> Any:
+        """GET ``path?params`` (a query, safe to repeat) and return the envelope's ``data``.
+
+        Raises:
+            PBXRejectedError: a non-"200" ``code`` (with the vendor's message) or a 4xx.
+            PBXUnavailableError: unreachable, timed out, 5xx, or credentials refused.
+        """
+        send = partial(self._send, action, path, params=params, idempotent=True, journal=journal)
+        return _data(action, await self._authorized(send, journal))
+
+    async def _authorized(
+        self, send: Callable[..., Awaitable[httpx.Response]], journal: list[Exchange] | None
+    ) -> httpx.Response:
+        """``send(token=…)`` with the current token, and once more with a new one when the
+        PBX refuses it (401: a token it dropped early, e.g. after its restart)."""
         token = await self._access_token(journal)
-        response = await self._send(
-            action, path, body=body, token=token, idempotent=idempotent, journal=journal
-        )
+        response = await send(token=token)
         if response.status_code == 401:
             logger.info("HWD PBX refused the token; fetching a new one")
-            token = await self._access_token(journal, stale=token)
-            response = await self._send(
-                action, path, body=body, token=token, idempotent=idempotent, journal=journal
-            )
-        return _data(action, response)
+            response = await send(token=await self._access_token(journal, stale=token))
+        return response
 
     async def _send(
         self,
         action: str,
         path: str,
         *,
-        body: dict[str, Any],
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
         token: str,
         idempotent: bool,
         journal: list[Exchange] | None,
     ) -> httpx.Response:
         headers = {**HEADERS, "Authorization": f"Bearer {token}"}
+        method = "POST" if params is None else "GET"
         return await self._http.send(
-            action, "POST", path, json=body, headers=headers, idempotent=idempotent, journal=journal
+            action,
+            method,
+            path,
+            params=params,
+            json=body,
+            headers=headers,
+            idempotent=idempotent,
+            journal=journal,
         )
 
     async def _access_token(self, journal: list[Exchange] | None, *, stale: str | None = None) -> str:

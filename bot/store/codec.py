@@ -110,6 +110,10 @@ def _state(s: CallState) -> dict[str, Any]:
         data["due"] = {"action": s.due.action, "target": s.due.target, "at": s.due.at}
     if s.test:
         data["test"] = True
+    if s.direction != "inbound":
+        data["direction"] = s.direction
+    if s.campaign is not None:
+        data["campaign"] = s.campaign
     return data
 
 
@@ -181,6 +185,8 @@ def _call_state(d: dict[str, Any]) -> CallState:
         ended_at=d.get("ended_at"),
         turns=d["turns"],
         test=d.get("test", False),
+        direction=d.get("direction", "inbound"),
+        campaign=d.get("campaign"),
     )
     if (pending := d.get("pending")) is not None:
         state.pending = (pending[0], _decode(pending[1]))

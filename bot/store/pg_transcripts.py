@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from bot.dialog.state import CallState
+from bot.store import call_records, pg_call_records
 from bot.store.postgres import affected_rows, open_pool, release_pool
 from bot.store.transcripts import (
     PURGE_BATCH_CALLS,
@@ -36,10 +37,10 @@ _Rows = tuple[CallRow, tuple[str, Turn] | None]  # a call's row, and a turn of i
 
 UPSERT_CALLS = (
     "INSERT INTO calls (call_id, telnum, flow, flow_version, started_at, ended_at, outcome, end_reason, "
-    "grade, score, grade_reason, variables, test) "
+    "grade, score, grade_reason, variables, test, direction, campaign) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], "
     "$6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::json[], "
-    "$13::boolean[]) "
+    "$13::boolean[], $14::text[], $15::text[]) "
     # A call's end is final: a later, forgetful state (after a restart) never reopens
     # it or changes how it ended...
     "ON CONFLICT (call_id) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome, "
@@ -146,6 +147,16 @@ class PostgresTranscriptStore(BatchedTranscripts):
             for r in rows
         ]
 
+    async def record_call_records(self, records: list[call_records.CallRecord]) -> int:
+        """Keep the CTI's call records (GX §31), once per CTI and record: a record pushed
+        again replaces its first copy. Returns how many were new."""
+        return await pg_call_records.store(self._conn, records, mask=self._mask)
+
+    async def call_records(self, call_id: str, *, slack_ms: int) -> list[dict[str, Any]]:
+        """The CTI's call records joined to a call (``bot.store.call_records``)."""
+        await self.flush()
+        return await pg_call_records.for_call(self._conn, call_id, slack_ms=slack_ms)
+
     async def recent_calls(self, limit: int) -> list[dict[str, Any]]:
         await self.flush()
         rows = await self._conn.fetch(
@@ -176,13 +187,16 @@ class PostgresTranscriptStore(BatchedTranscripts):
 
     async def purge(self, ended_before: float) -> int:
         """Delete the calls that ended before ``ended_before`` (epoch seconds), with their
-        turns and hang-up pushes; calls in progress stay. Returns how many calls went."""
+        turns and hang-up pushes, and the call records received before it; calls in
+        progress stay. Returns how many calls went."""
         await self.flush()
         cutoff = _moment(ended_before)
         deleted = 0
         # In batches: the writer's transactions wait for no long delete.
         while batch := affected_rows(await self._conn.execute(PURGE_CALLS, cutoff, PURGE_BATCH_CALLS)):
             deleted += batch
+        while cutoff is not None and await pg_call_records.purge(self._conn, cutoff, PURGE_BATCH_CALLS):
+            pass  # the CTI's call records received before the cutoff, likewise
         return deleted
 
     @property

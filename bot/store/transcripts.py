@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol, TypeVar, overload
 
 from bot.dialog.state import CallState, Grade, Outcome
+from bot.pbx.base import Direction
 from bot.privacy import mask_json, mask_text
+from bot.store import call_records
 from bot.store.batch import BatchWriter
 from bot.store.sqlite import open_sqlite
 
@@ -67,6 +69,8 @@ ADDED_CALL_COLUMNS = {
     "grade_reason": "TEXT",
     "variables": "TEXT",
     "test": "INTEGER NOT NULL DEFAULT 0",  # 1: a test call placed from the console
+    "direction": "TEXT NOT NULL DEFAULT 'inbound'",  # outbound: the robot called the customer
+    "campaign": "TEXT",  # the outbound campaign whose call it was
 }
 
 
@@ -75,7 +79,7 @@ class Turn:
     """One callback and what the bot answered."""
 
     at: str
-    event: str  # ready2speak | text | hungup
+    event: str  # ready2speak | text | hungup; pbx, hangup_push, agent_speech (GX §54's live lines)
     text: str | None = None
     playing: bool = False
     intent: str | None = None
@@ -91,6 +95,8 @@ class Turn:
     pbx: list[dict[str, Any]] | None = None  # the PBX requests of this turn, with their answers
     error: str | None = None  # what failed (a PBX action)
     tts: str | None = None  # what spoke the reply (espeak-ng, hwd, recording…), or why nothing could
+    side: str | None = None  # agent_speech: the CTI's side of the words (GX §54: caller | callee)
+    speaker: str | None = None  # agent_speech: "customer" or "agent", from the side's number
 
 
 PURGE_INTERVAL_SECONDS = 3600.0
@@ -120,6 +126,8 @@ class CallRow(NamedTuple):
     grade_reason: str | None = None
     variables: str | None = None  # JSON
     test: bool = False  # a test call placed from the console
+    direction: Direction = "inbound"
+    campaign: str | None = None
 
     @classmethod
     def of(cls, state: CallState) -> CallRow:
@@ -139,6 +147,8 @@ class CallRow(NamedTuple):
             grade.reason if grade else None,
             json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
             state.test,
+            state.direction,
+            state.campaign,
         )
 
     @classmethod
@@ -157,6 +167,8 @@ class CallRow(NamedTuple):
             row["score"],
             row["grade_reason"],
             test=bool(row["test"]),
+            direction=row["direction"],
+            campaign=row["campaign"],
         )
 
     def state(self) -> CallState:
@@ -171,6 +183,8 @@ class CallRow(NamedTuple):
             end_reason=self.end_reason,
             ended_at=self.ended_at,
             test=self.test,
+            direction=self.direction,
+            campaign=self.campaign,
         )
         state.outcome = self.outcome
         if self.grade is not None and self.score is not None:
@@ -209,6 +223,8 @@ def call_json(row: StoredRow, moment: Callable[[Any], str | None]) -> dict[str, 
         "grade_reason": row["grade_reason"],
         "variables": json.loads(row["variables"]) if row["variables"] else {},
         "test": bool(row["test"]),
+        "direction": row["direction"],
+        "campaign": row["campaign"],
     }
 
 
@@ -389,6 +405,22 @@ class TranscriptStore(BatchedTranscripts):
             for r in rows
         ]
 
+    async def record_call_records(self, records: list[call_records.CallRecord]) -> int:
+        """Keep the CTI's call records (GX §31), once per CTI and record: a record pushed
+        again replaces its first copy. Returns how many were new."""
+        rows = call_records.rows(records, mask=self._mask, received_at=iso(time.time()))
+        return await self._run(functools.partial(call_records.store_sqlite, self._conn, rows))
+
+    async def call_records(self, call_id: str, *, slack_ms: int) -> list[dict[str, Any]]:
+        """The CTI's call records joined to a call (``bot.store.call_records``)."""
+        await self.flush()
+
+        def find() -> list[dict[str, Any]]:
+            call = self._conn.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+            return call_records.for_call_sqlite(self._conn, call_id, call, slack_ms, _epoch)
+
+        return await self._run(find)
+
     async def recent_calls(self, limit: int) -> list[dict[str, Any]]:
         await self.flush()
         return await self._run(lambda: self._recent(limit))
@@ -401,12 +433,16 @@ class TranscriptStore(BatchedTranscripts):
 
     async def purge(self, ended_before: float) -> int:
         """Delete the calls that ended before ``ended_before`` (epoch seconds), with their
-        turns and hang-up pushes; calls in progress stay. Returns how many calls went."""
+        turns and hang-up pushes, and the call records received before it; calls in
+        progress stay. Returns how many calls went."""
         await self.flush()
         cutoff = iso(ended_before)
         deleted = 0
         while batch := await self._run(functools.partial(self._purge_batch, cutoff)):
             deleted += batch  # in batches: the writer's transactions wait for no long delete
+        purge_records = functools.partial(call_records.purge_sqlite, self._conn, cutoff, PURGE_BATCH_CALLS)
+        while await self._run(purge_records):
+            pass  # the CTI's call records received before the cutoff, likewise
         return deleted
 
     async def _write_batch(self, batch: list[_Rows]) -> None:
@@ -419,7 +455,7 @@ class TranscriptStore(BatchedTranscripts):
 
     def _open(self) -> None:
         # NORMAL: a power cut may lose the last few turns, and writes stay cheap.
-        db = open_sqlite(self._path, schema=SCHEMA, synchronous="NORMAL")
+        db = open_sqlite(self._path, schema=SCHEMA + call_records.SCHEMA, synchronous="NORMAL")
         present = {r["name"] for r in db.execute("PRAGMA table_info(calls)")}
         for column, kind in ADDED_CALL_COLUMNS.items():
             if column not in present:
@@ -442,8 +478,8 @@ class TranscriptStore(BatchedTranscripts):
                 # A call's end is final: a later, forgetful state (after a restart)
                 # never reopens it or changes how it ended...
                 "INSERT INTO calls (call_id, telnum, flow, flow_version, started_at, ended_at, "
-                "outcome, end_reason, grade, score, grade_reason, variables, test) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
+                "outcome, end_reason, grade, score, grade_reason, variables, test, direction, campaign) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
                 "ended_at = excluded.ended_at, outcome = excluded.outcome, end_reason = excluded.end_reason, "
                 "grade = excluded.grade, score = excluded.score, grade_reason = excluded.grade_reason, "
                 "variables = excluded.variables WHERE calls.outcome = 'in_progress' "

@@ -1,10 +1,11 @@
 """``voicebot fake-pbx``: a loopback stand-in for both vendors' PBX APIs, for tests and
 integrators (docs/tools.md).
 
-It answers GX CTI call control (``/bridge/callctrl``, ``bot.tools.fakepbx_gx``) and
-the HWD REST API (``/dscom-api/public``, ``bot.tools.fakepbx_hwd``) as the manuals
-describe them, records every request it serves (``GET /requests``), and fails on
-demand (``/control/…``, ``bot.tools.fakepbx_control``). Tests can run it in-process
+It answers GX CTI call control (``/bridge/callctrl``, ``bot.tools.fakepbx_gx``), its
+agents' status (``/bridge/jsoncfg``, ``bot.tools.fakepbx_gx_status``) and the HWD REST
+API (``/dscom-api/public``, ``bot.tools.fakepbx_hwd``) as the manuals describe them,
+records every request it serves (``GET /requests``), and fails on demand
+(``/control/…``, ``bot.tools.fakepbx_control``). Tests can run it in-process
 with ``create_fake_pbx_app()`` or as a process.
 """
 
@@ -17,12 +18,21 @@ import time
 from typing import Any
 
 import click
-from quart import Quart, Response, g, request
+from quart import Quart, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from bot import server
+from bot.errors import FailureSpecError
 from bot.logs import configure_logging
-from bot.tools import fakepbx_control, fakepbx_gx, fakepbx_hwd
+from bot.tools import (
+    fakepbx_batch,
+    fakepbx_calllog,
+    fakepbx_control,
+    fakepbx_gx,
+    fakepbx_gx_status,
+    fakepbx_hwd,
+    fakepbx_speech,
+)
 from bot.tools.fakepbx_state import (
     EXTENSION_KEY,
     Credentials,
@@ -51,17 +61,27 @@ def create_fake_pbx_app(*, token_ttl_seconds: float = 1800, credentials: Credent
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = FakePBXState(credentials or Credentials(), Tokens(token_ttl_seconds))
-    for blueprint in (fakepbx_gx.blueprint, fakepbx_hwd.blueprint, fakepbx_control.blueprint):
+    blueprints = (
+        fakepbx_gx.blueprint,
+        fakepbx_gx_status.blueprint,
+        fakepbx_batch.blueprint,  # §46–§51 batch calls that call the robot, §38 blacklist
+        fakepbx_hwd.blueprint,
+        fakepbx_control.blueprint,
+        fakepbx_calllog.blueprint,  # §31's call-record push, on demand
+        fakepbx_speech.blueprint,  # §54's live transcript lines, on demand
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.before_request(_start_record)
     app.after_request(_complete_record)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(FailureSpecError, _control_error)
     return app
 
 
 def vendor_of(path: str) -> str | None:
     """Whose API a path belongs to; None for the paths that are not recorded."""
-    if path.startswith("/bridge/"):
+    if path.startswith(("/bridge/", "/Oms/")):
         return "gx"
     if path.startswith(fakepbx_hwd.PREFIX + "/"):
         return "hwd"
@@ -116,7 +136,10 @@ async def _complete_record(response: Response) -> Response:
     if record is None:
         return response
     record["status"] = response.status_code
-    record["response"] = _shortened(_json_or_text(await response.get_data(as_text=False)))
+    if (response.mimetype or "").startswith("audio/"):
+        record["response"] = f"<{response.content_length} bytes of {response.mimetype}>"
+    else:
+        record["response"] = _shortened(_json_or_text(await response.get_data(as_text=False)))
     record["ms"] = round((time.monotonic() - record["monotonic"]) * 1000, 1)
     target = request.full_path if request.query_string else request.path
     detail = f" ({record['problem']})" if "problem" in record else ""
@@ -152,6 +175,13 @@ def _shortened(answer: Any) -> Any:
     return answer
 
 
+async def _control_error(exc: FailureSpecError) -> Response:
+    """A control request that describes nothing the fake can do: ``{"error": <why>}``."""
+    response = jsonify({"error": str(exc)})
+    response.status_code = exc.status
+    return response
+
+
 async def _http_error(exc: HTTPException) -> Response:
     """Routing errors in each API's own shape: the HWD envelope, else plain text."""
     status = exc.code or 500
@@ -175,6 +205,11 @@ async def _http_error(exc: HTTPException) -> Response:
 @click.option("--client-secret", default="secret", show_default=True, help="HWD OAuth client secret.")
 @click.option("--username", default="api", show_default=True, help="HWD API user.")
 @click.option("--password", default="api", show_default=True, help="HWD API user's password.")
+@click.option(
+    "--robot-url",
+    default=None,
+    help="Where the batch tasks' robot calls send their callbacks (GX §52), e.g. http://127.0.0.1:8080/cti/ai.",
+)
 @click.option("--log-level", default="info", show_default=True, help="Log level (each request at info).")
 def fake_pbx_command(
     *,
@@ -185,6 +220,7 @@ def fake_pbx_command(
     client_secret: str,
     username: str,
     password: str,
+    robot_url: str | None,
     log_level: str,
 ) -> None:
     """A fake GX CTI and HWD PBX on HOST:PORT that records requests and fails on demand."""
@@ -192,6 +228,7 @@ def fake_pbx_command(
     credentials = Credentials(client_id, client_secret, username, password)
     app = create_fake_pbx_app(token_ttl_seconds=token_ttl_seconds, credentials=credentials)
     state: FakePBXState = app.extensions[EXTENSION_KEY]
+    state.batch.robot_url = robot_url
     logger.info("fake PBX on http://%s:%d (GX /bridge/callctrl, HWD %s)", host, port, fakepbx_hwd.PREFIX)
     # Armed hangs end at once on a signal: stopping never waits for them.
     server.run(app, host, port, on_stop=state.stopping.set)

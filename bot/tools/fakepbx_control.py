@@ -4,8 +4,12 @@ expiry, and the recording of every request (docs/tools.md, "The control API").
 - ``POST /control/fail`` ``{"action", "status" | "code" | "hang", "times"}`` arms a
   failure; ``GET /control/fail`` lists the armed ones.
 - ``POST /control/expire-tokens`` (``{"refresh_tokens": true}`` for those too).
-- ``POST /control/reset``: disarms every failure and clears the recording.
-- ``GET /requests[?since=SEQ][&vendor=gx|hwd|control|other]``, ``DELETE /requests``.
+- ``POST /control/agents`` ``{"all": "busy"}``, ``{"agents": {"8001": "free"}}``,
+  ``{"queued": {"200": 3}}`` sets the agents' states (free, busy, away, offline) and
+  the callers waiting per group; ``GET /control/agents`` lists them.
+- ``POST /control/reset``: disarms every failure, clears the recording, and puts the
+  agents back (8001 and 8002 in group 200, free; nobody waiting).
+- ``GET /requests[?since=SEQ][&vendor=gx|hwd|control|other|robot]``, ``DELETE /requests``.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from typing import Any
 from quart import Blueprint, Response, jsonify, request
 
 from bot.errors import FailureSpecError
+from bot.tools.fakepbx_agents import STATES
 from bot.tools.fakepbx_state import GX_ACTIONS, HWD_ACTIONS, Failure, action_list, fake_state
 
 blueprint = Blueprint("fake_pbx_control", __name__)
 MAX_HANG_SECONDS = 3600
-VENDORS = ("gx", "hwd", "control", "other")
+VENDORS = ("gx", "hwd", "control", "other", "robot")  # robot: the batch calls' callbacks it sent
 
 
 def _error(status: int, message: str) -> Response:
@@ -31,10 +36,7 @@ def _error(status: int, message: str) -> Response:
 @blueprint.post("/control/fail")
 async def arm_failure() -> Response:
     body = await request.get_json(force=True, silent=True)
-    try:
-        failure = parse_failure(body)
-    except FailureSpecError as exc:
-        return _error(exc.status, str(exc))
+    failure = parse_failure(body)  # a FailureSpecError is the app's 400 (bot.tools.fakepbx)
     state = fake_state()
     state.failures.arm(failure)
     return jsonify({"armed": state.failures.armed()})
@@ -57,8 +59,65 @@ async def expire_tokens() -> Response:
 async def reset() -> Response:
     state = fake_state()
     state.failures.clear()
+    state.agents.reset()
+    state.batch.reset()
     cleared = state.recorder.clear()
     return jsonify({"disarmed": True, "cleared": cleared})
+
+
+@blueprint.get("/control/agents")
+async def agents() -> Response:
+    return jsonify(fake_state().agents.as_json())
+
+
+@blueprint.post("/control/agents")
+async def set_agents() -> Response:
+    body = await request.get_json(force=True, silent=True)
+    changes = parse_agents(body)  # a FailureSpecError is the app's 400 (bot.tools.fakepbx)
+    roster = fake_state().agents
+    everyone, each, queued = changes
+    for agent in roster.agents.values():
+        agent.state = everyone or agent.state
+    for extension, (agent_state, group) in each.items():
+        roster.set(extension, agent_state, group)
+    roster.queued.update(queued)
+    return jsonify(roster.as_json())
+
+
+AgentChanges = tuple[str | None, dict[str, tuple[str, str | None]], dict[str, int]]
+
+
+def parse_agents(body: Any) -> AgentChanges:
+    """What a ``/control/agents`` body asks: every agent's state, some agents' states
+    (and groups), the callers waiting per group; FailureSpecError says what is wrong."""
+    example = '{"all": "busy"}, {"agents": {"8001": "free"}} or {"queued": {"200": 3}}'
+    if not isinstance(body, dict) or not body or set(body) - {"all", "agents", "queued"}:
+        raise FailureSpecError(f"send a JSON object with all, agents or queued, e.g. {example}")
+    everyone = body.get("all")
+    if everyone is not None and everyone not in STATES:
+        raise FailureSpecError(f"all must be one of {', '.join(STATES)}, not {everyone!r}")
+    each: dict[str, tuple[str, str | None]] = {}
+    for extension, value in _mapping(body, "agents").items():
+        spec = value if isinstance(value, dict) else {"state": value}
+        if spec.get("state") not in STATES or set(spec) - {"state", "group"}:
+            raise FailureSpecError(
+                f'agent {extension}: give a state ({", ".join(STATES)}) or {{"state": …, "group": …}}, '
+                f"not {value!r}"
+            )
+        each[str(extension)] = (spec["state"], str(spec["group"]) if spec.get("group") else None)
+    queued: dict[str, int] = {}
+    for group, count in _mapping(body, "queued").items():
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1000:
+            raise FailureSpecError(f"queued {group}: a number of waiting callers (0 to 1000), not {count!r}")
+        queued[str(group)] = count
+    return everyone, each, queued
+
+
+def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key) or {}
+    if not isinstance(value, dict):
+        raise FailureSpecError(f"{key} must be an object keyed by extension or group number, not {value!r}")
+    return value
 
 
 @blueprint.get("/requests")

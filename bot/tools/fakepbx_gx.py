@@ -1,6 +1,8 @@
 """The fake PBX's GX CTI call control: ``GET /bridge/callctrl?…&opt=…`` (or the same
 fields as a POST form), the opts the bot uses (GX CTI manual §3 CLICK_TO_HUNGUP, §10
-CLICK_TO_TRANSFER, §12 TALKING_CALLER_TO_IVR, §26 FORCE_HUNGUP, §52.5 PLAY_VOICE).
+CLICK_TO_TRANSFER, §12 TALKING_CALLER_TO_IVR, §26 FORCE_HUNGUP, §52.5 PLAY_VOICE), and
+the robot recordings' download (§52.4 ``GET /Oms/FileDownServlet?robotcallid=…``: every
+call id has the same short WAV, served with ranges as a file server would).
 
 Answers are an HTTP status with a short plain-text body: the manual's own words for
 the statuses it lists (``200 转话成功``), ``400 参数错误: <what>`` for missing or invalid
@@ -9,15 +11,20 @@ parameters and unknown opts.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
+import math
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, request, send_file
 
-from bot.tools.fakepbx_state import fake_state, note
+from bot.speech.wav import TELEPHONE_RATE, write_wav
+from bot.tools.fakepbx_gx_status import QUEUE_INFO, queue_info
+from bot.tools.fakepbx_state import armed_failure, note
 
 blueprint = Blueprint("fake_pbx_gx", __name__)
 PLAIN_TEXT = "text/plain; charset=utf-8"
@@ -69,6 +76,7 @@ OPTS: dict[str, Opt] = {
     ),
 }
 _GENERIC_ANSWERS = {200: "ok", 400: "参数错误", 500: "系统错误"}
+RECORDING_SECONDS = 2
 
 
 def answer_body(opt: Opt | None, status: int) -> str:
@@ -86,6 +94,8 @@ def plain(status: int, text: str) -> Response:
 async def callctrl() -> Response:
     form = await request.form
     params = {**request.args.to_dict(), **form.to_dict()}
+    if params.get("opt") == QUEUE_INFO:  # §40: a query answered with JSON (fakepbx_gx_status)
+        return await queue_info()
     opt = OPTS.get(params.get("opt", ""))
     if opt is None:
         note(problem=f"unknown opt {params.get('opt')!r}")
@@ -95,14 +105,36 @@ async def callctrl() -> Response:
     if problem is not None:
         note(problem=problem)
         return plain(400, f"{answer_body(opt, 400)}: {problem}")
-    state = fake_state()
-    failure = state.failures.take(opt.action)
-    if failure is not None:
-        note(failure=failure.as_json())
-        await state.hang(failure.hang_seconds)
-        if failure.status is not None:
-            return plain(failure.status, answer_body(opt, failure.status))
+    failure = await armed_failure(opt.action)
+    if failure is not None and failure.status is not None:
+        return plain(failure.status, answer_body(opt, failure.status))
     return plain(200, answer_body(opt, 200))
+
+
+@blueprint.get("/Oms/FileDownServlet")
+async def robot_recording() -> Response:
+    """§52.4: the recording of the robot call ``robotcallid`` names."""
+    call_id = request.args.get("robotcallid", "").strip()
+    if not call_id:
+        note(problem="missing robotcallid")
+        return plain(400, "参数错误: missing robotcallid")
+    note(action="recording_download", robotcallid=call_id)
+    failure = await armed_failure("recording_download")
+    if failure is not None and failure.status is not None:
+        return plain(failure.status, answer_body(None, failure.status))
+    return await send_file(io.BytesIO(_recording()), mimetype="audio/wav", conditional=True)
+
+
+@functools.cache
+def _recording() -> bytes:
+    """A 440 Hz tone at half volume, as long as RECORDING_SECONDS."""
+    samples = range(TELEPHONE_RATE * RECORDING_SECONDS)
+    return write_wav(
+        b"".join(
+            int(16000 * math.sin(2 * math.pi * 440 * i / TELEPHONE_RATE)).to_bytes(2, "little", signed=True)
+            for i in samples
+        )
+    )
 
 
 def _params_problem(opt: Opt, params: dict[str, str]) -> str | None:

@@ -1,5 +1,6 @@
 """The fake PBX's HWD REST API (HWD V7.1.2 manual): OAuth (§1.3, §1.4), TTS (§3.1.1),
-transfer (§2.1.2), hang-up (§2.1.4) and dial (§2.1.1), under ``/dscom-api/public``.
+transfer (§2.1.2), hang-up (§2.1.4), dial (§2.1.1), and the agents' status (§2.2.3
+getAgentStatus, §2.3.2 queue status, from ``fakepbx_agents``), under ``/dscom-api/public``.
 
 Every answer is the manual's envelope ``{"code": "200", "msg": "成功", "data": …,
 "total": 0}`` with a string code, except a successful token grant, which is the
@@ -22,7 +23,7 @@ import numpy as np
 from quart import Blueprint, Response, jsonify, request
 
 from bot.pbx.hwd_api import ERROR_CODES
-from bot.tools.fakepbx_state import Credentials, fake_state, note
+from bot.tools.fakepbx_state import Credentials, armed_failure, fake_state, note
 
 PREFIX = "/dscom-api/public"
 API_PREFIX = f"{PREFIX}/api/"
@@ -34,6 +35,7 @@ OK_CODE = "200"
 CALL_INVALID = "600000"  # §4 has no hang-up parameter code: the call-control family's one
 TRANSFER_INVALID = "600005"
 TTS_INVALID = "400"  # §4 has no TTS code at all: HTTP's "bad request", as a string
+STATUS_INVALID = "400"  # nor a status query's
 TRANSFER_TYPES = ("blind", "attended", "app")
 
 TTS_SAMPLE_RATE = 16_000  # not 8 kHz, so that the bot's conversion is exercised
@@ -53,9 +55,16 @@ def message_for(code: str) -> str:
     return "错误"
 
 
-def envelope(code: str = OK_CODE, msg: str | None = None, data: Any = None, *, status: int = 200) -> Response:
+def envelope(
+    code: str = OK_CODE, msg: str | None = None, data: Any = None, *, status: int = 200, total: int = 0
+) -> Response:
     """The manual's response envelope; ``data`` defaults to the manual's empty list."""
-    body = {"code": code, "msg": msg or message_for(code), "data": [] if data is None else data, "total": 0}
+    body = {
+        "code": code,
+        "msg": msg or message_for(code),
+        "data": [] if data is None else data,
+        "total": total,
+    }
     response = jsonify(body)
     response.status_code = status
     return response
@@ -75,12 +84,9 @@ def _text(body: dict[str, Any], name: str) -> str | None:
 
 async def _armed_failure(action: str) -> Response | None:
     """The answer an armed failure of ``action`` asks for, after its hang; None: answer normally."""
-    state = fake_state()
-    failure = state.failures.take(action)
+    failure = await armed_failure(action)
     if failure is None:
         return None
-    note(failure=failure.as_json())
-    await state.hang(failure.hang_seconds)
     if failure.status is not None:
         return envelope(str(failure.status), status=failure.status)
     if failure.code is not None:
@@ -207,6 +213,34 @@ async def dial() -> Response:
     uniqueid = f"hwd-{int(time.time())}.{next(fake_state().call_numbers)}"
     failed = await _armed_failure("dial")
     return failed if failed is not None else envelope(data={"uniqueid": uniqueid})
+
+
+@blueprint.get("/api/v1/agent/getAgentStatus")
+async def agent_status() -> Response:
+    """§2.2.3: ``data`` is ``{queue: {extension: agent}}``; no parameter: every agent."""
+    # The manual lists agentid, extension and queue as "请求 Body 参数" of this GET: the
+    # query is read, and a JSON body too, for a client that sends them so.
+    wanted = {k: str(v) for k, v in {**(await json_object()), **request.args.to_dict()}.items() if v}
+    if (failed := await _armed_failure("agent_status")) is not None:
+        return failed
+    data: dict[str, dict[str, Any]] = {}
+    for agent in fake_state().agents.agents.values():
+        fields = {"agentid": agent.agentid, "extension": agent.extension, "queue": agent.group}
+        if all(fields.get(k, v) == v for k, v in wanted.items()):
+            data.setdefault(agent.group, {})[agent.extension] = agent.hwd()
+    return envelope(data=data or None)
+
+
+@blueprint.get("/api/v1/status/queue")
+async def queue_status() -> Response:
+    """§2.3.2: the agents of ``queue_num`` (required), their status as its name."""
+    queue = request.args.get("queue_num", "").strip()
+    if not queue:
+        return _invalid(STATUS_INVALID, "queue_num is required")
+    if (failed := await _armed_failure("queue_status")) is not None:
+        return failed
+    agents = fake_state().agents.in_queue(queue)
+    return envelope(data=[a.hwd_queue() for a in agents], total=len(agents))
 
 
 @blueprint.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

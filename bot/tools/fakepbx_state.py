@@ -11,12 +11,37 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from quart import current_app, g
 
-GX_ACTIONS = ("play_voice", "click_to_transfer", "talking_caller_to_ivr", "click_to_hungup", "force_hungup")
-HWD_ACTIONS = ("token", "tts", "transfer", "hangup", "dial")
+from bot.tools.fakepbx_agents import Roster
+
+if TYPE_CHECKING:
+    from bot.tools.fakepbx_batch import BatchCalls
+
+GX_ACTIONS: tuple[str, ...] = (
+    "play_voice",
+    "click_to_transfer",
+    "talking_caller_to_ivr",
+    "click_to_hungup",
+    "force_hungup",
+    "recording_download",
+)
+HWD_ACTIONS: tuple[str, ...] = ("token", "tts", "transfer", "hangup", "dial")
+# The agents' status queries (GX §23 and §40; HWD §2.2.3 and §2.3.2) fail on demand too.
+GX_ACTIONS += ("extnum_monitor", "queue_info")
+# The batch calls (GX §46–§51) and the blacklist (§38), bot/tools/fakepbx_batch.py.
+GX_ACTIONS += (
+    "batch_tasks",
+    "batch_import",
+    "batch_start",
+    "batch_stop",
+    "batch_monitor",
+    "batch_results",
+    "black_list_add",
+)
+HWD_ACTIONS += ("agent_status", "queue_status")
 MAX_RECORDS = 10_000  # a fake left running for days keeps the newest ones
 SECRET_FIELDS = frozenset({"password", "client_secret", "refresh_token", "access_token"})
 MASK = "***"
@@ -153,6 +178,12 @@ class Recorder:
         return count
 
 
+def _batch_calls() -> BatchCalls:
+    from bot.tools.fakepbx_batch import BatchCalls  # noqa: PLC0415 (it imports this module)
+
+    return BatchCalls()
+
+
 @dataclass
 class FakePBXState:
     """Everything the fake PBX's handlers share, held on the app."""
@@ -162,6 +193,8 @@ class FakePBXState:
     failures: Failures = field(default_factory=Failures)
     recorder: Recorder = field(default_factory=Recorder)
     call_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))  # dial's uniqueid
+    agents: Roster = field(default_factory=Roster)  # the agents' status queries answer from it
+    batch: BatchCalls = field(default_factory=_batch_calls)  # GX batch calls, blacklist
     # Set when the process is asked to stop: armed hangs end early, so that stopping
     # never waits for them.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -196,6 +229,17 @@ EXTENSION_KEY = "voicebot.fake_pbx"
 def fake_state() -> FakePBXState:
     """The state of the fake PBX app serving the current request."""
     return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+async def armed_failure(action: str) -> Failure | None:
+    """The failure armed for this request of ``action``, noted in its record and after
+    its hang; None: answer normally."""
+    state = fake_state()
+    failure = state.failures.take(action)
+    if failure is not None:
+        note(failure=failure.as_json())
+        await state.hang(failure.hang_seconds)
+    return failure
 
 
 def note(**fields: Any) -> None:

@@ -19,7 +19,7 @@ from quart_schema import hide
 from bot.web.openapi import install as install_openapi
 from bot.web.openapi import openapi_document
 
-TAG_ORDER = ("cti", "audio", "calls", "nlu", "knowledge", "knowledge admin", "health")
+TAG_ORDER = ("cti", "audio", "calls", "campaigns", "nlu", "knowledge", "knowledge admin", "health")
 MAX_DEPTH = 6  # nested schemas shown; deeper ones are named only
 _STYLE = """
 body{font:15px/1.5 system-ui,"Noto Sans CJK SC","WenQuanYi Zen Hei",sans-serif;margin:0;color:#222}

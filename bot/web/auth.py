@@ -59,7 +59,15 @@ SECRET_KEY_FILE = "secret_key"
 SESSION_HOURS = 12  # a shift, with its overtime
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths (prefixes) that need a principal, and whether GET may be done by a viewer.
-_DATA_PREFIXES = ("/calls", "/kb/entries", "/kb/import", "/kb/export", "/kb/customers/")
+DATA_PREFIXES = (
+    "/calls",
+    "/kb/entries",
+    "/kb/import",
+    "/kb/export",
+    "/kb/customers/",
+    "/campaigns",
+    "/do-not-call",
+)
 _AUDIO_PREFIX = "/audio/"
 
 Network = IPv4Network | IPv6Network
@@ -121,7 +129,7 @@ class AccessRules:
             # except for a logged-in console user's player.
             if self.cti_allow and await self.principal() is None:
                 self._check_cti(with_token=False)
-        elif path.startswith(_DATA_PREFIXES):
+        elif path.startswith(DATA_PREFIXES):
             principal = await self.principal()
             if principal is None:
                 raise AccessRefused(
@@ -369,7 +377,8 @@ def _is_loopback(host: str) -> bool:
 audit_log = logging.getLogger("voicebot.audit")
 
 
-def log_reveal(principal: Principal, call_id: str) -> None:
-    """Record that ``principal`` saw a call's unmasked numbers: who, which call (the time
-    is the log line's). At WARNING, so that it is kept at every log level."""
-    audit_log.warning("numbers revealed: call %s to %s (%s)", call_id, principal.name, principal.via)
+def log_reveal(principal: Principal, call_id: str, *, what: str = "numbers") -> None:
+    """Record that ``principal`` saw a call's unmasked ``what`` (its numbers, its
+    recording): who, which call (the time is the log line's). At WARNING, so that it is
+    kept at every log level."""
+    audit_log.warning("%s revealed: call %s to %s (%s)", what, call_id, principal.name, principal.via)

@@ -100,6 +100,10 @@ class CallSummary(BaseModel):
     grade_reason: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict, description="The flow's variables at the end.")
     test: bool = Field(False, description="A test call placed from the console.")
+    direction: Literal["inbound", "outbound"] = Field(
+        "inbound", description="inbound: the customer called; outbound: the robot called the customer."
+    )
+    campaign: str | None = Field(None, description="The outbound campaign whose call it was.")
 
 
 class ListedCall(CallSummary):
@@ -126,6 +130,7 @@ class CallList(BaseModel):
                     "grade_reason": None,
                     "variables": {},
                     "test": False,
+                    "direction": "inbound",
                     "turn_count": 3,
                 }
             ]
@@ -144,11 +149,58 @@ class HangupPushRecord(BaseModel):
     received_at: Any = None
 
 
+class CallRecordAgent(BaseModel):
+    number: str = Field(description="The agent's extension (the record's callee).")
+    worknum: str | None = Field(None, description="The agent's work number (calleeworknum).")
+
+
+class JoinedCallRecord(BaseModel):
+    """A call record the CTI pushed (GX manual §31) joined to this call."""
+
+    model_config = ConfigDict(extra="allow")
+
+    join: Literal["callid", "peercallid", "number_and_time"] = Field(
+        description="How it was joined: its callid (or peercallid) is this call's id, or its number is the "
+        "caller's and its time overlaps the call's (VOICEBOT_CALL_RECORD_JOIN_SLACK_MS)."
+    )
+    id: Any = Field(None, description="The CTI's record id.")
+    callid: str | None = Field(None, description="The CTI's call id, URL-decoded.")
+    business: str | None = Field(
+        None,
+        examples=["AI_ROBOT", "AI_ROBOT_TRANSFER_IN"],
+        description="AI_ROBOT_TRANSFER_IN: the agent's leg after a transfer.",
+    )
+    state: str | None = Field(None, examples=["STATE_RECEIVED", "STATE_FAILED"])
+    caller: str
+    callee: str
+    begin_at: str | None = Field(None, description="beginTime, ISO 8601 UTC.")
+    pickup_at: str | None = Field(None, description="pickupTime, ISO 8601 UTC.")
+    talk_seconds: int | None = Field(None, description="duration: the talk time, in seconds.")
+    hungup_side: str | None = Field(None, description="hungupside: who hung up, as the CTI writes it.")
+    agent: CallRecordAgent | None = Field(None, description="Who took the transfer (AI_ROBOT_TRANSFER_IN).")
+    forwarded_to: str | None = Field(None, description="forward: where the call was transferred.")
+    recordings: dict[str, str] = Field(
+        default_factory=dict,
+        description="The record's recording paths on the CTI (recordVoice, robotrecord, …).",
+    )
+    received_at: str | None = None
+    record: dict[str, Any] = Field(description="The record as the CTI pushed it.")
+
+
 class CallDetail(CallSummary):
     """One call: every turn, its outcome and the CTI's hang-up pushes."""
 
     turns: list[Turn] = Field(default_factory=list)
     hangup_pushes: list[HangupPushRecord] = Field(default_factory=list)
+    call_records: list[JoinedCallRecord] = Field(
+        default_factory=list, description="The CTI's call records (GX manual §31) joined to this call."
+    )
+    recording_url: str | None = Field(
+        None,
+        description="Where the CTI serves the call's recording (GX manual §52.4); null for test calls and "
+        "when the PBX is not a GX CTI. GET /calls/<id>/recording streams it through this service.",
+        examples=["http://10.0.0.2:12121/Oms/FileDownServlet?robotcallid=15155578339432391"],
+    )
 
 
 # --- /healthz ---------------------------------------------------------------------------
@@ -381,6 +433,47 @@ class HangupQuery(HangupPush, CtiToken):
     pass
 
 
+class CallRecordPush(BaseModel):
+    """The CTI's call-record push (GX manual §31.3); each record has §30's fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    client_ip: str | None = Field(None, description="The pushing CTI's address.", examples=["192.168.3.86"])
+    datas: list[dict[str, Any]] = Field(
+        description="The records: id, caller, callee, beginTime (ms), duration (s), state, callid, business, "
+        "hungupside, callerworknum, calleeworknum, recordVoice, robotrecord, pickupTime, … (unknown fields "
+        "kept)."
+    )
+
+
+class AgentSpeechPush(BaseModel):
+    """The CTI's live transcript of an agent's call (GX manual §54.3): one sentence."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "caller": "13800138000",
+                    "callee": "801",
+                    "callid": "c635814c-4c50-4340-adcf-bc3824e1ea70@192.168.1.82",
+                    "caller-callid": "fd6a66a6-52da-4bcd-ade3-902aecb2a996@192.168.1.82",
+                    "side": "caller",
+                    "txt": "异地就医怎么备案",
+                }
+            ]
+        },
+    )
+
+    caller: str = Field(description="The calling number of the agent's call.")
+    callee: str = Field(description="The called number of the agent's call.")
+    callid: str | None = Field(None, description="The callee's call id (the CTI's, not the robot's).")
+    caller_callid: str | None = Field(None, alias="caller-callid", description="The caller's call id.")
+    side: Literal["caller", "callee"] = Field(description="Whose words: the caller's or the callee's.")
+    txt: str = Field(description="The sentence, URL-encoded UTF-8 (GBK is read too).")
+
+
 class IvrQuery(CtiToken):
     """An IVR node's query (GX §13); the keys are in1, in2, … (flows/hooks/ivr.yaml)."""
 
@@ -401,3 +494,57 @@ class AudioQuery(BaseModel):
     canbeinterrupted: Literal["true", "false"] | None = Field(
         None, description="Added for the CTI: whether the caller may barge in; ignored here."
     )
+
+
+# --- /campaigns, /do-not-call ------------------------------------------------------------
+
+
+class CampaignNumbers(BaseModel):
+    """How many numbers are in each state."""
+
+    waiting: int = Field(description="To be handed to the GX task, now or at their time.")
+    imported: int = Field(description="In the task, their call to come.")
+    done: int = Field(description="Called; their result kept.")
+    failed: int = Field(description="Not reached after every attempt.")
+    dnc: int = Field(description="On the do-not-call list: never called.")
+
+
+class CampaignShown(BaseModel):
+    """A campaign, its rules and its numbers' counts (docs/campaigns.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    flow: str
+    task_id: int
+    rules: dict[str, Any]
+    state: Literal["stopped", "running", "finished"]
+    task_running: bool
+    created_at: float
+    updated_at: float
+    numbers: CampaignNumbers
+    task: dict[str, Any] | None = Field(None, description="§50's live counts of the GX task while it runs.")
+
+
+class CampaignCreated(CampaignShown):
+    warnings: list[str] = Field(default_factory=list, description="e.g. a number given twice, kept once.")
+
+
+class CampaignList(BaseModel):
+    campaigns: list[CampaignShown]
+
+
+class DoNotCallNumber(BaseModel):
+    telnum: str = Field(examples=["139****0001"])
+    added_at: float
+    reason: str
+    call_id: str | None = None
+
+
+class DoNotCallList(BaseModel):
+    numbers: list[DoNotCallNumber]
+
+
+class DoNotCallAdded(BaseModel):
+    telnum: str = Field(examples=["139****0001"])
+    added: bool = Field(description="false: it was on the list already.")

@@ -191,3 +191,25 @@ def test_searching_the_knowledge_base(watched: Watched) -> None:
     score = float(first.locator("td.score").inner_text().split()[0])
     assert 0 < score <= 1
     sync_api.expect(first.locator("button.edit")).to_be_visible()  # an admin may edit
+
+
+def test_an_admin_creates_a_campaign_from_a_file_and_sees_it_listed(watched: Watched, tmp_path: Path) -> None:
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("telnum,name\n13900000001,张三\nabc,李四\n", encoding="utf-8")
+    page = watched.page
+    log_in(page, start="/console/campaigns")
+    page.wait_for_url(re.compile(r"/console/campaigns$"))
+    page.fill('#new-campaign input[name="name"]', "browser-campaign")
+    page.select_option('#new-campaign select[name="flow"]', "survey")
+    page.set_input_files('#new-campaign input[name="numbers"]', str(numbers))
+    page.click('#new-campaign button[type="submit"]')
+    problems = page.locator("#create-problems")
+    sync_api.expect(problems).to_contain_text("browser-campaign numbers:3: 'abc' is not a phone number")
+    numbers.write_text("telnum,name\n13900000001,张三\n13900000002,李四\n", encoding="utf-8")
+    page.set_input_files('#new-campaign input[name="numbers"]', str(numbers))
+    page.click('#new-campaign button[type="submit"]')
+    row = page.locator('tr[data-campaign="browser-campaign"]')
+    sync_api.expect(row).to_contain_text("stopped")
+    sync_api.expect(row.locator("td").nth(4)).to_have_text("2")  # waiting
+    row.locator("button", has_text="Start").click()  # this server has no GX CTI
+    sync_api.expect(page.locator("#toast")).to_contain_text("campaigns run on a GX CTI")

@@ -273,3 +273,16 @@ steps:
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith(f"{path}:2:"), warnings
     assert f"warning: defaults.{moment}: no slot, set:, lookup or http step provides 'nobody'" in warnings[0]
+
+
+def test_a_flow_says_who_places_its_calls(tmp_path: Path) -> None:
+    steps = "steps:\n  s:\n    say: 您好\n    hangup: true\n"
+    path = tmp_path / "flow.yaml"
+    path.write_text(steps, encoding="utf-8")
+    assert load_flow(path).flow.direction == "inbound"
+    assert load_flow(FLOWS_DIR / "survey.yaml").flow.direction == "outbound"
+    problems = problems_of(tmp_path, "direction: outgoing\n" + steps)
+    assert problems == [
+        f"{tmp_path / 'broken.yaml'}:1:1: direction: Input should be 'inbound' or 'outbound' — "
+        "see docs/flows.md for this key"
+    ]

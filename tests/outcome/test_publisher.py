@@ -14,6 +14,7 @@ from bot.dialog.state import CallState, Grade
 from bot.outcome.outbox import Outbox
 from bot.outcome.publisher import OutcomePublisher
 from bot.outcome.summary import OutcomeSummary, outcome_summary
+from bot.pbx.recordings import RobotRecordings
 from bot.store.transcripts import TranscriptStore, Turn, iso
 from tests.outcome.receiver import OutcomeReceiver, eventually
 
@@ -74,6 +75,8 @@ async def test_the_summary_of_a_recorded_call(transcripts: TranscriptStore) -> N
         "telnum": "13800138000",
         "flow": "yibao",
         "flow_version": "0a1b2c3d4e5f",
+        "direction": "inbound",
+        "campaign": None,
         "outcome": "transferred",
         "end_reason": "caller asked for an agent",
         "started_at": "2026-03-01T02:03:04.567Z",
@@ -81,6 +84,7 @@ async def test_the_summary_of_a_recorded_call(transcripts: TranscriptStore) -> N
         "grade": {"grade": "A", "score": 90, "reason": "转人工"},
         "slots": {"id_card": "320102199001011232", "amount": 12.5},
         "transcript": stored["turns"],
+        "recording_url": None,
     }
     assert [t["event"] for t in summary["transcript"]] == ["ready2speak", "text"]
     assert summary["transcript"][1]["text"] == "我要转人工"
@@ -120,6 +124,26 @@ async def test_an_ended_call_is_pushed_once(
     assert row is not None
     assert json.loads(row.payload) == outcome_summary(stored)
     assert receiver.hits == {"c1": 1}
+
+
+async def test_the_push_names_the_direction_and_the_ctis_recording(
+    tmp_path: Path, transcripts: TranscriptStore, receiver: OutcomeReceiver
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3", receiver.url)
+    await outbox.open()
+    recordings = RobotRecordings("http://10.0.0.2:12121/", timeout_seconds=1)
+    publisher = OutcomePublisher(transcripts, outbox, recordings=recordings)
+    call = CallState(call_id="out@10.0.0.2", telnum="13800138000", flow="survey", flow_version="v")
+    call.direction = "outbound"
+    call.end("hung_up_by_bot", "goodbye")
+    transcripts.record(call)
+    await publisher.publish("out@10.0.0.2")
+    await eventually(lambda: receiver.accepted["out@10.0.0.2"] == 1)
+    await outbox.close()
+    await recordings.aclose()
+    payload = receiver.payload(0)
+    assert payload["direction"] == "outbound"
+    assert payload["recording_url"] == "http://10.0.0.2:12121/Oms/FileDownServlet?robotcallid=out%4010.0.0.2"
 
 
 async def test_calls_in_progress_or_unknown_are_not_pushed(

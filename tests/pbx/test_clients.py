@@ -204,3 +204,29 @@ async def test_hwd_refreshes_before_the_token_runs_out(tmp_path: Path) -> None:
     grants = [r["json"]["grant_type"] for r in records if r["path"].endswith("/oauth/token")]
     assert grants == ["password", "refresh_token"]
     assert [r["status"] for r in records if r["path"].endswith("/hangup")] == [200, 200]  # no 401 needed
+
+
+async def test_gx_outbound_calls_name_the_customer_as_the_callee(fake_pbx: FakePBX) -> None:
+    """§3 and §12 name both ends (caller 主叫, callee 被叫): on a robot's outbound call the
+    customer is the callee, the robot's number the caller; §10's extnum (被叫分机号码) is
+    the customer's number by default either way."""
+    outbound = CallRef(CALL.call_id, CALL.telnum, direction="outbound")
+    pbx = gx(fake_pbx.base, access_number="1000", outbound_caller="3003", outbound_extnum="9{telnum}")
+    await pbx.transfer(outbound, TransferTarget.parse("ivr:3"))
+    await pbx.transfer(outbound, TransferTarget.parse("8001"))
+    await pbx.hangup(outbound)
+    await pbx.hangup(CALL)  # inbound, by the same client
+    await pbx.aclose()
+    ivr, agent, hangup, inbound = (r["query"] for r in fake_pbx.requests("gx"))
+    assert (ivr["caller"], ivr["callee"]) == ("3003", CALL.telnum)
+    assert agent["extnum"] == f"9{CALL.telnum}"
+    assert hangup == {"caller": "3003", "callee": CALL.telnum, "opt": "CLICK_TO_HUNGUP"}
+    assert inbound == {"caller": CALL.telnum, "callee": "1000", "opt": "CLICK_TO_HUNGUP"}
+
+
+async def test_gx_outbound_caller_defaults_to_the_access_number(fake_pbx: FakePBX) -> None:
+    pbx = gx(fake_pbx.base, access_number="12345")
+    await pbx.hangup(CallRef(CALL.call_id, CALL.telnum, direction="outbound"))
+    await pbx.aclose()
+    [hangup] = (r["query"] for r in fake_pbx.requests("gx"))
+    assert (hangup["caller"], hangup["callee"]) == ("12345", CALL.telnum)

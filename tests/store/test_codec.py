@@ -35,6 +35,7 @@ def full_state() -> CallState:
     state.undelivered = Playback("k1", False)
     state.answered = Answered("text", "转人工", True, 1.5, Answer(Playback("k2", True), keep_playing=False))
     state.due = Due("transfer", "8001", 1234.5)
+    state.direction = "outbound"
     return state
 
 

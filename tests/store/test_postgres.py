@@ -57,16 +57,19 @@ def test_the_migrations_are_shipped_numbered_in_order() -> None:
         (2, "outbox"),
         (3, "customer_history"),
         (4, "test_calls"),
+        (5, "call_direction_and_campaign"),
+        (6, "call_records"),
+        (7, "campaigns"),
     ]
 
 
 async def test_migrations_run_twice_are_a_no_op(conn: asyncpg.Connection) -> None:
-    assert await migrate(conn) == [1, 2, 3, 4]
+    assert await migrate(conn) == [1, 2, 3, 4, 5, 6, 7]
     await conn.execute(
         "INSERT INTO outbox (call_id, payload, created_at, next_attempt_at) VALUES ('c', '{}', 1, 1)"
     )
     assert await migrate(conn) == []
-    assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 4
+    assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 7
     assert await conn.fetchval("SELECT count(*) FROM outbox") == 1
 
 
@@ -77,13 +80,16 @@ async def test_a_database_at_version_1_is_upgraded_keeping_its_rows(conn: asyncp
         "VALUES ('old', '138', 'yibao', 'v0', '2026-01-01T00:00:00Z', 'in_progress')"
     )
     assert await conn.fetchval("SELECT to_regclass('outbox')") is None
-    assert await migrate(conn) == [2, 3, 4]
+    assert await migrate(conn) == [2, 3, 4, 5, 6, 7]
     assert await conn.fetchval("SELECT call_id FROM calls") == "old"
     assert [r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations ORDER BY 1")] == [
         1,
         2,
         3,
         4,
+        5,
+        6,
+        7,
     ]
 
 
@@ -94,7 +100,7 @@ async def test_instances_starting_together_apply_each_migration_once(database_ur
     finally:
         for connection in connections:
             await connection.close()
-    assert sorted(applied) == [[], [], [], [1, 2, 3, 4]]
+    assert sorted(applied) == [[], [], [], [1, 2, 3, 4, 5, 6, 7]]
 
 
 # --- transcripts ---

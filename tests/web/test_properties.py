@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.web.auth import DATA_PREFIXES
 from bot.web.openapi import openapi_document
 from tests.web.fuzzing import ADMIN_TOKEN, CTI_TOKEN, FUZZ_SETTINGS, SERVER_ERRORS, Served
 
@@ -33,14 +34,28 @@ OPERATIONS = [
     ("GET", "/audio/{key}.wav"),
     ("GET", "/calls"),
     ("GET", "/calls/{call_id}"),
+    ("GET", "/calls/{call_id}/recording"),
+    ("GET", "/campaigns"),
+    ("POST", "/campaigns"),
+    ("GET", "/campaigns/{name}"),
+    ("DELETE", "/campaigns/{name}"),
+    ("GET", "/campaigns/{name}/results.csv"),
+    ("POST", "/campaigns/{name}/start"),
+    ("POST", "/campaigns/{name}/stop"),
     ("GET", "/cti/ai"),
     ("POST", "/cti/ai"),
+    ("GET", "/cti/agent-speech"),
+    ("POST", "/cti/agent-speech"),
+    ("POST", "/cti/calllog"),
     ("GET", "/cti/hangup"),
     ("POST", "/cti/hangup"),
     ("GET", "/cti/ivr"),
     ("POST", "/cti/ivr"),
     ("GET", "/cti/route"),
     ("POST", "/cti/route"),
+    ("GET", "/do-not-call"),
+    ("POST", "/do-not-call"),
+    ("DELETE", "/do-not-call/{telnum}"),
     ("GET", "/healthz"),
     ("GET", "/kb/customers/{customer}/history"),
     ("GET", "/kb/entries"),
@@ -54,7 +69,6 @@ OPERATIONS = [
     ("POST", "/model/parse"),
     ("POST", "/webhooks/rest/webhook"),
 ]
-DATA_PREFIXES = ("/calls", "/kb/entries", "/kb/import", "/kb/export", "/kb/customers/")
 
 # --- values ------------------------------------------------------------------------------
 
@@ -137,6 +151,21 @@ entry_like = st.fixed_dictionaries(
     },
 )
 
+record_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.integers() | text | json_values,
+        "callid": st.sampled_from(["fuzz-1", "fuzz-2%40127.0.0.1", ""]) | text | json_values,
+        "caller": st.sampled_from(["1000", "13800138000"]) | text,
+        "callee": st.sampled_from(["8001", "13800138000"]) | text | json_values,
+        "beginTime": st.integers() | st.floats() | text | json_values,
+        "pickupTime": st.integers() | json_values,
+        "duration": st.integers() | text | json_values,
+        "business": st.sampled_from(["AI_ROBOT", "AI_ROBOT_TRANSFER_IN"]) | text,
+        "peercallid": text | json_values,
+    },
+)
+
 
 def json_body(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
@@ -157,6 +186,9 @@ bodies: st.SearchStrategy[bytes] = st.one_of(
     st.fixed_dictionaries({"sender": chinese, "message": chinese}).map(
         lambda d: json.dumps(d, ensure_ascii=False).encode("gbk")
     ),
+    st.fixed_dictionaries(  # a call-record push (GX §31)
+        {"datas": st.lists(record_like, max_size=3) | json_values}, optional={"client_ip": text | json_values}
+    ).map(json_body),
     st.integers(min_value=1, max_value=9000).map(lambda n: b"[" * n),
     st.integers(min_value=1, max_value=3000).map(lambda n: b'{"a":' * n),
     st.lists(st.tuples(param_names, raw_values), max_size=6).map(encode_pairs),  # a form
@@ -405,7 +437,16 @@ def test_any_method_on_any_path_is_never_a_500(locked_app: Served, credentials: 
 
 
 @pytest.mark.parametrize(
-    "path", ["/cti/ai", "/cti/hangup", "/cti/ivr", "/model/parse", "/webhooks/rest/webhook", "/kb/import"]
+    "path",
+    [
+        "/cti/ai",
+        "/cti/calllog",
+        "/cti/hangup",
+        "/cti/ivr",
+        "/model/parse",
+        "/webhooks/rest/webhook",
+        "/kb/import",
+    ],
 )
 def test_a_chunked_body_over_every_limit_is_refused(locked_app: Served, path: str) -> None:
     """2 MiB in 64 KiB chunks, with no Content-Length: over the app's 1 MiB limit."""

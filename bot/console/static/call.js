@@ -1,11 +1,13 @@
 /* One call: its turns as a chat (intent, confidence, step, latency, audio), the PBX's
-   exchanges, and for admins the numbers revealed on request (each reveal is logged). */
+   exchanges, and for admins the numbers revealed on request and the CTI's recording
+   (each reveal and each recording played is logged). */
 "use strict";
 
 (() => {
   const main = document.getElementById("main");
   const callId = main.dataset.callId;
   const apiPath = "/console/api/calls/" + encodeURIComponent(callId).replaceAll("%2F", "/");
+  const recordingPath = "/calls/" + encodeURIComponent(callId).replaceAll("%2F", "/") + "/recording";
   const { el, badge } = vb;
   let revealed = false;
   let timer = null;
@@ -15,6 +17,8 @@
     return [
       item("Number", call.telnum),
       item("Flow", `${call.flow ?? ""} ${call.flow_version ? "(" + call.flow_version + ")" : ""}`),
+      item("Direction", call.direction),
+      item("Campaign", call.campaign),
       item("Started", vb.time(call.started_at)),
       item("Ended", vb.time(call.ended_at) || "in progress"),
       item("Duration", vb.duration(call.duration_seconds)),
@@ -23,7 +27,15 @@
       item("End reason", call.end_reason),
       item("Variables", Object.keys(call.variables || {}).length
         ? el("code", {}, JSON.stringify(call.variables)) : null),
+      item("Recording", recording(call)),
     ];
+  }
+
+  function recording(call) {
+    if (!call.recording_url) return null;
+    if (!main.dataset.admin) return el("span", { class: "muted" }, "on the CTI (admins can play it here)");
+    if (call.ended_at === null) return el("span", { class: "muted" }, "once the call has ended");
+    return el("audio", { id: "recording", controls: true, preload: "none", src: recordingPath });
   }
 
   function meta(turn) {
