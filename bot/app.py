@@ -28,6 +28,7 @@ from bot.cti.answers import CtiAudioLinks
 from bot.cti.callback import audio_base_url
 from bot.dialog.business import BusinessAPI
 from bot.dialog.flow_versions import SharedFlows, flow_archive
+from bot.dialog.state import CallState
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError, VoicebotError
 from bot.hooks.ivr import IvrQueries
@@ -175,17 +176,15 @@ def _builtin_of(svc: Services, flow: str, intent: str) -> str | None:
     return declared.builtin if declared is not None else None
 
 
-async def _call_ended(svc: Services, call_id: str) -> None:
+async def _call_ended(svc: Services, state: CallState) -> None:
     """A call has ended for good: its outcome pushed, its campaign number's result kept."""
     if svc.outcomes is not None:
-        await svc.outcomes.publish(call_id)
-    if svc.campaigns is not None:
-        call = await svc.transcripts.get_call(call_id)
-        if call is not None and not call.get("test"):
-            try:
-                await svc.campaigns.call_ended(call)
-            except VoicebotError:
-                logger.exception("call %s: its campaign result was not stored", call_id)
+        await svc.outcomes.publish(state.call_id)
+    if svc.campaigns is not None and not state.test:
+        try:
+            await svc.campaigns.call_ended(state)
+        except VoicebotError:
+            logger.exception("call %s: its campaign result was not stored", state.call_id)
 
 
 def end_streams(app: Quart) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OnCallEnd = Callable[[str], Coroutine[Any, Any, None]]
+OnCallEnd = Callable[[CallState], Coroutine[Any, Any, None]]  # given a copy of the ended call
 
 
 def owes_action(state: CallState) -> bool:
@@ -57,7 +57,7 @@ class Endings:
     def report_if_settled(self, state: CallState) -> None:
         """Hand the call over if it has ended for good; else what is left reports it."""
         if self.settled(state):
-            self._report(state.call_id)
+            self._report(state)
 
     def caller_hung_up(self, state: CallState) -> None:
         """The caller is gone: drop what was to follow, and end the call in the dialog."""
@@ -104,7 +104,7 @@ class Endings:
                 with calling(state.call_id):
                     self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
                 self.transcripts.record(state)
-                self._report(state.call_id)
+                self._report(state)
         return len(closed)
 
     async def finish(self) -> None:
@@ -112,9 +112,9 @@ class Endings:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-    def _report(self, call_id: str) -> None:
+    def _report(self, state: CallState) -> None:
         if self.on_call_end is None:
             return
-        task = asyncio.create_task(self.on_call_end(call_id), context=call_context(call_id))
+        task = asyncio.create_task(self.on_call_end(state.copy()), context=call_context(state.call_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)

@@ -54,7 +54,7 @@ class CallHandler:
         retry_window_seconds: The same callback again this soon after its answer is
             a retry of it (0: never).
         capacity: The cap on calls in progress, and what a caller beyond it hears.
-        on_call_end: Called (in the background) with the id of every call that ended
+        on_call_end: Called (in the background) with (a copy of) every call that ended
             for good: ended, and nothing left to do or say.
         links: How audio URLs are made for actions taken over before any callback
             (the configured public URL); later, the last callback's.

@@ -24,7 +24,9 @@ from bot.campaigns.model import NUMBER_STATES, Campaign, CampaignState, NewCampa
 from bot.campaigns.numbers import read_numbers
 from bot.campaigns.scheduler import Scheduler
 from bot.campaigns.store import CampaignStore
+from bot.dialog.state import CallState
 from bot.errors import PBXError, RequestError, StorageError
+from bot.language.flow import CAMPAIGN_DATA
 
 logger = logging.getLogger(__name__)
 
@@ -195,39 +197,38 @@ class Campaigns:
                 return Placed(campaign.name, campaign.flow, number.data)
         return None
 
-    async def call_ended(self, call: Mapping[str, Any]) -> None:
-        """A call's end (as the transcript has it): the campaign number's result, a
-        callback scheduled, a caller who asked never to be called again listed."""
-        telnum = str(call["telnum"])
-        variables = dict(call.get("variables") or {})
-        asked = [t.get("intent") for t in call.get("turns", []) if t.get("intent")]
-        if any(self._builtin_of(call["flow"], intent) == DO_NOT_CALL for intent in asked):
-            await self.add_do_not_call(telnum, "the caller asked not to be called again", call["callid"])
-        name = call.get("campaign")
-        if not name:
+    async def call_ended(self, call: CallState) -> None:
+        """A call's end: the campaign number's result, a callback scheduled, a caller who
+        asked never to be called again listed. Reads nothing for an ordinary call."""
+        if any(self._builtin_of(call.flow, intent) == DO_NOT_CALL for intent in call.intents):
+            await self.add_do_not_call(call.telnum, "the caller asked not to be called again", call.call_id)
+        if not call.campaign:
             return
-        found = [n for n in await self.store.by_telnum(telnum, NUMBER_STATES) if n.campaign == name]
+        found = [
+            n for n in await self.store.by_telnum(call.telnum, NUMBER_STATES) if n.campaign == call.campaign
+        ]
         if not found:
             return
         number, now = found[0], self._clock()
-        variables.pop("customer", None)
-        number.call_id, number.outcome = call["callid"], call["outcome"]
-        number.grade, number.score, number.reason = (
-            call.get("grade"),
-            call.get("score"),
-            call.get("grade_reason"),
+        slots = {name: value for name, value in call.variables.items() if name != CAMPAIGN_DATA}
+        number.call_id, number.outcome, number.slots, number.updated_at = (
+            call.call_id,
+            call.outcome,
+            slots,
+            now,
         )
-        number.slots, number.updated_at = variables, now
+        if call.grade is not None:
+            number.grade, number.score, number.reason = call.grade.grade, call.grade.score, call.grade.reason
         if number.state in ("waiting", "imported"):
             number.state = "done"
-        campaign = await self.store.campaign(name)
+        campaign = await self.store.campaign(call.campaign)
         callback = campaign and self._callback_at(
-            variables, campaign.rules.callback_date, campaign.rules.callback_time
+            slots, campaign.rules.callback_date, campaign.rules.callback_time
         )
         if callback and callback > now and number.state != "dnc":
             number.state, number.next_at = "waiting", callback
             number.reason = f"callback {dt.datetime.fromtimestamp(callback, self._zone):%Y-%m-%d %H:%M}"
-            logger.info("campaign %s: a number asked to be called back; scheduled", name)
+            logger.info("campaign %s: a number asked to be called back; scheduled", call.campaign)
         await self.store.save([number])
         await self.refresh()
 

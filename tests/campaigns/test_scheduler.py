@@ -20,6 +20,7 @@ from bot.campaigns.locks import FileLock, RedisLock
 from bot.campaigns.model import CampaignRules, NewCampaign
 from bot.campaigns.service import Campaigns
 from bot.campaigns.store import SCHEMA, CampaignStore
+from bot.dialog.state import CallState, Grade
 from bot.pbx.http import PBXHttp
 from tests.fakepbx import FakePBX
 from tests.servers import database_url, postgres_server, redis_server, redis_url  # noqa: F401 (fixtures)
@@ -95,9 +96,10 @@ def task_numbers(fake: FakePBX, task_id: int = 1) -> list[dict[str, Any]]:
 
 
 async def test_numbers_go_to_the_task_within_the_cap_and_the_task_starts(
-    store: CampaignStore, make: Make, fake_pbx: FakePBX, tmp_path: Path
+    store: CampaignStore, make: Make, fake_pbx: FakePBX
 ) -> None:
     clock = Clock()
+    fake_pbx.fail(action="batch_start", status=500, times=0)  # its robot never calls: nothing settles
     service = make(clock)
     rules = CampaignRules(hours=ALL_DAY, daily_cap=2)
     await service.create(NewCampaign(name="c1", flow="survey", task_id=1, rules=rules), "n.csv", NUMBERS)
@@ -105,15 +107,15 @@ async def test_numbers_go_to_the_task_within_the_cap_and_the_task_starts(
     await service.tick()
     assert [n["telnum"] for n in task_numbers(fake_pbx)] == ["13900000001", "13900000002"]
     assert [n["ctname"] for n in task_numbers(fake_pbx)] == ["zhang", "li"]
-    assert next(t for t in batch(fake_pbx)["tasks"] if t["id"] == 1)["running"]
+    starts = [r["query"] for r in fake_pbx.requests("gx") if r["query"].get("opt") == "BatchCallStart"]
+    assert starts == [{"opt": "BatchCallStart", "json": "1"}]  # refused here: tried again next tick
     assert (await service.show("c1"))["numbers"]["imported"] == 2
     await service.tick()  # the cap is reached today
     assert len(task_numbers(fake_pbx)) == 2
     clock.now += 86400  # the next day
-    await service.stop("c1")  # the fake's robot would call them: keep it quiet
-    await store.set_state("c1", "running", clock.now)
     await service.tick()
     assert [n["telnum"] for n in task_numbers(fake_pbx)][2:] == ["13900000003"]
+    assert (await service.show("c1"))["numbers"]["imported"] == 3
 
 
 async def test_outside_its_hours_the_task_stops_and_nothing_is_imported(
@@ -180,15 +182,9 @@ async def test_a_caller_who_asks_never_to_be_called_again_is_listed_and_blacklis
     await service.create(
         NewCampaign(name="c4", flow="survey", task_id=1, rules=CampaignRules(hours=ALL_DAY)), "n.csv", NUMBERS
     )
-    call = {
-        "callid": "x@1",
-        "telnum": "13900000002",
-        "flow": "survey",
-        "outcome": "hung_up_by_bot",
-        "campaign": "c4",
-        "variables": {"customer": {"name": "li"}},
-        "turns": [{"intent": "never"}],
-    }
+    call = CallState(call_id="x@1", telnum="13900000002", flow="survey", flow_version="v", campaign="c4")
+    call.variables, call.intents = {"customer": {"name": "li"}}, ("affirm", "never")
+    call.end("hung_up_by_bot", "goodbye")
     await service.call_ended(call)
     assert [row["telnum"] for row in await store.dnc()] == ["13900000002"]
     assert batch(fake_pbx)["blacklist"] == ["13900000002"]
@@ -209,22 +205,14 @@ async def test_a_collected_callback_time_schedules_the_number_again(
     await service.create(
         NewCampaign(name="c6", flow="survey", task_id=1, rules=CampaignRules(hours=ALL_DAY)), "n.csv", NUMBERS
     )
-    call = {
-        "callid": "y@1",
-        "telnum": "13900000001",
-        "flow": "survey",
-        "outcome": "hung_up_by_bot",
-        "grade": "B",
-        "score": 50,
-        "grade_reason": "约定改时间回访",
-        "campaign": "c6",
-        "variables": {
-            "customer": {"name": "zhang"},
-            "callback_date": "2026-12-08",
-            "callback_time": "15:00:00",
-        },
-        "turns": [],
+    call = CallState(call_id="y@1", telnum="13900000001", flow="survey", flow_version="v", campaign="c6")
+    call.variables = {
+        "customer": {"name": "zhang"},
+        "callback_date": dt.date(2026, 12, 8),
+        "callback_time": dt.time(15, 0),
     }
+    call.end("hung_up_by_bot", "callback_goodbye")
+    call.grade = Grade("B", 50, "约定改时间回访")
     await service.call_ended(call)
     number = next(n for n in await store.numbers("c6") if n.telnum == "13900000001")
     assert number.state == "waiting"
