@@ -18,7 +18,7 @@ from playwright import sync_api
 
 from tests.conftest import FLOWS_DIR
 from tests.console.conftest import FAILED
-from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, Watched
+from tests.console.test_browser import Watched
 from tests.fakepbx import FakePBX
 from tests.loopback import unused_port
 from tests.test_serve import start, stop, wait_for, wait_healthy
@@ -45,19 +45,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory, fake_pbx_process: FakePBX) -> 
     finally:
         stop(process)  # with the page's event stream still open: it must stop cleanly
     assert process.returncode == 0, (workdir / "serve.log").read_text()[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (make test does)"
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def transferred_link(bot: str, fake: FakePBX) -> str:

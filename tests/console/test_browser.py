@@ -18,15 +18,6 @@ from playwright import sync_api
 from tests.console.conftest import FAILED
 from tests.test_serve import VOICEBOT, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 ADMIN, ADMIN_PASSWORD = "supervisor", "correct horse battery"
 TIMEOUT_MS = 30_000  # a bound for slow machines, never a timing assertion
 
@@ -47,19 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     add_user(workdir / "var", ADMIN, "admin", ADMIN_PASSWORD)
     with serving(workdir) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (make test does)"
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 class Watched:
