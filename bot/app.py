@@ -195,13 +195,23 @@ def end_streams(app: Quart) -> None:
         svc.agent_screen.end_streams()
 
 
+REDIS_WAIT_SECONDS = 10.0  # longest wait for a free Redis connection; then the turn fails (its apology)
+
+
 def _redis_client(settings: Settings) -> Redis | None:
     """The client of ``VOICEBOT_REDIS_URL``, or None; redis is imported only then."""
     if settings.redis_url is None:
         return None
-    from redis.asyncio import Redis  # noqa: PLC0415
+    from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415
 
-    return Redis.from_url(settings.redis_url.get_secret_value())
+    # A full pool makes a request wait for a connection (each call's lock holds one while
+    # its turn runs; the agent page's subscription one for good), never fail at once.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url.get_secret_value(),
+        max_connections=settings.redis_max_connections,
+        timeout=REDIS_WAIT_SECONDS,
+    )
+    return Redis(connection_pool=pool)
 
 
 def _session_store(settings: Settings, redis: Redis | None) -> SessionStore:

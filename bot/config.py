@@ -353,6 +353,9 @@ class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings):
         "instance (any number of `voicebot serve` processes and --workers); unset: SQLite in the data "
         "directory, one process.",
     )
+    redis_max_connections: int = Field(
+        200, ge=10, le=10000, description="Connections to Redis per process; more requests wait for one."
+    )
     database_url: SecretStr | None = Field(
         None,
         description="postgresql://user:password@host/db: transcripts, outcomes' outbox and knowledge "
