@@ -354,7 +354,7 @@ class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings):
         "directory, one process.",
     )
     redis_max_connections: int = Field(
-        200, ge=10, le=10000, description="Connections to Redis per process; more requests wait for one."
+        1000, ge=10, le=10000, description="Connections to Redis one process may open at once."
     )
     database_url: SecretStr | None = Field(
         None,
