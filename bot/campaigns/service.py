@@ -230,7 +230,7 @@ class Campaigns:
             number.reason = f"callback {dt.datetime.fromtimestamp(callback, self._zone):%Y-%m-%d %H:%M}"
             logger.info("campaign %s: a number asked to be called back; scheduled", call.campaign)
         await self.store.save([number])
-        await self.refresh()
+        self._index.pop(call.telnum, None)  # called: out of the task until imported again
 
     # --- the scheduler ---
 

@@ -147,12 +147,11 @@ class CampaignStore:
             "AND state IN ('waiting', 'imported')"
         )
         await self.db.execute(sql, now, telnum)
-        rows = await self.db.fetch("SELECT telnum FROM do_not_call WHERE telnum = $1", telnum)
-        if rows:
-            return False
-        sql = "INSERT INTO do_not_call (telnum, added_at, reason, call_id) VALUES ($1, $2, $3, $4)"
-        await self.db.execute(sql, telnum, now, reason, call_id)
-        return True
+        sql = (
+            "INSERT INTO do_not_call (telnum, added_at, reason, call_id) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (telnum) DO NOTHING"
+        )
+        return await self.db.execute(sql, telnum, now, reason, call_id) == 1
 
     async def remove_dnc(self, telnum: str) -> bool:
         return await self.db.execute("DELETE FROM do_not_call WHERE telnum = $1", telnum) == 1

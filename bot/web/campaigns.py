@@ -7,12 +7,13 @@ Reading needs a principal (any); creating, starting, stopping, deleting, the res
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from quart import Blueprint, Response, request
 
-from bot.campaigns.model import CampaignRules, NewCampaign
+from bot.campaigns.model import NewCampaign
 from bot.campaigns.numbers import phone_digits
 from bot.campaigns.service import Campaigns
 from bot.errors import RequestError
@@ -27,6 +28,7 @@ from bot.web.schemas import (
     CampaignShown,
     DoNotCallAdded,
     DoNotCallList,
+    validated,
 )
 
 blueprint = Blueprint("campaigns", __name__)
@@ -82,27 +84,20 @@ async def campaign_list() -> dict[str, Any]:
 )
 async def create() -> tuple[dict[str, Any], int]:
     require("admin")
-    args = request.args
-    try:
-        query = CampaignQuery.model_validate(args.to_dict())
-        rules = {
-            key: value
-            for key, value in {
-                "hours": _listed(query.hours),
-                "weekdays": _listed(query.weekdays),
-                "daily_cap": query.daily_cap,
-                "attempts": query.attempts,
-                "retry_after_minutes": query.retry_after_minutes,
-                "callback_date": query.callback_date,
-                "callback_time": query.callback_time,
-            }.items()
-            if value is not None
-        }
-        new = NewCampaign(
-            name=query.name, flow=query.flow, task_id=query.task_id, rules=CampaignRules(**rules)
-        )
-    except ValidationError as exc:
-        raise RequestError(_first_problem(exc)) from exc
+    query = validated(CampaignQuery, request.args.to_dict())
+    rules = {
+        "hours": _listed(query.hours),
+        "weekdays": _listed(query.weekdays),
+        "daily_cap": query.daily_cap,
+        "attempts": query.attempts,
+        "retry_after_minutes": query.retry_after_minutes,
+        "callback_date": query.callback_date,
+        "callback_time": query.callback_time,
+    }
+    given = {key: value for key, value in rules.items() if value is not None}
+    new = validated(
+        NewCampaign, {"name": query.name, "flow": query.flow, "task_id": query.task_id, "rules": given}
+    )
     content = await request.get_data(as_text=False, cache=False, parse_form_data=False)
     return await _campaigns().create(new, f"{new.name} numbers", content, _columns(query.columns)), 201
 
@@ -235,9 +230,12 @@ def _campaigns() -> Campaigns:
 
 def _entry(body: bytes) -> DoNotCallEntry:
     try:
-        entry = DoNotCallEntry.model_validate_json(decode_text(body)[0])
-    except ValidationError as exc:
-        raise RequestError(_first_problem(exc)) from exc
+        payload = json.loads(decode_text(body)[0])
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply
+        payload = None
+    if not isinstance(payload, dict):
+        raise RequestError('expected a JSON object with a string "telnum"')
+    entry = validated(DoNotCallEntry, payload)
     telnum = phone_digits(entry.telnum)
     if telnum is None:
         raise RequestError('"telnum" is not a phone number — write its digits (13800138000)')
@@ -256,9 +254,3 @@ def _columns(text: str | None) -> dict[str, str]:
             raise RequestError(f'"columns" has {part!r} — write column=name pairs: 姓名=name,欠款=amount')
         renamed[old.strip()] = new.strip()
     return renamed
-
-
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    return f"{where}: {error['msg']}"

@@ -50,9 +50,9 @@ async def test_bad_requests_say_what_is_wrong(tmp_path: Path, segmenter: Segment
             response = await client.post(path, data=body, headers=ADMIN_HEADERS)
             return response.status_code, (await response.get_json())["error"]["message"]
 
-        assert await problem("/campaigns?flow=survey&task_id=1") == (400, "name: Field required")
+        assert await problem("/campaigns?flow=survey&task_id=1") == (400, '"name": Field required')
         assert (await problem("/campaigns?name=Bad Name&flow=survey&task_id=1"))[1].startswith(
-            "name: Value error, 'Bad Name' is not a campaign name"
+            """"name": Value error, 'Bad Name' is not a campaign name"""
         )
         assert (await problem("/campaigns?name=c&flow=nope&task_id=1"))[1].startswith("no flow 'nope'")
         assert (await problem("/campaigns?name=c&flow=survey&task_id=1&hours=9-12"))[0] == 400
