@@ -236,7 +236,35 @@ class CallCenterSettings(BaseSettings):
         return number_template(value)
 
 
-class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings):
+class SpeechVendorSettings(BaseSettings):
+    """The speech vendors' settings (docs/speech.md): one block per backend of
+    ``bot/speech/vendors``, named ``tts_<backend>_*``. A setting whose name ends in
+    ``_url`` is a vendor endpoint and goes on the outgoing-host allowlist."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
+
+    audio_format: Literal["pcm16", "mulaw", "alaw"] = Field(
+        "pcm16",
+        description="The served WAV: 8 kHz mono 16-bit PCM (pcm16), or 8 kHz G.711 mu-law or A-law "
+        "(half the size).",
+    )
+
+    # --- aliyun ---
+
+    # --- tencent ---
+
+    # --- iflytek ---
+
+    # --- baidu ---
+
+    # --- azure ---
+
+    # --- volcengine ---
+
+    # --- sherpa ---
+
+
+class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVendorSettings):
     """All settings of the service. Environment: ``VOICEBOT_<FIELD NAME IN CAPITALS>``."""
 
     model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
@@ -251,7 +279,9 @@ class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings):
     tts_rate_wpm: int = Field(250, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
     tts_concurrency: int = Field(2, ge=1, le=32, description="Syntheses run at once.")
     tts: Annotated[tuple[str, ...], NoDecode] = Field(
-        ("espeak",), description="Speech backends in order of preference: espeak, http, hwd."
+        ("espeak",),
+        description="Speech backends in order of preference: espeak, http, hwd, aliyun, tencent, iflytek, "
+        "baidu, azure, volcengine, sherpa.",
     )
     tts_timeout_ms: int = Field(
         2500, ge=100, le=60000, description="Longest one backend may take for a text; then the next."

@@ -21,6 +21,9 @@
     │   └── PBXUnavailableError  it did not answer usefully (down, timeout, 5xx, auth)
     ├── TTSError                 speech synthesis failed
     │   ├── SpeechUnavailableError  every backend of the chain failed
+    │   ├── VendorError          a speech vendor answered an error code (its words kept)
+    │   │   ├── VendorAuthError      credentials or token refused (a token is fetched anew once)
+    │   │   └── VendorRateLimitedError  the vendor's rate or concurrency limit was hit
     │   └── WavError             served audio is not a usable WAV (voicebot simulate)
     ├── OutboxError              the outcome outbox cannot read or store a push
     └── KnowledgeError           the knowledge service failed or timed out
@@ -221,6 +224,30 @@ class SpeechUnavailableError(TTSError):
         self.failures = list(failures)
         reasons = "; ".join(f"{name}: {reason}" for name, reason in self.failures)
         super().__init__(f"no speech backend could say the text ({reasons or 'no backends'})")
+
+
+class VendorError(TTSError):
+    """A cloud speech vendor refused or failed a request (bot/speech/vendors).
+
+    Attributes:
+        vendor: The backend's name (``aliyun``).
+        code: The vendor's own error code, as it sent it (``"40000001"``), or the HTTP
+            status when it sent none.
+        vendor_message: The vendor's own words for it.
+    """
+
+    def __init__(self, vendor: str, code: str | int, vendor_message: str, *, what: str = "") -> None:
+        self.vendor, self.code, self.vendor_message = vendor, str(code), vendor_message
+        meaning = f" ({what})" if what else ""
+        super().__init__(f"{vendor} error {code}{meaning}: {vendor_message}", backend=vendor)
+
+
+class VendorAuthError(VendorError):
+    """The vendor refused the credentials or the access token (expired, revoked, wrong)."""
+
+
+class VendorRateLimitedError(VendorError):
+    """The vendor's rate, quota or concurrency limit was hit; the chain's next backend speaks."""
 
 
 class WavError(TTSError):

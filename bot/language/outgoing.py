@@ -42,14 +42,13 @@ class HostAllowlist:
 
     @classmethod
     def of(cls, settings: Settings) -> HostAllowlist:
-        urls = (
-            settings.tts_http_url,
-            settings.kb_url,
-            settings.outcome_url,
-            settings.gx_url,
-            settings.hwd_url,
-            settings.public_url,
-        )
+        vendor_urls = [
+            getattr(settings, field)
+            for field in type(settings).model_fields
+            if field.startswith("tts_") and field.endswith("_url")
+        ]
+        urls = (*vendor_urls, settings.kb_url, settings.outcome_url, settings.gx_url, settings.hwd_url)
+        urls += (settings.public_url,)
         hosts = [host for url in urls if url is not None and (host := _host_port(str(url)))]
         return cls(settings.outgoing_hosts, always=hosts)
 

@@ -6,6 +6,7 @@ when one is slow or fails (:class:`bot.speech.synthesizer.SpeechSynthesizer`).
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Sequence
 
@@ -17,7 +18,11 @@ from bot.speech.tts import TTSBackend
 
 logger = logging.getLogger(__name__)
 
-BACKEND_NAMES = ("espeak", "http", "hwd")
+VENDOR_BACKENDS = ("aliyun", "tencent", "iflytek", "baidu", "azure", "volcengine", "sherpa")
+"""Backends of their own module, ``bot.speech.vendors.<name>``, each with a
+``build(settings) -> TTSBackend`` (imported only when listed)."""
+
+BACKEND_NAMES = ("espeak", "http", "hwd", *VENDOR_BACKENDS)
 """What ``VOICEBOT_TTS`` may list."""
 
 _HWD_SETTINGS = ("hwd_url", "hwd_client_id", "hwd_client_secret", "hwd_username", "hwd_password")
@@ -61,6 +66,10 @@ def _build(name: str, settings: Settings, hwd: TTSBackend | None) -> TTSBackend:
             raise ConfigError(f"VOICEBOT_TTS_VOICE / VOICEBOT_TTS_RATE_WPM: {exc}") from exc
     if name == "http":
         return _http(settings)
+    if name in VENDOR_BACKENDS:
+        vendor = importlib.import_module(f"bot.speech.vendors.{name}")
+        backend: TTSBackend = vendor.build(settings)
+        return backend
     if hwd is None:
         missing = [f"VOICEBOT_{s.upper()}" for s in _HWD_SETTINGS if getattr(settings, s, None) is None]
         needed = f"set {', '.join(missing)}" if missing else "the HWD API client was not built"
