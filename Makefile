@@ -11,9 +11,10 @@ PORT ?= 8080
 # benchmarks' load generator; redis-server and postgresql are the real servers that the
 # tests (tests/servers.py starts private ones on free ports) and the storage benchmarks
 # (bench/pg_drivers.py) run against; chromium is the browser Playwright drives in the
-# console's tests (tests/console/test_browser.py).
+# console's tests (tests/console/test_browser.py); sox makes the audio of other formats
+# (mu-law, A-law, float, FLAC…) that the speech tests decode.
 SERVE_PACKAGES := espeak-ng graphviz fonts-wqy-zenhei
-TEST_PACKAGES := espeak-ng graphviz fonts-wqy-zenhei redis-server postgresql chromium
+TEST_PACKAGES := espeak-ng graphviz fonts-wqy-zenhei redis-server postgresql chromium sox
 BENCH_PACKAGES := espeak-ng wrk redis-server postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

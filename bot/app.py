@@ -46,6 +46,7 @@ from bot.speech.catalog import RedisAudioCatalog
 from bot.speech.hwd import HWDTTS
 from bot.speech.synthesizer import SpeechSynthesizer
 from bot.speech.tts import TTSBackend
+from bot.speech.voices import VoiceChains, voice_builder
 from bot.store.factory import transcript_store
 from bot.store.sessions import SessionStore
 from bot.store.sqlite_sessions import SQLiteSessionStore
@@ -96,7 +97,7 @@ def create_app(
     settings = settings or load_settings()
     _prepare_data_dir(settings)
     allowlist = HostAllowlist.of(settings)
-    sources = load_flows(settings.flows_dir, allowlist=allowlist)
+    sources = load_flows(settings.flows_dir, allowlist=allowlist, speech_backends=settings.tts)
     for warning in (w for source in sources.values() for w in source.warnings):
         logger.warning("%s", warning)
     if settings.default_flow not in sources:
@@ -108,10 +109,14 @@ def create_app(
     router = load_router(settings.flows_dir, default=settings.route_default, timezone=settings.timezone)
     business = BusinessAPI(allowlist=allowlist)
     hwd = hwd_api(settings)  # shared by the HWD PBX client and the HWD TTS backend
+    hwd_tts = HWDTTS(hwd) if hwd is not None else None
     if tts is None:
-        backends = build_backends(settings, hwd=HWDTTS(hwd) if hwd is not None else None)
+        backends = build_backends(settings, hwd=hwd_tts)
     else:
         backends = [tts] if isinstance(tts, TTSBackend) else list(tts)
+    # The chains of flows' voices, each led by the flow's `voice:` (bot/speech/voices.py).
+    names = settings.tts if tts is None else None
+    voices = VoiceChains(backends, names=names, build=voice_builder(settings, hwd=hwd_tts))
     segmenter = segmenter or Segmenter()
     # One client (a connection pool) for everything shared through Redis.
     redis = _redis_client(settings)
@@ -119,8 +124,12 @@ def create_app(
         settings=settings,
         flow_sources=sources,
         speech=SpeechSynthesizer(
-            backends,
-            AudioCache(settings.audio_dir, limit_bytes=settings.audio_cache_mb * 1024 * 1024),
+            voices,
+            AudioCache(
+                settings.audio_dir,
+                audio_format=settings.audio_format,
+                limit_bytes=settings.audio_cache_mb * 1024 * 1024,
+            ),
             concurrency=settings.tts_concurrency,
             attempt_timeout_seconds=settings.tts_timeout_ms / 1000,
             cooldown_seconds=settings.tts_cooldown_seconds,
@@ -305,6 +314,7 @@ class _Lifecycle:
                 self._prepare_flow,
                 svc.flow_errors,
                 HostAllowlist.of(svc.settings),
+                speech_backends=svc.settings.tts,
             )
             self._watcher = asyncio.create_task(watcher.run(self._stop_watching))
         svc.startup_seconds = round(time.perf_counter() - began, 3)
@@ -326,7 +336,8 @@ class _Lifecycle:
     async def _render_prompts(self, source: FlowSource) -> None:
         """Synthesize (or convert the recording of) every static prompt of a flow, so that
         no caller waits for one."""
-        self._svc.prompts_rendered += len(await self._svc.speech.render_prompts(source.flow.static_prompts()))
+        clips = await self._svc.speech.render_prompts(source.flow.static_prompts(), voice=source.flow.voice)
+        self._svc.prompts_rendered += len(clips)
 
     async def _sweep_idle_calls(self, calls: CallHandler) -> None:
         ttl_seconds = self._svc.settings.session_ttl_seconds

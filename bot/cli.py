@@ -24,6 +24,7 @@ from bot.errors import ConfigError, FlowValidationError
 from bot.language.loader import flow_files, load_flow, load_flows
 from bot.language.outgoing import HostAllowlist
 from bot.logs import configure_logging, install_record_factory
+from bot.speech.cli import tts_group
 from bot.store.backup import backup
 from bot.text.segmenter import Segmenter
 from bot.tools.fakepbx import fake_pbx_command
@@ -97,6 +98,7 @@ main.add_command(fake_pbx_command)
 main.add_command(simulate_command)
 main.add_command(users_group)
 main.add_command(campaign_group)
+main.add_command(tts_group)
 
 
 @main.group()
@@ -116,7 +118,8 @@ def flows_check(paths: tuple[Path, ...]) -> None:
     Exit status 1 when there is any error or warning, so it can guard a commit or CI.
     """
     settings = load_settings()
-    files, problems = check_paths(list(paths) or [settings.flows_dir], HostAllowlist.of(settings))
+    targets = list(paths) or [settings.flows_dir]
+    files, problems = check_paths(targets, HostAllowlist.of(settings), speech_backends=settings.tts)
     for problem in problems:
         click.echo(str(problem))
     if problems:

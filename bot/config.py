@@ -250,18 +250,219 @@ class SpeechVendorSettings(BaseSettings):
     )
 
     # --- aliyun ---
+    tts_aliyun_access_key_id: SecretStr | None = Field(
+        None, description="Alibaba Cloud AccessKey ID that signs the aliyun backend's CreateToken request."
+    )
+    tts_aliyun_access_key_secret: SecretStr | None = Field(
+        None, description="Alibaba Cloud AccessKey secret of the aliyun backend (HMAC-SHA1 signing key)."
+    )
+    tts_aliyun_appkey: SecretStr | None = Field(
+        None, description="Appkey of the Intelligent Speech Interaction project the aliyun backend uses."
+    )
+    tts_aliyun_voice: str = Field(
+        "xiaoyun", pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Aliyun voice (xiaoyun, aixia, siyue…)."
+    )
+    tts_aliyun_volume: int = Field(50, ge=0, le=100, description="Aliyun volume, 0 to 100.")
+    tts_aliyun_speech_rate: int = Field(
+        0, ge=-500, le=500, description="Aliyun speech rate, -500 (slowest) to 500 (fastest)."
+    )
+    tts_aliyun_pitch_rate: int = Field(0, ge=-500, le=500, description="Aliyun pitch, -500 to 500.")
+    tts_aliyun_sample_rate: int = Field(8000, description="Sample rate asked of Aliyun, Hz: 8000 or 16000.")
+    tts_aliyun_region: str = Field(
+        "cn-shanghai", pattern=r"^[a-z0-9-]+$", description="RegionId of the aliyun CreateToken request."
+    )
+    tts_aliyun_url: str = Field(
+        "https://nls-gateway-cn-shanghai.aliyuncs.com/stream/v1/tts",
+        pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$",
+        description="Aliyun short-text synthesis (RESTful) endpoint.",
+    )
+    tts_aliyun_token_url: str = Field(
+        "https://nls-meta.cn-shanghai.aliyuncs.com/",
+        pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$",
+        description="Aliyun CreateToken (POP API) endpoint.",
+    )
+
+    @field_validator("tts_aliyun_sample_rate")
+    @classmethod
+    def _aliyun_sample_rate(cls, value: int) -> int:
+        if value not in (8000, 16000):
+            raise ValueError("Aliyun's short-text synthesis offers 8000 or 16000 Hz")
+        return value
 
     # --- tencent ---
+    tts_tencent_secret_id: SecretStr | None = Field(
+        None, description="Tencent Cloud SecretId of the tencent backend (TC3-HMAC-SHA256 signing)."
+    )
+    tts_tencent_secret_key: SecretStr | None = Field(
+        None, description="Tencent Cloud SecretKey of the tencent backend."
+    )
+    tts_tencent_voice_type: int = Field(
+        101003, ge=0, description="Tencent VoiceType (101003: 智美, a customer-service female voice)."
+    )
+    tts_tencent_speed: float = Field(
+        0, ge=-2, le=6, description="Tencent speed, -2 (0.6x) to 6 (2.5x); 0 is 1.0x."
+    )
+    tts_tencent_volume: float = Field(0, ge=-10, le=10, description="Tencent volume, -10 to 10; 0 is normal.")
+    tts_tencent_sample_rate: int = Field(
+        8000, description="Sample rate asked of Tencent, Hz: 8000, 16000 or 24000 (some voices only)."
+    )
+    tts_tencent_region: str = Field(
+        "ap-guangzhou", pattern=r"^([a-z0-9-]+)?$", description="X-TC-Region of requests (empty: none sent)."
+    )
+    tts_tencent_url: str = Field(
+        "https://tts.tencentcloudapi.com/",
+        pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$",
+        description="Tencent Cloud TTS API 3.0 endpoint (TextToVoice).",
+    )
+
+    @field_validator("tts_tencent_sample_rate")
+    @classmethod
+    def _tencent_sample_rate(cls, value: int) -> int:
+        if value not in (8000, 16000, 24000):
+            raise ValueError("Tencent's TextToVoice offers 8000, 16000 or 24000 Hz")
+        return value
 
     # --- iflytek ---
+    tts_iflytek_app_id: str | None = Field(
+        None, min_length=1, description="iFlytek (讯飞开放平台) APPID of the iflytek backend."
+    )
+    tts_iflytek_api_key: SecretStr | None = Field(None, description="iFlytek APIKey of the iflytek backend.")
+    tts_iflytek_api_secret: SecretStr | None = Field(
+        None, description="iFlytek APISecret: signs each connection of the iflytek backend (HMAC-SHA256)."
+    )
+    tts_iflytek_voice: str = Field(
+        "xiaoyan", pattern=r"^[A-Za-z0-9_]+$", description="iFlytek voice (vcn): xiaoyan, aisjiuxu, aisxping…"
+    )
+    tts_iflytek_speed: int = Field(50, ge=0, le=100, description="iFlytek speed, 0 to 100 (50: normal).")
+    tts_iflytek_volume: int = Field(50, ge=0, le=100, description="iFlytek volume, 0 to 100 (50: normal).")
+    tts_iflytek_pitch: int = Field(50, ge=0, le=100, description="iFlytek pitch, 0 to 100 (50: normal).")
+    tts_iflytek_sample_rate: int = Field(
+        8000, ge=8000, le=16000, multiple_of=8000, description="Sample rate asked of iFlytek: 8000 or 16000."
+    )
+    tts_iflytek_url: str = Field(
+        "wss://tts-api.xfyun.cn/v2/tts", description="iFlytek's streaming TTS WebSocket endpoint."
+    )
 
     # --- baidu ---
+    tts_baidu_api_key: SecretStr | None = Field(
+        None, description="Baidu AI (百度智能云) API Key of the baidu backend: fetches its access tokens."
+    )
+    tts_baidu_secret_key: SecretStr | None = Field(None, description="Baidu Secret Key of the baidu backend.")
+    tts_baidu_voice: int = Field(
+        0, ge=0, description="Baidu voice (per): 0 度小美, 1 度小宇, 3 度逍遥, 4 度丫丫, 5003, 5118, 106…"
+    )
+    tts_baidu_speed: int = Field(5, ge=0, le=15, description="Baidu speed (spd), 0 to 15 (5: normal).")
+    tts_baidu_pitch: int = Field(5, ge=0, le=15, description="Baidu pitch (pit), 0 to 15 (5: normal).")
+    tts_baidu_volume: int = Field(
+        5, ge=0, le=15, description="Baidu volume (vol), 0 to 15 (basic voices 0 to 9; 5: normal)."
+    )
+    tts_baidu_sample_rate: int = Field(
+        8000, ge=8000, le=16000, multiple_of=8000, description="Sample rate asked of Baidu: 8000 or 16000 Hz."
+    )
+    tts_baidu_cuid: str = Field(
+        "voicebot", min_length=1, max_length=60, description="Baidu cuid: this installation's id (UV count)."
+    )
+    tts_baidu_url: str = Field("https://tsn.baidu.com/text2audio", description="Baidu's text2audio endpoint.")
+    tts_baidu_token_url: str = Field(
+        "https://aip.baidubce.com/oauth/2.0/token", description="Baidu's OAuth token endpoint."
+    )
 
     # --- azure ---
+    tts_azure_key: SecretStr | None = Field(
+        None, description="Azure Speech resource key: fetches the azure backend's access tokens."
+    )
+    tts_azure_region: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]+$",
+        description="Azure region of the Speech resource (eastasia; chinaeast2: Azure operated by 21Vianet).",
+    )
+    tts_azure_auth: Literal["token", "key"] = Field(
+        "token", description="How azure requests are authorized: a 10-minute bearer token, or the key itself."
+    )
+    tts_azure_voice: str = Field(
+        "zh-CN-XiaoxiaoNeural", pattern=r"^[A-Za-z0-9:_-]+$", description="Azure voice name (SSML <voice>)."
+    )
+    tts_azure_rate: float = Field(1.0, ge=0.5, le=2.0, description="Azure speaking rate, 0.5 to 2 times.")
+    tts_azure_volume: int = Field(100, ge=0, le=100, description="Azure volume, 0 (silent) to 100 (loudest).")
+    tts_azure_sample_rate: int = Field(
+        8000, description="Sample rate asked of Azure, Hz: 8000, 16000, 22050, 24000, 44100 or 48000."
+    )
+    tts_azure_url: str | None = Field(
+        default_factory=lambda data: SpeechVendorSettings.azure_url(
+            data, "tts.speech", "/cognitiveservices/v1"
+        ),
+        pattern=r"^https?://[^/?#\s]+(/\S*)?$",
+        description="Azure text to speech endpoint; default: the region's.",
+    )
+    tts_azure_token_url: str | None = Field(
+        default_factory=lambda data: SpeechVendorSettings.azure_url(
+            data, "api.cognitive", "/sts/v1.0/issueToken"
+        ),
+        pattern=r"^https?://[^/?#\s]+(/\S*)?$",
+        description="Azure issueToken endpoint; default: the region's.",
+    )
+
+    @field_validator("tts_azure_sample_rate")
+    @classmethod
+    def _azure_sample_rate(cls, value: int) -> int:
+        if value not in (8000, 16000, 22050, 24000, 44100, 48000):
+            raise ValueError("Azure offers 8000, 16000, 22050, 24000, 44100 or 48000 Hz")
+        return value
+
+    @staticmethod
+    def azure_url(data: dict[str, object], service: str, path: str) -> str | None:
+        """The endpoint of an Azure service in the region ``data`` names (``azure.cn`` in the
+        regions of Azure operated by 21Vianet: chinaeast2, chinanorth2…), or None."""
+        region = data.get("tts_azure_region")
+        if not isinstance(region, str):
+            return None
+        domain = "azure.cn" if region.startswith("china") else "microsoft.com"
+        return f"https://{region}.{service}.{domain}{path}"
 
     # --- volcengine ---
+    tts_volcengine_appid: str | None = Field(
+        None, pattern=r"^\S+$", description="APP ID of the Volcengine speech application (app.appid)."
+    )
+    tts_volcengine_token: SecretStr | None = Field(
+        None, description="Access token of the Volcengine speech application (Authorization: Bearer;…)."
+    )
+    tts_volcengine_cluster: str = Field(
+        "volcano_tts", pattern=r"^\S+$", description="Volcengine cluster of the voice (app.cluster)."
+    )
+    tts_volcengine_voice: str = Field(
+        "BV001_streaming", pattern=r"^[A-Za-z0-9_.-]+$", description="Volcengine voice (voice_type)."
+    )
+    tts_volcengine_speed: float = Field(1.0, ge=0.2, le=3.0, description="Volcengine speed_ratio, 0.2 to 3.")
+    tts_volcengine_volume: float = Field(1.0, ge=0.1, le=3.0, description="Volcengine volume_ratio, 0.1-3.")
+    tts_volcengine_pitch: float = Field(1.0, ge=0.1, le=3.0, description="Volcengine pitch_ratio, 0.1 to 3.")
+    tts_volcengine_sample_rate: int = Field(
+        8000, description="Sample rate asked of Volcengine, Hz: 8000, 16000 or 24000."
+    )
+    tts_volcengine_url: str = Field(
+        "https://openspeech.bytedance.com/api/v1/tts",
+        pattern=r"^https?://[^/?#\s]+(/\S*)?$",
+        description="Volcengine HTTP (non-streaming) speech synthesis endpoint.",
+    )
+
+    @field_validator("tts_volcengine_sample_rate")
+    @classmethod
+    def _volcengine_sample_rate(cls, value: int) -> int:
+        if value not in (8000, 16000, 24000):
+            raise ValueError("Volcengine offers 8000, 16000 or 24000 Hz")
+        return value
 
     # --- sherpa ---
+    tts_sherpa_model_dir: Path | None = Field(
+        None, description="Directory of an unpacked sherpa-onnx Mandarin model (VITS, Matcha or Kokoro)."
+    )
+    tts_sherpa_model_file: str | None = Field(
+        None,
+        pattern=r"^[^/\\]+\.onnx$",
+        description="The model's .onnx file in that directory, when it holds several (model.int8.onnx).",
+    )
+    tts_sherpa_speaker_id: int = Field(0, ge=0, description="Speaker of a multi-speaker sherpa-onnx model.")
+    tts_sherpa_speed: float = Field(1.0, ge=0.5, le=2.0, description="sherpa-onnx speaking speed, 0.5-2.")
+    tts_sherpa_threads: int = Field(2, ge=1, le=16, description="CPU threads sherpa-onnx runs a model on.")
 
 
 class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVendorSettings):

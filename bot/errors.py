@@ -24,7 +24,7 @@
     │   ├── VendorError          a speech vendor answered an error code (its words kept)
     │   │   ├── VendorAuthError      credentials or token refused (a token is fetched anew once)
     │   │   └── VendorRateLimitedError  the vendor's rate or concurrency limit was hit
-    │   └── WavError             served audio is not a usable WAV (voicebot simulate)
+    │   └── WavError             bytes are not a usable WAV (its header, read by bot.speech.wav)
     ├── OutboxError              the outcome outbox cannot read or store a push
     └── KnowledgeError           the knowledge service failed or timed out
         ├── KnowledgeDataError   a knowledge entry or data file is invalid (HTTP 400)
@@ -253,8 +253,9 @@ class VendorRateLimitedError(VendorError):
 class WavError(TTSError):
     """Bytes that should be a WAV file are not a usable one; the message says why.
 
-    Raised by ``bot.tools.wavinfo``, which reads any format tag (μ-law, A-law…) where
-    the speech modules read PCM only and raise a plain :class:`TTSError`.
+    Raised by ``bot.speech.wav``, which reads the header of a WAV of any format tag
+    (PCM, float, μ-law, A-law…) with the standard library; audio the decoder cannot
+    read (``bot.speech.audio``) is a plain :class:`TTSError`.
     """
 
 

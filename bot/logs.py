@@ -66,7 +66,7 @@ _CONTROL_BUT_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r"}
 # Query parameters that hold secrets, as library lines print them (httpx: whole URLs).
 _SECRET_PARAM = re.compile(
-    r"(?<![A-Za-z0-9_])((?:access_|refresh_|api_?|auth_?)?token|client_secret|secret|password|passwd"
+    r"(?<![A-Za-z0-9_])((?:access_|refresh_|api_?|auth_?)?token|client_id|client_secret|secret|password|passwd"
     r"|api_?key|apikey|key|sign|signature)=[^&\s\"'#;,]+",
     re.IGNORECASE,
 )

@@ -6,7 +6,6 @@ import pytest
 
 from bot.hooks.numbers import mask
 from bot.privacy import mask_json, mask_number, mask_text
-from bot.speech.catalog import mask_digits
 
 
 @pytest.mark.parametrize(
@@ -115,4 +114,3 @@ def test_the_older_helpers_mask_numbers_the_same_way() -> None:
     assert mask("13812345678") == "138****5678"
     assert mask("110101199001011234") == "110***********1234"
     assert mask("ABC123456") == "A*******6"  # keys that are not numbers: their middle starred
-    assert mask_digits("请拨打13812345678或卡号6222021234567890") == "请拨打138****5678或卡号****************"

@@ -32,7 +32,7 @@ class ReplyAudio:
             TTSError: espeak-ng does not work.
         """
         backend = EspeakTTS(voice=settings.tts_voice, rate_wpm=settings.tts_rate_wpm)
-        cache = AudioCache(directory / ".cache")
+        cache = AudioCache(directory / ".cache", audio_format=settings.audio_format)
         await backend.check()
         speech = SpeechSynthesizer(
             backend, cache, concurrency=settings.tts_concurrency, recordings_dir=flows_dir

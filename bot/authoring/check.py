@@ -16,11 +16,15 @@ from bot.language.outgoing import HostAllowlist
 
 
 def check_paths(
-    targets: Sequence[Path], allowlist: HostAllowlist | None = None
+    targets: Sequence[Path],
+    allowlist: HostAllowlist | None = None,
+    *,
+    speech_backends: Sequence[str] | None = None,
 ) -> tuple[list[Path], list[FlowProblem]]:
     """The files checked (a directory's flows and hook files, or files as given) and
     every error and warning found in them; ``allowlist``: the hosts ``http:`` steps
-    may call (``VOICEBOT_OUTGOING_HOSTS``)."""
+    may call (``VOICEBOT_OUTGOING_HOSTS``); ``speech_backends``: ``VOICEBOT_TTS``, which
+    a flow's ``voice:`` must be one of."""
     directories = [target for target in targets if target.is_dir()]
     files = [f for target in targets for f in (flow_files(target) if target.is_dir() else [target])]
     files += [f for directory in directories for f in hook_files(directory)]
@@ -30,7 +34,7 @@ def check_paths(
             problems += check_hook_file(path)
             continue
         try:
-            problems += load_flow(path, allowlist=allowlist).warnings
+            problems += load_flow(path, allowlist=allowlist, speech_backends=speech_backends).warnings
         except FlowValidationError as exc:
             problems += exc.problems
     return files, problems

@@ -2,8 +2,8 @@
 
 Generated from the pydantic models, so it never drifts from what the loader
 accepts; adjusted where YAML is more forgiving than the models' JSON form: a
-prompt may be a plain string, slot types are listed, step names and numbers
-written as numbers are text.
+prompt may be a plain string, and so may a voice; slot types and speech backends are
+listed; step names and numbers written as numbers are text.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.language.flow import Flow
 from bot.language.slots import BUILTIN_KINDS
+from bot.speech.backends import BACKEND_NAMES
 
 SCHEMA_ID = "https://voicebot.invalid/schemas/flow.schema.json"
 
@@ -27,12 +28,25 @@ def flow_schema() -> dict[str, Any]:
         "anyOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/PromptObject"}],
     }
     defs["Slot"]["properties"]["type"] = {"enum": list(BUILTIN_KINDS), "description": "the slot type"}
+    _voice(defs)
     _text_or_number(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "voicebot flow",
         **{k: v for k, v in schema.items() if k != "title"},
+    }
+
+
+def _voice(defs: dict[str, Any]) -> None:
+    """``voice: aliyun`` as well as ``voice: {backend: aliyun, name: aixia}``; the backends listed."""
+    voice = defs.pop("FlowVoice")
+    backend = voice["properties"]["backend"]
+    voice["properties"]["backend"] = {"enum": list(BACKEND_NAMES), "description": backend["description"]}
+    defs["FlowVoiceObject"] = voice
+    defs["FlowVoice"] = {
+        "description": voice.get("description", ""),
+        "anyOf": [{"enum": list(BACKEND_NAMES)}, {"$ref": "#/$defs/FlowVoiceObject"}],
     }
 
 

@@ -186,7 +186,7 @@ class Actions:
                 await self._refused(error, state)  # the caller hung up meanwhile: only record it
                 return
             goodbye = self.dialog.transfer_failed(state, _transfer_failure(state, error))
-            spoken = await self.voice.speak(goodbye)
+            spoken = await self.voice.speak(goodbye, self.voice.of(state))
             if spoken.push is None:
                 state.undelivered, state.last_reply = spoken.playback, goodbye
             # The hang-up after the goodbye, at the latest (the goodbye may wait for the

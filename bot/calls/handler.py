@@ -87,7 +87,7 @@ class CallHandler:
         pbx = SplitPBX(pbx)  # test calls from the console: their actions are recorded only
         self.capacity = capacity or Capacity()
         self.followups = FollowUps()
-        self.voice = Voice(speech)
+        self.voice = Voice(speech, conversation.flows)
         self.endings = Endings(
             conversation=conversation,
             sessions=sessions,

@@ -20,6 +20,7 @@ from bot.dialog.state import Answer, CallState, Playback
 from bot.errors import PBXError
 from bot.language.flow import Prompt
 from bot.pbx.base import PBX, Exchange
+from bot.speech.voices import VoiceChoice
 from bot.store.transcripts import Turn
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Delivery:
     answered: bool = False  # the turn's answer went (or goes) back as the response
     late: bool = False  # the response was the filler; the turn pushes its answer
     wait: Prompt | None = None  # the call's flow's filler words, once the state is read
+    voice: VoiceChoice | None = None  # and its voice (None: VOICEBOT_TTS's chain)
     filler: Playback | None = None
     filler_at: float = 0.0  # epoch seconds, when the filler was the answer
 
@@ -75,7 +77,7 @@ class LateAnswers:
         if turn.done() or delivery.answered:
             return await asyncio.shield(turn)
         wait = delivery.wait or self.default_wait()
-        filler = await self.voice.filler(wait)
+        filler = await self.voice.filler(wait, delivery.voice)
         if turn.done() or delivery.answered:  # it got ready while the filler was fetched
             return await asyncio.shield(turn)
         delivery.late, delivery.filler, delivery.filler_at = True, filler, time.time()

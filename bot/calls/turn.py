@@ -70,6 +70,7 @@ class TurnRunner:
                 await shared.ensure(state)  # a version this instance never loaded: from the archive
             was_ended = state.ended
             delivery.wait = self.conversation.flows.get(*state.position).flow.defaults.wait
+            delivery.voice = self.voice.of(state)
             turn = _turn(callback)
             said: Said | None
             if await self._over_capacity(stored, state, callback):
@@ -160,13 +161,14 @@ class TurnRunner:
                 turn.continued = True
                 return Answer(keep_playing=True), None
             reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
-        spoken = await self._say(reply, turn)
+        spoken = await self._say(reply, turn, state)
         follows = spoken.push is not None or reply.action is not None
         return Answer(spoken.playback), (reply, spoken) if follows else None
 
-    async def _say(self, reply: Reply, turn: Turn) -> Spoken:
-        """The reply made audible, and the turn told what was said and what said it."""
-        spoken = await self.voice.speak(reply)
+    async def _say(self, reply: Reply, turn: Turn, state: CallState) -> Spoken:
+        """The reply made audible in the call's voice, and the turn told what was said
+        and what said it."""
+        spoken = await self.voice.speak(reply, self.voice.of(state))
         turn.reply, turn.tts = reply.text, spoken.backend or None
         if spoken.push:
             turn.tts = "unavailable: the apology played, the text was pushed to the CTI's TTS"
@@ -184,7 +186,7 @@ class TurnRunner:
         reason = f"busy: {self.capacity.max_live_calls} calls in progress (VOICEBOT_MAX_LIVE_CALLS)"
         self.conversation.dialog.revise_end(state, self.capacity.outcome(), reason)
         state.turns, state.last_reply = state.turns + 1, reply
-        spoken = await self._say(reply, turn)
+        spoken = await self._say(reply, turn, state)
         logger.warning("call %s turned away: %s", state.call_id, reason)
         return Answer(spoken.playback), (reply, spoken)
 

@@ -3,6 +3,9 @@
 When no speech backend works, the caller hears a pre-rendered apology and the reply's
 words are handed to the CTI's own TTS (``Spoken.push``); silence stands in when not
 even the apology could be rendered at start.
+
+A call's words are said in the voice of the flow it is in (the flow's ``voice:``,
+:meth:`Voice.of`); the apology and the busy words, in the chain of ``VOICEBOT_TTS``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.dialog.state import Playback, Reply
-from bot.errors import TTSError
+from bot.dialog.context import FlowLookup
+from bot.dialog.state import CallState, Playback, Reply
+from bot.errors import FlowError, TTSError
 from bot.language.flow import Prompt
 from bot.speech.synthesizer import AudioClip, SpeechSynthesizer
+from bot.speech.voices import VoiceChoice
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +56,27 @@ class Spoken:
 
 
 class Voice:
-    """Turns replies into audio the CTI can play."""
+    """Turns replies into audio the CTI can play.
 
-    def __init__(self, speech: SpeechSynthesizer) -> None:
+    Args:
+        speech: The synthesizer.
+        flows: The flows calls are in, whose ``voice:`` says their words; None: every
+            word in ``VOICEBOT_TTS``'s chain.
+    """
+
+    def __init__(self, speech: SpeechSynthesizer, flows: FlowLookup | None = None) -> None:
         self._speech = speech
+        self._flows = flows
         self._apology: AudioClip | None = None
+
+    def of(self, state: CallState) -> VoiceChoice | None:
+        """The voice of the flow the call is in now; None: ``VOICEBOT_TTS``'s chain."""
+        if self._flows is None:
+            return None
+        try:
+            return self._flows.get(*state.position).flow.voice
+        except FlowError:  # not loaded here (yet): the words are still said
+            return None
 
     async def prepare(self) -> None:
         """Render the apology before the first call, so that it plays when no speech
@@ -67,14 +88,15 @@ class Voice:
             logger.error("no speech backend can say the apology (%s); silence stands in for it", exc)
             self._apology = await self._speech.silence()
 
-    async def speak(self, reply: Reply) -> Spoken:
-        """The reply's prompts as one clip (silence when it has none).
+    async def speak(self, reply: Reply, voice: VoiceChoice | None = None) -> Spoken:
+        """The reply's prompts as one clip (silence when it has none), said in ``voice``
+        (the call's flow's, :meth:`of`).
 
         Raises:
             TTSError: no backend can say it and the reply has no words to push instead.
         """
         try:
-            clip = await self._clip(reply.prompts)
+            clip = await self._clip(reply.prompts, voice)
         except TTSError as exc:
             if not reply.text:
                 raise
@@ -83,10 +105,10 @@ class Voice:
             return Spoken(Playback(apology.key, False), apology.duration_seconds, push=reply.text)
         return Spoken(Playback(clip.key, reply.interruptible), clip.duration_seconds, backend=clip.backend)
 
-    async def filler(self, wait: Prompt) -> Playback:
+    async def filler(self, wait: Prompt, voice: VoiceChoice | None = None) -> Playback:
         """The words said while a slow turn works (the apology when they cannot be said)."""
         try:
-            clip = await self._speech.render_prompt(wait)
+            clip = await self._speech.render_prompt(wait, voice=voice)
         except TTSError:
             clip = await self._apology_clip()
         return Playback(clip.key, wait.interruptible)
@@ -100,10 +122,10 @@ class Voice:
         clip = await self._speech.clip(playback.key)
         return clip.duration_seconds if clip else 0.0
 
-    async def _clip(self, prompts: tuple[Prompt, ...]) -> AudioClip:
+    async def _clip(self, prompts: tuple[Prompt, ...], voice: VoiceChoice | None) -> AudioClip:
         if not prompts:
             return await self._speech.silence()
-        return await self._speech.join([await self._speech.render_prompt(p) for p in prompts])
+        return await self._speech.join([await self._speech.render_prompt(p, voice=voice) for p in prompts])
 
     async def _apology_clip(self) -> AudioClip:
         return self._apology or await self._speech.silence()

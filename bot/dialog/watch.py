@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
 from watchfiles import Change, awatch
@@ -35,6 +35,8 @@ class FlowWatcher:
         registry: Where new versions are installed.
         prepare: Awaited with a new version before it goes live (renders its prompts).
         errors: Flow name → problems of its latest, rejected edit; shared with /healthz.
+        allowlist: The hosts ``http:`` steps may call.
+        speech_backends: ``VOICEBOT_TTS``, which a flow's ``voice:`` must be one of.
     """
 
     def __init__(
@@ -44,9 +46,12 @@ class FlowWatcher:
         prepare: Callable[[FlowSource], Awaitable[object]],
         errors: dict[str, list[str]],
         allowlist: HostAllowlist | None = None,
+        *,
+        speech_backends: Sequence[str] | None = None,
     ) -> None:
         self._directory = directory
         self._allowlist = allowlist
+        self._speech_backends = speech_backends
         self._registry = registry
         self._prepare = prepare
         self.errors = errors
@@ -80,7 +85,9 @@ class FlowWatcher:
             logger.warning("%s was removed; flow %r stays live until a restart", path, path.stem)
             return
         try:
-            source = await asyncio.to_thread(load_flow, path, allowlist=self._allowlist)
+            source = await asyncio.to_thread(
+                load_flow, path, allowlist=self._allowlist, speech_backends=self._speech_backends
+            )
         except FlowValidationError as exc:
             self.errors[path.stem] = [str(problem) for problem in exc.problems]
             for problem in exc.problems:

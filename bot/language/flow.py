@@ -44,6 +44,7 @@ from bot.language.builtins import builtin_intents, unknown_builtin
 from bot.language.expressions import Expression, compile_expression, is_variable_name
 from bot.language.slots import SlotType, make_slot_type
 from bot.language.templates import Template, compile_template
+from bot.language.voice import FlowVoice
 from bot.pbx.base import Direction, TransferTarget
 from bot.speech.recordings import check_recording_name
 
@@ -535,6 +536,8 @@ class Flow(_Model):
     global_: dict[str, str] = Field(default_factory=dict, alias="global")
     defaults: Defaults = Field(default_factory=Defaults)
     grading: list[GradeRule] = Field(default_factory=list)
+    # The speech backend that says the flow's words first (bot/language/voice.py).
+    voice: FlowVoice | None = None
     steps: dict[str, Step] = Field(min_length=1)
 
     @property

@@ -11,7 +11,7 @@ import hashlib
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +26,7 @@ from bot.language.outgoing import HostAllowlist, check_http_hosts
 from bot.language.recordings import check_recordings
 from bot.language.tables import Table, read_table, table_path
 from bot.language.templates import SPOKEN_KINDS
+from bot.language.voice import check_voice
 from bot.language.yaml_mistakes import Mistake, explain_syntax_error, scalar_mistake
 
 Location = tuple[int, int]  # 1-based line and column
@@ -52,6 +53,7 @@ def load_flow(
     flow_names: set[str] | None = None,
     check_audio: bool = True,
     allowlist: HostAllowlist | None = None,
+    speech_backends: Sequence[str] | None = None,
 ) -> FlowSource:
     """Read, validate and cross-check one flow file.
 
@@ -66,6 +68,8 @@ def load_flow(
             replaced by its synthesized text.
         allowlist: The hosts ``http:`` steps may call (``VOICEBOT_OUTGOING_HOSTS``);
             None checks none.
+        speech_backends: The backends ``VOICEBOT_TTS`` lists, one of which the flow's
+            ``voice:`` must be; None does not check it.
 
     Raises:
         FlowValidationError: with every problem found, each located in the file.
@@ -83,6 +87,7 @@ def load_flow(
     digest = hashlib.sha256(raw)
     tables, table_problems = _load_tables(flow, path.parent / DATA_DIR, digest)
     findings = [*table_problems, *check_references(flow, flow_names), *check_http_hosts(flow, allowlist)]
+    findings += check_voice(flow.voice, speech_backends)
     if check_audio:
         findings += check_recordings(flow, path.parent)
     problems = [places.locate(shown, loc, msg, _suggested(msg, fix)) for loc, msg, fix in findings]
@@ -165,8 +170,14 @@ def read_author_file(path: Path, *, unreadable_fix: str) -> tuple[bytes, str]:
         raise FlowValidationError([problem]) from exc
 
 
-def load_flows(directory: Path, *, allowlist: HostAllowlist | None = None) -> dict[str, FlowSource]:
-    """Load every ``*.yaml`` / ``*.yml`` file of ``directory``; all problems are reported together."""
+def load_flows(
+    directory: Path,
+    *,
+    allowlist: HostAllowlist | None = None,
+    speech_backends: Sequence[str] | None = None,
+) -> dict[str, FlowSource]:
+    """Load every ``*.yaml`` / ``*.yml`` file of ``directory``; all problems are reported
+    together. ``allowlist`` and ``speech_backends`` as for :func:`load_flow`."""
     if not directory.is_dir():
         problem = FlowProblem(
             str(directory), 1, 1, "the flows directory does not exist", "create it or set VOICEBOT_FLOWS_DIR"
@@ -178,7 +189,7 @@ def load_flows(directory: Path, *, allowlist: HostAllowlist | None = None) -> di
     names = {p.stem for p in paths}
     for path in paths:
         try:
-            source = load_flow(path, flow_names=names, allowlist=allowlist)
+            source = load_flow(path, flow_names=names, allowlist=allowlist, speech_backends=speech_backends)
         except FlowValidationError as exc:
             problems += exc.problems
             continue

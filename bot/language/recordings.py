@@ -1,6 +1,7 @@
 """Checks of the recordings a flow's prompts name (``audio:``), for the loader.
 
-A recording must exist in the flows directory and be a WAV the bot can play; that it
+A recording must exist in the flows directory and be audio the bot can play (a WAV of
+PCM, float, μ-law or A-law, an MP3…: ``bot.speech.audio``); that it
 says no variable is the prompt model's own check (``bot.language.flow.Prompt``).
 """
 
@@ -21,7 +22,7 @@ Finding = tuple[KeyPath, str, str]  # key path, what is wrong, how to fix it
 
 
 def check_recordings(flow: Flow, flows_dir: Path) -> Iterator[Finding]:
-    """A problem for every ``audio:`` whose file is missing or not a playable WAV.
+    """A problem for every ``audio:`` whose file is missing or not playable audio.
 
     Args:
         flow: A validated flow.
@@ -70,8 +71,9 @@ def _problem(flows_dir: Path, name: str) -> tuple[str, str] | None:
         )
     except TTSError as exc:
         return (
-            f"the recording {path} is not a WAV file the bot can play ({exc})",
-            "save it as an uncompressed PCM WAV, e.g. `sox in.wav -e signed-integer -b 16 out.wav`",
+            f"the recording {path} is not audio the bot can play ({exc})",
+            "save it as a WAV (PCM, float, μ-law or A-law) or an MP3, e.g. "
+            "`sox in.aiff -e signed-integer -b 16 out.wav`",
         )
     if seconds <= 0:
         return f"the recording {path} has no sound (0 s)", "record it again"

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from bot.speech.chinese_numbers import (
     digits_to_chinese,
     integer_to_chinese,
 )
+from bot.speech.reading_ids import even_groups
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +236,6 @@ _COUNTRY_CODE = re.compile(r"(?:\+|00)86[ \-]*")
 _MOBILE = re.compile(r"1[0-9]{10}")
 _ID_NUMBER = re.compile(r"(?P<id18>[0-9]{17}[0-9Xx])|(?P<id15>[0-9]{15})")
 _MAX_IDENTIFIER = 10**30  # no phone or card number is longer; str() of huge ints fails
-_SINGLE_GROUP_MAX = 5  # short numbers (95588, a 5-digit code) are said in one breath
 
 
 def _say_phone(value: object) -> str | None:
@@ -256,10 +255,10 @@ def _phone_groups(digits: str) -> list[str]:
         return [digits[:3], digits[3:7], digits[7:]]
     if digits.startswith("0") and len(digits) >= 10:
         area = 3 if digits[1] in "12" else 4  # 010 and 02x are the three-digit area codes
-        return [digits[:area], *_even_groups(digits[area:])]
+        return [digits[:area], *even_groups(digits[area:])]
     if len(digits) == 10 and digits[:3] in ("400", "800"):
         return [digits[:3], digits[3:6], digits[6:]]
-    return _even_groups(digits)
+    return even_groups(digits)
 
 
 def _say_id_card(value: object) -> str | None:
@@ -296,22 +295,7 @@ def _digit_text(value: object) -> str | None:
 
 def _regroup(written_groups: list[str]) -> list[str]:
     """The writer's grouping (0571-88888888), with long groups split for breath."""
-    return [group for written in written_groups for group in _even_groups(written)]
-
-
-def _even_groups(digits: str) -> list[str]:
-    """Groups of at most four, as even as possible, longer ones first: 7 → 4-3, 9 → 3-3-3."""
-    if len(digits) <= _SINGLE_GROUP_MAX:
-        return [digits]
-    count = math.ceil(len(digits) / 4)
-    size, longer = divmod(len(digits), count)
-    groups: list[str] = []
-    start = 0
-    for index in range(count):
-        end = start + size + (1 if index < longer else 0)
-        groups.append(digits[start:end])
-        start = end
-    return groups
+    return [group for written in written_groups for group in even_groups(written)]
 
 
 def _say_groups(groups: list[str]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Sequence
 
 from bot.config import Settings
@@ -123,3 +124,28 @@ async def close_backends(backends: Sequence[TTSBackend]) -> None:
         aclose = getattr(backend, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+# --- voices: `voicebot tts`, a flow's voice (bot/speech/voices.py) ---
+
+
+def build_backend(name: str, settings: Settings, *, hwd: TTSBackend | None = None) -> TTSBackend:
+    """One backend by its ``VOICEBOT_TTS`` name, whether ``VOICEBOT_TTS`` lists it or not
+    (``voicebot tts say --backend``, another voice of a backend for a flow).
+
+    Raises:
+        ConfigError: The name is unknown, the backend's module cannot be loaded, or its
+            settings are missing or invalid.
+    """
+    if name not in BACKEND_NAMES:
+        raise ConfigError(f"unknown speech backend {name!r}; valid: {', '.join(BACKEND_NAMES)}")
+    try:
+        return _build(name, settings, hwd)
+    except ImportError as exc:  # a vendor module not in this build, or its library missing
+        raise ConfigError(f"the {name} speech backend cannot be loaded: {exc}") from exc
+    except ConfigError as exc:
+        if name in settings.tts:
+            raise
+        # Its message is worded for a backend VOICEBOT_TTS lists; this one it does not.
+        unlisted = re.sub(rf"^VOICEBOT_TTS lists {name}(, [^,]*)?, but ", f"{name}: ", str(exc))
+        raise ConfigError(unlisted) from exc

@@ -1,9 +1,10 @@
-"""Content-addressed on-disk store of telephone WAVs.
+"""Content-addressed on-disk store of the served WAVs.
 
 A clip's key is the SHA-256 of everything that determines its audio: the text,
-the backend's name and identity (voice, options) and the output format. Changing
-any of them gives a new key, so a cache is never stale and never needs
-invalidating; files are ``<key>.wav`` in one directory, written atomically so
+the backend's name and identity (voice, options) and the served format
+(``VOICEBOT_AUDIO_FORMAT``: 16-bit PCM, μ-law or A-law). Changing any of them gives a
+new key, so a cache is never stale, never serves audio of an old format, and never
+needs invalidating; files are ``<key>.wav`` in one directory, written atomically so
 that a reader (the web server handing files to the CTI, another worker process)
 never sees half a file.
 
@@ -32,10 +33,10 @@ from pathlib import Path
 
 from bot.errors import TTSError
 from bot.speech.tts import TTSBackend
+from bot.speech.wav import AudioFormat, format_id
 
 logger = logging.getLogger(__name__)
 
-AUDIO_FORMAT = "wav-8000-mono-s16"
 _KEY = re.compile(r"[0-9a-f]{64}")
 _FILE_MODE = 0o644  # mkstemp makes 0600; a separate static file server may serve the files
 EVICTION_GRACE_SECONDS = 600.0
@@ -58,34 +59,39 @@ def is_valid_key(key: str) -> bool:
 
 
 class AudioCache:
-    """Telephone WAVs on disk, addressed by :meth:`key_for`.
+    """Served WAVs on disk, addressed by :meth:`key_for`.
 
     Args:
         directory: Where the files live; created (with parents) if absent.
+        audio_format: The served format (``VOICEBOT_AUDIO_FORMAT``), part of every key;
+            :class:`bot.speech.clips.ClipStore` encodes the files in it.
         limit_bytes: Most bytes of evictable clips kept (see :class:`CacheUsage`);
             0: no limit (nothing is tracked or deleted).
         grace_seconds: A clip used this recently is never evicted.
         clock: The time, for tests.
 
     Raises:
-        ValueError: A negative limit or grace.
+        ValueError: A negative limit or grace, or an unknown format.
     """
 
     def __init__(
         self,
         directory: Path,
         *,
+        audio_format: AudioFormat = "pcm16",
         limit_bytes: int = 0,
         grace_seconds: float = EVICTION_GRACE_SECONDS,
         clock: Clock = time.time,
     ) -> None:
         self.directory = directory
+        self.audio_format = audio_format
+        self.format_id = format_id(audio_format)  # also refuses an unknown format
         self.usage = CacheUsage(limit_bytes, grace_seconds=grace_seconds, clock=clock)
         # Once, at construction (start-up), so the hot path never has to.
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def __repr__(self) -> str:
-        return f"AudioCache({str(self.directory)!r})"
+        return f"AudioCache({str(self.directory)!r}, audio_format={self.audio_format!r})"
 
     def key_for(self, text: str, backend: TTSBackend) -> str:
         """The key of ``text`` as spoken by ``backend``.
@@ -102,7 +108,7 @@ class AudioCache:
                 "text": text,
                 "backend": backend.name,
                 "identity": backend.identity(),
-                "format": AUDIO_FORMAT,
+                "format": self.format_id,
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -146,7 +152,7 @@ class AudioCache:
 
         Args:
             key: A cache key.
-            wav: The telephone WAV.
+            wav: The file as served (in :attr:`audio_format`).
 
         Returns:
             The file's path.

@@ -27,14 +27,12 @@ import asyncio
 import json
 import logging
 import math
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from bot.errors import VoicebotError
-from bot.privacy import mask_text
 from bot.speech.cache import is_valid_key
 from bot.speech.memo import Lru
 from bot.speech.tts import IdentityValue
@@ -57,7 +55,6 @@ DEFAULT_TIMEOUT_SECONDS = 1.0
 MAX_JOIN_DEPTH = 4
 """Deepest nesting of joins in a recipe (the bot joins only clips that are not joins)."""
 _RECIPE_VERSION = 1
-_DIGIT_RUN = re.compile(r"\d{7,}")
 
 
 class AudioCatalogError(VoicebotError):
@@ -320,13 +317,6 @@ def recipe_from_json(data: str | bytes) -> Recipe:
     if not isinstance(value, dict) or value.get("v") != _RECIPE_VERSION:
         raise ValueError("not a recipe of this version")
     return _from_dict(value)
-
-
-def mask_digits(text: str) -> str:
-    """``text`` for a log line about what is said: phone and ID numbers masked as
-    everywhere (:func:`bot.privacy.mask_text`), and every other run of 7 or more digits
-    (a bank card, a local number, an account) starred whole."""
-    return _DIGIT_RUN.sub(lambda match: "*" * len(match.group()), mask_text(text))
 
 
 def _to_dict(recipe: Recipe) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Numbers written out in Mandarin hanzi, the way a call-center agent says them.
 
-Three readings, used by prompt templates (:mod:`bot.language.templates`) and by the
+Four readings, used by prompt templates (:mod:`bot.language.templates`) and by the
 text normalizer (:mod:`bot.speech.normalize`):
 
 * :func:`integer_to_chinese` and :func:`decimal_to_chinese` read a quantity:
@@ -10,6 +10,8 @@ text normalizer (:mod:`bot.speech.normalize`):
 * :func:`amount_to_chinese` reads money in 元/角/分: 1234.56 → 一千二百三十四元五角六分.
 * :func:`digits_to_chinese` spells an identifier digit by digit: 1 → 幺 (not 一,
   easily misheard as 七 on a phone line) and the ID-card check letter X → 叉.
+* :func:`year_to_chinese` reads a year digit by digit as people say years:
+  2024 → 二零二四, 1998 → 一九九八 (一, not 幺: a year is not an identifier).
 
 The slot parsers read numerals with `cn2an`, but its writing side says 二千 and
 二万三千 where people say 两千 and 两万三千, and writes money in the financial
@@ -26,6 +28,7 @@ MAX_INTEGER = 10**16 - 1
 _DIGITS = "零一二三四五六七八九"
 _PLACE_UNITS = ("", "十", "百", "千")  # within a four-digit section, right to left
 _SPELLED = str.maketrans("0123456789Xx", "零幺二三四五六七八九叉叉")
+_YEAR_DIGITS = str.maketrans("0123456789", _DIGITS)
 _CENT = Decimal("0.01")
 
 
@@ -123,6 +126,18 @@ def digits_to_chinese(digits: str) -> str:
         The spelled digits.
     """
     return digits.translate(_SPELLED)
+
+
+def year_to_chinese(digits: str) -> str:
+    """Read a year the way it is said, digit by digit with 一 and 零: 2008 → 二零零八.
+
+    Args:
+        digits: The year's ASCII digits.
+
+    Returns:
+        The year in hanzi; characters other than digits are kept as they are.
+    """
+    return digits.translate(_YEAR_DIGITS)
 
 
 def _count(number: int) -> str:

@@ -1,8 +1,9 @@
 """Clips by key: :class:`AudioClip`, and the store that finds or makes each one once.
 
-A clip is looked up in memory, else on disk (only its 44-byte WAV header is read,
-in a worker thread), else made; however many callers ask for one key at the same
-time, it is made once.
+A clip is looked up in memory, else on disk (only its WAV header is read, in a worker
+thread), else made; however many callers ask for one key at the same time, it is made
+once. A clip is made as a telephone WAV (8000 Hz mono 16-bit PCM) and written in the
+served format (``VOICEBOT_AUDIO_FORMAT``): :meth:`ClipStore.store` encodes it.
 
 When the cache is bounded (:class:`bot.speech.cache.CacheUsage`), every clip made,
 found or used is reported to its usage, and the least recently used are deleted in a
@@ -17,25 +18,31 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import wave
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from bot.errors import TTSError
+from bot.speech.audio import to_served_wav
 from bot.speech.cache import AudioCache
 from bot.speech.memo import Lru
+from bot.speech.wav import read_wav_header
 
 logger = logging.getLogger(__name__)
+
+# Enough for the headers this service writes: 44 bytes for PCM, 58 for G.711 (fact chunk).
+_HEADER_BYTES = 256
 
 
 @dataclass(frozen=True)
 class AudioClip:
-    """A telephone WAV in the audio cache.
+    """A served WAV in the audio cache.
 
     Attributes:
         key: Cache key; also the clip's public name in audio URLs.
-        path: The WAV file (8000 Hz mono 16-bit).
+        path: The WAV file: 8000 Hz mono, 16-bit PCM or G.711 (the cache's ``audio_format``).
         duration_seconds: Play time.
         backend: What made it, for transcripts: a backend's ``name``, ``recording``,
             ``silence``, the parts' names joined by ``+`` for a joined clip, or empty
@@ -164,13 +171,20 @@ class ClipStore:
         return await asyncio.shield(task)
 
     async def store(self, key: str, wav: bytes, duration_seconds: float, backend: str = "") -> AudioClip:
-        """Write ``wav`` under ``key`` and describe it (for a ``make``).
+        """Write the telephone WAV ``wav`` under ``key`` in the served format, and describe
+        it (for a ``make``).
+
+        The one place a clip's file is written, so the one place it is encoded (G.711
+        in a worker thread); everything before works in 16-bit PCM.
 
         Raises:
-            TTSError: The file cannot be written.
+            TTSError: ``wav`` is not a telephone WAV, or the file cannot be written.
         """
-        path = await self.cache.put(key, wav)
-        self.cache.usage.add(key, len(wav))
+        served = wav
+        if self.cache.audio_format != "pcm16":
+            served = await asyncio.to_thread(to_served_wav, wav, self.cache.audio_format)
+        path = await self.cache.put(key, served)
+        self.cache.usage.add(key, len(served))
         self._evict_if_over()
         return AudioClip(key, path, duration_seconds, backend)
 
@@ -229,12 +243,13 @@ class ClipStore:
         """The stored clip of ``key`` with its duration from the WAV header, and its size; or None."""
         path = self.cache.path(key)
         try:
-            with wave.open(str(path), "rb") as reader:
-                duration_seconds = reader.getnframes() / reader.getframerate()
-            size_bytes = path.stat().st_size
+            with path.open("rb") as file:
+                header = file.read(_HEADER_BYTES)
+                size_bytes = os.fstat(file.fileno()).st_size
+            duration_seconds = read_wav_header(header, trust_sizes=True).duration_seconds
         except FileNotFoundError:
             return None
-        except (wave.Error, EOFError, OSError, ZeroDivisionError) as exc:
+        except (TTSError, OSError) as exc:
             # Treated as absent: a render synthesizes it again and replaces the file.
             logger.warning("ignoring unreadable cached clip %s: %s", path, exc)
             return None

@@ -3,13 +3,15 @@
 The request is described by templates: a POST sends a JSON body in which ``{text}``
 and ``{voice}`` are filled in (inside JSON strings, so any text stays valid JSON); a
 GET puts them, URL-encoded, into the URL's query. The audio is the response body, or
-base64 text at a dotted path of a JSON response (``json:data.audio``). It must be a
-WAV (RIFF/WAVE, PCM): the synthesizer converts it to the served telephone format.
-MP3 and other compressed formats are refused.
+base64 text at a dotted path of a JSON response (``json:data.audio``). It must be
+audio the decoder reads (:mod:`bot.speech.audio`: a WAV of PCM, float, μ-law or A-law,
+an MP3…), told by its bytes, not by the Content-Type vendors often get wrong; the
+synthesizer converts it to the served format.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -22,8 +24,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from bot.errors import TTSError
+from bot.speech.audio import audio_duration_seconds, is_audio
 from bot.speech.tts import IdentityValue
-from bot.speech.wav import is_wav, wav_duration_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +95,12 @@ class HttpTTS:
             text: Normalised text.
 
         Returns:
-            The WAV the API answered.
+            The audio the API answered (a WAV, an MP3…).
 
         Raises:
             TTSError: The request failed or timed out, the status is not 2xx, or the
-                answer holds no WAV where the settings say it is. Messages never
-                contain the text (it can carry callers' numbers).
+                answer holds no audio the decoder reads where the settings say it is.
+                Messages never contain the text (it can carry callers' numbers).
         """
         values = {"text": text, "voice": self.voice}
         try:
@@ -119,8 +121,9 @@ class HttpTTS:
         if not response.is_success:
             raise self._error(f"answered HTTP {response.status_code} {response.reason_phrase}")
         audio = response.content if self._audio_path is None else self._from_json(response)
-        if not is_wav(audio):
-            raise self._error(f"answered {_describe(audio, response)}, not a WAV file")
+        # Sniffed in a thread: libsndfile may read an MP3 through to count its frames.
+        if not await asyncio.to_thread(is_audio, audio):
+            raise self._error(f"answered {_describe(audio, response)}, not audio the decoder reads")
         return audio
 
     async def check(self) -> str:
@@ -132,7 +135,7 @@ class HttpTTS:
         Raises:
             TTSError: What went wrong.
         """
-        wav_duration_seconds(await self.synthesize(_CHECK_TEXT))
+        await asyncio.to_thread(audio_duration_seconds, await self.synthesize(_CHECK_TEXT))
         logger.info("speech backend ready: %r", self)
         return repr(self)
 
@@ -210,10 +213,9 @@ def _fill(node: Any, values: Mapping[str, str]) -> Any:
 
 
 def _describe(data: bytes, response: httpx.Response) -> str:
-    """What an answer that is not a WAV looks like, for an operator."""
+    """What an answer that is not audio looks like, for an operator: its size and
+    Content-Type (what the vendor meant it to be), never its bytes (they may be the text)."""
     kind = response.headers.get("content-type", "no content type")
-    if data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
-        return f"MP3 audio ({kind}; MP3 is not supported, ask the vendor for WAV)"
     return f"{len(data)} bytes of {kind}"
 
 

@@ -1,5 +1,9 @@
 """Several clips glued into one prompt, and clips of silence; both cached like any clip.
 
+Joining works in 16-bit PCM: parts served as G.711 are decoded to the 16-bit values
+their codes stand for, which encode back to the same sound, and the result is encoded
+again when it is stored.
+
 A reply joins the same prompts again and again, so a join is remembered by its
 parts' keys and gap: after the first, it costs a dictionary lookup (two, with a
 bounded cache: the join may have been evicted, and is then made again).
@@ -15,10 +19,10 @@ from functools import partial
 from pathlib import Path
 
 from bot.errors import TTSError
-from bot.speech.cache import AUDIO_FORMAT
+from bot.speech.audio import to_telephone_wav
 from bot.speech.clips import AudioClip, ClipStore
 from bot.speech.memo import Lru
-from bot.speech.wav import concat_wavs, silence_wav, wav_duration_seconds
+from bot.speech.wav import AudioFormat, concat_wavs, format_id, silence_wav, wav_duration_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ class ClipJoiner:
         parts = (gap_ms, tuple(c.key for c in clips))
         joined = self._joins.get(parts)
         if joined is None or not self._clips.touch(joined.key):
-            key = join_key(parts[1], gap_ms)
+            key = join_key(parts[1], gap_ms, self._clips.cache.audio_format)
             paths = tuple((c.key, c.path) for c in clips)
             joined = await self._clips.find_or_make(key, partial(self._join_files, key, paths, gap_ms))
             joined = joined.labelled("+".join(dict.fromkeys(c.backend for c in clips if c.backend)))
@@ -81,7 +85,7 @@ class ClipJoiner:
 
     async def silence(self, duration_ms: int = DEFAULT_SILENCE_MS) -> AudioClip:
         """A clip of ``duration_ms`` milliseconds of silence, labelled ``silence``."""
-        key = silence_key(duration_ms)
+        key = silence_key(duration_ms, self._clips.cache.audio_format)
         clip = await self._clips.find_or_make(key, partial(self._store_silence, key, duration_ms))
         return clip.labelled(SILENCE_BACKEND)
 
@@ -96,24 +100,24 @@ class ClipJoiner:
         return clip
 
 
-def join_key(keys: Sequence[str], gap_ms: int) -> str:
-    """Key of a joined clip: the parts' keys in order, the gap and the format."""
-    material = f"join:{AUDIO_FORMAT}:gap={gap_ms}:" + ",".join(keys)
+def join_key(keys: Sequence[str], gap_ms: int, audio_format: AudioFormat) -> str:
+    """Key of a joined clip: the parts' keys in order, the gap and the served format."""
+    material = f"join:{format_id(audio_format)}:gap={gap_ms}:" + ",".join(keys)
     return hashlib.sha256(material.encode("ascii")).hexdigest()
 
 
-def silence_key(duration_ms: int) -> str:
-    """Key of a clip of ``duration_ms`` milliseconds of silence."""
-    material = f"silence:{AUDIO_FORMAT}:{duration_ms}"
+def silence_key(duration_ms: int, audio_format: AudioFormat) -> str:
+    """Key of a clip of ``duration_ms`` milliseconds of silence in the served format."""
+    material = f"silence:{format_id(audio_format)}:{duration_ms}"
     return hashlib.sha256(material.encode("ascii")).hexdigest()
 
 
 def _concat_files(paths: Sequence[tuple[str, Path]], gap_ms: int) -> tuple[bytes, float]:
-    """Read and join stored clips, in a worker thread."""
+    """Read stored clips, decode them to telephone PCM and join them, in a worker thread."""
     parts: list[bytes] = []
     for key, path in paths:
         try:
-            parts.append(path.read_bytes())
+            parts.append(to_telephone_wav(path.read_bytes()))
         except FileNotFoundError as exc:
             raise MissingPartError(key, exc.strerror or "no such file") from exc
         except OSError as exc:

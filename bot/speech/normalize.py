@@ -1,61 +1,73 @@
 """Text normalisation before Mandarin speech synthesis.
 
 Flow authors write prompts for people to read; the synthesizer reads them aloud
-on a phone line. :func:`normalize_for_speech` bridges the two with these rules,
-applied in order:
+on a phone line, through whichever backend is up. :func:`normalize_for_speech`
+rewrites a prompt into what a call-center agent would say, in hanzi and a few
+pause marks, so that every backend (espeak-ng, a cloud vendor, a local voice)
+says 13800138000 as a phone number and ¥1,500.50 as money. Its output is part of
+the audio cache key. The steps, in order:
 
-1. Full-width digits, spaces, hyphens and the letter X (``１３８``, ``－``,
-   ``Ｘ``) become their ASCII forms, so the rules below see one alphabet.
-2. Square brackets ``[…]``, ``［…］`` and ``【…】`` lose their bracket
-   characters; the content stays. Flow authors use them to mark options
-   ("请问您是想咨询[转诊转院],[异地安置]还是[异地急诊]?"), and a synthesizer
-   would otherwise read or stumble over the brackets.
-3. Long digit runs are read digit by digit in hanzi, the way call-center agents
-   read phone numbers: ``0`` → 零, ``1`` → 幺 (not 一, which is easily misheard
-   as 七), ``2`` → 二 and so on. A run is digits optionally separated by single
-   spaces or dashes ("138 1234 5678", "0571-88888888"); it is spelled when it
-   holds 7 or more digits (phone numbers, ID numbers, reference numbers).
-   The writer's grouping is kept as a short pause (``，``) between groups.
-   Exceptions, left untouched so the synthesizer reads them as numbers/dates:
+1. Full-width forms become ASCII (``１３８``, ``Ａ``, ``％``, ``－``, ``．``, ``￥``),
+   except the Chinese punctuation ``，：；！？（）～`` that reads as pauses anyway;
+   control characters, emoji and other pictographs go.
+2. Numbers (:mod:`bot.speech.reading_numbers`): dates, years, times, money,
+   percentages, units, ranges, fractions, ordinals, and identifiers read digit by
+   digit in groups (:mod:`bot.speech.reading_ids`: phone, ID, bank card,
+   service and reference numbers, 1 as 幺).
+3. Latin letters (:mod:`bot.speech.reading_letters`): abbreviations spelled
+   (VIP → ``V I P``), a few words in one spelling (Wi-Fi → WiFi).
+4. Marks (:mod:`bot.speech.reading_marks`): symbols said (& → 和, # → 井号),
+   punctuation made into the pause marks ``，。！？；：、`` and ``……`` (a long
+   pause, see :mod:`bot.speech.ssml`), brackets and quotes dropped.
+5. Whitespace runs collapse to one space; leading and trailing whitespace goes.
 
-   * runs of fewer than 7 digits (amounts such as 3500, years, short codes);
-   * a run that is part of a decimal number (``1234567.89``);
-   * a run directly followed by a unit of amount (元, 块, 角, 分, 万, 亿, %);
-   * dashed dates and year ranges (``2023-01-15``, ``2023-2024``).
+The result holds no ASCII digit, and normalising it again changes nothing.
 
-4. An 18-character resident ID number whose check character is ``X``/``x``
-   (17 digits then X) reads the X as 叉.
-5. Whitespace runs collapse to one space; leading/trailing whitespace goes.
+Conventions (how an agent reads in standard Mandarin):
+
+* 2 is 两 before a measure word that counts (两个, 两天, 两元, 两公里), in the
+  thousands and before 万/亿 (两千, 两万, 两亿) and as the hour (两点); it is 二
+  elsewhere: alone, in tens and hundreds (二十, 二百: the reading convention, not
+  the colloquial 两百), in ordinals and positions (第二, 二月, 二号, 二楼), in
+  decimals (二点五) and degrees (二摄氏度).
+* Identifiers use 幺 for 1; quantities, years (一九九八) and single digits (请按一)
+  use 一.
 """
 
 from __future__ import annotations
 
 import re
 
-from bot.speech.chinese_numbers import digits_to_chinese
+from bot.speech.reading_letters import read_letters
+from bot.speech.reading_marks import read_marks
+from bot.speech.reading_numbers import read_numbers
 
+_KEPT_FULL_WIDTH = frozenset("！（），：；？～")
 _FULL_WIDTH = str.maketrans(
-    "０１２３４５６７８９Ｘｘ－\u3000\u00a0",
-    "0123456789Xx-  ",
+    {
+        **{
+            chr(code): chr(code - 0xFEE0)
+            for code in range(0xFF01, 0xFF5F)
+            if chr(code) not in _KEPT_FULL_WIDTH
+        },
+        "\u3000": " ",  # ideographic space
+        "\u00a0": " ",  # no-break space
+        "\u2212": "-",  # minus sign
+        "\u2010": "-",  # hyphen
+        "\u2011": "-",  # non-breaking hyphen
+        "\ufe63": "-",  # small hyphen-minus
+        "\u301c": "～",  # wave dash
+        "\uffe5": "¥",  # full-width yen sign
+        "\uff61": "。",  # half-width ideographic full stop
+    }
 )
-_BRACKETS = re.compile(r"[\[\]［］【】]")
+# C0/C1 controls, zero-width characters, surrogates, variation selectors, and the
+# pictographs and emoji no engine should try to name.
+_UNSPEAKABLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060-\u206f\ud800-\udfff"
+    "\ufe00-\ufe0f\ufeff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff\U000e0000-\U000e007f]"
+)
 _WHITESPACE = re.compile(r"\s+")
-
-# Digits separated by at most one space or dash (hyphen, en dash) each, plus an
-# optional trailing X for ID numbers. ASCII digits only: `\d` would also match
-# other scripts' digits, which the reading table below does not cover.
-_SEPARATOR = r"[ \-\u2013]"
-_DIGIT_RUN = re.compile(
-    rf"(?<![0-9.])(?<![0-9]\.)"  # not the fraction part of a decimal
-    rf"(?P<run>[0-9](?:{_SEPARATOR}?[0-9])*)"
-    rf"(?P<x>[Xx](?![A-Za-z0-9]))?"
-)
-_AFTER_AMOUNT = re.compile(r"\.[0-9]|[元块角分万亿%％]")
-_DATE_OR_YEAR_RANGE = re.compile(r"(?:19|20)[0-9]{2}-(?:(?:19|20)[0-9]{2}|[01]?[0-9]-[0-3]?[0-9])")
-
-_MIN_SPELLED_DIGITS = 7
-_ID_DIGITS_BEFORE_X = 17
-_GROUP_PAUSE = "，"
 
 
 def normalize_for_speech(text: str) -> str:
@@ -69,32 +81,8 @@ def normalize_for_speech(text: str) -> str:
     Returns:
         The text to synthesize; empty when ``text`` holds nothing speakable.
     """
-    text = text.translate(_FULL_WIDTH)
-    text = _BRACKETS.sub("", text)
-    text = _DIGIT_RUN.sub(_read_digit_run, text)
+    text = _UNSPEAKABLE.sub("", text.translate(_FULL_WIDTH))
+    text = read_numbers(text)
+    text = read_letters(text)
+    text = read_marks(text)
     return _WHITESPACE.sub(" ", text).strip()
-
-
-def _read_digit_run(match: re.Match[str]) -> str:
-    """Spell one digit run when it is long enough and not an amount or a date."""
-    run = match.group("run")
-    x = match.group("x") or ""
-    groups = re.split(_SEPARATOR, run)
-    digit_count = sum(len(g) for g in groups)
-    if not _should_spell(run, digit_count, match.string, match.end("run")):
-        return run + x
-    spelled = _GROUP_PAUSE.join(digits_to_chinese(g) for g in groups)
-    if x:
-        # Only a resident ID number (17 digits + X) reads X as a digit; any other
-        # X after a number ("X光") is a word of its own and stays as written.
-        spelled += "叉" if digit_count == _ID_DIGITS_BEFORE_X else x
-    return spelled
-
-
-def _should_spell(run: str, digit_count: int, text: str, end: int) -> bool:
-    """Whether a digit run is an identifier (spelled) rather than a quantity or date."""
-    if digit_count < _MIN_SPELLED_DIGITS:
-        return False
-    if _AFTER_AMOUNT.match(text, end):
-        return False
-    return not _DATE_OR_YEAR_RANGE.fullmatch(run)

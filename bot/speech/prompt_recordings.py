@@ -1,5 +1,8 @@
 """A flow prompt's recording as a served clip: converted once, found again by a ``stat``.
 
+A recording may be any audio the decoder reads (a WAV of PCM, float, μ-law or A-law,
+an MP3…); it is converted to telephone PCM and stored in the served format.
+
 A recording is remembered by file, modification time and size, so an unchanged
 file costs a ``stat``; a changed one is read again and cached under the hash of its
 new bytes (:func:`bot.speech.recordings.recording_key`).
@@ -22,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 class PromptRecordings:
-    """The recordings of a flows directory, as telephone clips.
+    """The recordings of a flows directory, as served clips.
 
     Args:
         directory: The flows directory, which prompts' ``audio`` paths are relative
@@ -48,7 +51,7 @@ class PromptRecordings:
 
         Returns:
             The clip, labelled ``recording``; None when no directory is configured or
-            the file is missing, outside the directory or not a readable WAV.
+            the file is missing, outside the directory or not audio the decoder reads.
         """
         try:
             if self._directory is None:
@@ -59,7 +62,7 @@ class PromptRecordings:
             clip = self._by_file.get(stamp)
             if clip is None:
                 data, _ = await asyncio.to_thread(read_recording, path)
-                key = recording_key(data)
+                key = recording_key(data, self._clips.cache.audio_format)
                 clip = await self._clips.find_or_make(key, partial(self._convert, key, data))
                 self._by_file.put(stamp, clip)
         except (OSError, ValueError, TTSError) as exc:

@@ -1,10 +1,15 @@
-"""Recorded prompts: WAV files a voice talent recorded, played instead of synthesized speech.
+"""Recorded prompts: audio files a voice talent recorded, played instead of synthesized speech.
 
 A flow names one beside the words it says (``say: {text: 您好…, audio:
-recordings/welcome.wav}``), relative to the flows directory. Any PCM WAV will do;
-the synthesizer converts it to the served telephone format and caches it under the
-hash of the file's bytes, so a replaced recording is picked up and an unchanged one
-is converted once.
+recordings/welcome.wav}``), relative to the flows directory. Any audio the decoder
+reads will do (a WAV of PCM, float, μ-law or A-law, an MP3…: :mod:`bot.speech.audio`);
+the synthesizer converts it to the served format and caches it under the hash of the
+file's bytes and that format, so a replaced recording is picked up and an unchanged
+one is converted once.
+
+The flow loader imports this module, so it stays light: a WAV of PCM, float or G.711
+is timed from its header by the standard library, and only other formats (MP3,
+ADPCM…) load the decoder.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path, PurePosixPath
 
-from bot.speech.cache import AUDIO_FORMAT
-from bot.speech.wav import wav_duration_seconds
+from bot.errors import WavError
+from bot.speech.wav import AudioFormat, format_id, wav_duration_seconds
 
 RECORDING_BACKEND = "recording"
 """What :attr:`AudioClip.backend` says for a clip made from a recording."""
@@ -54,27 +59,34 @@ def read_recording(path: Path) -> tuple[bytes, float]:
     """Read a recording and check that it is audio we can play (blocking: use a thread).
 
     Args:
-        path: The WAV file.
+        path: The audio file.
 
     Returns:
         The file's bytes and its play time in seconds.
 
     Raises:
         OSError: The file cannot be read.
-        TTSError: It is not a readable PCM WAV.
+        TTSError: It is not audio the decoder reads.
     """
     data = path.read_bytes()
-    return data, wav_duration_seconds(data)
+    try:
+        return data, wav_duration_seconds(data)
+    except WavError:
+        # Not a WAV of fixed-size frames: only the decoder can tell, and time, it.
+        from bot.speech.audio import audio_duration_seconds  # noqa: PLC0415 (numpy: see the docstring)
+
+        return data, audio_duration_seconds(data)
 
 
-def recording_key(data: bytes) -> str:
-    """Cache key of a recording's telephone clip: its bytes' hash and the served format.
+def recording_key(data: bytes, audio_format: AudioFormat) -> str:
+    """Cache key of a recording's served clip: its bytes' hash and the served format.
 
     Args:
         data: The recording file's bytes.
+        audio_format: The served format (``VOICEBOT_AUDIO_FORMAT``).
 
     Returns:
         64 lowercase hex characters.
     """
-    material = f"recording:{AUDIO_FORMAT}:{hashlib.sha256(data).hexdigest()}"
+    material = f"recording:{format_id(audio_format)}:{hashlib.sha256(data).hexdigest()}"
     return hashlib.sha256(material.encode("ascii")).hexdigest()

@@ -38,6 +38,9 @@ class ChainRenderer:
             for a free slot not counted); then the next is tried. None: no limit
             beyond the backend's own.
         cooldown_seconds: How long a backend that failed or was too slow is skipped.
+        health: The cooldowns, shared with the other chains of the same backends
+            (the chains of flows' voices); default: this chain's own, of
+            ``cooldown_seconds``.
 
     Raises:
         ValueError: ``attempt_timeout_seconds`` is not positive, or
@@ -52,6 +55,7 @@ class ChainRenderer:
         *,
         attempt_timeout_seconds: float | None,
         cooldown_seconds: float,
+        health: BackendHealth | None = None,
     ) -> None:
         if attempt_timeout_seconds is not None and attempt_timeout_seconds <= 0:
             raise ValueError(f"attempt_timeout_seconds must be > 0, not {attempt_timeout_seconds}")
@@ -59,7 +63,7 @@ class ChainRenderer:
         self._clips = clips
         self._slots = slots
         self._attempt_timeout_seconds = attempt_timeout_seconds
-        self._health = BackendHealth(backends, cooldown_seconds)
+        self._health = health if health is not None else BackendHealth(cooldown_seconds)
 
     async def render(self, spoken: str) -> tuple[AudioClip, bool]:
         """The clip of ``spoken`` and whether the preferred (first) backend made it.
@@ -79,7 +83,7 @@ class ChainRenderer:
         for index, backend in enumerate(self._backends):
             key = self._clips.cache.key_for(spoken, backend)
             clip = self._clips.remembered(key)
-            if clip is None and self._health.usable(index):
+            if clip is None and self._usable(index):
                 try:
                     make = partial(self._synthesize, key, spoken, index, made)
                     clip = await self._clips.find_or_make(key, make)
@@ -103,7 +107,7 @@ class ChainRenderer:
         started = time.perf_counter()
         async with self._slots:
             # Asked again now: it may have failed for another text while this one queued.
-            if not self._health.usable(index):
+            if not self._usable(index):
                 raise TTSError("skipped: it failed while this text waited", backend=backend.name)
             made.append(backend.name)
             attempted = time.perf_counter()
@@ -130,20 +134,27 @@ class ChainRenderer:
             result = await asyncio.to_thread(to_telephone_wav_with_duration, raw)
         except TimeoutError as exc:
             error = TTSError(f"no audio {self._budget()}", backend=backend.name)
-            self._health.failed(index, str(error))
+            self._failed(index, str(error))
             raise error from exc
         except TTSError as exc:
-            self._health.failed(index, str(exc))
+            self._failed(index, str(exc))
             raise
         except Exception as exc:
             # A backend's bug (an error it should have translated) must not silence the
             # call while another backend could speak: it counts as a failure, loudly.
             logger.exception("speech backend %s raised %s", backend.name, type(exc).__name__)
             error = TTSError(f"unexpected {type(exc).__name__}", backend=backend.name)
-            self._health.failed(index, str(error))
+            self._failed(index, str(error))
             raise error from exc
-        self._health.succeeded(index)
+        self._health.succeeded(backend)
         return result
+
+    def _usable(self, index: int) -> bool:
+        return self._health.usable(self._backends[index], last=index == len(self._backends) - 1)
+
+    def _failed(self, index: int, reason: str) -> None:
+        then = self._backends[index + 1] if index + 1 < len(self._backends) else None
+        self._health.failed(self._backends[index], reason, then=then)
 
     def _budget(self) -> str:
         if self._attempt_timeout_seconds is None:

@@ -16,7 +16,11 @@ came from the preferred backend. A fallback's clip is not remembered by text: th
 next render looks for the preferred backend's clip again (a memory lookup and one
 header read), so the preferred backend takes over as soon as it is back. After a
 restart, or for a clip made by another worker sharing the directory, the file on
-disk is found and only its 44-byte header is read.
+disk is found and only its header is read (44 bytes for PCM, 58 for G.711).
+
+Voices: a flow may choose its voice (``voice:``, :mod:`bot.speech.voices`); its words
+are said by the chain that voice leads (``render(text, voice=…)``), with the text
+memory, the clips and the backends' cooldowns of the other chains.
 
 Audio across instances: every key handed out has a recipe (:mod:`bot.speech.catalog`),
 written to the catalog the first time this process hands the key out (and again
@@ -32,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -52,15 +56,16 @@ from bot.speech.catalog import (
     RecordingRecipe,
     SilenceRecipe,
     SpeechRecipe,
-    mask_digits,
 )
+from bot.speech.chain import BackendHealth
 from bot.speech.clips import AudioClip, ClipStore
 from bot.speech.joining import DEFAULT_GAP_MS, DEFAULT_SILENCE_MS, ClipJoiner, MissingPartError
-from bot.speech.memo import Lru
 from bot.speech.normalize import normalize_for_speech
 from bot.speech.prompt_recordings import PromptRecordings
 from bot.speech.rendering import ChainRenderer
+from bot.speech.speakers import Speakers
 from bot.speech.tts import TTSBackend
+from bot.speech.voices import VoiceChains, VoiceChoice
 
 # AudioClip is defined in bot.speech.clips; callers have always imported it from here.
 __all__ = ["AudioClip", "MissingAudioError", "SpeechSynthesizer", "SpokenPrompt"]
@@ -93,7 +98,8 @@ class SpeechSynthesizer:
     the loop that first uses them.
 
     Args:
-        backends: The speech engines in order of preference (or just one).
+        backends: The speech engines in order of preference (or just one); or their
+            :class:`VoiceChains`, which also make the chains of flows' voices.
         cache: Where clips are stored.
         concurrency: Most syntheses (backend call plus resampling) run at once.
         memo_size: Most texts and clips remembered in memory (least recently
@@ -118,7 +124,7 @@ class SpeechSynthesizer:
 
     def __init__(
         self,
-        backends: TTSBackend | Sequence[TTSBackend],
+        backends: TTSBackend | Sequence[TTSBackend] | VoiceChains,
         cache: AudioCache,
         *,
         concurrency: int = 2,
@@ -129,34 +135,34 @@ class SpeechSynthesizer:
         catalog: AudioCatalog | None = None,
         recipe_memo_size: int = RECIPE_MEMO_SIZE,
     ) -> None:
-        chain = (backends,) if isinstance(backends, TTSBackend) else tuple(backends)
-        if not chain:
+        self._voices = backends if isinstance(backends, VoiceChains) else VoiceChains(backends)
+        self._backends = self._voices.default
+        if not self._backends:
             raise ValueError("a synthesizer needs at least one backend")
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, not {concurrency}")
-        self._backends = chain
         self._clips = ClipStore(cache, memo_size)
         slots = asyncio.Semaphore(concurrency)  # shared: syntheses and conversions use the same CPU
-        self._renderer = ChainRenderer(
-            chain,
+        self._speakers = Speakers(
+            self._voices,
             self._clips,
             slots,
-            attempt_timeout_seconds=attempt_timeout_seconds,
             cooldown_seconds=cooldown_seconds,
+            attempt_timeout_seconds=attempt_timeout_seconds,
+            memo_size=memo_size,
         )
         self._recordings = PromptRecordings(recordings_dir, self._clips, slots, memo_size)
         self._joiner = ClipJoiner(self._clips, memo_size)
-        self._by_text: Lru[str, AudioClip] = Lru(memo_size)  # text as given → preferred backend's clip
         self._recipes = RecipeMemory(catalog or LocalAudioCatalog(), recipe_memo_size)
         self._remaker = _Remaker(
-            backends=chain,
+            backends=self._voices.known,
             clips=self._clips,
             joiner=self._joiner,
             recordings=self._recordings,
             recipes=self._recipes,
             slots=slots,
             attempt_timeout_seconds=attempt_timeout_seconds,
-            cooldown_seconds=cooldown_seconds,
+            health=self._speakers.health,
         )
 
     @property
@@ -169,7 +175,7 @@ class SpeechSynthesizer:
         """The on-disk store of clips."""
         return self._clips.cache
 
-    async def render(self, text: str) -> AudioClip:
+    async def render(self, text: str, *, voice: VoiceChoice | None = None) -> AudioClip:
         """The clip of ``text``: from memory, else from disk, else synthesized and stored.
 
         The backends are asked in order: the first that has the text cached, or
@@ -178,6 +184,7 @@ class SpeechSynthesizer:
 
         Args:
             text: A prompt as written; it is normalised for speech here.
+            voice: The flow's voice: its backend is asked first, then the backends.
 
         Returns:
             The clip; its ``backend`` says which backend made it.
@@ -187,7 +194,8 @@ class SpeechSynthesizer:
             TTSError: The text is empty after normalisation, or the clip cannot
                 be stored.
         """
-        clip = self._by_text.get(text)
+        speaker = self._speakers.default if voice is None else await self._speakers.of(voice)
+        clip = speaker.by_text.get(text)
         if clip is not None and self._clips.touch(clip.key) and self._recipes.fresh(clip.key):
             metrics.count_tts(clip.backend, hit=True)
             return clip
@@ -196,14 +204,14 @@ class SpeechSynthesizer:
             raise TTSError(
                 "nothing to say: the text is empty after normalisation", backend=self._backends[0].name
             )
-        clip, preferred = await self._renderer.render(spoken)
+        clip, preferred = await speaker.renderer.render(spoken)
         if not self._recipes.fresh(clip.key):
             await self._recipes.remember(clip.key, self._speech_recipe(spoken, clip))
         if preferred:
-            self._by_text.put(text, clip)
+            speaker.by_text.put(text, clip)
         return clip
 
-    async def render_prompt(self, prompt: SpokenPrompt) -> AudioClip:
+    async def render_prompt(self, prompt: SpokenPrompt, *, voice: VoiceChoice | None = None) -> AudioClip:
         """A flow prompt's clip: its recording when it has one that plays, else its text.
 
         A recording that is missing or unreadable is logged at WARNING and its text
@@ -213,6 +221,7 @@ class SpeechSynthesizer:
         Args:
             prompt: A prompt with ``text`` and, optionally, ``audio`` (a path relative
                 to ``recordings_dir``).
+            voice: The flow's voice, for the text (see :meth:`render`).
 
         Returns:
             The clip (``backend`` is ``recording`` for a recording).
@@ -228,9 +237,11 @@ class SpeechSynthesizer:
                 if not self._recipes.fresh(clip.key):
                     await self._recipes.remember(clip.key, RecordingRecipe(prompt.audio))
                 return clip
-        return await self.render(prompt.text)
+        return await self.render(prompt.text, voice=voice)
 
-    async def render_prompts(self, prompts: Iterable[SpokenPrompt]) -> list[AudioClip]:
+    async def render_prompts(
+        self, prompts: Iterable[SpokenPrompt], *, voice: VoiceChoice | None = None
+    ) -> list[AudioClip]:
         """Render several prompts concurrently (each distinct text and recording once).
 
         For a flow's static prompts, at start-up and when a flow is reloaded: the clips
@@ -238,6 +249,8 @@ class SpeechSynthesizer:
 
         Args:
             prompts: Prompts; duplicates are allowed.
+            voice: The flow's voice (see :meth:`render`); its backend is built, and
+                checked, before the first prompt is said.
 
         Returns:
             One clip per distinct ``(text, audio)``, in first-seen order.
@@ -245,8 +258,10 @@ class SpeechSynthesizer:
         Raises:
             TTSError: A render failed (the others still complete and are cached).
         """
+        if voice is not None:
+            await self._speakers.of(voice)  # built (and checked) once, not by each prompt's task
         unique = {(p.text, p.audio): p for p in prompts}
-        clips = list(await asyncio.gather(*(self.render_prompt(p) for p in unique.values())))
+        clips = list(await asyncio.gather(*(self.render_prompt(p, voice=voice) for p in unique.values())))
         for clip in clips:
             self._clips.pin(clip.key)
         return clips
@@ -311,7 +326,7 @@ class SpeechSynthesizer:
         """The clip named ``key``, for serving: from memory, disk, else made from its recipe.
 
         Known keys cost a dictionary lookup; a key not in memory (after a restart, or
-        made by another worker) one read of the file's 44-byte header, in a worker
+        made by another worker) one read of the file's header, in a worker
         thread. A clip not on disk (evicted here, or made by another instance) is made
         again from its recipe: remembered here, else read from the catalog; a join's
         parts first. It is then stored like any clip.
@@ -356,11 +371,13 @@ class SpeechSynthesizer:
         return await self._clips.scan()
 
     async def aclose(self) -> None:
-        """Wait for a running eviction of the bounded cache to finish."""
+        """Wait for a running eviction of the bounded cache to finish; close the backends
+        built for flows' voices (those of :attr:`backends` are the caller's)."""
         await self._clips.aclose()
+        await self._voices.aclose()
 
     def _speech_recipe(self, spoken: str, clip: AudioClip) -> SpeechRecipe:
-        for backend in self._backends:
+        for backend in self._voices.known():
             if backend.name == clip.backend and self.cache.key_for(spoken, backend) == clip.key:
                 return SpeechRecipe(spoken, backend.name, backend.identity())
         return SpeechRecipe(spoken, clip.backend)
@@ -373,24 +390,24 @@ class _Remaker:
     def __init__(
         self,
         *,
-        backends: Sequence[TTSBackend],
+        backends: Callable[[], Sequence[TTSBackend]],
         clips: ClipStore,
         joiner: ClipJoiner,
         recordings: PromptRecordings,
         recipes: RecipeMemory,
         slots: asyncio.Semaphore,
         attempt_timeout_seconds: float | None,
-        cooldown_seconds: float,
+        health: BackendHealth,
     ) -> None:
-        self._backends = backends
+        self._backends = backends  # every backend that may have said a clip: flows' voices too
         self._clips = clips
         self._joiner = joiner
         self._recordings = recordings
         self._recipes = recipes
         self._slots = slots
         self._attempt_timeout_seconds = attempt_timeout_seconds
-        self._cooldown_seconds = cooldown_seconds
-        self._single: dict[int, ChainRenderer] = {}  # backend index → a chain of it alone
+        self._health = health
+        self._single: dict[int, ChainRenderer] = {}  # id(backend) → a chain of it alone
 
     async def join(self, clips: Sequence[AudioClip], gap_ms: int) -> AudioClip:
         """Join; a part whose file vanished (another process evicted it) is made again."""
@@ -451,20 +468,19 @@ class _Remaker:
 
     async def _speak_again(self, key: str, recipe: SpeechRecipe) -> AudioClip:
         """Say a recipe's text with the backend whose key for it is ``key``."""
-        index = next(
+        backend = next(
             (
-                i
-                for i, backend in enumerate(self._backends)
+                backend
+                for backend in self._backends()
                 if backend.name == recipe.backend and self._clips.cache.key_for(recipe.text, backend) == key
             ),
             None,
         )
-        if index is None:
+        if backend is None:
             raise MissingAudioError(
                 f"audio {key[:12]} was said by a {recipe.backend} backend that this instance does not have"
             )
-        backend = self._backends[index]
-        renderer = self._single.get(index)
+        renderer = self._single.get(id(backend))
         if renderer is None:
             # A chain of that backend alone: its last (only) backend is never skipped.
             renderer = ChainRenderer(
@@ -472,9 +488,11 @@ class _Remaker:
                 self._clips,
                 self._slots,
                 attempt_timeout_seconds=self._attempt_timeout_seconds,
-                cooldown_seconds=self._cooldown_seconds,
+                cooldown_seconds=0,  # unused: the shared health's cooldown counts
+                health=self._health,
             )
-            self._single[index] = renderer
-        logger.debug("saying again for %s: %s", key[:12], mask_digits(recipe.text))
+            self._single[id(backend)] = renderer
+        # Never the text: it is normalised, so a caller's number in it is hanzi digits.
+        logger.debug("saying again for %s (%d characters)", key[:12], len(recipe.text))
         clip, _ = await renderer.render(recipe.text)
         return clip

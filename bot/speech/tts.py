@@ -40,7 +40,10 @@ class TTSBackend(Protocol):
             text: Normalised text (see :func:`bot.speech.normalize.normalize_for_speech`).
 
         Returns:
-            A WAV file of uncompressed PCM in any rate, channel count and sample width.
+            Audio in any format the decoder reads (:func:`bot.speech.audio.to_telephone_wav`):
+            a WAV of integer PCM of any width, float, μ-law or A-law, an MP3…, in any rate
+            and channel count; told apart by its bytes. The synthesizer converts it to
+            the served format.
 
         Raises:
             TTSError: The engine failed or produced no audio.

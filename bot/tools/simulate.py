@@ -4,7 +4,8 @@ Each step (from a script, or typed) is one callback: ``ready2speak``, recognized
 text, barge-in (``playing=true``), ``hungup``. Every answer is checked as the CTI
 would take it — HTTP 200, and a body that is exactly a bare audio URL with its
 ``canbeinterrupted`` flag, or ``continue`` — and every audio URL is downloaded and
-read as a WAV (``bot.tools.simulate_checks``). The turn, its latency and any problem
+read as a WAV, in the format the CTI is set up for when ``--audio-format`` names one
+(``bot.tools.simulate_checks``). The turn, its latency and any problem
 are printed; the exit status is 1 when anything was wrong, 2 when the script or the
 URL itself is. Against voicebot, the bot's words are shown too, from its
 ``/calls/<callid>`` transcript.
@@ -27,6 +28,7 @@ import click
 import httpx
 
 from bot.errors import ScriptError
+from bot.speech.wav import AUDIO_FORMATS, AudioFormat
 from bot.tools.simulate_checks import Turn, check_answer, check_audio, check_expectations
 from bot.tools.simulate_script import COMMANDS_HELP, Step, load_script, parse_command
 
@@ -56,6 +58,7 @@ class Simulator:
         method: str = "get",
         out: TextIO = sys.stdout,
         transcript: bool = True,
+        audio_format: AudioFormat | None = None,
     ) -> None:
         self.http = http
         self.url = url
@@ -66,6 +69,7 @@ class Simulator:
         self.telnum = telnum
         self.method = method
         self.out = out
+        self.audio_format = audio_format
         self.transcript_url = transcript_url(url, callid) if transcript else None
         self.turns: list[Turn] = []
         self.hung_up = False
@@ -124,7 +128,7 @@ class Simulator:
         except httpx.HTTPError as exc:
             turn.problems.append(f"audio download failed: {exc!r}")
             return
-        check_audio(turn, response.status_code, response.content)
+        check_audio(turn, response.status_code, response.content, self.audio_format)
 
     def _read_transcript(self, turn: Turn) -> None:
         """The bot's words for the turn, and the flow the call runs, from its transcript
@@ -262,6 +266,11 @@ def run_interactive(simulator: Simulator, lines: TextIO, *, prompt: bool) -> Non
     show_default=True,
     help="Show the bot's words from voicebot's /calls/<callid>.",
 )
+@click.option(
+    "--audio-format",
+    type=click.Choice(AUDIO_FORMATS),
+    help="The WAV the CTI is set up for (VOICEBOT_AUDIO_FORMAT); other audio is a problem. Default: any WAV.",
+)
 def simulate_command(
     *,
     url: str,
@@ -271,6 +280,7 @@ def simulate_command(
     method: str,
     timeout_seconds: float,
     transcript: bool,
+    audio_format: AudioFormat | None,
 ) -> None:
     """Play the CTI against a running bot at URL and check every answer."""
     try:
@@ -282,7 +292,13 @@ def simulate_command(
     with httpx.Client(timeout=timeout_seconds) as http:
         try:
             simulator = Simulator(
-                http, url=url, callid=callid, telnum=telnum, method=method, transcript=transcript
+                http,
+                url=url,
+                callid=callid,
+                telnum=telnum,
+                method=method,
+                transcript=transcript,
+                audio_format=audio_format,
             )
         except httpx.InvalidURL as exc:
             raise click.BadParameter(str(exc), param_hint="--url") from exc

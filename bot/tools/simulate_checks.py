@@ -3,9 +3,11 @@
 
 A callback's answer must be HTTP 200 with a body that is exactly a bare audio URL
 carrying ``canbeinterrupted=true|false``, or ``continue`` after a barge-in; the audio
-behind the URL must be a WAV with samples. Then the answer is held against what the
-script's step expects (docs/tools.md, "Scripts"). Each check notes what is wrong in
-``Turn.problems`` and never raises: the simulator plays on and reports them all.
+behind the URL must be a WAV with samples, and in the format the CTI is set up for
+when one is given (``--audio-format``: GX plays its own files as μ-law, GX CTI manual
+§5). Then the answer is held against what the script's step expects (docs/tools.md,
+"Scripts"). Each check notes what is wrong in ``Turn.problems`` and never raises: the
+simulator plays on and reports them all.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from bot.errors import WavError
+from bot.speech.wav import AudioFormat
 from bot.tools.simulate_script import Step
-from bot.tools.wavinfo import WavInfo, read_wav_info
+from bot.tools.wavinfo import WavInfo, read_wav_info, served_format_problem
 
 CONTINUE = "continue"
 _URL = re.compile(r"https?://[^\s\"'<>\\]+")
@@ -86,9 +89,9 @@ def _not_a_url(body: str) -> str:
     return "the body is neither an http(s) URL nor continue"
 
 
-def check_audio(turn: Turn, status: int, content: bytes) -> None:
+def check_audio(turn: Turn, status: int, content: bytes, audio_format: AudioFormat | None = None) -> None:
     """Check the download of the answer's audio URL: HTTP 200 and a WAV with samples,
-    which is kept in ``turn.audio``."""
+    which is kept in ``turn.audio``; in ``audio_format`` when one is given."""
     if status != 200:
         turn.problems.append(f"audio download answered HTTP {status}")
         return
@@ -99,6 +102,9 @@ def check_audio(turn: Turn, status: int, content: bytes) -> None:
         return
     if turn.audio.data_bytes == 0:
         turn.problems.append("audio has no samples")
+    problem = served_format_problem(turn.audio, audio_format) if audio_format is not None else None
+    if problem is not None:
+        turn.problems.append(problem)
 
 
 def check_expectations(turn: Turn) -> None:

@@ -25,7 +25,8 @@ blueprint = Blueprint("audio", __name__)
 @documented(
     "A synthesized prompt, for the CTI to play",
     tag="audio",
-    description="8 kHz mono 16-bit WAV. Byte ranges (Range: bytes=…) are answered 206, conditional "
+    description="8 kHz mono WAV: 16-bit PCM, or G.711 μ-law or A-law (VOICEBOT_AUDIO_FORMAT). "
+    "Byte ranges (Range: bytes=…) are answered 206, conditional "
     "requests 304. Any instance serves any URL any instance handed out.",
     query=AudioQuery,
     texts={

@@ -43,7 +43,7 @@ def test_the_default_is_espeak_with_its_settings(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"tts": "espeak,azure"}, "unknown speech backend 'azure'; valid: espeak, http, hwd"),
+        ({"tts": "espeak,polly"}, "unknown speech backend 'polly'; valid: espeak, http, hwd"),
         ({"tts": ""}, "lists no speech backend"),
         ({"tts": "espeak,espeak"}, "lists 'espeak' twice"),
         ({"tts": "http"}, "VOICEBOT_TTS_HTTP_URL is not set"),

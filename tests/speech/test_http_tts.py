@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from quart import Quart, Response
 
 from bot.errors import TTSError
+from bot.speech.audio import to_telephone_wav
 from bot.speech.cache import AudioCache
 from bot.speech.http_tts import HttpTTS
 from tests.loopback import LoopbackServer, tts_wav, unused_port
+from tests.speech.audio_samples import mp3_tone, pcm16_samples, peak_hz, sox_tone
+from tests.speech.vendors.serving import serve_asgi
 
 from .conftest import HttpFactory
 
@@ -71,9 +77,9 @@ async def test_base64_audio_inside_a_json_answer(http_tts: HttpFactory, method: 
     [
         ("/missing", "body", "HTTP 404"),
         ("/flaky/503/9", "body", "HTTP 503"),
-        ("/text", "body", "text/html, not a WAV file"),
-        ("/tts/mp3", "body", "MP3 is not supported"),
-        ("/tts/json", "body", "application/json, not a WAV file"),
+        ("/text", "body", "18 bytes of text/html, not audio the decoder reads"),
+        ("/tts/mp3", "body", "69 bytes of audio/mpeg, not audio the decoder reads"),
+        ("/tts/json", "body", "application/json, not audio the decoder reads"),
         ("/text", "json:data.audio", "not JSON with data.audio"),
         ("/tts/json", "json:data.sound", "has no data.sound"),
         ("/tts/json", "json:code", "code in the JSON answer is int, not base64 text"),
@@ -84,7 +90,7 @@ async def test_base64_audio_inside_a_json_answer(http_tts: HttpFactory, method: 
         "404",
         "503",
         "html",
-        "mp3",
+        "id3-without-audio",
         "json-as-body",
         "not-json",
         "no-path",
@@ -167,3 +173,58 @@ def test_identity_holds_what_changes_the_audio_and_not_the_credentials(cache: Au
 def test_settings_that_cannot_work_are_refused(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         HttpTTS(**options)  # type: ignore[arg-type]
+
+
+# --- what the decoder reads, whatever the Content-Type says -----------------------------
+
+MP3 = mp3_tone(rate=16000, seconds=0.5, frequency=440.0)
+MULAW = sox_tone("mulaw", rate=8000, seconds=0.5, frequency=440.0)
+# Vendors label audio loosely: the answer's bytes decide, the labels below are all wrong or vague.
+ANSWERS = {
+    "/mp3": (MP3, "application/octet-stream"),
+    "/mulaw": (MULAW, "audio/mpeg"),
+    "/wav-as-text": (tts_wav("v", seconds=0.5), "text/plain"),
+}
+
+
+@pytest.fixture
+async def labelling_vendor() -> AsyncIterator[str]:
+    """A vendor answering MP3, μ-law WAV or PCM WAV under a misleading Content-Type, in the
+    body (``/mp3``) or as base64 in JSON (``/json/mp3``)."""
+    app = Quart(__name__)
+
+    @app.post("/<kind>")
+    async def body(kind: str) -> Response:
+        audio, content_type = ANSWERS[f"/{kind}"]
+        return Response(audio, content_type=content_type)
+
+    @app.post("/json/<kind>")
+    async def in_json(kind: str) -> Response:
+        audio, _ = ANSWERS[f"/{kind}"]
+        return Response(
+            json.dumps({"data": {"audio": base64.b64encode(audio).decode()}}), content_type="text/plain"
+        )
+
+    async with serve_asgi(app) as base_url:
+        yield base_url
+
+
+@pytest.mark.parametrize("path", ["/mp3", "/mulaw", "/wav-as-text", "/json/mp3", "/json/mulaw"])
+async def test_audio_the_decoder_reads_is_accepted_whatever_its_content_type(
+    labelling_vendor: str, path: str
+) -> None:
+    audio_path = "json:data.audio" if path.startswith("/json/") else "body"
+    backend = HttpTTS(f"{labelling_vendor}{path}", audio=audio_path)
+    try:
+        audio = await backend.synthesize("您好")
+        described = await backend.check()
+    finally:
+        await backend.aclose()
+
+    assert audio == ANSWERS[f"/{path.rsplit('/', 1)[-1]}"][0]
+    assert path.removeprefix("/json") in described
+    shape, samples = pcm16_samples(to_telephone_wav(audio))
+    assert shape == (8000, 1, 2)
+    assert samples.size > 0.45 * 8000
+    if path != "/wav-as-text":  # the loopback's tone has its own pitch
+        assert peak_hz(samples, 8000) == pytest.approx(440.0, abs=2.0)

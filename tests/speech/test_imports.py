@@ -1,5 +1,5 @@
-"""What loading the flow model costs: it must not load numpy or soxr (a tenth of a
-second, and memory, for ``voicebot flows lint`` and every tool that reads a flow)."""
+"""What loading the flow model costs: it must not load numpy, soxr or soundfile (a tenth
+of a second, and memory, for ``voicebot flows lint`` and every tool that reads a flow)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,19 @@ import sys
 
 import pytest
 
-HEAVY = ("numpy", "soxr")
+HEAVY = ("numpy", "soxr", "soundfile")
 
 
 @pytest.mark.parametrize(
     "module",
-    ["bot.language.flow", "bot.language.templates", "bot.speech.recordings", "bot.tools.wavinfo"],
+    [
+        "bot.language.flow",
+        "bot.language.templates",
+        "bot.language.recordings",
+        "bot.speech.recordings",
+        "bot.speech.wav",
+        "bot.tools.wavinfo",
+    ],
     ids=lambda module: module,
 )
 def test_importing_does_not_load_numpy(module: str) -> None:

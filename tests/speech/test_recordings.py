@@ -147,14 +147,14 @@ async def test_a_recording_is_cached_by_its_content(
     path = flows_dir / "recordings" / "welcome.wav"
     prompt = Prompt(text=WELCOME, audio="recordings/welcome.wav")
     first = await recorded_synth.render_prompt(prompt)
-    assert first.key == recording_key(path.read_bytes())
+    assert first.key == recording_key(path.read_bytes(), "pcm16")
     assert await recorded_synth.render_prompt(prompt) == first
 
     replaced = write_recording(path, seconds=0.8, pitch=330)
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     second = await recorded_synth.render_prompt(prompt)
 
-    assert second.key == recording_key(replaced) != first.key
+    assert second.key == recording_key(replaced, "pcm16") != first.key
     assert second.duration_seconds == pytest.approx(0.8, abs=0.002)
     restarted = SpeechSynthesizer(
         recorded_synth.backends, AudioCache(cache.directory), recordings_dir=flows_dir
@@ -226,7 +226,7 @@ def test_the_sample_with_recordings_loads(flows_dir: Path) -> None:
         (
             "recordings/bye.wav",
             "recordings/bye.mp3",
-            "bye.mp3 is not a WAV file the bot can play .*— save it as",
+            "bye.mp3 is not audio the bot can play .*— save it as a WAV .* or an MP3",
         ),
         (
             "recordings/welcome.wav",
@@ -271,7 +271,7 @@ async def recorded_app(tmp_path: Path, flows_dir: Path, segmenter: Segmenter) ->
 async def test_a_call_hears_the_recording_joined_with_speech(recorded_app: Quart, flows_dir: Path) -> None:
     client: QuartClient = recorded_app.test_client()
     svc: Services = recorded_app.extensions[EXTENSION_KEY]
-    welcome = recording_key((flows_dir / "recordings" / "welcome.wav").read_bytes())
+    welcome = recording_key((flows_dir / "recordings" / "welcome.wav").read_bytes(), "pcm16")
     assert svc.speech.cache.exists(welcome)  # converted at start-up, with the other static prompts
 
     greeting = await CTI(client).say("rec-1", "ready2speak")

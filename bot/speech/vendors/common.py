@@ -7,6 +7,7 @@
 - :class:`TokenCache`: one access token kept until shortly before it expires; callers
   that need it at once share one fetch; an ``invalidate`` after the vendor refused it.
 - :func:`pcm_wav`: raw PCM (what several vendors stream) wrapped as a WAV.
+- :func:`check_speaks`: the start-up check every vendor backend makes.
 - :func:`http_client`: the pooled client a backend keeps for its vendor.
 - :class:`Voice`: what each vendor module lists in its ``VOICES`` for ``voicebot tts voices``.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 import time
 import wave
@@ -28,7 +30,13 @@ from dataclasses import dataclass
 import httpx
 
 from bot.errors import TTSError
-from bot.speech.wav import read_pcm
+from bot.speech.tts import TTSBackend
+from bot.speech.wav import read_pcm, wav_duration_seconds
+
+logger = logging.getLogger(__name__)
+
+CHECK_TEXT = "您好"
+"""What a vendor backend says at start-up to show it works."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,21 @@ def pcm_wav(frames: bytes, rate: int, *, channels: int = 1, width: int = 2) -> b
         writer.setframerate(rate)
         writer.writeframes(frames[: len(frames) - len(frames) % (channels * width)])
     return buffer.getvalue()
+
+
+async def check_speaks(backend: TTSBackend) -> str:
+    """A vendor backend's start-up check: it says 您好 and the answer is audio.
+
+    Returns:
+        The backend's description (its ``repr``, which holds no credentials).
+
+    Raises:
+        TTSError: The vendor failed, or answered a recording without sound.
+    """
+    if wav_duration_seconds(await backend.synthesize(CHECK_TEXT)) <= 0:
+        raise TTSError(f"{backend.name}: answered no audio for {CHECK_TEXT}", backend=backend.name)
+    logger.info("speech backend ready: %r", backend)
+    return repr(backend)
 
 
 def http_client(timeout_seconds: float) -> httpx.AsyncClient:
