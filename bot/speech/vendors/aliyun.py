@@ -26,10 +26,18 @@ import logging
 import httpx
 
 from bot.config import Settings
-from bot.errors import ConfigError, TTSError, VendorAuthError, VendorError, VendorRateLimitedError
+from bot.errors import TTSError, VendorAuthError, VendorError, VendorRateLimitedError
 from bot.speech.tts import IdentityValue, TTSBackend
 from bot.speech.vendors.aliyun_token import VENDOR, CreateToken, json_or_none
-from bot.speech.vendors.common import TokenCache, Voice, check_speaks, http_client, pcm_wav, speak_in_pieces
+from bot.speech.vendors.common import (
+    TokenCache,
+    Voice,
+    check_speaks,
+    http_client,
+    pcm_wav,
+    require_settings,
+    speak_in_pieces,
+)
 from bot.speech.wav import is_wav
 
 logger = logging.getLogger(__name__)
@@ -254,10 +262,7 @@ def build(settings: Settings) -> TTSBackend:
         "VOICEBOT_TTS_ALIYUN_ACCESS_KEY_SECRET": settings.tts_aliyun_access_key_secret,
         "VOICEBOT_TTS_ALIYUN_APPKEY": settings.tts_aliyun_appkey,
     }
-    missing = [name for name, value in credentials.items() if value is None or not value.get_secret_value()]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise ConfigError(f"VOICEBOT_TTS lists aliyun, but {', '.join(missing)} {verb} not set")
+    require_settings(VENDOR, credentials)
     key_id, key_secret, appkey = (v.get_secret_value() for v in credentials.values() if v is not None)
     return AliyunTTS(
         access_key_id=key_id,

@@ -37,7 +37,14 @@ from bot.config import Settings
 from bot.errors import ConfigError, TTSError, VendorAuthError, VendorError, VendorRateLimitedError
 from bot.speech.ssml import ssml_body
 from bot.speech.tts import IdentityValue
-from bot.speech.vendors.common import TokenCache, Voice, check_speaks, http_client, speak_in_pieces
+from bot.speech.vendors.common import (
+    TokenCache,
+    Voice,
+    check_speaks,
+    http_client,
+    require_settings,
+    speak_in_pieces,
+)
 from bot.speech.wav import is_wav, read_pcm
 
 logger = logging.getLogger(__name__)
@@ -303,17 +310,9 @@ def build(settings: Settings) -> AzureTTS:
     """
     token_auth = settings.tts_azure_auth == "token"
     endpoints = settings.tts_azure_url and (settings.tts_azure_token_url or not token_auth)
-    missing = [
-        variable
-        for variable, value in (
-            ("VOICEBOT_TTS_AZURE_KEY", settings.tts_azure_key),
-            ("VOICEBOT_TTS_AZURE_REGION", endpoints),
-        )
-        if not value
-    ]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise ConfigError(f"VOICEBOT_TTS lists azure, but {' and '.join(missing)} {verb} not set")
+    require_settings(
+        "azure", {"VOICEBOT_TTS_AZURE_KEY": settings.tts_azure_key, "VOICEBOT_TTS_AZURE_REGION": endpoints}
+    )
     assert settings.tts_azure_key is not None
     assert settings.tts_azure_url is not None
     try:

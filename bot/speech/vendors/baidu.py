@@ -42,6 +42,7 @@ from bot.speech.vendors.common import (
     gbk_bytes,
     http_client,
     pcm_wav,
+    require_settings,
     speak_in_pieces,
 )
 from bot.speech.wav import is_wav
@@ -310,10 +311,7 @@ def build(settings: Settings) -> BaiduTTS:
         ConfigError: A credential is not set (each missing variable named), or a
             setting cannot describe a working request.
     """
-    missing = [f"VOICEBOT_{name.upper()}" for name in _CREDENTIALS if getattr(settings, name) is None]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise ConfigError(f"VOICEBOT_TTS lists baidu, but {', '.join(missing)} {verb} not set")
+    require_settings(VENDOR, {f"VOICEBOT_{name.upper()}": getattr(settings, name) for name in _CREDENTIALS})
     assert settings.tts_baidu_api_key is not None
     assert settings.tts_baidu_secret_key is not None
     try:

@@ -7,6 +7,7 @@
 - :class:`TokenCache`: one access token kept until shortly before it expires; callers
   that need it at once share one fetch; an ``invalidate`` after the vendor refused it.
 - :func:`pcm_wav`: raw PCM (what several vendors stream) wrapped as a WAV.
+- :func:`require_settings`: the start stopped, naming each credential not set.
 - :func:`check_speaks`: the start-up check every vendor backend makes.
 - :func:`http_client`: the pooled client a backend keeps for its vendor.
 - :class:`Voice`: what each vendor module lists in its ``VOICES`` for ``voicebot tts voices``.
@@ -24,12 +25,13 @@ import logging
 import re
 import time
 import wave
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
+from pydantic import SecretStr
 
-from bot.errors import TTSError
+from bot.errors import ConfigError, TTSError
 from bot.speech.tts import TTSBackend
 from bot.speech.wav import read_pcm, wav_duration_seconds
 
@@ -163,6 +165,28 @@ def pcm_wav(frames: bytes, rate: int, *, channels: int = 1, width: int = 2) -> b
         writer.setframerate(rate)
         writer.writeframes(frames[: len(frames) - len(frames) % (channels * width)])
     return buffer.getvalue()
+
+
+def require_settings(backend: str, values: Mapping[str, object]) -> None:
+    """Stop the start when a setting a vendor cannot work without is unset or empty.
+
+    Args:
+        backend: The ``VOICEBOT_TTS`` name (``aliyun``).
+        values: Each required setting's variable (``VOICEBOT_TTS_ALIYUN_APPKEY``) and value.
+
+    Raises:
+        ConfigError: Naming every one of them that is missing.
+    """
+    missing = [name for name, value in values.items() if not _is_set(value)]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise ConfigError(f"VOICEBOT_TTS lists {backend}, but {', '.join(missing)} {verb} not set")
+
+
+def _is_set(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
 
 
 async def check_speaks(backend: TTSBackend) -> str:

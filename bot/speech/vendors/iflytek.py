@@ -40,7 +40,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from bot.config import Settings
 from bot.errors import ConfigError, TTSError, VendorAuthError, VendorError, VendorRateLimitedError
 from bot.speech.tts import IdentityValue
-from bot.speech.vendors.common import Voice, check_speaks, pcm_wav, speak_in_pieces, utf8_bytes
+from bot.speech.vendors.common import (
+    Voice,
+    check_speaks,
+    pcm_wav,
+    require_settings,
+    speak_in_pieces,
+    utf8_bytes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -337,10 +344,7 @@ def build(settings: Settings) -> IflytekTTS:
         ConfigError: A credential is not set (each missing variable named), or a
             setting cannot describe a working request.
     """
-    missing = [f"VOICEBOT_{name.upper()}" for name in _CREDENTIALS if getattr(settings, name) is None]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise ConfigError(f"VOICEBOT_TTS lists iflytek, but {', '.join(missing)} {verb} not set")
+    require_settings(VENDOR, {f"VOICEBOT_{name.upper()}": getattr(settings, name) for name in _CREDENTIALS})
     assert settings.tts_iflytek_app_id is not None
     assert settings.tts_iflytek_api_key is not None
     assert settings.tts_iflytek_api_secret is not None

@@ -33,9 +33,9 @@ from typing import Any
 import httpx
 
 from bot.config import Settings
-from bot.errors import ConfigError, TTSError, VendorAuthError, VendorError, VendorRateLimitedError
+from bot.errors import TTSError, VendorAuthError, VendorError, VendorRateLimitedError
 from bot.speech.tts import IdentityValue, TTSBackend
-from bot.speech.vendors.common import Voice, check_speaks, http_client, speak_in_pieces
+from bot.speech.vendors.common import Voice, check_speaks, http_client, require_settings, speak_in_pieces
 from bot.speech.vendors.tencent_signature import CONTENT_TYPE, tc3_authorization
 from bot.speech.wav import is_wav
 
@@ -331,10 +331,7 @@ def build(settings: Settings) -> TTSBackend:
         "VOICEBOT_TTS_TENCENT_SECRET_ID": settings.tts_tencent_secret_id,
         "VOICEBOT_TTS_TENCENT_SECRET_KEY": settings.tts_tencent_secret_key,
     }
-    missing = [name for name, value in credentials.items() if value is None or not value.get_secret_value()]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise ConfigError(f"VOICEBOT_TTS lists tencent, but {', '.join(missing)} {verb} not set")
+    require_settings(VENDOR, credentials)
     secret_id, secret_key = (v.get_secret_value() for v in credentials.values() if v is not None)
     return TencentTTS(
         secret_id=secret_id,

@@ -37,7 +37,14 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.errors import ConfigError, TTSError, VendorAuthError, VendorError, VendorRateLimitedError
 from bot.speech.tts import IdentityValue
-from bot.speech.vendors.common import Voice, check_speaks, http_client, speak_in_pieces, utf8_bytes
+from bot.speech.vendors.common import (
+    Voice,
+    check_speaks,
+    http_client,
+    require_settings,
+    speak_in_pieces,
+    utf8_bytes,
+)
 from bot.speech.wav import is_wav, read_pcm
 
 logger = logging.getLogger(__name__)
@@ -274,17 +281,13 @@ def build(settings: Settings) -> VolcengineTTS:
     Raises:
         ConfigError: The APP ID or the access token is not set.
     """
-    missing = [
-        variable
-        for variable, value in (
-            ("VOICEBOT_TTS_VOLCENGINE_APPID", settings.tts_volcengine_appid),
-            ("VOICEBOT_TTS_VOLCENGINE_TOKEN", settings.tts_volcengine_token),
-        )
-        if not value
-    ]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise ConfigError(f"VOICEBOT_TTS lists volcengine, but {' and '.join(missing)} {verb} not set")
+    require_settings(
+        VENDOR,
+        {
+            "VOICEBOT_TTS_VOLCENGINE_APPID": settings.tts_volcengine_appid,
+            "VOICEBOT_TTS_VOLCENGINE_TOKEN": settings.tts_volcengine_token,
+        },
+    )
     assert settings.tts_volcengine_appid is not None
     assert settings.tts_volcengine_token is not None
     try:

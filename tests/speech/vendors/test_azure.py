@@ -346,7 +346,7 @@ def settings(tmp_path: Path, **values: object) -> Settings:
     [
         ({"tts_azure_region": "eastasia"}, "VOICEBOT_TTS_AZURE_KEY is not set"),
         ({"tts_azure_key": KEY}, "VOICEBOT_TTS_AZURE_REGION is not set"),
-        ({}, "VOICEBOT_TTS_AZURE_KEY and VOICEBOT_TTS_AZURE_REGION are not set"),
+        ({}, "VOICEBOT_TTS_AZURE_KEY, VOICEBOT_TTS_AZURE_REGION are not set"),
         (
             {"tts_azure_key": KEY, "tts_azure_url": "https://tts.example.invalid/v1"},
             "VOICEBOT_TTS_AZURE_REGION",

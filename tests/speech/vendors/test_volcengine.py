@@ -291,7 +291,7 @@ def settings(tmp_path: Path, **values: object) -> Settings:
     [
         ({"tts_volcengine_token": TOKEN}, "VOICEBOT_TTS_VOLCENGINE_APPID is not set"),
         ({"tts_volcengine_appid": APPID}, "VOICEBOT_TTS_VOLCENGINE_TOKEN is not set"),
-        ({}, "VOICEBOT_TTS_VOLCENGINE_APPID and VOICEBOT_TTS_VOLCENGINE_TOKEN are not set"),
+        ({}, "VOICEBOT_TTS_VOLCENGINE_APPID, VOICEBOT_TTS_VOLCENGINE_TOKEN are not set"),
     ],
     ids=["appid", "token", "both"],
 )
