@@ -1,24 +1,27 @@
-"""Signed links to one call's agent page: ``<public url>/agent/<call id>?k=<expiry>.<mac>``.
+"""Signed links to one call's agent page: ``<public url>/agent/<call id>?k=<time>.<mac>``.
 
 The link goes in ``biz_data`` (GX §10), which the CTI forwards to the agent's desktop
-untouched and which must fit 1,500 characters, so it is short: the expiry in base 36
-and 16 bytes of HMAC-SHA256 in base64url, over the call id and the expiry, keyed by a
-key derived from ``VOICEBOT_SECRET_KEY`` (the same on every instance). Whoever holds
-the link sees that call and no other, until it expires.
+untouched and which must fit 1,500 characters, so the key is short: the time it was
+made and an HMAC-SHA256 over the call id and that time, as itsdangerous's
+``TimestampSigner`` makes them (base64url, about 50 characters), keyed by a key derived
+from ``VOICEBOT_SECRET_KEY`` (the same on every instance) for this purpose alone.
+Whoever holds the link sees that call and no other, for ``VOICEBOT_AGENT_LINK_SECONDS``
+after it was made.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
-MAC_BYTES = 16
-_PURPOSE = b"voicebot agent page link v1"
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+_PURPOSE = "voicebot agent page link v2"
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class LinkRefused(Exception):
@@ -29,25 +32,38 @@ class LinkRefused(Exception):
         self.reason = reason
 
 
+class _Signer(TimestampSigner):
+    """itsdangerous's signer with the links' clock (tests set their own)."""
+
+    def __init__(self, secret: str, clock: Callable[[], float]) -> None:
+        super().__init__(secret, salt=_PURPOSE, key_derivation="hmac", digest_method=hashlib.sha256)
+        self.clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self.clock())
+
+
 @dataclass(frozen=True)
 class AgentLinks:
     """Makes and checks the links; ``base`` is the public URL (no trailing slash)."""
 
-    secret: bytes
+    secret: str
     base: str | None
     lifetime_seconds: int
     clock: Callable[[], float] = time.time
+    _signer: _Signer = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_signer", _Signer(self.secret, self.clock))
 
     @classmethod
     def of(cls, secret: str, base: str | None, lifetime_seconds: int) -> AgentLinks:
-        key = hmac.new(secret.encode(), _PURPOSE, hashlib.sha256).digest()
-        return cls(key, base.rstrip("/") if base else None, lifetime_seconds)
+        return cls(secret, base.rstrip("/") if base else None, lifetime_seconds)
 
     def key(self, call_id: str) -> str:
         """The ``k`` parameter of a new link to ``call_id``."""
-        expires = int(self.clock()) + self.lifetime_seconds
-        stamp = _base36(expires)
-        return f"{stamp}.{self._mac(call_id, stamp)}"
+        signed = self._signer.sign(call_id).decode()
+        return signed[len(call_id) + 1 :]  # the call id is in the link's path already
 
     def url(self, call_id: str) -> str | None:
         """A new link to ``call_id``'s agent page; None without a public URL to put in it."""
@@ -62,30 +78,17 @@ class AgentLinks:
             LinkRefused: The key is missing or malformed, signs another call (or was
                 changed), or has expired.
         """
-        stamp, _, mac = key.partition(".")
         if not key:
             raise LinkRefused("the link has no key (k=): open it as the call's pop-up gave it")
+        if not _KEY_SHAPE.fullmatch(key):
+            raise LinkRefused("the link's key is malformed: it was cut or changed")
         try:
-            expires = int(stamp, 36)
-        except ValueError:
-            raise LinkRefused("the link's key is malformed: it was cut or changed") from None
-        if not hmac.compare_digest(mac.encode("utf-8", "replace"), self._mac(call_id, stamp).encode()):
+            self._signer.unsign(f"{call_id}.{key}", max_age=self.lifetime_seconds)
+        except SignatureExpired:
+            raise LinkRefused(
+                "the link has expired: the call's pop-up of a newer transfer has a fresh one"
+            ) from None
+        except BadSignature:
             raise LinkRefused(
                 "the link's signature does not match this call: it was changed, or is another call's"
-            )
-        if expires < self.clock():
-            raise LinkRefused("the link has expired: the call's pop-up of a newer transfer has a fresh one")
-
-    def _mac(self, call_id: str, stamp: str) -> str:
-        digest = hmac.new(self.secret, f"{stamp}\n{call_id}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:MAC_BYTES]).rstrip(b"=").decode()
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if not number:
-            return out
+            ) from None
