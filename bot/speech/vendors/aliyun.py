@@ -35,6 +35,7 @@ from bot.speech.vendors.common import (
     check_speaks,
     http_client,
     pcm_wav,
+    post,
     require_settings,
     speak_in_pieces,
 )
@@ -199,17 +200,14 @@ class AliyunTTS:
             "pitch_rate": self.pitch_rate,
         }
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        try:
-            response = await self._client.post(
-                self.url, content=content, headers={"Content-Type": "application/json; charset=utf-8"}
-            )
-        except httpx.TimeoutException as exc:
-            raise TTSError(f"{VENDOR}: no answer within {self.timeout_ms} ms", backend=VENDOR) from exc
-        except httpx.HTTPError as exc:
-            reason = self._redacted(str(exc), token, text)
-            raise TTSError(
-                f"{VENDOR}: request failed: {type(exc).__name__}: {reason}", backend=VENDOR
-            ) from exc
+        response = await post(
+            self._client,
+            VENDOR,
+            self.url,
+            redact=lambda words: self._redacted(words, token, text),
+            content=content,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
         kind = response.headers.get("content-type", "")
         if response.is_success and kind.startswith("audio/"):
             return self._audio(response.content, kind)

@@ -30,6 +30,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.errors import TTSError, VendorAuthError, VendorError, VendorRateLimitedError
+from bot.speech.vendors.common import post
 
 logger = logging.getLogger(__name__)
 
@@ -144,15 +145,15 @@ class CreateToken:
             TTSError: No answer in time, or an answer without a token.
         """
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-        try:
-            response = await self._client.post(self.url, content=self.signed_form().encode(), headers=headers)
-        except httpx.TimeoutException as exc:
-            raise TTSError(f"{VENDOR}: CreateToken: {_no_answer(self._client)}", backend=VENDOR) from exc
-        except httpx.HTTPError as exc:
-            reason = self.redacted(str(exc))
-            raise TTSError(
-                f"{VENDOR}: CreateToken failed: {type(exc).__name__}: {reason}", backend=VENDOR
-            ) from exc
+        response = await post(
+            self._client,
+            VENDOR,
+            self.url,
+            what="CreateToken",
+            redact=self.redacted,
+            content=self.signed_form().encode(),
+            headers=headers,
+        )
         return self._token(response)
 
     def redacted(self, text: str) -> str:
@@ -184,12 +185,6 @@ class CreateToken:
             )
         error, what = _POP_ERRORS.get(code, (_by_prefix(code), ""))
         return error(VENDOR, code, message or response.reason_phrase, what=f"CreateToken: {what or code}")
-
-
-def _no_answer(client: httpx.AsyncClient) -> str:
-    """``no answer within N ms``, N the client's timeout."""
-    timeout = client.timeout.read or client.timeout.connect or 0.0
-    return f"no answer within {round(timeout * 1000)} ms"
 
 
 def _by_prefix(code: str) -> type[VendorError]:

@@ -42,6 +42,7 @@ from bot.speech.vendors.common import (
     Voice,
     check_speaks,
     http_client,
+    post,
     require_settings,
     speak_in_pieces,
 )
@@ -251,14 +252,7 @@ class AzureTTS:
         return token, issued_at + TOKEN_LIFETIME_SECONDS
 
     async def _post(self, url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
-        try:
-            return await self._client.post(url, content=content, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise self._error(f"no answer within {self.timeout_ms} ms ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:  # the OS's words (refused, unknown host)
-            raise self._error(f"request failed: {type(exc).__name__}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise self._error(f"request failed: {type(exc).__name__}") from exc
+        return await post(self._client, VENDOR, url, content=content, headers=headers)
 
     def _ssml(self, piece: str) -> str:
         locale = match[1] if (match := _LOCALE.match(self.voice)) else "zh-CN"

@@ -42,6 +42,7 @@ from bot.speech.vendors.common import (
     gbk_bytes,
     http_client,
     pcm_wav,
+    post,
     require_settings,
     speak_in_pieces,
 )
@@ -245,15 +246,7 @@ class BaiduTTS:
         raise self._error(f"the token service answered HTTP {response.status_code} without an access_token")
 
     async def _post(self, url: str, **request: Any) -> httpx.Response:
-        try:
-            return await self._client.post(url, **request)
-        except httpx.TimeoutException as exc:
-            ms = self.timeout_seconds * 1000
-            raise self._error(f"no answer within {ms:.0f} ms ({_shown(url)})") from exc
-        except httpx.TransportError as exc:  # the OS's words (refused, unknown host), not the URL
-            raise self._error(f"request to {_shown(url)} failed: {type(exc).__name__}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise self._error(f"request to {_shown(url)} failed: {type(exc).__name__}") from exc
+        return await post(self._client, VENDOR, url, what=_shown(url), **request)
 
     def _answer_error(self, response: httpx.Response) -> TTSError:
         answer = _json(response)

@@ -9,6 +9,7 @@
 - :func:`pcm_wav`: raw PCM (what several vendors stream) wrapped as a WAV.
 - :func:`require_settings`: the start stopped, naming each credential not set.
 - :func:`check_speaks`: the start-up check every vendor backend makes.
+- :func:`post`: one request, a timeout or a failed connection as a :class:`TTSError`.
 - :func:`http_client`: the pooled client a backend keeps for its vendor.
 - :class:`Voice`: what each vendor module lists in its ``VOICES`` for ``voicebot tts voices``.
 
@@ -27,6 +28,7 @@ import time
 import wave
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -207,6 +209,43 @@ async def check_speaks(backend: TTSBackend) -> str:
 def http_client(timeout_seconds: float) -> httpx.AsyncClient:
     """The pooled client a vendor backend keeps (closed by its ``aclose``)."""
     return httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), follow_redirects=False)
+
+
+async def post(
+    client: httpx.AsyncClient,
+    backend: str,
+    url: str,
+    *,
+    what: str = "",
+    redact: Callable[[str], str] = str,
+    **request: Any,
+) -> httpx.Response:
+    """One POST to a vendor, its transport's failures as :class:`TTSError`.
+
+    Args:
+        client: The backend's client (:func:`http_client`); its timeout is the one named.
+        backend: The backend's name, first in every message (``aliyun``).
+        url: Where to.
+        what: The request, named in messages when a backend makes more than one kind
+            (``CreateToken``).
+        redact: Masks what the OS's words might hold (a token in a URL).
+        request: The rest of ``httpx.AsyncClient.post``'s arguments.
+
+    Raises:
+        TTSError: ``no answer within N ms``, or the request failed (the exception's
+            name, and the OS's words for a connection that failed, never the URL).
+    """
+    doing = f"{what}: " if what else ""
+    try:
+        return await client.post(url, **request)
+    except httpx.TimeoutException as exc:
+        timeout_ms = round((client.timeout.read or client.timeout.connect or 0.0) * 1000)
+        raise TTSError(f"{backend}: {doing}no answer within {timeout_ms} ms", backend=backend) from exc
+    except httpx.TransportError as exc:  # the OS's words (refused, unknown host), not the URL
+        reason = f"{type(exc).__name__}: {redact(str(exc))}"
+        raise TTSError(f"{backend}: {doing}request failed: {reason}", backend=backend) from exc
+    except httpx.HTTPError as exc:
+        raise TTSError(f"{backend}: {doing}request failed: {type(exc).__name__}", backend=backend) from exc
 
 
 TokenFetch = Callable[[], Awaitable[tuple[str, float]]]

@@ -35,7 +35,14 @@ import httpx
 from bot.config import Settings
 from bot.errors import TTSError, VendorAuthError, VendorError, VendorRateLimitedError
 from bot.speech.tts import IdentityValue, TTSBackend
-from bot.speech.vendors.common import Voice, check_speaks, http_client, require_settings, speak_in_pieces
+from bot.speech.vendors.common import (
+    Voice,
+    check_speaks,
+    http_client,
+    post,
+    require_settings,
+    speak_in_pieces,
+)
 from bot.speech.vendors.tencent_signature import CONTENT_TYPE, tc3_authorization
 from bot.speech.wav import is_wav
 
@@ -248,15 +255,14 @@ class TencentTTS:
             "ModelType": 1,
         }
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            response = await self._client.post(self.url, content=payload, headers=self._headers(payload))
-        except httpx.TimeoutException as exc:
-            raise TTSError(f"{VENDOR}: no answer within {self.timeout_ms} ms", backend=VENDOR) from exc
-        except httpx.HTTPError as exc:
-            reason = self._redacted(str(exc), text)
-            raise TTSError(
-                f"{VENDOR}: request failed: {type(exc).__name__}: {reason}", backend=VENDOR
-            ) from exc
+        response = await post(
+            self._client,
+            VENDOR,
+            self.url,
+            redact=lambda words: self._redacted(words, text),
+            content=payload,
+            headers=self._headers(payload),
+        )
         return self._audio(response, session_id, text)
 
     def _headers(self, payload: bytes) -> dict[str, str]:

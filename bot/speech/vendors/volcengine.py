@@ -41,6 +41,7 @@ from bot.speech.vendors.common import (
     Voice,
     check_speaks,
     http_client,
+    post,
     require_settings,
     speak_in_pieces,
     utf8_bytes,
@@ -191,14 +192,7 @@ class VolcengineTTS:
         token = self._token.get_secret_value()
         body = json.dumps(self._request(piece, token), ensure_ascii=False).encode("utf-8")
         headers = {"Authorization": f"Bearer;{token}", "Content-Type": "application/json; charset=utf-8"}
-        try:
-            response = await self._client.post(self.url, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise self._error(f"no answer within {self.timeout_ms} ms ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:  # the OS's words (refused, unknown host)
-            raise self._error(f"request failed: {type(exc).__name__}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise self._error(f"request failed: {type(exc).__name__}") from exc
+        response = await post(self._client, VENDOR, self.url, content=body, headers=headers)
         answer = self._answer(response)
         return self._audio(answer)
 
