@@ -69,8 +69,8 @@ class TurnRunner:
             if (shared := self.conversation.flows.shared) is not None:
                 await shared.ensure(state)  # a version this instance never loaded: from the archive
             was_ended = state.ended
-            delivery.wait = self.conversation.flows.get(*state.position).flow.defaults.wait
-            delivery.voice = self.voice.of(state)
+            flow = self.conversation.flows.get(*state.position).flow
+            delivery.wait, delivery.voice = flow.defaults.wait, flow.voice
             turn = _turn(callback)
             said: Said | None
             if await self._over_capacity(stored, state, callback):
