@@ -50,6 +50,9 @@ ENV VOICEBOT_FLOWS_DIR=/app/flows
 # start from the image's read-only copy (knowledge/seed.py).
 ENV VOICEBOT_KB_DIR=/app/var/knowledge
 ENV VOICEBOT_KB_SEED_DIR=/app/knowledge/data
+# The text tables (jieba's dictionary by character pair, pypinyin's readings) are built at the
+# first start and kept beside the data, so a restart with the same volume is quicker.
+ENV XDG_CACHE_HOME=/app/var/cache
 USER 10001:0
 VOLUME ["/app/var"]
 EXPOSE 8080

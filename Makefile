@@ -31,9 +31,13 @@ test: $(BIN)/.installed
 # The whole run's log, at DEBUG, scanned for unmasked numbers at the end (tests/log_scan.py).
 	$(BIN)/pytest --log-file=var/test-run.log
 
+# `make bench`: the short profile (bench/run.py); `BENCH=full make bench` or `make bench
+# BENCH=full` adds 2,000 concurrent paced calls and a 10-minute soak. Figures are printed and
+# written to bench/results/latest.json.
+BENCH ?= short
 bench: $(BIN)/.installed
 	@$(MAKE) --no-print-directory debian PACKAGES="$(BENCH_PACKAGES)"
-	$(BIN)/python -m bench.run
+	BENCH=$(BENCH) $(BIN)/python -m bench.run
 
 # Installs the Debian packages named in PACKAGES that are missing (apt-get, as root or via sudo).
 .PHONY: debian

@@ -18,7 +18,7 @@ templated prompts are synthesized before anything is timed):
   instances the requests go to them in turn and each call alternates between them
   (call *k*'s *j*-th turn goes to instance (k + j) mod 2), as a load balancer without
   affinity would send them, so every turn's state comes from the other instance
-  through Redis. The client is a small keep-alive HTTP/1.1 one (``_Connections``), not
+  through Redis. The client is a small keep-alive HTTP/1.1 one (``bench/http_client.py``), not
   httpx: httpx's pool slows down sharply once it holds many connections at once, so
   against a server a few milliseconds slower it fell behind the schedule by seconds
   and timed itself (p50 10 s at 200/s against a server that ``wrk`` drove at 470/s);
@@ -70,13 +70,14 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 import psutil
 
 # As a module, not its names: bench.run imports this one (its section of `make bench`).
 from bench import run as base_bench
+from bench.http_client import Connections
 from bench.servers import (
     PrivateServer,
     ServerMissingError,
@@ -260,50 +261,13 @@ async def warm_up(bases: list[str]) -> None:
                     (await client.get(f"{base}/cti/ai", params=params)).raise_for_status()
 
 
-class _Connections:
-    """Keep-alive HTTP/1.1 connections to one server, opened as needed and reused: a
-    generator cheap enough to stay out of the figures (httpx's pool, which
-    ``bench/run.py`` uses, slows down sharply once a slower server makes it hold many
-    connections at once, and then measures itself)."""
-
-    def __init__(self, base: str) -> None:
-        parts = urlsplit(base)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.opened: list[asyncio.StreamWriter] = []
-
-    async def get(self, path: str) -> tuple[int, bytes]:
-        if self.idle:
-            reader, writer = self.idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            self.opened.append(writer)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {
-            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
-        }
-        body = await reader.readexactly(int(headers["content-length"]))
-        if headers.get("connection", "").lower() != "close":
-            self.idle.append((reader, writer))
-        return status, body
-
-    async def close(self) -> None:
-        for writer in self.opened:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
 async def open_loop(bases: list[str], rate: int, seconds: int) -> dict[str, float]:
     """Text turns at a fixed rate in all, timed from each one's scheduled start (as
     ``bench.run.open_loop``), spread over ``bases``: call k's j-th turn to base (k + j) mod n."""
     total = rate * seconds
     latencies: list[float] = []
     failures = 0
-    pools = [_Connections(base) for base in bases]
+    pools = [Connections(base) for base in bases]
     start = time.perf_counter() + 0.2
 
     async def one(i: int) -> None:

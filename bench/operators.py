@@ -3,7 +3,8 @@ without them, in one process, in alternating batches (issue 13's target, ≤ 5 %
 
 The layers: the edge (the Host check, the count of the CTI's callbacks, the access line;
 ``bot/web/edge.py``), the access guard and the cookie sessions (``bot/web/auth.py``), and
-the metrics moved inside a turn (``bot/metrics.py``). "Without" unwraps the edge, drops
+the metrics moved inside a turn (``bot/metrics.py``). "Without" unwraps the edge (keeping
+the fast endpoint it hands ``/cti/ai`` to, ``bot/cti/fast.py``), drops
 the guard's hook, puts back Quart's own session interface with no secret key, and makes
 the metrics' calls do nothing during its own batches. Both apps play the workload of
 ``bench/run.py`` (the same calls and utterances) through ASGI calls, with no server in
@@ -60,12 +61,23 @@ def build(data_dir: Path, *, layers: bool) -> Quart:
     app = create_app(load_settings())
     if not layers:
         edge: Any = app.asgi_app
-        app.asgi_app = edge.app  # type: ignore[method-assign]
+        app.asgi_app = _without_edge(edge)  # type: ignore[method-assign]
         guards = app.before_request_funcs[None]
         app.before_request_funcs[None] = [hook for hook in guards if hook.__name__ != "_guard"]
         app.secret_key = None
         app.session_interface = SecureCookieSessionInterface()
     return app
+
+
+def _without_edge(edge: Any) -> Callable[..., Any]:
+    """The app the edge wraps, and the fast endpoints it hands its paths to, without the
+    edge's own work (the Host check, the count, the access line)."""
+
+    async def dispatch(scope: Any, receive: Any, send: Any) -> None:
+        fast = edge.fast.get(scope["path"]) if scope["method"] in ("GET", "POST") else None
+        await (fast or edge.app)(scope, receive, send)
+
+    return dispatch
 
 
 @contextmanager

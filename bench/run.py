@@ -1,28 +1,45 @@
-"""The benchmarks of issue #2: throughput, latency, memory and start-up of one worker.
+"""``make bench``: throughput, latency, memory and start-up of one worker (issues 2 and 17).
 
-Run with ``make bench``. Every figure is measured here, on this machine, against real
-processes on loopback; the output is printed and written to ``bench/results/latest.json``.
+Run with ``make bench`` (the short profile: a few minutes plus the sections' own) or
+``BENCH=full make bench`` (``make bench BENCH=full`` too): it adds 2,000 concurrent
+paced calls and a 10-minute soak. Every figure is measured here, on this machine,
+against real processes on loopback; the output is printed and written to
+``bench/results/latest.json`` after each section (a failing section is reported and
+the others still run). ``python -m bench.run --only calls`` runs sections alone and
+updates the figures of the last run. Every target ends as one printed line,
+``target … : met (…)`` or ``target … : missed (gap …; …)``, also under ``verdicts``.
 
-- saturation: ``wrk`` (one thread, 32 connections) against the bot's text turns and, in
-  the same run with the same script, against a bare Quart endpoint (``bench/bare.py``),
-  in alternating rounds; the median round of each is reported;
-- latency: an open-loop generator sends text turns at a fixed 200/s and times each from
-  its scheduled start (so a slow answer cannot hide the queue behind it);
-- memory: RSS of the bot after 1,000 calls are live;
-- start-up: process start to ``/healthz`` 200, with an empty audio cache and a warm one;
-- warm-up: the slowest turn that synthesizes a templated prompt on first use (the
-  steady-state figures above are measured after it);
+The sections (``SECTIONS`` below, in order):
+
+- bot: start-up (process start to ``/healthz`` 200, with an empty audio cache and a
+  warm one), RSS at start and after 1,000 calls are live, the warm-up's slowest turn
+  (templated prompts synthesized on first use), an open-loop generator sending text
+  turns at a fixed 200/s timed from each one's scheduled start, and saturation: ``wrk``
+  (one thread, 32 connections) against the bot's text turns (``bench/turns.lua``) and,
+  in the same run with the same script, against a bare Quart endpoint
+  (``bench/bare.py``), in alternating rounds, the median round of each reported;
 - operators' layers: what the edge, the access guard and the metrics cost a turn, the
   app with them against the same app without them, in one process (``bench/operators.py``);
 - parse: intent and slots of one utterance for the sample flows and one with every
   built-in intent, in this process (``bench/parse.py``);
 - knowledge: the knowledge base at 10,000 entries, in this process (``bench/knowledge.py``);
 - instances: the embedded default against one and two instances (and ``--workers 2``) on
-  Redis and PostgreSQL, in alternating rounds (``bench/instances.py``).
+  Redis and PostgreSQL, in alternating rounds (``bench/instances.py``);
+- calls: calls played the way the CTI plays them (``bench/calls.py``): paced calls,
+  the call mix at 500 turns/s, saturation of the bot, the baseline (bare Quart under the
+  bot's server) and the limit (bare Quart under the fastest ASGI server); with the full
+  profile, 2,000 concurrent calls and the soak at half of saturation;
+- uncached: time to first audio of a turn whose prompt must be synthesized, for
+  espeak-ng and each vendor backend against its fake with an assumed latency, and what
+  the filler does to it (``bench/uncached.py``);
+- stores: what a turn and a call cost Redis and PostgreSQL, one and two instances, and a
+  model of N instances on N machines (``bench/stores.py``; the stores' capacity replays
+  with the full profile only).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -35,7 +52,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,10 +62,13 @@ from urllib.parse import quote
 import httpx
 import psutil
 
+from bench import calls as calls_bench
 from bench import instances as instances_bench
 from bench import knowledge as knowledge_bench
 from bench import operators as operators_bench
 from bench import parse as parse_bench
+from bench import stores as stores_bench
+from bench import uncached as uncached_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "turns.lua"
@@ -75,6 +96,10 @@ WRK_ROUNDS = 5  # bot and baseline alternate, so a slow moment of the machine hi
 RATE_PER_SECOND = 200
 RATE_SECONDS = 10
 LIVE_CALLS = 1000
+# Issue 17's start-up and memory targets (the others are bench/calls.py's).
+STARTUP_EMPTY_TARGET_SECONDS = 2.0
+STARTUP_WARM_TARGET_SECONDS = 1.0
+RSS_AT_START_TARGET_MB = 200
 
 
 def free_port() -> int:
@@ -205,8 +230,9 @@ async def make_live_calls(base: str, count: int) -> None:
         await asyncio.gather(*(one(i) for i in range(count)))
 
 
-def main() -> None:
-    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+def bot_section(results: dict[str, Any], profile: str) -> list[str]:
+    """Start-up, memory, warm-up, the fixed rate and saturation with ``turns.lua`` (the
+    keys of latest.json that predate the sections: they stay at its top level)."""
     workdir = Path(tempfile.mkdtemp(prefix="voicebot-bench-"))
     try:
         bot_port, bare_port = free_port(), free_port()
@@ -224,10 +250,15 @@ def main() -> None:
                 "warm_audio_cache": round(warm, 2),
             }
             print("start-up:", results["startup_seconds"], flush=True)
+            at_start = psutil.Process(proc.pid).memory_info().rss
             asyncio.run(make_live_calls(base, LIVE_CALLS))
             health = httpx.get(f"{base}/healthz").json()
             rss = psutil.Process(proc.pid).memory_info().rss
-            results["memory"] = {"live_calls": health["live_calls"], "rss_mb": round(rss / 2**20, 1)}
+            results["memory"] = {
+                "live_calls": health["live_calls"],
+                "rss_mb": round(rss / 2**20, 1),
+                "rss_at_start_mb": round(at_start / 2**20, 1),
+            }
             print("memory:", results["memory"], flush=True)
             results["warm_up"] = asyncio.run(warm_up(base))
             print("warm-up (templated prompts synthesized on first use):", results["warm_up"], flush=True)
@@ -246,19 +277,140 @@ def main() -> None:
         print(f"bot turns/s = {share:.1%} of the bare Quart endpoint (medians of {WRK_ROUNDS} rounds)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    return startup_verdicts(results)
+
+
+def startup_verdicts(results: dict[str, Any]) -> list[str]:
+    """Issue 17's start-up and memory targets."""
+    lines = []
+    for key, what, limit in (
+        ("empty_audio_cache", "start-up with an empty audio cache", STARTUP_EMPTY_TARGET_SECONDS),
+        ("warm_audio_cache", "start-up with a warm audio cache", STARTUP_WARM_TARGET_SECONDS),
+    ):
+        seconds = results["startup_seconds"][key]
+        lines.append(
+            _verdict(
+                f"{what} ≤ {limit:g} s", seconds <= limit, f"{seconds:.2f} s", f"{seconds - limit:.2f} s"
+            )
+        )
+    rss = results["memory"]["rss_at_start_mb"]
+    target = RSS_AT_START_TARGET_MB
+    lines.append(
+        _verdict(f"RSS at start ≤ {target} MB", rss <= target, f"{rss:.1f} MB", f"{rss - target:.1f} MB")
+    )
+    return lines
+
+
+def _verdict(target: str, met: bool, measured: str, gap: str) -> str:
+    return (
+        f"target {target} : met ({measured})" if met else f"target {target} : missed (gap {gap}; {measured})"
+    )
+
+
+def operators_section(results: dict[str, Any], profile: str) -> list[str]:
     results["operators"] = operators_bench.in_subprocess()
     print(
         "operators' layers (edge, access guard, sessions, metrics), CPU per turn:",
         results["operators"],
         flush=True,
     )
+    return []
+
+
+def parse_section(results: dict[str, Any], profile: str) -> list[str]:
     results["parse"] = parse_bench.run()
+    return []
+
+
+def knowledge_section(results: dict[str, Any], profile: str) -> list[str]:
     results["knowledge"] = knowledge_bench.run()
+    return []
+
+
+def instances_section(results: dict[str, Any], profile: str) -> list[str]:
     results["instances"] = instances_bench.run()
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    return []
+
+
+def calls_section(results: dict[str, Any], profile: str) -> list[str]:
+    """The call generator (bench/calls.py): paced calls, the call mix at 500 turns/s,
+    saturation against the baseline and the limit; with BENCH=full, 2,000 calls and the soak."""
+    results["calls"], verdicts = calls_bench.section(profile)
+    return verdicts
+
+
+def uncached_section(results: dict[str, Any], profile: str) -> list[str]:
+    """Time to first audio of a turn whose prompt must be synthesized, for espeak-ng and
+    each vendor against its fake (bench/uncached.py); one call per case unless full."""
+    results["uncached"] = uncached_bench.run(repeats=1 if profile == "short" else uncached_bench.REPEATS)
+    return []
+
+
+def stores_section(results: dict[str, Any], profile: str) -> list[str]:
+    """What a turn costs Redis and PostgreSQL, and the model of N instances (bench/stores.py);
+    the stores' capacity replays only with BENCH=full."""
+    results["stores"] = stores_bench.run(replay=profile == "full")
+    return []
+
+
+# A section: what it measures goes into ``results`` (latest.json) under its own keys; it
+# returns its verdict lines (``target … : met (…)`` / ``target … : missed (gap …; …)``).
+Section = Callable[[dict[str, Any], str], list[str]]
+
+# =====================================================================================
+# THE SECTIONS OF `make bench`, in the order they run. Hook a new section in here:
+# ("name", function) with the signature of ``Section`` above; `--only name` runs it alone.
+# =====================================================================================
+SECTIONS: list[tuple[str, Section]] = [
+    ("bot", bot_section),
+    ("operators", operators_section),
+    ("parse", parse_section),
+    ("knowledge", knowledge_section),
+    ("instances", instances_section),
+    ("calls", calls_section),
+    ("uncached", uncached_section),
+    ("stores", stores_section),
+]
+# =====================================================================================
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="The benchmarks of `make bench`.")
+    parser.add_argument(
+        "--profile",
+        choices=("short", "full"),
+        default=os.environ.get("BENCH") or "short",
+        help="short (default), or full (also BENCH=full): 2,000 paced calls and the 10-minute soak",
+    )
+    names = [name for name, _ in SECTIONS]
+    parser.add_argument("--only", nargs="+", choices=names, help="run these sections alone")
+    args = parser.parse_args(argv)
+    out = ROOT / "bench" / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    results: dict[str, Any] = {}
+    if args.only and out.exists():  # a partial run updates the last full one
+        results = json.loads(out.read_text())
+    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    results["profile"] = args.profile
+    verdicts: dict[str, list[str]] = results.setdefault("verdicts", {}) if args.only else {}
+    results["verdicts"] = verdicts
+    failed = []
+    for name, run_section in SECTIONS:
+        if args.only and name not in args.only:
+            continue
+        print(f"== {name} ({args.profile} profile)", flush=True)
+        try:
+            verdicts[name] = run_section(results, args.profile)
+        except Exception:  # one section's failure does not lose the others' figures
+            traceback.print_exc()
+            failed.append(name)
+            results.setdefault("failed_sections", []).append(name)
+        out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    print("\n".join(line for lines in verdicts.values() for line in lines))
+    if failed:
+        print(f"failed sections: {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

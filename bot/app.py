@@ -26,7 +26,10 @@ from bot.console.views import install as install_console
 from bot.cti import agent_speech, callback, calllog, hangup, ivr, route
 from bot.cti.answers import CtiAudioLinks
 from bot.cti.callback import audio_base_url
+from bot.cti.fast import PATH as fast_path
+from bot.cti.fast import FastCallback
 from bot.dialog.business import BusinessAPI
+from bot.dialog.conversation import Conversation
 from bot.dialog.flow_versions import SharedFlows, flow_archive
 from bot.dialog.state import CallState
 from bot.dialog.watch import FlowWatcher
@@ -130,7 +133,7 @@ def create_app(
                 audio_format=settings.audio_format,
                 limit_bytes=settings.audio_cache_mb * 1024 * 1024,
             ),
-            concurrency=settings.tts_concurrency,
+            concurrency=settings.tts_slots,
             attempt_timeout_seconds=settings.tts_timeout_ms / 1000,
             cooldown_seconds=settings.tts_cooldown_seconds,
             recordings_dir=settings.flows_dir,
@@ -170,7 +173,9 @@ def create_app(
     install_api_docs(app, title="voicebot", description=API_DESCRIPTION)
     install_metrics(app)  # GET /metrics
     auth.install(app, settings, count_refused=metrics.count_refused, session_role=console_role)
-    edge.install(app, count_cti=True)  # Host check, callbacks counted, access line: outermost
+    # Host check, callbacks counted, access line: outermost; /cti/ai's own fast endpoint.
+    fast_callback = FastCallback(svc, app.extensions[auth.EXTENSION_KEY])
+    edge.install(app, count_cti=True, fast={fast_path: fast_callback})
     lifecycle = _Lifecycle(svc, segmenter)
     app.before_serving(lifecycle.start)
     app.after_serving(lifecycle.stop)
@@ -239,6 +244,15 @@ def _prepare_data_dir(settings: Settings) -> None:
         raise ConfigError(f"VOICEBOT_DATA_DIR={settings.data_dir}: not writable by this user")
 
 
+async def _abandon(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it; what it raised is dropped (the start-up failed
+    for another reason, which is the one reported)."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
 class _Lifecycle:
     """Opens the long-lived services before the first request and closes them after the last."""
 
@@ -247,6 +261,7 @@ class _Lifecycle:
         self._segmenter = segmenter
         self._sweeper: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._conversation: Conversation | None = None
         self._stop_watching = asyncio.Event()
         self._stack = contextlib.AsyncExitStack()
 
@@ -261,6 +276,29 @@ class _Lifecycle:
         svc, began = self._svc, time.perf_counter()
         # Backends that can tell a missing binary, voice or vendor do so first.
         await check_backends(svc.speech.backends)
+        # The static prompts are synthesized while the rest opens: espeak-ng (or a
+        # vendor) works in processes of its own, on the other core, while this process
+        # builds the knowledge index and the classifiers in threads. Ready (/healthz
+        # 200) still waits for every prompt.
+        prompts = asyncio.create_task(self._render_all_prompts(), name="static prompts")
+        try:
+            await self._open(svc)
+        except BaseException:
+            await _abandon(prompts)
+            raise
+        await prompts
+        await self._serve_calls(svc)
+        svc.startup_seconds = round(time.perf_counter() - began, 3)
+        svc.ready = True
+        logger.info(
+            "ready: flows %s, %d prompts rendered in %.2f s",
+            ", ".join(svc.flows.names() if svc.flows else ()),
+            svc.prompts_rendered,
+            svc.startup_seconds,
+        )
+
+    async def _open(self, svc: Services) -> None:
+        """The stores, the knowledge base and the flows' classifiers."""
         await svc.sessions.open()
         await svc.transcripts.open()
         if svc.agent_screen is not None:
@@ -278,12 +316,32 @@ class _Lifecycle:
             )
         )
         svc.flows = conversation.flows
+        self._conversation = conversation
         shared = SharedFlows(svc.flows, flow_archive(svc.redis, svc.settings.data_dir))
         svc.flows.shared = shared
         await shared.publish(svc.flow_sources.values())
-        for source in svc.flow_sources.values():
-            await self._render_prompts(source)
+
+    async def _render_all_prompts(self) -> None:
+        """Every flow's static prompts, the flows at once (the synthesizer bounds how many
+        syntheses run together); the first failure cancels the rest and is raised."""
+        tasks = [asyncio.create_task(self._render_prompts(s)) for s in self._svc.flow_sources.values()]
+        if not tasks:
+            return
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:  # a failure, or this start-up cancelled: the others are not wanted
+            for task in tasks:
+                if not task.done():
+                    await _abandon(task)
+        failed = [t for t in tasks if not t.cancelled() and t.exception() is not None]  # all retrieved
+        if failed:
+            await failed[0]  # raises its exception: the first failure is the one reported
+
+    async def _serve_calls(self, svc: Services) -> None:
+        """The call handler, once flows and prompts are ready; the idle sweep, the watcher."""
+        conversation = self._conversation
         assert svc.campaigns is not None
+        assert conversation is not None
         await svc.campaigns.open()
         svc.calls = CallHandler(
             conversation=conversation,
@@ -310,21 +368,13 @@ class _Lifecycle:
         if svc.settings.watch_flows:
             watcher = FlowWatcher(
                 svc.settings.flows_dir,
-                svc.flows,
+                conversation.flows,
                 self._prepare_flow,
                 svc.flow_errors,
                 HostAllowlist.of(svc.settings),
                 speech_backends=svc.settings.tts,
             )
             self._watcher = asyncio.create_task(watcher.run(self._stop_watching))
-        svc.startup_seconds = round(time.perf_counter() - began, 3)
-        svc.ready = True
-        logger.info(
-            "ready: flows %s, %d prompts rendered in %.2f s",
-            ", ".join(svc.flows.names()),
-            svc.prompts_rendered,
-            svc.startup_seconds,
-        )
 
     async def _prepare_flow(self, source: FlowSource) -> None:
         """A reloaded version before it goes live: its prompts rendered, and it shared

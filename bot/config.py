@@ -22,6 +22,12 @@ from bot.pbx.base import TransferTarget
 from bot.text.fillers import SPOKEN_FILLERS
 
 # Said to a new call beyond VOICEBOT_MAX_LIVE_CALLS, before the hang-up (or transfer).
+# Syntheses at once by default: a backend that runs here (espeak-ng, sherpa-onnx) uses
+# this machine's cores; a service mostly waits on the network (docs/performance.md,
+# "The uncached path").
+LOCAL_TTS_BACKENDS = frozenset({"espeak", "sherpa"})
+LOCAL_TTS_SLOTS = 2
+REMOTE_TTS_SLOTS = 8
 DEFAULT_BUSY_TEXT = "您好，现在来电的人比较多，请您稍后再拨，再见。"
 DEFAULT_BACKCHANNELS = (
     "嗯",
@@ -478,7 +484,9 @@ class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVe
     default_flow: str = Field("yibao", description="Flow used when the callback URL has no ?flow=.")
     tts_voice: str = Field("cmn-latn-pinyin", description="espeak-ng voice name.")
     tts_rate_wpm: int = Field(250, ge=80, le=450, description="espeak-ng speaking rate, words per minute.")
-    tts_concurrency: int = Field(2, ge=1, le=32, description="Syntheses run at once.")
+    tts_concurrency: int | None = Field(
+        None, ge=1, le=64, description="Syntheses run at once; unset: 2 if espeak or sherpa is first, else 8."
+    )
     tts: Annotated[tuple[str, ...], NoDecode] = Field(
         ("espeak",),
         description="Speech backends in order of preference: espeak, http, hwd, aliyun, tencent, iflytek, "
@@ -728,6 +736,14 @@ class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVe
     def today(self) -> dt.date:
         """Today's date in the call center's time zone."""
         return dt.datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
+
+    @property
+    def tts_slots(self) -> int:
+        """``VOICEBOT_TTS_CONCURRENCY``, else by the first backend: a local one is bound by
+        the cores; a service mostly waits on the network (set its concurrency quota)."""
+        if self.tts_concurrency is not None:
+            return self.tts_concurrency
+        return LOCAL_TTS_SLOTS if self.tts[0] in LOCAL_TTS_BACKENDS else REMOTE_TTS_SLOTS
 
     @property
     def database_path(self) -> Path:

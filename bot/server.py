@@ -27,6 +27,7 @@ from quart import Quart
 logger = logging.getLogger(__name__)
 
 GRACEFUL_TIMEOUT_SECONDS = 5
+MAX_CONNECTIONS = 2048  # the listen backlog, and the connections served at once
 _EXPERIMENTAL = "Embedded server is experimental!"
 
 # Granian configures logging itself when a server is made. Incrementally and with no
@@ -52,9 +53,10 @@ def run(app: Quart, host: str, port: int, *, on_stop: Callable[[], None] | None 
     ``on_stop`` is called once a signal has asked the server to stop, before the
     requests in flight are waited for (the fake PBX ends its armed hangs there).
     """
-    # jieba's dictionary is millions of objects that live as long as the process; kept
-    # out of the collected generations, full collections stop walking them (≈10% more
-    # callbacks per second measured with `make bench`).
+    # What start-up made so far (the imported code, the flows, pypinyin's tables) lives as
+    # long as the process; kept out of the collected generations, full collections stop
+    # walking it (≈10% more callbacks per second measured with `make bench` when jieba's
+    # whole dictionary was loaded here), and a forked worker's copy of it stays shared.
     gc.collect()
     gc.freeze()
     try:
@@ -86,6 +88,10 @@ async def _serve(app: Quart, host: str, port: int, on_stop: Callable[[], None] |
         interface=Interfaces.ASGINL,
         log_level=LogLevels.notset,  # the root logger's level decides
         log_dictconfig=_GRANIAN_LOGGING,
+        # Granian's default of 128 is also how many connections it serves at once: the
+        # 129th would get no answer until another closed (a CTI or a proxy may pool more
+        # keep-alive connections than that; measured by bench/calls.py).
+        backlog=MAX_CONNECTIONS,
     )
     try:
         await _serve_until_signalled(granian, on_stop)

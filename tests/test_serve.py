@@ -200,6 +200,21 @@ def test_http10_without_host_gets_a_usable_url(server: str) -> None:
     assert body.decode().startswith(f"{server}/audio/")
 
 
+def test_more_keep_alive_connections_than_granians_default_are_all_served(server: str) -> None:
+    """A CTI (or a proxy) may hold many keep-alive connections; each is answered, not
+    only the first 128 (Granian's default backlog, which was also its limit)."""
+    host, port = server.removeprefix("http://").split(":")
+    sockets = [socket.create_connection((host, int(port)), timeout=5) for _ in range(200)]
+    try:
+        for sock in sockets:  # every connection open, none closed
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode())
+        for number, sock in enumerate(sockets):
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200"), f"connection {number} got no answer"
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 @pytest.mark.parametrize(
     ("env", "status", "message"),
     [

@@ -34,9 +34,7 @@ class ReplyAudio:
         backend = EspeakTTS(voice=settings.tts_voice, rate_wpm=settings.tts_rate_wpm)
         cache = AudioCache(directory / ".cache", audio_format=settings.audio_format)
         await backend.check()
-        speech = SpeechSynthesizer(
-            backend, cache, concurrency=settings.tts_concurrency, recordings_dir=flows_dir
-        )
+        speech = SpeechSynthesizer(backend, cache, concurrency=settings.tts_slots, recordings_dir=flows_dir)
         return cls(speech, directory)
 
     async def save(self, reply: Reply) -> Path:

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from bot.store.pg_transcripts import AnyTranscriptStore
 
 logger = logging.getLogger(__name__)
+# A call that ended for good is kept this long after its last callback (the CTI's
+# retries, its hang-up push), then forgotten: memory would otherwise grow with every
+# call of the last VOICEBOT_SESSION_TTL_SECONDS. A later callback of it finds it ended
+# in the transcripts.
+ENDED_KEEP_SECONDS = 60.0
 
 OnCallEnd = Callable[[CallState], Coroutine[Any, Any, None]]  # given a copy of the ended call
 
@@ -97,15 +102,17 @@ class Endings:
         return True
 
     async def close_idle(self, idle_seconds: float) -> int:
-        """Close calls with no callback for ``idle_seconds`` (their ``hungup`` was lost)."""
-        closed = await self.sessions.pop_idle(idle_seconds)
-        for state in closed:
-            if not state.ended:
-                with calling(state.call_id):
-                    self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
-                self.transcripts.record(state)
-                self._report(state)
-        return len(closed)
+        """Close calls with no callback for ``idle_seconds`` (their ``hungup`` was lost),
+        and forget calls ended for good ``ENDED_KEEP_SECONDS`` ago. Returns how many
+        calls were closed (not those only forgotten)."""
+        closed = await self.sessions.pop_idle(idle_seconds, ended_idle_seconds=ENDED_KEEP_SECONDS)
+        abandoned = [state for state in closed if not state.ended]
+        for state in abandoned:
+            with calling(state.call_id):
+                self.conversation.dialog.abandon(state, f"no callback for {idle_seconds:.0f} s")
+            self.transcripts.record(state)
+            self._report(state)
+        return len(abandoned)
 
     async def finish(self) -> None:
         """Let the hand-overs under way complete (at shutdown)."""

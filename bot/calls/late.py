@@ -74,7 +74,9 @@ class LateAnswers:
         if self.filler_seconds is None or not may_be_late:
             return await asyncio.shield(turn)
         await asyncio.wait({turn}, timeout=self.filler_seconds)
-        if turn.done() or delivery.answered:
+        if turn.done():  # the usual case: its answer (or its error) now, without a shield
+            return turn.result()
+        if delivery.answered:
             return await asyncio.shield(turn)
         wait = delivery.wait or self.default_wait()
         filler = await self.voice.filler(wait, delivery.voice)

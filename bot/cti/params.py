@@ -9,6 +9,7 @@ anything else is rejected.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 from quart import request
@@ -49,10 +50,23 @@ def parse_params(*sources: bytes) -> dict[str, tuple[str, str]]:
     for source in sources:
         for pair in source.split(b"&"):
             raw_name, _, raw_value = pair.partition(b"=")
-            name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("latin-1")
+            name = _name(raw_name)
             if name and name not in params:
-                params[name] = decode_text(unquote_to_bytes(raw_value.replace(b"+", b" ")))
+                params[name] = _value(raw_value)
     return params
+
+
+# The same names every time, and values that repeat: a call's id and number on each of
+# its callbacks, and what callers say most (对, 好的, ready2speak). A value that cannot be
+# decoded raises, and is not remembered.
+@lru_cache(maxsize=64)
+def _name(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("latin-1")
+
+
+@lru_cache(maxsize=4096)
+def _value(raw: bytes) -> tuple[str, str]:
+    return decode_text(unquote_to_bytes(raw.replace(b"+", b" ")))
 
 
 def read_callback(params: dict[str, tuple[str, str]], *, max_text_chars: int) -> Callback:

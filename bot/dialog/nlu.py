@@ -61,6 +61,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -85,6 +86,9 @@ __all__ = ["IntentClassifier", "IntentScore", "ParseResult", "vocabulary"]
 logger = logging.getLogger(__name__)
 
 MAX_RANKING = 10
+# Callers repeat themselves across calls (对, 是的, 好的, 不需要了, 转人工): the last
+# utterances parsed are remembered, per classifier. About 1 KB each.
+PARSE_CACHE_SIZE = 2048
 
 
 def vocabulary(intents: Mapping[str, Intent], synonyms: Mapping[str, Sequence[str]]) -> list[str]:
@@ -115,7 +119,7 @@ class ParseResult:
 
     text: str
     intent: IntentScore | None
-    ranking: list[IntentScore]
+    ranking: tuple[IntentScore, ...]
 
     def as_rasa(self) -> dict[str, object]:
         """Return the result shaped like Rasa's ``/model/parse`` response.
@@ -173,6 +177,9 @@ class IntentClassifier:
         self._analyser = Analyser(synonyms, segmenter.cut)
         segmenter.add_words(vocabulary(intents, synonyms))
         self._build(intents)
+        # Keyed by the segmenter's words too: a flow loaded later may teach it words
+        # that cut the same text otherwise.
+        self._parse_cached = lru_cache(maxsize=PARSE_CACHE_SIZE)(self._parse)
 
     # -- construction -------------------------------------------------------
 
@@ -256,8 +263,13 @@ class IntentClassifier:
 
         Returns:
             Every intent scored, best first (at most ``MAX_RANKING``); ``intent``
-            is the best one if it reaches the threshold, else ``None``.
+            is the best one if it reaches the threshold, else ``None``. The same
+            text gets the same (shared, immutable) result while the segmenter's
+            words stay the same.
         """
+        return self._parse_cached(text, self._segmenter.words_added)
+
+    def _parse(self, text: str, words_added: int) -> ParseResult:  # words_added: a cache key
         analysis = self._analyse(text)
         scores = [0.0] * len(self._names)
         if analysis.length:
@@ -266,7 +278,7 @@ class IntentClassifier:
             self._score_targets(analysis, scores)
         # Stable even reversed: equal scores keep the flow's order of intents.
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:MAX_RANKING]
-        ranking = [IntentScore(self._names[i], round(scores[i], 4)) for i in order]
+        ranking = tuple(IntentScore(self._names[i], round(scores[i], 4)) for i in order)
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("parse %r -> %s", text, [(s.name, s.confidence) for s in ranking[:3]])

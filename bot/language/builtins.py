@@ -21,6 +21,9 @@ import yaml
 __all__ = ["BuiltinIntent", "builtin_intents", "unknown_builtin"]
 
 _PACKAGE_DIR = "builtin_intents"
+# libyaml's safe loader where PyYAML has it (the same objects, about 5 times faster:
+# the library is 3,000 phrasings read at every start), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def builtin_intents() -> Mapping[str, BuiltinIntent]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        data = yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader (see _LOADER)
         intent = BuiltinIntent(
             name=data["name"],
             zh=data["zh"],

@@ -40,6 +40,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from types import MappingProxyType
 
 from bot.errors import FlowTextError
@@ -219,6 +220,17 @@ def say_value(value: object, kind: str | None = None) -> str:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if type(value) is str:  # a number read back on every confirmation: said once
+        return _say_text(value, kind)
+    return _say(value, kind)
+
+
+@lru_cache(maxsize=1024)
+def _say_text(value: str, kind: str | None) -> str:
+    return _say(value, kind)
+
+
+def _say(value: object, kind: str | None) -> str:
     formatter = _FORMATTERS.get(kind or "")
     try:
         spoken = formatter(value) if formatter is not None else None

@@ -56,6 +56,7 @@ class HttpTTS:
     """
 
     name = "http"
+    remote = True  # its time is mostly waiting: a long text's sentences are asked at once
 
     def __init__(
         self,

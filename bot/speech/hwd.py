@@ -19,6 +19,7 @@ class HWDTTS:
     """Speech from the HWD PBX (its jTTS engine), through the shared API client."""
 
     name = "hwd"
+    remote = True  # its time is mostly waiting: a long text's sentences are asked at once
 
     def __init__(self, api: HWDApi) -> None:
         self._api = api

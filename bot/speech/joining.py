@@ -5,8 +5,9 @@ their codes stand for, which encode back to the same sound, and the result is en
 again when it is stored.
 
 A reply joins the same prompts again and again, so a join is remembered by its
-parts' keys and gap: after the first, it costs a dictionary lookup (two, with a
-bounded cache: the join may have been evicted, and is then made again).
+parts' keys and gap: after the first, it costs a few dictionary lookups (the join may
+have been evicted by a bounded cache, or its file deleted by another process: it is
+then made again).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class ClipJoiner:
             return clips[0]
         parts = (gap_ms, tuple(c.key for c in clips))
         joined = self._joins.get(parts)
-        if joined is None or not self._clips.touch(joined.key):
+        if joined is None or self._clips.remembered(joined.key) is None:  # evicted, or forgotten
             key = join_key(parts[1], gap_ms, self._clips.cache.audio_format)
             paths = tuple((c.key, c.path) for c in clips)
             joined = await self._clips.find_or_make(key, partial(self._join_files, key, paths, gap_ms))

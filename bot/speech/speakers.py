@@ -27,10 +27,15 @@ class Speaker:
     Attributes:
         renderer: Says a normalised text with the first backend of the chain that can.
         by_text: A text as given → the clip the chain's first backend made of it.
+        by_sentence: Whether a long text is said sentence by sentence
+            (:mod:`bot.speech.sentences`): when the chain's first backend is ``remote``
+            (a service over the network). A local engine (espeak-ng, sherpa-onnx) is
+            busy on this machine's cores the whole time, so cutting gains it nothing.
     """
 
     renderer: ChainRenderer
     by_text: Lru[str, AudioClip]
+    by_sentence: bool = False
 
 
 class Speakers:
@@ -93,5 +98,6 @@ class Speakers:
                 cooldown_seconds=0,  # unused: the shared health's cooldown counts
                 health=self.health,
             )
-            speaker = self._by_chain[key] = Speaker(renderer, Lru(self._memo_size))
+            remote = bool(getattr(chain[0], "remote", False))
+            speaker = self._by_chain[key] = Speaker(renderer, Lru(self._memo_size), by_sentence=remote)
         return speaker

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -44,26 +44,21 @@ from bot import metrics
 from bot.errors import TTSError
 from bot.speech.cache import AudioCache, is_valid_key
 from bot.speech.catalog import (
-    MAX_JOIN_DEPTH,
     RECIPE_MEMO_SIZE,
     AudioCatalog,
     AudioCatalogError,
-    JoinPart,
-    JoinRecipe,
     LocalAudioCatalog,
-    Recipe,
     RecipeMemory,
     RecordingRecipe,
     SilenceRecipe,
-    SpeechRecipe,
 )
-from bot.speech.chain import BackendHealth
 from bot.speech.clips import AudioClip, ClipStore
-from bot.speech.joining import DEFAULT_GAP_MS, DEFAULT_SILENCE_MS, ClipJoiner, MissingPartError
+from bot.speech.joining import DEFAULT_GAP_MS, DEFAULT_SILENCE_MS, ClipJoiner
 from bot.speech.normalize import normalize_for_speech
 from bot.speech.prompt_recordings import PromptRecordings
-from bot.speech.rendering import ChainRenderer
-from bot.speech.speakers import Speakers
+from bot.speech.remaking import MissingAudioError, Remaker
+from bot.speech.sentences import MIN_SPLIT_CHARS, say_all, sentence_pieces
+from bot.speech.speakers import Speaker, Speakers
 from bot.speech.tts import TTSBackend
 from bot.speech.voices import VoiceChains, VoiceChoice
 
@@ -74,11 +69,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_ATTEMPT_TIMEOUT_SECONDS = 2.5
 DEFAULT_COOLDOWN_SECONDS = 30.0
-
-
-class MissingAudioError(TTSError):
-    """No clip of that key is here and none can be made: a malformed or unknown key, or a
-    recipe this instance cannot follow (another voice, a changed recording). HTTP 404."""
 
 
 class SpokenPrompt(Protocol):
@@ -116,6 +106,9 @@ class SpeechSynthesizer:
             instances; default: :class:`LocalAudioCatalog` (nothing shared).
         recipe_memo_size: Most recipes remembered in memory, to make again the clips
             that a bounded cache evicted.
+        split_min_chars: A text this long or longer once normalised is said sentence by
+            sentence (:mod:`bot.speech.sentences`) by a ``remote`` backend, except static
+            prompts (:meth:`render_prompts`); None: every text in one piece.
 
     Raises:
         ValueError: No backend, ``concurrency`` or ``memo_size`` below 1, or a
@@ -134,6 +127,7 @@ class SpeechSynthesizer:
         recordings_dir: Path | None = None,
         catalog: AudioCatalog | None = None,
         recipe_memo_size: int = RECIPE_MEMO_SIZE,
+        split_min_chars: int | None = MIN_SPLIT_CHARS,
     ) -> None:
         self._voices = backends if isinstance(backends, VoiceChains) else VoiceChains(backends)
         self._backends = self._voices.default
@@ -142,6 +136,7 @@ class SpeechSynthesizer:
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, not {concurrency}")
         self._clips = ClipStore(cache, memo_size)
+        self._split_min_chars = split_min_chars
         slots = asyncio.Semaphore(concurrency)  # shared: syntheses and conversions use the same CPU
         self._speakers = Speakers(
             self._voices,
@@ -154,7 +149,7 @@ class SpeechSynthesizer:
         self._recordings = PromptRecordings(recordings_dir, self._clips, slots, memo_size)
         self._joiner = ClipJoiner(self._clips, memo_size)
         self._recipes = RecipeMemory(catalog or LocalAudioCatalog(), recipe_memo_size)
-        self._remaker = _Remaker(
+        self._remaker = Remaker(
             backends=self._voices.known,
             clips=self._clips,
             joiner=self._joiner,
@@ -180,7 +175,8 @@ class SpeechSynthesizer:
 
         The backends are asked in order: the first that has the text cached, or
         else synthesizes it in time, gives the clip. Concurrent calls for the same
-        text (or texts that normalise alike) share one synthesis per backend.
+        text (or texts that normalise alike) share one synthesis per backend. A remote
+        backend says a long text's sentences at the same time (:mod:`bot.speech.sentences`).
 
         Args:
             text: A prompt as written; it is normalised for speech here.
@@ -194,6 +190,10 @@ class SpeechSynthesizer:
             TTSError: The text is empty after normalisation, or the clip cannot
                 be stored.
         """
+        return await self._render(text, voice, whole=False)
+
+    async def _render(self, text: str, voice: VoiceChoice | None, *, whole: bool) -> AudioClip:
+        """:meth:`render`; ``whole``: in one piece, however long (a static prompt)."""
         speaker = self._speakers.default if voice is None else await self._speakers.of(voice)
         clip = speaker.by_text.get(text)
         if clip is not None and self._clips.touch(clip.key) and self._recipes.fresh(clip.key):
@@ -204,12 +204,19 @@ class SpeechSynthesizer:
             raise TTSError(
                 "nothing to say: the text is empty after normalisation", backend=self._backends[0].name
             )
-        clip, preferred = await speaker.renderer.render(spoken)
-        if not self._recipes.fresh(clip.key):
-            await self._recipes.remember(clip.key, self._speech_recipe(spoken, clip))
-        if preferred:
+        cut = speaker.by_sentence and not whole
+        pieces = sentence_pieces(spoken, min_chars=self._split_min_chars) if cut else [spoken]
+        said = await say_all(pieces, partial(self._say, speaker))
+        clip = said[0][0] if len(said) == 1 else await self.join([piece for piece, _ in said])
+        if all(preferred for _, preferred in said):
             speaker.by_text.put(text, clip)
         return clip
+
+    async def _say(self, speaker: Speaker, spoken: str) -> tuple[AudioClip, bool]:
+        """A normalised text's clip by ``speaker``'s chain, and whether its first backend made it."""
+        clip, preferred = await speaker.renderer.render(spoken)
+        await self._remaker.remember(clip, self._remaker.speech_recipe(spoken, clip))
+        return clip, preferred
 
     async def render_prompt(self, prompt: SpokenPrompt, *, voice: VoiceChoice | None = None) -> AudioClip:
         """A flow prompt's clip: its recording when it has one that plays, else its text.
@@ -230,14 +237,16 @@ class SpeechSynthesizer:
             SpeechUnavailableError, TTSError: As :meth:`render`, when the text is
                 synthesized.
         """
+        return await self._render_prompt(prompt, voice, False)
+
+    async def _render_prompt(self, prompt: SpokenPrompt, voice: VoiceChoice | None, whole: bool) -> AudioClip:
         if prompt.audio:
             clip = await self._recordings.clip(prompt.audio)
             if clip is not None:
                 self._clips.pin(clip.key)
-                if not self._recipes.fresh(clip.key):
-                    await self._recipes.remember(clip.key, RecordingRecipe(prompt.audio))
+                await self._remaker.remember(clip, RecordingRecipe(prompt.audio))
                 return clip
-        return await self.render(prompt.text, voice=voice)
+        return await self._render(prompt.text, voice, whole=whole)
 
     async def render_prompts(
         self, prompts: Iterable[SpokenPrompt], *, voice: VoiceChoice | None = None
@@ -245,7 +254,8 @@ class SpeechSynthesizer:
         """Render several prompts concurrently (each distinct text and recording once).
 
         For a flow's static prompts, at start-up and when a flow is reloaded: the clips
-        are pinned, so a bounded cache never evicts them.
+        are pinned, so a bounded cache never evicts them. Each text is said in one piece,
+        however long (no caller waits for it).
 
         Args:
             prompts: Prompts; duplicates are allowed.
@@ -261,7 +271,7 @@ class SpeechSynthesizer:
         if voice is not None:
             await self._speakers.of(voice)  # built (and checked) once, not by each prompt's task
         unique = {(p.text, p.audio): p for p in prompts}
-        clips = list(await asyncio.gather(*(self.render_prompt(p, voice=voice) for p in unique.values())))
+        clips = list(await asyncio.gather(*(self._render_prompt(p, voice, True) for p in unique.values())))
         for clip in clips:
             self._clips.pin(clip.key)
         return clips
@@ -282,11 +292,7 @@ class SpeechSynthesizer:
             ValueError: ``clips`` is empty or ``gap_ms`` negative.
             TTSError: A part cannot be read or the result cannot be stored.
         """
-        joined = await self._remaker.join(clips, gap_ms)
-        if len(clips) > 1 and not self._recipes.fresh(joined.key):
-            parts = tuple(JoinPart(c.key, self._recipes.recipe(c.key)) for c in clips)
-            await self._recipes.remember(joined.key, JoinRecipe(parts, gap_ms))
-        return joined
+        return await self._remaker.join_remembered(clips, gap_ms)
 
     async def silence(self, duration_ms: int = DEFAULT_SILENCE_MS) -> AudioClip:
         """A clip of silence: the answer when a turn has nothing to say before it acts.
@@ -298,8 +304,7 @@ class SpeechSynthesizer:
             The cached silent clip.
         """
         clip = await self._joiner.silence(duration_ms)
-        if not self._recipes.fresh(clip.key):
-            await self._recipes.remember(clip.key, SilenceRecipe(duration_ms))
+        await self._remaker.remember(clip, SilenceRecipe(duration_ms))
         return clip
 
     async def clip(self, key: str) -> AudioClip | None:
@@ -375,124 +380,3 @@ class SpeechSynthesizer:
         built for flows' voices (those of :attr:`backends` are the caller's)."""
         await self._clips.aclose()
         await self._voices.aclose()
-
-    def _speech_recipe(self, spoken: str, clip: AudioClip) -> SpeechRecipe:
-        for backend in self._voices.known():
-            if backend.name == clip.backend and self.cache.key_for(spoken, backend) == clip.key:
-                return SpeechRecipe(spoken, backend.name, backend.identity())
-        return SpeechRecipe(spoken, clip.backend)
-
-
-class _Remaker:
-    """Makes a clip again from its recipe, for :meth:`SpeechSynthesizer.serve`; and joins
-    clips, making again a part whose file vanished."""
-
-    def __init__(
-        self,
-        *,
-        backends: Callable[[], Sequence[TTSBackend]],
-        clips: ClipStore,
-        joiner: ClipJoiner,
-        recordings: PromptRecordings,
-        recipes: RecipeMemory,
-        slots: asyncio.Semaphore,
-        attempt_timeout_seconds: float | None,
-        health: BackendHealth,
-    ) -> None:
-        self._backends = backends  # every backend that may have said a clip: flows' voices too
-        self._clips = clips
-        self._joiner = joiner
-        self._recordings = recordings
-        self._recipes = recipes
-        self._slots = slots
-        self._attempt_timeout_seconds = attempt_timeout_seconds
-        self._health = health
-        self._single: dict[int, ChainRenderer] = {}  # id(backend) → a chain of it alone
-
-    async def join(self, clips: Sequence[AudioClip], gap_ms: int) -> AudioClip:
-        """Join; a part whose file vanished (another process evicted it) is made again."""
-        parts = list(clips)
-        for _ in range(len(parts)):
-            try:
-                return await self._joiner.join(parts, gap_ms=gap_ms)
-            except MissingPartError as exc:
-                self._clips.forget(exc.key)
-                again = await self.resolve(exc.key)
-                parts = [again.labelled(p.backend) if p.key == exc.key else p for p in parts]
-        return await self._joiner.join(parts, gap_ms=gap_ms)
-
-    async def resolve(self, key: str, hint: Recipe | None = None, depth: int = 0) -> AudioClip:
-        """The clip of a well-formed ``key``: stored, else made from a recipe."""
-        clip = await self._clips.find(key)
-        if clip is not None:
-            return clip
-        recipe = hint or self._recipes.recipe(key)
-        if recipe is None:
-            recipe = await self._recipes.catalog.recipe(key)
-            if recipe is None:
-                raise MissingAudioError(f"no audio {key[:12]} here, and no recipe to make it")
-            self._recipes.learned(key, recipe)
-        started = time.perf_counter()
-        try:
-            clip = await self._make(key, recipe, depth)
-        except (OSError, ValueError) as exc:
-            raise MissingAudioError(f"audio {key[:12]} cannot be made again: {exc}") from exc
-        if clip.key != key:
-            raise MissingAudioError(
-                f"the recipe of audio {key[:12]} makes other audio here "
-                "(another voice, format or recording than where it was made)"
-            )
-        logger.info(
-            "made audio %s again from its %s recipe in %.0f ms",
-            key[:12],
-            type(recipe).__name__.removesuffix("Recipe").lower(),
-            (time.perf_counter() - started) * 1000,
-        )
-        return clip
-
-    async def _make(self, key: str, recipe: Recipe, depth: int) -> AudioClip:
-        if isinstance(recipe, SpeechRecipe):
-            return await self._speak_again(key, recipe)
-        if isinstance(recipe, RecordingRecipe):
-            clip = await self._recordings.clip(recipe.name)
-            if clip is None:
-                raise MissingAudioError(f"the recording {recipe.name} of {key[:12]} cannot be played here")
-            self._clips.pin(clip.key)
-            return clip
-        if isinstance(recipe, SilenceRecipe):
-            return await self._joiner.silence(recipe.duration_ms)
-        if depth >= MAX_JOIN_DEPTH or len(recipe.parts) < 2:
-            raise MissingAudioError(f"the join recipe of audio {key[:12]} is malformed")
-        parts = [await self.resolve(p.key, p.recipe, depth + 1) for p in recipe.parts]
-        return await self.join(parts, recipe.gap_ms)
-
-    async def _speak_again(self, key: str, recipe: SpeechRecipe) -> AudioClip:
-        """Say a recipe's text with the backend whose key for it is ``key``."""
-        backend = next(
-            (
-                backend
-                for backend in self._backends()
-                if backend.name == recipe.backend and self._clips.cache.key_for(recipe.text, backend) == key
-            ),
-            None,
-        )
-        if backend is None:
-            raise MissingAudioError(
-                f"audio {key[:12]} was said by a {recipe.backend} backend that this instance does not have"
-            )
-        renderer = self._single.get(id(backend))
-        if renderer is None:
-            # A chain of that backend alone: its last (only) backend is never skipped.
-            renderer = ChainRenderer(
-                (backend,),
-                self._clips,
-                self._slots,
-                attempt_timeout_seconds=self._attempt_timeout_seconds,
-                cooldown_seconds=0,  # unused: the shared health's cooldown counts
-                health=self._health,
-            )
-            self._single[id(backend)] = renderer
-        # Never the text: it is normalised, so a caller's number in it is hanzi digits.
-        logger.debug("saying again for %s (%d characters)", key[:12], len(recipe.text))
-        clip, _ = await renderer.render(recipe.text)
-        return clip

@@ -14,6 +14,9 @@ class TTSBackend(Protocol):
     A backend may also have ``async def check() -> str`` (verify at start-up that it
     works, raising :class:`TTSError` with what is wrong) and ``async def aclose()``
     (release connections at shutdown); ``bot.speech.backends`` calls them when present.
+    A backend that asks a service over the network says ``remote = True``: the
+    synthesizer then asks for a long text's sentences at the same time
+    (:mod:`bot.speech.sentences`), which only a wait for the network gains from.
 
     Attributes:
         name: Short, stable backend name (``"espeak-ng"``); part of the cache key.

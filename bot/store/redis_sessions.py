@@ -182,7 +182,9 @@ class RedisSessionStore:
         if holding is not None:
             holding.state = state
 
-    async def pop_idle(self, idle_seconds: float) -> list[CallState]:
+    async def pop_idle(
+        self, idle_seconds: float, *, ended_idle_seconds: float | None = None
+    ) -> list[CallState]:
         cutoff = time.time() - idle_seconds
         ids = await self._call(self._client.zrangebyscore(CALLS, "-inf", cutoff, start=0, num=SWEEP_BATCH))
         popped = []

@@ -47,8 +47,14 @@ class SessionStore(Protocol):
 
     async def put(self, state: CallState) -> None: ...
 
-    async def pop_idle(self, idle_seconds: float) -> list[CallState]:
-        """Remove and return the calls with no callback for ``idle_seconds``."""
+    async def pop_idle(
+        self, idle_seconds: float, *, ended_idle_seconds: float | None = None
+    ) -> list[CallState]:
+        """Remove and return the calls with no callback for ``idle_seconds``, and the
+        calls that ended for good (nothing due or owed) with none for ``ended_idle_seconds``.
+        A callback of a call forgotten so is still answered as ended (the transcripts
+        know it). Shared stores ignore ``ended_idle_seconds``: their keys expire on
+        their own, and the states are in the store's memory, not this process's."""
         ...
 
     async def count(self) -> int:
@@ -105,9 +111,18 @@ class MemorySessionStore:
         else:
             self._live.add(state.call_id)
 
-    async def pop_idle(self, idle_seconds: float) -> list[CallState]:
-        cutoff = time.time() - idle_seconds
-        idle = [s for s in self._states.values() if s.updated_at < cutoff and s.call_id not in self._locks]
+    async def pop_idle(
+        self, idle_seconds: float, *, ended_idle_seconds: float | None = None
+    ) -> list[CallState]:
+        now = time.time()
+        cutoff = now - idle_seconds
+        ended_cutoff = cutoff if ended_idle_seconds is None else now - ended_idle_seconds
+        idle = [
+            s
+            for s in self._states.values()
+            if (s.updated_at < cutoff or (s.updated_at < ended_cutoff and _finished(s)))
+            and s.call_id not in self._locks
+        ]
         for state in idle:
             del self._states[state.call_id]
             self._live.discard(state.call_id)
@@ -124,6 +139,11 @@ class MemorySessionStore:
 
     async def claim_due(self, call_id: str) -> bool:
         return True  # one process: its own follow-ups are the only takers
+
+
+def _finished(state: CallState) -> bool:
+    """Ended, with no transfer or hang-up due and no answer owed to a next callback."""
+    return state.ended and state.due is None and state.undelivered is None
 
 
 class _Held:

@@ -100,8 +100,10 @@ class SQLiteSessionStore(MemorySessionStore):
         self._writer.add((state.call_id, codec.dumps(state)))
         await self._writer.flush()
 
-    async def pop_idle(self, idle_seconds: float) -> list[CallState]:
-        idle = await super().pop_idle(idle_seconds)
+    async def pop_idle(
+        self, idle_seconds: float, *, ended_idle_seconds: float | None = None
+    ) -> list[CallState]:
+        idle = await super().pop_idle(idle_seconds, ended_idle_seconds=ended_idle_seconds)
         for state in idle:
             self._writer.add((state.call_id, None))
         if idle:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol, TypeVar, overload
 
+import orjson
+
 from bot.dialog.state import CallState, Grade, Outcome
 from bot.pbx.base import Direction
 from bot.privacy import mask_json, mask_text
@@ -145,7 +147,7 @@ class CallRow(NamedTuple):
             grade.grade if grade else None,
             grade.score if grade else None,
             grade.reason if grade else None,
-            json.dumps(state.variables, ensure_ascii=False, default=str) if state.variables else None,
+            _variables_json(state.variables) if state.variables else None,
             state.test,
             state.direction,
             state.campaign,
@@ -471,7 +473,7 @@ class TranscriptStore(BatchedTranscripts):
     def _write(self, batch: list[_Rows]) -> None:
         latest = {call.call_id: call for call, _ in batch}  # the newest row of each call wins
         calls = [(*c[:4], iso(c.started_at), iso(c.ended_at), *c[6:]) for c in latest.values()]
-        turns = [(turn[0], json.dumps(vars(turn[1]), ensure_ascii=False)) for _, turn in batch if turn]
+        turns = [(turn[0], orjson.dumps(vars(turn[1])).decode()) for _, turn in batch if turn]
         with self._conn:  # one transaction: a turn is never stored without its call row
             self._conn.execute("BEGIN")
             self._conn.executemany(
@@ -544,3 +546,11 @@ def _epoch(moment: str | None) -> float | None:
 
 def _as_stored(moment: str | None) -> str | None:
     return moment  # SQLite keeps the ISO strings the API shows
+
+
+def _variables_json(variables: dict[str, object]) -> str:
+    """A call's variables as JSON, what JSON cannot hold (dates, decimals) as its ``str``."""
+    return orjson.dumps(variables, default=str, option=_VARIABLES_OPTIONS).decode()
+
+
+_VARIABLES_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME

@@ -12,4 +12,11 @@ read callers' words through this package, which imports neither of them:
 - ``greetings``: what a callee says on picking up (喂, 你好, 哪位).
 - ``digits``: digit strings read aloud (幺三八 → 138).
 - ``decoding``: UTF-8 or GBK bytes, byte-exact.
+- ``tables``, ``pinyin_tables``: jieba's and pypinyin's dictionaries, built once and cached.
 """
+
+from bot.text import pinyin_tables as _pinyin_tables
+
+# Before anything imports pypinyin: it then reads its dictionaries from compact,
+# cached tables (bot.text.pinyin_tables) instead of its JSON.
+_pinyin_tables.install()

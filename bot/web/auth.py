@@ -34,7 +34,7 @@ import ipaddress
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -152,22 +152,34 @@ class AccessRules:
         return principal
 
     def _check_cti(self, *, with_token: bool) -> None:
-        if with_token and self.cti_token is not None:
-            given = request.args.get("token", "")
-            if not hmac.compare_digest(given.encode("utf-8", "replace"), self.cti_token):
-                raise AccessRefused(403, "cti_token", "missing or wrong token= (VOICEBOT_CTI_TOKEN)")
+        self.check_cti_caller(
+            request.args.get("token", "") if with_token else None,
+            request.remote_addr,
+            request.headers.getlist("X-Forwarded-For"),
+        )
+
+    def check_cti_caller(self, token: str | None, peer: str | None, forwarded: Sequence[str]) -> None:
+        """Raise :class:`AccessRefused` unless the CTI's request may go on: ``token`` is the
+        ``token=`` it gave (None where none is asked for: audio), ``peer`` the connection's
+        address and ``forwarded`` its ``X-Forwarded-For`` headers."""
+        expected = self.cti_token
+        if token is not None and expected is not None and not hmac.compare_digest(token.encode(), expected):
+            raise AccessRefused(403, "cti_token", "missing or wrong token= (VOICEBOT_CTI_TOKEN)")
         if self.cti_allow:
-            client = self.client_address()
+            client = self._client(peer, forwarded)
             if client is None or not any(client in network for network in self.cti_allow):
                 raise AccessRefused(403, "cti_network", "this address may not call the CTI endpoints")
 
     def client_address(self) -> Address | None:
         """The caller's address: the peer's, or behind trusted proxies the last address
         in ``X-Forwarded-For`` that is not one of them."""
-        peer = _address(request.remote_addr)
+        return self._client(request.remote_addr, request.headers.getlist("X-Forwarded-For"))
+
+    def _client(self, peer_text: str | None, forwarded_headers: Sequence[str]) -> Address | None:
+        peer = _address(peer_text)
         if peer is None or not self._trusted(peer):
             return peer
-        forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
+        forwarded = ",".join(forwarded_headers)
         for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
             address = _address(hop)
             if address is None:

@@ -14,15 +14,17 @@ and its awaits (docs/performance.md, issue 13). In order:
 * **The access line** (:func:`bot.logs.log_access`): method, path without its query
   string, status, milliseconds, and the call the request was about.
 
-The endpoint runs in a task of its own, so what it learns reaches the edge through a
-:class:`bot.request_facts.RequestFacts` put in the context here.
+Quart runs an endpoint in a task of its own, so what it learns reaches the edge through
+a :class:`bot.request_facts.RequestFacts` put in the context here. ``GET`` and ``POST``
+of the paths in ``fast`` skip Quart: their own ASGI endpoint (:mod:`bot.cti.fast`)
+answers, inside all of the above.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from quart import Quart
@@ -48,6 +50,7 @@ _HOST_REFUSAL_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", b"%d" % len(HOST_REASON)),
 ]
+_FAST_METHODS = frozenset({"GET", "POST"})
 _STATUS = {status: str(status) for status in (200, 400, 403, 404, 413, 503)}  # labels, made once
 
 
@@ -71,9 +74,12 @@ class Edge:
     app serves, each counted under its own name (none: nothing is counted, as for the
     knowledge service on its own)."""
 
-    def __init__(self, app: ASGIApp, *, cti_routes: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, cti_routes: Iterable[str] = (), fast: Mapping[str, ASGIApp] | None = None
+    ) -> None:
         self.app = app
         self.cti_routes = frozenset(cti_routes)
+        self.fast = dict(fast or {})  # path → an endpoint that GET and POST reach without the app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,7 +103,8 @@ class Edge:
                 await _refuse_host(send_status)
                 return
             reached_app = True
-            await self.app(scope, receive, send_status)
+            fast = self.fast.get(scope["path"]) if scope["method"] in _FAST_METHODS else None
+            await (fast or self.app)(scope, receive, send_status)
         except BaseException:
             status = status or 500
             raise
@@ -128,11 +135,13 @@ async def _refuse_host(send: Callable[[Message], Awaitable[None]]) -> None:
     await send({"type": "http.response.body", "body": HOST_REASON, "more_body": False})
 
 
-def install(app: Quart, *, count_cti: bool) -> None:
+def install(app: Quart, *, count_cti: bool, fast: Mapping[str, ASGIApp] | None = None) -> None:
     """Masked log records, and the edge around ``app`` (call it after the routes are
-    registered: the CTI's are read from them when ``count_cti``)."""
+    registered: the CTI's are read from them when ``count_cti``). ``fast``: paths whose
+    ``GET`` and ``POST`` an endpoint of its own serves, outside the framework
+    (:mod:`bot.cti.fast`)."""
     install_record_factory()
     rules = (rule.rule for rule in app.url_map.iter_rules()) if count_cti else ()
     inner: Any = app.asgi_app  # Quart's own types for ASGI, ours are looser
-    edge = Edge(inner, cti_routes=[rule for rule in rules if rule.startswith(CTI_PREFIX)])
+    edge = Edge(inner, cti_routes=[rule for rule in rules if rule.startswith(CTI_PREFIX)], fast=fast)
     app.asgi_app = edge  # type: ignore[method-assign,assignment]  # Quart's way to wrap it

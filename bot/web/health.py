@@ -8,10 +8,12 @@ pending one (docs/outcomes.md); ``null`` when ``VOICEBOT_OUTCOME_URL`` is unset.
 the disk (or Redis) refuses them the status is ``storage_failing`` and the answer 503;
 the turns and states wait in memory (``unwritten_rows``) and are stored once it
 accepts them again.
+``tasks`` counts the event loop's tasks (the benchmarks' soak watches it for growth).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from quart import Blueprint
@@ -44,6 +46,7 @@ async def healthz() -> tuple[dict[str, Any], int]:
         "prompts_rendered": svc.prompts_rendered,
         "knowledge_entries": len(svc.knowledge.base),
         "live_calls": await svc.sessions.count(),
+        "tasks": len(asyncio.all_tasks()),
         "startup_seconds": svc.startup_seconds,
         "outcomes": await svc.outcomes.outbox.stats() if svc.outcomes and svc.ready else None,
         "storage": {

@@ -221,8 +221,9 @@ class Health(BaseModel):
     flow_errors: Any = Field(description="Problems of flow edits rejected while running.")
     prompts_rendered: int
     knowledge_entries: int
-    live_calls: int
+    live_calls: int = Field(description="The calls held: in progress, and ended ones not yet forgotten.")
     startup_seconds: float | None
+    tasks: int = Field(description="The event loop's tasks (the soak benchmark watches them for growth).")
     outcomes: dict[str, Any] | None = Field(description="The outcome outbox's counts; null when off.")
     storage: StorageHealth
 

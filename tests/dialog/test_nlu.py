@@ -22,6 +22,7 @@ from bot.dialog import nlu_scoring as scoring
 from bot.dialog.nlu import IntentClassifier, IntentScore, ParseResult
 from bot.language.flow import Intent, taught
 from bot.language.loader import load_flow
+from bot.text.jieba_shards import Parser, ShardedDictionary
 from bot.text.segmenter import Segmenter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -300,7 +301,7 @@ def intent_of(classifier: IntentClassifier, text: str) -> str | None:
 
 
 class _CountingTokenizer:
-    """Stands in for jieba.Tokenizer's loading so these tests load nothing."""
+    """Counts the openings of jieba's dictionary (its index: cheap) and the words taught."""
 
     def __init__(self) -> None:
         self.loads = 0
@@ -316,7 +317,13 @@ class _CountingTokenizer:
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> _CountingTokenizer:
     counter = _CountingTokenizer()
-    monkeypatch.setattr(jieba.Tokenizer, "initialize", lambda self, *a: counter.initialize(*a))
+    opened = ShardedDictionary.open
+
+    def counted(dictionary: Path, parse: Parser) -> ShardedDictionary:
+        counter.initialize()
+        return opened(dictionary, parse)
+
+    monkeypatch.setattr(ShardedDictionary, "open", counted)
     monkeypatch.setattr(jieba.Tokenizer, "add_word", lambda self, w, *a: counter.add_word(w, *a))
     return counter
 
@@ -699,7 +706,7 @@ def test_as_rasa_for_no_match(classifier: IntentClassifier) -> None:
 def test_as_rasa_without_intents(segmenter: Segmenter) -> None:
     empty = IntentClassifier({}, synonyms={}, threshold=THRESHOLD, segmenter=segmenter)
     result = empty.parse("我要转人工")
-    assert result == ParseResult(text="我要转人工", intent=None, ranking=[])
+    assert result == ParseResult(text="我要转人工", intent=None, ranking=())
     assert result.as_rasa() == {
         "text": "我要转人工",
         "intent": {"name": None, "confidence": 0.0},
@@ -862,3 +869,16 @@ def test_import_is_clean_when_jieba_bytecode_is_compiled_afresh(tmp_path: Path) 
     command += ["-c", "import bot.dialog.nlu"]
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_a_repeated_utterance_is_parsed_once_until_the_segmenter_learns_words() -> None:
+    segmenter = Segmenter()  # its own: words are taught to it below
+    segmenter.initialize()
+    model = IntentClassifier(INTENTS, synonyms=SYNONYMS, threshold=THRESHOLD, segmenter=segmenter)
+    first = model.parse("我要转人工")
+    assert model.parse("我要转人工") is first
+    assert model.parse("我要转人工吧") is not first
+    segmenter.add_words(["要转"])  # a flow loaded later: the same text may be cut otherwise
+    again = model.parse("我要转人工")
+    assert again is not first
+    assert model.parse("我要转人工") is again

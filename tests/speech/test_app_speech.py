@@ -62,7 +62,7 @@ async def test_a_vendor_down_at_start_is_a_warning_and_espeak_speaks(
             assert await svc.speech.clip(key) is not None
 
     assert any("http failed its start-up check: " in r.getMessage() for r in caplog.records)
-    assert vendor.hits["/tts/wav"] <= 1 + svc.settings.tts_concurrency  # then it cooled down
+    assert vendor.hits["/tts/wav"] <= 1 + svc.settings.tts_slots  # then it cooled down
 
 
 async def test_no_working_backend_stops_the_start(

@@ -107,7 +107,7 @@ async def test_a_voice_that_fails_at_start_falls_back_down_the_chain(
     with caplog.at_level(logging.WARNING, logger="bot.speech"):
         async with app.test_app() as started:
             greeting = await said_by(started.test_client(), "v-2", "voiced")
-            concurrency = app.extensions[EXTENSION_KEY].settings.tts_concurrency
+            concurrency = app.extensions[EXTENSION_KEY].settings.tts_slots
 
     assert greeting == "espeak-ng"
     assert any("speech backend http failed" in r.getMessage() for r in caplog.records)

@@ -45,3 +45,22 @@ async def test_idle_calls_are_popped_busy_ones_kept() -> None:
         popped = await store.pop_idle(50)
     assert [s.call_id for s in popped] == ["old"]
     assert await store.count() == 2
+
+
+async def test_calls_ended_for_good_are_forgotten_sooner_than_live_ones() -> None:
+    store = MemorySessionStore()
+    for call_id in ("live", "ended", "ended-owing", "ended-busy"):
+        await store.put(state(call_id))
+    for call_id in ("ended", "ended-owing", "ended-busy"):
+        stored = await store.get(call_id)
+        assert stored is not None
+        stored.outcome = "hung_up_by_caller"
+    owing = await store.get("ended-owing")
+    assert owing is not None
+    owing.undelivered = object()  # type: ignore[assignment]  # an answer owed to a next callback
+    for call_id in ("live", "ended", "ended-owing", "ended-busy"):
+        (await store.get(call_id)).updated_at = time.time() - 100  # type: ignore[union-attr]
+    async with store.lock("ended-busy"):
+        popped = await store.pop_idle(3600, ended_idle_seconds=50)
+    assert [s.call_id for s in popped] == ["ended"]
+    assert await store.pop_idle(3600) == []  # without it, ended calls wait for the TTL too

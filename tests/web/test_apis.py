@@ -175,6 +175,13 @@ async def test_health_is_ok_once_started(client: QuartClient) -> None:
     assert body["startup_seconds"] > 0
 
 
+async def test_health_counts_the_event_loops_tasks(client: QuartClient) -> None:
+    """The benchmarks' soak watches it for growth (bench/calls_monitor.py)."""
+    body = await (await client.get("/healthz")).get_json()
+    assert isinstance(body["tasks"], int)
+    assert body["tasks"] >= 1  # at least the task serving this request
+
+
 async def test_health_is_503_before_start(settings: Settings, segmenter: Segmenter) -> None:
     app = create_app(settings, segmenter=segmenter)
     response = await app.test_client().get("/healthz")

@@ -46,11 +46,13 @@ import importlib.util
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 
+from bot.language.slots import base
 from bot.language.slots.base import is_han
+from bot.text import tables
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ _ENTRY_FIELDS = 3  # a line of jieba's dictionary: word, frequency, tag
 # idioms and set phrases are not fragments, however rare (一唱三叹, 七死八活).
 _MIN_FREQUENCY = 3
 _IDIOM_TAGS = frozenset({"i", "l"})
+_LEXICON_VERSION = 1  # of what lexicon() keeps in the cache
 
 
 def _is_quantity(word: str, tag: str) -> bool:
@@ -200,17 +203,32 @@ class Lexicon:
 
 @cache
 def lexicon() -> Lexicon:
-    """Everything the slots read from jieba's dictionary; read once (about 0.3 s of CPU).
+    """Everything the slots read from jieba's dictionary; read once a process, from the
+    cache of ``bot.text.tables`` (built the first time on a machine: about 0.3 s of CPU).
 
-    One pass over its lines (``word frequency tag``), keeping only what is used: read
-    whole and matched with patterns, the dictionary's hundreds of thousands of entries
-    left about 20 MB of the process's memory behind them."""
-    started = time.perf_counter()
-    words = set(_NOT_QUANTITIES)
+    The cache is keyed by the dictionary and by the code that reads it (this module and
+    ``base``): an edit of either, or another jieba, reads the dictionary again."""
     path = _dictionary_path()
     if path is None or not path.is_file():
         logger.warning("jieba's dictionary not found: numerals inside words are read as values")
-        return Lexicon(frozenset(words), frozenset())
+        return Lexicon(frozenset(_NOT_QUANTITIES), frozenset())
+    sources = [path, Path(__file__), Path(base.__file__)]
+    read = tables.load_or_build(
+        "numeral-lexicon", sources, lambda: _as_tuple(_read(path)), version=_LEXICON_VERSION
+    )
+    return Lexicon(*read)
+
+
+def _as_tuple(read: Lexicon) -> tuple[frozenset[str], ...]:
+    return tuple(getattr(read, field.name) for field in fields(Lexicon))
+
+
+def _read(path: Path) -> Lexicon:
+    """One pass over the dictionary's lines (``word frequency tag``), keeping only what
+    is used: read whole and matched with patterns, the dictionary's hundreds of
+    thousands of entries left about 20 MB of the process's memory behind them."""
+    started = time.perf_counter()
+    words = set(_NOT_QUANTITIES)
     by_tag: dict[str, set[str]] = {}  # the entries of one character that are no numeral
     measures: set[str] = set()
     noun_candidates: list[str] = []  # frequent two-character nouns, told apart below

@@ -113,6 +113,7 @@ class AliyunTTS:
     """
 
     name = VENDOR
+    remote = True  # its time is mostly waiting: a long text's sentences are asked at once
 
     def __init__(
         self,

@@ -125,6 +125,7 @@ class AzureTTS:
     """
 
     name = VENDOR
+    remote = True  # its time is mostly waiting: a long text's sentences are asked at once
 
     def __init__(
         self,

@@ -120,6 +120,7 @@ class BaiduTTS:
     """
 
     name = VENDOR
+    remote = True  # its time is mostly waiting: a long text's sentences are asked at once
 
     def __init__(
         self,

@@ -34,6 +34,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.errors import ConfigError, TTSError
+from bot.speech.sentences import CLAUSE_END, SENTENCE_END
 from bot.speech.tts import TTSBackend
 from bot.speech.wav import read_pcm, wav_duration_seconds
 
@@ -54,10 +55,6 @@ class Voice:
 
     name: str
     description: str
-
-
-SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’\"')）]*")
-CLAUSE_END = re.compile(r"[，、,：:]+")
 
 
 def utf8_bytes(text: str) -> int:

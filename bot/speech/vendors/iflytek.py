@@ -154,6 +154,7 @@ class IflytekTTS:
     """
 
     name = VENDOR
+    remote = True  # its time is mostly waiting: a long text's sentences are asked at once
 
     def __init__(
         self,

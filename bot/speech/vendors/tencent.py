@@ -173,6 +173,7 @@ class TencentTTS:
     """
 
     name = VENDOR
+    remote = True  # its time is mostly waiting: a long text's sentences are asked at once
 
     def __init__(
         self,

@@ -19,7 +19,8 @@ Two routes of one Quart app (serve it with ``serving.serve_asgi``):
   message}`` with the vendor's status codes and words.
 
 Tests steer it: expire the tokens it issued, queue a status code or a rate limit,
-refuse the next token request, or stall past the client's timeout.
+refuse the next token request, or stall past the client's timeout; ``latency`` makes it
+answer as slowly as the vendor does (``tests/speech/vendors/latency.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from urllib.parse import unquote
 from quart import Quart, Response, jsonify, request
 
 from tests.loopback import tts_wav
+from tests.speech.vendors.latency import Latency
 
 MAX_TEXT_CHARS = 300
 TOO_MANY_REQUESTS = (40000005, "Gateway:TOO_MANY_REQUESTS:Too many requests!")
@@ -72,6 +74,7 @@ class FakeAliyun:
     appkey: str = "FakeAppkey123"
     token_lifetime_seconds: float = 36 * 3600
     stall_seconds: float = 0.0
+    latency: Latency | None = None  # None: answers at once, with a short tone
     said: list[str] = field(default_factory=list)
     truncated: list[str] = field(default_factory=list)
     token_parameters: list[str] = field(default_factory=list)
@@ -184,7 +187,11 @@ class FakeAliyun:
             text = text[:MAX_TEXT_CHARS]
         self.said.append(text)
         rate = int(body.get("sample_rate", 16000))
-        wav = tts_wav(str(body.get("voice", "xiaoyun")), rate=rate, seconds=0.05 + 0.02 * len(text))
+        if self.latency is not None:
+            await self.latency.wait(text)
+            wav = self.latency.wav(rate, text)
+        else:
+            wav = tts_wav(str(body.get("voice", "xiaoyun")), rate=rate, seconds=0.05 + 0.02 * len(text))
         audio = wav if body.get("format") == "wav" else _frames(wav)
         return Response(audio, status=200, content_type="audio/mpeg")
 

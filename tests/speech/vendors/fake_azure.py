@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from quart import Quart, Response, request
 
 from tests.loopback import tts_wav
+from tests.speech.vendors.latency import Latency
 
 from .serving import serve_asgi
 
@@ -80,6 +81,7 @@ class FakeAzure:
         key: The resource key it accepts (its own copy).
         clock: Unix time now, for its tokens' expiry (a test shares one with the client).
         max_text_chars: Longest text it speaks (see the module's docstring).
+        latency: How slowly it answers (None: at once, with a short tone).
     """
 
     def __init__(
@@ -88,8 +90,10 @@ class FakeAzure:
         key: str = "fake-azure-key",
         clock: Callable[[], float] = time.time,
         max_text_chars: int = 1000,
+        latency: Latency | None = None,
     ) -> None:
         self.key, self.clock, self.max_text_chars = key, clock, max_text_chars
+        self.latency = latency
         self.tokens: dict[str, float] = {}
         self.issued = 0
         self.token_requests: list[Received] = []
@@ -152,9 +156,11 @@ class FakeAzure:
             status = 415 if problem == "content type" else 400
             return Response(problem, status=status)
         self.spoken.append(spoken)
-        wav = tts_wav(
-            spoken.voice, rate=FORMATS[spoken.output_format], seconds=0.05 + 0.01 * len(spoken.text)
-        )
+        rate = FORMATS[spoken.output_format]
+        if self.latency is not None:
+            await self.latency.wait(spoken.text)
+            return Response(self.latency.wav(rate, spoken.text), content_type="audio/x-wav")
+        wav = tts_wav(spoken.voice, rate=rate, seconds=0.05 + 0.01 * len(spoken.text))
         return Response(wav, content_type="audio/x-wav")
 
     def _authorized(self) -> bool:

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote_plus
 from quart import Quart, Response, jsonify, request
 
 from tests.speech.vendors.fake_iflytek import sine_pcm
+from tests.speech.vendors.latency import Latency
 
 MAX_TEXT_GBK_BYTES = 1024  # must be less than this
 RATE_BY_AUE = {"5": 8000, "4": 16000}
@@ -58,6 +59,7 @@ class FakeBaidu:
         forms: Every synthesis form, with ``tex`` decoded.
         token_requests: Every token request.
         stall: Answer syntheses only after :data:`STALL_SECONDS` while true.
+        latency: How slowly it answers (None: at once, with a short tone).
     """
 
     api_key: str
@@ -68,6 +70,7 @@ class FakeBaidu:
     forms: list[dict[str, str]] = field(default_factory=list)
     token_requests: list[TokenRequest] = field(default_factory=list)
     stall: bool = False
+    latency: Latency | None = None
     _tokens: dict[str, float] = field(default_factory=dict)
     _failures: list[tuple[int, str]] = field(default_factory=list)
     _raw: list[tuple[int, str, bytes]] = field(default_factory=list)
@@ -132,7 +135,11 @@ class FakeBaidu:
             return _json({"err_no": problem[0], "err_msg": problem[1], "sn": secrets.token_hex(8), "idx": 1})
         self.texts.append(form["tex"])
         rate = RATE_BY_AUE[form["aue"]]
-        pcm = sine_pcm(rate, SECONDS_PER_CHARACTER * len(form["tex"]))
+        if self.latency is not None:
+            await self.latency.wait(form["tex"])
+            pcm = self.latency.pcm(rate, form["tex"])
+        else:
+            pcm = sine_pcm(rate, SECONDS_PER_CHARACTER * len(form["tex"]))
         return Response(pcm, content_type=f"audio/basic;codec=pcm;rate={rate};channel=1")
 
     def _problem(self, form: dict[str, str]) -> tuple[int, str] | None:

@@ -15,8 +15,9 @@ that every streaming page shares), not from the client's code:
   in several frames, the last with ``data.status`` 2.
 - A text of 8000 UTF-8 bytes or more is refused with code 10109.
 
-Tests can make it answer one error code (:meth:`FakeIflytek.fail_next`), a rate limit, or
-nothing at all (:attr:`FakeIflytek.stall`).
+Tests can make it answer one error code (:meth:`FakeIflytek.fail_next`), a rate limit,
+nothing at all (:attr:`FakeIflytek.stall`), or as slowly as the vendor does
+(:attr:`FakeIflytek.latency`, ``tests/speech/vendors/latency.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
+
+from tests.speech.vendors.latency import Latency
 
 MAX_TEXT_BYTES = 8000
 CLOCK_SKEW_SECONDS = 300
@@ -76,6 +79,7 @@ class FakeIflytek:
         handshakes: Every accepted handshake.
         refusals: ``(HTTP status, message)`` of every refused handshake.
         stall: Answer nothing to requests while true.
+        latency: How slowly it answers (None: at once, with a short tone).
         url: Where it listens, while it does.
     """
 
@@ -88,6 +92,7 @@ class FakeIflytek:
     handshakes: list[Handshake] = field(default_factory=list)
     refusals: list[tuple[int, str]] = field(default_factory=list)
     stall: bool = False
+    latency: Latency | None = None
     url: str = ""
     _failures: list[tuple[int, str]] = field(default_factory=list)
     _raw: list[dict[str, Any]] = field(default_factory=list)
@@ -177,6 +182,9 @@ class FakeIflytek:
         text = base64.b64decode(frame["data"]["text"]).decode("utf-8")
         self.texts.append(text)
         rate = int(frame["business"]["auf"].rpartition("=")[2])
+        if self.latency is not None:
+            await self._answer_slowly(connection, self.latency, rate, text)
+            return
         await self._answer(connection, sine_pcm(rate, SECONDS_PER_CHARACTER * len(text)))
 
     def _problem(self, frame: dict[str, Any]) -> tuple[int, str] | None:
@@ -203,14 +211,23 @@ class FakeIflytek:
             return 10109, "illegal text length"
         return problem
 
-    async def _answer(self, connection: ServerConnection, pcm: bytes) -> None:
+    async def _answer(self, connection: ServerConnection, pcm: bytes, pause_seconds: float = 0.0) -> None:
         chunks = [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)] or [b""]
         sid = _sid()
         for number, chunk in enumerate(chunks, start=1):
             status = 2 if number == len(chunks) else 1
             data = {"audio": base64.b64encode(chunk).decode(), "status": status, "ced": str(number)}
             await connection.send(json.dumps({"code": 0, "message": "success", "sid": sid, "data": data}))
-            await asyncio.sleep(0)
+            await asyncio.sleep(pause_seconds)
+
+    async def _answer_slowly(
+        self, connection: ServerConnection, latency: Latency, rate: int, text: str
+    ) -> None:
+        """The first frame after the latency's first byte, the last when its whole answer is due."""
+        pcm = latency.pcm(rate, text)
+        frames = max(-(-len(pcm) // FRAME_BYTES), 1)
+        await asyncio.sleep(latency.first_byte_ms / 1000)
+        await self._answer(connection, pcm, latency.frame_pause_seconds(text, frames))
 
 
 def sine_pcm(rate: int, seconds: float, hz: float = 440.0) -> bytes:

@@ -16,7 +16,8 @@ One route, ``POST /``, of a Quart app (serve it with ``serving.serve_asgi``):
   ``{"Response": {"Error": {"Code", "Message"}, "RequestId"}}``, both HTTP 200.
 
 Tests steer it: expire the next signatures, revoke the key, queue an error code or a
-rate limit, skew its clock, or stall past the client's timeout.
+rate limit, skew its clock, or stall past the client's timeout; ``latency`` makes it answer
+as slowly as the vendor does (``tests/speech/vendors/latency.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 from quart import Quart, Response, jsonify, request
 
 from tests.loopback import tts_wav
+from tests.speech.vendors.latency import Latency
 
 RATE_LIMITED = (
     "RequestLimitExceeded",
@@ -98,6 +100,7 @@ class FakeTencent:
     secret_key: str = "FakeSecretKey0123456789EXAMPLE"
     clock_skew_seconds: float = 0.0
     stall_seconds: float = 0.0
+    latency: Latency | None = None  # None: answers at once, with a short tone
     revoked: bool = False
     said: list[str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
@@ -137,7 +140,7 @@ class FakeTencent:
             return _error(*refusal)
         if self._failures:
             return _error(*self._failures.popleft())
-        return self._text_to_voice(received)
+        return await self._text_to_voice(received)
 
     def _authenticate(self, received: Received) -> tuple[str, str] | None:  # noqa: PLR0911  # one early answer per documented refusal, in the service's order
         match = _AUTHORIZATION.match(received.headers.get("authorization", ""))
@@ -173,7 +176,7 @@ class FakeTencent:
             return "NoSuchVersion", "The API version does not exist."
         return None
 
-    def _text_to_voice(self, received: Received) -> Response:  # noqa: PLR0911  # one early answer per documented refusal, in the service's order
+    async def _text_to_voice(self, received: Received) -> Response:  # noqa: PLR0911  # one early answer per documented refusal, in the service's order
         try:
             body: Any = json.loads(received.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -190,9 +193,12 @@ class FakeTencent:
         if body.get("Codec", "wav") != "wav":
             return _error("InvalidParameterValue.Codec", "This fake answers wav only.")
         self.said.append(text)
-        wav = tts_wav(
-            str(body["VoiceType"]), rate=int(body.get("SampleRate", 16000)), seconds=0.05 + 0.02 * len(text)
-        )
+        rate = int(body.get("SampleRate", 16000))
+        if self.latency is not None:
+            await self.latency.wait(text)
+            wav = self.latency.wav(rate, text)
+        else:
+            wav = tts_wav(str(body["VoiceType"]), rate=rate, seconds=0.05 + 0.02 * len(text))
         answer = {
             "Audio": base64.b64encode(wav).decode("ascii"),
             "SessionId": body.get("SessionId", ""),

@@ -31,6 +31,7 @@ from typing import Any
 from quart import Quart, Response, request
 
 from tests.loopback import tts_wav
+from tests.speech.vendors.latency import Latency
 
 from .serving import serve_asgi
 
@@ -64,10 +65,17 @@ class FakeVolcengine:
     Args:
         appid: The APP ID it accepts.
         token: The access token it accepts (its own copy).
+        latency: How slowly it answers (None: at once, with a short tone).
     """
 
-    def __init__(self, *, appid: str = "1234567890", token: str = "fake-volcengine-token") -> None:
-        self.appid, self.token = appid, token
+    def __init__(
+        self,
+        *,
+        appid: str = "1234567890",
+        token: str = "fake-volcengine-token",
+        latency: Latency | None = None,
+    ) -> None:
+        self.appid, self.token, self.latency = appid, token, latency
         self.revoked = False
         self.requests: list[Received] = []
         self.spoken: list[Spoken] = []
@@ -118,8 +126,13 @@ class FakeVolcengine:
             return _answer(reqid, 3010, "文本长度超限")
         audio = payload["audio"]
         self.spoken.append(Spoken(reqid, text, audio))
-        seconds = 0.05 + 0.01 * len(text)
-        wav = tts_wav(audio["voice_type"], rate=audio["rate"], seconds=seconds)
+        if self.latency is not None:
+            await self.latency.wait(text)
+            seconds = self.latency.audio_seconds(text)
+            wav = self.latency.wav(audio["rate"], text)
+        else:
+            seconds = 0.05 + 0.01 * len(text)
+            wav = tts_wav(audio["voice_type"], rate=audio["rate"], seconds=seconds)
         return _answer(
             reqid,
             3000,

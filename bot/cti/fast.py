@@ -1,0 +1,149 @@
+"""``/cti/ai`` served straight from ASGI: the CTI's callback without the framework's
+request machinery.
+
+Quart spends about 100 µs on every request before and after the endpoint (a request
+object, its context, a task and a wait for the disconnect, the session, the response
+object), as much again as a turn's recognition. The edge (:mod:`bot.web.edge`) hands
+``GET`` and ``POST /cti/ai`` to :class:`FastCallback`, which does what the endpoint in
+:mod:`bot.cti.callback` does, with the same access check, the same parsing and the same
+answers and errors, byte for byte; every other method (``HEAD``, ``OPTIONS``) and
+every other path still goes through Quart. ``tests/cti/test_fast_callback.py`` holds the
+two to the same answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from bot import metrics
+from bot.config import Settings
+from bot.cti.answers import CtiAudioLinks
+from bot.cti.callback import MAX_FORM_BYTES
+from bot.cti.params import parse_params, read_callback
+from bot.errors import AccessRefused, NotReadyError, RequestError
+from bot.logs import CALL_ID, set_call_id
+from bot.services import Services
+from bot.web.auth import AccessRules
+from bot.web.errors import PLAIN_TEXT, status_of
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+PATH = "/cti/ai"
+METHODS = frozenset({"GET", "POST"})
+_CONTENT_TYPE = PLAIN_TEXT.encode("latin-1")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class FastCallback:
+    """The ASGI endpoint of ``GET|POST /cti/ai`` for the app whose ``services`` and access
+    ``rules`` it is given."""
+
+    def __init__(self, services: Services, rules: AccessRules) -> None:
+        self._services = services
+        self._rules = rules
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status, body = await self._answer(scope, receive)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", _CONTENT_TYPE), (b"content-length", b"%d" % len(body))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _answer(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        call_id_token = CALL_ID.set(None)  # a connection's next request starts clean
+        try:
+            return 200, (await self._turn(scope, receive)).encode()
+        except AccessRefused as refused:
+            metrics.count_refused(refused.code)
+            return refused.status, refused.reason.encode()
+        except Exception as exc:  # the answers of bot.web.errors, in the CTI's plain text
+            status, code = status_of(exc)
+            if status >= 500:
+                logger.exception("unhandled error", exc_info=exc)
+            return status, (str(exc) or code).encode()
+        finally:
+            CALL_ID.reset(call_id_token)
+
+    async def _turn(self, scope: Scope, receive: Receive) -> str:
+        if not self._rules.cti_open:  # before anything of the request is read
+            token = _query_value(scope["query_string"], b"token")
+            forwarded = _header_values(scope, b"x-forwarded-for")
+            self._rules.check_cti_caller(token, _client_host(scope), forwarded)
+        query = parse_params(scope["query_string"])
+        svc = self._services
+        if scope["method"] == "POST":
+            form = parse_params(await _read_body(scope, receive, MAX_FORM_BYTES))
+            query = {**form, **query}  # the query string's value wins, as parse_params(query, body)
+        callback = read_callback(query, max_text_chars=svc.settings.max_text_chars)
+        set_call_id(callback.call_id)
+        if svc.calls is None:
+            raise NotReadyError()
+        links = CtiAudioLinks(_audio_base_url(svc.settings, scope))
+        answer = await svc.calls.handle(callback, links)
+        return links.body(answer)
+
+
+async def _read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
+    """The request's body, refused (413) past ``max_bytes`` by its Content-Length or as read."""
+    too_big = RequestError(f"form body larger than {max_bytes} bytes", status=413)
+    for length in _header_values(scope, b"content-length"):
+        if length.strip().isdigit() and int(length) > max_bytes:
+            raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            break
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _query_value(query: bytes, name: bytes) -> str:
+    """The first value of ``name`` in ``query``, decoded as UTF-8 with replacements (as the
+    framework's ``request.args`` has it), "" when absent."""
+    for pair in query.split(b"&"):
+        raw_name, _, raw_value = pair.partition(b"=")
+        if unquote_to_bytes(raw_name.replace(b"+", b" ")) == name:
+            return unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8", "replace")
+    return ""
+
+
+def _header_values(scope: Scope, name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+
+
+def _client_host(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _audio_base_url(settings: Settings, scope: Scope) -> str:
+    """As :func:`bot.cti.callback.audio_base_url`, from the ASGI scope: the configured
+    public URL, else the socket's address (never the ``Host`` header)."""
+    configured = settings.public_url
+    if configured:
+        return str(configured).rstrip("/")
+    address, port = scope.get("server") or ("127.0.0.1", None)
+    host = f"[{address}]" if ":" in address else address
+    scheme: str = scope.get("scheme", "http")
+    default = _DEFAULT_PORTS.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
