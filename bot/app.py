@@ -291,10 +291,12 @@ class _Lifecycle:
         svc.startup_seconds = round(time.perf_counter() - began, 3)
         svc.ready = True
         logger.info(
-            "ready: flows %s, %d prompts rendered in %.2f s",
+            "ready: flows %s, %d prompts rendered in %.2f s; speech %s, %d syntheses at once",
             ", ".join(svc.flows.names() if svc.flows else ()),
             svc.prompts_rendered,
             svc.startup_seconds,
+            ",".join(svc.settings.tts),
+            svc.settings.tts_slots,
         )
 
     async def _open(self, svc: Services) -> None:

@@ -21,13 +21,13 @@ from bot.errors import ConfigError
 from bot.pbx.base import TransferTarget
 from bot.text.fillers import SPOKEN_FILLERS
 
-# Said to a new call beyond VOICEBOT_MAX_LIVE_CALLS, before the hang-up (or transfer).
 # Syntheses at once by default: a backend that runs here (espeak-ng, sherpa-onnx) uses
 # this machine's cores; a service mostly waits on the network (docs/performance.md,
 # "The uncached path").
 LOCAL_TTS_BACKENDS = frozenset({"espeak", "sherpa"})
 LOCAL_TTS_SLOTS = 2
 REMOTE_TTS_SLOTS = 8
+# Said to a new call beyond VOICEBOT_MAX_LIVE_CALLS, before the hang-up (or transfer).
 DEFAULT_BUSY_TEXT = "您好，现在来电的人比较多，请您稍后再拨，再见。"
 DEFAULT_BACKCHANNELS = (
     "嗯",

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import resource
 import signal
 import sys
 from collections.abc import Callable
@@ -59,11 +60,32 @@ def run(app: Quart, host: str, port: int, *, on_stop: Callable[[], None] | None 
     # whole dictionary was loaded here), and a forked worker's copy of it stays shared.
     gc.collect()
     gc.freeze()
+    _raise_open_files_limit()
     try:
         asyncio.run(_serve(app, host, port, on_stop))
     except _StartupFailed as exc:
         click.echo(f"voicebot: could not start: {exc}", err=True)
         sys.exit(1)
+
+
+def _raise_open_files_limit() -> None:
+    """Each connection is a file: the soft limit (1,024 under systemd's default) would
+    refuse connections before ``MAX_CONNECTIONS``; raise it to the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max(soft, 4 * MAX_CONNECTIONS)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(hard, wanted)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < 2 * MAX_CONNECTIONS:
+        logger.warning(
+            "at most %d open files (ulimit -n; LimitNOFILE= under systemd): fewer than %d connections "
+            "can be served at once",
+            soft,
+            MAX_CONNECTIONS,
+        )
 
 
 async def _serve(app: Quart, host: str, port: int, on_stop: Callable[[], None] | None) -> None:

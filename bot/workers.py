@@ -30,6 +30,7 @@ a worker that exits is marked dead there, and its live gauges no longer count.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -81,7 +82,8 @@ def run_workers(count: int, host: str, port: int, *, metrics_dir: Path | None = 
         os.environ[MULTIPROC_ENV] = str(fresh_metrics_dir(metrics_dir))
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
-    os.execv(sys.executable, [sys.executable, "-c", _PARENT, str(count), host, str(port)])
+    # -P: not the working directory first on the path (a file there would shadow a module).
+    os.execv(sys.executable, [sys.executable, "-P", "-c", _PARENT, str(count), host, str(port)])
     return 1  # not reached: execv returns only by raising OSError
 
 
@@ -126,7 +128,8 @@ def supervise(pids: list[int], *, metrics_dir: str | None = None) -> int:
         stopping.append(signum)
         for pid in pids:
             if pid not in exited:
-                os.kill(pid, signum)
+                with contextlib.suppress(ProcessLookupError):  # reaped, not yet marked exited
+                    os.kill(pid, signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)

@@ -90,7 +90,10 @@ class TurnRunner:
             # Both stored before the answer leaves: a crash after it loses nothing.
             await self.sessions.put(state)
             await self.transcripts.flush()
-        if not was_ended or callback.event is Event.HUNGUP:
+        # A call forgotten after it ended comes back from its transcript, without its
+        # variables: it was reported when it ended, and is not again.
+        rebuilt = stored is None and was_ended
+        if not rebuilt and (not was_ended or callback.event is Event.HUNGUP):
             self.endings.report_if_settled(state)
         return answer
 

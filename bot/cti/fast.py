@@ -13,6 +13,7 @@ two to the same answers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -37,6 +38,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 PATH = "/cti/ai"
+BODY_TIMEOUT_SECONDS = 60  # Quart's BODY_TIMEOUT, which the framework's endpoint had
 METHODS = frozenset({"GET", "POST"})
 _CONTENT_TYPE = PLAIN_TEXT.encode("latin-1")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -51,7 +53,10 @@ class FastCallback:
         self._rules = rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        status, body = await self._answer(scope, receive)
+        try:
+            status, body = await self._answer(scope, receive)
+        except _ClientGone:  # it left before its request was whole: no turn, no answer
+            return
         await send(
             {
                 "type": "http.response.start",
@@ -65,6 +70,8 @@ class FastCallback:
         call_id_token = CALL_ID.set(None)  # a connection's next request starts clean
         try:
             return 200, (await self._turn(scope, receive)).encode()
+        except _ClientGone:
+            raise
         except AccessRefused as refused:
             metrics.count_refused(refused.code)
             return refused.status, refused.reason.encode()
@@ -81,12 +88,10 @@ class FastCallback:
             token = _query_value(scope["query_string"], b"token")
             forwarded = _header_values(scope, b"x-forwarded-for")
             self._rules.check_cti_caller(token, _client_host(scope), forwarded)
-        query = parse_params(scope["query_string"])
         svc = self._services
-        if scope["method"] == "POST":
-            form = parse_params(await _read_body(scope, receive, MAX_FORM_BYTES))
-            query = {**form, **query}  # the query string's value wins, as parse_params(query, body)
-        callback = read_callback(query, max_text_chars=svc.settings.max_text_chars)
+        body = await _read_body(scope, receive, MAX_FORM_BYTES) if scope["method"] == "POST" else b""
+        params = parse_params(scope["query_string"], body)
+        callback = read_callback(params, max_text_chars=svc.settings.max_text_chars)
         set_call_id(callback.call_id)
         if svc.calls is None:
             raise NotReadyError()
@@ -95,26 +100,40 @@ class FastCallback:
         return links.body(answer)
 
 
+class _ClientGone(Exception):
+    """The client disconnected before its request's body was whole."""
+
+
 async def _read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
-    """The request's body, refused (413) past ``max_bytes`` by its Content-Length or as read."""
+    """The request's body, refused (413) past ``max_bytes`` by its Content-Length or as
+    read, and (408) when it has not all come within ``BODY_TIMEOUT_SECONDS``, as Quart's
+    ``BODY_TIMEOUT``.
+
+    Raises:
+        _ClientGone: the client disconnected first.
+    """
     too_big = RequestError(f"form body larger than {max_bytes} bytes", status=413)
-    for length in _header_values(scope, b"content-length"):
-        if length.strip().isdigit() and int(length) > max_bytes:
+    for value in _header_values(scope, b"content-length"):
+        length = value.strip()
+        if length.isascii() and length.isdigit() and int(length) > max_bytes:
             raise too_big
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            break
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_big
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_SECONDS):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    raise _ClientGone()
+                chunk: bytes = message.get("body", b"")
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_big
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise RequestError(f"form body not received within {BODY_TIMEOUT_SECONDS} s", status=408) from None
 
 
 def _query_value(query: bytes, name: bytes) -> str:

@@ -19,6 +19,7 @@ from bot.errors import RequestError
 from bot.text.decoding import decode_text
 
 MAX_CALL_ID_CHARS = 256
+MAX_REMEMBERED_BYTES = 128  # percent-encoded: about 14 characters of Chinese
 
 
 async def read_form_body(max_bytes: int) -> bytes:
@@ -64,8 +65,18 @@ def _name(raw: bytes) -> str:
     return unquote_to_bytes(raw.replace(b"+", b" ")).decode("latin-1")
 
 
-@lru_cache(maxsize=4096)
 def _value(raw: bytes) -> tuple[str, str]:
+    if len(raw) > MAX_REMEMBERED_BYTES:  # a long text is rarely said twice: not kept
+        return _decode(raw)
+    return _remembered(raw)
+
+
+@lru_cache(maxsize=4096)
+def _remembered(raw: bytes) -> tuple[str, str]:
+    return _decode(raw)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
     return decode_text(unquote_to_bytes(raw.replace(b"+", b" ")))
 
 

@@ -58,10 +58,10 @@ the default threshold of 0.5 (``VOICEBOT_NLU_THRESHOLD``, a flow's ``nlu.thresho
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -178,8 +178,9 @@ class IntentClassifier:
         segmenter.add_words(vocabulary(intents, synonyms))
         self._build(intents)
         # Keyed by the segmenter's words too: a flow loaded later may teach it words
-        # that cut the same text otherwise.
-        self._parse_cached = lru_cache(maxsize=PARSE_CACHE_SIZE)(self._parse)
+        # that cut the same text otherwise. A dict, not lru_cache on a method, whose
+        # cycle would keep a replaced flow's classifier (frozen by gc.freeze) for good.
+        self._parsed: dict[tuple[str, int], ParseResult] = {}
 
     # -- construction -------------------------------------------------------
 
@@ -267,9 +268,17 @@ class IntentClassifier:
             text gets the same (shared, immutable) result while the segmenter's
             words stay the same.
         """
-        return self._parse_cached(text, self._segmenter.words_added)
+        key = (text, self._segmenter.words_added)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = self._parse(text)
+            if len(self._parsed) >= PARSE_CACHE_SIZE:  # the oldest goes
+                with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+                    del self._parsed[next(iter(self._parsed))]
+            self._parsed[key] = parsed
+        return parsed
 
-    def _parse(self, text: str, words_added: int) -> ParseResult:  # words_added: a cache key
+    def _parse(self, text: str) -> ParseResult:
         analysis = self._analyse(text)
         scores = [0.0] * len(self._names)
         if analysis.length:

@@ -550,7 +550,10 @@ def _as_stored(moment: str | None) -> str | None:
 
 def _variables_json(variables: dict[str, object]) -> str:
     """A call's variables as JSON, what JSON cannot hold (dates, decimals) as its ``str``."""
-    return orjson.dumps(variables, default=str, option=_VARIABLES_OPTIONS).decode()
+    try:
+        return orjson.dumps(variables, default=str, option=_VARIABLES_OPTIONS).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(variables, ensure_ascii=False, default=str)
 
 
 _VARIABLES_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME

@@ -73,6 +73,8 @@ class ShardedDictionary:
         self._fd = fd
         weakref.finalize(self, os.close, fd)  # a raw descriptor: no ResourceWarning, closed all the same
         (header_size,) = _HEADER.unpack(os.pread(fd, _HEADER.size, 0))
+        if header_size > os.fstat(fd).st_size:
+            raise ValueError("shard file with a damaged header")
         version, total, singles, firsts, counts_bytes, seconds, ends_bytes = marshal.loads(
             os.pread(fd, header_size, _HEADER.size)
         )
@@ -100,7 +102,7 @@ class ShardedDictionary:
         """The shards of ``dictionary``: from the cache, else built (about 2 s) and kept."""
         path = cache.cached_path("jieba", [dictionary], SHARDS_VERSION)
         if path is not None:
-            with contextlib.suppress(OSError, EOFError, ValueError, TypeError, struct.error):
+            with contextlib.suppress(OSError, EOFError, ValueError, TypeError, OverflowError, struct.error):
                 return cls(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
         data = build(dictionary, parse)
         if path is not None:

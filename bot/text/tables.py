@@ -62,8 +62,9 @@ def _trusted(path: Path) -> bool:
         return False
     if not stat.S_ISDIR(info.st_mode) or not os.access(path, os.R_OK | os.X_OK):
         return False
-    only_root_writes = info.st_uid == 0 and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    return info.st_uid == os.getuid() or only_root_writes
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):  # others could plant a file to be read
+        return False
+    return info.st_uid in (os.getuid(), 0)
 
 
 def cache_dir() -> Path | None:
@@ -88,10 +89,16 @@ def cached_path(name: str, sources: Sequence[Path], version: int) -> Path | None
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """``data`` at ``path``, whole or not at all (several processes may build at once)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """``data`` at ``path``, whole or not at all (several processes, or containers sharing
+    the directory, may build at once); on the disk before it is named."""
+    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        temporary.write_bytes(data)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        temporary = Path(name)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(temporary, path)
     except OSError as exc:
         logger.info("could not keep %s (%s): it is built again at the next start", path, exc.strerror)

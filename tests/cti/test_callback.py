@@ -307,6 +307,23 @@ async def test_a_forgotten_ended_call_stays_ended(
     assert services.calls.followups.waiting("ended-1") is None
 
 
+async def test_a_forgotten_ended_call_is_not_reported_again(services: Services, cti: CTI) -> None:
+    """Its state comes back from the transcript without its variables: reporting it again
+    would overwrite what was reported when it ended (a campaign number's slots)."""
+    await cti.say("ended-2", "ready2speak")
+    await cti.say("ended-2", "没有了，再见")
+    assert services.calls is not None
+    assert await services.sessions.pop_idle(-1)  # forgotten (a minute after its end, or a restart)
+    reported: list[str] = []
+
+    async def spy(state: CallState) -> None:
+        reported.append(state.call_id)
+
+    services.calls.endings.on_call_end = spy
+    await cti.say("ended-2", "hungup")  # the CTI's, after the bot's own hang-up
+    assert reported == []
+
+
 async def test_an_abandoned_call_is_not_reopened(services: Services, cti: CTI, client: QuartClient) -> None:
     await cti.say("expired-1", "ready2speak")
     assert services.calls is not None

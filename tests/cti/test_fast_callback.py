@@ -160,3 +160,39 @@ async def test_cti_networks_and_proxies_are_checked_as_the_framework_does(
         ("GET", turn, b"", [(forwarded, b"192.168.1.1")], "10.1.2.3"),  # an untrusted peer's header
     ]
     await _both(tmp_path, segmenter, requests, cti_allow="10.0.0.0/8", trusted_proxies="127.0.0.1/32")
+
+
+async def test_a_client_gone_before_its_body_is_whole_gets_no_turn(
+    tmp_path: Path, segmenter: Segmenter
+) -> None:
+    app = _app(tmp_path, segmenter, fast=True)
+    messages = [
+        {"type": "http.request", "body": b"telnum=1&callid=gone-1&txt=ready2speak", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/cti/ai",
+        "raw_path": b"/cti/ai",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8080"), *FORM],
+        "client": ("10.0.0.5", 40000),
+        "server": ("127.0.0.1", 8080),
+    }
+    async with app.test_app() as started:
+        await app(scope, receive, send)  # type: ignore[arg-type]
+        assert sent == []  # as the framework: nothing answered to nobody
+        assert (await started.test_client().get("/calls/gone-1")).status_code == 404  # and no turn ran

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bot.dialog.state import Answer, Answered, CallState, Due, Frame, Grade, Playback, Reply
 from bot.language.flow import Prompt
 from bot.store import codec
+from bot.store.transcripts import CallRow
 
 
 def full_state() -> CallState:
@@ -65,3 +67,13 @@ def test_a_new_call_round_trips() -> None:
 def test_what_is_not_a_state_is_refused(text: str) -> None:
     with pytest.raises(codec.StateDecodeError):
         codec.loads(text)
+
+
+def test_integers_beyond_64_bits_are_kept() -> None:
+    """A long number said, or an API's big value: orjson refuses those, json writes them."""
+    state = CallState(call_id="c", telnum="1", flow="f", flow_version="v")
+    state.variables = {"number": 10**30, "small": 5, "negative": -(2**70)}
+    assert codec.loads(codec.dumps(state)).variables == state.variables
+    row = CallRow.of(state)
+    assert row.variables is not None
+    assert json.loads(row.variables)["number"] == 10**30
