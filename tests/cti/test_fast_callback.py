@@ -166,7 +166,7 @@ async def test_a_client_gone_before_its_body_is_whole_gets_no_turn(
     tmp_path: Path, segmenter: Segmenter
 ) -> None:
     app = _app(tmp_path, segmenter, fast=True)
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"type": "http.request", "body": b"telnum=1&callid=gone-1&txt=ready2speak", "more_body": True},
         {"type": "http.disconnect"},
     ]
