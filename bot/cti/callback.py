@@ -60,16 +60,21 @@ async def ai_callback() -> Response:
 
 
 def audio_base_url(settings: Settings) -> str:
+    """Where the CTI downloads our audio, for the current request (:func:`base_url_of`)."""
+    return base_url_of(settings, request.scheme, request.server)
+
+
+def base_url_of(settings: Settings, scheme: str, server: tuple[str, int | None] | None) -> str:
     """Where the CTI downloads our audio: the configured public URL, else the address the
-    CTI's connection reached (the socket's, never the ``Host`` header, which the caller
-    writes: a forged one would send the PBX to fetch audio from another host)."""
+    CTI's connection reached (``server``, the socket's; never the ``Host`` header, which
+    the caller writes: a forged one would send the PBX to fetch audio from another host)."""
     configured = settings.public_url
     if configured:
         return str(configured).rstrip("/")
-    address, port = request.server or ("127.0.0.1", None)
+    address, port = server or ("127.0.0.1", None)
     host = f"[{address}]" if ":" in address else address
-    default = {"http": 80, "https": 443}.get(request.scheme)
-    return f"{request.scheme}://{host}" + (f":{port}" if port and port != default else "")
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 def _plain(text: str, status: int) -> Response:

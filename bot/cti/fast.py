@@ -20,9 +20,8 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from bot import metrics
-from bot.config import Settings
 from bot.cti.answers import CtiAudioLinks
-from bot.cti.callback import MAX_FORM_BYTES
+from bot.cti.callback import MAX_FORM_BYTES, base_url_of
 from bot.cti.params import parse_params, read_callback
 from bot.errors import AccessRefused, NotReadyError, RequestError
 from bot.logs import CALL_ID, set_call_id
@@ -41,7 +40,6 @@ PATH = "/cti/ai"
 BODY_TIMEOUT_SECONDS = 60  # Quart's BODY_TIMEOUT, which the framework's endpoint had
 METHODS = frozenset({"GET", "POST"})
 _CONTENT_TYPE = PLAIN_TEXT.encode("latin-1")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class FastCallback:
@@ -95,7 +93,7 @@ class FastCallback:
         set_call_id(callback.call_id)
         if svc.calls is None:
             raise NotReadyError()
-        links = CtiAudioLinks(_audio_base_url(svc.settings, scope))
+        links = CtiAudioLinks(base_url_of(svc.settings, scope.get("scheme", "http"), scope.get("server")))
         answer = await svc.calls.handle(callback, links)
         return links.body(answer)
 
@@ -153,16 +151,3 @@ def _header_values(scope: Scope, name: bytes) -> list[str]:
 def _client_host(scope: Scope) -> str | None:
     client = scope.get("client")
     return str(client[0]) if client else None
-
-
-def _audio_base_url(settings: Settings, scope: Scope) -> str:
-    """As :func:`bot.cti.callback.audio_base_url`, from the ASGI scope: the configured
-    public URL, else the socket's address (never the ``Host`` header)."""
-    configured = settings.public_url
-    if configured:
-        return str(configured).rstrip("/")
-    address, port = scope.get("server") or ("127.0.0.1", None)
-    host = f"[{address}]" if ":" in address else address
-    scheme: str = scope.get("scheme", "http")
-    default = _DEFAULT_PORTS.get(scheme)
-    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
