@@ -14,7 +14,6 @@ two to the same answers.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -27,9 +26,7 @@ from bot.errors import AccessRefused, NotReadyError, RequestError
 from bot.logs import CALL_ID, set_call_id
 from bot.services import Services
 from bot.web.auth import AccessRules
-from bot.web.errors import PLAIN_TEXT, status_of
-
-logger = logging.getLogger(__name__)
+from bot.web.errors import PLAIN_TEXT, answer_of
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,10 +71,8 @@ class FastCallback:
             metrics.count_refused(refused.code)
             return refused.status, refused.reason.encode()
         except Exception as exc:  # the answers of bot.web.errors, in the CTI's plain text
-            status, code = status_of(exc)
-            if status >= 500:
-                logger.exception("unhandled error", exc_info=exc)
-            return status, (str(exc) or code).encode()
+            status, _, message = answer_of(exc)
+            return status, message.encode()
         finally:
             CALL_ID.reset(call_id_token)
 

@@ -51,6 +51,15 @@ def status_of(exc: Exception) -> tuple[int, str]:
     return 500, "internal_error"
 
 
+def answer_of(exc: Exception) -> tuple[int, str, str]:
+    """The status, code and message an error is answered with (logged when it is a 5xx):
+    the framework's handler and the CTI's fast endpoint (bot/cti/fast.py) alike."""
+    status, code = status_of(exc)
+    if status >= 500:
+        logger.exception("unhandled error", exc_info=exc)
+    return status, code, (exc.description if isinstance(exc, HTTPException) else str(exc)) or code
+
+
 def json_error(status: int, code: str, message: str) -> Response:
     response = jsonify({"error": {"status": status, "code": code, "message": message}})
     response.status_code = status
@@ -66,10 +75,7 @@ def register_errors(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def _any(exc: Exception) -> Response:
-        status, code = status_of(exc)
-        if status >= 500:
-            logger.exception("unhandled error", exc_info=exc)
-        message = (exc.description if isinstance(exc, HTTPException) else str(exc)) or code
+        status, code, message = answer_of(exc)
         if request.path.startswith(CTI_PREFIX):
             return plain_error(status, message)
         return json_error(status, code, message)
