@@ -25,7 +25,7 @@ from bot.console.access import role_of as console_role
 from bot.console.views import install as install_console
 from bot.cti import agent_speech, callback, calllog, hangup, ivr, route
 from bot.cti.answers import CtiAudioLinks
-from bot.cti.callback import audio_base_url
+from bot.cti.callback import public_base_url
 from bot.cti.fast import PATH as fast_path
 from bot.cti.fast import FastCallback
 from bot.dialog.business import BusinessAPI
@@ -346,6 +346,7 @@ class _Lifecycle:
         assert svc.campaigns is not None
         assert conversation is not None
         await svc.campaigns.open()
+        public_url = public_base_url(svc.settings)
         svc.calls = CallHandler(
             conversation=conversation,
             sessions=svc.sessions,
@@ -361,7 +362,7 @@ class _Lifecycle:
                 svc.settings.max_live_calls, svc.settings.busy_text, svc.settings.busy_transfer
             ),
             on_call_end=partial(_call_ended, svc),
-            links=CtiAudioLinks(audio_base_url(svc.settings)) if svc.settings.public_url else None,
+            links=CtiAudioLinks(public_url) if public_url else None,
             followup_late_seconds=svc.settings.followup_late_ms / 1000,
             placed=svc.campaigns,
         )

@@ -64,13 +64,20 @@ def audio_base_url(settings: Settings) -> str:
     return base_url_of(settings, request.scheme, request.server)
 
 
+def public_base_url(settings: Settings) -> str | None:
+    """The configured public URL the CTI downloads our audio from, if any; known without
+    a request, so calls pushed from a timer (not a callback) can link their audio."""
+    configured = settings.public_url
+    return str(configured).rstrip("/") if configured else None
+
+
 def base_url_of(settings: Settings, scheme: str, server: tuple[str, int | None] | None) -> str:
     """Where the CTI downloads our audio: the configured public URL, else the address the
     CTI's connection reached (``server``, the socket's; never the ``Host`` header, which
     the caller writes: a forged one would send the PBX to fetch audio from another host)."""
-    configured = settings.public_url
+    configured = public_base_url(settings)
     if configured:
-        return str(configured).rstrip("/")
+        return configured
     address, port = server or ("127.0.0.1", None)
     host = f"[{address}]" if ":" in address else address
     default = {"http": 80, "https": 443}.get(scheme)
