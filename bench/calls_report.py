@@ -45,7 +45,7 @@ def saturation_verdict(saturation: dict[str, Any]) -> str:
     if share is None:
         return f"target {target} : not measured (no limit server started)"
     bot = saturation["bot_turns_per_second"]
-    limit_rps = saturation["servers"][f"limit_{limit}"]["requests_per_second"]
+    limit_rps = saturation["limit_requests_per_second"]
     needed = limit_rps * SATURATION_SHARE_TARGET
     measured = f"bot {bot:,.0f} turns/s = {share:.1%} of {limit}'s {limit_rps:,.0f}/s"
     gap = f"{(SATURATION_SHARE_TARGET - share) * 100:.1f} points, {needed - bot:,.0f} turns/s"

@@ -75,7 +75,7 @@ def serve(host: str, port: int, workers: int) -> None:
     except ConfigError as exc:
         click.echo(f"voicebot: {exc}", err=True)
         sys.exit(2)
-    server.run(app, host, port, on_stop=partial(end_streams, app))
+    server.run(app, host, port, on_stop=partial(end_streams, app), event_loop=settings.event_loop)
 
 
 @main.command("backup")

@@ -650,6 +650,10 @@ class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVe
     outcome_keep_days: float = Field(
         7, ge=0, description="How long delivered outcome pushes stay in the outbox, in days."
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="The event loop `voicebot serve` runs on: uvloop (the faster), or Python's own asyncio.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Python logging level."
     )

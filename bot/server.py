@@ -18,6 +18,7 @@ import resource
 import signal
 import sys
 from collections.abc import Callable
+from typing import Literal
 
 import click
 from granian.constants import Interfaces
@@ -48,8 +49,18 @@ class _StartupFailed(Exception):
     opening a database), or the address could not be listened on."""
 
 
-def run(app: Quart, host: str, port: int, *, on_stop: Callable[[], None] | None = None) -> None:
-    """Serve ``app`` on ``host:port``; exit status 1 when its start-up fails.
+EventLoop = Literal["uvloop", "asyncio"]
+
+
+def run(
+    app: Quart,
+    host: str,
+    port: int,
+    *,
+    on_stop: Callable[[], None] | None = None,
+    event_loop: EventLoop = "uvloop",
+) -> None:
+    """Serve ``app`` on ``host:port`` on ``event_loop``; exit status 1 when its start-up fails.
 
     ``on_stop`` is called once a signal has asked the server to stop, before the
     requests in flight are waited for (the fake PBX ends its armed hangs there).
@@ -62,10 +73,24 @@ def run(app: Quart, host: str, port: int, *, on_stop: Callable[[], None] | None 
     gc.freeze()
     _raise_open_files_limit()
     try:
-        asyncio.run(_serve(app, host, port, on_stop))
+        with asyncio.Runner(loop_factory=_loop_factory(event_loop)) as runner:
+            runner.run(_serve(app, host, port, on_stop))
     except _StartupFailed as exc:
         click.echo(f"voicebot: could not start: {exc}", err=True)
         sys.exit(1)
+
+
+def _loop_factory(event_loop: EventLoop) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop (libuv's: its wake-ups, timers and sockets cost less than asyncio's
+    own; 10–17 % more turns/s at saturation, docs/performance.md), or asyncio's (None)."""
+    if event_loop == "asyncio":
+        return None
+    try:
+        import uvloop  # noqa: PLC0415  # not on Windows
+    except ImportError:
+        logger.warning("uvloop is not installed: serving on asyncio's own event loop")
+        return None
+    return uvloop.new_event_loop
 
 
 def _raise_open_files_limit() -> None:

@@ -107,6 +107,27 @@ def test_a_call_over_real_http(server: str) -> None:
         assert health["prompts_rendered"] >= 10
 
 
+@pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
+def test_the_event_loop_is_chosen_by_the_setting(tmp_path: Path, event_loop: str) -> None:
+    """uvloop by default; VOICEBOT_EVENT_LOOP=asyncio for Python's own. A call is answered
+    on either, and the process stops cleanly."""
+    port = unused_port()
+    settings = {} if event_loop == "uvloop" else {"VOICEBOT_EVENT_LOOP": event_loop}
+    process = start(tmp_path, FLOWS_DIR, port, settings=settings)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process, tmp_path)
+        params = {"telnum": "13800138000", "txt": "ready2speak", "callid": f"loop-{event_loop}"}
+        greeting = httpx.get(f"{base}/cti/ai", params=params, timeout=10)
+        assert greeting.status_code == 200
+        assert greeting.text.startswith(f"{base}/audio/")
+    finally:
+        stop(process)
+    assert process.returncode == 0
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert f"event loop {event_loop}" in log
+
+
 @pytest.mark.parametrize(
     "txt",
     ["a" * 10_000, "转" * 3_400],

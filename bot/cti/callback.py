@@ -20,10 +20,11 @@ from bot.web.openapi import DataSource, Text, documented
 from bot.web.schemas import AiCallback
 
 blueprint = Blueprint("cti", __name__)
+PATH = "/cti/ai"
 MAX_FORM_BYTES = 64 * 1024
 
 
-@blueprint.route("/cti/ai", methods=["GET", "POST"])
+@blueprint.route(PATH, methods=["GET", "POST"])
 @documented(
     "The CTI's AI speech callback",
     tag="cti",

@@ -1,14 +1,14 @@
-"""``/cti/ai`` served straight from ASGI: the CTI's callback without the framework's
-request machinery.
+"""The CTI's busiest paths served straight from ASGI, without the framework's request
+machinery: the callback (``/cti/ai``) and the hang-up push (``/cti/hangup``).
 
 Quart spends about 100 µs on every request before and after the endpoint (a request
 object, its context, a task and a wait for the disconnect, the session, the response
 object), as much again as a turn's recognition. The edge (:mod:`bot.web.edge`) hands
-``GET`` and ``POST /cti/ai`` to :class:`FastCallback`, which does what the endpoint in
-:mod:`bot.cti.callback` does, with the same access check, the same parsing and the same
-answers and errors, byte for byte; every other method (``HEAD``, ``OPTIONS``) and
-every other path still goes through Quart. ``tests/cti/test_fast_callback.py`` holds the
-two to the same answers.
+``GET`` and ``POST`` of these paths to a :class:`FastEndpoint`, which does what the
+endpoints in :mod:`bot.cti.callback` and :mod:`bot.cti.hangup` do, with the same access
+check, the same parsing and the same answers and errors, byte for byte; every other
+method (``HEAD``, ``OPTIONS``) and every other path still goes through Quart.
+``tests/cti/test_fast_callback.py`` holds the two to the same answers.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from bot import metrics
+from bot.cti import callback as callback_endpoint
+from bot.cti import hangup as hangup_endpoint
 from bot.cti.answers import CtiAudioLinks
-from bot.cti.callback import MAX_FORM_BYTES, base_url_of
-from bot.cti.params import parse_params, read_callback
+from bot.cti.callback import base_url_of
+from bot.cti.params import Params, parse_params, read_callback
 from bot.errors import AccessRefused, NotReadyError, RequestError
 from bot.logs import CALL_ID, set_call_id
 from bot.services import Services
@@ -33,19 +35,24 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-PATH = "/cti/ai"
 BODY_TIMEOUT_SECONDS = 60  # Quart's BODY_TIMEOUT, which the framework's endpoint had
 METHODS = frozenset({"GET", "POST"})
 _CONTENT_TYPE = PLAIN_TEXT.encode("latin-1")
 
 
-class FastCallback:
-    """The ASGI endpoint of ``GET|POST /cti/ai`` for the app whose ``services`` and access
-    ``rules`` it is given."""
+Handler = Callable[[Services, Params, Scope], Awaitable[str]]  # the answer's plain text
 
-    def __init__(self, services: Services, rules: AccessRules) -> None:
+
+class FastEndpoint:
+    """The ASGI endpoint of ``GET|POST`` of one CTI path, for the app whose ``services``
+    and access ``rules`` it is given: the request's parameters (a form body of at most
+    ``max_form_bytes``, then the query string) go to ``handle``, whose text is the answer."""
+
+    def __init__(self, services: Services, rules: AccessRules, handle: Handler, max_form_bytes: int) -> None:
         self._services = services
         self._rules = rules
+        self._handle = handle
+        self._max_form_bytes = max_form_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -64,7 +71,7 @@ class FastCallback:
     async def _answer(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         call_id_token = CALL_ID.set(None)  # a connection's next request starts clean
         try:
-            return 200, (await self._turn(scope, receive)).encode()
+            return 200, (await self._respond(scope, receive)).encode()
         except _ClientGone:
             raise
         except AccessRefused as refused:
@@ -76,21 +83,38 @@ class FastCallback:
         finally:
             CALL_ID.reset(call_id_token)
 
-    async def _turn(self, scope: Scope, receive: Receive) -> str:
+    async def _respond(self, scope: Scope, receive: Receive) -> str:
         if not self._rules.cti_open:  # before anything of the request is read
             token = _query_value(scope["query_string"], b"token")
             forwarded = _header_values(scope, b"x-forwarded-for")
             self._rules.check_cti_caller(token, _client_host(scope), forwarded)
-        svc = self._services
-        body = await _read_body(scope, receive, MAX_FORM_BYTES) if scope["method"] == "POST" else b""
-        params = parse_params(scope["query_string"], body)
-        callback = read_callback(params, max_text_chars=svc.settings.max_text_chars)
-        set_call_id(callback.call_id)
-        if svc.calls is None:
-            raise NotReadyError()
-        links = CtiAudioLinks(base_url_of(svc.settings, scope.get("scheme", "http"), scope.get("server")))
-        answer = await svc.calls.handle(callback, links)
-        return links.body(answer)
+        max_bytes = self._max_form_bytes
+        body = await _read_body(scope, receive, max_bytes) if scope["method"] == "POST" else b""
+        return await self._handle(self._services, parse_params(scope["query_string"], body), scope)
+
+
+async def _turn(svc: Services, params: Params, scope: Scope) -> str:
+    """``/cti/ai``: one turn of a call (:func:`bot.cti.callback.ai_callback`)."""
+    callback = read_callback(params, max_text_chars=svc.settings.max_text_chars)
+    set_call_id(callback.call_id)
+    if svc.calls is None:
+        raise NotReadyError()
+    links = CtiAudioLinks(base_url_of(svc.settings, scope.get("scheme", "http"), scope.get("server")))
+    answer = await svc.calls.handle(callback, links)
+    return links.body(answer)
+
+
+async def _hangup_push(svc: Services, params: Params, scope: Scope) -> str:
+    """``/cti/hangup``: the CTI's hang-up push (:func:`bot.cti.hangup.hangup_push`)."""
+    return await hangup_endpoint.record(svc, params)
+
+
+def endpoints(services: Services, rules: AccessRules) -> dict[str, FastEndpoint]:
+    """The fast endpoints by path, for the edge's ``fast`` map."""
+    return {
+        callback_endpoint.PATH: FastEndpoint(services, rules, _turn, callback_endpoint.MAX_FORM_BYTES),
+        hangup_endpoint.PATH: FastEndpoint(services, rules, _hangup_push, hangup_endpoint.MAX_FORM_BYTES),
+    }
 
 
 class _ClientGone(Exception):

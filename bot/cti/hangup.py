@@ -13,21 +13,22 @@ import logging
 
 from quart import Blueprint, Response, request
 
-from bot.cti.params import parse_params, read_form_body
+from bot.cti.params import Params, parse_params, read_form_body
 from bot.errors import NotReadyError, RequestError
 from bot.logs import set_call_id
-from bot.services import services
+from bot.services import Services, services
 from bot.web.errors import PLAIN_TEXT
 from bot.web.openapi import DataSource, Text, documented
 from bot.web.schemas import HangupPush
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("cti_hangup", __name__)
+PATH = "/cti/hangup"
 MAX_FORM_BYTES = 16 * 1024
 MAX_VALUE_CHARS = 512
 
 
-@blueprint.route("/cti/hangup", methods=["GET", "POST"])
+@blueprint.route(PATH, methods=["GET", "POST"])
 @documented(
     "The CTI's hang-up push",
     tag="cti",
@@ -42,8 +43,18 @@ MAX_VALUE_CHARS = 512
     security="cti",
 )
 async def hangup_push() -> Response:
-    svc = services()
     raw = parse_params(request.query_string, await read_form_body(MAX_FORM_BYTES))
+    return Response(await record(services(), raw), status=200, content_type=PLAIN_TEXT)
+
+
+async def record(svc: Services, raw: Params) -> str:
+    """Record the push of ``raw`` parameters and close its robot call; the answer's text.
+    Also served by the edge's fast endpoint (:mod:`bot.cti.fast`).
+
+    Raises:
+        RequestError: no ``callid``.
+        NotReadyError: before start-up has finished.
+    """
     params = {name: value[:MAX_VALUE_CHARS] for name, (value, _encoding) in raw.items()}
     call_id = params.get("callid", "").strip()
     if not call_id:
@@ -60,4 +71,4 @@ async def hangup_push() -> Response:
         )
     else:
         logger.info("hang-up push %s for call %s%s", business, call_id, "" if new else " (repeated)")
-    return Response("ok", status=200, content_type=PLAIN_TEXT)
+    return "ok"

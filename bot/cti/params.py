@@ -40,7 +40,10 @@ async def read_form_body(max_bytes: int) -> bytes:
     return body
 
 
-def parse_params(*sources: bytes) -> dict[str, tuple[str, str]]:
+Params = dict[str, tuple[str, str]]  # name → (decoded value, the encoding it was read in)
+
+
+def parse_params(*sources: bytes) -> Params:
     """Raw ``a=b&c=d`` bytes → {name: (decoded value, encoding)}; the first source wins.
 
     Split on bytes and percent-decoded to bytes, so each value's encoding can be
@@ -80,7 +83,7 @@ def _decode(raw: bytes) -> tuple[str, str]:
     return decode_text(unquote_to_bytes(raw.replace(b"+", b" ")))
 
 
-def read_callback(params: dict[str, tuple[str, str]], *, max_text_chars: int) -> Callback:
+def read_callback(params: Params, *, max_text_chars: int) -> Callback:
     """Validate the parameters of a callback.
 
     Raises:

@@ -1,7 +1,9 @@
-"""``/cti/ai``'s fast endpoint (bot/cti/fast.py) answers as the framework's endpoint does.
+"""The fast endpoints of ``/cti/ai`` and ``/cti/hangup`` (bot/cti/fast.py) answer as the
+framework's endpoints do.
 
-Two apps of the same settings play the same requests, one with the edge's fast endpoint
-and one with it taken out (so Quart's route in bot/cti/callback.py serves the path);
+Two apps of the same settings play the same requests, one with the edge's fast endpoints
+and one with them taken out (so Quart's routes in bot/cti/callback.py and
+bot/cti/hangup.py serve the paths);
 every answer's status, content type and body must be the same, access refusals, bad
 parameters, bodies too large and the turns' audio URLs included.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,13 +37,13 @@ def _app(tmp_path: Path, segmenter: Segmenter, *, fast: bool, **settings: Any) -
     )
     app = create_app(configured, pbx=LogPBX(), segmenter=segmenter)
     edge: Any = app.asgi_app
-    assert set(edge.fast) == {"/cti/ai"}
+    assert set(edge.fast) == {"/cti/ai", "/cti/hangup"}
     if not fast:
         edge.fast = {}
     return app
 
 
-async def _request(app: Quart, request: Request) -> tuple[int, str, bytes]:
+async def _request(app: Quart, request: Request, path: str = "/cti/ai") -> tuple[int, str, bytes]:
     method, query, body, headers, client = request
     scope = {
         "type": "http",
@@ -48,8 +51,8 @@ async def _request(app: Quart, request: Request) -> tuple[int, str, bytes]:
         "http_version": "1.1",
         "method": method,
         "scheme": "http",
-        "path": "/cti/ai",
-        "raw_path": b"/cti/ai",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": query.encode("latin-1"),
         "root_path": "",
         "headers": [(b"host", b"127.0.0.1:8080"), *headers],
@@ -109,7 +112,7 @@ OPEN_REQUESTS: list[Request] = [
 ]
 
 
-def _with_length(requests: list[Request]) -> list[Request]:
+def _with_length(requests: Sequence[Request]) -> list[Request]:
     """Each request with the Content-Length header a client sends (but one that omits it)."""
     out = []
     for method, query, body, headers, client in requests:
@@ -118,16 +121,44 @@ def _with_length(requests: list[Request]) -> list[Request]:
     return out
 
 
-async def _both(tmp_path: Path, segmenter: Segmenter, requests: list[Request], **settings: Any) -> None:
+async def _both(
+    tmp_path: Path,
+    segmenter: Segmenter,
+    requests: list[Request],
+    *,
+    pushes: Sequence[Request] = (),
+    **settings: Any,
+) -> None:
+    """``requests`` to /cti/ai, then ``pushes`` to /cti/hangup, in each app."""
     fast = _app(tmp_path / "fast", segmenter, fast=True, **settings)
     framework = _app(tmp_path / "framework", segmenter, fast=False, **settings)
     async with fast.test_app(), framework.test_app():
-        for request in _with_length(requests):
-            assert await _request(fast, request) == await _request(framework, request), request
+        for path, batch in (("/cti/ai", requests), ("/cti/hangup", pushes)):
+            for request in _with_length(batch):
+                fast_answer = await _request(fast, request, path)
+                assert fast_answer == await _request(framework, request, path), (path, request)
 
 
 async def test_open_cti_answers_as_the_framework_does(tmp_path: Path, segmenter: Segmenter) -> None:
     await _both(tmp_path, segmenter, OPEN_REQUESTS)
+
+
+PUSHES: list[Request] = [
+    ("GET", _q(business="robot", callid="c1", caller="13800138000"), b"", [], "10.0.0.5"),
+    ("GET", _q(business="robot", callid="c1", caller="13800138000"), b"", [], "10.0.0.5"),  # again
+    ("POST", "", _q(business="voicemail", callid="c1", path="/rec/c1.wav").encode(), FORM, "10.0.0.5"),
+    ("GET", "business=queue&callid=c2&wait=" + quote("三十秒", encoding="gbk"), b"", [], "10.0.0.5"),
+    ("GET", "business=robot&callid=c9&caller=%80%80", b"", [], "10.0.0.5"),  # a call never seen
+    ("GET", _q(business="robot"), b"", [], "10.0.0.5"),  # no callid
+    ("GET", _q(business="robot", callid="  "), b"", [], "10.0.0.5"),
+    ("POST", "", b"callid=c1&business=" + b"x" * 20_000, FORM, "10.0.0.5"),  # over its 16 KB
+    ("POST", _q(callid="c1"), _q(business="other", callid="c2").encode(), FORM, "10.0.0.5"),
+    ("HEAD", _q(business="robot", callid="c1"), b"", [], "10.0.0.5"),  # the framework's, as before
+]
+
+
+async def test_hangup_pushes_are_answered_as_the_framework_does(tmp_path: Path, segmenter: Segmenter) -> None:
+    await _both(tmp_path, segmenter, OPEN_REQUESTS[:3], pushes=PUSHES)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +174,11 @@ async def test_a_cti_token_is_checked_as_the_framework_does(
         ("POST", f"token={token}", _q(callid="t3", txt="ready2speak").encode(), FORM, "10.0.0.5"),
         ("POST", "", f"token={token}&callid=t4&txt=ready2speak".encode(), FORM, "10.0.0.5"),  # not in a body
     ]
-    await _both(tmp_path, segmenter, requests, cti_token="s3cret")
+    pushes: list[Request] = [
+        ("GET", f"token={token}&business=robot&callid=t1", b"", [], "10.0.0.5"),
+        ("POST", f"token={token}", b"business=robot&callid=t3", FORM, "10.0.0.5"),
+    ]
+    await _both(tmp_path, segmenter, requests, pushes=pushes, cti_token="s3cret")
 
 
 async def test_cti_networks_and_proxies_are_checked_as_the_framework_does(
@@ -159,7 +194,14 @@ async def test_cti_networks_and_proxies_are_checked_as_the_framework_does(
         ("GET", turn, b"", [(forwarded, b"10.1.2.3, not-an-address")], "127.0.0.1"),
         ("GET", turn, b"", [(forwarded, b"192.168.1.1")], "10.1.2.3"),  # an untrusted peer's header
     ]
-    await _both(tmp_path, segmenter, requests, cti_allow="10.0.0.0/8", trusted_proxies="127.0.0.1/32")
+    await _both(
+        tmp_path,
+        segmenter,
+        requests,
+        pushes=[(m, _q(business="robot", callid="n1"), b, h, c) for m, _, b, h, c in requests],
+        cti_allow="10.0.0.0/8",
+        trusted_proxies="127.0.0.1/32",
+    )
 
 
 async def test_a_client_gone_before_its_body_is_whole_gets_no_turn(
