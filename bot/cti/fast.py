@@ -36,7 +36,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 BODY_TIMEOUT_SECONDS = 60  # Quart's BODY_TIMEOUT, which the framework's endpoint had
-METHODS = frozenset({"GET", "POST"})
 _CONTENT_TYPE = PLAIN_TEXT.encode("latin-1")
 
 
