@@ -471,7 +471,31 @@ class SpeechVendorSettings(BaseSettings):
     tts_sherpa_threads: int = Field(2, ge=1, le=16, description="CPU threads sherpa-onnx runs a model on.")
 
 
-class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVendorSettings):
+class ServingSettings(BaseSettings):
+    """How ``voicebot serve`` runs: its event loop and its log (docs/logging.md): the part
+    of :class:`Settings` that the command reads before the app exists."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
+
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="The event loop `voicebot serve` runs on: uvloop (the faster), or Python's own asyncio.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Python logging level."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or as one JSON object each (docs/logging.md)."
+    )
+
+    _upper_level = field_validator("log_level", mode="before")(
+        classmethod(lambda cls, v: v.upper() if isinstance(v, str) else v)
+    )
+
+
+class Settings(
+    AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVendorSettings, ServingSettings
+):
     """All settings of the service. Environment: ``VOICEBOT_<FIELD NAME IN CAPITALS>``."""
 
     model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
@@ -649,20 +673,6 @@ class Settings(AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVe
     )
     outcome_keep_days: float = Field(
         7, ge=0, description="How long delivered outcome pushes stay in the outbox, in days."
-    )
-    event_loop: Literal["uvloop", "asyncio"] = Field(
-        "uvloop",
-        description="The event loop `voicebot serve` runs on: uvloop (the faster), or Python's own asyncio.",
-    )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "INFO", description="Python logging level."
-    )
-    log_format: Literal["text", "json"] = Field(
-        "text", description="Log lines as text, or as one JSON object each (docs/logging.md)."
-    )
-
-    _upper_level = field_validator("log_level", mode="before")(
-        classmethod(lambda cls, v: v.upper() if isinstance(v, str) else v)
     )
     _split_lists = field_validator("backchannels", "fillers", mode="before")(
         classmethod(lambda cls, v: _split_words(v))
