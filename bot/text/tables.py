@@ -91,7 +91,7 @@ def cached_path(name: str, sources: Sequence[Path], version: int) -> Path | None
 def write_atomically(path: Path, data: bytes) -> None:
     """``data`` at ``path``, whole or not at all (several processes, or containers sharing
     the directory, may build at once); on the disk before it is named."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary: Path | None = None  # none made yet
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         temporary = Path(name)
@@ -102,8 +102,9 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         logger.info("could not keep %s (%s): it is built again at the next start", path, exc.strerror)
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
 
 
 @contextlib.contextmanager
