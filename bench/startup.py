@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -60,10 +61,18 @@ MB = 2**20
 Figures = dict[str, float]
 
 
-def _command(workers: int, port: int) -> list[str]:
-    # Imported from the working directory (the tree), not from the installed project.
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--port", str(port)]
-    return command + (["--workers", str(workers)] if workers > 1 else [])
+def _command(tree: Path, workers: int, port: int) -> list[str]:
+    # The tree's own `voicebot` entry point, imported from the working directory (the
+    # tree), not from the installed project.
+    module, _, function = _entry_point(tree).partition(":")
+    command = [sys.executable, "-c", f"from {module} import {function}; {function}()", "serve"]
+    return command + ["--port", str(port)] + (["--workers", str(workers)] if workers > 1 else [])
+
+
+def _entry_point(tree: Path) -> str:
+    """``module:function`` of the tree's ``voicebot`` script (pyproject.toml)."""
+    with (tree / "pyproject.toml").open("rb") as file:
+        return str(tomllib.load(file)["project"]["scripts"]["voicebot"])
 
 
 def _listening(proc: psutil.Process, port: int) -> bool:
@@ -96,7 +105,11 @@ def serving(
     began = time.perf_counter()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            _command(workers, port), env={**os.environ, **env}, cwd=tree, stdout=log, stderr=subprocess.STDOUT
+            _command(tree, workers, port),
+            env={**os.environ, **env},
+            cwd=tree,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             while not _ready(base, proc, port, workers):

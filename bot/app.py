@@ -276,13 +276,11 @@ class _Lifecycle:
 
     async def _start(self) -> None:
         svc, began = self._svc, time.perf_counter()
-        # Backends that can tell a missing binary, voice or vendor do so first.
-        await check_backends(svc.speech.backends)
-        # The static prompts are synthesized while the rest opens: espeak-ng (or a
-        # vendor) works in processes of its own, on the other core, while this process
-        # builds the knowledge index and the classifiers in threads. Ready (/healthz
-        # 200) still waits for every prompt.
-        prompts = asyncio.create_task(self._render_all_prompts(), name="static prompts")
+        # The speech backends are checked, then the static prompts synthesized, while
+        # the rest opens: espeak-ng (or a vendor) works in processes of its own, on the
+        # other core, while this process builds the knowledge index and the classifiers
+        # in threads. Ready (/healthz 200) still waits for every prompt.
+        prompts = asyncio.create_task(self._check_and_render_prompts(), name="static prompts")
         try:
             await self._open(svc)
         except BaseException:
@@ -326,6 +324,12 @@ class _Lifecycle:
         shared = SharedFlows(svc.flows, flow_archive(svc.redis, svc.settings.data_dir))
         svc.flows.shared = shared
         await shared.publish(svc.flow_sources.values())
+
+    async def _check_and_render_prompts(self) -> None:
+        # Backends that can tell a missing binary, voice or vendor do so before a prompt
+        # fails for the same reason less clearly.
+        await check_backends(self._svc.speech.backends)
+        await self._render_all_prompts()
 
     async def _render_all_prompts(self) -> None:
         """Every flow's static prompts, the flows at once (the synthesizer bounds how many
@@ -445,15 +449,17 @@ class _Lifecycle:
 
 
 def _freeze_startup_objects() -> None:
-    """What start-up built (the flows, the classifiers, the knowledge index, the prompts'
-    catalogue) lives as long as the process: kept out of the collected generations, a
-    full collection walks only the calls' objects. ``bot.server.run`` froze the imports
-    already; this adds what was built since. Measured (docs/performance.md, issue 17): a
-    full collection at rest went from 6–9 ms to about 0.5 ms; under load, before, it had
-    paused the loop for 40–230 ms several times a minute."""
+    """What start-up built (the imports, the flows, the classifiers, the knowledge index,
+    the prompts' catalogue) lives as long as the process: kept out of the collected
+    generations, a full collection walks only the calls' objects. Measured
+    (docs/performance.md, issue 17): a full collection at rest went from 6–9 ms to about
+    0.5 ms; under load, before, it had paused the loop for 40–230 ms several times a
+    minute. ``voicebot serve`` paused the collector before its first import
+    (``bot/entry.py``): it runs again from here."""
     began = time.perf_counter()
     collected = gc.collect()  # start-up's garbage is freed, not frozen with the rest
     gc.freeze()
+    gc.enable()
     logger.debug(
         "froze %d start-up objects (%d collected first) in %.1f ms",
         gc.get_freeze_count(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import importlib
 import json
 import sys
 from functools import partial
@@ -12,33 +14,60 @@ import yaml
 
 from bot import server
 from bot.app import create_app, end_streams
-from bot.authoring import graph, intent_quality
-from bot.authoring.chat import chat_command
+from bot.authoring import graph
 from bot.authoring.check import check_paths
 from bot.authoring.flowtest import flows_test_command
-from bot.authoring.schema import flow_schema
-from bot.campaigns.cli import campaign_group
 from bot.config import load_settings
-from bot.console.cli import users_group
 from bot.errors import ConfigError, FlowValidationError
 from bot.language.loader import flow_files, load_flow, load_flows
 from bot.language.outgoing import HostAllowlist
 from bot.logs import configure_logging, install_record_factory
-from bot.speech.cli import tts_group
 from bot.store.backup import backup
 from bot.text.segmenter import Segmenter
-from bot.tools.fakepbx import fake_pbx_command
-from bot.tools.simulate import simulate_command
 from bot.web.auth import check_binding
 from bot.workers import run_workers
-from knowledge.cli import kb_group
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A group whose commands in ``lazy`` (name -> ``module:attribute``) are imported only
+    when they run or are listed: ``voicebot serve`` does not import the fake PBX, the
+    simulator, the chat or the campaign tools (about 30 modules)."""
+
+    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self._lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self._lazy:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = self._lazy[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command), self._lazy[cmd_name]
+        return command
+
+
+_LAZY_COMMANDS = {
+    "campaign": "bot.campaigns.cli:campaign_group",
+    "chat": "bot.authoring.chat:chat_command",
+    "fake-pbx": "bot.tools.fakepbx:fake_pbx_command",
+    "kb": "knowledge.cli:kb_group",
+    "simulate": "bot.tools.simulate:simulate_command",
+    "tts": "bot.speech.cli:tts_group",
+    "users": "bot.console.cli:users_group",
+}
+
+
+@click.group(cls=_LazyGroup, lazy=_LAZY_COMMANDS)
 @click.version_option(package_name="voicebot")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """voicebot: the voice bot your CTI calls."""
     install_record_factory()  # numbers masked in whatever any command logs (bot/logs.py)
+    if ctx.invoked_subcommand != "serve":
+        gc.enable()  # paused by the entry point (bot/entry.py); serve resumes it once ready
 
 
 @main.command()
@@ -90,15 +119,6 @@ def backup_command(destination: Path) -> None:
         sys.exit(2)
     for path in copied:
         click.echo(f"wrote {path}")
-
-
-main.add_command(chat_command)
-main.add_command(kb_group)
-main.add_command(fake_pbx_command)
-main.add_command(simulate_command)
-main.add_command(users_group)
-main.add_command(campaign_group)
-main.add_command(tts_group)
 
 
 @main.group()
@@ -194,6 +214,8 @@ def flows_quality(path: Path, flows_dir: Path | None, misses: bool) -> None:
     taken as an intent and `none:` ones of no intent (format: docs/quality.md). Prints
     the share right of each kind, then every miss with what it was taken for.
     """
+    from bot.authoring import intent_quality  # noqa: PLC0415  # only this command needs it
+
     settings = load_settings()
     try:
         flows = load_flows(flows_dir or settings.flows_dir)
@@ -219,6 +241,8 @@ def flows_schema(output: Path | None) -> None:
     The sample flows point at flows/flow.schema.json with a first line
     `# yaml-language-server: $schema=flow.schema.json`.
     """
+    from bot.authoring.schema import flow_schema  # noqa: PLC0415  # only this command needs it
+
     text = json.dumps(flow_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)

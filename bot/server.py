@@ -69,7 +69,13 @@ def run(
     # long as the process; kept out of the collected generations, full collections stop
     # walking it (≈10% more callbacks per second measured with `make bench` when jieba's
     # whole dictionary was loaded here), and a forked worker's copy of it stays shared.
-    gc.collect()
+    # With the collector paused since the first import (`voicebot serve`, bot/entry.py),
+    # the imports' garbage (about 1,500 objects in cycles, under 1 MB) is frozen with the
+    # rest rather than collected: a collection here would walk some 200,000 objects (about
+    # 0.1 s of start-up). The app collects and freezes what it builds next when it is
+    # ready (bot/app.py), and resumes the collector.
+    if gc.isenabled():
+        gc.collect()
     gc.freeze()
     _raise_open_files_limit()
     try:

@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 WORKER_ENV = "VOICEBOT_WORKER"  # set in each worker: its number, from 1, for its logs
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1  # prctl(2)
-_PARENT = "from bot.workers import fork_workers; fork_workers()"
+_PARENT = "import gc; gc.disable(); from bot.workers import fork_workers; fork_workers()"  # bot/entry.py
 
 
 def _stop_with_parent(parent: int) -> None:
@@ -100,6 +100,7 @@ def fork_workers() -> None:
     parent = os.getpid()
     serve = ["serve", "--host", host, "--port", port]
     pids = [_fork(n, parent, lambda: cli.main(serve, prog_name="voicebot")) for n in range(1, int(count) + 1)]
+    gc.enable()  # the workers resume theirs once ready, as one `voicebot serve` does
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     logger.info("%s workers serving on %s:%s (pids %s)", count, host, port, pids)

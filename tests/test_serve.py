@@ -239,7 +239,13 @@ def test_more_keep_alive_connections_than_granians_default_are_all_served(server
 @pytest.mark.parametrize(
     ("env", "status", "message"),
     [
-        ({"VOICEBOT_TTS_VOICE": "nosuchvoice"}, 1, "could not start"),
+        # Checked while the rest opens, the backend's own reason is still the one given.
+        (
+            {"VOICEBOT_TTS_VOICE": "nosuchvoice"},
+            1,
+            "could not start: no speech backend works (VOICEBOT_TTS):\n"
+            "espeak-ng: espeak-ng has no voice 'nosuchvoice'",
+        ),
         ({"VOICEBOT_LOG_LEVEL": "verbose"}, 2, "VOICEBOT_LOG_LEVEL"),
         ({"VOICEBOT_DATA_DIR": "/proc/no-such-dir/var"}, 2, "VOICEBOT_DATA_DIR"),
         ({"VOICEBOT_DEFAULT_FLOW": "nosuch"}, 2, "VOICEBOT_DEFAULT_FLOW"),
