@@ -74,7 +74,9 @@ def _without_edge(edge: Any) -> Callable[..., Any]:
     edge's own work (the Host check, the count, the access line)."""
 
     async def dispatch(scope: Any, receive: Any, send: Any) -> None:
-        fast = edge.fast.get(scope["path"]) if scope["method"] in ("GET", "POST") else None
+        # The lifespan's scope (start-up, shutdown) has no method and no path.
+        http = scope["type"] == "http" and scope["method"] in ("GET", "POST")
+        fast = edge.fast.get(scope["path"]) if http else None
         await (fast or edge.app)(scope, receive, send)
 
     return dispatch

@@ -31,6 +31,7 @@ from bot.cti.callback import public_base_url
 from bot.dialog.business import BusinessAPI
 from bot.dialog.conversation import Conversation
 from bot.dialog.flow_versions import SharedFlows, flow_archive
+from bot.dialog.knowledge import sender_of
 from bot.dialog.state import CallState
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError, VoicebotError
@@ -193,7 +194,9 @@ def _builtin_of(svc: Services, flow: str, intent: str) -> str | None:
 
 
 async def _call_ended(svc: Services, state: CallState) -> None:
-    """A call has ended for good: its outcome pushed, its campaign number's result kept."""
+    """A call has ended for good: its outcome pushed, its campaign number's result kept,
+    what the knowledge base was asked in it forgotten."""
+    svc.knowledge.forget(sender_of(state.call_id, state.telnum))
     if svc.outcomes is not None:
         await svc.outcomes.publish(state.call_id)
     if svc.campaigns is not None and not state.test:

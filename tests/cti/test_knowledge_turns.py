@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.errors import PBXError
 from bot.pbx.base import CallRef, Exchange
 from bot.pbx.log import LogPBX
+from bot.services import Services
 from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 from tests.loopback import RASA_ANSWER, LoopbackServer, unused_port
@@ -39,6 +40,14 @@ async def test_a_free_question_is_answered_and_recorded(cti: CTI, client: QuartC
     assert turns[1]["reply"].startswith("门诊慢特病要先做病种认定")
     assert turns[1]["reply"].endswith("请问还有什么可以帮您？")
     assert (record["grade"], record["variables"]["kb"]["title"]) == ("B", "门诊慢特病申请")
+
+
+async def test_an_ended_calls_knowledge_conversation_is_let_go(cti: CTI, services: Services) -> None:
+    await cti.say("kb-end", "ready2speak", telnum="13900000002")
+    await cti.say("kb-end", "请问异地就医如何备案", telnum="13900000002")  # choices offered
+    assert services.knowledge.conversations_held == 1
+    await cti.say("kb-end", "hungup", telnum="13900000002")
+    assert services.knowledge.conversations_held == 0
 
 
 async def test_clarify_then_choose_with_the_calls_sender(cti: CTI, client: QuartClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.client import InProcessKnowledge
 from knowledge.replies import ReplyType
 from knowledge.service import KnowledgeService
+from tests.knowledge.conftest import SAMPLE_DIR
 
 
 def test_the_bot_reads_the_types_the_service_writes() -> None:
@@ -28,6 +30,27 @@ async def test_an_in_process_answer_is_read_like_a_webhook_one(sample: Knowledge
     answered = await client.ask("client-1userId1", "第二个")
     assert (answered.answered, answered.title) == (True, "异地安置")
     await client.aclose()
+
+
+async def test_a_forgotten_conversation_has_no_choices_pending(sample: KnowledgeService) -> None:
+    clarified = await sample.reply("forget-1userId1", "请问异地就医如何备案")
+    assert clarified.type == ReplyType.CLARIFY
+    sample.forget("forget-1userId1")
+    sample.forget("never-askeduserId1")  # nothing to forget: nothing happens
+    settled = await sample.reply("forget-1userId1", "第二个")
+    assert settled.entry is None or settled.entry.title != "异地安置"
+
+
+async def test_conversations_past_their_time_are_let_go(segmenter: Segmenter) -> None:
+    """Not only when their sender comes back: a call center's senders seldom do."""
+    service = KnowledgeService(SAMPLE_DIR, base=KnowledgeBase(segmenter), context_seconds=0.05)
+    service.load()
+    for number in range(3):
+        await service.reply(f"old-{number}userId1", "请问异地就医如何备案")
+    assert service.conversations_held == 3
+    await asyncio.sleep(0.1)
+    await service.reply("newuserId1", "医保卡丢了")
+    assert service.conversations_held == 1
 
 
 async def test_a_service_not_loaded_is_a_knowledge_error(tmp_path: Path, segmenter: Segmenter) -> None:

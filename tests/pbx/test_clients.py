@@ -15,6 +15,7 @@ from bot.pbx.gx import GXPBX
 from bot.pbx.http import PBXHttp
 from bot.pbx.hwd import HWDPBX
 from bot.pbx.hwd_api import Credentials, HWDApi
+from bot.pbx.log import KEPT_REQUESTS, LogPBX
 from bot.speech.hwd import HWDTTS
 from tests.fakepbx import FakePBX, run_fake_pbx
 from tests.loopback import unused_port
@@ -230,3 +231,12 @@ async def test_gx_outbound_caller_defaults_to_the_access_number(fake_pbx: FakePB
     await pbx.aclose()
     [hangup] = (r["query"] for r in fake_pbx.requests("gx"))
     assert (hangup["caller"], hangup["callee"]) == ("12345", CALL.telnum)
+
+
+async def test_the_log_pbx_keeps_only_the_latest_requests() -> None:
+    """It serves when no PBX is configured, for as long as the process runs."""
+    pbx = LogPBX()
+    for number in range(KEPT_REQUESTS + 5):
+        await pbx.hangup(CallRef(f"log-{number}", "13800138000"))
+    assert len(pbx.requests) == KEPT_REQUESTS
+    assert (pbx.requests[0].call_id, pbx.requests[-1].call_id) == ("log-5", f"log-{KEPT_REQUESTS + 4}")
