@@ -1,10 +1,10 @@
 """The ``voicebot`` command's entry point: the garbage collector paused while the
 service is imported and opened.
 
-Start-up builds about a million objects that live as long as the process (the imported
-code, pypinyin's and jieba's tables, the flows, the classifiers, the knowledge index);
-none of them is garbage, yet every full collection while they are built walks all of
-them again. So the collector is paused here, before the first import, and resumed:
+Start-up builds some 270,000 objects the collector tracks, and almost all of them live
+as long as the process (the imported code, the flows, the classifiers, the knowledge
+index; about 1,500 are garbage), yet every collection while they are built walks them
+again. So the collector is paused here, before the first import, and resumed:
 
 - by ``voicebot serve`` once the service is ready, after one collection and a
   ``gc.freeze`` of what start-up built (``bot.app``'s ``_freeze_startup_objects``);

@@ -18,9 +18,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from bot.errors import KnowledgeDataError, RequestError, UnknownEntryError
 from knowledge import store
 from knowledge.base import Hit, KnowledgeBase, Snapshot
 from knowledge.clarify import clarification, resolve
+from knowledge.conversations import Context, Conversations
 from knowledge.entries import DataFile, Entry
 from knowledge.history import Asked, CustomerHistory
 from knowledge.misses import Misses
@@ -55,16 +55,6 @@ def split_sender(sender: str) -> tuple[str, str]:
     is empty when the sender has no ``userId``."""
     conversation, separator, customer = sender.partition(SENDER_SEPARATOR)
     return (conversation, customer) if separator else (sender, "")
-
-
-@dataclass
-class _Context:
-    """What one sender's conversation has been told."""
-
-    choices: tuple[str, ...] = ()  # ids offered by the last clarification
-    asked: str = ""  # the message that clarification answered
-    last_entry: str | None = None  # the topic last answered
-    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -114,9 +104,7 @@ class KnowledgeService:
         self.base = base if base is not None else KnowledgeBase()
         self.history = history
         self.policy = policy or Policy()
-        self._context_seconds = context_seconds
-        self._max_contexts = max_contexts
-        self._contexts: OrderedDict[str, _Context] = OrderedDict()
+        self._conversations = Conversations(seconds=context_seconds, cap=max_contexts)
         self._poll_seconds = poll_seconds
         self._files: dict[Path, DataFile] = {}
         self._identity: store.Identity | None = None  # of the files self._files was read from
@@ -245,7 +233,7 @@ class KnowledgeService:
     async def reply(self, sender: str, message: str) -> KnowledgeReply:
         """Answer ``message`` in the conversation of ``sender`` (protocols.md §5)."""
         _, customer = split_sender(sender)
-        context = self._context(sender)
+        context = self._conversations.context(sender)
         if not message.strip():
             return KnowledgeReply(ReplyType.CLARIFY, NOT_HEARD_TEXT)
         reply = self._follow_up(context, message)
@@ -269,7 +257,7 @@ class KnowledgeService:
                 await self.history.record(customer, reply.entry.id, reply.entry.title)
         return reply
 
-    def _follow_up(self, context: _Context, message: str) -> KnowledgeReply | None:
+    def _follow_up(self, context: Context, message: str) -> KnowledgeReply | None:
         """The answer to a pending clarification, or None when the message is a new question."""
         choices = [self.base.get(i) for i in context.choices if i in self.base]
         picked = resolve(message, choices, self.base.analyzer(), asked=context.asked) if choices else None
@@ -310,29 +298,15 @@ class KnowledgeService:
         choices = tuple(choices[: self.policy.max_choices])
         return KnowledgeReply(ReplyType.CLARIFY, clarification(choices), choices=choices, score=score)
 
-    def _context(self, sender: str) -> _Context:
-        now = time.monotonic()
-        context = self._contexts.pop(sender, None)
-        if context is None or now - context.at > self._context_seconds:
-            context = _Context()
-        context.at = now
-        self._contexts[sender] = context  # the most recently used last
-        # The least recently used first: those past their time, and any over the cap.
-        while len(self._contexts) > self._max_contexts or (
-            now - next(iter(self._contexts.values())).at > self._context_seconds
-        ):
-            self._contexts.popitem(last=False)
-        return context
-
     @property
     def conversations_held(self) -> int:
         """Conversations whose context is kept (the choices offered, the topic answered)."""
-        return len(self._contexts)
+        return len(self._conversations)
 
     def forget(self, sender: str) -> None:
         """The conversation ``sender`` is over (the bot's call ended): its context goes now
         rather than when it times out. A soak of ten minutes kept about 2,300 a minute."""
-        self._contexts.pop(sender, None)
+        self._conversations.forget(sender)
 
     # --- changes (the admin API) -------------------------------------------------
 
