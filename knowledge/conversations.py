@@ -44,10 +44,12 @@ class Conversations:
             context = Context()
         context.at = now
         self._by_sender[sender] = context  # the most recently used last
-        oldest = self._by_sender.values
-        while len(self._by_sender) > self._cap or now - next(iter(oldest())).at > self._seconds:
+        while len(self._by_sender) > self._cap or now - self._least_recent().at > self._seconds:
             self._by_sender.popitem(last=False)
         return context
+
+    def _least_recent(self) -> Context:
+        return next(iter(self._by_sender.values()))
 
     def forget(self, sender: str) -> None:
         """The conversation of ``sender`` is over: its context goes now."""
