@@ -5,6 +5,7 @@ reports every kind of event without an error. Nothing here asserts a time."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import os
 import wave
@@ -19,6 +20,7 @@ from bench import calls_report
 from bench.calls_monitor import Monitor
 from bench.calls_player import answer_error, play_paced, wav_seconds
 from bench.calls_script import CallScript, Kind, ScriptWriter, Timing, interleaved, warm_up_scripts
+from bench.calls_stats import Recorder
 from bot.calls.events import Event
 from bot.cti.params import parse_params, read_callback
 from tests.test_serve import serving
@@ -150,6 +152,21 @@ def test_a_short_paced_run_reports_every_kind_without_errors(tmp_path: Path) -> 
     assert all(result["latency_ms"][kind.value]["errors"] == 0 for kind in Kind)
     assert result["requests"] == sum(len(s.events) for s in scripts)
     assert tasks >= 1
+
+
+def test_the_recorders_rows_are_not_walked_by_the_collector() -> None:
+    """A soak records hundreds of thousands of rows; were the collector to walk them, its
+    pauses in the generator would show as the bot's latency."""
+    recorder = Recorder()
+    kinds = (Kind.SLOT, Kind.HANGUP_PUSH)
+    for number in range(100):
+        due = recorder.started + number
+        recorder.add(due, kinds[number % 2], sent=due, done=due + 0.002, error=None, path="/cti/ai")
+    gc.collect()
+    assert not any(gc.is_tracked(row) for row in recorder.rows)
+    summary = recorder.summary(100.0)
+    assert (summary["turns"], summary["latency_ms"]["slot"]["count"]) == (50, 50)
+    assert [m["minute"] for m in recorder.per_minute()] == [1, 2]
 
 
 def test_monitor_summarises_its_samples_per_minute() -> None:
