@@ -471,13 +471,16 @@ class SpeechVendorSettings(BaseSettings):
     tts_sherpa_threads: int = Field(2, ge=1, le=16, description="CPU threads sherpa-onnx runs a model on.")
 
 
+EventLoop = Literal["uvloop", "asyncio"]  # what `voicebot serve` may run on (bot/server.py)
+
+
 class ServingSettings(BaseSettings):
     """How ``voicebot serve`` runs: its event loop and its log (docs/logging.md): the part
     of :class:`Settings` that the command reads before the app exists."""
 
     model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
 
-    event_loop: Literal["uvloop", "asyncio"] = Field(
+    event_loop: EventLoop = Field(
         "uvloop",
         description="The event loop `voicebot serve` runs on: uvloop (the faster), or Python's own asyncio.",
     )

@@ -18,13 +18,14 @@ import resource
 import signal
 import sys
 from collections.abc import Callable
-from typing import Literal
 
 import click
 from granian.constants import Interfaces
 from granian.log import LogLevels
 from granian.server.embed import Server
 from quart import Quart
+
+from bot.config import EventLoop
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,6 @@ _GRANIAN_LOGGING = {
 class _StartupFailed(Exception):
     """Serving did not start: the app's ``before_serving`` hooks raised (rendering prompts,
     opening a database), or the address could not be listened on."""
-
-
-EventLoop = Literal["uvloop", "asyncio"]
 
 
 def run(
