@@ -35,6 +35,7 @@ from bot.dialog.knowledge import sender_of
 from bot.dialog.state import CallState
 from bot.dialog.watch import FlowWatcher
 from bot.errors import ConfigError, VoicebotError
+from bot.heap import return_freed_memory
 from bot.hooks.ivr import IvrQueries
 from bot.hooks.ivr_file import load_ivr
 from bot.hooks.routing import load_router
@@ -66,6 +67,8 @@ from knowledge.base import KnowledgeBase
 
 if TYPE_CHECKING:  # imported where configured: redis costs ≈ 10 MB of memory
     from redis.asyncio import Redis
+
+    from bot.dialog.registry import FlowRegistry
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 10.0  # how often idle calls are closed and ended ones forgotten
@@ -266,6 +269,7 @@ class _Lifecycle:
         self._segmenter = segmenter
         self._sweeper: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._opinions: asyncio.Task[None] | None = None
         self._conversation: Conversation | None = None
         self._stop_watching = asyncio.Event()
         self._stack = contextlib.AsyncExitStack()
@@ -303,6 +307,8 @@ class _Lifecycle:
             svc.settings.tts_slots,
             type(asyncio.get_running_loop()).__module__.partition(".")[0],  # uvloop or asyncio
         )
+        if svc.settings.nlu_opinion_later and svc.flows is not None:
+            self._opinions = asyncio.create_task(_train_opinions(svc.flows), name="intent opinions")
 
     async def _open(self, svc: Services) -> None:
         """The stores, the knowledge base and the flows' classifiers."""
@@ -419,6 +425,8 @@ class _Lifecycle:
 
     async def stop(self) -> None:
         self._svc.ready = False
+        if self._opinions is not None:  # its thread cannot be cancelled: it ends first
+            await asyncio.wait({self._opinions})
         if self._svc.agent_screen is not None:  # first: the agent pages' streams end at once
             await self._svc.agent_screen.close()
         if self._sweeper:  # first: a call it closed now could not be handed over any more
@@ -449,6 +457,20 @@ class _Lifecycle:
         await close_backends(self._svc.speech.backends)
         await self._stack.aclose()  # the conversation: knowledge service and client
         await self._svc.business.aclose()
+
+
+async def _train_opinions(flows: FlowRegistry) -> None:
+    """The flows' intent classifiers' second opinions, trained once serving
+    (``VOICEBOT_NLU_OPINION_LATER``, set by ``voicebot serve``): until each is ready, a
+    turn is understood without it. The fit's freed heap is given back after."""
+    began = time.perf_counter()
+    try:
+        await asyncio.to_thread(flows.train_opinions)
+    except Exception:  # the calls go on without it
+        logger.exception("training the intents' second opinions failed")
+        return
+    await asyncio.to_thread(return_freed_memory)
+    logger.info("intents' second opinions trained in %.2f s", time.perf_counter() - began)
 
 
 def _freeze_startup_objects() -> None:

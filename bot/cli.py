@@ -83,7 +83,8 @@ def main(ctx: click.Context) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the CTI callbacks, audio and APIs under Granian."""
     try:
-        settings = load_settings()
+        # Serving starts before the intents' second opinions are trained (docs/flows.md §4).
+        settings = load_settings().model_copy(update={"nlu_opinion_later": True})
         configure_logging(settings.log_level, settings.log_format)
         check_binding(host, settings)
         if workers != 1:

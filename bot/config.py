@@ -557,6 +557,11 @@ class Settings(
     nlu_threshold: float = Field(
         0.5, gt=0, lt=1, description="Default intent confidence below which a turn is a no-match."
     )
+    nlu_opinion_later: bool = Field(
+        False,
+        description="Train the intents' second opinion in the background once serving (voicebot serve "
+        "sets it): the first second or two of calls is understood without it.",
+    )
     timezone: str = Field(
         "Asia/Shanghai", description="Time zone of the call center: the call's date for 明天, 下周三."
     )

@@ -62,7 +62,11 @@ async def open_conversation(
         if business is None:
             business = BusinessAPI()
             stack.push_async_callback(business.aclose)
-        registry = FlowRegistry(segmenter=segmenter, default_threshold=settings.nlu_threshold)
+        registry = FlowRegistry(
+            segmenter=segmenter,
+            default_threshold=settings.nlu_threshold,
+            opinions_later=settings.nlu_opinion_later,
+        )
         await asyncio.to_thread(registry.install, list(sources))
         dialog = Dialog(
             registry, business=business, knowledge=client, today=today or settings.today, agents=agents

@@ -107,3 +107,31 @@ async def test_a_prompt_that_cannot_be_said_stops_the_start(settings: Settings, 
     with pytest.raises(TTSError, match="the probe refuses"):
         await app.startup()
     assert asyncio.all_tasks() == before
+
+
+async def test_serving_trains_the_intents_second_opinions_once_ready(
+    settings: Settings, segmenter: Segmenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # voicebot serve sets nlu_opinion_later; the threshold is one no other test shares
+    # (classifiers are reused between apps), so that these are trained here.
+    settings = settings.model_copy(update={"nlu_opinion_later": True, "nlu_threshold": 0.4998})
+    trained_when_ready: list[bool] = []
+
+    def train_once_ready(self: FlowRegistry) -> None:
+        trained_when_ready.append(app.extensions[EXTENSION_KEY].ready)
+        train(self)
+
+    train = FlowRegistry.train_opinions
+    monkeypatch.setattr(FlowRegistry, "train_opinions", train_once_ready)
+    app = _app(settings, segmenter, Probe())
+    text = "我前阵子交的那个单子怎么样了"
+    async with app.test_app() as started:
+        client = started.test_client()
+        for _ in range(SAFETY_SECONDS * 10):
+            response = await client.post("/model/parse", json={"text": text, "flow": "yibao"})
+            parsed = await response.get_json()
+            if parsed["intent"]["name"] is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert parsed["intent"]["name"] == "query_progress"
+    assert trained_when_ready == [True]

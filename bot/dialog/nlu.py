@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -68,6 +69,7 @@ import numpy as np
 from bot.dialog.nlu_arrays import ExampleArrays, Postings, array_index, similarities
 from bot.dialog.nlu_keywords import KeywordSpotter, make_keyword
 from bot.dialog.nlu_negation import add_postposed_negations
+from bot.dialog.nlu_opinion import MIN_NONE_EXAMPLES, LinearOpinion, features_of, second_opinion
 from bot.dialog.nlu_scoring import (
     CONTAINMENT_HALF,
     NEGATION_PENALTY,
@@ -156,6 +158,8 @@ class IntentClassifier:
         synonyms: Mapping[str, Sequence[str]],
         threshold: float,
         segmenter: Segmenter,
+        none_examples: Sequence[str] | None = None,
+        opinion_later: bool = False,
     ) -> None:
         """Prepare every example and keyword, so that ``parse`` only looks things up.
 
@@ -165,6 +169,11 @@ class IntentClassifier:
             threshold: The lowest confidence that counts as a match, in [0, 1].
             segmenter: A shared segmenter, best initialized already (otherwise its
                 dictionary is loaded here, blocking).
+            none_examples: Sentences of none of the intents, for the second opinion
+                (``bot.dialog.nlu_opinion``); None: no second opinion.
+            opinion_later: Train the second opinion only when :meth:`train_opinion`
+                is called (``voicebot serve`` does once it serves: a second or so of
+                CPU per flow not spent before it is ready); else now.
 
         Raises:
             ValueError: If ``threshold`` is outside [0, 1].
@@ -176,15 +185,22 @@ class IntentClassifier:
         self._names = list(intents)
         self._analyser = Analyser(synonyms, segmenter.cut)
         segmenter.add_words(vocabulary(intents, synonyms))
-        self._build(intents)
+        examples = self._build(intents)
         # Keyed by the segmenter's words too: a flow loaded later may teach it words
         # that cut the same text otherwise. A dict, not lru_cache on a method, whose
         # cycle would keep a replaced flow's classifier (frozen by gc.freeze) for good.
-        self._parsed: dict[tuple[str, int], ParseResult] = {}
+        # And by whether the second opinion was there to ask.
+        self._parsed: dict[tuple[str, int, bool], ParseResult] = {}
+        self._opinion: LinearOpinion | None = None
+        self._training = threading.Lock()
+        self._untrained = None if none_examples is None else (examples, list(none_examples))
+        if not opinion_later:
+            self.train_opinion()
 
     # -- construction -------------------------------------------------------
 
-    def _build(self, intents: Mapping[str, Intent]) -> None:
+    def _build(self, intents: Mapping[str, Intent]) -> list[tuple[int, Analysis]]:
+        """Index the examples and keywords; the examples kept, by intent number."""
         examples: list[tuple[int, Analysis]] = []
         seen: set[tuple[object, ...]] = set()
         for index, (name, intent) in enumerate(intents.items()):
@@ -236,6 +252,31 @@ class IntentClassifier:
         self._char_index = array_index(self._char, 0)
         self._pinyin_index = array_index(self._pinyin, len(self._targets))
         self._examples = ExampleArrays.of(self._targets[: self._vocabulary_start])
+        return examples
+
+    def train_opinion(self) -> None:
+        """Train the second opinion if it is not yet (CPU-bound: about a second for a
+        flow with the library; run it off the event loop). Until then ``parse`` goes
+        without it; results parsed before are not reused after."""
+        with self._training:  # a classifier may be shared by two registries' threads
+            untrained, self._untrained = self._untrained, None
+            if untrained is not None:
+                self._opinion = self._fit_opinion(*untrained)
+
+    def _fit_opinion(
+        self, examples: list[tuple[int, Analysis]], none_examples: Sequence[str]
+    ) -> LinearOpinion | None:
+        """The second opinion, taught the examples (deduplicated as the targets are);
+        None without enough sentences of no intent to learn what the intents are not."""
+        rows = [(index, features_of(analysis)) for index, analysis in examples]
+        none = len(self._names)
+        for text in none_examples:
+            analysis = self._analyse(text)
+            if analysis.length:
+                rows.append((none, features_of(analysis)))
+        if len(rows) - len(examples) < MIN_NONE_EXAMPLES:
+            return None  # it would take anything for an intent
+        return LinearOpinion.train(rows, none + 1)
 
     def _make_target(self, number: int, intent: int, analyses: list[Analysis]) -> Target:
         """Index ``analyses`` (one example, or all of an intent's) under ``number``."""
@@ -268,7 +309,7 @@ class IntentClassifier:
             text gets the same (shared, immutable) result while the segmenter's
             words stay the same.
         """
-        key = (text, self._segmenter.words_added)
+        key = (text, self._segmenter.words_added, self._opinion is not None)
         parsed = self._parsed.get(key)
         if parsed is None:
             parsed = self._parse(text)
@@ -285,6 +326,9 @@ class IntentClassifier:
             # An intent's confidence is a max: the order of these does not matter.
             self._score_keywords(analysis, scores)
             self._score_targets(analysis, scores)
+            opinion = self._opinion  # set by another thread when trained later (serve)
+            if opinion is not None and not analysis.negations:
+                second_opinion(opinion, analysis, scores, self.threshold)
         # Stable even reversed: equal scores keep the flow's order of intents.
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:MAX_RANKING]
         ranking = tuple(IntentScore(self._names[i], round(scores[i], 4)) for i in order)

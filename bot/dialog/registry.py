@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.dialog.nlu import IntentClassifier, vocabulary
 from bot.errors import UnknownFlowError
+from bot.language.builtins import builtin_intents
 from bot.language.flow import Flow, taught
 from bot.language.loader import FlowSource
 from bot.language.tables import Table
@@ -53,13 +54,17 @@ def _words(flow: Flow) -> list[str]:
     return vocabulary(taught(flow.intents), flow.synonyms)
 
 
-def classifier_of(flow: Flow, segmenter: Segmenter, default_threshold: float) -> IntentClassifier:
+def classifier_of(
+    flow: Flow, segmenter: Segmenter, default_threshold: float, *, opinion_later: bool = False
+) -> IntentClassifier:
     """The classifier of ``flow``'s intents, built-in phrasings included (CPU-bound).
 
     A classifier is immutable once built, so one built for the same intents, synonyms
     and threshold on the same segmenter, cutting words the same way (no word added
     since), is reused: a flow reloaded unchanged, or an older version kept, costs
     nothing, and neither do the tests' many apps of the same flows.
+
+    ``opinion_later``: its second opinion is left to ``IntentClassifier.train_opinion``.
     """
     threshold = flow.nlu.threshold or default_threshold
     key = (id(segmenter), segmenter.words_added, threshold, _digest(flow))
@@ -67,9 +72,17 @@ def classifier_of(flow: Flow, segmenter: Segmenter, default_threshold: float) ->
         built = _BUILT.get(key)
         if built is not None:
             _BUILT.move_to_end(key)
-            return built
+    if built is not None:
+        if not opinion_later:
+            built.train_opinion()  # one a serving registry left untrained is trained now
+        return built
     built = IntentClassifier(
-        taught(flow.intents), synonyms=flow.synonyms, segmenter=segmenter, threshold=threshold
+        taught(flow.intents),
+        synonyms=flow.synonyms,
+        segmenter=segmenter,
+        threshold=threshold,
+        none_examples=none_examples(flow) if flow.nlu.second_opinion else None,
+        opinion_later=opinion_later,
     )
     with _BUILT_LOCK:
         _BUILT[key] = built
@@ -78,9 +91,21 @@ def classifier_of(flow: Flow, segmenter: Segmenter, default_threshold: float) ->
     return built
 
 
+def none_examples(flow: Flow) -> list[str]:
+    """What the classifier's second opinion learns is none of ``flow``'s intents: the
+    phrasings of the built-in intents the flow does not use, and its ``nlu.none_examples``."""
+    used = {intent.builtin for intent in flow.intents.values()}
+    library = [text for name, i in builtin_intents().items() if name not in used for text in i.examples]
+    return [*library, *flow.nlu.none_examples]
+
+
 def _digest(flow: Flow) -> str:
-    """What a flow's classifier is made of: its intents and synonyms."""
-    made_of = {"intents": {n: i.model_dump() for n, i in flow.intents.items()}, "synonyms": flow.synonyms}
+    """What a flow's classifier is made of: its intents, synonyms and NLU options."""
+    made_of = {
+        "intents": {n: i.model_dump() for n, i in flow.intents.items()},
+        "synonyms": flow.synonyms,
+        "nlu": flow.nlu.model_dump(exclude={"threshold"}),
+    }
     return hashlib.sha256(json.dumps(made_of, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
@@ -98,9 +123,14 @@ class FlowRegistry:
     and kept with :meth:`keep_version`.
     """
 
-    def __init__(self, *, segmenter: Segmenter, default_threshold: float) -> None:
+    def __init__(
+        self, *, segmenter: Segmenter, default_threshold: float, opinions_later: bool = False
+    ) -> None:
+        """``opinions_later``: the classifiers' second opinions are trained in threads of
+        their own (``IntentClassifier``'s ``opinion_later``)."""
         self._segmenter = segmenter
         self._default_threshold = default_threshold
+        self._opinions_later = opinions_later
         self._current: dict[str, LoadedFlow] = {}
         self._versions: dict[tuple[str, str], LoadedFlow] = {}  # the current ones too, newest last
         self._changing = threading.Lock()  # install and keep_version run in threads
@@ -150,12 +180,25 @@ class FlowRegistry:
             self._keep(loaded, current=False)
             return loaded
 
+    def train_opinions(self) -> None:
+        """Train the second opinion of every classifier kept that has none yet, and of
+        every one built from now on as it is built (CPU-bound: run it off the loop;
+        ``voicebot serve`` does once it serves)."""
+        with self._changing:
+            self._opinions_later = False
+            loaded = list(self._versions.values())
+        for flow in loaded:
+            flow.nlu.train_opinion()
+
     def has(self, name: str, version: str) -> bool:
         """Whether version ``version`` of flow ``name`` is kept (current or older)."""
         return (name, version) in self._versions
 
     def _build(self, source: FlowSource) -> LoadedFlow:
-        return LoadedFlow(source, classifier_of(source.flow, self._segmenter, self._default_threshold))
+        classifier = classifier_of(
+            source.flow, self._segmenter, self._default_threshold, opinion_later=self._opinions_later
+        )
+        return LoadedFlow(source, classifier)
 
     def _keep(self, loaded: LoadedFlow, *, current: bool) -> None:
         if current:

@@ -221,6 +221,16 @@ class NLUOptions(_Model):
     """Per-flow tuning of intent recognition."""
 
     threshold: float | None = Field(None, gt=0, lt=1)
+    second_opinion: bool = Field(
+        True,
+        description="Ask a linear model of the flow's examples when the best intent is just under "
+        "the threshold (docs/flows.md §4).",
+    )
+    none_examples: list[str] = Field(
+        default_factory=list,
+        description="Sentences callers say here that are none of the flow's intents (questions its "
+        "knowledge base answers, other topics): what the second opinion learns to leave alone.",
+    )
 
 
 DEFAULT_WAIT = "请稍等，我帮您查一下。"
