@@ -51,6 +51,23 @@ def value_of(kind: str, text: str) -> SlotValue | None:
         # a leading zero: a code
         ("number", "我的车是领克03", None),
         ("number", "0.5", 0.5),
+        # decades and generations (round 3)
+        ("number", "我们家老人是五十年代的", None),
+        ("number", "90年代的房子", None),
+        ("amount", "八零后压力大", None),
+        ("number", "九五后的小孩", None),
+        ("number", "00后", None),
+        ("number", "八十后面还有几个", 80),  # 八十 is said with 十: a number
+        # an adverb of togetherness before a count (round 3)
+        ("number", "我们一共五个人要订两间房", 5),
+        ("number", "咱们一起三个人过去", 3),
+        ("number", "我们是一梯两户的户型", None),
+        # half, a grade or class, a gear (round 3)
+        ("number", "汤洒了一半", None),
+        ("number", "一半的人都没来齐我们就三个", 3),
+        ("number", "我的卡是二类卡", None),
+        ("number", "分成三类", 3),
+        ("amount", "一挡起步就熄火", None),
         # service lines by the numbering plan
         ("number", "我打了95533没人管", None),
         ("amount", "10086说的", None),

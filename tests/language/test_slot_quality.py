@@ -46,7 +46,9 @@ ORDINARY_SPEECH_2 = HERE / "slots_heldout_ordinary2.yaml"
 """A second held-out set of that form (part 5)."""
 ORDINARY_SPEECH_3 = HERE / "slots_heldout_ordinary3.yaml"
 """A third held-out set of that form (part 6), from other call centers."""
-BLIND = (ORDINARY_SPEECH_2, ORDINARY_SPEECH_3)
+ORDINARY_SPEECH_4 = HERE / "slots_heldout_ordinary4.yaml"
+"""A fourth (round 3), written by a helper who had seen no set nor the extractors."""
+BLIND = (ORDINARY_SPEECH_2, ORDINARY_SPEECH_3, ORDINARY_SPEECH_4)
 """The sets ``--blind`` keeps to their totals: read only as totals while tuning."""
 VALUE_KINDS = ("date", "time", "number", "amount")
 """The kinds an ordinary sentence must give no value of."""
@@ -164,7 +166,9 @@ def test_the_sets_are_large_enough() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [ORDINARY_SPEECH, ORDINARY_SPEECH_2, ORDINARY_SPEECH_3], ids=["first", "second", "third"]
+    "path",
+    [ORDINARY_SPEECH, ORDINARY_SPEECH_2, ORDINARY_SPEECH_3, ORDINARY_SPEECH_4],
+    ids=["first", "second", "third", "fourth"],
 )
 def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     scores = measure(path)
@@ -173,20 +177,27 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     assert scores["values"].total >= 40
 
 
-# Part 6's figures (first set: 7.6 % given a value, 4.4 % a sure one, 93.3 % of values
-# right; second: 5.5 %, 4.5 %, 97.5 %; third: 20.0 %, 10.5 %, 100 %): floors a little
-# below them, not the target.
+# Round 3's figures (issue 14; first set: 7.6 % given a value, 4.4 % a sure one, 93.3 %
+# of values right; second: 5.0 %, 4.0 %, 97.5 %; third: 19.0 %, 10.0 %, 100 %; fourth:
+# 17.0 %, 5.5 %, 72.5 %): floors a little below them, not the target.
 FLOORS = {
     ORDINARY_SPEECH: (0.08, 0.93),
-    ORDINARY_SPEECH_2: (0.06, 0.95),
-    ORDINARY_SPEECH_3: (0.21, 0.97),
+    ORDINARY_SPEECH_2: (0.055, 0.95),
+    ORDINARY_SPEECH_3: (0.20, 0.97),
+    ORDINARY_SPEECH_4: (0.18, 0.70),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
-SURE_FLOORS = {ORDINARY_SPEECH: 0.05, ORDINARY_SPEECH_2: 0.05, ORDINARY_SPEECH_3: 0.11}
+SURE_FLOORS = {
+    ORDINARY_SPEECH: 0.05,
+    ORDINARY_SPEECH_2: 0.045,
+    ORDINARY_SPEECH_3: 0.105,
+    ORDINARY_SPEECH_4: 0.06,
+}
 """For each ordinary-speech set: the most sentences given a sure value."""
+SET_IDS = ["first", "second", "third", "fourth"]
 
 
-@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second", "third"])
+@pytest.mark.parametrize("path", list(FLOORS), ids=SET_IDS)
 def test_ordinary_speech_no_worse_than_measured(path: Path) -> None:
     scores = measure(path)
     most_false, fewest_right = FLOORS[path]
@@ -194,7 +205,7 @@ def test_ordinary_speech_no_worse_than_measured(path: Path) -> None:
     assert scores["values"].rate >= fewest_right, scores["values"].misses
 
 
-@pytest.mark.parametrize("path", list(SURE_FLOORS), ids=["first", "second", "third"])
+@pytest.mark.parametrize("path", list(SURE_FLOORS), ids=SET_IDS)
 def test_ordinary_speech_sure_values_no_worse_than_measured(path: Path) -> None:
     # A bare number (985, 三千五) is unsure, asked back when said for something else.
     score = measure_sure_values(path)
@@ -204,7 +215,7 @@ def test_ordinary_speech_sure_values_no_worse_than_measured(path: Path) -> None:
 @pytest.mark.xfail(
     reason="issue 14's 2 % target is not reached on ordinary speech (docs/quality.md)", strict=True
 )
-@pytest.mark.parametrize("path", list(FLOORS), ids=["first", "second", "third"])
+@pytest.mark.parametrize("path", list(FLOORS), ids=SET_IDS)
 def test_ordinary_speech_gets_no_value(path: Path) -> None:
     assert 1 - measure(path)["ordinary"].rate <= 0.02
 
@@ -212,7 +223,12 @@ def test_ordinary_speech_gets_no_value(path: Path) -> None:
 def main(argv: list[str]) -> None:
     verbose = "-v" in argv
     blind = "--blind" in argv
-    speech = {"speech": ORDINARY_SPEECH, "speech2": ORDINARY_SPEECH_2, "speech3": ORDINARY_SPEECH_3}
+    speech = {
+        "speech": ORDINARY_SPEECH,
+        "speech2": ORDINARY_SPEECH_2,
+        "speech3": ORDINARY_SPEECH_3,
+        "speech4": ORDINARY_SPEECH_4,
+    }
     for name, path in {**SETS, **speech}.items():
         for group, score in measure(path).items():
             label = "false values" if group == "ordinary" else "right"

@@ -27,9 +27,11 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
   after it (老四, 高二, 研三: a sibling, a year of school).
 * **An ordinal classifier** (``is_ordinal``): 楼 after a numeral is a floor (三楼: three
   buildings are 三栋楼), and so is 层 but before 楼 (在3层; 三层楼 counts storeys); 号,
-  级, 等, 档 before a noun are a number in a name or a grade (二号床, 七号柜台, 二级医院,
-  三等奖), and 号 after a street a house number (建设路25号), while 二十三号 alone still
-  counts.
+  级, 等, 档 (挡), 类 before a noun are a number in a name or a grade (二号床, 七号柜台,
+  二级医院, 三等奖, 一挡起步, 二类卡), and 号 after a street a house number (建设路25号),
+  while 二十三号 alone still counts, and so does 分成三类.
+* **Half** (``not_counted``): 一 right before 半 is "half" (洒了一半), no count of one;
+  一年半, 一个半 keep their classifier between.
 
 ``numeral_names`` adds the readings of names and figures of speech: festivals (双十一),
 vague counts (几十, 十几), hyperbole (说了一百遍, 一万个不放心), names with 元 (三元桥).
@@ -76,7 +78,8 @@ _STOREY = "层"
 _STREETS = frozenset("路街巷弄")
 """Before a number and 号, a street: the number is a house number (解放街16号)."""
 _HOUSE_NUMBER = "号"
-_ORDINAL_CLASSIFIERS = frozenset("号级等档")
+_ORDINAL_CLASSIFIERS = frozenset("号级等档挡类")
+_HALF = "半"
 _KEEPS_COUNT = frozenset("多来余半钱啊哦哈")
 """After a count, these keep it a count: approximators (一个多月), 半 (一年半), 钱
 (一块钱), and modal particles the dictionary does not tag as such."""
@@ -235,7 +238,8 @@ def not_counted(text: str, start: int, end: int) -> bool:
     if end - start == 1:
         if text[start] == _ONE:
             if (
-                is_article(text, start, end)
+                text[end : end + 1] == _HALF
+                or is_article(text, start, end)
                 or is_not_a_single(text, start, end)
                 or after_determiner(text, start, end)
             ):

@@ -16,6 +16,9 @@ gives, for the ``number`` and ``amount`` slots:
   is small (三次, 十五年), and counts of things (一百个口罩) stay.
 * **A name with 元**: one Chinese digit, 元 and a noun rather than 钱 (三元桥, 两元店,
   三元牛奶). Callers say 块 for money; 元 before a noun names a place, a shop or a brand.
+* **A decade or a generation**: a numeral before 年代 (五十年代, 90年代), two digits
+  before 后 (八零后, 九五后, 90后): when people were born or lived, no quantity.
+  (三天后 is a date's, and 十后 no generation: the digits are said one by one.)
 * **A service number** (``is_service_number``): five Arabic digits of China's numbering
   plan for service lines: 95xxx and 96xxx (banks, insurers, utilities: 95588), 100xx
   (carriers: 10086) and 123xx (government hotlines: 12345), not ending in 00 (10000
@@ -50,7 +53,11 @@ _SERVICE_NUMBER = re.compile(r"(?:9[56][0-9]{3}|1(?:00|23)[0-9]{2})")
 _SERVICE_NUMBER_LENGTH = 5
 _NOT_SERVICE_TAIL = "00"
 _MONEY_UNITS = frozenset("块元")
-_TELLING_AFTER = frozenset({_VAGUE, _QUITE_A_FEW[0], _YUAN, _ONE_OF, *_TIMES})
+_DECADE = "年代"
+_GENERATION = "后"
+_DIGITS_SAID_ONE_BY_ONE = re.compile(r"[0-9]{2}|[〇零一二三四五六七八九]{2}")
+"""A generation's two digits (八零, 九五, 90), not a number said with 十 (八十)."""
+_TELLING_AFTER = frozenset({_VAGUE, _QUITE_A_FEW[0], _YUAN, _ONE_OF, _GENERATION, *_TIMES})
 """After a numeral, the characters that start one of the tests below."""
 
 
@@ -80,7 +87,8 @@ def _is_yuan_name(numeral: str, text: str, end: int) -> bool:
 
 def is_figure_or_name(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` names a festival, is vague, exaggerates,
-    names a place with 元, has a leading zero or is a service line (see the module doc).
+    names a place with 元, a decade or a generation, has a leading zero or is a service
+    line (see the module doc).
     On the callback path: the characters around the numeral decide which tests apply."""
     if start > 0 and text[start - 1] in _BEFORE_NAMES:
         return True  # 双十一, 几十
@@ -96,10 +104,13 @@ def is_figure_or_name(text: str, start: int, end: int) -> bool:
 
 
 def _told_by_what_follows(text: str, start: int, end: int) -> bool:
-    """几 or 好几 (十几, 五十好几), 元 and a noun (三元桥), hyperbole (一百遍)."""
+    """几 or 好几 (十几, 五十好几), 元 and a noun (三元桥), a decade or a generation
+    (五十年代, 八零后), hyperbole (一百遍)."""
     after = text[end]
-    if after == _VAGUE or text[end : end + 2] == _QUITE_A_FEW:
+    if after == _VAGUE or text[end : end + 2] in (_QUITE_A_FEW, _DECADE):
         return True
+    if after == _GENERATION:
+        return _DIGITS_SAID_ONE_BY_ONE.fullmatch(text, start, end) is not None
     if after == _YUAN:
         return _is_yuan_name(text[start:end], text, end)
     return after != _QUITE_A_FEW[0] and _is_hyperbole(text[start:end], text, end)

@@ -313,6 +313,9 @@ _NUMERALS = frozenset(NUMERAL_CHARS)
 # A numeral after these is part of a name, a day or a rank (周三, 星期三, 礼拜三, 第三, 初三).
 _NAME_BEFORE_NUMERAL = frozenset("周期拜第初")
 _IDIOM_LENGTH = 4
+# Adverbs of togetherness and totals (a closed class): a count follows them (一共五个人,
+# 一起三个人), however X N Y N the four characters look (们一共五).
+_TOGETHER = frozenset({"一共", "一起", "一同", "一齐", "一并"})
 
 
 def _other(char: str) -> bool:
@@ -345,7 +348,8 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     The numerals stand alone: no numeral right before N X N Y or after X N Y N
     (三千块五千块 is two amounts), the first N is not the number of a name (周三周四,
     星期三, 第三, 初三) and the first N X is no word of ``words`` (一共五个: 一共 is
-    "in all").
+    "in all"); nor is the first N Y of X N Y N an adverb of togetherness that
+    introduces a count (们一共五: 一共五个人 counts five).
     """
     a, x, c, y = text[begin], text[begin + 1], text[begin + 2], text[begin + 3]
     if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y):
@@ -358,7 +362,7 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
         return x not in _CONNECTIVES and not (x in _COUNTERS and y in _COUNTERS and _one_quantity(x, y))
     if x in _NUMERALS and y in _NUMERALS and _other(a) and _other(c):
         after = begin + _IDIOM_LENGTH
-        if after < len(text) and text[after] in _NUMERALS:
+        if (after < len(text) and text[after] in _NUMERALS) or x + c in _TOGETHER:
             return False
         return c not in _COUNTERS and c not in _CONNECTIVES
     return False
