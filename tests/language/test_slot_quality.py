@@ -81,6 +81,8 @@ def _slot_type(kind: str) -> SlotType | None:
 
 
 def _same(found: object, expected: object) -> bool:
+    if isinstance(expected, datetime.date):  # a date left unquoted in the YAML
+        expected = expected.isoformat()
     if isinstance(expected, float) or isinstance(found, float):
         return (
             isinstance(found, int | float)
@@ -179,12 +181,12 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
 
 # Round 3's figures (issue 14; first set: 7.6 % given a value, 4.4 % a sure one, 93.3 %
 # of values right; second: 5.0 %, 4.0 %, 97.5 %; third: 19.0 %, 10.0 %, 100 %; fourth:
-# 17.0 %, 5.5 %, 72.5 %): floors a little below them, not the target.
+# 17.0 %, 5.5 %, 97.5 %): floors a little below them, not the target.
 FLOORS = {
     ORDINARY_SPEECH: (0.08, 0.93),
     ORDINARY_SPEECH_2: (0.055, 0.95),
     ORDINARY_SPEECH_3: (0.20, 0.97),
-    ORDINARY_SPEECH_4: (0.18, 0.70),
+    ORDINARY_SPEECH_4: (0.18, 0.95),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
 SURE_FLOORS = {
