@@ -72,6 +72,7 @@ if TYPE_CHECKING:  # imported where configured: redis costs ≈ 10 MB of memory
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 10.0  # how often idle calls are closed and ended ones forgotten
+OPINIONS_AFTER_SECONDS = 1.0  # after ready, before the intents' second opinions are trained
 API_DESCRIPTION = "The voice bot's HTTP APIs: the CTI's callbacks and hooks, transcripts, NLU and knowledge."
 
 
@@ -270,6 +271,7 @@ class _Lifecycle:
         self._sweeper: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._opinions: asyncio.Task[None] | None = None
+        self._training = asyncio.Event()  # set when the opinions' thread begins
         self._conversation: Conversation | None = None
         self._stop_watching = asyncio.Event()
         self._stack = contextlib.AsyncExitStack()
@@ -308,7 +310,9 @@ class _Lifecycle:
             type(asyncio.get_running_loop()).__module__.partition(".")[0],  # uvloop or asyncio
         )
         if svc.settings.nlu_opinion_later and svc.flows is not None:
-            self._opinions = asyncio.create_task(_train_opinions(svc.flows), name="intent opinions")
+            self._opinions = asyncio.create_task(
+                _train_opinions(svc.flows, self._training), name="intent opinions"
+            )
 
     async def _open(self, svc: Services) -> None:
         """The stores, the knowledge base and the flows' classifiers."""
@@ -425,8 +429,10 @@ class _Lifecycle:
 
     async def stop(self) -> None:
         self._svc.ready = False
-        if self._opinions is not None:  # its thread cannot be cancelled: it ends first
-            await asyncio.wait({self._opinions})
+        if self._opinions is not None:
+            if not self._training.is_set():
+                self._opinions.cancel()  # still waiting to begin
+            await asyncio.wait({self._opinions})  # a thread cannot be cancelled: it ends first
         if self._svc.agent_screen is not None:  # first: the agent pages' streams end at once
             await self._svc.agent_screen.close()
         if self._sweeper:  # first: a call it closed now could not be handed over any more
@@ -459,10 +465,15 @@ class _Lifecycle:
         await self._svc.business.aclose()
 
 
-async def _train_opinions(flows: FlowRegistry) -> None:
+async def _train_opinions(flows: FlowRegistry, training: asyncio.Event) -> None:
     """The flows' intent classifiers' second opinions, trained once serving
     (``VOICEBOT_NLU_OPINION_LATER``, set by ``voicebot serve``): until each is ready, a
-    turn is understood without it. The fit's freed heap is given back after."""
+    turn is understood without it. It waits ``OPINIONS_AFTER_SECONDS`` first, so that
+    the probes of readiness and the first calls are not answered between its steps
+    (it holds the interpreter for most of its second or so a flow). The fit's freed heap
+    is given back after. ``training`` is set as its thread begins."""
+    await asyncio.sleep(OPINIONS_AFTER_SECONDS)
+    training.set()
     began = time.perf_counter()
     try:
         await asyncio.to_thread(flows.train_opinions)

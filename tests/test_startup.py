@@ -135,3 +135,15 @@ async def test_serving_trains_the_intents_second_opinions_once_ready(
             await asyncio.sleep(0.1)
         assert parsed["intent"]["name"] == "query_progress"
     assert trained_when_ready == [True]
+
+
+async def test_a_stop_before_the_opinions_begin_leaves_them_untrained(
+    settings: Settings, segmenter: Segmenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.model_copy(update={"nlu_opinion_later": True, "nlu_threshold": 0.4997})
+    called: list[bool] = []
+    monkeypatch.setattr(FlowRegistry, "train_opinions", lambda self: called.append(True))
+    app = _app(settings, segmenter, Probe())
+    async with app.test_app():
+        pass  # stopped within the wait before training
+    assert called == []

@@ -61,7 +61,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,15 +268,19 @@ class IntentClassifier:
     ) -> LinearOpinion | None:
         """The second opinion, taught the examples (deduplicated as the targets are);
         None without enough sentences of no intent to learn what the intents are not."""
-        rows = [(index, features_of(analysis)) for index, analysis in examples]
-        none = len(self._names)
-        for text in none_examples:
-            analysis = self._analyse(text)
-            if analysis.length:
-                rows.append((none, features_of(analysis)))
-        if len(rows) - len(examples) < MIN_NONE_EXAMPLES:
+        if len(none_examples) < MIN_NONE_EXAMPLES:
             return None  # it would take anything for an intent
-        return LinearOpinion.train(rows, none + 1)
+        none = len(self._names)
+
+        def rows() -> Iterator[tuple[int, list[str]]]:  # one at a time: the fit keeps numbers
+            for index, analysis in examples:
+                yield index, features_of(analysis)
+            for text in none_examples:
+                analysis = self._analyse(text)
+                if analysis.length:
+                    yield none, features_of(analysis)
+
+        return LinearOpinion.train(rows(), none + 1)
 
     def _make_target(self, number: int, intent: int, analyses: list[Analysis]) -> Target:
         """Index ``analyses`` (one example, or all of an intent's) under ``number``."""

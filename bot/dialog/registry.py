@@ -59,12 +59,14 @@ def classifier_of(
 ) -> IntentClassifier:
     """The classifier of ``flow``'s intents, built-in phrasings included (CPU-bound).
 
-    A classifier is immutable once built, so one built for the same intents, synonyms
-    and threshold on the same segmenter, cutting words the same way (no word added
-    since), is reused: a flow reloaded unchanged, or an older version kept, costs
-    nothing, and neither do the tests' many apps of the same flows.
+    A classifier does not change once built (but for its second opinion, trained once),
+    so one built for the same intents, synonyms, NLU options and threshold on the same
+    segmenter, cutting words the same way (no word added since), is reused: a flow
+    reloaded unchanged, or an older version kept, costs nothing, and neither do the
+    tests' many apps of the same flows.
 
-    ``opinion_later``: its second opinion is left to ``IntentClassifier.train_opinion``.
+    ``opinion_later``: its second opinion is left to ``IntentClassifier.train_opinion``
+    (else it is trained before this returns, also for one reused that has none yet).
     """
     threshold = flow.nlu.threshold or default_threshold
     key = (id(segmenter), segmenter.words_added, threshold, _digest(flow))
@@ -126,8 +128,8 @@ class FlowRegistry:
     def __init__(
         self, *, segmenter: Segmenter, default_threshold: float, opinions_later: bool = False
     ) -> None:
-        """``opinions_later``: the classifiers' second opinions are trained in threads of
-        their own (``IntentClassifier``'s ``opinion_later``)."""
+        """``opinions_later``: the classifiers' second opinions are left untrained until
+        :meth:`train_opinions` (``IntentClassifier``'s ``opinion_later``)."""
         self._segmenter = segmenter
         self._default_threshold = default_threshold
         self._opinions_later = opinions_later
