@@ -559,8 +559,8 @@ class Settings(
     )
     nlu_opinion_later: bool = Field(
         False,
-        description="Train the intents' second opinion in the background once serving (voicebot serve "
-        "sets it): the first second or two of calls is understood without it.",
+        description="Train the intents' second opinions in the background a second after serving "
+        "begins (voicebot serve sets it); until then, turns are understood without them.",
     )
     timezone: str = Field(
         "Asia/Shanghai", description="Time zone of the call center: the call's date for 明天, 下周三."
