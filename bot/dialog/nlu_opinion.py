@@ -76,9 +76,13 @@ class LinearOpinion:
         starts: list[int] = []
         labels: list[int] = []
         for label, features in rows:
-            starts.append(len(indices))
+            start = len(indices)
             indices.extend(columns.setdefault(f, len(columns)) for f in features)
-            labels.append(label)
+            # A row of no feature tells nothing, and np.add.reduceat would read its
+            # neighbour's in its place.
+            if len(indices) > start:
+                starts.append(start)
+                labels.append(label)
         if not columns or len(set(labels)) < 2:
             return cls(columns, np.zeros((len(columns), classes)), np.zeros(classes))
         data = _Data(np.asarray(indices, dtype=np.intp), np.asarray(starts, dtype=np.intp), labels, classes)

@@ -49,6 +49,12 @@ def test_the_fit_tells_classes_apart_by_their_features() -> None:
     assert opinion.probabilities(["没见过"]).sum() == pytest.approx(1.0)
 
 
+def test_a_row_without_features_is_left_out() -> None:
+    rows = [(0, ["a"]), (1, []), (1, ["b"]), (0, []), (2, ["c"]), (2, [])]
+    opinion = LinearOpinion.train(iter(rows), 3)
+    assert [opinion.probabilities([f]).argmax() for f in "abc"] == [0, 1, 2]
+
+
 def test_it_lifts_only_an_unsure_intent_it_is_sure_of() -> None:
     opinion = LinearOpinion.train([(0, ["a"]), (1, ["b"]), (2, ["c"])] * 30, 3)
     assert opinion.probabilities(["a"])[0] >= OPINION_MIN_PROBABILITY
