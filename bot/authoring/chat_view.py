@@ -28,7 +28,8 @@ class ChatView:
         if flow != state.flow:
             parts.append(f"flow={flow}")
         if heard is not None:
-            confidence = f" ({heard.confidence:.2f})" if heard.confidence is not None else ""
+            opinion = ", second opinion" if heard.second_opinion else ""
+            confidence = f" ({heard.confidence:.2f}{opinion})" if heard.confidence is not None else ""
             parts.append(f"intent={heard.intent or '(none)'}{confidence}")
         parts.append(f"slots={as_json(state.variables)}")
         if state.pending is not None:

@@ -721,6 +721,7 @@ def _transcribe(turn: TurnSpec, heard: Heard, state: CallState) -> list[str]:
     notes = [f"step={state.step}"]
     if turn.caller is not None:
         score = f" {heard.confidence:.2f}" if heard.confidence is not None else ""
+        score += " (second opinion)" if heard.second_opinion else ""
         notes.append(f"intent={heard.intent or 'none'}{score}")
     if heard.reply.action == "transfer":
         notes.append(f"transfer {heard.reply.target}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot import metrics
 from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.engine import Dialog
+from bot.dialog.nlu import ParseResult
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.state import CallState, Reply
 from bot.text.greetings import only_greets
@@ -25,11 +26,14 @@ class Heard:
         reply: What it answers; None when it let its prompt play on (barge-in ignored).
         intent: The recognized intent, if one reached the threshold.
         confidence: The intent's confidence, or the best score when none reached it.
+        second_opinion: The intent is the classifier's second opinion's
+            (``bot.dialog.nlu_opinion``): shown to authors by chat and flow tests.
     """
 
     reply: Reply | None
     intent: str | None = None
     confidence: float | None = None
+    second_opinion: bool = False
 
 
 class Conversation:
@@ -63,25 +67,26 @@ class Conversation:
         if playing and state.greeted and self._keeps_playing(state, text):
             return Heard(None)
         if state.greeted:
-            intent, confidence = self._parse(state, text)
+            parsed = self._parse(state, text)
+            intent = parsed.intent.name if parsed.intent else None
             reply = await self.dialog.answer(state, text, intent)
         else:
             greeting = await self.dialog.greet(state)
             # Read where the greeting left the call: its start step may be in another flow.
-            intent, confidence = self._parse(state, text)
+            parsed = self._parse(state, text)
+            intent = parsed.intent.name if parsed.intent else None
             greets = only_greets(text, self._is_backchannel)
             reply = await self.dialog.answer_first(state, greeting, text, intent, only_greets=greets)
         state.last_reply = reply
-        return Heard(reply, intent, confidence)
+        # The intent's confidence, or the best score when no intent reached the threshold.
+        best = parsed.intent or (parsed.ranking[0] if parsed.ranking else None)
+        return Heard(reply, intent, best.confidence if best else None, parsed.second_opinion)
 
-    def _parse(self, state: CallState, text: str) -> tuple[str | None, float | None]:
-        """The intent of ``text`` in the flow the call is in, and its confidence (the
-        best score when no intent reached the threshold)."""
+    def _parse(self, state: CallState, text: str) -> ParseResult:
+        """What the classifier of the flow the call is in makes of ``text`` (counted)."""
         parsed = self.flows.get(*state.position).nlu.parse(text)
         metrics.count_heard(state.position[0], parsed.intent.name if parsed.intent else None)
-        if parsed.intent:
-            return parsed.intent.name, parsed.intent.confidence
-        return None, parsed.ranking[0].confidence if parsed.ranking else None
+        return parsed
 
     def hung_up(self, state: CallState) -> None:
         state.turns += 1

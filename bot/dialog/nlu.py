@@ -122,6 +122,9 @@ class ParseResult:
     text: str
     intent: IntentScore | None
     ranking: tuple[IntentScore, ...]
+    # The intent is the second opinion's (bot.dialog.nlu_opinion): its similarity score
+    # alone was under the threshold, and its confidence is the threshold.
+    second_opinion: bool = False
 
     def as_rasa(self) -> dict[str, object]:
         """Return the result shaped like Rasa's ``/model/parse`` response.
@@ -326,20 +329,22 @@ class IntentClassifier:
     def _parse(self, text: str) -> ParseResult:
         analysis = self._analyse(text)
         scores = [0.0] * len(self._names)
+        lifted = None
         if analysis.length:
             # An intent's confidence is a max: the order of these does not matter.
             self._score_keywords(analysis, scores)
             self._score_targets(analysis, scores)
             opinion = self._opinion  # set by another thread when trained later (serve)
             if opinion is not None and not analysis.negations:
-                second_opinion(opinion, analysis, scores, self.threshold)
+                lifted = second_opinion(opinion, analysis, scores, self.threshold)
         # Stable even reversed: equal scores keep the flow's order of intents.
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:MAX_RANKING]
         ranking = tuple(IntentScore(self._names[i], round(scores[i], 4)) for i in order)
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("parse %r -> %s", text, [(s.name, s.confidence) for s in ranking[:3]])
-        return ParseResult(text=text, intent=best, ranking=ranking)
+        decided = best is not None and lifted is not None and best.name == self._names[lifted]
+        return ParseResult(text=text, intent=best, ranking=ranking, second_opinion=decided)
 
     def _analyse(self, text: str) -> Analysis:
         """The features and negations of ``text``, those after what they negate included."""

@@ -193,9 +193,11 @@ def features_of(analysis: Analysis) -> list[str]:
     return [*analysis.chars, *("\x00" + p for p in analysis.pinyin)]
 
 
-def second_opinion(opinion: LinearOpinion, analysis: Analysis, scores: list[float], threshold: float) -> None:
+def second_opinion(
+    opinion: LinearOpinion, analysis: Analysis, scores: list[float], threshold: float
+) -> int | None:
     """Lift an intent to ``threshold`` where the similarity scores are unsure of it
-    and the model is not.
+    and the model is not; the intent lifted, if one is.
 
     Only when no intent reached ``threshold``; the model's best must be an intent,
     not *none*, with a probability of at least ``OPINION_MIN_PROBABILITY``, and its
@@ -203,10 +205,12 @@ def second_opinion(opinion: LinearOpinion, analysis: Analysis, scores: list[floa
     left to the similarity scores, which know negation (the caller checks).
     """
     if not scores or max(scores) >= threshold:
-        return
+        return None
     probabilities = opinion.probabilities(features_of(analysis))
     best = int(probabilities.argmax())
     if best == len(scores) or probabilities[best] < OPINION_MIN_PROBABILITY:
-        return
-    if scores[best] >= OPINION_MIN_SCORE:
-        scores[best] = threshold
+        return None
+    if scores[best] < OPINION_MIN_SCORE:
+        return None
+    scores[best] = threshold
+    return best

@@ -22,6 +22,8 @@ from bot.language.flow import taught
 from bot.language.loader import load_flows
 from bot.text.features import Analysis
 from bot.text.segmenter import Segmenter
+from tests.authoring.test_chat_echo import chat
+from tests.conftest import FLOWS_DIR
 
 ROOT = Path(__file__).parents[2]
 
@@ -144,3 +146,12 @@ def test_a_serving_registry_trains_them_when_told(segmenter: Segmenter) -> None:
     assert yibao.parse("我前阵子交的那个单子怎么样了").intent is not None
     registry.install([sources["yibao"]])  # built from now on: trained as it is built
     assert registry.get("yibao").nlu.parse("我前阵子交的那个单子怎么样了").intent is not None
+
+
+def test_authors_see_which_intents_it_chose(yibao: IntentClassifier) -> None:
+    assert yibao.parse("我前阵子交的那个单子怎么样了").second_opinion
+    assert not yibao.parse("我要转人工").second_opinion  # the similarity scores were sure
+    result = chat(FLOWS_DIR, "yibao", ["我前阵子交的那个单子怎么样了", "我要转人工"])
+    assert result.exit_code == 0, result.output
+    assert "intent=query_progress (0.50, second opinion)" in result.output
+    assert "intent=transfer_agent (1.00)" in result.output
