@@ -9,20 +9,13 @@ are reused rather than returned; ``malloc_trim(0)`` returns what it can. Elsewhe
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import logging
-
-logger = logging.getLogger(__name__)
 
 
 def return_freed_memory() -> bool:
     """Ask the C allocator to return freed memory to the system; whether it could be asked."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
     try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own symbols, libc's among them
+    except (OSError, TypeError, AttributeError):  # not glibc
         return False
     trim.argtypes = [ctypes.c_size_t]
     trim(0)

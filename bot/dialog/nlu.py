@@ -343,7 +343,8 @@ class IntentClassifier:
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("parse %r -> %s", text, [(s.name, s.confidence) for s in ranking[:3]])
-        decided = best is not None and lifted is not None and best.name == self._names[lifted]
+        # A lifted intent is the only one at the threshold: the best, if it counts at all.
+        decided = best is not None and lifted is not None
         return ParseResult(text=text, intent=best, ranking=ranking, second_opinion=decided)
 
     def _analyse(self, text: str) -> Analysis:
