@@ -34,13 +34,15 @@ from bot.dialog.flow_versions import SharedFlows, flow_archive
 from bot.dialog.knowledge import sender_of
 from bot.dialog.state import CallState
 from bot.dialog.watch import FlowWatcher
-from bot.errors import ConfigError, VoicebotError
+from bot.errors import ConfigError, FlowError, VoicebotError
 from bot.heap import return_freed_memory
 from bot.hooks.ivr import IvrQueries
 from bot.hooks.ivr_file import load_ivr
 from bot.hooks.routing import load_router
 from bot.language.loader import FlowSource, load_flows
 from bot.language.outgoing import HostAllowlist
+from bot.llm.assistant import language_model
+from bot.llm.summaries import ModelSummary
 from bot.outcome.publisher import outcome_publisher
 from bot.pbx.base import PBX
 from bot.pbx.factory import build_agent_status, build_pbx, build_recordings, hwd_api
@@ -55,6 +57,7 @@ from bot.speech.voices import VoiceChains, voice_builder
 from bot.store.factory import transcript_store
 from bot.store.sessions import SessionStore
 from bot.store.sqlite_sessions import SQLiteSessionStore
+from bot.store.transcripts import Turn, iso
 from bot.text.segmenter import Segmenter
 from bot.web import audio, auth, calls, campaigns, edge, health, nlu
 from bot.web.apidocs import install as install_api_docs
@@ -201,13 +204,31 @@ async def _call_ended(svc: Services, state: CallState) -> None:
     """A call has ended for good: its outcome pushed, its campaign number's result kept,
     what the knowledge base was asked in it forgotten."""
     svc.knowledge.forget(sender_of(state.call_id, state.telnum))
+    summary = await _model_summary(svc, state)
     if svc.outcomes is not None:
-        await svc.outcomes.publish(state.call_id)
+        await svc.outcomes.publish(state.call_id, model_summary=summary)
     if svc.campaigns is not None and not state.test:
         try:
             await svc.campaigns.call_ended(state)
         except VoicebotError:
             logger.exception("call %s: its campaign result was not stored", state.call_id)
+
+
+async def _model_summary(svc: Services, state: CallState) -> ModelSummary | None:
+    """The language model's summary of an ended call, recorded in its transcript (a
+    ``summary`` turn); None without a model, with summaries off, or no usable answer."""
+    assistant = svc.calls.conversation.assistant if svc.calls is not None else None
+    if assistant is None or assistant.summaries is None or svc.flows is None:
+        return None
+    try:
+        if not svc.flows.get(state.flow, state.flow_version).flow.llm.summary:
+            return None
+    except FlowError:
+        pass  # a version this process never loaded: summarized as by default
+    summary, asked = await assistant.summaries.of_call(svc.transcripts.get_call, state.call_id)
+    if asked:
+        svc.transcripts.record(state, Turn(at=iso(time.time()), event="summary", llm=asked))
+    return summary
 
 
 def end_streams(app: Quart) -> None:
@@ -330,6 +351,7 @@ class _Lifecycle:
                 knowledge=svc.knowledge,
                 business=svc.business,
                 agents=svc.agents,
+                model=language_model(svc.settings),
             )
         )
         svc.flows = conversation.flows

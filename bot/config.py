@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -496,8 +496,72 @@ class ServingSettings(BaseSettings):
     )
 
 
+class LLMSettings(BaseSettings):
+    """The call center's own language model behind an OpenAI-compatible server (vLLM,
+    Ollama, LMDeploy, Xinference), optional (docs/llm.md): the part of :class:`Settings`
+    that bot.llm reads. Unset ``llm_url``: no model, everything works as without one."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICEBOT_", extra="ignore", frozen=True)
+
+    llm_url: AnyHttpUrl | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible chat-completions server (http://10.0.0.9:8000/v1); "
+        "unset: no language model.",
+    )
+    llm_model: str = Field("", description="The model's name as the server serves it (Qwen2.5-7B-Instruct).")
+    llm_key: SecretStr | None = Field(None, description="Bearer key the server wants, if any; never logged.")
+    llm_intent_timeout_ms: int = Field(
+        500, ge=50, le=10000, description="Longest wait for the model to choose an intent; later is none."
+    )
+    llm_answer_timeout_ms: int = Field(
+        3000, ge=100, le=30000, description="Longest wait for a grounded answer (the filler covers it)."
+    )
+    llm_summary_timeout_ms: int = Field(
+        10000,
+        ge=100,
+        le=60000,
+        description="Longest wait for a call's summary at its end (in the background).",
+    )
+    llm_concurrency: int = Field(8, ge=1, le=256, description="Requests to the model at once, per process.")
+    llm_max_per_call: int = Field(
+        10,
+        ge=0,
+        le=1000,
+        description="Intent and answer requests one call may make; then it goes on without.",
+    )
+    llm_max_per_minute: int = Field(
+        600, ge=0, description="Requests one process may make a minute, summaries included; 0: no cap."
+    )
+    llm_cooldown_seconds: float = Field(
+        30, ge=0, le=3600, description="After a failure or a timeout, the model is not asked for this long."
+    )
+    llm_json_schema: bool = Field(
+        True,
+        description="Send the answer's JSON schema (response_format json_schema, guided decoding); false: "
+        "ask for a JSON object only, for servers without it.",
+    )
+    llm_stream: bool = Field(True, description="Stream grounded answers, sentence by sentence, to speech.")
+    llm_summaries: bool = Field(
+        True, description="Summarize each call with the model, at its end and at a transfer."
+    )
+
+    @model_validator(mode="after")
+    def _model_named(self) -> LLMSettings:
+        if self.llm_url is not None and not self.llm_model.strip():
+            raise ValueError(
+                "VOICEBOT_LLM_URL is set but VOICEBOT_LLM_MODEL is empty — set it to the name the "
+                "server serves the model under (GET <url>/models lists them)"
+            )
+        return self
+
+
 class Settings(
-    AccessSettings, AgentStatusSettings, CallCenterSettings, SpeechVendorSettings, ServingSettings
+    AccessSettings,
+    AgentStatusSettings,
+    CallCenterSettings,
+    LLMSettings,
+    SpeechVendorSettings,
+    ServingSettings,
 ):
     """All settings of the service. Environment: ``VOICEBOT_<FIELD NAME IN CAPITALS>``."""
 

@@ -26,6 +26,8 @@
     │   │   └── VendorRateLimitedError  the vendor's rate or concurrency limit was hit
     │   └── WavError             bytes are not a usable WAV (its header, read by bot.speech.wav)
     ├── OutboxError              the outcome outbox cannot read or store a push
+    ├── LLMError                 the language model failed, was late, was over budget or
+    │                            answered outside its contract (its use then counts as none)
     └── KnowledgeError           the knowledge service failed or timed out
         ├── KnowledgeDataError   a knowledge entry or data file is invalid (HTTP 400)
         ├── KnowledgeStorageError  the data directory cannot be written (HTTP 503)
@@ -286,3 +288,20 @@ class UnknownEntryError(KnowledgeError):
     def __init__(self, entry_id: str) -> None:
         self.entry_id = entry_id
         super().__init__(f"no knowledge entry has the id {entry_id!r}")
+
+
+class LLMError(VoicebotError):
+    """The language model (``VOICEBOT_LLM_URL``) gave no usable answer: it failed, was
+    late, is cooling down after a failure, the call or the minute is over its budget, or
+    it answered outside the contract of its use. The use is then skipped: the call goes
+    on as without a model (docs/llm.md).
+
+    Attributes:
+        result: ``timeout``, ``error`` (the server failed or refused), or ``skipped``
+            (not sent: cooling down, over a budget, not in a cassette); the
+            ``voicebot_llm_requests`` metric's label.
+    """
+
+    def __init__(self, message: str, *, result: str = "error") -> None:
+        self.result = result
+        super().__init__(message)

@@ -155,6 +155,32 @@ TTS_CACHE = _Children(
         ["backend", "result"],
     )
 )
+# A model's answer takes tenths of a second (an intent) to seconds (an answer, a summary).
+LLM_BUCKETS_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LLM_REQUESTS = _Children(
+    Counter(
+        "voicebot_llm_requests",
+        "Requests to the language model by use (intent, answer, summary) and result: ok, rejected "
+        "(an answer outside its use's contract, dropped), error, timeout, or skipped (cooling down or "
+        "over a budget: not sent).",
+        ["use", "result"],
+    )
+)
+LLM_SECONDS = _Children(
+    Histogram(
+        "voicebot_llm_seconds",
+        "Time of one request to the language model that got an answer, by use.",
+        ["use"],
+        buckets=LLM_BUCKETS_SECONDS,
+    )
+)
+LLM_TOKENS = _Children(
+    Counter(
+        "voicebot_llm_tokens",
+        "Tokens the language model's server counted, by use and kind (prompt, completion).",
+        ["use", "kind"],
+    )
+)
 
 # --- storage, outbox, access -----------------------------------------------------------
 
@@ -256,6 +282,18 @@ def count_agent_status(vendor: str, result: str) -> None:
 
 def count_tts(backend: str, *, hit: bool) -> None:
     TTS_CACHE[backend, "hit" if hit else "miss"].inc()
+
+
+def count_llm(use: str, result: str) -> None:
+    """A request of ``use`` (intent, answer, summary) to the model came to ``result``."""
+    LLM_REQUESTS[use, result].inc()
+
+
+def observe_llm(use: str, seconds: float, prompt_tokens: int, completion_tokens: int) -> None:
+    """The model answered a request of ``use`` in ``seconds``, with these token counts."""
+    LLM_SECONDS[use].observe(seconds)
+    LLM_TOKENS[use, "prompt"].inc(prompt_tokens)
+    LLM_TOKENS[use, "completion"].inc(completion_tokens)
 
 
 def count_call_records(result: str, records: int) -> None:

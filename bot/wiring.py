@@ -22,6 +22,8 @@ from bot.dialog.engine import Dialog
 from bot.dialog.knowledge import knowledge_client
 from bot.dialog.registry import FlowRegistry
 from bot.language.loader import FlowSource
+from bot.llm.assistant import Assistant
+from bot.llm.model import LanguageModel
 from bot.text.segmenter import Segmenter
 from knowledge.client import InProcessKnowledge
 from knowledge.service import KnowledgeService
@@ -37,6 +39,7 @@ async def open_conversation(
     business: BusinessAPI | None = None,
     today: Callable[[], dt.date] | None = None,
     agents: AgentStatus | None = None,
+    model: LanguageModel | None = None,
 ) -> AsyncIterator[Conversation]:
     """Open the knowledge service and the flows' classifiers, and yield a conversation.
 
@@ -50,6 +53,8 @@ async def open_conversation(
         today: The calls' date (conversation tests pin it); default: the settings'.
         agents: Whether anyone can answer a ``transfer:`` with ``busy:`` (the PBX's
             agent status, ``bot.pbx.agents``); default: someone always can.
+        model: The language model (``bot.llm.assistant.language_model``), closed on
+            exit; default: none, and the flows' ``llm:`` uses are skipped.
     """
     async with contextlib.AsyncExitStack() as stack:
         await asyncio.to_thread(segmenter.initialize)
@@ -68,7 +73,17 @@ async def open_conversation(
             opinions_later=settings.nlu_opinion_later,
         )
         await asyncio.to_thread(registry.install, list(sources))
+        assistant = None
+        if model is not None:
+            assistant = Assistant(model, settings)
+            stack.push_async_callback(assistant.aclose)
         dialog = Dialog(
-            registry, business=business, knowledge=client, today=today or settings.today, agents=agents
+            registry,
+            business=business,
+            knowledge=client,
+            today=today or settings.today,
+            agents=agents,
+            assistant=assistant,
         )
-        yield Conversation(registry, dialog, BackchannelDetector(settings.backchannels, settings.fillers))
+        backchannel = BackchannelDetector(settings.backchannels, settings.fillers)
+        yield Conversation(registry, dialog, backchannel, assistant)

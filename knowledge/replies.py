@@ -14,7 +14,15 @@ from typing import Any
 from knowledge.base import Hit
 from knowledge.entries import Entry
 
-__all__ = ["KnowledgeReply", "Policy", "ReplyType", "close_hits", "off_topic", "outside_topic"]
+__all__ = [
+    "KnowledgeReply",
+    "Policy",
+    "ReplyType",
+    "close_hits",
+    "off_topic",
+    "outside_topic",
+    "related_entries",
+]
 
 
 class ReplyType(IntEnum):
@@ -40,6 +48,9 @@ class Policy:
         history_boost: Added to entries the same customer was answered with before.
         topic_boost: In a short follow-up, added to each entry in proportion to its
             likeness to the topic just answered.
+        related_score: A "not found" lists the entries from this score up as
+            ``related`` (at most ``max_related``), for the bot's language model to word
+            an answer from (docs/llm.md); none below it.
     """
 
     answer_score: float = 0.26
@@ -49,6 +60,8 @@ class Policy:
     max_choices: int = 3
     history_boost: float = 0.04
     topic_boost: float = 0.3
+    related_score: float = 0.1
+    max_related: int = 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class KnowledgeReply:
         choices: The entries a clarification offers.
         score: The answered or best entry's score.
         outside: The outside topic whose words a "not found" says (``kind: outside``).
+        related: Of a "not found": the entries that came closest (``Policy.related_score``).
     """
 
     type: ReplyType
@@ -70,6 +84,7 @@ class KnowledgeReply:
     choices: tuple[Entry, ...] = ()
     score: float | None = None
     outside: Entry | None = None
+    related: tuple[Entry, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -85,6 +100,11 @@ class KnowledgeReply:
             document["choices"] = [{"id": e.id, "title": e.title} for e in self.choices]
         if not self.found:
             document["found"] = False
+        if self.related:
+            document["related"] = [
+                {"id": e.id, "title": e.title, "answer": e.answer, "keywords": list(e.keywords)}
+                for e in self.related
+            ]
         return document
 
 
@@ -116,3 +136,17 @@ def off_topic(best: Hit, boost: Mapping[str, float], policy: Policy) -> bool:
     follow-up ("那要带什么材料") names no topic of its own."""
     coverage = 1.0 if best.coverage is None else best.coverage
     return coverage < policy.min_coverage and best.entry.id not in boost
+
+
+def related_entries(hits: Sequence[Hit], boost: Mapping[str, float], policy: Policy) -> tuple[Entry, ...]:
+    """What a "not found" lists as related: the answerable entries from
+    ``policy.related_score`` up, none when the question is an outside topic's (known not
+    to be ours: nothing to word an answer from)."""
+    if not hits or outside_topic(hits[0], boost) is not None:
+        return ()
+    related = [
+        hit.entry
+        for hit in hits
+        if hit.score >= policy.related_score and not hit.entry.is_outside and not hit.entry.is_parent
+    ]
+    return tuple(related[: policy.max_related])

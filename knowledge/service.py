@@ -31,7 +31,15 @@ from knowledge.conversations import Context, Conversations
 from knowledge.entries import DataFile, Entry
 from knowledge.history import Asked, CustomerHistory
 from knowledge.misses import Misses
-from knowledge.replies import KnowledgeReply, Policy, ReplyType, close_hits, off_topic, outside_topic
+from knowledge.replies import (
+    KnowledgeReply,
+    Policy,
+    ReplyType,
+    close_hits,
+    off_topic,
+    outside_topic,
+    related_entries,
+)
 
 if TYPE_CHECKING:
     from knowledge.pg_history import PostgresCustomerHistory
@@ -275,7 +283,8 @@ class KnowledgeService:
         policy = self.policy
         hits = self.base.search(message, limit=policy.max_choices + 5, boost=boost)
         if not hits or hits[0].score < policy.clarify_score or off_topic(hits[0], boost, policy):
-            return KnowledgeReply(ReplyType.CLARIFY, NOT_FOUND_TEXT, score=hits[0].score if hits else None)
+            score, related = (hits[0].score if hits else None), related_entries(hits, boost, policy)
+            return KnowledgeReply(ReplyType.CLARIFY, NOT_FOUND_TEXT, score=score, related=related)
         outside = outside_topic(hits[0], boost)
         if outside is not None:
             return KnowledgeReply(ReplyType.CLARIFY, outside.answer, score=hits[0].score, outside=outside)

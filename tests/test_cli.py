@@ -153,6 +153,18 @@ def test_warnings_fail_the_check_but_not_the_load(tmp_path: Path) -> None:
     assert len(load_flow(path).warnings) == 3  # the service starts with it (卡丢了 is twice in card_loss)
 
 
+def test_an_llm_switch_on_a_step_that_never_waits_is_a_warning(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows)
+    text = SAMPLE.replace("  goodbye:\n    say:", "  goodbye:\n    llm: false\n    say:", 1)
+    assert text != SAMPLE
+    (flows / "yibao.yaml").write_text(text, encoding="utf-8")
+    status, lines = check(flows)
+    assert status == 1
+    warning = "step 'goodbye' never waits for the caller, so its `llm: false` does nothing"
+    assert any(warning in line for line in lines), lines
+
+
 def test_graph_draws_a_flow_by_name_or_path(tmp_path: Path) -> None:
     runner = CliRunner()
     mermaid = runner.invoke(main, ["flows", "graph", "yibao", "--flows-dir", str(FLOWS_DIR)])

@@ -54,6 +54,7 @@ from bot.dialog.conversation import Conversation, Heard
 from bot.dialog.registry import LoadedFlow
 from bot.dialog.state import CallState, Reply
 from bot.errors import ConfigError, FlowValidationError, TTSError, UnknownFlowError, VoicebotError
+from bot.llm.assistant import language_model
 
 __all__ = ["DEFAULT_TELNUM", "HELP", "chat_command"]
 
@@ -103,7 +104,13 @@ _T = TypeVar("_T")
     default=None,
     help="Print each caller line after `you>` (default: when the input is piped, not a terminal).",
 )
-def chat_command(  # click passes the options by name
+@click.option(
+    "--cassette",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The language model's recorded answers to replay instead of asking VOICEBOT_LLM_URL (docs/llm.md).",
+)
+@click.option("--record", is_flag=True, help="Ask VOICEBOT_LLM_URL for what --cassette lacks, and add it.")
+def chat_command(
     *,
     flow_name: str | None,
     flows_dir: Path | None,
@@ -111,16 +118,21 @@ def chat_command(  # click passes the options by name
     telnum: str,
     audio_dir: Path | None,
     echo: bool | None,
+    cassette: Path | None,
+    record: bool,
 ) -> None:
     """Talk to a flow in the terminal, as its caller.
 
     Each line you type is what the caller says; an empty line is silence. /help
-    lists the commands (barge-in, hang up, show the call's state, new call).
+    lists the commands (barge-in, hang up, show the call's state, new call). With
+    VOICEBOT_LLM_URL set, the flows' `llm:` uses ask the model (or --cassette's answers).
     """
     try:
         settings = load_settings()
     except ConfigError as exc:
         _fail(str(exc), EXIT_SETUP)
+    if record and cassette is None:
+        _fail("--record adds answers to a cassette: name it with --cassette FILE", EXIT_SETUP)
     # jieba announces its dictionary loading at DEBUG on a handler of its own.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     options = _Options(
@@ -130,6 +142,8 @@ def chat_command(  # click passes the options by name
         telnum=telnum,
         audio_dir=audio_dir,
         echo=echo,
+        cassette=cassette,
+        record=record,
     )
     code = _Session(settings, options).run()
     if code:
@@ -149,6 +163,8 @@ class _Options:
     telnum: str
     audio_dir: Path | None
     echo: bool | None = None  # None: when stdin is not a terminal
+    cassette: Path | None = None  # the language model's recorded answers
+    record: bool = False  # ask the model for what the cassette lacks
 
 
 class _Session:
@@ -201,11 +217,15 @@ class _Session:
         options = self._options
         today = _fixed(options.date) if options.date else None
         try:
+            model = language_model(self._settings, cassette=options.cassette, record=options.record)
             self._conversation = self._runner.run(
                 self._resources.enter_async_context(
-                    open_conversation(options.flows_dir, self._settings, today=today)
+                    open_conversation(options.flows_dir, self._settings, today=today, model=model)
                 )
             )
+        except ConfigError as exc:
+            click.echo(f"voicebot chat: {exc}", err=True)
+            return EXIT_SETUP
         except FlowValidationError as exc:
             click.echo(f"voicebot chat: invalid flows in {options.flows_dir}:\n{exc}", err=True)
             return EXIT_SETUP

@@ -30,6 +30,9 @@ class ChatView:
         if heard is not None:
             opinion = ", second opinion" if heard.second_opinion else ""
             confidence = f" ({heard.confidence:.2f}{opinion})" if heard.confidence is not None else ""
+            if heard.by_model:  # the classifier's best score was another intent's
+                best = f", best score {heard.confidence:.2f}" if heard.confidence is not None else ""
+                confidence = f" (model{best})"
             parts.append(f"intent={heard.intent or '(none)'}{confidence}")
         parts.append(f"slots={as_json(state.variables)}")
         if state.pending is not None:

@@ -96,6 +96,9 @@ from bot.language.loader import (
     parse_yaml,
     read_author_file,
 )
+from bot.llm.assistant import language_model
+from bot.llm.cassette import Cassette
+from bot.llm.model import LanguageModel
 from bot.text.segmenter import Segmenter
 
 TESTS_DIR = "tests"  # conversation tests live in <flows dir>/tests/
@@ -399,10 +402,14 @@ async def _open(
     settings: Settings,
     clock: _Clock,
     segmenter: Segmenter | None,
+    *,
+    model: LanguageModel | None = None,
 ) -> Conversation:
     try:
         return await stack.enter_async_context(
-            open_conversation(flows_dir, settings, today=clock, segmenter=segmenter, agents=clock.agents)
+            open_conversation(
+                flows_dir, settings, today=clock, segmenter=segmenter, agents=clock.agents, model=model
+            )
         )
     except FlowValidationError as exc:
         raise InvalidFlowsError(exc.problems) from exc
@@ -721,6 +728,8 @@ def _transcribe(turn: TurnSpec, heard: Heard, state: CallState) -> list[str]:
     notes = [f"step={state.step}"]
     if turn.caller is not None:
         score = f" {heard.confidence:.2f}" if heard.confidence is not None else ""
+        if heard.by_model:  # the classifier's best score was another intent's, under the threshold
+            score = f" (model{',' + score.replace(' ', ' best score ') if score else ''})"
         score += " (second opinion)" if heard.second_opinion else ""
         notes.append(f"intent={heard.intent or 'none'}{score}")
     if heard.reply.action == "transfer":
@@ -743,6 +752,8 @@ class TestRun:
         problems: The test files' located problems, warnings included.
         coverage: What the conversations reached, when asked for.
         coverage_report: Its report, per flow (``bot.authoring.coverage.report``).
+        cassette_missing: Requests to the language model that ``--cassette`` had no
+            answer for (each was answered "none": record them with ``--record``).
     """
 
     __test__ = False  # not a test class, for pytest
@@ -751,6 +762,7 @@ class TestRun:
     problems: list[FlowProblem]
     coverage: cover.Coverage | None = None
     coverage_report: str = ""
+    cassette_missing: int = 0  # the language model's requests its cassette had no answer for
 
     @property
     def errors(self) -> list[FlowProblem]:
@@ -764,9 +776,11 @@ async def run_files(
     *,
     segmenter: Segmenter | None = None,
     coverage: bool = False,
+    model: LanguageModel | None = None,
 ) -> TestRun:
     """Every test file against one conversation over the flows (loaded once); an invalid
-    test file is a problem of the run, the others still run.
+    test file is a problem of the run, the others still run. ``model``: the language
+    model's recorded answers (a ``Cassette``); without one, none is asked.
 
     Raises:
         InvalidFlowsError: a flow of ``flows_dir`` is invalid.
@@ -782,7 +796,7 @@ async def run_files(
         return run
     clock = _Clock(settings.today())
     async with contextlib.AsyncExitStack() as stack:
-        conversation = await _open(stack, flows_dir, settings, clock, segmenter)
+        conversation = await _open(stack, flows_dir, settings, clock, segmenter, model=model)
         if coverage:
             run.coverage = cover.Coverage({f.name: f.flow for f in conversation.flows})
         for test_file in loaded:
@@ -796,6 +810,8 @@ async def run_files(
         if run.coverage is not None:
             sources = sorted((f.name, f.flow, f.source.path) for f in conversation.flows)
             run.coverage_report = cover.report(sources, run.coverage.reached)
+    if isinstance(model, Cassette):
+        run.cassette_missing = model.missing
     return run
 
 
@@ -813,9 +829,25 @@ async def run_files(
     is_flag=True,
     help="After the results, list the steps and branches of each flow that no conversation reached.",
 )
+@click.option(
+    "--cassette",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The language model's recorded answers to replay (docs/llm.md); without it no model is asked.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Ask VOICEBOT_LLM_URL for the answers --cassette lacks, and add them to it.",
+)
 @click.pass_context
-def flows_test_command(
-    ctx: click.Context, paths: tuple[Path, ...], flows_dir: Path | None, verbose: bool, coverage: bool
+def flows_test_command(  # noqa: PLR0917  (click passes every option)
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    flows_dir: Path | None,
+    verbose: bool,
+    coverage: bool,
+    cassette: Path | None,
+    record: bool,
 ) -> None:
     """Play conversation tests against the flows (default: the flows directory's tests/).
 
@@ -838,8 +870,17 @@ def flows_test_command(
     logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary loading notice
     # A Segmenter handed in as the context object is shared (tests load jieba once).
     segmenter = ctx.find_object(Segmenter) or Segmenter()
+    if record and cassette is None:
+        click.echo("--record adds answers to a cassette: name it with --cassette FILE", err=True)
+        ctx.exit(2)
     try:
-        run = asyncio.run(run_files(files, flows_dir, settings, segmenter=segmenter, coverage=coverage))
+        model = language_model(settings, cassette=cassette, record=record) if cassette else None
+        run = asyncio.run(
+            run_files(files, flows_dir, settings, segmenter=segmenter, coverage=coverage, model=model)
+        )
+    except ConfigError as exc:
+        click.echo(f"voicebot: {exc}", err=True)
+        ctx.exit(2)
     except InvalidFlowsError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
@@ -851,6 +892,12 @@ def flows_test_command(
         click.echo(report(run.results, verbose=verbose))
     if run.coverage_report:
         click.echo("\n" + run.coverage_report)
+    if run.cassette_missing:
+        click.echo(
+            f"{run.cassette_missing} request(s) to the language model were not in {cassette}: each was "
+            "answered none — record them with --record and VOICEBOT_LLM_URL",
+            err=True,
+        )
     if run.errors:
         invalid = len({p.flow_file for p in run.errors})
         click.echo(f"{invalid} invalid test file{'s' * (invalid != 1)}: fix and run again", err=True)

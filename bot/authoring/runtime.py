@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.dialog.agents import AgentStatus
 from bot.dialog.conversation import Conversation
 from bot.language.loader import load_flows
+from bot.llm.model import LanguageModel
 from bot.text.segmenter import Segmenter
 from bot.wiring import open_conversation as open_wired
 from knowledge.base import KnowledgeBase
@@ -31,6 +32,7 @@ async def open_conversation(
     today: Callable[[], dt.date] | None = None,
     segmenter: Segmenter | None = None,
     agents: AgentStatus | None = None,
+    model: LanguageModel | None = None,
 ) -> AsyncIterator[Conversation]:
     """Load and validate every flow of ``flows_dir`` and yield a conversation over them,
     wired as the service wires it (``bot.wiring``).
@@ -43,6 +45,8 @@ async def open_conversation(
         segmenter: A shared jieba segmenter (loading one takes about half a second).
         agents: Whether anyone can answer a ``transfer:`` with ``busy:`` (conversation
             tests' ``agents:``); default: someone always can.
+        model: The language model (a server, or a cassette of its answers:
+            ``bot.llm.assistant.language_model``), closed on exit; default: none.
 
     Raises:
         FlowValidationError: a flow file of the directory is invalid.
@@ -53,6 +57,12 @@ async def open_conversation(
     # leaves nothing behind.
     knowledge = KnowledgeService(settings.kb_dir, base=KnowledgeBase(segmenter))
     async with open_wired(
-        settings, sources.values(), segmenter=segmenter, knowledge=knowledge, today=today, agents=agents
+        settings,
+        sources.values(),
+        segmenter=segmenter,
+        knowledge=knowledge,
+        today=today,
+        agents=agents,
+        model=model,
     ) as conversation:
         yield conversation

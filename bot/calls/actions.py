@@ -12,11 +12,12 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from bot.calls.ending import Endings
 from bot.calls.followups import Action as FollowUp
 from bot.calls.followups import FollowUps
-from bot.calls.handoff import biz_data
+from bot.calls.handoff import HandoffSummaries, biz_data
 from bot.calls.record import PBXRecorder, call_ref
 from bot.calls.voice import PUSHED_TEXT_SECONDS_PER_CHAR, AudioLinks, Spoken, Voice
 from bot.dialog.engine import Dialog
@@ -44,6 +45,7 @@ class Actions:
     followups: FollowUps
     endings: Endings
     margin_seconds: float
+    summaries: HandoffSummaries | None = None  # the model's, for the agent's screen
 
     def follow(self, state: CallState, reply: Reply, spoken: Spoken, links: AudioLinks) -> None:
         """Schedule what an answer announces, for when the caller has heard it: the
@@ -62,6 +64,8 @@ class Actions:
         if reply.action is not None:
             at = time.time() + heard_seconds + self.margin_seconds
             state.due = Due(reply.action, reply.target, at)
+        if reply.action == "transfer" and self.summaries is not None:
+            self.summaries.start(state)
 
     async def take_over(self, state: CallState, links: AudioLinks, *, late_seconds: float) -> None:
         """Carry out a due action that its announcer left (a restart, a crashed instance):
@@ -135,8 +139,9 @@ class Actions:
             logger.info("call %s: the %s was taken or dropped elsewhere", call.call_id, action)
             return
         exchanges: list[Exchange] = []
+        asked: list[dict[str, Any]] = []  # the model's summary for the agent, if it went
         try:
-            await self._request(call, action, target, exchanges)
+            await self._request(call, action, target, exchanges, asked)
         except PBXError as error:
             logger.warning("call %s: PBX %s failed: %s", call.call_id, action, error)
             if action == "transfer":
@@ -146,10 +151,15 @@ class Actions:
             await self.recorder.record(call, action, target, exchanges, error, change=failed)
             return
         change = partial(self._hung_up, None) if action == "hangup" else _done
-        await self.recorder.record(call, action, target, exchanges, None, change=change)
+        await self.recorder.record(call, action, target, exchanges, None, change=change, llm=asked)
 
     async def _request(
-        self, call: CallRef, action: Action, target: str | None, exchanges: list[Exchange]
+        self,
+        call: CallRef,
+        action: Action,
+        target: str | None,
+        exchanges: list[Exchange],
+        asked: list[dict[str, Any]],
     ) -> None:
         if action == "hangup":
             await self.pbx.hangup(call, journal=exchanges)
@@ -159,7 +169,8 @@ class Actions:
         except ValueError as exc:  # a target the flow check let through
             raise PBXError(str(exc), call_id=call.call_id) from exc
         state = await self.sessions.get(call.call_id)
-        data = biz_data(state) if state else None
+        summary, asked[:] = self.summaries.take(call.call_id) if self.summaries else (None, [])
+        data = biz_data(state, summary) if state else None
         await self.pbx.transfer(call, parsed, biz_data=data, journal=exchanges)
 
     async def _hung_up(self, error: PBXError | None, state: CallState) -> None:

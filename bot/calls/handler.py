@@ -20,6 +20,7 @@ from bot.calls.capacity import Capacity
 from bot.calls.ending import Endings, OnCallEnd
 from bot.calls.events import Callback, Event, PlacedCalls
 from bot.calls.followups import FollowUps
+from bot.calls.handoff import HandoffSummaries
 from bot.calls.late import LateAnswers
 from bot.calls.record import PBXRecorder
 from bot.calls.retry import RecentCallbacks
@@ -88,6 +89,13 @@ class CallHandler:
         self.capacity = capacity or Capacity()
         self.followups = FollowUps()
         self.voice = Voice(speech, conversation.flows)
+        assistant = conversation.assistant
+        summaries = None
+        if assistant is not None:
+            assistant.warm = self.voice.warm  # grounded sentences' speech made as they stream
+            if assistant.summaries is not None:
+                summaries = HandoffSummaries(assistant.summaries, conversation.flows, transcripts.get_call)
+        self._summaries = summaries
         self.endings = Endings(
             conversation=conversation,
             sessions=sessions,
@@ -104,6 +112,7 @@ class CallHandler:
             followups=self.followups,
             endings=self.endings,
             margin_seconds=action_margin_seconds,
+            summaries=summaries,
         )
         self._late = LateAnswers(
             voice=self.voice,
@@ -201,7 +210,11 @@ class CallHandler:
     async def finish(self) -> None:
         """At shutdown: let turns under way finish; carry out the transfers and hang-ups
         still waiting for their announcement (one process), or leave them to the other
-        instances (a shared store: each is due with its call); hand over ended calls."""
+        instances (a shared store: each is due with its call); hand over ended calls
+        (without the model's summaries still being written: they are given up)."""
+        assistant = self.conversation.assistant
+        if assistant is not None and assistant.summaries is not None:
+            assistant.summaries.stop()
         if self._recovery is not None:
             self._recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -212,3 +225,5 @@ class CallHandler:
         else:
             await self.followups.finish()
         await self.endings.finish()
+        if self._summaries is not None:
+            await self._summaries.aclose()

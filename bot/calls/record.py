@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import metrics
 from bot.dialog.state import CallState
@@ -52,13 +52,16 @@ class PBXRecorder:
         error: PBXError | None,
         *,
         change: StateChange | None = None,
+        llm: list[dict[str, Any]] | None = None,
     ) -> CallState | None:
         """Record one action as a ``pbx`` turn; ``change`` may change the call's state in
         the same step, under the call's lock (a failed transfer revises how the call
-        ended). Returns the call's state after it, or None for a call no longer known."""
+        ended); ``llm``: the language model's exchanges that went into it (the agent's
+        summary). Returns the call's state after it, or None for a call no longer known."""
         metrics.count_pbx(action, "ok" if error is None else "error", test=call.test)
         turn = Turn(at=iso(time.time()), event="pbx", text=f"{action} {argument or ''}".strip())
         turn.pbx = exchanges_json(exchanges)
+        turn.llm = llm or None
         if error is not None:
             turn.error = f"{type(error).__name__}: {error}"
         async with self._sessions.lock(call.call_id):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import metrics
 from bot.calls import retry
@@ -23,6 +23,7 @@ from bot.calls.record import exchanges_json
 from bot.calls.voice import AudioLinks, Spoken, Voice
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import Answer, CallState, Reply
+from bot.llm.asking import journal_into as llm_journal_into
 from bot.pbx.agents import journal_into
 from bot.pbx.base import Exchange
 from bot.store.sessions import SessionStore
@@ -77,9 +78,11 @@ class TurnRunner:
                 answer, said = await self._turn_away(state, turn)
             else:
                 exchanges: list[Exchange] = []  # the agents' status asked on the way (busy:)
-                with journal_into(exchanges):
+                asked: list[dict[str, Any]] = []  # the language model's requests and answers
+                with journal_into(exchanges), llm_journal_into(asked):
                     answer, said = await self._converse(state, callback, turn)
                 turn.pbx = exchanges_json(exchanges)
+                turn.llm = asked or None
             turn.audio_url = links.url(answer.playback) if answer.playback else None
             heard_now = await self._deliver(state, callback, answer, turn, links=links, delivery=delivery)
             if said is not None and heard_now:

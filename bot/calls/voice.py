@@ -10,6 +10,8 @@ A call's words are said in the voice of the flow it is in (the flow's ``voice:``
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -68,6 +70,7 @@ class Voice:
         self._speech = speech
         self._flows = flows
         self._apology: AudioClip | None = None
+        self._warming: set[asyncio.Task[None]] = set()
 
     def of(self, state: CallState) -> VoiceChoice | None:
         """The voice of the flow the call is in now; None: ``VOICEBOT_TTS``'s chain."""
@@ -104,6 +107,19 @@ class Voice:
             apology = await self._apology_clip()
             return Spoken(Playback(apology.key, False), apology.duration_seconds, push=reply.text)
         return Spoken(Playback(clip.key, reply.interruptible), clip.duration_seconds, backend=clip.backend)
+
+    def warm(self, text: str, state: CallState) -> None:
+        """Start making the speech of ``text`` in the call's voice, so that saying it soon
+        finds it made: a grounded answer's sentence while the model writes the next
+        (``bot.llm.answers``). A failure is left to the saying."""
+
+        async def render() -> None:
+            with contextlib.suppress(TTSError, ValueError):  # ValueError: not a prompt's text
+                await self._speech.render_prompt(Prompt(text=text), voice=self.of(state))
+
+        task = asyncio.create_task(render())
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
 
     async def filler(self, wait: Prompt, voice: VoiceChoice | None = None) -> Playback:
         """The words said while a slow turn works (the apology when they cannot be said)."""

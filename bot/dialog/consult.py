@@ -1,5 +1,7 @@
 """``knowledge`` steps: the caller's words go to the knowledge service, its answer is
-said, its clarification said and waited on."""
+said, its clarification said and waited on. Where the service finds related entries
+but no answer, and the flow lets it, the language model words an answer from them
+(``bot.llm.answers``); one it cannot ground is dropped for the "not found"."""
 
 from __future__ import annotations
 
@@ -7,10 +9,11 @@ import logging
 
 from bot import metrics
 from bot.dialog.context import FlowContext, wait_at
-from bot.dialog.knowledge import KnowledgeClient, sender_of
+from bot.dialog.knowledge import KnowledgeAnswer, KnowledgeClient, sender_of
 from bot.dialog.state import CallState, Reply
 from bot.errors import KnowledgeError
 from bot.language.flow import Knowledge, Prompt
+from bot.llm.assistant import Assistant, step_wants
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +25,12 @@ walk (the step waits: what is still to say)."""
 class Consultant:
     """Runs ``knowledge`` steps; without a knowledge client they take ``on_error``."""
 
-    def __init__(self, context: FlowContext, knowledge: KnowledgeClient | None) -> None:
+    def __init__(
+        self, context: FlowContext, knowledge: KnowledgeClient | None, assistant: Assistant | None = None
+    ) -> None:
         self._context = context
         self._knowledge = knowledge
+        self._assistant = assistant
 
     async def enter(self, state: CallState, name: str, knowledge: Knowledge, text: str | None) -> Said:
         """Arriving at a knowledge step: the words that led here are the question; with
@@ -48,6 +54,10 @@ class Consultant:
             if knowledge.as_:
                 state.variables[knowledge.as_] = None
             return [], knowledge.on_error
+        if not answer.found and answer.related:
+            grounded = await self._grounded(state, name, knowledge, text, answer)
+            if grounded is not None:
+                return grounded
         if knowledge.as_:
             state.variables[knowledge.as_] = {
                 "type": answer.type,
@@ -64,3 +74,34 @@ class Consultant:
             return [], knowledge.not_found
         wait_at(state, name)
         return [], Reply((said,))
+
+    async def _grounded(
+        self, state: CallState, name: str, knowledge: Knowledge, text: str, answer: KnowledgeAnswer
+    ) -> Said | None:
+        """The model's answer from the related entries of a "not found", when the flow
+        and the step let it answer and it passed the check; else None."""
+        assistant = self._assistant
+        if assistant is None:
+            return None
+        flow = self._context.here(state).flow
+        if not step_wants(flow.llm.answers, flow.steps[name].llm) or not assistant.spend(state, "answer"):
+            return None
+        warm = assistant.warm
+        grounded = await assistant.answers.answer(
+            text,
+            answer.related,
+            today=self._context.slot_context().today,
+            on_sentence=(lambda sentence: warm(sentence, state)) if warm else None,
+        )
+        if grounded is None:
+            return None
+        metrics.count_knowledge("grounded")
+        if knowledge.as_:
+            titles = [e.title for e in answer.related if e.id in grounded.cited]
+            state.variables[knowledge.as_] = {
+                "type": 0,
+                "title": "、".join(titles),
+                "found": True,
+                "grounded": True,
+            }
+        return [Prompt(text=sentence) for sentence in grounded.sentences], knowledge.then

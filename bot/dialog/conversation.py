@@ -15,6 +15,10 @@ from bot.dialog.engine import Dialog
 from bot.dialog.nlu import ParseResult
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.state import CallState, Reply
+from bot.language.builtins import builtin_intents
+from bot.language.flow import Flow
+from bot.llm.assistant import Assistant, step_wants
+from bot.llm.intents import MAX_EXAMPLES, Offered
 from bot.text.greetings import only_greets
 
 
@@ -28,12 +32,15 @@ class Heard:
         confidence: The intent's confidence, or the best score when none reached it.
         second_opinion: The intent is the classifier's second opinion's
             (``bot.dialog.nlu_opinion``): shown to authors by chat and flow tests.
+        by_model: The intent is the language model's choice (``bot.llm.intents``):
+            no intent reached the threshold.
     """
 
     reply: Reply | None
     intent: str | None = None
     confidence: float | None = None
     second_opinion: bool = False
+    by_model: bool = False
 
 
 class Conversation:
@@ -43,9 +50,16 @@ class Conversation:
     so grading rules and expressions see the number of the current turn.
     """
 
-    def __init__(self, flows: FlowRegistry, dialog: Dialog, backchannel: BackchannelDetector) -> None:
+    def __init__(
+        self,
+        flows: FlowRegistry,
+        dialog: Dialog,
+        backchannel: BackchannelDetector,
+        assistant: Assistant | None = None,
+    ) -> None:
         self.flows = flows
         self.dialog = dialog
+        self.assistant = assistant
         self._is_backchannel = backchannel
 
     async def silence(self, state: CallState) -> Reply:
@@ -67,26 +81,50 @@ class Conversation:
         if playing and state.greeted and self._keeps_playing(state, text):
             return Heard(None)
         if state.greeted:
-            parsed = self._parse(state, text)
-            intent = parsed.intent.name if parsed.intent else None
+            bot_said = state.last_reply.text if state.last_reply else None
+            parsed, intent, by_model = await self._understand(state, text, bot_said)
             reply = await self.dialog.answer(state, text, intent)
         else:
             greeting = await self.dialog.greet(state)
             # Read where the greeting left the call: its start step may be in another flow.
-            parsed = self._parse(state, text)
-            intent = parsed.intent.name if parsed.intent else None
+            parsed, intent, by_model = await self._understand(state, text, greeting.text)
             greets = only_greets(text, self._is_backchannel)
             reply = await self.dialog.answer_first(state, greeting, text, intent, only_greets=greets)
         state.last_reply = reply
         # The intent's confidence, or the best score when no intent reached the threshold.
         best = parsed.intent or (parsed.ranking[0] if parsed.ranking else None)
-        return Heard(reply, intent, best.confidence if best else None, parsed.second_opinion)
+        return Heard(reply, intent, best.confidence if best else None, parsed.second_opinion, by_model)
 
-    def _parse(self, state: CallState, text: str) -> ParseResult:
-        """What the classifier of the flow the call is in makes of ``text`` (counted)."""
+    async def _understand(
+        self, state: CallState, text: str, bot_said: str | None
+    ) -> tuple[ParseResult, str | None, bool]:
+        """What the classifier of the flow the call is in makes of ``text`` and, when no
+        intent reached the threshold, the language model's choice (counted): the parse,
+        the intent, and whether the model chose it."""
         parsed = self.flows.get(*state.position).nlu.parse(text)
-        metrics.count_heard(state.position[0], parsed.intent.name if parsed.intent else None)
-        return parsed
+        intent = parsed.intent.name if parsed.intent else None
+        by_model = False
+        if intent is None and self.assistant is not None:
+            intent = await self._ask_model(self.assistant, state, text, bot_said)
+            by_model = intent is not None
+        metrics.count_heard(state.position[0], intent)
+        return parsed, intent, by_model
+
+    async def _ask_model(
+        self, assistant: Assistant, state: CallState, text: str, bot_said: str | None
+    ) -> str | None:
+        """The intent fallback, where the flow and the step let it: the model chooses
+        among the intents the waiting step acts on, for words the step would not take
+        otherwise (a ``collect`` step's value is taken, never second-guessed)."""
+        if state.step is None or state.ended:
+            return None
+        flow = self.flows.get(*state.position).flow
+        if not step_wants(flow.llm.intents, flow.steps[state.step].llm):
+            return None
+        names = self.dialog.offered_intents(state)
+        if not names or self.dialog.understands(state, text, None) or not assistant.spend(state, "intent"):
+            return None
+        return await assistant.intents.choose(text, offered(flow, names), bot_said=bot_said)
 
     def hung_up(self, state: CallState) -> None:
         state.turns += 1
@@ -99,3 +137,17 @@ class Conversation:
         return (
             state.ended or (playing is not None and not playing.interruptible) or self._is_backchannel(text)
         )
+
+
+def offered(flow: Flow, names: list[str]) -> list[Offered]:
+    """The intents ``names`` as the model is told them: the author's ``description``,
+    else the built-in intent's meaning, else nothing but examples; a few examples each."""
+    library = builtin_intents()
+    intents = []
+    for name in names:
+        intent = flow.intents.get(name)
+        builtin = library.get(intent.builtin) if intent and intent.builtin else None
+        meaning = (intent.description if intent else None) or (builtin.meaning if builtin else "") or name
+        examples = (*(intent.examples if intent else ()), *(builtin.examples if builtin else ()))
+        intents.append(Offered(name, meaning, examples[:MAX_EXAMPLES]))
+    return intents

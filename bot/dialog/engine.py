@@ -27,6 +27,7 @@ from bot.dialog.knowledge import KnowledgeClient
 from bot.dialog.state import CallState, Outcome, Reply
 from bot.dialog.walk import Walk, Walker
 from bot.language.flow import Knowledge
+from bot.llm.assistant import Assistant
 
 __all__ = ["Dialog", "FlowLookup", "RunnableFlow"]
 
@@ -41,6 +42,7 @@ class Dialog:
         today: The date of a call, in the call center's time zone (relative dates).
         agents: Whether anyone can answer a ``transfer:`` with ``busy:``; without
             one, someone always can.
+        assistant: The language model's uses (``bot.llm``); without one, none.
     """
 
     def __init__(
@@ -51,9 +53,10 @@ class Dialog:
         knowledge: KnowledgeClient | None = None,
         today: Callable[[], dt.date] = dt.date.today,
         agents: AgentStatus | None = None,
+        assistant: Assistant | None = None,
     ) -> None:
         self._context = FlowContext(flows, today)
-        self._consultant = Consultant(self._context, knowledge)
+        self._consultant = Consultant(self._context, knowledge, assistant)
         self._walker = Walker(self._context, business, self._consultant, agents)
         self._collector = Collector(self._context, self._walker)
 
@@ -129,6 +132,23 @@ class Dialog:
         if intent is not None and (intent in (step.ask or {}) or intent in flow.global_):
             return True
         return step.collect is not None and self._collector.finds(state, step.collect, text)
+
+    def offered_intents(self, state: CallState) -> list[str]:
+        """The intents the waiting step acts on, for the language model to choose among:
+        an ``ask:`` step's own and the flow's global ones; at a ``collect`` step the
+        global ones, and ``affirm`` and ``deny`` (when the flow has them) while a value
+        waits for the caller's yes; none at a ``knowledge`` step (its words are a
+        question) or after the call ended."""
+        if state.ended or state.step is None:
+            return []
+        flow = self._context.here(state).flow
+        step = flow.steps[state.step]
+        if step.knowledge:
+            return []
+        own = list(step.ask or ())
+        if step.collect and state.pending is not None:
+            own += [name for name in ("affirm", "deny") if name in flow.intents]
+        return list(dict.fromkeys([*own, *flow.global_]))
 
     def caller_hung_up(self, state: CallState) -> None:
         end_call(self._context, state, "hung_up_by_caller", f"caller hung up at step {state.step!r}")

@@ -36,6 +36,29 @@ class ReplyType(IntEnum):
 
 
 @dataclass(frozen=True)
+class RelatedEntry:
+    """An entry a "not found" names as close to the question (our extension, ``related``):
+    what the language model may word an answer from (``bot.llm.answers``)."""
+
+    id: str
+    title: str
+    answer: str
+    keywords: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, value: Any) -> RelatedEntry | None:
+        """One item of ``related``; None when it is not an entry (it is then ignored)."""
+        if not isinstance(value, dict):
+            return None
+        entry_id, title, answer = (value.get(k) for k in ("id", "title", "answer"))
+        keywords = value.get("keywords") or []
+        texts = (entry_id, title, answer)
+        if not all(isinstance(t, str) and t for t in texts) or not isinstance(keywords, list):
+            return None
+        return cls(str(entry_id), str(title), str(answer), tuple(str(k) for k in keywords))
+
+
+@dataclass(frozen=True)
 class KnowledgeAnswer:
     """One reply of the knowledge service.
 
@@ -45,12 +68,14 @@ class KnowledgeAnswer:
         title: The entry answered, when the service says (our extension).
         found: False when the service found nothing (our extension; a plain Rasa
             server's clarification without choices counts as not found too).
+        related: Of a "not found", the entries that came closest (our extension).
     """
 
     type: int
     text: str
     title: str | None = None
     found: bool = True
+    related: tuple[RelatedEntry, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -81,7 +106,11 @@ class KnowledgeAnswer:
         found = document.get("found", True) is not False
         if kind == ReplyType.CLARIFY and not _CHOICE.search(text):
             found = False
-        return cls(kind, text, title, found)
+        listed = document.get("related") if not found else None
+        related = tuple(
+            entry for entry in map(RelatedEntry.read, listed if isinstance(listed, list) else ()) if entry
+        )
+        return cls(kind, text, title, found, related)
 
 
 class KnowledgeClient(Protocol):

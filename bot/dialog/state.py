@@ -133,6 +133,7 @@ class CallState:
     test: bool = False  # placed from the console: its PBX actions are recorded only, never pushed
     direction: Direction = "inbound"  # outbound: the robot called the customer (the callee)
     campaign: str | None = None  # the outbound campaign that called this number
+    llm_requests: int = 0  # intents and answers asked of the language model (its per-call budget)
 
     def copy(self) -> CallState:
         twin = copy.copy(self)

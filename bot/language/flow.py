@@ -170,6 +170,12 @@ class Intent(_Model):
     )
     examples: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    description: str | None = Field(
+        None,
+        min_length=1,
+        description="What the intent means, in a sentence, for the language model's intent fallback "
+        "(docs/llm.md); default: the built-in intent's meaning, else its examples alone.",
+    )
 
     @field_validator("builtin")
     @classmethod
@@ -231,6 +237,23 @@ class NLUOptions(_Model):
         description="Sentences callers say here that are none of the flow's intents (questions its "
         "knowledge base answers, other topics): what the second opinion learns to leave alone.",
     )
+
+
+class LLMOptions(_Model):
+    """Where the flow lets the language model help (docs/llm.md); nothing happens without
+    ``VOICEBOT_LLM_URL``. A step's own ``llm: true`` or ``llm: false`` wins at that step."""
+
+    intents: bool = Field(
+        False,
+        description="When no intent reaches the threshold, the model chooses among the intents the "
+        "waiting step accepts, or none.",
+    )
+    answers: bool = Field(
+        False,
+        description="When the knowledge base finds related entries but no answer, the model words one "
+        "from those entries only, checked against them.",
+    )
+    summary: bool = Field(True, description="Summarize the flow's calls at their end and at a transfer.")
 
 
 DEFAULT_WAIT = "请稍等，我帮您查一下。"
@@ -417,6 +440,7 @@ class Step(_Model):
     hangup: bool = False
     silence: Ladder | None = None
     no_match: Ladder | None = None
+    llm: bool | None = None  # the flow's `llm:` intents (ask, collect) or answers (knowledge) here
 
     @field_validator("transfer")
     @classmethod
@@ -541,6 +565,7 @@ class Flow(_Model):
     intents: dict[str, Intent] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     nlu: NLUOptions = Field(default_factory=NLUOptions)
+    llm: LLMOptions = Field(default_factory=LLMOptions)
     slots: dict[str, Slot] = Field(default_factory=dict)
     say_as: dict[str, str] = Field(default_factory=dict)
     global_: dict[str, str] = Field(default_factory=dict, alias="global")

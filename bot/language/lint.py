@@ -1,6 +1,7 @@
 """What a flow author should fix although the flow runs: unreachable steps, intents
-the bot cannot tell apart, variables no step ever sets. Reported as warnings by the
-loader (the service starts) and as failures by ``voicebot flows check``."""
+the bot cannot tell apart, variables no step ever sets, an ``llm:`` that does nothing.
+Reported as warnings by the loader (the service starts) and as failures by
+``voicebot flows check``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ def lint(flow: Flow) -> Iterator[Finding]:
     yield from unreachable_steps(flow)
     yield from colliding_phrases(flow)
     yield from unset_variables(flow)
+    yield from idle_llm_switches(flow)
+
+
+def idle_llm_switches(flow: Flow) -> Iterator[Finding]:
+    """A step's ``llm:`` where the language model is never asked: a step that does not
+    wait for the caller (it has no ``ask:``, ``collect`` or ``knowledge``)."""
+    for name, step in flow.steps.items():
+        if step.llm is not None and not (step.ask or step.collect or step.knowledge):
+            yield (
+                ("steps", name, "llm"),
+                f"step {name!r} never waits for the caller, so its "
+                f"`llm: {str(step.llm).lower()}` does nothing",
+                "remove it, or put it on the ask, collect or knowledge step it was meant for (docs/llm.md)",
+            )
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

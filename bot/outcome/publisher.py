@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot import metrics
 from bot.config import Settings
 from bot.errors import OutboxError
+from bot.llm.summaries import ModelSummary
 from bot.outcome.outbox import Outbox
 from bot.outcome.summary import outcome_summary
 from bot.store.factory import outbox_store
@@ -34,8 +35,9 @@ class OutcomePublisher:
         self.outbox = outbox
         self._recordings = recordings
 
-    async def publish(self, call_id: str) -> None:
-        """Enqueue the outcome push of ``call_id``, if it has ended and was not pushed yet.
+    async def publish(self, call_id: str, *, model_summary: ModelSummary | None = None) -> None:
+        """Enqueue the outcome push of ``call_id``, if it has ended and was not pushed yet;
+        ``model_summary``: the language model's summary of it, if one was made.
 
         Call it whenever a call ends, as often as it may end: a second call for the same
         call id stores nothing. A call still in progress, or unknown, is logged and skipped.
@@ -53,7 +55,8 @@ class OutcomePublisher:
             return
         try:
             recording = self._recordings.url(call_id) if self._recordings else None
-            added = await self.outbox.enqueue(call_id, outcome_summary(call, recording_url=recording))
+            summary = outcome_summary(call, recording_url=recording, model_summary=model_summary)
+            added = await self.outbox.enqueue(call_id, summary)
         except OutboxError:
             metrics.count_storage_error("outbox")
             logger.exception("outcome of call %s lost: the outbox cannot store it", call_id)

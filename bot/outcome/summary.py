@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
+from bot.llm.summaries import ModelSummary
+
 SUMMARY_VERSION = 1
 
 
@@ -47,6 +49,10 @@ class OutcomeSummary(TypedDict):
             PBX exchanges, the hang-up push).
         recording_url: Where the CTI serves the call's recording (GX manual §52.4), or
             ``None`` (not a GX CTI).
+        model_summary: The language model's summary (``summary``: what the caller
+            wanted, what was done, what is owed; ``grade_reason``: the grade in words;
+            ``model``), or ``None`` (no model, or no usable answer in time). ``grade``
+            stays the rules'.
     """
 
     version: int
@@ -64,14 +70,21 @@ class OutcomeSummary(TypedDict):
     slots: dict[str, Any]
     transcript: list[dict[str, Any]]
     recording_url: str | None
+    model_summary: ModelSummary | None
 
 
-def outcome_summary(call: Mapping[str, Any], *, recording_url: str | None = None) -> OutcomeSummary:
+def outcome_summary(
+    call: Mapping[str, Any],
+    *,
+    recording_url: str | None = None,
+    model_summary: ModelSummary | None = None,
+) -> OutcomeSummary:
     """The push payload of a call as ``TranscriptStore.get_call`` returns it.
 
     Args:
         call: The stored call with its ``turns``.
         recording_url: Where the CTI serves its recording, if it records.
+        model_summary: The language model's summary of the call, if one was made.
 
     Returns:
         The summary; see :class:`OutcomeSummary` for every field.
@@ -95,4 +108,5 @@ def outcome_summary(call: Mapping[str, Any], *, recording_url: str | None = None
         "slots": dict(call["variables"]),
         "transcript": list(call["turns"]),
         "recording_url": recording_url,
+        "model_summary": model_summary,
     }

@@ -87,6 +87,7 @@ def _state(s: CallState) -> dict[str, Any]:
         "last_text": s.last_text,
         "end_reason": s.end_reason,
         "ended_at": s.ended_at,
+        "llm": s.llm_requests or None,
     }
     data.update((k, v) for k, v in optional.items() if v is not None)
     if s.stack:
@@ -194,6 +195,7 @@ def _call_state(d: dict[str, Any]) -> CallState:
         test=d.get("test", False),
         direction=d.get("direction", "inbound"),
         campaign=d.get("campaign"),
+        llm_requests=d.get("llm", 0),
     )
     if (pending := d.get("pending")) is not None:
         state.pending = (pending[0], _decode(pending[1]))

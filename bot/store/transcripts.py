@@ -99,6 +99,7 @@ class Turn:
     tts: str | None = None  # what spoke the reply (espeak-ng, hwd, recording…), or why nothing could
     side: str | None = None  # agent_speech: the CTI's side of the words (GX §54: caller | callee)
     speaker: str | None = None  # agent_speech: "customer" or "agent", from the side's number
+    llm: list[dict[str, Any]] | None = None  # the language model's requests and answers (masked)
 
 
 PURGE_INTERVAL_SECONDS = 3600.0

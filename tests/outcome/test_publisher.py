@@ -85,6 +85,7 @@ async def test_the_summary_of_a_recorded_call(transcripts: TranscriptStore) -> N
         "slots": {"id_card": "320102199001011232", "amount": 12.5},
         "transcript": stored["turns"],
         "recording_url": None,
+        "model_summary": None,
     }
     assert [t["event"] for t in summary["transcript"]] == ["ready2speak", "text"]
     assert summary["transcript"][1]["text"] == "我要转人工"

@@ -1,5 +1,5 @@
 /* One call: its turns as a chat (intent, confidence, step, latency, audio), the PBX's
-   exchanges, and for admins the numbers revealed on request and the CTI's recording
+   and the language model's exchanges, and for admins the numbers revealed on request and the CTI's recording
    (each reveal and each recording played is logged). */
 "use strict";
 
@@ -59,11 +59,21 @@
       (x.request ? "\n" + JSON.stringify(x.request) : "") + (x.error ? "\nerror: " + x.error : "")));
   }
 
+  function asked(list) {  // the language model's requests: use, result, time, answer
+    if (!list || !list.length) return null;
+    return list.map((x) => el("pre", { class: "llm" }, `model ${x.use}: ${x.result}` +
+      (x.reason ? ` (${x.reason})` : "") + ` (${x.ms} ms)` + (x.answer ? "\n" + x.answer : "")));
+  }
+
   function bubbles(turn) {
     const out = [];
     if (turn.event === "pbx") {
       out.push(el("div", { class: "msg pbx" }, el("strong", {}, "PBX: ", turn.text || ""),
-        turn.error ? el("div", { class: "error" }, turn.error) : null, exchanges(turn.pbx), meta(turn)));
+        turn.error ? el("div", { class: "error" }, turn.error) : null, exchanges(turn.pbx), asked(turn.llm), meta(turn)));
+      return out;
+    }
+    if (turn.event === "summary") {
+      out.push(el("div", { class: "msg pbx" }, el("strong", {}, "Call summary (language model)"), asked(turn.llm), meta(turn)));
       return out;
     }
     if (turn.event === "text") out.push(el("div", { class: "msg caller" }, turn.text));
@@ -76,7 +86,7 @@
         turn.reply || (turn.continued ? "(the prompt plays on)" : ""),
         turn.audio_url ? el("audio", { controls: true, preload: "none", src: turn.audio_url }) : null,
         turn.filler ? el("div", { class: "meta" }, "filler first: ", el("audio", { controls: true, preload: "none", src: turn.filler })) : null,
-        exchanges(turn.pbx), meta(turn)));
+        exchanges(turn.pbx), asked(turn.llm), meta(turn)));
     } else {
       out.push(meta(turn));
     }
