@@ -201,31 +201,40 @@ def _builtin_of(svc: Services, flow: str, intent: str) -> str | None:
 
 
 async def _call_ended(svc: Services, state: CallState) -> None:
-    """A call has ended for good: its outcome pushed, its campaign number's result kept,
-    what the knowledge base was asked in it forgotten."""
+    """A call has ended for good: its campaign number's result kept, what the knowledge
+    base was asked in it forgotten, its outcome pushed (with the language model's summary,
+    which may take seconds: last)."""
     svc.knowledge.forget(sender_of(state.call_id, state.telnum))
-    summary = await _model_summary(svc, state)
-    if svc.outcomes is not None:
-        await svc.outcomes.publish(state.call_id, model_summary=summary)
     if svc.campaigns is not None and not state.test:
         try:
             await svc.campaigns.call_ended(state)
         except VoicebotError:
             logger.exception("call %s: its campaign result was not stored", state.call_id)
+    summary = await _model_summary(svc, state)
+    if svc.outcomes is not None:
+        await svc.outcomes.publish(state.call_id, model_summary=summary)
 
 
 async def _model_summary(svc: Services, state: CallState) -> ModelSummary | None:
     """The language model's summary of an ended call, recorded in its transcript (a
-    ``summary`` turn); None without a model, with summaries off, or no usable answer."""
-    assistant = svc.calls.conversation.assistant if svc.calls is not None else None
-    if assistant is None or assistant.summaries is None or svc.flows is None:
+    ``summary`` turn): the one its transfer asked for, else a new one. None without a
+    model, with summaries off, or without a usable answer; never an exception."""
+    calls = svc.calls
+    assistant = calls.conversation.assistant if calls is not None else None
+    if calls is None or assistant is None or assistant.summaries is None or svc.flows is None:
         return None
     try:
         if not svc.flows.get(state.flow, state.flow_version).flow.llm.summary:
             return None
     except FlowError:
         pass  # a version this process never loaded: summarized as by default
-    summary, asked = await assistant.summaries.of_call(svc.transcripts.get_call, state.call_id)
+    try:
+        handoff = calls.handoff_summaries
+        done = await handoff.for_call_end(state.call_id) if handoff is not None else None
+        summary, asked = done or await assistant.summaries.of_call(svc.transcripts.get_call, state.call_id)
+    except Exception:  # the push goes without it
+        logger.exception("call %s: its summary failed", state.call_id)
+        return None
     if asked:
         svc.transcripts.record(state, Turn(at=iso(time.time()), event="summary", llm=asked))
     return summary

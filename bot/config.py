@@ -522,7 +522,12 @@ class LLMSettings(BaseSettings):
         le=60000,
         description="Longest wait for a call's summary at its end (in the background).",
     )
-    llm_concurrency: int = Field(8, ge=1, le=256, description="Requests to the model at once, per process.")
+    llm_concurrency: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Requests to the model at once, per process; summaries hold half at most.",
+    )
     llm_max_per_call: int = Field(
         10,
         ge=0,
@@ -533,7 +538,10 @@ class LLMSettings(BaseSettings):
         600, ge=0, description="Requests one process may make a minute, summaries included; 0: no cap."
     )
     llm_cooldown_seconds: float = Field(
-        30, ge=0, le=3600, description="After a failure or a timeout, the model is not asked for this long."
+        30,
+        ge=0,
+        le=3600,
+        description="After three failures or timeouts in a row, the model is not asked this long.",
     )
     llm_json_schema: bool = Field(
         True,

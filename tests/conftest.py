@@ -26,6 +26,7 @@ from bot.services import EXTENSION_KEY, Services
 from bot.text.segmenter import Segmenter
 from bot.web.auth import EXTENSION_KEY as ACCESS_EXTENSION
 from tests import log_scan
+from tests.outcome.receiver import OutcomeReceiver
 
 if TYPE_CHECKING:
     from tests.fakepbx import FakePBX
@@ -216,10 +217,25 @@ class CTI:
         assert status == 200, body
         return body
 
+    async def call(self, call_id: str) -> dict[str, Any]:
+        """The call as ``GET /calls/<callid>`` shows it, with its turns."""
+        response = await self.client.get(f"/calls/{quote(call_id)}")
+        assert response.status_code == 200
+        return await response.get_json()  # type: ignore[no-any-return]
+
 
 @pytest.fixture
 def cti(client: QuartClient) -> CTI:
     return CTI(client)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[OutcomeReceiver]:
+    """The outcome push's receiver on loopback (``VOICEBOT_OUTCOME_URL``), stopped after."""
+    server = OutcomeReceiver()
+    await server.start()
+    yield server
+    await server.close()
 
 
 @pytest.fixture(scope="module")

@@ -754,6 +754,8 @@ class TestRun:
         coverage_report: Its report, per flow (``bot.authoring.coverage.report``).
         cassette_missing: Requests to the language model that ``--cassette`` had no
             answer for (each was answered "none": record them with ``--record``).
+        cassette_unrecorded: With ``--record``, requests the server gave no answer
+            for: the cassette still lacks them.
     """
 
     __test__ = False  # not a test class, for pytest
@@ -763,6 +765,7 @@ class TestRun:
     coverage: cover.Coverage | None = None
     coverage_report: str = ""
     cassette_missing: int = 0  # the language model's requests its cassette had no answer for
+    cassette_unrecorded: int = 0  # with --record: requests the server gave no answer for
 
     @property
     def errors(self) -> list[FlowProblem]:
@@ -811,7 +814,7 @@ async def run_files(
             sources = sorted((f.name, f.flow, f.source.path) for f in conversation.flows)
             run.coverage_report = cover.report(sources, run.coverage.reached)
     if isinstance(model, Cassette):
-        run.cassette_missing = model.missing
+        run.cassette_missing, run.cassette_unrecorded = model.missing, model.unrecorded
     return run
 
 
@@ -898,7 +901,14 @@ def flows_test_command(  # noqa: PLR0917  (click passes every option)
             "answered none — record them with --record and VOICEBOT_LLM_URL",
             err=True,
         )
+    if run.cassette_unrecorded:
+        click.echo(
+            f"{run.cassette_unrecorded} request(s) got no answer from VOICEBOT_LLM_URL and were not "
+            f"recorded in {cassette} (the log says why): run again",
+            err=True,
+        )
     if run.errors:
         invalid = len({p.flow_file for p in run.errors})
         click.echo(f"{invalid} invalid test file{'s' * (invalid != 1)}: fix and run again", err=True)
-    ctx.exit(1 if run.errors or not all(r.passed for r in run.results) else 0)
+    failed = run.errors or run.cassette_unrecorded or not all(r.passed for r in run.results)
+    ctx.exit(1 if failed else 0)

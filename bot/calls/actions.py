@@ -23,6 +23,7 @@ from bot.calls.voice import PUSHED_TEXT_SECONDS_PER_CHAR, AudioLinks, Spoken, Vo
 from bot.dialog.engine import Dialog
 from bot.dialog.state import Action, CallState, Due, Reply
 from bot.errors import PBXError
+from bot.llm.summaries import ModelSummary
 from bot.pbx.base import PBX, CallRef, Exchange, TransferTarget
 from bot.store.sessions import SessionStore
 
@@ -169,8 +170,11 @@ class Actions:
         except ValueError as exc:  # a target the flow check let through
             raise PBXError(str(exc), call_id=call.call_id) from exc
         state = await self.sessions.get(call.call_id)
-        summary, asked[:] = self.summaries.take(call.call_id) if self.summaries else (None, [])
-        data = biz_data(state, summary) if state else None
+        summary: ModelSummary | None = None
+        if self.summaries is not None:
+            summary, exchanges_of_model = self.summaries.take(call.call_id)
+            asked.extend(exchanges_of_model)
+        data = biz_data(state, summary["summary"] if summary else None) if state else None
         await self.pbx.transfer(call, parsed, biz_data=data, journal=exchanges)
 
     async def _hung_up(self, error: PBXError | None, state: CallState) -> None:

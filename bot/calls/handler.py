@@ -95,7 +95,7 @@ class CallHandler:
             assistant.warm = self.voice.warm  # grounded sentences' speech made as they stream
             if assistant.summaries is not None:
                 summaries = HandoffSummaries(assistant.summaries, conversation.flows, transcripts.get_call)
-        self._summaries = summaries
+        self.handoff_summaries = summaries  # the model's, for agents' screens and the call's end
         self.endings = Endings(
             conversation=conversation,
             sessions=sessions,
@@ -225,5 +225,6 @@ class CallHandler:
         else:
             await self.followups.finish()
         await self.endings.finish()
-        if self._summaries is not None:
-            await self._summaries.aclose()
+        await self.voice.finish()
+        if self.handoff_summaries is not None:
+            await self.handoff_summaries.aclose()

@@ -23,7 +23,7 @@ from bot.calls.record import exchanges_json
 from bot.calls.voice import AudioLinks, Spoken, Voice
 from bot.dialog.conversation import Conversation
 from bot.dialog.state import Answer, CallState, Reply
-from bot.llm.asking import journal_into as llm_journal_into
+from bot.llm.asking import journal_requests_into
 from bot.pbx.agents import journal_into
 from bot.pbx.base import Exchange
 from bot.store.sessions import SessionStore
@@ -79,7 +79,7 @@ class TurnRunner:
             else:
                 exchanges: list[Exchange] = []  # the agents' status asked on the way (busy:)
                 asked: list[dict[str, Any]] = []  # the language model's requests and answers
-                with journal_into(exchanges), llm_journal_into(asked):
+                with journal_into(exchanges), journal_requests_into(asked):
                     answer, said = await self._converse(state, callback, turn)
                 turn.pbx = exchanges_json(exchanges)
                 turn.llm = asked or None
@@ -167,6 +167,8 @@ class TurnRunner:
                 turn.continued = True
                 return Answer(keep_playing=True), None
             reply, turn.intent, turn.confidence = heard.reply, heard.intent, heard.confidence
+            if heard.by_model:  # the confidence was another intent's, under the threshold
+                turn.confidence, turn.intent_by = None, "model"
         spoken = await self._say(reply, turn, state)
         follows = spoken.push is not None or reply.action is not None
         return Answer(spoken.playback), (reply, spoken) if follows else None

@@ -11,7 +11,6 @@ A call's words are said in the voice of the flow it is in (the flow's ``voice:``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -114,12 +113,22 @@ class Voice:
         (``bot.llm.answers``). A failure is left to the saying."""
 
         async def render() -> None:
-            with contextlib.suppress(TTSError, ValueError):  # ValueError: not a prompt's text
+            try:
                 await self._speech.render_prompt(Prompt(text=text), voice=self.of(state))
+            except TTSError:
+                pass  # the saying tries again, and falls back as it does
+            except Exception:  # never a call's failure: the saying renders it anyway
+                logger.exception("call %s: a sentence's speech could not be made early", state.call_id)
 
         task = asyncio.create_task(render())
         self._warming.add(task)
         task.add_done_callback(self._warming.discard)
+
+    async def finish(self) -> None:
+        """At shutdown: speech still being made early is given up."""
+        for task in self._warming:
+            task.cancel()
+        await asyncio.gather(*self._warming, return_exceptions=True)
 
     async def filler(self, wait: Prompt, voice: VoiceChoice | None = None) -> Playback:
         """The words said while a slow turn works (the apology when they cannot be said)."""

@@ -9,7 +9,7 @@ import logging
 
 from bot import metrics
 from bot.dialog.context import FlowContext, wait_at
-from bot.dialog.knowledge import KnowledgeAnswer, KnowledgeClient, sender_of
+from bot.dialog.knowledge import KnowledgeAnswer, KnowledgeClient, ReplyType, sender_of
 from bot.dialog.state import CallState, Reply
 from bot.errors import KnowledgeError
 from bot.language.flow import Knowledge, Prompt
@@ -99,7 +99,7 @@ class Consultant:
         if knowledge.as_:
             titles = [e.title for e in answer.related if e.id in grounded.cited]
             state.variables[knowledge.as_] = {
-                "type": 0,
+                "type": int(ReplyType.ANSWER),
                 "title": "、".join(titles),
                 "found": True,
                 "grounded": True,

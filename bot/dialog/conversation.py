@@ -86,9 +86,11 @@ class Conversation:
             reply = await self.dialog.answer(state, text, intent)
         else:
             greeting = await self.dialog.greet(state)
+            greets = only_greets(text, self._is_backchannel)  # answered with the greeting alone
             # Read where the greeting left the call: its start step may be in another flow.
-            parsed, intent, by_model = await self._understand(state, text, greeting.text)
-            greets = only_greets(text, self._is_backchannel)
+            parsed, intent, by_model = await self._understand(
+                state, text, greeting.text, ask_model=not greets
+            )
             reply = await self.dialog.answer_first(state, greeting, text, intent, only_greets=greets)
         state.last_reply = reply
         # The intent's confidence, or the best score when no intent reached the threshold.
@@ -96,15 +98,15 @@ class Conversation:
         return Heard(reply, intent, best.confidence if best else None, parsed.second_opinion, by_model)
 
     async def _understand(
-        self, state: CallState, text: str, bot_said: str | None
+        self, state: CallState, text: str, bot_said: str | None, *, ask_model: bool = True
     ) -> tuple[ParseResult, str | None, bool]:
         """What the classifier of the flow the call is in makes of ``text`` and, when no
-        intent reached the threshold, the language model's choice (counted): the parse,
-        the intent, and whether the model chose it."""
+        intent reached the threshold (and ``ask_model``), the language model's choice
+        (counted): the parse, the intent, and whether the model chose it."""
         parsed = self.flows.get(*state.position).nlu.parse(text)
         intent = parsed.intent.name if parsed.intent else None
         by_model = False
-        if intent is None and self.assistant is not None:
+        if intent is None and ask_model and self.assistant is not None:
             intent = await self._ask_model(self.assistant, state, text, bot_said)
             by_model = intent is not None
         metrics.count_heard(state.position[0], intent)

@@ -15,18 +15,22 @@ before the whole answer passed the check.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.llm.asking import Rejected, ask
-from bot.llm.grounding import Source, ungrounded
+from bot.llm.grounding import Grounds, Source
 from bot.llm.model import ChatRequest, LanguageModel
+
+logger = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS = 160
 CITE_LINE = re.compile(r"^\s*(?:依据|引用|来源)\s*[:：]\s*(.*)$")
 _NOTHING = frozenset({"无", "没有", "none", ""})
-_MARKUP = re.compile(r"[*#`|>\[\]{}]|^\s*(?:[-•·]|\d+[.、)）])\s*", re.MULTILINE)
+# Markdown, a template's braces, a list's bullets or numbers (1. 2、 3) — not 1.5万).
+_MARKUP = re.compile(r"[*#`|>\[\]{}]|^\s*(?:[-•·]|\d+[、)）]|\d+\.(?!\d))", re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 
 SYSTEM = (
@@ -78,7 +82,7 @@ class _Reader:
         self._today = today
         self._on_sentence = on_sentence
         self._streamed = ""
-        self._cited: list[Source] | None = None
+        self._grounds: Grounds | None = None  # of the streamed answer's cited entries
         self._handed = 0
 
     def cited(self, line: str) -> list[Source] | None:
@@ -99,26 +103,35 @@ class _Reader:
         return [self._sources[i] for i in dict.fromkeys(ids)]
 
     def piece(self, text: str) -> None:
-        """A streamed piece: each sentence completed and grounded so far is handed on."""
+        """A streamed piece: each sentence completed and grounded so far is handed on. A
+        sentence that is not, or any trouble here, ends the handing (never the answer:
+        the whole is checked at its end)."""
         if self._on_sentence is None:
             return
         self._streamed += text
-        first, newline, rest = self._streamed.partition("\n")
+        try:
+            self._hand_on()
+        except Exception:  # the speech made early is an optimisation, never a failure
+            logger.exception("a grounded answer's sentences could not be handed on as they came")
+            self._on_sentence = None
+
+    def _hand_on(self) -> None:
+        assert self._on_sentence is not None
+        first, newline, rest = self._streamed.lstrip().partition("\n")
         if not newline:
             return
-        if self._cited is None:
+        if self._grounds is None:
             try:
-                self._cited = self.cited(first) or []
+                cited = self.cited(first) or []
             except Rejected:
                 self._on_sentence = None  # the whole answer will be rejected
                 return
+            self._grounds = Grounds(cited, self._sources.values(), self._today)
         complete = sentences_of(rest)
         if rest and rest.rstrip()[-1:] not in "。！？；!?;":
             complete = complete[:-1]  # the last is still being written
         for sentence in complete[self._handed :]:
-            if _MARKUP.search(sentence) or ungrounded(
-                sentence, self._cited, self._sources.values(), self._today
-            ):
+            if _MARKUP.search(sentence) or self._grounds.missing(sentence):
                 self._on_sentence = None  # the whole answer will be rejected
                 return
             self._on_sentence(sentence)
@@ -136,7 +149,8 @@ class _Reader:
             raise Rejected("it is not speakable: a list or Markdown")
         if len(said) > MAX_ANSWER_CHARS:
             raise Rejected(f"it is too long to say: {len(said)} characters (at most {MAX_ANSWER_CHARS})")
-        missing = ungrounded(said, cited, self._sources.values(), self._today)
+        grounds = self._grounds or Grounds(cited, self._sources.values(), self._today)
+        missing = grounds.missing(said)
         if missing is not None:
             raise Rejected(missing)
         return Grounded(tuple(sentences_of(said)), tuple(s.id for s in cited))

@@ -1,7 +1,8 @@
 """Every request to the language model goes through :func:`ask`: the answer read by its
-use's contract, the request and its answer journaled for the call's transcript (masked
-as the logs are), counted and timed in ``/metrics``, and any failure turned into None:
-the call goes on as without a model."""
+use's contract, the request (without its system prompt, the same for every request of
+a use) and its answer journaled for the call's transcript (masked as the logs are),
+counted and timed in ``/metrics``, and any failure turned into None: the call goes on
+as without a model."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ _journal: ContextVar[list[dict[str, Any]] | None] = ContextVar("voicebot_llm_jou
 
 
 @contextlib.contextmanager
-def journal_into(exchanges: list[dict[str, Any]]) -> Iterator[None]:
+def journal_requests_into(exchanges: list[dict[str, Any]]) -> Iterator[None]:
     """Requests asked inside (in this task, and tasks it starts) append their exchange
     to ``exchanges``: what the transcript's turn keeps as ``llm``."""
     token = _journal.set(exchanges)
@@ -52,6 +53,11 @@ async def ask(
         _journal_exchange(model, request, None, exc.result, reason=str(exc), began=began)
         metrics.count_llm(request.use, exc.result)
         logger.info("language model, %s: %s", request.use, exc)
+        return None
+    except Exception as exc:  # a bug of ours on the way (a cassette, a listener): never the call's end
+        logger.exception("language model, %s: the request failed", request.use)
+        _journal_exchange(model, request, None, "error", reason=type(exc).__name__, began=began)
+        metrics.count_llm(request.use, "error")
         return None
     metrics.observe_llm(request.use, answer.seconds, answer.prompt_tokens, answer.completion_tokens)
     try:
@@ -83,7 +89,8 @@ def _journal_exchange(
     exchange: dict[str, Any] = {
         "use": request.use,
         "model": model.name,
-        "messages": mask_json([dict(m) for m in request.messages]),
+        # The system prompt is the same for every request of a use (bot/llm/<use>.py).
+        "messages": mask_json([dict(m) for m in request.messages if m.get("role") != "system"]),
         "answer": mask_text(answer.text) if answer is not None else None,
         "result": result,
         "ms": round((time.perf_counter() - began) * 1000, 1),

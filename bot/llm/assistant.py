@@ -49,7 +49,12 @@ class Assistant:
         self.warm: Warm | None = None
 
     def spend(self, state: CallState, use: Use) -> bool:
-        """Whether ``state``'s call may ask the model once more (counted when it may)."""
+        """Whether ``state``'s call may ask the model once more (counted when it may): not
+        while the model would not be sent it (cooling down, the minute spent), which
+        leaves the call's budget for when it answers again."""
+        if not self.model.available:
+            metrics.count_llm(use, "skipped")
+            return False
         if state.llm_requests >= self._max_per_call:
             metrics.count_llm(use, "skipped")
             logger.info(
@@ -101,7 +106,8 @@ def language_model(
             ),
             concurrency=settings.llm_concurrency,
             per_minute=settings.llm_max_per_minute,
-            cooldown_seconds=settings.llm_cooldown_seconds,
+            # Recording asks for every answer a cassette lacks: none is skipped.
+            cooldown_seconds=0 if record else settings.llm_cooldown_seconds,
         )
     if cassette is not None:
         return Cassette(cassette, server)

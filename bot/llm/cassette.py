@@ -48,15 +48,14 @@ class Cassette:
         self._model = model
         self._entries: dict[str, dict[str, Any]] = {}
         self.missing = 0  # requests replaying found no answer for
+        self.unrecorded = 0  # requests recording got no answer for (the server failed)
         self._changed = False
         if path.exists():
-            try:
-                loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-                self._entries = {str(e["key"]): dict(e) for e in loaded}
-            except (yaml.YAMLError, TypeError, KeyError) as exc:
-                raise ConfigError(
-                    f"{path}: not a cassette ({exc}) — a YAML list of key/use/asked/answer entries"
-                ) from exc
+            self._entries = _read(path)
+
+    @property
+    def available(self) -> bool:
+        return True  # a missing answer is counted when asked
 
     async def chat(self, request: ChatRequest, *, on_text: OnText | None = None) -> ChatAnswer:
         entry = self._entries.get(request.key)
@@ -72,7 +71,11 @@ class Cassette:
                 "and VOICEBOT_LLM_URL",
                 result="skipped",
             )
-        answer = await self._model.chat(request, on_text=on_text)
+        try:
+            answer = await self._model.chat(request, on_text=on_text)
+        except LLMError:
+            self.unrecorded += 1
+            raise
         asked = request.about[:ASKED_CHARS]
         self._entries[request.key] = {
             "key": request.key,
@@ -90,3 +93,24 @@ class Cassette:
             logger.info("%d answers of the language model recorded in %s", len(self._entries), self.path)
         if self._model is not None:
             await self._model.aclose()
+
+
+def _read(path: Path) -> dict[str, dict[str, Any]]:
+    """A cassette's answers by key.
+
+    Raises:
+        ConfigError: the file is not a cassette (located).
+    """
+    fix = "a cassette is a YAML list of entries with a key and an answer (docs/llm.md)"
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not a cassette ({exc}) — {fix}") from exc
+    if not isinstance(loaded, list):
+        raise ConfigError(f"{path}: not a cassette: not a list — {fix}")
+    entries: dict[str, dict[str, Any]] = {}
+    for number, entry in enumerate(loaded, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("answer"), str) or not entry.get("key"):
+            raise ConfigError(f"{path}: entry {number} is not a cassette's answer: {entry!r:.80} — {fix}")
+        entries[str(entry["key"])] = dict(entry)
+    return entries

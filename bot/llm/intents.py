@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.llm.answers_json import json_object
 from bot.llm.asking import Rejected, ask
+from bot.llm.json_answer import json_object
 from bot.llm.model import ChatRequest, LanguageModel
 
 NONE = "none"

@@ -61,6 +61,11 @@ class LanguageModel(Protocol):
 
     name: str
 
+    @property
+    def available(self) -> bool:
+        """Whether a request would be sent now (a guarded model may be cooling down)."""
+        ...
+
     async def chat(self, request: ChatRequest, *, on_text: OnText | None = None) -> ChatAnswer:
         """The model's answer to ``request``; ``on_text`` hears a streamed answer's
         pieces as they come (a model that does not stream tells it the whole text once).

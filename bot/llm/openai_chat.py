@@ -46,6 +46,10 @@ class OpenAIChat:
             base_url=url.rstrip("/"), api_key=key or "none", max_retries=0, timeout=60.0
         )
 
+    @property
+    def available(self) -> bool:
+        return True  # the guard around it knows better
+
     async def aclose(self) -> None:
         await self._client.close()
 
@@ -83,6 +87,8 @@ class OpenAIChat:
             raise LLMError(f"{self.name}: HTTP {exc.status_code}: {_short(exc.message)}") from exc
         except openai.OpenAIError as exc:
             raise LLMError(f"{self.name}: {type(exc).__name__}: {_short(str(exc))}") from exc
+        except LLMError:
+            raise
         except Exception as exc:  # an answer the package could not read (not the protocol's)
             raise LLMError(f"{self.name}: an answer outside the protocol: {type(exc).__name__}") from exc
         return ChatAnswer(

@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypedDict
 
-from bot.llm.answers_json import json_object
-from bot.llm.asking import Rejected, ask, journal_into
+from bot.llm.asking import Rejected, ask, journal_requests_into
+from bot.llm.json_answer import json_object
 from bot.llm.model import ChatRequest, LanguageModel
 
 MAX_SUMMARY_CHARS = 200
@@ -115,7 +115,7 @@ class CallSummaries:
         asked: list[dict[str, Any]] = []
         if self._stopped:
             return None, asked
-        with journal_into(asked):
+        with journal_requests_into(asked):
             call = await get_call(call_id)
             if call is None or self._stopped:  # stopped while the transcript was read
                 return None, asked

@@ -85,7 +85,8 @@ class Turn:
     text: str | None = None
     playing: bool = False
     intent: str | None = None
-    confidence: float | None = None
+    confidence: float | None = None  # the intent's; None when the language model chose it
+    intent_by: str | None = None  # "model": the language model chose it (no intent reached the threshold)
     step: str | None = None
     reply: str | None = None
     audio_url: str | None = None

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
@@ -34,16 +33,10 @@ def model(answer: str) -> Any:
     return lambda body: '{"intent": "none"}' if "response_format" in body else answer
 
 
-async def call_record(client: QuartClient, call_id: str) -> dict[str, Any]:
-    response = await client.get(f"/calls/{quote(call_id)}")
-    assert response.status_code == 200
-    return await response.get_json()  # type: ignore[no-any-return]
-
-
-async def ask(cti: CTI, client: QuartClient, call_id: str) -> dict[str, Any]:
+async def ask(cti: CTI, call_id: str) -> dict[str, Any]:
     await cti.say(call_id, "ready2speak")
     await cti.say(call_id, QUESTION)
-    return (await call_record(client, call_id))["turns"][-1]  # type: ignore[no-any-return]
+    return (await cti.call(call_id))["turns"][-1]  # type: ignore[no-any-return]
 
 
 def answer_exchange(turn: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +49,7 @@ async def test_a_grounded_answer_is_said_then_the_flow_goes_on(
     cti: CTI, client: QuartClient, fake: FakeOpenAI
 ) -> None:
     fake.answer = model(GROUNDED)
-    turn = await ask(cti, client, "grounded")
+    turn = await ask(cti, "grounded")
     assert turn["reply"].startswith("退休后长期在外地住的，可以办理异地安置备案。备案后")
     assert turn["step"] == "menu"  # the knowledge step's then:
     assert answer_exchange(turn)["result"] == "ok"
@@ -71,11 +64,9 @@ async def test_a_grounded_answer_is_said_then_the_flow_goes_on(
     assert 'voicebot_knowledge_answers_total{kind="cti",result="grounded"} 1.0' in metrics
 
 
-async def test_a_streamed_answer_is_read_whole_with_its_usage(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
-) -> None:
+async def test_a_streamed_answer_is_read_whole_with_its_usage(cti: CTI, fake: FakeOpenAI) -> None:
     fake.answer, fake.piece_chars = model(GROUNDED), 3
-    exchange = answer_exchange(await ask(cti, client, "streamed"))
+    exchange = answer_exchange(await ask(cti, "streamed"))
     assert exchange["answer"] == GROUNDED
     assert exchange["completion_tokens"] == len(GROUNDED)  # the fake's usage chunk
 
@@ -108,10 +99,10 @@ async def test_a_streamed_answer_is_read_whole_with_its_usage(
     ],
 )
 async def test_an_answer_that_strays_from_its_entries_is_dropped(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI, answer: str, why: str
+    cti: CTI, fake: FakeOpenAI, answer: str, why: str
 ) -> None:
     fake.answer = model(answer)
-    turn = await ask(cti, client, "strays")
+    turn = await ask(cti, "strays")
     # As without a model: "not found", then yibao offers an agent.
     assert turn["step"] == "offer_transfer"
     assert "异地" not in turn["reply"]
@@ -120,29 +111,27 @@ async def test_an_answer_that_strays_from_its_entries_is_dropped(
     assert why in exchange["reason"]
 
 
-async def test_no_answer_in_the_entries_is_todays_not_found(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
-) -> None:
+async def test_no_answer_in_the_entries_is_todays_not_found(cti: CTI, fake: FakeOpenAI) -> None:
     fake.answer = model("依据：无")
-    turn = await ask(cti, client, "nothing")
+    turn = await ask(cti, "nothing")
     assert turn["step"] == "offer_transfer"
     assert answer_exchange(turn)["result"] == "ok"
 
 
-async def test_a_found_answer_never_asks_the_model(cti: CTI, client: QuartClient, fake: FakeOpenAI) -> None:
+async def test_a_found_answer_never_asks_the_model(cti: CTI, fake: FakeOpenAI) -> None:
     await cti.say("found", "ready2speak")
     await cti.say("found", "孩子医保在哪交")
     assert [b for b in fake.requests if "response_format" not in b] == []
 
 
 async def test_a_slow_answer_is_covered_by_the_filler_and_pushed(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI, pbx: LogPBX
+    cti: CTI, fake: FakeOpenAI, pbx: LogPBX
 ) -> None:
     fake.answer, fake.delay_seconds = model(GROUNDED), 1.0
     await cti.say("late", "ready2speak")
     await cti.say("late", QUESTION)  # answered with the wait words at VOICEBOT_KB_FILLER_MS
     for _ in range(200):
-        turns = (await call_record(client, "late"))["turns"]
+        turns = (await cti.call("late"))["turns"]
         if len(turns) == 2:
             break
         await asyncio.sleep(0.05)

@@ -106,3 +106,14 @@ def test_a_file_that_is_no_cassette_is_named(tmp_path: Path, segmenter: Segmente
     )
     assert result.exit_code == 2
     assert "not a cassette" in result.output
+
+
+async def test_recording_counts_the_answers_the_server_did_not_give(
+    tmp_path: Path, llm_url: str, fake: FakeOpenAI, settings: Settings, segmenter: Segmenter
+) -> None:
+    fake.status = 503
+    cassette = tmp_path / "answers.yaml"
+    recorder = Cassette(cassette, OpenAIChat(url=llm_url, model=MODEL, key=KEY))
+    run = await run_files([write_test(tmp_path)], FLOWS_DIR, settings, segmenter=segmenter, model=recorder)
+    assert run.cassette_unrecorded >= 1
+    assert not cassette.exists()  # nothing was recorded, so nothing was written

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.errors import LLMError
-from bot.llm.guard import GuardedModel
+from bot.llm.guard import FAILURES_BEFORE_COOLDOWN, GuardedModel
 from bot.llm.model import ChatRequest
 from bot.llm.openai_chat import OpenAIChat
 from tests.llm.fake_openai import KEY, MODEL, FakeOpenAI, schema_of
@@ -112,18 +112,26 @@ async def test_a_late_answer_is_a_timeout(chat: OpenAIChat, fake: FakeOpenAI) ->
     assert raised.value.result == "timeout"
 
 
-async def test_the_guard_cools_down_after_a_failure_then_tries_again(
+async def test_the_guard_cools_down_after_failures_in_a_row_then_tries_again(
     chat: OpenAIChat, fake: FakeOpenAI
 ) -> None:
     guarded = GuardedModel(chat, concurrency=4, per_minute=0, cooldown_seconds=600)
     fake.status = 500
-    with pytest.raises(LLMError):
-        await guarded.chat(request())
+    for _ in range(FAILURES_BEFORE_COOLDOWN - 1):
+        with pytest.raises(LLMError):
+            await guarded.chat(request())
+    fake.status = 200
+    assert (await guarded.chat(request())).text  # an answer ends the run of failures
+    fake.status = 500
+    for _ in range(FAILURES_BEFORE_COOLDOWN):
+        with pytest.raises(LLMError):
+            await guarded.chat(request())
+    assert not guarded.available
     fake.status = 200
     with pytest.raises(LLMError, match="cooling down") as raised:
         await guarded.chat(request())
     assert raised.value.result == "skipped"
-    assert len(fake.requests) == 1
+    assert len(fake.requests) == 2 * FAILURES_BEFORE_COOLDOWN
     guarded._down_until = 0.0  # the cooldown is over
     assert (await guarded.chat(request())).text
 
@@ -138,19 +146,23 @@ async def test_the_guard_sends_no_more_than_the_minutes_budget(chat: OpenAIChat,
     assert len(fake.requests) == 2
 
 
-async def test_a_request_waiting_for_a_slot_counts_the_wait_in_its_timeout(
+async def test_a_request_that_finds_no_free_slot_in_time_is_not_sent(
     chat: OpenAIChat, fake: FakeOpenAI
 ) -> None:
-    guarded = GuardedModel(chat, concurrency=1, per_minute=0, cooldown_seconds=0)
+    guarded = GuardedModel(chat, concurrency=2, per_minute=0, cooldown_seconds=600)
     fake.hold = asyncio.Event()
-    first = asyncio.create_task(guarded.chat(request(timeout_seconds=5)))
+    summary = ChatRequest(use="summary", messages=request().messages, timeout_seconds=5)
+    first = asyncio.create_task(guarded.chat(summary))
     await fake.received.wait()
-    with pytest.raises(LLMError, match="no answer within") as raised:
-        await guarded.chat(request(timeout_seconds=0.1))
-    assert raised.value.result == "timeout"
+    with pytest.raises(LLMError, match="no free slot in time") as raised:
+        # Summaries hold half of the slots at most: the one is taken.
+        await guarded.chat(ChatRequest(use="summary", messages=summary.messages, timeout_seconds=0.1))
+    assert raised.value.result == "skipped"
     assert len(fake.requests) == 1
+    assert guarded.available  # the model is not at fault: no cooldown
     fake.hold.set()
     assert (await first).text
+    assert (await guarded.chat(request())).text
 
 
 def test_the_openai_package_is_imported_only_with_a_model() -> None:

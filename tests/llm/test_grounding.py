@@ -51,6 +51,21 @@ def test_a_fact_the_entry_lacks_is_named(answer: str, named: str) -> None:
     assert named in reason
 
 
+@pytest.mark.parametrize(
+    ("entry", "answer", "named"),
+    [
+        ("报销上限1万元。", "报销上限1元。", "1"),
+        ("起付线0.5万元。", "起付线5元。", "5"),
+        ("最多报销12,000元。", "最多报销12元。", "12"),
+        ("最多报销1.5万元。", "最多报销一万五千元。", None),
+        ("起付线0.5万元。", "起付线五千元。", None),
+    ],
+)
+def test_a_number_is_read_whole_never_as_its_pieces(entry: str, answer: str, named: str | None) -> None:
+    reason = ungrounded(answer, [RelatedEntry("e", "条目", entry)], [], TODAY)
+    assert (reason is None) if named is None else (reason is not None and f"names {named}," in reason)
+
+
 def test_spoken_and_written_numbers_are_the_same_fact() -> None:
     assert facts("三十天", TODAY) == facts("30天", TODAY) == {"n:30"}
     assert "s:12393" in facts("幺二三九三", TODAY)

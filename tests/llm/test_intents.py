@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from quart.typing import TestClientProtocol as QuartClient
@@ -36,23 +35,17 @@ def exchanges(turn: dict[str, Any], use: str = "intent") -> list[dict[str, Any]]
     return [e for e in turn["llm"] or () if e["use"] == use]
 
 
-async def call_record(client: QuartClient, call_id: str) -> dict[str, Any]:
-    response = await client.get(f"/calls/{quote(call_id)}")
-    assert response.status_code == 200
-    return await response.get_json()  # type: ignore[no-any-return]
-
-
-async def vague_turn(cti: CTI, client: QuartClient, call_id: str) -> dict[str, Any]:
+async def vague_turn(cti: CTI, call_id: str) -> dict[str, Any]:
     """Greet the call, say the vague words; the turn they made."""
     await cti.say(call_id, "ready2speak")
     await cti.say(call_id, VAGUE)
-    return (await call_record(client, call_id))["turns"][-1]  # type: ignore[no-any-return]
+    return (await cti.call(call_id))["turns"][-1]  # type: ignore[no-any-return]
 
 
 async def test_the_server_receives_the_steps_intents_and_none_with_the_schema(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
+    cti: CTI, fake: FakeOpenAI
 ) -> None:
-    await vague_turn(cti, client, "offer-1")
+    await vague_turn(cti, "offer-1")
     (body,) = [b for b in fake.requests if "response_format" in b]  # then a grounded answer's
     assert body["model"] == MODEL
     assert offered_intents(body) == GREETING_OFFERS
@@ -65,11 +58,9 @@ async def test_the_server_receives_the_steps_intents_and_none_with_the_schema(
     assert "query_progress：" in user  # each intent with what it means
 
 
-async def test_an_offered_intent_is_acted_on_and_marked_as_the_models(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
-) -> None:
+async def test_an_offered_intent_is_acted_on_and_marked_as_the_models(cti: CTI, fake: FakeOpenAI) -> None:
     fake.answer = lambda body: '{"intent": "card_loss"}'
-    turn = await vague_turn(cti, client, "offer-2")
+    turn = await vague_turn(cti, "offer-2")
     assert turn["intent"] == "card_loss"
     assert turn["step"] == "card_loss"
     (exchange,) = exchanges(turn)
@@ -77,11 +68,6 @@ async def test_an_offered_intent_is_acted_on_and_marked_as_the_models(
     assert exchange["answer"] == '{"intent": "card_loss"}'
     assert exchange["prompt_tokens"] == 100
     assert exchange["ms"] > 0
-
-
-async def without_model_turn(cti: CTI, client: QuartClient, call_id: str) -> tuple[str | None, str, str]:
-    turn = await vague_turn(cti, client, call_id)
-    return turn["intent"], turn["step"], turn["reply"]
 
 
 @pytest.mark.parametrize(
@@ -96,9 +82,9 @@ async def without_model_turn(cti: CTI, client: QuartClient, call_id: str) -> tup
     ],
     ids=["not-offered", "none", "words", "a-list", "fenced-nonsense", "empty"],
 )
-async def test_any_other_answer_is_none(cti: CTI, client: QuartClient, fake: FakeOpenAI, answer: str) -> None:
+async def test_any_other_answer_is_none(cti: CTI, fake: FakeOpenAI, answer: str) -> None:
     fake.answer = lambda body: answer
-    turn = await vague_turn(cti, client, "odd")
+    turn = await vague_turn(cti, "odd")
     assert turn["intent"] is None
     # As without a model: yibao's no-match asks the knowledge base, which has no answer.
     assert turn["step"] == "offer_transfer"
@@ -106,35 +92,34 @@ async def test_any_other_answer_is_none(cti: CTI, client: QuartClient, fake: Fak
     assert exchange["result"] == ("ok" if answer == '{"intent": "none"}' else "rejected")
 
 
-async def test_a_code_fence_around_an_offered_intent_is_read(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
-) -> None:
+async def test_a_code_fence_around_an_offered_intent_is_read(cti: CTI, fake: FakeOpenAI) -> None:
     fake.answer = lambda body: '```json\n{"intent": "goodbye"}\n```'
-    turn = await vague_turn(cti, client, "fenced")
+    turn = await vague_turn(cti, "fenced")
     assert turn["intent"] == "goodbye"
 
 
-async def test_a_confident_intent_never_asks_the_model(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
-) -> None:
+async def test_a_confident_intent_never_asks_the_model(cti: CTI, fake: FakeOpenAI) -> None:
     await cti.say("sure", "ready2speak")
     await cti.say("sure", "我要转人工")
     assert fake.requests == []
 
 
-async def test_a_collect_steps_value_is_never_second_guessed(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
-) -> None:
+async def test_a_callers_first_hello_is_greeted_without_asking_the_model(cti: CTI, fake: FakeOpenAI) -> None:
+    await cti.say("hello", "喂，你好")  # the call's first event: the greeting, whatever the model says
+    assert fake.requests == []
+
+
+async def test_a_collect_steps_value_is_never_second_guessed(cti: CTI, fake: FakeOpenAI) -> None:
     await cti.say("id", "ready2speak")
     await cti.say("id", "查询报销进度")
     await cti.say("id", "320102199001011232")  # the slot's value: the step takes it
     assert fake.requests == []
-    turn = (await call_record(client, "id"))["turns"][-1]
+    turn = (await cti.call("id"))["turns"][-1]
     assert turn["step"] == "query_progress"  # asked to confirm
 
 
 async def test_a_value_waiting_for_a_yes_offers_affirm_and_deny_and_the_global_intents(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI
+    cti: CTI, fake: FakeOpenAI
 ) -> None:
     fake.answer = lambda body: '{"intent": "affirm"}' if "response_format" in body else "依据：无"
     await cti.say("yes", "ready2speak")
@@ -143,7 +128,7 @@ async def test_a_value_waiting_for_a_yes_offers_affirm_and_deny_and_the_global_i
     await cti.say("yes", VAGUE)
     (body,) = [b for b in fake.requests if "response_format" in b]
     assert offered_intents(body) == ["affirm", "deny", "transfer_agent", "goodbye", "service_hours", "none"]
-    turn = (await call_record(client, "yes"))["turns"][-1]
+    turn = (await cti.call("yes"))["turns"][-1]
     assert turn["intent"] == "affirm"
     assert turn["step"] != "query_progress"
 
@@ -154,20 +139,18 @@ class TestSlowModel:
         # Both uses give up before the filler would play (VOICEBOT_KB_FILLER_MS, 600 ms).
         return {"llm_intent_timeout_ms": 150, "llm_answer_timeout_ms": 150}
 
-    async def test_a_model_that_never_answers_is_none(
-        self, cti: CTI, client: QuartClient, fake: FakeOpenAI
-    ) -> None:
+    async def test_a_model_that_never_answers_is_none(self, cti: CTI, fake: FakeOpenAI) -> None:
         fake.hold = asyncio.Event()  # the model never answers while the test runs
-        turn = await vague_turn(cti, client, "slow")
+        turn = await vague_turn(cti, "slow")
         assert turn["intent"] is None
         assert turn["step"] == "offer_transfer"
         assert [e["result"] for e in turn["llm"]] == ["timeout", "timeout"]  # the intent, the answer
         assert turn["filler"] is None  # answered in the callback itself
 
 
-async def test_a_failing_server_is_none(cti: CTI, client: QuartClient, fake: FakeOpenAI) -> None:
+async def test_a_failing_server_is_none(cti: CTI, fake: FakeOpenAI) -> None:
     fake.status = 503
-    turn = await vague_turn(cti, client, "failing")
+    turn = await vague_turn(cti, "failing")
     assert turn["intent"] is None
     assert turn["step"] == "offer_transfer"
     assert exchanges(turn)[0]["result"] == "error"
@@ -176,18 +159,18 @@ async def test_a_failing_server_is_none(cti: CTI, client: QuartClient, fake: Fak
 
 async def test_the_metrics_count_each_use_and_result(cti: CTI, client: QuartClient, fake: FakeOpenAI) -> None:
     fake.answer = lambda body: '{"intent": "affirm"}'
-    await vague_turn(cti, client, "counted")
+    await vague_turn(cti, "counted")
     text = await (await client.get("/metrics")).get_data(as_text=True)
     assert 'voicebot_llm_requests_total{result="ok",use="intent"}' in text
     assert 'voicebot_llm_tokens_total{kind="prompt",use="intent"}' in text
     assert "voicebot_llm_seconds_bucket" in text
 
 
-async def test_numbers_are_masked_in_the_transcript(cti: CTI, client: QuartClient, fake: FakeOpenAI) -> None:
+async def test_numbers_are_masked_in_the_transcript(cti: CTI, fake: FakeOpenAI) -> None:
     fake.answer = lambda body: json.dumps({"intent": "none"})
     await cti.say("masked", "ready2speak")
     await cti.say("masked", "我家那口子13912345678让我打个电话问问")
-    turn = (await call_record(client, "masked"))["turns"][-1]
+    turn = (await cti.call("masked"))["turns"][-1]
     assert "13912345678" in fake.requests[0]["messages"][-1]["content"]  # the model hears the words
     assert "13912345678" not in json.dumps(turn["llm"], ensure_ascii=False)
     assert "139****5678" in exchanges(turn)[0]["messages"][-1]["content"]
@@ -198,14 +181,12 @@ class TestPerCallBudget:
     def llm_overrides(self) -> dict[str, Any]:
         return {"llm_max_per_call": 1}
 
-    async def test_a_call_over_its_budget_goes_on_without_the_model(
-        self, cti: CTI, client: QuartClient, fake: FakeOpenAI
-    ) -> None:
-        await vague_turn(cti, client, "budget")
+    async def test_a_call_over_its_budget_goes_on_without_the_model(self, cti: CTI, fake: FakeOpenAI) -> None:
+        await vague_turn(cti, "budget")
         await cti.say("budget", "不需要")  # offer_transfer: deny → menu
         await cti.say("budget", VAGUE)
         assert len(fake.requests) == 1
-        turn = (await call_record(client, "budget"))["turns"][-1]
+        turn = (await cti.call("budget"))["turns"][-1]
         assert turn["llm"] is None
         assert turn["intent"] is None
 
@@ -215,15 +196,17 @@ class TestServerDown:
     def llm_overrides(self) -> dict[str, Any]:
         return {"llm_url": f"http://127.0.0.1:{unused_port()}/v1", "llm_cooldown_seconds": 600}
 
-    async def test_a_server_that_is_down_is_none_then_cools_down(
-        self, cti: CTI, client: QuartClient, fake: FakeOpenAI
-    ) -> None:
-        first = await vague_turn(cti, client, "down-1")
-        second = await vague_turn(cti, client, "down-2")
-        assert [first["step"], second["step"]] == ["offer_transfer", "offer_transfer"]
-        assert [e["result"] for e in first["llm"]] == ["error", "skipped"]  # the answer's, cooling down
-        assert [e["result"] for e in second["llm"]] == ["skipped", "skipped"]  # nothing sent
-        assert "cooling down" in second["llm"][0]["reason"]
+    async def test_a_server_that_is_down_is_none_then_cools_down(self, cti: CTI, fake: FakeOpenAI) -> None:
+        first = await vague_turn(cti, "down-1")
+        second = await vague_turn(cti, "down-2")
+        third = await vague_turn(cti, "down-3")
+        assert [t["step"] for t in (first, second, third)] == ["offer_transfer"] * 3
+        assert [e["result"] for e in first["llm"]] == ["error", "error"]  # the intent, the answer
+        # The third failure in a row starts the cooldown: the answer is not asked for,
+        # nor is anything in the next call, whose budget stays whole.
+        assert [(e["use"], e["result"]) for e in second["llm"]] == [("intent", "error")]
+        assert third["llm"] is None
+        assert "Connection" in first["llm"][0]["reason"]
 
 
 class TestShortTimeout:
@@ -231,9 +214,9 @@ class TestShortTimeout:
     def llm_overrides(self) -> dict[str, Any]:
         return {"llm_intent_timeout_ms": 100, "llm_answer_timeout_ms": 100}
 
-    async def test_a_late_answer_is_none(self, cti: CTI, client: QuartClient, fake: FakeOpenAI) -> None:
+    async def test_a_late_answer_is_none(self, cti: CTI, fake: FakeOpenAI) -> None:
         fake.delay_seconds = 2
         fake.answer = lambda body: '{"intent": "card_loss"}'
-        turn = await vague_turn(cti, client, "late")
+        turn = await vague_turn(cti, "late")
         assert turn["intent"] is None
         assert exchanges(turn)[0]["result"] == "timeout"

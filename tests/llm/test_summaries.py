@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from quart.typing import TestClientProtocol as QuartClient
 
 from bot.pbx.log import LogPBX
 from tests.conftest import CTI
@@ -34,24 +31,12 @@ def summaries(answer: str) -> Any:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[OutcomeReceiver]:
-    server = OutcomeReceiver()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 def llm_overrides(receiver: OutcomeReceiver) -> dict[str, Any]:
     return {"outcome_url": receiver.url}
 
 
-async def call_record(client: QuartClient, call_id: str) -> dict[str, Any]:
-    return await (await client.get(f"/calls/{quote(call_id)}")).get_json()  # type: ignore[no-any-return]
-
-
 async def test_a_ready_summary_goes_to_the_agents_screen_and_the_push(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI, pbx: LogPBX, receiver: OutcomeReceiver
+    cti: CTI, fake: FakeOpenAI, pbx: LogPBX, receiver: OutcomeReceiver
 ) -> None:
     fake.answer = summaries(json.dumps(SUMMARY, ensure_ascii=False))
     await cti.say("sum-1", "ready2speak")
@@ -66,26 +51,35 @@ async def test_a_ready_summary_goes_to_the_agents_screen_and_the_push(
     pushed = receiver.payload(0)
     assert pushed["model_summary"] == {**SUMMARY, "model": MODEL}
     assert pushed["grade"]["grade"] == transfer.biz_data["grade"]
-    events = [t["event"] for t in (await call_record(client, "sum-1"))["turns"]]
-    assert events == ["ready2speak", "text", "pbx", "summary"]
-    turns = (await call_record(client, "sum-1"))["turns"]
-    assert turns[2]["llm"][0]["use"] == "summary"  # the agent's, with the transfer
-    assert turns[3]["llm"][0]["result"] == "ok"
-    prompt = turns[3]["llm"][0]["messages"][-1]["content"]
+    turns = (await cti.call("sum-1"))["turns"]
+    # The agent's summary, asked once, with the transfer's turn: the push has the same.
+    assert [t["event"] for t in turns] == ["ready2speak", "text", "pbx"]
+    (exchange,) = turns[2]["llm"]
+    assert (exchange["use"], exchange["result"]) == ("summary", "ok")
+    prompt = exchange["messages"][-1]["content"]
     assert "来电人：我要转人工" in prompt
     assert "评级：" in prompt
+    assert len(fake.requests) == 1
 
 
 async def test_a_summary_not_ready_leaves_the_rules_one_line_and_never_delays_the_transfer(
-    cti: CTI, client: QuartClient, fake: FakeOpenAI, pbx: LogPBX, receiver: OutcomeReceiver
+    cti: CTI, fake: FakeOpenAI, pbx: LogPBX, receiver: OutcomeReceiver
 ) -> None:
-    fake.hold = asyncio.Event()  # the model answers nothing while the test runs
+    fake.answer = summaries(json.dumps(SUMMARY, ensure_ascii=False))
+    fake.hold = asyncio.Event()  # the model answers nothing until the transfer is made
     await cti.say("sum-2", "ready2speak")
     await cti.say("sum-2", "我要转人工")
     (transfer,) = await pbx.wait_for(1)
     assert transfer.biz_data is not None
     assert transfer.biz_data["summary"].startswith("来电")  # bot.calls.handoff.summary
     assert "summary_by" not in transfer.biz_data
+    fake.hold.set()  # the summary comes after the transfer: the push has it, asked once
+    await eventually(lambda: receiver.accepted["sum-2"] == 1)
+    assert receiver.payload(0)["model_summary"] is not None
+    assert len(fake.requests) == 1
+    turns = (await cti.call("sum-2"))["turns"]
+    assert [t["event"] for t in turns] == ["ready2speak", "text", "pbx", "summary"]
+    assert turns[3]["llm"][0]["result"] == "ok"
 
 
 class TestShortSummaryTimeout:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,6 @@ from bot.services import EXTENSION_KEY, Services
 from bot.text.segmenter import Segmenter
 from tests.conftest import CTI, FLOWS_DIR
 from tests.outcome.receiver import OutcomeReceiver, eventually
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[OutcomeReceiver]:
-    server = OutcomeReceiver()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

@@ -26,14 +26,6 @@ def payload(callid: str) -> dict[str, object]:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[OutcomeReceiver]:
-    server = OutcomeReceiver()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def outboxes(tmp_path: Path) -> AsyncIterator[list[Outbox]]:
     """Every outbox a test opens, closed at its end."""
     opened: list[Outbox] = []

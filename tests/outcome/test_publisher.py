@@ -31,14 +31,6 @@ async def transcripts(tmp_path: Path) -> AsyncIterator[TranscriptStore]:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[OutcomeReceiver]:
-    server = OutcomeReceiver()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def publisher(
     tmp_path: Path, transcripts: TranscriptStore, receiver: OutcomeReceiver
 ) -> AsyncIterator[OutcomePublisher]:
