@@ -23,6 +23,8 @@ The sections (``SECTIONS`` below, in order):
 - parse: intent and slots of one utterance for the sample flows and one with every
   built-in intent, in this process (``bench/parse.py``);
 - knowledge: the knowledge base at 10,000 entries, in this process (``bench/knowledge.py``);
+- llm: what the bot's own side of the language model costs a turn, against a fake model
+  that answers at once, in this process (``bench/llm.py``);
 - instances: the embedded default against one and two instances (and ``--workers 2``) on
   Redis and PostgreSQL, in alternating rounds (``bench/instances.py``);
 - calls: calls played the way the CTI plays them (``bench/calls.py``): paced calls,
@@ -65,6 +67,7 @@ import psutil
 from bench import calls as calls_bench
 from bench import instances as instances_bench
 from bench import knowledge as knowledge_bench
+from bench import llm as llm_bench
 from bench import operators as operators_bench
 from bench import parse as parse_bench
 from bench import stores as stores_bench
@@ -340,6 +343,11 @@ def knowledge_section(results: dict[str, Any], profile: str) -> list[str]:
     return []
 
 
+def llm_section(results: dict[str, Any], profile: str) -> list[str]:
+    results["llm"] = llm_bench.run()
+    return []
+
+
 def instances_section(results: dict[str, Any], profile: str) -> list[str]:
     results["instances"] = instances_bench.run()
     return []
@@ -379,6 +387,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("operators", operators_section),
     ("parse", parse_section),
     ("knowledge", knowledge_section),
+    ("llm", llm_section),
     ("instances", instances_section),
     ("calls", calls_section),
     ("uncached", uncached_section),
