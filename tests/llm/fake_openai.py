@@ -17,14 +17,18 @@ Tests choose what the model answers (``answer``: a function of the request), how
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
 from quart import Quart, Response, jsonify, request
+
+from tests.speech.vendors.serving import serve_asgi
 
 MODEL = "qwen2.5-7b-instruct"
 KEY = "sk-test-key"
@@ -152,3 +156,31 @@ def schema_of(body: dict[str, Any]) -> dict[str, Any]:
 def offered_intents(body: dict[str, Any]) -> list[str]:
     """The intents an intent request offers (its schema's enum)."""
     return schema_of(body)["properties"]["intent"]["enum"]  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def served_in_thread(fake: FakeOpenAI) -> Iterator[str]:
+    """Serve ``fake`` on an event loop of its own thread, for tests that drive real
+    processes synchronously; yields its ``…/v1`` base URL, stopped when the block ends."""
+    loop = asyncio.new_event_loop()
+    base: list[str] = []
+    ready, stop = threading.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with serve_asgi(fake.app) as url:
+            base.append(f"{url}/v1")
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(
+        target=loop.run_until_complete, args=(serve(),), name="fake-openai", daemon=True
+    )
+    thread.start()
+    try:
+        if not ready.wait(10):
+            raise RuntimeError("the fake model server did not start")
+        yield base[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
