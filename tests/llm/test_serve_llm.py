@@ -36,6 +36,7 @@ def test_a_served_bot_asks_the_model_and_records_it(tmp_path: Path) -> None:
             intent_turn = bot.call("e2e-1")["turns"][-1]
             answer_turn = bot.call("e2e-2")["turns"][-1]
         finally:
+            bot.http.close()
             stop(process)
     assert (intent_turn["intent"], intent_turn["intent_by"]) == ("card_loss", "model")
     assert intent_turn["step"] == "card_loss"
