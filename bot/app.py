@@ -162,7 +162,7 @@ def create_app(
     svc.campaigns = build_campaigns(
         settings,
         redis,
-        builtin_of=partial(_builtin_of, svc),
+        builtins_of=partial(_builtins_of, svc),
         flow_names=lambda: set(svc.flows.names()) if svc.flows else set(),
     )
     svc.outcomes = outcome_publisher(settings, svc.transcripts, svc.recordings)
@@ -192,12 +192,12 @@ def create_app(
     return app
 
 
-def _builtin_of(svc: Services, flow: str, intent: str) -> str | None:
-    """The built-in intent a flow's intent stands for (its current version), if any."""
+def _builtins_of(svc: Services, flow: str, intent: str) -> tuple[str, ...]:
+    """The built-in intents a flow's intent stands for (its current version)."""
     if svc.flows is None or flow not in svc.flows.names():
-        return None
+        return ()
     declared = svc.flows.get(flow).flow.intents.get(intent)
-    return declared.builtin if declared is not None else None
+    return declared.builtins if declared is not None else ()
 
 
 async def _call_ended(svc: Services, state: CallState) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.dialog.nlu import IntentClassifier
+from bot.dialog.nlu import IntentClassifier, ParseResult
 from bot.dialog.registry import classifier_of
 from bot.language.flow import plain_phrase, taught
 from bot.language.loader import FlowSource
@@ -36,6 +36,7 @@ class Miss:
     expected: str  # an intent's name, "not <name>" or "none"
     got: str | None
     confidence: float
+    rival: str | None = None  # the built-in intent, unused by the flow, that fitted better
 
 
 @dataclass
@@ -111,11 +112,14 @@ def measure(
         if plain_phrase(text) in known:
             quality.known += 1
             return
-        got, confidence = _intent_of(classifier, text)
+        result = classifier.parse(text)
+        got, confidence = _intent_of(result)
         wanted = None if expected == NONE else expected
         score.add(ok := (got != wanted) if negated else (got == wanted))
         if not ok:
-            quality.misses.append(Miss(text, f"not {expected}" if negated else expected, got, confidence))
+            rival = result.rival.name if result.rival else None
+            wanted_text = f"not {expected}" if negated else expected
+            quality.misses.append(Miss(text, wanted_text, got, confidence, rival))
 
     for key, texts in cases.items():
         if key == NEGATED:
@@ -128,8 +132,7 @@ def measure(
     return quality
 
 
-def _intent_of(classifier: IntentClassifier, text: str) -> tuple[str | None, float]:
-    result = classifier.parse(str(text))
+def _intent_of(result: ParseResult) -> tuple[str | None, float]:
     if result.intent is not None:
         return result.intent.name, result.intent.confidence
     return None, result.ranking[0].confidence if result.ranking else 0.0
@@ -153,6 +156,7 @@ def report(qualities: list[FlowQuality], *, show_misses: bool = True) -> str:
                 lines.append(
                     f"  {q.flow}: {miss.text!r} expected {miss.expected}, "
                     f"got {miss.got or 'none'} ({miss.confidence:.2f})"
+                    + (f", built-in {miss.rival} fits better" if miss.rival else "")
                 )
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ def build_campaigns(
     settings: Settings,
     redis: Redis | None,
     *,
-    builtin_of: Callable[[str, str], str | None],
+    builtins_of: Callable[[str, str], tuple[str, ...]],
     flow_names: Callable[[], set[str]],
 ) -> Campaigns:
     """Campaigns in ``VOICEBOT_DATABASE_URL`` or ``campaigns.sqlite3``; run on the GX CTI
@@ -49,7 +49,7 @@ def build_campaigns(
         batch,
         lock=lock,
         zone=zoneinfo.ZoneInfo(settings.timezone),
-        builtin_of=builtin_of,
+        builtins_of=builtins_of,
         flow_names=flow_names,
         blacklist=settings.campaign_blacklist,
         tick_seconds=settings.campaign_tick_seconds,

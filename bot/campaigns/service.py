@@ -43,7 +43,7 @@ class Campaigns:
             can be created and their results read, not run).
         lock: Decides which instance schedules.
         zone: The call center's time zone (hours, days, callback times).
-        builtin_of: The built-in intent a flow's intent stands for, if any.
+        builtins_of: The built-in intents a flow's intent stands for.
         blacklist: Also put do-not-call numbers on the CTI's blacklist (§38).
         tick_seconds: How often the scheduler looks at the campaigns.
     """
@@ -55,7 +55,7 @@ class Campaigns:
         *,
         lock: SchedulerLock,
         zone: ZoneInfo,
-        builtin_of: Callable[[str, str], str | None],
+        builtins_of: Callable[[str, str], tuple[str, ...]],
         flow_names: Callable[[], set[str]],
         blacklist: bool,
         tick_seconds: float,
@@ -65,7 +65,7 @@ class Campaigns:
         self._batch = batch
         self._lock = lock
         self._zone = zone
-        self._builtin_of = builtin_of
+        self._builtins_of = builtins_of
         self._flow_names = flow_names
         self._blacklist = blacklist
         self._tick_seconds = tick_seconds
@@ -200,7 +200,7 @@ class Campaigns:
     async def call_ended(self, call: CallState) -> None:
         """A call's end: the campaign number's result, a callback scheduled, a caller who
         asked never to be called again listed. Reads nothing for an ordinary call."""
-        if any(self._builtin_of(call.flow, intent) == DO_NOT_CALL for intent in call.intents):
+        if any(DO_NOT_CALL in self._builtins_of(call.flow, intent) for intent in call.intents):
             await self.add_do_not_call(call.telnum, "the caller asked not to be called again", call.call_id)
         if not call.campaign:
             return

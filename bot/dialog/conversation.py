@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot import metrics
 from bot.dialog.backchannel import BackchannelDetector
 from bot.dialog.engine import Dialog
-from bot.dialog.nlu import ParseResult
+from bot.dialog.nlu import IntentScore, ParseResult
 from bot.dialog.registry import FlowRegistry
 from bot.dialog.state import CallState, Reply
 from bot.language.builtins import builtin_intents
@@ -34,6 +34,9 @@ class Heard:
             (``bot.dialog.nlu_opinion``): shown to authors by chat and flow tests.
         by_model: The intent is the language model's choice (``bot.llm.intents``):
             no intent reached the threshold.
+        rival: A built-in intent the flow does not use fitted the words clearly
+            better than its best intent, which was therefore not taken
+            (``bot.dialog.nlu``, "Rivals").
     """
 
     reply: Reply | None
@@ -41,6 +44,7 @@ class Heard:
     confidence: float | None = None
     second_opinion: bool = False
     by_model: bool = False
+    rival: IntentScore | None = None
 
 
 class Conversation:
@@ -95,7 +99,8 @@ class Conversation:
         state.last_reply = reply
         # The intent's confidence, or the best score when no intent reached the threshold.
         best = parsed.intent or (parsed.ranking[0] if parsed.ranking else None)
-        return Heard(reply, intent, best.confidence if best else None, parsed.second_opinion, by_model)
+        confidence = best.confidence if best else None
+        return Heard(reply, intent, confidence, parsed.second_opinion, by_model, parsed.rival)
 
     async def _understand(
         self, state: CallState, text: str, bot_said: str | None, *, ask_model: bool = True
@@ -148,8 +153,8 @@ def offered(flow: Flow, names: list[str]) -> list[Offered]:
     intents = []
     for name in names:
         intent = flow.intents.get(name)
-        builtin = library.get(intent.builtin) if intent and intent.builtin else None
-        meaning = (intent.description if intent else None) or (builtin.meaning if builtin else "") or name
-        examples = (*(intent.examples if intent else ()), *(builtin.examples if builtin else ()))
+        builtins = [library[b] for b in intent.builtins] if intent else []
+        meaning = (intent.description if intent else None) or "; ".join(b.meaning for b in builtins) or name
+        examples = (*(intent.examples if intent else ()), *(t for b in builtins for t in b.examples))
         intents.append(Offered(name, meaning, examples[:MAX_EXAMPLES]))
     return intents

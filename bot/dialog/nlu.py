@@ -12,7 +12,8 @@ that the knowledge base uses too):
    text into clauses; whitespace, quotes, emoji and other symbols are dropped, as are the
    sentence-final particles (啊, 吧, 呢…, ``bot.text.fillers``) that colour a reply but
    do not change it.
-2. Synonym variants are rewritten to their canonical word (社保卡 -> 医保卡).
+2. Synonym variants are rewritten to their canonical word (社保卡 -> 医保卡), the
+   flow's own and regional words (莫得 -> 没有, 揾 -> 找: ``bot.text.regional``).
 3. Each clause is cut into words by jieba; fillers, hedges and polite words (那个, 嗯,
    好像, 其实, 请问, 麻烦…, ``bot.text.fillers.NOISE_WORDS``) are left out unless nothing else is left, and
    the rest is turned into two feature sets:
@@ -51,6 +52,12 @@ of them; the vocabularies inlined; examples that the analysis makes identical, �
 好的呀, one target); the plain definitions in ``bot.dialog.nlu_scoring``
 (``similarity``...) are what they must equal, bit for bit, and the tests hold them to it.
 
+Rivals: the built-in intents a flow does not use are scored too, by a classifier of
+their own (``rivals``), once the flow's best intent reached the threshold; when one of
+them fits the words clearly better (by ``RIVAL_MARGIN``), the words are none of the
+flow's intents (你是机器人吗 is not ``transfer_agent`` for a flow without
+``are_you_robot``, 你们是哪个单位的 not ``busy``). docs/quality.md, "Round 4".
+
 On the test flow (6 intents x 20 examples) held-out paraphrases score a median 0.84
 (67 of 70 reach 0.5) and unrelated sentences a median 0.22 (all 14 below 0.48), hence
 the default threshold of 0.5 (``VOICEBOT_NLU_THRESHOLD``, a flow's ``nlu.threshold``).
@@ -61,14 +68,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.dialog.nlu_arrays import ExampleArrays, Postings, array_index, similarities
 from bot.dialog.nlu_keywords import KeywordSpotter, make_keyword
-from bot.dialog.nlu_negation import add_postposed_negations
+from bot.dialog.nlu_negation import add_postposed_negations, cancel_double_negations
 from bot.dialog.nlu_opinion import MIN_NONE_EXAMPLES, LinearOpinion, features_of, second_opinion
 from bot.dialog.nlu_scoring import (
     CONTAINMENT_HALF,
@@ -81,9 +88,10 @@ from bot.dialog.nlu_scoring import (
 )
 from bot.language.flow import Intent
 from bot.text.features import NEGATION_CUES, NON_NEGATING_WORDS, Analyser, Analysis, normalize
+from bot.text.regional import with_regional_words
 from bot.text.segmenter import Segmenter
 
-__all__ = ["IntentClassifier", "IntentScore", "ParseResult", "vocabulary"]
+__all__ = ["IntentClassifier", "IntentScore", "ParseResult", "Rivals", "vocabulary"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +99,10 @@ MAX_RANKING = 10
 # Callers repeat themselves across calls (对, 是的, 好的, 不需要了, 转人工): the last
 # utterances parsed are remembered, per classifier. About 1 KB each.
 PARSE_CACHE_SIZE = 2048
+# How much better a rival (a built-in intent the flow does not use) must fit the words
+# than the flow's best intent to make them a no-match: chosen on the tuning sets
+# (docs/quality.md, "Round 4"); at 0.1 and under, rivals took in-scope utterances.
+RIVAL_MARGIN = 0.2
 
 
 def vocabulary(intents: Mapping[str, Intent], synonyms: Mapping[str, Sequence[str]]) -> list[str]:
@@ -99,6 +111,7 @@ def vocabulary(intents: Mapping[str, Intent], synonyms: Mapping[str, Sequence[st
     Variants never reach jieba (they are rewritten first) but are included anyway,
     so that a segmenter shared with other code keeps them whole too.
     """
+    synonyms = with_regional_words(synonyms)
     analyser = Analyser(synonyms, lambda text: [text])
     words = [*NEGATION_CUES, *NON_NEGATING_WORDS, *synonyms]
     words += [variant for variants in synonyms.values() for variant in variants]
@@ -125,6 +138,9 @@ class ParseResult:
     # The intent is the second opinion's (bot.dialog.nlu_opinion): its similarity score
     # alone was under the threshold, and its confidence is the threshold.
     second_opinion: bool = False
+    # A built-in intent the flow does not use, which fitted the words clearly better than
+    # the flow's best intent: that one was not taken (``intent`` is None).
+    rival: IntentScore | None = None
 
     def as_rasa(self) -> dict[str, object]:
         """Return the result shaped like Rasa's ``/model/parse`` response.
@@ -147,6 +163,26 @@ class ParseResult:
         }
 
 
+@dataclass(frozen=True)
+class Rivals:
+    """Intents that are none of a flow's (the built-in ones it does not use), scored by a
+    classifier of their own (shared by the flows with the same rivals), less those that
+    mean what one of the flow's own intents means."""
+
+    classifier: IntentClassifier
+    left_out: frozenset[str] = frozenset()
+
+    def best(self, analysis: Analysis) -> IntentScore | None:
+        """The rival that fits ``analysis`` (the flow's classifier's: the rivals' cuts and
+        rewrites text the same way, having the same synonyms and segmenter) best."""
+        scores = self.classifier.similarities(analysis)
+        kept = [(score, name) for name, score in scores.items() if name not in self.left_out]
+        if not kept:
+            return None
+        score, name = max(kept)
+        return IntentScore(name, round(score, 4))
+
+
 class IntentClassifier:
     """Scores utterances against the intents of one flow (see the module docstring).
 
@@ -163,6 +199,7 @@ class IntentClassifier:
         segmenter: Segmenter,
         none_examples: Sequence[str] | None = None,
         opinion_later: bool = False,
+        rivals: Callable[[], Rivals | None] | None = None,
     ) -> None:
         """Prepare every example and keyword, so that ``parse`` only looks things up.
 
@@ -177,6 +214,9 @@ class IntentClassifier:
             opinion_later: Train the second opinion only when :meth:`train_opinion`
                 is called (``voicebot serve`` does once it serves: a second or so of
                 CPU per flow not spent before it is ready); else now.
+            rivals: Makes the rivals (intents that are none of these: the built-in
+                ones the flow does not use), when the second opinion is trained;
+                None: no rivals.
 
         Raises:
             ValueError: If ``threshold`` is outside [0, 1].
@@ -186,14 +226,17 @@ class IntentClassifier:
         self.threshold = threshold
         self._segmenter = segmenter
         self._names = list(intents)
+        synonyms = with_regional_words(synonyms)
         self._analyser = Analyser(synonyms, segmenter.cut)
         segmenter.add_words(vocabulary(intents, synonyms))
         examples = self._build(intents)
         # Keyed by the segmenter's words too: a flow loaded later may teach it words
         # that cut the same text otherwise. A dict, not lru_cache on a method, whose
         # cycle would keep a replaced flow's classifier (frozen by gc.freeze) for good.
-        # And by whether the second opinion was there to ask.
-        self._parsed: dict[tuple[str, int, bool], ParseResult] = {}
+        # And by whether the second opinion and the rivals were there to ask.
+        self._parsed: dict[tuple[str, int, bool, bool], ParseResult] = {}
+        self._make_rivals = rivals
+        self._rivals: Rivals | None = None
         self._opinion: LinearOpinion | None = None
         self._training = threading.Lock()
         self._untrained = None if none_examples is None else (examples, list(none_examples))
@@ -258,13 +301,16 @@ class IntentClassifier:
         return examples
 
     def train_opinion(self) -> None:
-        """Train the second opinion if it is not yet (CPU-bound: about a second for a
-        flow with the library; run it off the event loop). Until then ``parse`` goes
-        without it; results parsed before are not reused after."""
+        """Train the second opinion and make the rivals if they are not yet (CPU-bound:
+        about a second for a flow with the library; run it off the event loop). Until
+        then ``parse`` goes without them; results parsed before are not reused after."""
         with self._training:  # a classifier may be shared by two registries' threads
             untrained, self._untrained = self._untrained, None
             if untrained is not None:
                 self._opinion = self._fit_opinion(*untrained)
+            make_rivals, self._make_rivals = self._make_rivals, None
+            if make_rivals is not None:
+                self._rivals = make_rivals()
 
     def _fit_opinion(
         self, examples: list[tuple[int, Analysis]], none_examples: Sequence[str]
@@ -316,7 +362,7 @@ class IntentClassifier:
             text gets the same (shared, immutable) result while the segmenter's
             words stay the same.
         """
-        key = (text, self._segmenter.words_added, self._opinion is not None)
+        key = (text, self._segmenter.words_added, self._opinion is not None, self._rivals is not None)
         parsed = self._parsed.get(key)
         if parsed is None:
             parsed = self._parse(text)
@@ -331,9 +377,7 @@ class IntentClassifier:
         scores = [0.0] * len(self._names)
         lifted = None
         if analysis.length:
-            # An intent's confidence is a max: the order of these does not matter.
-            self._score_keywords(analysis, scores)
-            self._score_targets(analysis, scores)
+            self._score(analysis, scores)
             opinion = self._opinion  # set by another thread when trained later (serve)
             if opinion is not None and not analysis.negations:
                 lifted = second_opinion(opinion, analysis, scores, self.threshold)
@@ -341,15 +385,40 @@ class IntentClassifier:
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:MAX_RANKING]
         ranking = tuple(IntentScore(self._names[i], round(scores[i], 4)) for i in order)
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
+        rival = self._rival(analysis, best)
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("parse %r -> %s", text, [(s.name, s.confidence) for s in ranking[:3]])
+            top = [(s.name, s.confidence) for s in ranking[:3]]
+            logger.debug("parse %r -> %s, rival %s", text, top, rival)
+        if rival is not None:
+            best = None
         # A lifted intent is the only one at the threshold: the best, if it counts at all.
         decided = best is not None and lifted is not None
-        return ParseResult(text=text, intent=best, ranking=ranking, second_opinion=decided)
+        return ParseResult(text=text, intent=best, ranking=ranking, second_opinion=decided, rival=rival)
+
+    def _rival(self, analysis: Analysis, best: IntentScore | None) -> IntentScore | None:
+        """The rival that fits ``analysis`` clearly better than ``best``, if one does."""
+        rivals = self._rivals  # set by another thread when trained later (serve)
+        if best is None or rivals is None or best.confidence + RIVAL_MARGIN > 1.0:
+            return None  # none can: a confidence is at most 1
+        rival = rivals.best(analysis)
+        return rival if rival is not None and rival.confidence >= best.confidence + RIVAL_MARGIN else None
+
+    def similarities(self, analysis: Analysis) -> dict[str, float]:
+        """Each intent's similarity score for an analysis of this classifier's (no second
+        opinion, no rivals, no threshold)."""
+        scores = [0.0] * len(self._names)
+        if analysis.length:
+            self._score(analysis, scores)
+        return dict(zip(self._names, scores, strict=True))
+
+    def _score(self, analysis: Analysis, scores: list[float]) -> None:
+        # An intent's confidence is a max: the order of these does not matter.
+        self._score_keywords(analysis, scores)
+        self._score_targets(analysis, scores)
 
     def _analyse(self, text: str) -> Analysis:
         """The features and negations of ``text``, those after what they negate included."""
-        analysis = self._analyser.analyse(text)
+        analysis = self._analyser.analyse(cancel_double_negations(text))
         add_postposed_negations(analysis)
         return analysis
 

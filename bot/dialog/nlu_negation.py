@@ -6,12 +6,19 @@ characters after it (不用转人工 negates 转人工). Two common forms escape
 * The refusal comes last: callers name the thing first and refuse it at the end of the
   clause (人工就算了, 挂失就不办了, 报销就不用查了, 人工我不要). Nothing content follows
   the cue; what it negates is what came before it.
+  A refusal that names nothing in its own clause refuses the clause before it
+  (几点开门我知道，不用说了), when that clause names more than a word (拉倒吧，不用说了
+  refuses nothing: 拉倒 is the refusal).
 * jieba fuses 不 with its verb (不问, 不查, 不办), so there is no cue word at all:
   不问几点开门 negated nothing.
 
 :func:`add_postposed_negations` adds both kinds to an analysis, of examples and
 utterances alike (the classifier calls it after every ``Analyser.analyse``), so that
 人工就不用了 counts against ``transfer`` as 不用转人工 does.
+
+A double negative affirms (不是不方便 is 方便, 不是没空 is 有空, 没有不满意 is 满意):
+:func:`cancel_double_negations` rewrites it so, before the analysis (else 不是不方便 met
+``busy``'s 不方便 word for word).
 
 Left out: a bare 不, 没 or 没有 at the end of a clause asks a question (开门不, 审完没,
 有结果没有), an A-not-A question (要不要, 办不办) negates nothing, and a refusal with
@@ -24,7 +31,7 @@ import re
 
 from bot.text.features import NEGATION_SCOPE, Analysis, Negation
 
-__all__ = ["add_postposed_negations"]
+__all__ = ["add_postposed_negations", "cancel_double_negations"]
 
 BACKWARD_SCOPE = 6  # characters before a clause-final cue that it may negate
 MIN_TOPIC = 2  # content characters it must find there (好的不用了 is a refusal of nothing)
@@ -37,6 +44,24 @@ _FUSED_CUE = re.compile(f"不[{_VERBS}]")
 _FINAL_CUE = re.compile(
     rf"(?:(?:不需要|不用|不要|不必|甭|别)[{_VERBS}]?|不[{_VERBS}了]|算了|免了)了?(?:谢谢你?)?$"
 )
+
+
+# 不是不X -> X, 不是没(有)X -> 有X, 没有不X -> X; not in an A-not-A question (是不是不方便,
+# 有没有不舒服) nor in 不是不是 (no, no).
+_DOUBLE_NEGATIVES = (
+    (re.compile(r"(?<!是)不是不(?!是)"), ""),
+    (re.compile(r"(?<!是)不是没有?"), "有"),
+    (re.compile(r"(?<!有)没有不(?=[\u4e00-\u9fff])"), ""),
+)
+
+
+def cancel_double_negations(text: str) -> str:
+    """``text`` with its double negatives said as the affirmations they are."""
+    if "不" not in text:
+        return text
+    for pattern, affirmation in _DOUBLE_NEGATIVES:
+        text = pattern.sub(affirmation, text)
+    return text
 
 
 def add_postposed_negations(analysis: Analysis) -> None:
@@ -57,6 +82,13 @@ def add_postposed_negations(analysis: Analysis) -> None:
         topic = frozenset(c for c in clause[start:cue_start] if c in analysis.content and c not in _CUE_CHARS)
         if len(topic) >= MIN_TOPIC:
             analysis.negations.append(Negation(number, start, cue_start, topic))
+        elif number:
+            # A refusal naming nothing refuses the clause before it: 几点开门我知道，不用说了.
+            before = analysis.clauses[number - 1]
+            start = max(0, len(before) - BACKWARD_SCOPE)
+            topic = frozenset(c for c in before[start:] if c in analysis.content and c not in _CUE_CHARS)
+            if len(topic) > MIN_TOPIC:  # a topic, not a word of its own (拉倒吧，不用说了)
+                analysis.negations.append(Negation(number - 1, start, len(before), topic))
 
 
 def _add_fused(analysis: Analysis, number: int, clause: str) -> None:

@@ -165,8 +165,10 @@ class Intent(_Model):
     """Something a caller may mean, taught by example sentences and keywords, and by
     an intent of the built-in library (``bot.language.builtins``) when ``builtin`` names one."""
 
-    builtin: str | None = Field(
-        None, description="An intent of the built-in library whose phrasings this one is taught too."
+    builtin: str | list[str] | None = Field(
+        None,
+        description="An intent of the built-in library whose phrasings this one is taught too, or "
+        "several ([deny, not_interested]: a refusal in either's words).",
     )
     examples: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
@@ -179,10 +181,20 @@ class Intent(_Model):
 
     @field_validator("builtin")
     @classmethod
-    def _known_builtin(cls, name: str | None) -> str | None:
-        if name is not None and name not in builtin_intents():
-            raise ValueError(unknown_builtin(name))
-        return name
+    def _known_builtin(cls, names: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(names, list) and not names:
+            raise ValueError("`builtin:` lists no intent — name one or more intents of the library")
+        for name in [names] if isinstance(names, str) else names or []:
+            if name not in builtin_intents():
+                raise ValueError(unknown_builtin(name))
+        return names
+
+    @property
+    def builtins(self) -> tuple[str, ...]:
+        """The built-in intents this one stands for (``builtin``, one or several)."""
+        if self.builtin is None:
+            return ()
+        return (self.builtin,) if isinstance(self.builtin, str) else tuple(self.builtin)
 
     @model_validator(mode="after")
     def _has_something(self) -> Intent:
@@ -205,15 +217,19 @@ def taught(intents: dict[str, Intent]) -> dict[str, Intent]:
         if intent.builtin is None:
             result[name] = intent
             continue
-        builtin = library[intent.builtin]
+        builtins = [library[builtin] for builtin in intent.builtins]
 
-        def kept(texts: tuple[str, ...], name: str = name) -> list[str]:
+        def kept(texts: list[str], name: str = name) -> list[str]:
             return [t for t in texts if own.get(plain_phrase(t), name) == name]
 
         result[name] = Intent.model_construct(
             builtin=None,
-            examples=list(dict.fromkeys([*kept(builtin.examples), *intent.examples])),
-            keywords=list(dict.fromkeys([*kept(builtin.keywords), *intent.keywords])),
+            examples=list(
+                dict.fromkeys([*kept([t for b in builtins for t in b.examples]), *intent.examples])
+            ),
+            keywords=list(
+                dict.fromkeys([*kept([t for b in builtins for t in b.keywords]), *intent.keywords])
+            ),
         )
     return result
 
@@ -236,6 +252,12 @@ class NLUOptions(_Model):
         default_factory=list,
         description="Sentences callers say here that are none of the flow's intents (questions its "
         "knowledge base answers, other topics): what the second opinion learns to leave alone.",
+    )
+    builtin_rivals: bool = Field(
+        True,
+        description="The built-in intents the flow does not use compete with its own: words one of "
+        "them fits clearly better (你是机器人吗 where the flow has no are_you_robot) are a no-match, "
+        "not the flow's nearest intent (docs/flows.md §4).",
     )
 
 

@@ -74,7 +74,7 @@ async def make(store: CampaignStore, fake_pbx: FakePBX, tmp_path: Path) -> Async
             clients[-1],
             lock=FileLock(tmp_path / "campaigns.lock"),
             zone=ZONE,
-            builtin_of=lambda flow, intent: intents.get((flow, intent)),
+            builtins_of=lambda flow, intent: tuple(filter(None, [intents.get((flow, intent))])),
             flow_names=lambda: {"survey"},
             blacklist=blacklist,
             tick_seconds=3600,
