@@ -416,6 +416,11 @@ class IntentClassifier:
         self._score_keywords(analysis, scores)
         self._score_targets(analysis, scores)
 
+    def analyse(self, text: str) -> Analysis:
+        """The features and negations of ``text``, as :meth:`parse` sees them (for
+        :meth:`similarities`; read it, do not change it)."""
+        return self._analyse(text)
+
     def _analyse(self, text: str) -> Analysis:
         """The features and negations of ``text``, those after what they negate included."""
         analysis = self._analyser.analyse(cancel_double_negations(text))

@@ -137,17 +137,18 @@ def _rivals_of(flow: Flow, segmenter: Segmenter) -> Rivals | None:
     with _BUILT_LOCK:
         classifier = _RIVALS.get(key)
     if classifier is None:
-        classifier = IntentClassifier(
-            candidates, synonyms=flow.synonyms, segmenter=segmenter, threshold=RIVAL_TAKES
-        )
+        classifier = IntentClassifier(candidates, synonyms=flow.synonyms, segmenter=segmenter, threshold=0.5)
         with _BUILT_LOCK:
             _RIVALS[key] = classifier
             while len(_RIVALS) > MAX_CLASSIFIERS_KEPT:
                 _RIVALS.popitem(last=False)
     left_out: set[str] = set()
+    every = Rivals(classifier)
     for intent in taught(flow.intents).values():
         phrases = [*intent.examples, *intent.keywords]
-        taken = Counter(r.intent.name for t in phrases if (r := classifier.parse(t)).intent is not None)
+        # Not parse(): its cache would keep a result of every phrase.
+        best = [every.best(classifier.analyse(phrase)) for phrase in phrases]
+        taken = Counter(b.name for b in best if b is not None and b.confidence >= RIVAL_TAKES)
         left_out |= {name for name, n in taken.items() if n >= RIVAL_OVERLAP * len(phrases)}
     return Rivals(classifier, frozenset(left_out))
 
