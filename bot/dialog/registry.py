@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -140,8 +141,6 @@ def _rivals_of(flow: Flow, segmenter: Segmenter) -> Rivals | None:
         classifier = IntentClassifier(candidates, synonyms=flow.synonyms, segmenter=segmenter, threshold=0.5)
         with _BUILT_LOCK:
             _RIVALS[key] = classifier
-            while len(_RIVALS) > MAX_CLASSIFIERS_KEPT:
-                _RIVALS.popitem(last=False)
     left_out: set[str] = set()
     every = Rivals(classifier)
     for intent in taught(flow.intents).values():
@@ -173,7 +172,11 @@ def _digest(flow: Flow) -> str:
 
 MAX_CLASSIFIERS_KEPT = 32  # built classifiers reused by classifier_of, least recently used dropped
 _BUILT: OrderedDict[tuple[int, int, float, str], IntentClassifier] = OrderedDict()
-_RIVALS: OrderedDict[tuple[int, tuple[str, ...], str], IntentClassifier] = OrderedDict()
+# Kept while a flow's classifier holds them: a cache of its own would keep their
+# segmenters (jieba's dictionary each) alive after every classifier of theirs is gone.
+_RIVALS: weakref.WeakValueDictionary[tuple[int, tuple[str, ...], str], IntentClassifier] = (
+    weakref.WeakValueDictionary()
+)
 _BUILT_LOCK = threading.Lock()
 
 
