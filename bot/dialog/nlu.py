@@ -52,8 +52,8 @@ of them; the vocabularies inlined; examples that the analysis makes identical, �
 好的呀, one target); the plain definitions in ``bot.dialog.nlu_scoring``
 (``similarity``...) are what they must equal, bit for bit, and the tests hold them to it.
 
-Rivals: the built-in intents a flow does not use are scored too, by a classifier of
-their own (``rivals``), once the flow's best intent reached the threshold; when one of
+Rivals: the built-in intents a flow does not use are scored too, by a classifier of the
+whole library (``rivals``), once the flow's best intent reached the threshold; when one of
 them fits the words clearly better (by ``RIVAL_MARGIN``), the words are none of the
 flow's intents (你是机器人吗 is not ``transfer_agent`` for a flow without
 ``are_you_robot``, 你们是哪个单位的 not ``busy``). docs/quality.md, "Round 4".
@@ -165,16 +165,17 @@ class ParseResult:
 
 @dataclass(frozen=True)
 class Rivals:
-    """Intents that are none of a flow's (the built-in ones it does not use), scored by a
-    classifier of their own (shared by the flows with the same rivals), less those that
-    mean what one of the flow's own intents means."""
+    """Intents that are none of a flow's: the built-in ones, scored by a classifier of the
+    whole library (shared by every flow), less ``left_out`` (those the flow uses, and
+    those that mean what one of its own intents means)."""
 
     classifier: IntentClassifier
     left_out: frozenset[str] = frozenset()
 
     def best(self, analysis: Analysis) -> IntentScore | None:
-        """The rival that fits ``analysis`` (the flow's classifier's: the rivals' cuts and
-        rewrites text the same way, having the same synonyms and segmenter) best."""
+        """The rival that fits ``analysis`` best: the flow's classifier's analysis (the
+        library's classifier cuts text on the same segmenter; the flow's synonyms are
+        rewritten in it, which the library's phrasings are not)."""
         scores = self.classifier.similarities(analysis)
         kept = [(score, name) for name, score in scores.items() if name not in self.left_out]
         if not kept:

@@ -53,8 +53,10 @@ MAX_VERSIONS_KEPT = 16  # older versions of all flows kept for the calls that st
 
 def _words(flow: Flow) -> list[str]:
     """The words the segmenter must keep whole for ``flow``'s classifier."""
-    rivals = _rival_intents(flow) if flow.nlu.builtin_rivals else {}
-    return vocabulary({**taught(flow.intents), **rivals}, flow.synonyms)
+    words = vocabulary(taught(flow.intents), flow.synonyms)
+    if flow.nlu.builtin_rivals:  # the library's classifier, which has no flow's synonyms
+        words += vocabulary(_library_intents(), {})
+    return words
 
 
 def classifier_of(
@@ -97,9 +99,9 @@ def classifier_of(
     return built
 
 
-# A built-in intent that takes (at RIVAL_TAKES or more) RIVAL_OVERLAP of the phrases one
-# of a flow's intents is taught (its examples and keywords, its built-in ones' included)
-# overlaps that intent: it is no rival of the flow's. The library's own neighbours
+# A built-in intent that fits (scores RIVAL_TAKES or more on) RIVAL_OVERLAP of the phrases
+# one of a flow's intents is taught (its examples and keywords, its built-in ones'
+# included) overlaps that intent: it is no rival of the flow's. The library's own neighbours
 # overlap so (goodbye's 好的谢谢 is affirm's too; deny's 没有了 closes a call as well):
 # 5 % leaves them out and keeps the rest (docs/quality.md, "Round 4").
 RIVAL_TAKES = 0.7
@@ -111,45 +113,66 @@ def _used_builtins(flow: Flow) -> set[str]:
     return {builtin for intent in flow.intents.values() for builtin in intent.builtins}
 
 
-def _rival_intents(flow: Flow) -> dict[str, Intent]:
-    """The built-in intents ``flow`` does not use."""
-    used = _used_builtins(flow)
+def _library_intents() -> dict[str, Intent]:
+    """Every built-in intent, as a classifier is taught one."""
     return {
         name: Intent.model_construct(builtin=None, examples=list(i.examples), keywords=list(i.keywords))
         for name, i in builtin_intents().items()
-        if name not in used
     }
+
+
+class _Library(IntentClassifier):
+    """Every built-in intent, classified: the rivals of every flow on one segmenter, and
+    each phrase's scores remembered for the flows' overlap checks (the library's own
+    phrasings are most of what the flows are taught, flow after flow)."""
+
+    def __init__(self, segmenter: Segmenter) -> None:
+        # No flow's synonyms: the flows share it (a flow's synonym variant in a library
+        # phrasing, 真人 for yibao's 人工, is left as it is).
+        super().__init__(_library_intents(), synonyms={}, segmenter=segmenter, threshold=0.5)
+        self._scores: dict[str, dict[str, float]] = {}
+
+    def scores_of(self, phrase: str) -> dict[str, float]:
+        """Each built-in intent's similarity score for ``phrase``."""
+        scores = self._scores.get(phrase)
+        if scores is None:
+            scores = self._scores[phrase] = self.similarities(self.analyse(phrase))
+        return scores
+
+
+def _library(segmenter: Segmenter) -> _Library:
+    """The library's classifier on ``segmenter``, built once (about 0.5 s of CPU).
+
+    Not rebuilt when the segmenter learns a word, unlike the flows' classifiers: only the
+    word features of phrasings with such a word go stale (their characters and bigrams
+    do not depend on the cut), and a rival needs a clear margin."""
+    with _BUILT_LOCK:
+        library = _LIBRARIES.get(id(segmenter))
+    if library is None:
+        library = _Library(segmenter)
+        with _BUILT_LOCK:
+            _LIBRARIES[id(segmenter)] = library
+    return library
 
 
 def _rivals_of(flow: Flow, segmenter: Segmenter) -> Rivals | None:
     """The rivals of ``flow``'s intents (bot.dialog.nlu, "Rivals"); None if it uses every
-    built-in intent. Their classifier is shared by the flows with the same rivals and
-    synonyms; a built-in intent that means what one of the flow's own intents means (a
-    flow's own ``goodbye``, written without ``builtin: goodbye``, or the library's deny for
-    a flow whose goodbye is the library's) is left out."""
-    candidates = _rival_intents(flow)
-    if not candidates:
+    built-in intent. A built-in intent that overlaps one of the flow's (a flow's own
+    ``goodbye``, written without ``builtin: goodbye``, or the library's deny for a flow
+    whose goodbye is the library's) is left out, as are those the flow uses."""
+    used = _used_builtins(flow)
+    if used >= set(builtin_intents()):
         return None
-    # Not keyed by the segmenter's words, unlike the flows' classifiers: a flow loaded
-    # later that teaches it a word would cost the 2,400 phrasings again (0.5 s). Only
-    # the word features of phrasings with such a word go stale (their characters and
-    # bigrams do not depend on the cut), and a rival needs a clear margin.
-    key = (id(segmenter), tuple(candidates), json.dumps(flow.synonyms, sort_keys=True))
-    with _BUILT_LOCK:
-        classifier = _RIVALS.get(key)
-    if classifier is None:
-        classifier = IntentClassifier(candidates, synonyms=flow.synonyms, segmenter=segmenter, threshold=0.5)
-        with _BUILT_LOCK:
-            _RIVALS[key] = classifier
-    left_out: set[str] = set()
-    every = Rivals(classifier)
+    library = _library(segmenter)
+    overlapping: set[str] = set()
     for intent in taught(flow.intents).values():
         phrases = [*intent.examples, *intent.keywords]
-        # Not parse(): its cache would keep a result of every phrase.
-        best = [every.best(classifier.analyse(phrase)) for phrase in phrases]
-        taken = Counter(b.name for b in best if b is not None and b.confidence >= RIVAL_TAKES)
-        left_out |= {name for name, n in taken.items() if n >= RIVAL_OVERLAP * len(phrases)}
-    return Rivals(classifier, frozenset(left_out))
+        taken: Counter[str] = Counter()
+        for phrase in phrases:
+            scores = library.scores_of(phrase).items()
+            taken.update(name for name, score in scores if score >= RIVAL_TAKES and name not in used)
+        overlapping |= {name for name, n in taken.items() if n >= RIVAL_OVERLAP * len(phrases)}
+    return Rivals(library, frozenset(used | overlapping))
 
 
 def none_examples(flow: Flow) -> list[str]:
@@ -172,11 +195,9 @@ def _digest(flow: Flow) -> str:
 
 MAX_CLASSIFIERS_KEPT = 32  # built classifiers reused by classifier_of, least recently used dropped
 _BUILT: OrderedDict[tuple[int, int, float, str], IntentClassifier] = OrderedDict()
-# Kept while a flow's classifier holds them: a cache of its own would keep their
-# segmenters (jieba's dictionary each) alive after every classifier of theirs is gone.
-_RIVALS: weakref.WeakValueDictionary[tuple[int, tuple[str, ...], str], IntentClassifier] = (
-    weakref.WeakValueDictionary()
-)
+# Kept while a flow's classifier holds it (as its rivals): a cache of its own would keep
+# its segmenter (jieba's dictionary) alive after every classifier of theirs is gone.
+_LIBRARIES: weakref.WeakValueDictionary[int, _Library] = weakref.WeakValueDictionary()
 _BUILT_LOCK = threading.Lock()
 
 

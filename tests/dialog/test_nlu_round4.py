@@ -106,12 +106,20 @@ def test_rivals_are_trained_with_the_second_opinion(segmenter: Segmenter) -> Non
     assert yibao.parse("你是机器人吗").intent is None
 
 
-def test_the_rivals_classifier_is_shared_and_teaches_no_new_word(segmenter: Segmenter) -> None:
-    flow = _yibao()
-    classifier_of(flow, segmenter, 0.4997)  # its words, rivals' included, are taught
+def test_one_classifier_of_the_library_serves_every_flow_and_teaches_no_new_word(
+    segmenter: Segmenter,
+) -> None:
+    flows = load_flows(ROOT / "flows")
+    yibao = classifier_of(flows["yibao"].flow, segmenter, 0.4997)  # its words, the library's too
     words = segmenter.words_added
-    changed = flow.model_copy(update={"title": "另一个标题"})  # the same intents: the same rivals
-    classifier_of(changed, segmenter, 0.4996)
+    survey = classifier_of(flows["survey"].flow, segmenter, 0.4996)
+    assert yibao._rivals is not None
+    assert survey._rivals is not None
+    assert yibao._rivals.classifier is survey._rivals.classifier
+    assert {"transfer", "goodbye", "affirm", "deny"} <= yibao._rivals.left_out  # its own
+    assert "transfer" not in survey._rivals.left_out  # not survey's
+    changed = flows["yibao"].flow.model_copy(update={"title": "另一个标题"})
+    classifier_of(changed, segmenter, 0.4995)
     assert segmenter.words_added == words
 
 
