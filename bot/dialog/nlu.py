@@ -109,10 +109,11 @@ def vocabulary(intents: Mapping[str, Intent], synonyms: Mapping[str, Sequence[st
     """The words a classifier of these intents needs jieba to keep whole.
 
     Variants never reach jieba (they are rewritten first) but are included anyway,
-    so that a segmenter shared with other code keeps them whole too.
+    so that a segmenter shared with other code keeps them whole too. Not the regional
+    words (``bot.text.regional``): their Mandarin words are jieba's own, which forced
+    whole would cut every text differently (谢谢你, 好的呀).
     """
-    synonyms = with_regional_words(synonyms)
-    analyser = Analyser(synonyms, lambda text: [text])
+    analyser = Analyser(with_regional_words(synonyms), lambda text: [text])
     words = [*NEGATION_CUES, *NON_NEGATING_WORDS, *synonyms]
     words += [variant for variants in synonyms.values() for variant in variants]
     words = [normalize(word) for word in words]
@@ -163,6 +164,29 @@ class ParseResult:
         }
 
 
+def fit_opinion(
+    examples: list[tuple[int, Analysis]],
+    none_examples: Sequence[str],
+    analyse: Callable[[str], Analysis],
+    intents: int,
+) -> LinearOpinion | None:
+    """The second opinion, taught the examples (deduplicated as the targets are) and the
+    sentences of no intent (analysed by ``analyse``); None without enough of those to
+    learn what the intents are not."""
+    if len(none_examples) < MIN_NONE_EXAMPLES:
+        return None  # it would take anything for an intent
+
+    def rows() -> Iterator[tuple[int, list[str]]]:  # one at a time: the fit keeps numbers
+        for index, analysis in examples:
+            yield index, features_of(analysis)
+        for text in none_examples:
+            analysis = analyse(text)
+            if analysis.length:
+                yield intents, features_of(analysis)
+
+    return LinearOpinion.train(rows(), intents + 1)
+
+
 @dataclass(frozen=True)
 class Rivals:
     """Intents that are none of a flow's: the built-in ones, scored by a classifier of the
@@ -182,6 +206,13 @@ class Rivals:
             return None
         score, name = max(kept)
         return IntentScore(name, round(score, 4))
+
+    def outdoing(self, analysis: Analysis, best: IntentScore) -> IntentScore | None:
+        """The rival that fits ``analysis`` clearly better than ``best``, if one does."""
+        if best.confidence + RIVAL_MARGIN > 1.0:
+            return None  # none can: a confidence is at most 1
+        rival = self.best(analysis)
+        return rival if rival is not None and rival.confidence >= best.confidence + RIVAL_MARGIN else None
 
 
 class IntentClassifier:
@@ -227,8 +258,7 @@ class IntentClassifier:
         self.threshold = threshold
         self._segmenter = segmenter
         self._names = list(intents)
-        synonyms = with_regional_words(synonyms)
-        self._analyser = Analyser(synonyms, segmenter.cut)
+        self._analyser = Analyser(with_regional_words(synonyms), segmenter.cut)
         segmenter.add_words(vocabulary(intents, synonyms))
         examples = self._build(intents)
         # Keyed by the segmenter's words too: a flow loaded later may teach it words
@@ -252,7 +282,7 @@ class IntentClassifier:
         seen: set[tuple[object, ...]] = set()
         for index, (name, intent) in enumerate(intents.items()):
             for text in intent.examples:
-                analysis = self._analyse(text)
+                analysis = self.analyse(text)
                 if not analysis.length:
                     logger.warning("intent %r: example %r has no words; ignored", name, text)
                     continue
@@ -277,7 +307,7 @@ class IntentClassifier:
         ]
         self._spotter = KeywordSpotter(self._keywords)
         # Keywords count as text of their intent for the IDF, not as examples.
-        documents = examples + [(k.intent, self._analyse(k.text)) for k in self._keywords]
+        documents = examples + [(k.intent, self.analyse(k.text)) for k in self._keywords]
         self._char = make_channel([(i, a.chars) for i, a in documents])
         self._pinyin = make_channel([(i, a.pinyin) for i, a in documents])
         self._targets = [self._make_target(n, i, [a]) for n, (i, a) in enumerate(examples)]
@@ -308,29 +338,10 @@ class IntentClassifier:
         with self._training:  # a classifier may be shared by two registries' threads
             untrained, self._untrained = self._untrained, None
             if untrained is not None:
-                self._opinion = self._fit_opinion(*untrained)
+                self._opinion = fit_opinion(*untrained, self.analyse, len(self._names))
             make_rivals, self._make_rivals = self._make_rivals, None
             if make_rivals is not None:
                 self._rivals = make_rivals()
-
-    def _fit_opinion(
-        self, examples: list[tuple[int, Analysis]], none_examples: Sequence[str]
-    ) -> LinearOpinion | None:
-        """The second opinion, taught the examples (deduplicated as the targets are);
-        None without enough sentences of no intent to learn what the intents are not."""
-        if len(none_examples) < MIN_NONE_EXAMPLES:
-            return None  # it would take anything for an intent
-        none = len(self._names)
-
-        def rows() -> Iterator[tuple[int, list[str]]]:  # one at a time: the fit keeps numbers
-            for index, analysis in examples:
-                yield index, features_of(analysis)
-            for text in none_examples:
-                analysis = self._analyse(text)
-                if analysis.length:
-                    yield none, features_of(analysis)
-
-        return LinearOpinion.train(rows(), none + 1)
 
     def _make_target(self, number: int, intent: int, analyses: list[Analysis]) -> Target:
         """Index ``analyses`` (one example, or all of an intent's) under ``number``."""
@@ -374,7 +385,7 @@ class IntentClassifier:
         return parsed
 
     def _parse(self, text: str) -> ParseResult:
-        analysis = self._analyse(text)
+        analysis = self.analyse(text)
         scores = [0.0] * len(self._names)
         lifted = None
         if analysis.length:
@@ -386,7 +397,8 @@ class IntentClassifier:
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:MAX_RANKING]
         ranking = tuple(IntentScore(self._names[i], round(scores[i], 4)) for i in order)
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
-        rival = self._rival(analysis, best)
+        rivals = self._rivals  # set by another thread when trained later (serve)
+        rival = rivals.outdoing(analysis, best) if rivals is not None and best is not None else None
         if logger.isEnabledFor(logging.DEBUG):
             top = [(s.name, s.confidence) for s in ranking[:3]]
             logger.debug("parse %r -> %s, rival %s", text, top, rival)
@@ -395,14 +407,6 @@ class IntentClassifier:
         # A lifted intent is the only one at the threshold: the best, if it counts at all.
         decided = best is not None and lifted is not None
         return ParseResult(text=text, intent=best, ranking=ranking, second_opinion=decided, rival=rival)
-
-    def _rival(self, analysis: Analysis, best: IntentScore | None) -> IntentScore | None:
-        """The rival that fits ``analysis`` clearly better than ``best``, if one does."""
-        rivals = self._rivals  # set by another thread when trained later (serve)
-        if best is None or rivals is None or best.confidence + RIVAL_MARGIN > 1.0:
-            return None  # none can: a confidence is at most 1
-        rival = rivals.best(analysis)
-        return rival if rival is not None and rival.confidence >= best.confidence + RIVAL_MARGIN else None
 
     def similarities(self, analysis: Analysis) -> dict[str, float]:
         """Each intent's similarity score for an analysis of this classifier's (no second
@@ -418,12 +422,8 @@ class IntentClassifier:
         self._score_targets(analysis, scores)
 
     def analyse(self, text: str) -> Analysis:
-        """The features and negations of ``text``, as :meth:`parse` sees them (for
-        :meth:`similarities`; read it, do not change it)."""
-        return self._analyse(text)
-
-    def _analyse(self, text: str) -> Analysis:
-        """The features and negations of ``text``, those after what they negate included."""
+        """The features and negations of ``text``, those after what they negate included,
+        as :meth:`parse` sees them (for :meth:`similarities`; read it, do not change it)."""
         analysis = self._analyser.analyse(cancel_double_negations(text))
         add_postposed_negations(analysis)
         return analysis

@@ -782,7 +782,7 @@ def test_parse_is_repeatable_and_never_loads_the_dictionary(
 
 def _scores(classifier: IntentClassifier, text: str) -> list[float]:
     """Unrounded confidences, the way parse() computes them."""
-    analysis = classifier._analyse(text)
+    analysis = classifier.analyse(text)
     scores = [0.0] * len(classifier._names)
     if analysis.length:
         classifier._score_keywords(analysis, scores)
@@ -792,7 +792,7 @@ def _scores(classifier: IntentClassifier, text: str) -> list[float]:
 
 def _reference_scores(classifier: IntentClassifier, text: str) -> list[float]:
     """The same, straight from the definitions: every target, every occurrence."""
-    analysis = classifier._analyse(text)
+    analysis = classifier.analyse(text)
     scores = [0.0] * len(classifier._names)
     if not analysis.length:
         return scores

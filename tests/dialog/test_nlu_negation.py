@@ -37,7 +37,7 @@ def _confidence(classifier: IntentClassifier, text: str, intent: str) -> float:
 
 
 def _topics(classifier: IntentClassifier, text: str) -> list[frozenset[str]]:
-    return [n.topic for n in classifier._analyse(text).negations]
+    return [n.topic for n in classifier.analyse(text).negations]
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_a_refusal_after_its_topic_negates_it(
     ids=["bu-asks", "mei-asks", "meiyou-asks", "a-not-a", "a-not-a-long", "fused-a-not-a", "nothing-named"],
 )
 def test_questions_and_bare_refusals_get_no_negation_added(classifier: IntentClassifier, text: str) -> None:
-    assert classifier._analyse(text).negations == classifier._analyser.analyse(text).negations
+    assert classifier.analyse(text).negations == classifier._analyser.analyse(text).negations
 
 
 def test_the_backward_topic_is_what_came_before(classifier: IntentClassifier) -> None:
