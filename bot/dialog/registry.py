@@ -141,7 +141,7 @@ class _Library(IntentClassifier):
 
 
 def _library(segmenter: Segmenter) -> _Library:
-    """The library's classifier on ``segmenter``, built once (about 0.5 s of CPU).
+    """The library's classifier on ``segmenter``, built once (about 0.7 s of CPU).
 
     Not rebuilt when the segmenter learns a word, unlike the flows' classifiers: only the
     word features of phrasings with such a word go stale (their characters and bigrams
