@@ -33,9 +33,7 @@ class ChatView:
             if heard.by_model:  # the classifier's best score was another intent's
                 best = f", best score {heard.confidence:.2f}" if heard.confidence is not None else ""
                 confidence = f" (model{best})"
-            if heard.rival is not None and heard.intent is None:
-                confidence += f" (built-in {heard.rival.name} fits better: {heard.rival.confidence:.2f})"
-            parts.append(f"intent={heard.intent or '(none)'}{confidence}")
+            parts.append(f"intent={heard.intent or '(none)'}{confidence}{heard.rival_note}")
         parts.append(f"slots={as_json(state.variables)}")
         if state.pending is not None:
             slot, value = state.pending

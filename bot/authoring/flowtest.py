@@ -731,9 +731,7 @@ def _transcribe(turn: TurnSpec, heard: Heard, state: CallState) -> list[str]:
         if heard.by_model:  # the classifier's best score was another intent's, under the threshold
             score = f" (model{',' + score.replace(' ', ' best score ') if score else ''})"
         score += " (second opinion)" if heard.second_opinion else ""
-        if heard.rival is not None and heard.intent is None:
-            score += f" (built-in {heard.rival.name} fits better: {heard.rival.confidence:.2f})"
-        notes.append(f"intent={heard.intent or 'none'}{score}")
+        notes.append(f"intent={heard.intent or 'none'}{score}{heard.rival_note}")
     if heard.reply.action == "transfer":
         notes.append(f"transfer {heard.reply.target}")
     elif heard.reply.action == "hangup":

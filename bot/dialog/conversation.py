@@ -46,6 +46,13 @@ class Heard:
     by_model: bool = False
     rival: IntentScore | None = None
 
+    @property
+    def rival_note(self) -> str:
+        """What authors are shown when a rival took the words (chat, flow tests), else ""."""
+        if self.rival is None or self.intent is not None:
+            return ""
+        return f" (built-in {self.rival.name} fits better: {self.rival.confidence:.2f})"
+
 
 class Conversation:
     """Runs the turns of any number of calls; a call's progress is in its ``CallState``.

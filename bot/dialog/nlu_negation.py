@@ -78,17 +78,22 @@ def add_postposed_negations(analysis: Analysis) -> None:
         if clause[cue_start] == "不" and before == after:
             continue
         start = max(0, cue_start - BACKWARD_SCOPE)
-        # The analysis's content characters are those that carry a topic.
-        topic = frozenset(c for c in clause[start:cue_start] if c in analysis.content and c not in _CUE_CHARS)
+        topic = _topic(analysis, clause[start:cue_start])
         if len(topic) >= MIN_TOPIC:
             analysis.negations.append(Negation(number, start, cue_start, topic))
         elif number:
             # A refusal naming nothing refuses the clause before it: 几点开门我知道，不用说了.
             before = analysis.clauses[number - 1]
             start = max(0, len(before) - BACKWARD_SCOPE)
-            topic = frozenset(c for c in before[start:] if c in analysis.content and c not in _CUE_CHARS)
+            topic = _topic(analysis, before[start:])
             if len(topic) > MIN_TOPIC:  # a topic, not a word of its own (拉倒吧，不用说了)
                 analysis.negations.append(Negation(number - 1, start, len(before), topic))
+
+
+def _topic(analysis: Analysis, text: str) -> frozenset[str]:
+    """What ``text`` (part of a clause) is about: the analysis's content characters, which
+    carry a topic, less the cues'."""
+    return frozenset(c for c in text if c in analysis.content and c not in _CUE_CHARS)
 
 
 def _add_fused(analysis: Analysis, number: int, clause: str) -> None:
@@ -100,6 +105,6 @@ def _add_fused(analysis: Analysis, number: int, clause: str) -> None:
         if any(n.clause == number and n.start <= cue + 1 <= n.end for n in analysis.negations):
             continue  # a cue of its own already negates it
         end = min(len(clause), cue + 1 + NEGATION_SCOPE)
-        topic = frozenset(c for c in clause[cue + 1 : end] if c in analysis.content and c not in _CUE_CHARS)
+        topic = _topic(analysis, clause[cue + 1 : end])
         if topic:
             analysis.negations.append(Negation(number, cue + 1, end, topic))

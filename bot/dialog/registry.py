@@ -9,7 +9,7 @@ import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from bot.dialog.nlu import IntentClassifier, Rivals, vocabulary
@@ -54,8 +54,8 @@ MAX_VERSIONS_KEPT = 16  # older versions of all flows kept for the calls that st
 def _words(flow: Flow) -> list[str]:
     """The words the segmenter must keep whole for ``flow``'s classifier."""
     words = vocabulary(taught(flow.intents), flow.synonyms)
-    if flow.nlu.builtin_rivals:  # the library's classifier, which has no flow's synonyms
-        words += vocabulary(_library_intents(), {})
+    if flow.nlu.builtin_rivals:
+        words += _library_words()
     return words
 
 
@@ -113,12 +113,20 @@ def _used_builtins(flow: Flow) -> set[str]:
     return {builtin for intent in flow.intents.values() for builtin in intent.builtins}
 
 
-def _library_intents() -> dict[str, Intent]:
-    """Every built-in intent, as a classifier is taught one."""
+@cache
+def _library_intents() -> Mapping[str, Intent]:
+    """Every built-in intent, as a classifier is taught one (the library is read once)."""
     return {
         name: Intent.model_construct(builtin=None, examples=list(i.examples), keywords=list(i.keywords))
         for name, i in builtin_intents().items()
     }
+
+
+@cache
+def _library_words() -> tuple[str, ...]:
+    """The words the library's classifier, which has no flow's synonyms, needs kept whole:
+    the same for every flow."""
+    return tuple(vocabulary(_library_intents(), {}))
 
 
 class _Library(IntentClassifier):
