@@ -164,3 +164,88 @@ def test_grammar_around_one(kind: str, text: str, expected: SlotValue | None) ->
 )
 def test_prices_and_money_nouns(text: str, expected: SlotValue | None) -> None:
     assert value_of("amount", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # 二 before a classifier is an ordinal or a term; 两 counts (round 4)
+        ("number", "他家是二套住房", None),
+        ("number", "这是二次装修", None),
+        ("number", "我女儿上二年级", None),
+        ("number", "我要两套", 2),
+        ("number", "二斤白菜", 2),
+        ("amount", "二块五", 2.5),
+        ("number", "十二个人", 12),
+        ("number", "二十次", 20),
+        # 一 and a classifier twice, one after another
+        ("number", "人来了一拨又一拨", None),
+        ("number", "价格一年比一年高", None),
+        ("number", "电话一个接一个", None),
+        ("number", "一个又一个", None),
+        ("number", "就一个又怎么了", 1),
+        # a cousin's rank
+        ("number", "我四堂哥帮我办的", None),
+        ("number", "我有三个表哥", 3),
+        # digits read one by one: a code, a line, a year
+        ("number", "我拨了幺幺九", None),
+        ("number", "车号尾数是三六九", None),
+        ("amount", "二零一九年买的", None),
+        ("number", "三零二", 302),  # all the caller said: the answer to "which room?"
+        ("number", "嗯三零二吧", 302),
+        ("number", "三四个", 34),
+        ("number", "一百二", 120),
+        # codes with Latin letters: after a dash, Chinese digits after a letter
+        ("number", "型号是XQB-80的那款", None),
+        ("number", "坐的是K幺二三次", None),
+        ("number", "用了30G", 30),
+        # short numbers dialled, public hotlines, years, sites
+        ("number", "赶紧拨打119", None),
+        ("number", "打了110也没用", None),
+        ("number", "交了120", 120),
+        ("number", "我打过12315", None),
+        ("amount", "12000", 12000),
+        ("number", "那是2019年的事", None),
+        ("number", "等了15年", 15),
+        ("number", "我在12306上订的", None),
+        ("number", "价格在2000上下", 2000),
+        # a day inside a word is no day; a lane is a place
+        ("date", "报了个一日游", None),
+        ("date", "五号车道", None),
+        ("date", "一号去", "2026-12-01"),
+        # 一点 "a little": after an adjective or 了, before a thing and 都/也 + a negation
+        ("time", "离地铁站近一点的", None),
+        ("time", "我吃了一点", None),
+        ("time", "一点动静都没有", None),
+        ("time", "一点以前都没空", "13:00"),
+        ("time", "一点来", "13:00"),
+        ("time", "下午一点都行", "13:00"),
+    ],
+)
+def test_round_four_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # digits next to 洞 and 拐; 拐 before a word is a turn
+        ("number", "车次是D洞拐五", None),
+        ("number", "走三百米拐弯", 300),
+        # an address: building, unit, flat
+        ("number", "我住5栋1单元602", None),
+        ("amount", "8号楼1101的", None),
+        ("number", "小区有三栋楼", 3),
+        ("number", "两个单元", 2),
+        ("number", "送到3号楼两箱水", 2),
+        # a type
+        ("number", "一型糖尿病", None),
+        ("number", "三种型号", 3),
+        # vague spans
+        ("number", "三年半载也修不好", None),
+        ("number", "等了十天半个月", None),
+        ("number", "等了三天半", 3),
+    ],
+)
+def test_round_four_addresses_and_spans(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected

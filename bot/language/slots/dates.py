@@ -43,7 +43,7 @@ from bot.language.slots.base import (
     is_han,
     resolve,
 )
-from bot.language.slots.numeral_words import in_numeral_idiom, lexicon
+from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, lexicon, numeral_words
 from bot.language.slots.spoken import small_int
 from bot.text.digits import digits_value
 
@@ -164,9 +164,9 @@ def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
 
 
 # The last characters of the names of places, rooms and fixtures (门, 馆, 仓库, 诊室,
-# 车厢, 航站楼): a number and 号 before such a name is the place's number, not a day.
+# 车厢, 航站楼, 泳道): a number and 号 before such a name is the place's number, not a day.
 # Events after a day are days (3号体检, 12号手术, 6号婚礼).
-_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯")
+_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道")
 _PLACE_NAME_REACH = 3
 """The longest name after 号 looked at (航站楼, 候车室)."""
 # Before a number and 号, a street: a house number (建设路25号), not a day.
@@ -187,6 +187,12 @@ def _names_a_place(text: str, found: re.Match[str]) -> bool:
         if not is_han(char) or char in words.verbs or char in words.function_chars:
             return False
     return False
+
+
+def _names_no_day(text: str, found: re.Match[str]) -> bool:
+    """Whether a bare day (N号, N日) names a place (see ``_names_a_place``) or is cut by
+    a word (一日游)."""
+    return _names_a_place(text, found) or inside_word(text, found.start(), found.end(), numeral_words())
 
 
 _Resolver = Callable[[re.Match[str], datetime.date], datetime.date | None]
@@ -228,8 +234,8 @@ class DateSlot(SlotTypeBase):
             for found in pattern.finditer(text):
                 if in_numeral_idiom(text, found.start(), found.end()):
                     continue  # 一日三餐 is no 1st of the month
-                if resolver is _day_only and _names_a_place(text, found):
-                    continue  # 5号门, 解放街16号
+                if resolver is _day_only and _names_no_day(text, found):
+                    continue  # 5号门, 解放街16号, 一日游
                 day = resolver(found, today)
                 # Earlier patterns are more specific: they win a tie in length. An
                 # impossible date vetoes the shorter readings inside it.

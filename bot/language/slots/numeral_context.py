@@ -27,11 +27,25 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
   after it (老四, 高二, 研三: a sibling, a year of school).
 * **An ordinal classifier** (``is_ordinal``): 楼 after a numeral is a floor (三楼: three
   buildings are 三栋楼), and so is 层 but before 楼 (在3层; 三层楼 counts storeys); 号,
-  级, 等, 档 (挡), 类 before a noun are a number in a name or a grade (二号床, 七号柜台,
-  二级医院, 三等奖, 一挡起步, 二类卡), and 号 after a street a house number (建设路25号),
-  while 二十三号 alone still counts, and so does 分成三类.
+  级, 等, 档 (挡), 类, 型 before a noun are a number in a name, a grade or a type
+  (二号床, 七号柜台, 二级医院, 三等奖, 一挡起步, 二类卡, 一型糖尿病), and 号 after a
+  street a house number (建设路25号), while 二十三号 alone still counts, and so does
+  分成三类.
+* **An address** (``in_address``): a building's, a unit's and a flat's numbers one
+  after another (3栋2单元1502, 5号楼301): the numeral before 栋, 幢 or 单元 with another
+  number after, and the number right after 栋, 幢, 号楼 or 单元 with no classifier after
+  it (5栋两箱水 counts).
 * **Half** (``not_counted``): 一 right before 半 is "half" (洒了一半), no count of one;
   一年半, 一个半 keep their classifier between.
+* **二 before a classifier** (``is_er_before_classifier``): Mandarin counts two things
+  with 两 (两个, 两次, 两套, 两本); 二 right before a classifier is an ordinal or a term
+  (二套房, 二次供水, 二本, 二期, 二年级, 二人世界). Money, weights and lengths (二两,
+  二斤, 二米), multiples and shares (二倍, 二成, 二折) and clock times keep 二 as a count.
+* **One after another** (``is_one_after_another``): 一 and a classifier said twice,
+  joined by 又, 比, 接, 连, 挨, 没 or 不如 (一茬又一茬, 一个比一个高, 一个接一个,
+  有一顿没一顿): a figure of speech, no count.
+* **A cousin's rank** (``is_kin_rank``): a digit before 表 or 堂 and a kin noun (三表哥,
+  二堂姐).
 
 ``numeral_names`` adds the readings of names and figures of speech: festivals (双十一),
 vague counts (几十, 十几), hyperbole (说了一百遍, 一万个不放心), names with 元 (三元桥).
@@ -78,13 +92,28 @@ _STOREY = "层"
 _STREETS = frozenset("路街巷弄")
 """Before a number and 号, a street: the number is a house number (解放街16号)."""
 _HOUSE_NUMBER = "号"
-_ORDINAL_CLASSIFIERS = frozenset("号级等档挡类")
+_ORDINAL_CLASSIFIERS = frozenset("号级等档挡类型")
 _HALF = "半"
 _KEEPS_COUNT = frozenset("多来余半钱啊哦哈")
 """After a count, these keep it a count: approximators (一个多月), 半 (一年半), 钱
 (一块钱), and modal particles the dictionary does not tag as such."""
 _ONE_DIGITS = frozenset("一二三四五六七八九十")
 _MONEY_NOUN_ENDS = frozenset("费金款资租息付")
+_ADDRESS_PARTS = ("栋", "幢", "号楼", "单元")
+"""Between the numbers of an address: a building's, a unit's (3栋2单元1502)."""
+_ADDRESS_STARTS = frozenset(part[0] for part in _ADDRESS_PARTS)
+_ADDRESS_ENDS = frozenset(part[-1] for part in _ADDRESS_PARTS)
+_ER = "二"
+_ER_COUNTS_BEFORE = frozenset("块元圆角毛钱分两斤米里克吨升亩尺寸倍成折点刻")
+"""Classifiers that 二 counts before as 两 does: money, weights and lengths, multiples
+and shares, clock times (二两, 二斤, 二米, 二倍, 二成, 二折)."""
+_ONE_AFTER_ANOTHER = ("又", "比", "接", "连", "挨", "没", "不如")
+"""Between two 一 and their classifier: one after another (一茬又一茬, 一个比一个)."""
+_LINK_STARTS = frozenset(link[0] for link in _ONE_AFTER_ANOTHER)
+_LINK_ENDS = frozenset(link[-1] for link in _ONE_AFTER_ANOTHER)
+_COUSINS = frozenset("表堂")
+_KIN = frozenset("哥姐弟妹兄叔伯姑舅姨爷奶婶嫂侄甥孙")
+"""Kin nouns, a closed class; after 表 or 堂 and a digit, a cousin's rank (三表哥)."""
 """The second character of nouns of money (话费, 押金, 房款, 工资, 房租, 利息, 首付): the
 number before one is the sum, not a name."""
 
@@ -121,6 +150,11 @@ def _only_fillers(text: str) -> bool:
     """Whether ``text`` holds no Chinese but interjections and modal particles (嗯, 吧)."""
     fillers = lexicon().fillers
     return all(not is_han(char) or char in fillers for char in text)
+
+
+def is_whole_answer(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is all the caller said, but for fillers (嗯三零二吧)."""
+    return _only_fillers(text[:start]) and _only_fillers(text[end:])
 
 
 def _whole_answer(text: str, start: int, after: int) -> bool:
@@ -204,6 +238,64 @@ def before_noun(text: str, start: int, end: int) -> bool:
     return noun and measure_end(text, end) is None
 
 
+def is_er_before_classifier(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a lone 二 before a classifier that Mandarin counts
+    with 两: 二套房, 二次供水, 二本, 二期 (an ordinal or a term, see the module doc)."""
+    if text[start:end] != _ER or end >= len(text) or text[end] in _ER_COUNTS_BEFORE:
+        return False
+    return text[end] in COUNTERS or measure_end(text, end) == end + 1
+
+
+def is_one_after_another(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is one of two 一 with one classifier, joined by 又,
+    比, 接… (一茬又一茬, 一个比一个高, 有一顿没一顿)."""
+    if text[start:end] != _ONE:
+        return False
+    near = _NOUN_REACH + 2  # on the callback path: most 一 have no other 一 near them
+    if text.find(_ONE, end, end + near) < 0 and text.rfind(_ONE, max(0, start - near), start) < 0:
+        return False
+    after = measure_end(text, end)
+    if after is None:
+        return False
+    classifier = text[end:after]
+    first = text[after : after + 1] in _LINK_STARTS and any(  # 一茬 before 又一茬
+        text.startswith(link + _ONE + classifier, after) for link in _ONE_AFTER_ANOTHER
+    )
+    return first or (text[start - 1 : start] in _LINK_ENDS and _after_another(text, start, classifier))
+
+
+def _after_another(text: str, start: int, classifier: str) -> bool:
+    """Whether 一 at ``start`` and ``classifier`` follow 一, the same classifier and a
+    link: the second 一茬 of 一茬又一茬."""
+    for link in _ONE_AFTER_ANOTHER:
+        before = start - len(link)
+        if before > 1 and text.startswith(link, before):
+            first = before - len(classifier) - 1
+            return first >= 0 and text[first] == _ONE and text[first + 1 : before] == classifier
+    return False
+
+
+def is_kin_rank(text: str, start: int, end: int) -> bool:
+    """Whether the one digit ``text[start:end]`` is a cousin's rank: 三表哥, 二堂姐."""
+    if end - start != 1 or text[start] not in _ONE_DIGITS:
+        return False
+    return text[end : end + 1] in _COUSINS and text[end + 1 : end + 2] in _KIN
+
+
+def in_address(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` is a number of an address: 3栋2单元1502."""
+    if text[end : end + 1] not in _ADDRESS_STARTS and text[start - 1 : start] not in _ADDRESS_ENDS:
+        return False  # on the callback path: most numerals are next to no address part
+    for part in _ADDRESS_PARTS:
+        if text.startswith(part, end):  # 3栋2, 1单元602
+            after = end + len(part)
+            if text[after : after + 1] in _NUMERALS_OR_DIGITS:
+                return True
+    if text.endswith(_ADDRESS_PARTS, 0, start):
+        return not counted_at(text, end)  # 单元1502, 5栋101; but 5栋两箱水 counts
+    return False
+
+
 def is_rank(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is one digit of a rank: 老四, 高二了, 研三的."""
     if end - start != 1 or text[start] not in _ONE_DIGITS or start == 0:
@@ -230,23 +322,33 @@ def is_ordinal(text: str, start: int, end: int) -> bool:
 _NAMING_AFTER = frozenset({_FLOOR, _STOREY, *_ORDINAL_CLASSIFIERS})
 
 
+def _one_character_not_counted(text: str, start: int, end: int) -> bool:
+    """The tests of a numeral of one character: 一 (an article, not a single one, after
+    a determiner, one after another, half), 零, 二 and a cousin's rank."""
+    char = text[start]
+    if char == _ONE:
+        return (
+            text[end : end + 1] == _HALF
+            or is_article(text, start, end)
+            or is_not_a_single(text, start, end)
+            or after_determiner(text, start, end)
+            or is_one_after_another(text, start, end)
+        )
+    if char in _ZEROS:
+        return is_zero_word(text, start, end)
+    if char == _ER and is_er_before_classifier(text, start, end):
+        return True
+    return text[end : end + 1] in _COUSINS and is_kin_rank(text, start, end)
+
+
 def not_counted(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` is no quantity by what stands around it:
     an article, 零 in a word, a numeral before a noun, a rank or an ordinal (see the
     module doc). On the callback path: the character after the numeral decides which
     tests can apply, and a classifier after it ends most of them at once."""
-    if end - start == 1:
-        if text[start] == _ONE:
-            if (
-                text[end : end + 1] == _HALF
-                or is_article(text, start, end)
-                or is_not_a_single(text, start, end)
-                or after_determiner(text, start, end)
-            ):
-                return True
-        elif is_zero_word(text, start, end):
-            return True
-    if is_figure_or_name(text, start, end):
+    if end - start == 1 and _one_character_not_counted(text, start, end):
+        return True
+    if is_figure_or_name(text, start, end) or in_address(text, start, end):
         return True
     if end < len(text):
         after = text[end]

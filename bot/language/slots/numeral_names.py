@@ -7,7 +7,8 @@ gives, for the ``number`` and ``amount`` slots:
 * **A festival** (``双`` before the numeral): 双十一, 双12. 双 counts pairs after a
   number (两双鞋), never before one.
 * **A vague count** (``几`` next to the numeral, or 好几 after it): 几十个, 十几年,
-  二十几块, 好几百, 五十好几. The caller says no number; nothing can be stored.
+  二十几块, 好几百, 五十好几; and a vague span, 一年半载, 十天半个月. The caller says no
+  number; nothing can be stored.
 * **A number with a leading zero** (03, 007): a code or a model, never a count.
 * **Hyperbole**: a round number of a hundred or more (一百, 八百, 一千, 一万, 500) before
   a verb's count of times (遍, 回, 次, 趟) or years (说了一百遍, 等了一万年, 八百年不用),
@@ -21,8 +22,15 @@ gives, for the ``number`` and ``amount`` slots:
   (三天后 is a date's, and 十后 no generation: the digits are said one by one.)
 * **A service number** (``is_service_number``): five Arabic digits of China's numbering
   plan for service lines: 95xxx and 96xxx (banks, insurers, utilities: 95588), 100xx
-  (carriers: 10086) and 123xx (government hotlines: 12345), not ending in 00 (10000
-  and 12300 are also sums of money).
+  (carriers: 10086) and 12xxx (public hotlines: 12345, 12306, 12123), not ending in 00
+  (10000 and 12300 are also sums of money). And a short number dialled: three Arabic
+  digits 11x or 12x after a verb of calling (打了120, 拨110, 报了110, 叫了120).
+* **A year** (``_is_year``): four Arabic digits from 1900 to 2099 before 年 (2024年的,
+  1998年生的): no count of years. (Chinese digits read one by one, 二零二四年, are
+  ``numeral_shapes``'.)
+* **A site or an app** (``_is_site``): Arabic digits after 在 with 上 right after them
+  or after a name of up to three characters (在12306上, 在1688上, 在58同城上): a count is
+  no place to be on. 上下 after a number is "about" (在2000上下) and counts.
 """
 
 from __future__ import annotations
@@ -49,7 +57,19 @@ _YUAN = "元"
 _NOT_A_NAME_AFTER_YUAN = frozenset("钱人零一二两三四五六七八九十百千万整左多")
 """After 元, what keeps it money: 钱, 人民币, a number (三元五), 整, approximators."""
 _SINGLE_DIGITS = frozenset("一二两三四五六七八九十")
-_SERVICE_NUMBER = re.compile(r"(?:9[56][0-9]{3}|1(?:00|23)[0-9]{2})")
+_SERVICE_NUMBER = re.compile(r"(?:9[56][0-9]{3}|1(?:00|2[0-9])[0-9]{2})")
+_SHORT_NUMBER = re.compile(r"1[12][0-9]")
+"""Three digits of the plan's short numbers: 110, 119, 120, 122, 114."""
+_CALLING = ("拨打", "呼叫", "拨", "打", "叫", "报")
+"""Verbs of calling, before a short number (打120), perhaps with 了 or 过 between."""
+_ASPECT = frozenset("了过")
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+_YEAR_MARK = "年"
+_AT = "在"
+_ON = "上"
+_ABOUT = "下"
+"""After 上, 下 makes 上下, "about" (在2000上下): the number counts."""
+_SITE_NAME_REACH = 3
 _SERVICE_NUMBER_LENGTH = 5
 _NOT_SERVICE_TAIL = "00"
 _MONEY_UNITS = frozenset("块元")
@@ -57,7 +77,11 @@ _DECADE = "年代"
 _GENERATION = "后"
 _DIGITS_SAID_ONE_BY_ONE = re.compile(r"[0-9]{2}|[〇零一二三四五六七八九]{2}")
 """A generation's two digits (八零, 九五, 90), not a number said with 十 (八十)."""
-_TELLING_AFTER = frozenset({_VAGUE, _QUITE_A_FEW[0], _YUAN, _ONE_OF, _GENERATION, *_TIMES})
+_VAGUE_SPANS = ("年半载", "天半个月", "天半月")
+"""After a numeral, idioms of "or so" (一年半载, 十天半个月): a vague span of time."""
+_TELLING_AFTER = frozenset(
+    {_VAGUE, _QUITE_A_FEW[0], _YUAN, _ONE_OF, _GENERATION, *_TIMES, *(span[0] for span in _VAGUE_SPANS)}
+)
 """After a numeral, the characters that start one of the tests below."""
 
 
@@ -68,6 +92,33 @@ def is_service_number(numeral: str) -> bool:
         and _SERVICE_NUMBER.fullmatch(numeral) is not None
         and not numeral.endswith(_NOT_SERVICE_TAIL)
     )
+
+
+def _is_dialled(text: str, start: int, end: int) -> bool:
+    """Whether the short number ``text[start:end]`` (110, 120) follows a verb of calling."""
+    if _SHORT_NUMBER.fullmatch(text, start, end) is None:
+        return False
+    before = start - 1 if start > 0 and text[start - 1] in _ASPECT else start
+    return any(text.startswith(verb, before - len(verb)) for verb in _CALLING)
+
+
+def _is_year(text: str, start: int, end: int) -> bool:
+    """Whether four Arabic digits (2024) are a year: before 年, not 年代."""
+    if text[end : end + 1] != _YEAR_MARK or text[end : end + 2] == _DECADE:
+        return False
+    return _YEAR.fullmatch(text, start, end) is not None
+
+
+def _is_site(text: str, start: int, end: int) -> bool:
+    """Whether Arabic digits after 在 name a site (在12306上, 在58同城上); see the module doc."""
+    if start == 0 or text[start - 1] != _AT:
+        return False
+    for at in range(end, min(end + _SITE_NAME_REACH + 1, len(text))):
+        if text[at] == _ON:
+            return text[at + 1 : at + 2] != _ABOUT
+        if not is_han(text[at]):
+            return False
+    return False
 
 
 def _is_hyperbole(numeral: str, text: str, end: int) -> bool:
@@ -87,8 +138,8 @@ def _is_yuan_name(numeral: str, text: str, end: int) -> bool:
 
 def is_figure_or_name(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` names a festival, is vague, exaggerates,
-    names a place with 元, a decade or a generation, has a leading zero or is a service
-    line (see the module doc).
+    names a place with 元, a decade or a generation, has a leading zero, is a service
+    line or a short number dialled, a year or a site (see the module doc).
     On the callback path: the characters around the numeral decide which tests apply."""
     if start > 0 and text[start - 1] in _BEFORE_NAMES:
         return True  # 双十一, 几十
@@ -100,15 +151,19 @@ def is_figure_or_name(text: str, start: int, end: int) -> bool:
     numeral = text[start:end]
     if len(numeral) > 1 and numeral[0] == _ZERO and numeral[1].isdigit():
         return True  # 领克03
-    return after not in _MONEY_UNITS and is_service_number(numeral)
+    if after in _MONEY_UNITS:
+        return False
+    return is_service_number(numeral) or _is_dialled(text, start, end) or _is_site(text, start, end)
 
 
 def _told_by_what_follows(text: str, start: int, end: int) -> bool:
     """几 or 好几 (十几, 五十好几), 元 and a noun (三元桥), a decade or a generation
-    (五十年代, 八零后), hyperbole (一百遍)."""
+    (五十年代, 八零后), a year (2024年), a vague span (一年半载), hyperbole (一百遍)."""
     after = text[end]
-    if after == _VAGUE or text[end : end + 2] in (_QUITE_A_FEW, _DECADE):
+    if after == _VAGUE or text[end : end + 2] in (_QUITE_A_FEW, _DECADE) or _is_year(text, start, end):
         return True
+    if text.startswith(_VAGUE_SPANS, end):
+        return True  # 一年半载, 十天半个月
     if after == _GENERATION:
         return _DIGITS_SAID_ONE_BY_ONE.fullmatch(text, start, end) is not None
     if after == _YUAN:

@@ -1,16 +1,21 @@
-"""Numerals whose own shape says they are no value: 七七八八, 四六级, 4G, A4, MP3.
+"""Numerals whose own shape says they are no value: 七七八八, 四六级, 幺幺零, 4G, A4, MP3.
 
 Two tests on the characters of a numeral the number and amount slots found, with no
 dictionary:
 
 * Chinese digits with no unit (十百千万) that no caller says for a number: doubled
-  pairs (七七八八, 三三两两) and two digits that are not neighbours (四六级, 五五开,
-  三七开). A caller says 46 as 四十六; digit by digit (幺三八) is the ``digits`` slot's
-  business. Two neighbours (三四个, 七八百) are an approximate number and stay.
-* Arabic digits in a code with Latin letters: after a letter (A4, MP3, PM2.5), one
-  digit before a letter (4G, 5G, 3D, 4S, 2B), or more digits before a letter that is
-  no unit (1080P, 24H). More digits before a unit are a quantity (30G, 100M, 500ml,
-  5L), and so is anything after 人民币's RMB.
+  pairs (七七八八, 三三两两), two digits that are not neighbours (四六级, 五五开,
+  三七开), and three digits or more, or any 幺, read one by one (幺幺零, 一二零, 八八八,
+  二零二四), or next to 洞 (0) and 拐 (7) (G幺洞拐三): a caller says 46 as 四十六 and
+  120 as 一百二; digit by digit is a code, a line or a year, the ``digits`` slot's
+  business, unless it is all the caller said (三零二 answering "which room?": see
+  ``spoken.is_not_quantity``). Two neighbours (三四个, 七八百) are
+  an approximate number and stay.
+* Digits in a code with Latin letters: Arabic digits after a letter, or after a letter
+  and a dash (A4, MP3, PM2.5, KFR-35GW, 5W-30), one digit before a letter (4G, 5G, 3D,
+  4S, 2B), or more digits before a letter that is no unit (1080P, 24H); Chinese digits
+  right after a letter (CA幺五幺幺, G幺洞拐三: a flight, a train). More digits before
+  a unit are a quantity (30G, 100M, 500ml, 5L), and so is anything after 人民币's RMB.
 """
 
 from __future__ import annotations
@@ -18,10 +23,25 @@ from __future__ import annotations
 _DIGIT_VALUES = {c: i for i, c in enumerate("一二三四五六七八九", start=1)} | {"两": 2}
 _PAIR = 2
 _DOUBLED_PAIRS = 4
+_CHINESE_DIGITS = frozenset("零〇一二两三四五六七八九幺")
+_READ_ONE_BY_ONE = 3
+"""Chinese digits with no unit, this many or more, are read one by one: a code."""
+_ONLY_ONE_BY_ONE = "幺"
+"""One, as said only in digit strings (幺三八): the numeral is read one by one."""
+_DASH = "-"
+_DIGIT_WORDS = frozenset("洞拐")
+"""0 and 7 as said only in digit strings (幺洞拐三): a numeral next to them is a digit."""
 _MONEY_PREFIX = "rmb"
 _UNIT_LETTERS = frozenset("gmktbwval")
 """Letters that begin a unit after a number (30G, 100M, 2K, 1T, 64GB, 65W, 220V, 5A,
 500ml, 5L): the number is a quantity."""
+
+
+def is_read_one_by_one(numeral: str) -> bool:
+    """Whether ``numeral`` is Chinese digits read one by one: 幺幺零, 一二零, 二零二四."""
+    return _CHINESE_DIGITS.issuperset(numeral) and (
+        len(numeral) >= _READ_ONE_BY_ONE or _ONLY_ONE_BY_ONE in numeral
+    )
 
 
 def is_unpaired_digits(numeral: str) -> bool:
@@ -35,17 +55,35 @@ def is_unpaired_digits(numeral: str) -> bool:
     return first is not None and second is not None and abs(first - second) != 1
 
 
+def next_to_digit_words(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` is read one by one with 洞 or 拐 beside
+    it, and another digit beyond them (G幺洞拐三, 三拐洞; not 三拐弯)."""
+    digits = _CHINESE_DIGITS | _DIGIT_WORDS
+    if text[start - 1 : start] in _DIGIT_WORDS and start > 1 and text[start - 2] in digits:
+        return True
+    return text[end : end + 1] in _DIGIT_WORDS and text[end + 1 : end + 2] in digits
+
+
 def _is_latin(char: str) -> bool:
     return char.isascii() and char.isalpha()
 
 
+def after_latin_letter(text: str, start: int) -> bool:
+    """Whether a Latin letter, perhaps and a dash, stands right before ``start`` (A4,
+    KFR-35, CA幺五幺幺), other than 人民币's RMB."""
+    letters = start - 1 if text[start - 1 : start] == _DASH else start
+    if letters == 0 or not _is_latin(text[letters - 1]):
+        return False
+    first = letters
+    while first > 0 and _is_latin(text[first - 1]):
+        first -= 1
+    return text[first:letters].lower() != _MONEY_PREFIX
+
+
 def is_latin_code(text: str, start: int, end: int) -> bool:
     """Whether the Arabic numeral ``text[start:end]`` is part of a code: A4, MP3, 4G, 3D."""
-    if start > 0 and _is_latin(text[start - 1]):
-        letters = start
-        while letters > 0 and _is_latin(text[letters - 1]):
-            letters -= 1
-        return text[letters:start].lower() != _MONEY_PREFIX
+    if start > 0 and after_latin_letter(text, start):
+        return True
     if end >= len(text) or not _is_latin(text[end]):
         return False
     return end - start == 1 or text[end].lower() not in _UNIT_LETTERS

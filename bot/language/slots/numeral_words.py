@@ -91,7 +91,7 @@ _ENTRY_FIELDS = 3  # a line of jieba's dictionary: word, frequency, tag
 # idioms and set phrases are not fragments, however rare (一唱三叹, 七死八活).
 _MIN_FREQUENCY = 3
 _IDIOM_TAGS = frozenset({"i", "l"})
-_LEXICON_VERSION = 1  # of what lexicon() keeps in the cache
+_LEXICON_VERSION = 2  # of what lexicon() keeps in the cache
 
 
 def _is_quantity(word: str, tag: str) -> bool:
@@ -199,6 +199,8 @@ class Lexicon:
     """One-character function words (和, 在, 的, 了, 吧, 我) and ``SCOPE_ADVERBS``."""
     fillers: frozenset[str] = frozenset()
     """One-character interjections and modal particles (嗯, 呃, 吧, 呢)."""
+    adjectives: frozenset[str] = frozenset()
+    """One-character adjectives (近, 贵, 高): before 一点, "a little more" (近一点)."""
 
 
 @cache
@@ -265,6 +267,7 @@ def _read(path: Path) -> Lexicon:
         measures=frozenset(measures.union(MEASURE_NOUNS)),
         function_chars=frozenset(functions.union(SCOPE_ADVERBS)),
         fillers=frozenset().union(*(by_tag.get(tag, ()) for tag in _FILLER_TAGS)),
+        adjectives=frozenset(by_tag.get(_ADJECTIVE_TAG, set())),
     )
 
 

@@ -21,7 +21,9 @@ no period, 0 and 8-23           as said (九点 09:00, 十二点 12:00, 15:30)
 ==============================  ============================================
 
 An hour said in 24-hour form (13-23) is kept whatever the period. A lone 一点
-after 快/早/晚/慢/多/少... or before 儿 is "a little", not one o'clock.
+after 快/早/晚/慢/多/少..., after an adjective (近一点, 贵一点) or 了 (用了一点), before
+儿, or before what it measures and 都 or 也 and a negation (一点消息都没有), is "a
+little", not one o'clock.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from bot.language.slots.base import (
     SlotMatch,
     SlotTypeBase,
     fold,
+    is_han,
     resolve,
 )
-from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, numeral_words
+from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, lexicon, numeral_words
 from bot.language.slots.spoken import small_int
 
 _NUM = "[0-9０-９零〇一二两三四五六七八九十幺]"
@@ -61,8 +64,15 @@ _SPOKEN = re.compile(
 )
 # 快一点, 早一点, 多一点儿, 差一点, 有一点: "a little", not one o'clock; so is 一点
 # before 儿/也/都/点 (一点儿, 一点也不, 一点都不, 一点点).
-_A_LITTLE_BEFORE = frozenset("快早晚慢多少大小好高低些再稍差有")
+_A_LITTLE_BEFORE = frozenset("快早晚慢多少大小好高低些再稍差有了")
 _A_LITTLE_AFTER = frozenset("儿也都点")
+# 一点消息都没有, 一点耐心也没有: "not a bit of", up to this many characters between.
+_WHAT_A_LITTLE_REACH = 4
+_EVEN_MARKS = frozenset("都也")
+_NEGATIONS = frozenset("不没")
+# After 一点, what goes on with a clock time (一点钟, 一点以前, 一点左右, 一点到, 一点的):
+# no measured thing.
+_CLOCK_GOES_ON = frozenset("钟前后之以左到多过半的开起整见")
 
 
 def _afternoon(hour: int) -> int:
@@ -126,7 +136,22 @@ def _is_a_little(text: str, found: re.Match[str]) -> bool:
     if found["period"]:  # 早一点, 晚一点: earlier, later
         return True
     before = text[found.start() - 1] if found.start() else ""
-    return before in _A_LITTLE_BEFORE or text[found.end() : found.end() + 1] in _A_LITTLE_AFTER
+    if before in _A_LITTLE_BEFORE or before in lexicon().adjectives:
+        return True
+    return text[found.end() : found.end() + 1] in _A_LITTLE_AFTER or _not_a_bit_of(text, found.end())
+
+
+def _not_a_bit_of(text: str, end: int) -> bool:
+    """Whether what follows 一点 (ending at ``end``) is a thing, then 都 or 也 and a
+    negation: 一点消息都没有, 一点耐心也没有."""
+    if end >= len(text) or text[end] in _CLOCK_GOES_ON:
+        return False
+    for at in range(end + 1, min(end + _WHAT_A_LITTLE_REACH + 1, len(text) - 1)):
+        if text[at] in _EVEN_MARKS:
+            return text[at + 1] in _NEGATIONS
+        if not is_han(text[at]):
+            return False
+    return False
 
 
 class TimeSlot(SlotTypeBase):
