@@ -99,6 +99,8 @@ _KEEPS_COUNT = frozenset("多来余半钱啊哦哈")
 (一块钱), and modal particles the dictionary does not tag as such."""
 _ONE_DIGITS = frozenset("一二三四五六七八九十")
 _MONEY_NOUN_ENDS = frozenset("费金款资租息付")
+"""The second character of nouns of money (话费, 押金, 房款, 工资, 房租, 利息, 首付): the
+number before one is the sum, not a name."""
 _ADDRESS_PARTS = ("栋", "幢", "号楼", "单元")
 """Between the numbers of an address: a building's, a unit's (3栋2单元1502)."""
 _ADDRESS_STARTS = frozenset(part[0] for part in _ADDRESS_PARTS)
@@ -114,8 +116,6 @@ _LINK_ENDS = frozenset(link[-1] for link in _ONE_AFTER_ANOTHER)
 _COUSINS = frozenset("表堂")
 _KIN = frozenset("哥姐弟妹兄叔伯姑舅姨爷奶婶嫂侄甥孙")
 """Kin nouns, a closed class; after 表 or 堂 and a digit, a cousin's rank (三表哥)."""
-"""The second character of nouns of money (话费, 押金, 房款, 工资, 房租, 利息, 首付): the
-number before one is the sum, not a name."""
 
 
 def measure_end(text: str, at: int) -> int | None:
