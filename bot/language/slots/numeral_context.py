@@ -152,11 +152,6 @@ def _only_fillers(text: str) -> bool:
     return all(not is_han(char) or char in fillers for char in text)
 
 
-def is_whole_answer(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is all the caller said, but for fillers (嗯三零二吧)."""
-    return _only_fillers(text[:start]) and _only_fillers(text[end:])
-
-
 def _whole_answer(text: str, start: int, after: int) -> bool:
     """Whether 一, its classifier and a short noun (``text[after:]``) are all the caller
     said, but for fillers: 一个人, 嗯一张卡吧 answer "how many?"."""

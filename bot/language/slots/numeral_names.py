@@ -25,9 +25,8 @@ gives, for the ``number`` and ``amount`` slots:
   (carriers: 10086) and 12xxx (public hotlines: 12345, 12306, 12123), not ending in 00
   (10000 and 12300 are also sums of money). And a short number dialled: three Arabic
   digits 11x or 12x after a verb of calling (打了120, 拨110, 报了110, 叫了120).
-* **A year** (``_is_year``): four Arabic digits from 1900 to 2099 before 年 (2024年的,
-  1998年生的): no count of years. (Chinese digits read one by one, 二零二四年, are
-  ``numeral_shapes``'.)
+* **A year** (``_is_year``): four digits from 1900 to 2099 before 年, Arabic or Chinese
+  read one by one (2024年的, 1998年生的, 二零二四年): no count of years.
 * **A site or an app** (``_is_site``): Arabic digits after 在 with 上 right after them
   or after a name of up to three characters (在12306上, 在1688上, 在58同城上): a count is
   no place to be on. 上下 after a number is "about" (在2000上下) and counts.
@@ -63,7 +62,8 @@ _SHORT_NUMBER = re.compile(r"1[12][0-9]")
 _CALLING = ("拨打", "呼叫", "拨", "打", "叫", "报")
 """Verbs of calling, before a short number (打120), perhaps with 了 or 过 between."""
 _ASPECT = frozenset("了过")
-_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}|(?:一九|二[零〇])[零〇一二三四五六七八九]{2}")
+"""A year of four digits, Arabic or Chinese read one by one (2024, 二零二四, 一九九八)."""
 _YEAR_MARK = "年"
 _AT = "在"
 _ON = "上"
@@ -103,7 +103,7 @@ def _is_dialled(text: str, start: int, end: int) -> bool:
 
 
 def _is_year(text: str, start: int, end: int) -> bool:
-    """Whether four Arabic digits (2024) are a year: before 年, not 年代."""
+    """Whether four digits (2024, 二零二四) are a year: before 年, not 年代."""
     if text[end : end + 1] != _YEAR_MARK or text[end : end + 2] == _DECADE:
         return False
     return _YEAR.fullmatch(text, start, end) is not None

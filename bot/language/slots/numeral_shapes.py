@@ -1,16 +1,16 @@
-"""Numerals whose own shape says they are no value: 七七八八, 四六级, 幺幺零, 4G, A4, MP3.
+"""Numerals whose own shape says they are no value: 七七八八, 四六级, 4G, A4, MP3.
 
 Two tests on the characters of a numeral the number and amount slots found, with no
 dictionary:
 
 * Chinese digits with no unit (十百千万) that no caller says for a number: doubled
   pairs (七七八八, 三三两两), two digits that are not neighbours (四六级, 五五开,
-  三七开), and three digits or more, or any 幺, read one by one (幺幺零, 一二零, 八八八,
-  二零二四), or next to 洞 (0) and 拐 (7) (G幺洞拐三): a caller says 46 as 四十六 and
-  120 as 一百二; digit by digit is a code, a line or a year, the ``digits`` slot's
-  business, unless it is all the caller said (三零二 answering "which room?": see
-  ``spoken.is_not_quantity``). Two neighbours (三四个, 七八百) are
-  an approximate number and stay.
+  三七开), and a digit next to 洞 (0) or 拐 (7), said only in digit strings, with
+  another digit beyond (G幺洞拐三). A caller says 46 as 四十六; digit by digit (幺三八)
+  is the ``digits`` slot's business. Longer digit strings (三零二, 幺幺零) stay numbers
+  with nothing counted after them, so *unsure*: a ``number`` slot asked "which room?"
+  takes 三零二, and asks back one heard in words said for something else. Two
+  neighbours (三四个, 七八百) are an approximate number and stay.
 * Digits in a code with Latin letters: Arabic digits after a letter, or after a letter
   and a dash (A4, MP3, PM2.5, KFR-35GW, 5W-30), one digit before a letter (4G, 5G, 3D,
   4S, 2B), or more digits before a letter that is no unit (1080P, 24H); Chinese digits
@@ -24,10 +24,6 @@ _DIGIT_VALUES = {c: i for i, c in enumerate("一二三四五六七八九", start
 _PAIR = 2
 _DOUBLED_PAIRS = 4
 _CHINESE_DIGITS = frozenset("零〇一二两三四五六七八九幺")
-_READ_ONE_BY_ONE = 3
-"""Chinese digits with no unit, this many or more, are read one by one: a code."""
-_ONLY_ONE_BY_ONE = "幺"
-"""One, as said only in digit strings (幺三八): the numeral is read one by one."""
 _DASH = "-"
 _DIGIT_WORDS = frozenset("洞拐")
 """0 and 7 as said only in digit strings (幺洞拐三): a numeral next to them is a digit."""
@@ -35,13 +31,6 @@ _MONEY_PREFIX = "rmb"
 _UNIT_LETTERS = frozenset("gmktbwval")
 """Letters that begin a unit after a number (30G, 100M, 2K, 1T, 64GB, 65W, 220V, 5A,
 500ml, 5L): the number is a quantity."""
-
-
-def is_read_one_by_one(numeral: str) -> bool:
-    """Whether ``numeral`` is Chinese digits read one by one: 幺幺零, 一二零, 二零二四."""
-    return _CHINESE_DIGITS.issuperset(numeral) and (
-        len(numeral) >= _READ_ONE_BY_ONE or _ONLY_ONE_BY_ONE in numeral
-    )
 
 
 def is_unpaired_digits(numeral: str) -> bool:

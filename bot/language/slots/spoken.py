@@ -18,11 +18,10 @@ from decimal import Decimal
 
 import cn2an  # type: ignore[import-untyped]
 
-from bot.language.slots.numeral_context import is_whole_answer, not_counted
+from bot.language.slots.numeral_context import not_counted
 from bot.language.slots.numeral_shapes import (
     after_latin_letter,
     is_latin_code,
-    is_read_one_by_one,
     is_unpaired_digits,
     next_to_digit_words,
 )
@@ -55,8 +54,8 @@ def is_word_yi(text: str, start: int, end: int) -> bool:
 def is_not_quantity(text: str, start: int, end: int) -> bool:
     """Tell whether the numeral ``text[start:end]`` is part of a word, not a value: a
     lone 一 of a word (一下) or before a verb (一看就知道), an ordinal (第三), a code
-    (4G, A4, CA幺五幺幺), digits no one says for a number (七七八八, 四六级), digits
-    read one by one amid other words (拨了幺幺九; see ``numeral_shapes``),
+    (4G, A4, CA幺五幺幺), digits no one says for a number (七七八八, 四六级, G幺洞拐三;
+    see ``numeral_shapes``),
     or a numeral inside a word that holds one (三国, 一心一意, 十万火急; see
     ``numeral_words``) or shaped like a numeral idiom (三番五次, 两室一厅; see
     ``in_numeral_idiom``)."""
@@ -77,14 +76,10 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
 def _is_digit_string(text: str, start: int, end: int) -> bool:
     """Whether the Chinese numeral ``text[start:end]`` is digits rather than a number:
     a code after a Latin letter (CA幺五幺幺, iPhone十五), digits no one says for a
-    number (七七八八, 四六级), digits next to 洞 or 拐 (G幺洞拐三), or read one by one
-    amid other words (我拨了幺幺九; but 三零二 alone answers "which room?")."""
-    numeral = text[start:end]
+    number (七七八八, 四六级), or digits next to 洞 or 拐 (G幺洞拐三)."""
     if start > 0 and after_latin_letter(text, start):
         return True
-    if is_unpaired_digits(numeral) or next_to_digit_words(text, start, end):
-        return True
-    return is_read_one_by_one(numeral) and not is_whole_answer(text, start, end)
+    return is_unpaired_digits(text[start:end]) or next_to_digit_words(text, start, end)
 
 
 # cn2an says "not a number" with ValueError, but some malformed input (十23 in
