@@ -189,9 +189,13 @@ def is_not_a_single(text: str, start: int, end: int) -> bool:
     if text[max(0, start - 2) : start].endswith(_NOT_HAVE):
         return end < len(text) and is_han(text[end])  # 八字还没一撇, 没有一个
     after = measure_end(text, end)
-    if after is None:
-        return False
-    for at in range(after, min(after + _NOUN_REACH + 1, len(text) - 1)):
+    return after is not None and even_negated(text, after, after + _NOUN_REACH + 1)
+
+
+def even_negated(text: str, start: int, stop: int) -> bool:
+    """Whether 都 or 也 and a negation come at or after ``start``, before ``stop``, with
+    only Chinese characters before them (电话也没接, 消息都没有): "not even one"."""
+    for at in range(start, min(stop, len(text) - 1)):
         if text[at] in _EVEN_MARKS:
             return text[at + 1] in _NEGATIONS
         if not is_han(text[at]):

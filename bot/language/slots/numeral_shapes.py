@@ -27,6 +27,7 @@ _CHINESE_DIGITS = frozenset("零〇一二两三四五六七八九幺")
 _DASH = "-"
 _DIGIT_WORDS = frozenset("洞拐")
 """0 and 7 as said only in digit strings (幺洞拐三): a numeral next to them is a digit."""
+_SAID_DIGITS = _CHINESE_DIGITS | _DIGIT_WORDS
 _MONEY_PREFIX = "rmb"
 _UNIT_LETTERS = frozenset("gmktbwval")
 """Letters that begin a unit after a number (30G, 100M, 2K, 1T, 64GB, 65W, 220V, 5A,
@@ -47,10 +48,9 @@ def is_unpaired_digits(numeral: str) -> bool:
 def next_to_digit_words(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` is read one by one with 洞 or 拐 beside
     it, and another digit beyond them (G幺洞拐三, 三拐洞; not 三拐弯)."""
-    digits = _CHINESE_DIGITS | _DIGIT_WORDS
-    if text[start - 1 : start] in _DIGIT_WORDS and start > 1 and text[start - 2] in digits:
+    if text[start - 1 : start] in _DIGIT_WORDS and start > 1 and text[start - 2] in _SAID_DIGITS:
         return True
-    return text[end : end + 1] in _DIGIT_WORDS and text[end + 1 : end + 2] in digits
+    return text[end : end + 1] in _DIGIT_WORDS and text[end + 1 : end + 2] in _SAID_DIGITS
 
 
 def _is_latin(char: str) -> bool:

@@ -37,9 +37,9 @@ from bot.language.slots.base import (
     SlotMatch,
     SlotTypeBase,
     fold,
-    is_han,
     resolve,
 )
+from bot.language.slots.numeral_context import even_negated
 from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, lexicon, numeral_words
 from bot.language.slots.spoken import small_int
 
@@ -68,8 +68,6 @@ _A_LITTLE_BEFORE = frozenset("快早晚慢多少大小好高低些再稍差有�
 _A_LITTLE_AFTER = frozenset("儿也都点")
 # 一点消息都没有, 一点耐心也没有: "not a bit of", up to this many characters between.
 _WHAT_A_LITTLE_REACH = 4
-_EVEN_MARKS = frozenset("都也")
-_NEGATIONS = frozenset("不没")
 # After 一点, what goes on with a clock time (一点钟, 一点以前, 一点左右, 一点到, 一点的):
 # no measured thing.
 _CLOCK_GOES_ON = frozenset("钟前后之以左到多过半的开起整见")
@@ -146,12 +144,7 @@ def _not_a_bit_of(text: str, end: int) -> bool:
     negation: 一点消息都没有, 一点耐心也没有."""
     if end >= len(text) or text[end] in _CLOCK_GOES_ON:
         return False
-    for at in range(end + 1, min(end + _WHAT_A_LITTLE_REACH + 1, len(text) - 1)):
-        if text[at] in _EVEN_MARKS:
-            return text[at + 1] in _NEGATIONS
-        if not is_han(text[at]):
-            return False
-    return False
+    return even_negated(text, end + 1, end + _WHAT_A_LITTLE_REACH + 1)
 
 
 class TimeSlot(SlotTypeBase):
