@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from quart import Quart
 from quart.testing import QuartClient as QuartTestClient
+from quart.testing.app import TestApp
 from quart.typing import TestAppProtocol as QuartTestApp
 from quart.typing import TestClientProtocol as QuartClient
 from quart.wrappers import Response as QuartResponse
@@ -46,6 +47,23 @@ os.environ["VOICEBOT_ADMIN_TOKEN"] = ADMIN_TOKEN
 SAMPLE_KB_DIR = ROOT / "knowledge" / "data"
 _KB_COPY = Path(tempfile.mkdtemp(prefix="voicebot-test-kb-"))
 os.environ["VOICEBOT_KB_DIR"] = str(shutil.copytree(SAMPLE_KB_DIR, _KB_COPY / "data"))
+
+
+# Quart's test app gives the app's start-up 6 s. A start with no audio cache renders every
+# prompt with espeak-ng first, and on a busy 2-core machine took longer: a fresh clone's
+# run failed there, and the start-up it cancelled then hung the run. A bound for slow
+# machines, never a timing assertion.
+APP_BOUND_SECONDS = 60
+
+
+class _BoundedTestApp(TestApp):
+    def __init__(
+        self, app: Quart, startup_timeout: int = APP_BOUND_SECONDS, shutdown_timeout: int = APP_BOUND_SECONDS
+    ) -> None:
+        super().__init__(app, startup_timeout, shutdown_timeout)
+
+
+Quart.test_app_class = _BoundedTestApp
 
 
 def _sample_kb_files() -> dict[str, bytes]:
