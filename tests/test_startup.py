@@ -124,7 +124,7 @@ async def test_serving_trains_the_intents_second_opinions_once_ready(
     train = FlowRegistry.train_opinions
     monkeypatch.setattr(FlowRegistry, "train_opinions", train_once_ready)
     app = _app(settings, segmenter, Probe())
-    text = "我前阵子交的那个单子怎么样了"
+    text = "五一那几天柜台有人吗"
     async with app.test_app() as started:
         client = started.test_client()
         for _ in range(SAFETY_SECONDS * 10):
@@ -133,7 +133,7 @@ async def test_serving_trains_the_intents_second_opinions_once_ready(
             if parsed["intent"]["name"] is not None:
                 break
             await asyncio.sleep(0.1)
-        assert parsed["intent"]["name"] == "query_progress"
+        assert parsed["intent"]["name"] == "service_hours"
     assert trained_when_ready == [True]
 
 

@@ -123,10 +123,11 @@ class Analyser:
             if end - offset > 1:
                 analysis.chars.add("#" + token)
                 analysis.pinyin.add("#" + " ".join(syllables[offset:end]))
-            # 到账了没有 asks whether it has arrived, 放不放假 (A-not-A) whether there is
-            # a holiday, 可不可以 whether it may: they negate nothing.
+            # 到账了没有 asks whether it has arrived, 放不放假 and 休息不休息 (A-not-A)
+            # whether there is a holiday or a break, 可不可以 whether it may: they
+            # negate nothing.
             asks = (end == len(clause) and clause[offset - 1 : offset] == "了") or (
-                token in _A_NOT_A and offset > 0 and clause[offset - 1] == clause[end : end + 1]
+                token in _A_NOT_A and _between_the_same(clause, offset, end)
             )
             if token in NEGATION_CUES and not asks:
                 cues.append((offset, end))
@@ -142,6 +143,12 @@ class Analyser:
             # and 需要 is exactly what it negates.
             topic = frozenset(c for c in clause[cue_start + 1 : scope_end] if c not in _NOT_A_TOPIC)
             analysis.negations.append(Negation(number, cue_end, scope_end, topic))
+
+
+def _between_the_same(clause: str, start: int, end: int) -> bool:
+    """Whether ``clause[start:end]`` (不 or 没) stands between the same character (去不去,
+    休不休息) or the same two (休息不休息): the cue of an A-not-A question."""
+    return any(start >= size and clause[start - size : start] == clause[end : end + size] for size in (1, 2))
 
 
 def normalize(text: str) -> str:

@@ -8,7 +8,8 @@ name a word).
 
 Only words that mean nothing else in Mandarin text are listed: a variant is replaced
 wherever it occurs, so 中 (Henan's "OK") or 整 (the north-east's "do") cannot be, being
-also 中午 and 整个.
+also 中午 and 整个; nor can Cantonese 唔 ("not"), being also a filler (唔, 嗯): its
+negatives are listed word by word (唔想, 唔系).
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ from collections.abc import Mapping, Sequence
 __all__ = ["REGIONAL_WORDS", "with_regional_words"]
 
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
-    "没有": ("莫得", "没得", "冇", "木有"),  # Sichuan, Guangdong, spoken
+    "没有": ("莫得", "没得", "冒得", "冇", "木有"),  # Sichuan, Hunan, Guangdong, spoken
+    "不见了": ("唔见咗", "唔见"),  # Guangdong
+    "不是": ("唔系", "唔是"),  # Guangdong
+    "不想": ("唔想",),  # Guangdong
+    "不要": ("唔要",),  # Guangdong
     "好的": ("要得", "得嘞"),  # Sichuan, Beijing
     "知道": ("晓得",),  # south-west, lower Yangtze
     "什么": ("啥子", "啥", "神马"),
-    "怎么": ("咋个", "咋"),  # south-west, north
+    "怎么": ("咋个", "咋", "点样"),  # south-west, north, Guangdong
     "怎么办": ("咋整", "咋办"),  # north-east
     "我": ("俺",),  # north, Henan, Shandong
+    "您": ("恁",),  # Henan, Shandong
     "谢谢": ("唔该晒", "唔该", "多谢"),  # Guangdong
     "找": ("揾",),  # Guangdong
     "来": ("嚟",),  # Guangdong

@@ -4,7 +4,8 @@
 ``intents_heldout2.yaml`` before its second, ``intents_heldout3.yaml`` (by a helper who
 saw neither the flows' examples nor the library) before its third and
 ``intents_heldout4.yaml`` (another such helper) before its fourth, which tuned on the
-third's misses (read once its round was over); the others are not tuned on.
+third's misses (read once its round was over), and ``intents_heldout5.yaml`` (a third
+helper) before the fifth, which tuned on the fourth's; the others are not tuned on.
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -39,20 +40,24 @@ HELD_OUT = HERE / "intents_heldout.yaml"
 HELD_OUT_2 = HERE / "intents_heldout2.yaml"
 HELD_OUT_3 = HERE / "intents_heldout3.yaml"
 HELD_OUT_4 = HERE / "intents_heldout4.yaml"
+HELD_OUT_5 = HERE / "intents_heldout5.yaml"
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) per set and flow, measured on 2026-12-06 after the fourth
-# round of tuning (rivals, double negatives, regional words), less about two points; see
-# docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
-# of no intent in that round (7/7 -> 6/7): their floors were lowered by that one.
+# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the fifth
+# round of tuning (synonyms and examples for told requests, A-not-A of two-character
+# words, regional words), less about two points; see docs/quality.md. Survey's negated or
+# none of the first two sets each lost one sentence of no intent in the fourth round
+# (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
-    (HELD_OUT.name, "yibao"): (0.89, 0.97),
+    (HELD_OUT.name, "yibao"): (0.90, 0.97),
     (HELD_OUT.name, "survey"): (0.85, 0.88),
-    (HELD_OUT_2.name, "yibao"): (0.75, 0.88),
+    (HELD_OUT_2.name, "yibao"): (0.81, 0.88),
     (HELD_OUT_2.name, "survey"): (0.80, 0.82),
-    (HELD_OUT_3.name, "yibao"): (0.82, 0.90),
-    (HELD_OUT_3.name, "survey"): (0.87, 0.86),
-    (HELD_OUT_4.name, "yibao"): (0.78, 0.93),
-    (HELD_OUT_4.name, "survey"): (0.88, 0.82),
+    (HELD_OUT_3.name, "yibao"): (0.85, 0.93),
+    (HELD_OUT_3.name, "survey"): (0.88, 0.86),
+    (HELD_OUT_4.name, "yibao"): (0.90, 0.93),
+    (HELD_OUT_4.name, "survey"): (0.92, 0.87),
+    (HELD_OUT_5.name, "yibao"): (0.79, 0.81),
+    (HELD_OUT_5.name, "survey"): (0.85, 0.94),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -69,7 +74,7 @@ def held_out(segmenter: Segmenter) -> dict[tuple[str, str], FlowQuality]:
     flows = load_flows(ROOT / "flows")
     return {
         (path.name, q.flow): q
-        for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4)
+        for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5)
         for q in measure_file(path, flows, segmenter, 0.5)
     }
 
@@ -95,7 +100,7 @@ def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) 
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="survey misses issue 14's out-of-scope target on sets 2 to 4")
+@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2 to 4, yibao on set 5")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 
