@@ -17,9 +17,10 @@ before part 5's changes without looking at the first set's cases;
 delivery, telecom, car insurance, hospitals, utilities, debt collection), written before
 part 6's changes with fresh numeral words; ``slots_heldout_ordinary4.yaml`` (round 3)
 and ``slots_heldout_ordinary5.yaml`` (round 4) were written by helpers who had seen no
-set nor the extractors, before the round they measure.
+set nor the extractors, before the round they measure; so was
+``slots_heldout_ordinary6.yaml``, for the next round, still blind.
 
-Print the figures of the seven sets (and, with ``-v``, the cases that miss, except
+Print the figures of the eight sets (and, with ``-v``, the cases that miss, except
 those of a set still blind, ``BLIND``, which only ``--unblind`` prints). For ordinary
 sentences, "sure values" counts only values not marked unsure: those a collect step
 would store from words said for something else without asking back::
@@ -53,11 +54,12 @@ ORDINARY_SPEECH_4 = HERE / "slots_heldout_ordinary4.yaml"
 ORDINARY_SPEECH_5 = HERE / "slots_heldout_ordinary5.yaml"
 """A fifth (round 4), written by a helper who had seen no set nor the extractors, in
 domains no earlier set covers."""
-BLIND: tuple[Path, ...] = ()
+ORDINARY_SPEECH_6 = HERE / "slots_heldout_ordinary6.yaml"
+"""A sixth (for the next round), written the same way, in ten more domains."""
+BLIND = (ORDINARY_SPEECH_6,)
 """The sets ``-v`` keeps to their totals unless told ``--unblind``: read only as totals
-while tuning. None now: the fifth was blind until 2026-12-07, when a ``-v`` run printed
-its misses (the flag then hid them only when asked, ``--blind``; no slot changed after).
-The next round of slots starts with a sixth set written blind, named here."""
+while tuning. The fifth was blind until 2026-12-07, when a ``-v`` run printed its misses
+(the flag then hid them only when asked, ``--blind``; no slot changed after)."""
 VALUE_KINDS = ("date", "time", "number", "amount")
 """The kinds an ordinary sentence must give no value of."""
 
@@ -177,8 +179,15 @@ def test_the_sets_are_large_enough() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [ORDINARY_SPEECH, ORDINARY_SPEECH_2, ORDINARY_SPEECH_3, ORDINARY_SPEECH_4, ORDINARY_SPEECH_5],
-    ids=["first", "second", "third", "fourth", "fifth"],
+    [
+        ORDINARY_SPEECH,
+        ORDINARY_SPEECH_2,
+        ORDINARY_SPEECH_3,
+        ORDINARY_SPEECH_4,
+        ORDINARY_SPEECH_5,
+        ORDINARY_SPEECH_6,
+    ],
+    ids=["first", "second", "third", "fourth", "fifth", "sixth"],
 )
 def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     scores = measure(path)
@@ -189,14 +198,15 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
 
 # Round 4's figures (issue 14; first set: 6.2 % given a value, 3.6 % a sure one, 93.3 %
 # of values right; second: 3.0 %, 3.0 %, 97.5 %; third: 13.0 %, 6.5 %, 100 %; fourth:
-# 9.5 %, 2.5 %, 97.5 %; fifth: 11.0 %, 3.0 %, 97.5 %): floors a little below them, not
-# the target.
+# 9.5 %, 2.5 %, 97.5 %; fifth: 11.0 %, 3.0 %, 97.5 %) and the sixth's baseline on that
+# code (16.5 %, 6.0 %, 90.0 %): floors a little below them, not the target.
 FLOORS = {
     ORDINARY_SPEECH: (0.065, 0.93),
     ORDINARY_SPEECH_2: (0.035, 0.95),
     ORDINARY_SPEECH_3: (0.135, 0.97),
     ORDINARY_SPEECH_4: (0.10, 0.95),
     ORDINARY_SPEECH_5: (0.115, 0.95),
+    ORDINARY_SPEECH_6: (0.17, 0.875),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
 SURE_FLOORS = {
@@ -205,9 +215,10 @@ SURE_FLOORS = {
     ORDINARY_SPEECH_3: 0.07,
     ORDINARY_SPEECH_4: 0.03,
     ORDINARY_SPEECH_5: 0.035,
+    ORDINARY_SPEECH_6: 0.065,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""
-SET_IDS = ["first", "second", "third", "fourth", "fifth"]
+SET_IDS = ["first", "second", "third", "fourth", "fifth", "sixth"]
 
 
 @pytest.mark.parametrize("path", list(FLOORS), ids=SET_IDS)
@@ -242,6 +253,7 @@ def main(argv: list[str]) -> None:
         "speech3": ORDINARY_SPEECH_3,
         "speech4": ORDINARY_SPEECH_4,
         "speech5": ORDINARY_SPEECH_5,
+        "speech6": ORDINARY_SPEECH_6,
     }
     for name, path in {**SETS, **speech}.items():
         for group, score in measure(path).items():
