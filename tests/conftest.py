@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -47,6 +48,9 @@ os.environ["VOICEBOT_ADMIN_TOKEN"] = ADMIN_TOKEN
 SAMPLE_KB_DIR = ROOT / "knowledge" / "data"
 _KB_COPY = Path(tempfile.mkdtemp(prefix="voicebot-test-kb-"))
 os.environ["VOICEBOT_KB_DIR"] = str(shutil.copytree(SAMPLE_KB_DIR, _KB_COPY / "data"))
+# Removed at the session's end (pytest_sessionfinish), and at exit for a process that
+# imports the tests' helpers without a session (the benchmarks, bench/).
+atexit.register(shutil.rmtree, _KB_COPY, ignore_errors=True)
 
 
 # Quart's test app gives the app's start-up 6 s. A start with no audio cache renders every
