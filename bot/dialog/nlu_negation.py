@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text.features import NEGATION_SCOPE, Analysis, Negation
+from bot.text.features import NEGATION_SCOPE, Analysis, Negation, asks_either_way
 
 __all__ = ["add_postposed_negations", "cancel_double_negations"]
 
@@ -100,7 +100,7 @@ def _add_fused(analysis: Analysis, number: int, clause: str) -> None:
     """不问几点开门: the negation of 问几点开 that a cue would have given."""
     for found in _FUSED_CUE.finditer(clause):
         cue = found.start()
-        if clause[cue - 1 : cue] == clause[cue + 1]:  # 办不办 asks
+        if asks_either_way(clause, cue, cue + 1):  # 办不办, 补办不补办 ask
             continue
         if any(n.clause == number and n.start <= cue + 1 <= n.end for n in analysis.negations):
             continue  # a cue of its own already negates it

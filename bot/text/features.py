@@ -127,7 +127,7 @@ class Analyser:
             # whether there is a holiday or a break, 可不可以 whether it may: they
             # negate nothing.
             asks = (end == len(clause) and clause[offset - 1 : offset] == "了") or (
-                token in _A_NOT_A and _between_the_same(clause, offset, end)
+                token in _A_NOT_A and asks_either_way(clause, offset, end)
             )
             if token in NEGATION_CUES and not asks:
                 cues.append((offset, end))
@@ -145,9 +145,10 @@ class Analyser:
             analysis.negations.append(Negation(number, cue_end, scope_end, topic))
 
 
-def _between_the_same(clause: str, start: int, end: int) -> bool:
+def asks_either_way(clause: str, start: int, end: int) -> bool:
     """Whether ``clause[start:end]`` (不 or 没) stands between the same character (去不去,
-    休不休息) or the same two (休息不休息): the cue of an A-not-A question."""
+    休不休息) or the same two (休息不休息): the cue of an A-not-A question, which negates
+    nothing (here and in ``bot.dialog.nlu_negation``'s fused cues)."""
     return any(start >= size and clause[start - size : start] == clause[end : end + size] for size in (1, 2))
 
 

@@ -32,6 +32,12 @@ def test_a_negation_next_to_other_words_still_negates(segmenter: Segmenter, text
     assert Analyser({}, segmenter.cut).analyse(text).negations != []
 
 
+@pytest.mark.parametrize("text", ["补办不补办", "能查询不查询"])
+def test_a_fused_cue_in_an_a_not_a_question_negates_nothing(segmenter: Segmenter, text: str) -> None:
+    # 不补 and 不查 are fused cues (bot.dialog.nlu_negation): the same question, the same reading.
+    assert classifier_of(_yibao(), segmenter, 0.5).analyse(text).negations == []
+
+
 def test_an_a_not_a_question_of_two_characters_is_the_question(segmenter: Segmenter) -> None:
     result = classifier_of(_yibao(), segmenter, 0.5).parse("中午休息不休息")
     assert result.intent is not None
