@@ -48,8 +48,8 @@ os.environ["VOICEBOT_ADMIN_TOKEN"] = ADMIN_TOKEN
 SAMPLE_KB_DIR = ROOT / "knowledge" / "data"
 _KB_COPY = Path(tempfile.mkdtemp(prefix="voicebot-test-kb-"))
 os.environ["VOICEBOT_KB_DIR"] = str(shutil.copytree(SAMPLE_KB_DIR, _KB_COPY / "data"))
-# Removed at the session's end (pytest_sessionfinish), and at exit for a process that
-# imports the tests' helpers without a session (the benchmarks, bench/).
+# Removed at exit: a pytest session's, or that of a process that imports the tests'
+# helpers without one (the benchmarks, bench/).
 atexit.register(shutil.rmtree, _KB_COPY, ignore_errors=True)
 
 
@@ -104,7 +104,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Fail the run when its log shows an unmasked phone or ID number (tests/log_scan.py),
     or when a test changed the repository's sample knowledge base."""
-    shutil.rmtree(_KB_COPY, ignore_errors=True)
     if _sample_kb_files() != _SAMPLE_KB:
         session.config.stash[_SCAN_RESULT] = (
             f"a test changed the repository's {SAMPLE_KB_DIR}: give it a copy (a kb_dir of its own)"
