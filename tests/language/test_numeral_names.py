@@ -256,3 +256,68 @@ def test_digits_read_one_by_one_are_unsure() -> None:
     assert match is not None
     assert match.value == 302
     assert match.unsure
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # a digit right before a verb or an adjective, with no classifier: a term
+        ("number", "这款是两驱的", None),
+        ("number", "他家老人是三高", None),
+        ("number", "三到五天", 3),  # a range
+        ("number", "三加二", 3),
+        ("number", "两小时", 2),  # a measure noun that begins with an adjective
+        # a grade or a gear wherever it stands
+        ("number", "伤残鉴定是七级", None),
+        ("number", "五个等级", 5),
+        # a division of a place: after 住, before a word of place, after 在 at the end
+        ("number", "我住在二十八栋", None),
+        ("number", "快递放在五期那边", None),
+        ("number", "在六区的门口", None),
+        ("number", "分三期付", 3),
+        ("number", "在两期内还清", 2),
+        # "not even one": a verb that cannot reach its end, a negated verb before 一
+        ("number", "一个都打不通", None),
+        ("number", "没打一个电话", None),
+        ("number", "两个都是好的", 2),
+        ("number", "不到一个月", 1),
+        # hotlines and short numbers read one by one
+        ("number", "我打了幺二零", None),
+        ("number", "我打过九五五八八", None),
+        ("number", "房间是幺零二", 102),
+        # hyperbole: a round number, 个 and a verb, or a noun and 都/也 + a negation
+        ("number", "我一万个愿意", None),
+        ("number", "说一百个理由也没用", None),
+        ("number", "我要一百个口罩", 100),
+        ("number", "三百个大的", 300),
+        ("number", "一千个就够了", 1000),
+        # a measure of two characters keeps the count (十分 is also "very")
+        ("number", "我等了十分钟", 10),
+        ("number", "十分感谢", None),
+        ("number", "忙了一辈子", None),
+        # vessels measure what they hold
+        ("number", "订了二十桌", 20),
+        ("number", "买了两罐奶粉", 2),
+        # 一 after a filler word and before a pause is a hesitation
+        ("number", "那个一，我想问下", None),
+        ("number", "一，就一个", 1),
+        # 一点 "a little" after a verb or an adjective; a clock time after a word of time
+        ("time", "能不能便宜一点", None),
+        ("time", "找个安静一点的", None),
+        ("time", "他会一点日语", None),
+        ("time", "约一点", "13:00"),
+        ("time", "我们一点开会", "13:00"),
+        ("time", "一点吧", "13:00"),
+        # a time after a day: no word begins before it (天一, 五三), nor before a period
+        ("time", "明天一点", "13:00"),
+        ("time", "明天一点半", "13:30"),
+        ("time", "周五三点", "15:00"),
+        ("time", "周五15点", "15:00"),
+        ("time", "星期一一点半", "13:30"),
+        ("time", "一大早六点半就到了", "06:30"),
+        ("date", "今天一早八点", "2026-11-21"),
+        ("date", "一日三餐", None),
+    ],
+)
+def test_round_five_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected

@@ -46,6 +46,21 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
   有一顿没一顿): a figure of speech, no count.
 * **A cousin's rank** (``is_kin_rank``): a digit before 表 or 堂 and a kin noun (三表哥,
   二堂姐).
+* **A term** (``before_verb_or_adjective``): one digit right before a verb or an
+  adjective with no classifier (三高, 四驱, 二测, 六胜肽): nothing is counted without a
+  classifier, and a verb or an adjective is no thing. Verbs that join numbers (三到五,
+  三加二) and an adjective before a classifier (两大箱) keep the count.
+* **A grade** (``is_ordinal``): 级 and 档 (挡) after a numeral wherever it stands
+  (失能一级, 评了个三级, 挂二档), not only before a noun.
+* **A division of a place** (``names_a_division``): an estate's phase, a building, a
+  village's group (期, 栋, 幢, 组, 区, 排, 村, 队, 厂) after 住 (住在十二栋), before a word of
+  place (五组那边, 三期的东门), or after 在 at the end or before 的 (我在三期); 分三期 and
+  在两期内 count.
+* **Not even one, again**: 都 or 也 before a verb that cannot reach its end (一个都打不通),
+  and 不 or 没 and a verb right before 一 and a classifier (没打一个电话); verbs of a span
+  or a want keep the count (不到一个月, 不用一个小时, 不要一个).
+* **A hesitation** (``is_hesitation``): 一 after 那个, 这个 or 就是 and before a pause
+  (嗯那个一，我想问): the caller gathers words.
 
 ``numeral_names`` adds the readings of names and figures of speech: festivals (双十一),
 vague counts (几十, 十几), hyperbole (说了一百遍, 一万个不放心), names with 元 (三元桥).
@@ -70,6 +85,10 @@ _ONLY = frozenset("只就仅才单")
 _AFTER_ONLY = ("剩下", "有", "剩")
 """Between "only" and the count: 只有一张, 就剩一个, 只剩下一个."""
 _EVEN_MARKS = frozenset("都也")
+_NOT_A_REACH = frozenset("是有在")
+"""After 都 or 也 and before 不, verbs that do not say "cannot" (都是不对的)."""
+_SPAN_VERBS = frozenset("到用过超满够足要")
+"""After a negation, verbs that measure a span or a want (不到一个月, 不用一个小时, 不要一个)."""
 _NEGATIONS = frozenset("不没")
 _NOUN_REACH = 4
 """The longest noun between a classifier and 都 or 也 (一个电话都, 一条短信也)."""
@@ -82,6 +101,8 @@ _SHORT_NOUN = 2
 """The longest noun after 一 and its classifier that may still be the whole answer (一个人,
 一张卡, 一个孩子)."""
 _ZEROS = frozenset("零〇")
+_FILLER_WORDS = ("那个", "这个", "就是")
+"""Words a caller fills a pause with before a lone 一 (嗯那个一，我想问)."""
 _ONE = "一"
 _RANK_PREFIXES = frozenset("老大小高研博")
 """Before one digit, a rank (老四, 高二, 研三, 博二); 第, 初 and 周 are ``spoken``'s
@@ -93,6 +114,9 @@ _STREETS = frozenset("路街巷弄")
 """Before a number and 号, a street: the number is a house number (解放街16号)."""
 _HOUSE_NUMBER = "号"
 _ORDINAL_CLASSIFIERS = frozenset("号级等档挡类型")
+_GRADES = frozenset("级档挡")
+"""After a numeral, a grade or a gear wherever it stands (失能一级, 评了个三级, 挂二档):
+nobody counts levels (三级台阶 is rare on a phone line)."""
 _HALF = "半"
 _KEEPS_COUNT = frozenset("多来余半钱啊哦哈")
 """After a count, these keep it a count: approximators (一个多月), 半 (一年半), 钱
@@ -113,6 +137,23 @@ _ONE_AFTER_ANOTHER = ("又", "比", "接", "连", "挨", "没", "不如")
 """Between two 一 and their classifier: one after another (一茬又一茬, 一个比一个)."""
 _LINK_STARTS = frozenset(link[0] for link in _ONE_AFTER_ANOTHER)
 _LINK_ENDS = frozenset(link[-1] for link in _ONE_AFTER_ANOTHER)
+_TERM_DIGITS = frozenset("二两三四五六七八九")
+"""Digits that name a term before a verb or an adjective (三高, 四驱); 一 before a verb
+is "as soon as" (``numeral_words.yi_before_verb``), 十 mostly begins 十分, 十足."""
+_JOINS_NUMBERS = frozenset("到至或和跟与及加减乘除比是有在为多来余半上下左以")
+"""Verbs and words after a number that join it to another or keep it one (三到五,
+三加二, 两是两, 三多, 三以上)."""
+_DIVISIONS = frozenset("期栋幢组区排村队厂")
+"""Divisions of a place: an estate's phase, a building, a village's group, a works."""
+_LIVE = "住"
+_LIVE_AT = "住在"
+_AT = "在"
+_OF = "的"
+_PLACE_WORDS = (
+    *("那边", "这边", "那里", "这里", "那块", "那片", "附近", "旁边", "对面", "门口", "里面"),
+    *("东门", "西门", "南门", "北门", "大门", "后门"),
+)
+"""Words of place after a division (三期那边, 五组附近, 三期的东门)."""
 _COUSINS = frozenset("表堂")
 _KIN = frozenset("哥姐弟妹兄叔伯姑舅姨爷奶婶嫂侄甥孙")
 """Kin nouns, a closed class; after 表 or 堂 and a digit, a cousin's rank (三表哥)."""
@@ -182,6 +223,15 @@ def _after_only(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] in _ONLY
 
 
+def _negated_verb_before(text: str, start: int) -> bool:
+    """Whether 不 or 没 and a one-character verb stand right before ``start``: 不来一趟,
+    没打一个电话 ("not even once"); 不到, 不用, 没过 a span measure it (不到一个月)."""
+    if start < 2 or text[start - 2] not in _NEGATIONS:
+        return False
+    verb = text[start - 1]
+    return verb in lexicon().verbs and verb not in _SPAN_VERBS
+
+
 def is_not_a_single(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is the 一 of "not a single one": 一天都没歇, 一个电话也没接."""
     if text[start:end] != "一":
@@ -189,15 +239,20 @@ def is_not_a_single(text: str, start: int, end: int) -> bool:
     if text[max(0, start - 2) : start].endswith(_NOT_HAVE):
         return end < len(text) and is_han(text[end])  # 八字还没一撇, 没有一个
     after = measure_end(text, end)
+    if after is not None and _negated_verb_before(text, start):
+        return True
     return after is not None and even_negated(text, after, after + _NOUN_REACH + 1)
 
 
 def even_negated(text: str, start: int, stop: int) -> bool:
     """Whether 都 or 也 and a negation come at or after ``start``, before ``stop``, with
-    only Chinese characters before them (电话也没接, 消息都没有): "not even one"."""
+    only Chinese characters before them (电话也没接, 消息都没有, 一个都扣不上): "not even
+    one"."""
     for at in range(start, min(stop, len(text) - 1)):
         if text[at] in _EVEN_MARKS:
-            return text[at + 1] in _NEGATIONS
+            verb = text[at + 1]  # 都扣不上, 也打不通: a verb that cannot reach its end
+            can_not = verb in lexicon().verbs and verb not in _NOT_A_REACH and text[at + 2 : at + 3] == "不"
+            return verb in _NEGATIONS or can_not
         if not is_han(text[at]):
             return False
     return False
@@ -211,6 +266,14 @@ def after_determiner(text: str, start: int, end: int) -> bool:
     if start > 1 and text[start - 2] in lexicon().verbs:
         return False  # 剩下一个, 写下一个: a verb and its complement
     return end < len(text) and (text[end] in COUNTERS or measure_end(text, end) is not None)
+
+
+def is_hesitation(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a lone 一 after a filler word (那个, 这个, 就是) and
+    before a pause: 嗯那个一，我想问 (the caller gathers words; 一， alone answers)."""
+    if text[start:end] != _ONE or not text.endswith(_FILLER_WORDS, 0, start):
+        return False
+    return end < len(text) and not is_han(text[end]) and not text[end].isdigit()
 
 
 def is_zero_word(text: str, start: int, end: int) -> bool:
@@ -235,6 +298,23 @@ def before_noun(text: str, start: int, end: int) -> bool:
     words = lexicon()
     noun = text[end] in words.nouns or text[end : end + 2] in words.two_character_nouns
     return noun and measure_end(text, end) is None
+
+
+def before_verb_or_adjective(text: str, start: int, end: int) -> bool:
+    """Whether the one Chinese digit ``text[start:end]`` stands right before a verb or an
+    adjective, with no classifier: 三高, 四驱, 二测, 六胜肽 (a term or a name, not a
+    count: Chinese counts nothing without a classifier, and a verb or an adjective is no
+    thing). An adjective before a classifier keeps the count (两大箱, 三小碗); verbs that
+    join numbers (三到五, 三加二, 三比二) and the copula keep them too."""
+    if end - start != 1 or text[start] not in _TERM_DIGITS or end >= len(text):
+        return False
+    after = text[end]
+    words = lexicon()
+    if after in _JOINS_NUMBERS or after in words.function_chars or measure_end(text, end) is not None:
+        return False  # 两小时: a measure noun that begins with an adjective
+    if after in words.adjectives:
+        return measure_end(text, end + 1) is None and text[end + 1 : end + 2] not in _NUMERALS_OR_DIGITS
+    return after in words.verbs
 
 
 def is_er_before_classifier(text: str, start: int, end: int) -> bool:
@@ -295,6 +375,24 @@ def in_address(text: str, start: int, end: int) -> bool:
     return False
 
 
+def names_a_division(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` numbers a division of a place: an
+    estate's phase, a building, a village's group (住在十二栋, 五组那边, 三期的东门, 我在三期):
+    a division after 住, before a word of place, or after 在 at the end of what is said
+    or before 的. 分三期, 两组数据, 在三期内还清 count."""
+    if text[end : end + 1] not in _DIVISIONS:
+        return False
+    if text.endswith(_LIVE, 0, start) or text.endswith(_LIVE_AT, 0, start):
+        return True
+    after = end + 1
+    if text[after : after + 1] == _OF:
+        after += 1
+    if text.startswith(_PLACE_WORDS, after):
+        return True
+    said_where = text[start - 1 : start] == _AT
+    return said_where and (after >= len(text) or after > end + 1 or not is_han(text[after]))
+
+
 def is_rank(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is one digit of a rank: 老四, 高二了, 研三的."""
     if end - start != 1 or text[start] not in _ONE_DIGITS or start == 0:
@@ -315,6 +413,8 @@ def is_ordinal(text: str, start: int, end: int) -> bool:
         return text[end + 1 : end + 2] != _FLOOR
     if text[end] == _HOUSE_NUMBER and start > 0 and text[start - 1] in _STREETS:
         return True
+    if text[end] in _GRADES:
+        return text[end + 1 : end + 2] not in _NUMERALS_OR_DIGITS
     return text[end] in _ORDINAL_CLASSIFIERS and not _count_goes_on(text, end + 1)
 
 
@@ -328,6 +428,7 @@ def _one_character_not_counted(text: str, start: int, end: int) -> bool:
     if char == _ONE:
         return (
             text[end : end + 1] == _HALF
+            or is_hesitation(text, start, end)
             or is_article(text, start, end)
             or is_not_a_single(text, start, end)
             or after_determiner(text, start, end)
@@ -349,10 +450,16 @@ def not_counted(text: str, start: int, end: int) -> bool:
         return True
     if is_figure_or_name(text, start, end) or in_address(text, start, end):
         return True
+    if names_a_division(text, start, end):
+        return True
     if end < len(text):
         after = text[end]
         if after in _NAMING_AFTER:
             return is_ordinal(text, start, end)
         if after in COUNTERS or after in _NUMERALS_OR_DIGITS:
             return False  # a count, or a longer number: no rank, no noun after it
-    return is_rank(text, start, end) or before_noun(text, start, end)
+    return (
+        is_rank(text, start, end)
+        or before_noun(text, start, end)
+        or before_verb_or_adjective(text, start, end)
+    )

@@ -13,8 +13,10 @@ gives, for the ``number`` and ``amount`` slots:
 * **Hyperbole**: a round number of a hundred or more (一百, 八百, 一千, 一万, 500) before
   a verb's count of times (遍, 回, 次, 趟) or years (说了一百遍, 等了一万年, 八百年不用),
   or any number of a hundred or more before 个 and a negation (一万个不放心, 一百二十个
-  不同意): no call center counts a thousand tellings. A real count of times or years
-  is small (三次, 十五年), and counts of things (一百个口罩) stay.
+  不同意), or a round one before 个 and a verb or an adjective (一万个放心不下, 一百个
+  满意), or before 个, a short noun and 都 or 也 and a negation (一千个理由都没用): no
+  call center counts a thousand tellings. A real count of times or years is small (三次,
+  十五年), and counts of things (一百个口罩, 三百个大的) stay.
 * **A name with 元**: one Chinese digit, 元 and a noun rather than 钱 (三元桥, 两元店,
   三元牛奶). Callers say 块 for money; 元 before a noun names a place, a shop or a brand.
 * **A decade or a generation**: a numeral before 年代 (五十年代, 90年代), two digits
@@ -24,7 +26,8 @@ gives, for the ``number`` and ``amount`` slots:
   plan for service lines: 95xxx and 96xxx (banks, insurers, utilities: 95588), 100xx
   (carriers: 10086) and 12xxx (public hotlines: 12345, 12306, 12123), not ending in 00
   (10000 and 12300 are also sums of money). And a short number dialled: three Arabic
-  digits 11x or 12x after a verb of calling (打了120, 拨110, 报了110, 叫了120).
+  digits 11x or 12x after a verb of calling (打了120, 拨110, 报了110, 叫了120). Either
+  may be read one by one in Chinese digits, as numbers to dial are (九六幺幺六, 打了幺幺零).
 * **A year** (``_is_year``): four digits from 1900 to 2099 before 年, Arabic or Chinese
   read one by one (2024年的, 1998年生的, 二零二四年): no count of years.
 * **A site or an app** (``_is_site``): Arabic digits after 在 with 上 right after them
@@ -37,6 +40,8 @@ from __future__ import annotations
 import re
 
 from bot.language.slots.base import is_han
+from bot.language.slots.numeral_words import lexicon
+from bot.text.digits import digits_value
 
 _FESTIVAL_MARK = "双"
 _VAGUE = "几"
@@ -51,6 +56,9 @@ _AT_LEAST_A_HUNDRED = re.compile(
 _TIMES = frozenset("遍回次趟年")
 """A verb's count of times, and years: after a round hundred or more, hyperbole."""
 _ONE_OF = "个"
+_EVEN = frozenset("都也")
+_NOUN_REACH = 4
+_OF_OR_END = frozenset({"的", ""})
 _NEGATIONS = frozenset("不没")
 _YUAN = "元"
 _NOT_A_NAME_AFTER_YUAN = frozenset("钱人零一二两三四五六七八九十百千万整左多")
@@ -58,6 +66,9 @@ _NOT_A_NAME_AFTER_YUAN = frozenset("钱人零一二两三四五六七八九十�
 _SINGLE_DIGITS = frozenset("一二两三四五六七八九十")
 _SERVICE_NUMBER = re.compile(r"(?:9[56][0-9]{3}|1(?:00|2[0-9])[0-9]{2})")
 _SHORT_NUMBER = re.compile(r"1[12][0-9]")
+_READ_ONE_BY_ONE = re.compile("[幺〇零一二三四五六七八九]{3,}")
+"""Chinese digits read one by one, as numbers to dial are (幺幺零, 九五五八八), with no
+十, 百 or 千 in them."""
 """Three digits of the plan's short numbers: 110, 119, 120, 122, 114."""
 _CALLING = ("拨打", "呼叫", "拨", "打", "叫", "报")
 """Verbs of calling, before a short number (打120), perhaps with 了 or 过 between."""
@@ -94,9 +105,10 @@ def is_service_number(numeral: str) -> bool:
     )
 
 
-def _is_dialled(text: str, start: int, end: int) -> bool:
-    """Whether the short number ``text[start:end]`` (110, 120) follows a verb of calling."""
-    if _SHORT_NUMBER.fullmatch(text, start, end) is None:
+def _is_dialled(text: str, start: int, numeral: str) -> bool:
+    """Whether the short number ``numeral`` at ``start`` (110, 120, 幺幺零 read as 110)
+    follows a verb of calling."""
+    if _SHORT_NUMBER.fullmatch(numeral) is None:
         return False
     before = start - 1 if start > 0 and text[start - 1] in _ASPECT else start
     return any(text.startswith(verb, before - len(verb)) for verb in _CALLING)
@@ -125,8 +137,26 @@ def _is_hyperbole(numeral: str, text: str, end: int) -> bool:
     after = text[end] if end < len(text) else ""
     if after in _TIMES:
         return _ROUND.fullmatch(numeral) is not None
-    if after == _ONE_OF and text[end + 1 : end + 2] in _NEGATIONS:
+    if after != _ONE_OF:
+        return False
+    following = text[end + 1 : end + 2]
+    if following in _NEGATIONS:
         return _AT_LEAST_A_HUNDRED.fullmatch(numeral) is not None
+    words = lexicon()
+    if following in words.verbs or following in words.adjectives:
+        # 一万个放心不下; but 三百个大的 counts big ones
+        return text[end + 2 : end + 3] not in _OF_OR_END and _ROUND.fullmatch(numeral) is not None
+    return _ROUND.fullmatch(numeral) is not None and _even_not(text, end + 1)
+
+
+def _even_not(text: str, start: int) -> bool:
+    """Whether a short noun, then 都 or 也 and a negation, follow ``start``: 一千个理由
+    都没用 (hyperbole after a round number)."""
+    for at in range(start + 1, min(start + _NOUN_REACH + 1, len(text) - 1)):
+        if text[at] in _EVEN:
+            return text[at + 1] in _NEGATIONS
+        if not is_han(text[at]):
+            return False
     return False
 
 
@@ -146,14 +176,18 @@ def is_figure_or_name(text: str, start: int, end: int) -> bool:
     after = text[end : end + 1]
     if after in _TELLING_AFTER:
         return _told_by_what_follows(text, start, end)
-    if not text[start].isascii():
-        return False
     numeral = text[start:end]
-    if len(numeral) > 1 and numeral[0] == _ZERO and numeral[1].isdigit():
+    if not text[start].isascii():
+        # Digits read one by one (幺幺零, 九五五八八): the number they spell.
+        spelt = digits_value(numeral) if _READ_ONE_BY_ONE.fullmatch(numeral) else None
+        if spelt is None:
+            return False
+        numeral = spelt
+    elif len(numeral) > 1 and numeral[0] == _ZERO and numeral[1].isdigit():
         return True  # 领克03
     if after in _MONEY_UNITS:
         return False
-    return is_service_number(numeral) or _is_dialled(text, start, end) or _is_site(text, start, end)
+    return is_service_number(numeral) or _is_dialled(text, start, numeral) or _is_site(text, start, end)
 
 
 def _told_by_what_follows(text: str, start: int, end: int) -> bool:

@@ -67,6 +67,8 @@ _COUNTERS = frozenset(
     "个位名人口次回遍趟下号岁年月日天周点分秒块元圆角毛钱张本件条只头台辆部份套间家所层楼"
     "米里斤克两吨升瓶杯碗盒包袋箱双对副把根支片粒颗座栋户期笔单项种类样批顿场届级倍成折度"
     "页行章节集篇首句段封刻半整"
+    # Vessels that measure what they hold (两桌酒席, 一罐奶粉, 三桶水)
+    "桌罐桶盆筐锅碟"
 )
 _CLASSIFIERS = _COUNTERS | frozenset(_APPROXIMATORS)
 _MONEY = "钱"

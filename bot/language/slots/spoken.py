@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import cn2an  # type: ignore[import-untyped]
 
-from bot.language.slots.numeral_context import not_counted
+from bot.language.slots.numeral_context import measure_end, not_counted
 from bot.language.slots.numeral_shapes import (
     after_latin_letter,
     is_latin_code,
@@ -68,9 +68,17 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
     return (
         _is_digit_string(text, start, end)
         or yi_before_verb(text, start, end)
-        or inside_word(text, start, end, numeral_words())
+        or (inside_word(text, start, end, numeral_words()) and not _before_long_measure(text, start, end))
         or in_numeral_idiom(text, start, end)
     )
+
+
+def _before_long_measure(text: str, start: int, end: int) -> bool:
+    """Whether a measure noun of two characters or more starts at ``end``: 十分钟 counts,
+    whatever word (十分, "very") the numeral and the measure's first character make;
+    but not when the numeral and the measure are a word themselves (一辈子)."""
+    after = measure_end(text, end)
+    return after is not None and after - end > 1 and text[start:after] not in numeral_words()
 
 
 def _is_digit_string(text: str, start: int, end: int) -> bool:

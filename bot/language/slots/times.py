@@ -23,7 +23,14 @@ no period, 0 and 8-23           as said (九点 09:00, 十二点 12:00, 15:30)
 An hour said in 24-hour form (13-23) is kept whatever the period. A lone 一点
 after 快/早/晚/慢/多/少..., after an adjective (近一点, 贵一点) or 了 (用了一点), before
 儿, or before what it measures and 都 or 也 and a negation (一点消息都没有), is "a
-little", not one o'clock.
+little", not one o'clock; so is one after any other verb or adjective (便宜一点,
+正经一点的, 会一点英语) unless a verb follows it (一点开会). After a word of time, a
+pronoun, a preposition or a verb that sets a time (明天一点, 我一点到, 在一点, 约一点), or
+alone, it is 13:00.
+
+A time right after a day (明天一点半, 周五三点, 周五15点, 星期一一点半) or a part of the
+day (一大早六点半) is read whatever word the characters before it start (天一, 五三,
+一大早): the day and the period are words of their own.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from bot.language.slots.base import (
     SlotMatch,
     SlotTypeBase,
     fold,
+    is_han,
     resolve,
 )
 from bot.language.slots.numeral_context import even_negated
@@ -51,15 +59,19 @@ _PERIODS = "|".join(
     sorted(("凌晨", "中午", "下午", "傍晚", *_MORNING, *_EVENING, *_NIGHT), key=len, reverse=True)
 )
 _PERIOD = rf"(?:(?P<period>{_PERIODS})\s*)?"
+_WEEKDAY = "[周期拜][一二三四五六日天1-7]"
+# An hour's first digit follows no other (二十三点 is one hour), but for a weekday's
+# (周五三点, 星期一一点, 周五15点), and is no weekday's itself (周五 in 周五三点).
+_HOUR_START = rf"(?<![周期拜])(?:(?<!{_NUM})|(?<={_WEEKDAY}))"
 # 差一刻四点, 四点差一刻, 差十分三点: minutes before the hour.
 _GAP = rf"(?P<gap>一刻|三刻|{_NUM}{{1,2}}\s*分钟?)"
 _BEFORE = re.compile(
-    rf"{_PERIOD}(?:差\s*{_GAP}\s*(?<!{_NUM})(?P<hour>{_NUM}{{1,3}})\s*(?:点钟|点)"
-    rf"|(?<!{_NUM})(?P<hour2>{_NUM}{{1,3}})\s*(?:点钟|点)\s*差\s*{_GAP.replace('gap', 'gap2')})"
+    rf"{_PERIOD}(?:差\s*{_GAP}\s*{_HOUR_START}(?P<hour>{_NUM}{{1,3}})\s*(?:点钟|点)"
+    rf"|{_HOUR_START}(?P<hour2>{_NUM}{{1,3}})\s*(?:点钟|点)\s*差\s*{_GAP.replace('gap', 'gap2')})"
 )
 _CLOCK = re.compile(rf"{_PERIOD}(?<![0-9])(?P<hour>[0-9]{{1,2}})\s*[:：]\s*(?P<minute>[0-9]{{2}})(?![0-9])")
 _SPOKEN = re.compile(
-    rf"{_PERIOD}(?<!{_NUM})(?P<hour>{_NUM}{{1,3}})\s*(?:点钟|点|时)\s*"
+    rf"{_PERIOD}{_HOUR_START}(?P<hour>{_NUM}{{1,3}})\s*(?:点钟|点|时)\s*"
     rf"(?:(?P<half>半)|(?P<quarter>一刻|三刻)|整|(?P<minute>{_NUM}{{1,3}})\s*分?)?"
 )
 # 快一点, 早一点, 多一点儿, 差一点, 有一点: "a little", not one o'clock; so is 一点
@@ -71,6 +83,17 @@ _WHAT_A_LITTLE_REACH = 4
 # After 一点, what goes on with a clock time (一点钟, 一点以前, 一点左右, 一点到, 一点的):
 # no measured thing.
 _CLOCK_GOES_ON = frozenset("钟前后之以左到多过半的开起整见")
+_TIME_CONTEXT = frozenset(
+    "到约定改等是挪排推提为成"  # verbs that set a time
+    "就才都还也或者们从至"  # adverbs, joins, pronouns
+    "天日号午上晚早周拜期明今后前点时钟半整"  # words of time
+)
+"""Before a bare 一点, what makes it a clock time: verbs that set one (约, 改到, 定在),
+adverbs (就一点), words of time (明天, 周三, 下午), joins (或者一点)."""
+_OF = "的"
+_DAY_ENDS = frozenset("天日号")
+_WEEK_MARKS = frozenset("周期拜")
+_WEEKDAYS = frozenset("一二三四五六日天1234567")
 
 
 def _afternoon(hour: int) -> int:
@@ -136,7 +159,23 @@ def _is_a_little(text: str, found: re.Match[str]) -> bool:
     before = text[found.start() - 1] if found.start() else ""
     if before in _A_LITTLE_BEFORE or before in lexicon().adjectives:
         return True
-    return text[found.end() : found.end() + 1] in _A_LITTLE_AFTER or _not_a_bit_of(text, found.end())
+    after = text[found.end() : found.end() + 1]
+    return after in _A_LITTLE_AFTER or _not_a_bit_of(text, found.end()) or _after_a_word(before, after)
+
+
+def _after_a_word(before: str, after: str) -> bool:
+    """Whether a bare 一点 after ``before`` and before ``after`` (a character each, or
+    nothing) is "a little" after a verb or an adjective (便宜一点, 正经一点的, 会一点英语):
+    a clock time follows a word of time, a pronoun or a preposition (明天一点, 我一点到,
+    在一点), a verb that sets a time (约一点, 改到一点), or stands alone, and goes on
+    with 钟, 以前… or a verb (一点开会)."""
+    if not before or not is_han(before) or before in _TIME_CONTEXT or before in _WEEKDAYS:
+        return False  # 星期一一点
+    if before in lexicon().function_chars:
+        return False
+    if not after or not is_han(after) or after == _OF:
+        return True  # 便宜一点, 正经一点的工作
+    return after not in _CLOCK_GOES_ON and after not in lexicon().verbs
 
 
 def _not_a_bit_of(text: str, end: int) -> bool:
@@ -145,6 +184,16 @@ def _not_a_bit_of(text: str, end: int) -> bool:
     if end >= len(text) or text[end] in _CLOCK_GOES_ON:
         return False
     return even_negated(text, end + 1, end + _WHAT_A_LITTLE_REACH + 1)
+
+
+def _after_a_day(text: str, start: int) -> bool:
+    """Whether a day is named right before ``start``: 明天, 那天, 五号, 十二日, 周五,
+    星期三, 礼拜天."""
+    if start == 0:
+        return False
+    if text[start - 1] in _DAY_ENDS:
+        return True
+    return start > 1 and text[start - 2] in _WEEK_MARKS and text[start - 1] in _WEEKDAYS
 
 
 class TimeSlot(SlotTypeBase):
@@ -160,9 +209,12 @@ class TimeSlot(SlotTypeBase):
             for found in pattern.finditer(folded):
                 start, end = found.start(), found.end()
                 whole_word = found["period"] is None and folded[start:end] in words
-                if whole_word or inside_word(folded, start, end, words):
+                # After a day (明天一点, 周五三点) or with a period (一大早六点半) no word
+                # begins before the time (天一, 五三, 一大早).
+                cut = start if found["period"] or _after_a_day(folded, start) else 0
+                if whole_word or inside_word(folded[cut:], start - cut, end - cut, words):
                     continue  # 一时 (for a moment) is a word; so is 三点水 around 三点
-                if in_numeral_idiom(folded, start, end):
+                if in_numeral_idiom(folded[cut:], start - cut, end - cut):
                     continue  # 一点一滴
                 candidate = self._candidate(folded, found, rank)
                 if candidate is not None:
