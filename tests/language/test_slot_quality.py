@@ -18,9 +18,10 @@ delivery, telecom, car insurance, hospitals, utilities, debt collection), writte
 part 6's changes with fresh numeral words; ``slots_heldout_ordinary4.yaml`` (round 3)
 and ``slots_heldout_ordinary5.yaml`` (round 4) were written by helpers who had seen no
 set nor the extractors, before the round they measure; so was
-``slots_heldout_ordinary6.yaml``, for the next round, still blind.
+``slots_heldout_ordinary6.yaml`` (read as totals in round 5) and
+``slots_heldout_ordinary7.yaml`` (written after round 5's rules), both still blind.
 
-Print the figures of the eight sets (and, with ``-v``, the cases that miss, except
+Print the figures of the nine sets (and, with ``-v``, the cases that miss, except
 those of a set still blind, ``BLIND``, which only ``--unblind`` prints). For ordinary
 sentences, "sure values" counts only values not marked unsure: those a collect step
 would store from words said for something else without asking back::
