@@ -74,7 +74,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.dialog.nlu_arrays import ExampleArrays, Postings, array_index, similarities
-from bot.dialog.nlu_keywords import KeywordSpotter, make_keyword
+from bot.dialog.nlu_keywords import KeywordSpotter, keyword_parts, make_keyword
 from bot.dialog.nlu_negation import add_postposed_negations, cancel_double_negations
 from bot.dialog.nlu_opinion import MIN_NONE_EXAMPLES, LinearOpinion, features_of, second_opinion
 from bot.dialog.nlu_scoring import (
@@ -117,7 +117,12 @@ def vocabulary(intents: Mapping[str, Intent], synonyms: Mapping[str, Sequence[st
     words = [*NEGATION_CUES, *NON_NEGATING_WORDS, *synonyms]
     words += [variant for variants in synonyms.values() for variant in variants]
     words = [normalize(word) for word in words]
-    words += [analyser.prepare(word) for intent in intents.values() for word in intent.keywords]
+    words += [
+        part
+        for intent in intents.values()
+        for word in intent.keywords
+        for part in keyword_parts(analyser, word)
+    ]
     return [word for word in words if len(word) > 1 and "|" not in word]
 
 

@@ -5,6 +5,12 @@ scores ``KEYWORD_BASE`` plus the rest in proportion to how much of the utterance
 covers, unless a negation's scope covers it (别转人工); see ``bot.dialog.nlu``. A match
 by pinyin never takes a negation cue for one of the keyword's characters (补办 is not
 heard in 不办).
+
+A keyword with a gap, written ``卡…丢`` (or ``卡...丢``), is its parts in that order in
+one clause with at most ``MAX_GAP_CHARS`` characters between each: callers tell what
+happened with words between (把卡弄丢了, 卡让人偷了, 卡昨天在菜市场丢了), which no
+keyword of one piece holds. It is matched in characters only, and is negated when a
+negation's scope covers any of its parts (卡没丢).
 """
 
 from __future__ import annotations
@@ -21,35 +27,60 @@ from bot.text.pinyin import char_syllable
 logger = logging.getLogger(__name__)
 
 
+MAX_GAP_CHARS = 8
+"""The most characters between two parts of a keyword with a gap (卡…丢 in
+卡昨天在菜市场弄丢了)."""
+_GAP = re.compile(r"…+|\.{3,}|。{3,}")
+
+
 @dataclass(frozen=True)
 class Keyword:
     intent: int
-    text: str
-    padded_pinyin: str | None  # " zhuan ren gong "; None for one syllable
+    text: str  # a keyword with a gap: its parts, joined
+    padded_pinyin: str | None  # " zhuan ren gong "; None for one syllable, or a gap
     negated: bool  # contains a cue itself (a deny keyword such as 不需要)
+    parts: tuple[str, ...] = ()
+    """A keyword with a gap: its parts, in order (卡, 丢); none for one piece."""
+
+
+def keyword_parts(analyser: Analyser, text: str) -> list[str]:
+    """The prepared pieces of keyword ``text``: one, or those between its gaps (卡…丢);
+    a piece with no words is left out."""
+    pieces = (analyser.prepare(piece).replace("|", "") for piece in _GAP.split(text))
+    return [piece for piece in pieces if piece]
 
 
 def make_keyword(analyser: Analyser, intent: int, name: str, text: str) -> Keyword | None:
     """Prepare keyword ``text`` of intent number ``intent`` (named ``name``, for the log)."""
-    word = analyser.prepare(text).replace("|", "")
-    if not word:
+    parts = keyword_parts(analyser, text)
+    if not parts:
         logger.warning("intent %r: keyword %r has no words; ignored", name, text)
         return None
+    word = "".join(parts)
+    negated = any(cue in word for cue in NEGATION_CUES)
+    if len(parts) > 1:
+        return Keyword(intent, word, None, negated, tuple(parts))
     syllables = [char_syllable(char) for char in word]
     padded = f" {' '.join(syllables)} " if len(syllables) > 1 else None
-    return Keyword(intent, word, padded, any(cue in word for cue in NEGATION_CUES))
+    return Keyword(intent, word, padded, negated)
 
 
 class KeywordSpotter:
     """Finds a flow's keywords in utterances and scores them."""
 
     def __init__(self, keywords: list[Keyword]) -> None:
-        self.keywords = keywords
-        self._any_text = any_of(k.text for k in keywords)
-        self._any_sound = any_of(k.padded_pinyin for k in keywords if k.padded_pinyin)
+        self.keywords = [k for k in keywords if not k.parts]
+        self._any_text = any_of(k.text for k in self.keywords)
+        self._any_sound = any_of(k.padded_pinyin for k in self.keywords if k.padded_pinyin)
+        gap = f"[^|]{{0,{MAX_GAP_CHARS}}}?"
+        self._gapped = [
+            (k, re.compile(gap.join(f"({re.escape(p)})" for p in k.parts))) for k in keywords if k.parts
+        ]
 
     def score(self, analysis: Analysis, scores: list[float]) -> None:
         """Raise each intent's entry of ``scores`` to its best keyword's score."""
+        if self._gapped:
+            self._score_gapped(analysis, scores)
         # Most utterances contain no keyword, and a keyword occurs in few: test all
         # clauses at once, first for any keyword, then for each ("|" is in no clause
         # and no keyword, so none can match across two clauses).
@@ -79,9 +110,46 @@ class KeywordSpotter:
             padded = padded or padded_syllables(analysis)
             for by_pinyin, clause, start in find_keyword(analysis, padded, keyword):
                 score = base * (PINYIN_DISCOUNT if by_pinyin else 1.0)
-                if is_negated(analysis, clause, start):
+                if is_negated(analysis, clause, start, start + len(keyword.text)):
                     score *= NEGATION_PENALTY
                 scores[keyword.intent] = max(scores[keyword.intent], score)
+
+    def _score_gapped(self, analysis: Analysis, scores: list[float]) -> None:
+        """Raise ``scores`` by the keywords with a gap found in one clause (卡…丢): the
+        best occurrence, which is negated when any of its parts is."""
+        text = "|".join(analysis.clauses)
+        for keyword, pattern in self._gapped:
+            if pattern.search(text) is None:  # most utterances hold none of its parts in order
+                continue
+            base = KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
+            for clause, starts in find_gapped(analysis, keyword):
+                negated = not keyword.negated and any(
+                    is_negated(analysis, clause, at, at + len(part))
+                    for at, part in zip(starts, keyword.parts, strict=True)
+                )
+                score = base * (NEGATION_PENALTY if negated else 1.0)
+                scores[keyword.intent] = max(scores[keyword.intent], score)
+
+
+def find_gapped(analysis: Analysis, keyword: Keyword) -> Iterator[tuple[int, list[int]]]:
+    """Every place a keyword with a gap occurs, as (clause, where each part starts): its
+    parts in order, at most ``MAX_GAP_CHARS`` characters between each."""
+
+    def rest(clause: str, at: int, parts: tuple[str, ...], starts: list[int]) -> Iterator[list[int]]:
+        if not parts:
+            yield starts
+            return
+        for begin in range(at, min(len(clause), at + MAX_GAP_CHARS) + 1):
+            if clause.startswith(parts[0], begin):
+                yield from rest(clause, begin + len(parts[0]), parts[1:], [*starts, begin])
+
+    first, others = keyword.parts[0], keyword.parts[1:]
+    for number, clause in enumerate(analysis.clauses):
+        start = clause.find(first)
+        while start >= 0:
+            for starts in rest(clause, start + len(first), others, [start]):
+                yield number, starts
+            start = clause.find(first, start + 1)
 
 
 def any_of(texts: Iterable[str]) -> re.Pattern[str]:
@@ -95,8 +163,12 @@ def padded_syllables(analysis: Analysis) -> list[str]:
     return [f" {' '.join(syllables)} " for syllables in analysis.syllables]
 
 
-def is_negated(analysis: Analysis, clause: int, start: int) -> bool:
-    return any(n.clause == clause and n.start <= start < n.end for n in analysis.negations)
+def is_negated(analysis: Analysis, clause: int, start: int, end: int) -> bool:
+    """Whether a negation's scope covers any of ``clause``'s characters from ``start`` to
+    ``end``: a keyword is negated by a scope that reaches into it from before
+    (不用转人工) or from after (上班时间我知道，不用说了: the scope reaches back six
+    characters, to 班)."""
+    return any(n.clause == clause and n.start < end and start < n.end for n in analysis.negations)
 
 
 def find_keyword(analysis: Analysis, padded: list[str], keyword: Keyword) -> Iterator[tuple[bool, int, int]]:

@@ -1,6 +1,7 @@
 """What the intent classifier (``bot.dialog.nlu``) compares: a text turned into features.
 
-Steps 1-3 of the ``nlu`` module docstring: normalize, rewrite synonyms, split into
+Steps 1-3 of the ``nlu`` module docstring: read English words as Mandarin
+(``bot.text.code_mixing``), normalize, rewrite synonyms, split into
 clauses, then cut each clause into words and collect its character and pinyin
 features and its negations. Every example goes through here once, when a
 classifier is built, and every utterance once per ``parse``, where this is about
@@ -16,8 +17,10 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.text import code_mixing
 from bot.text.fillers import FINAL_PARTICLES, NOISE_WORDS
 from bot.text.pinyin import char_syllables
+from bot.text.regional import with_regional_clauses
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +36,13 @@ NEGATION_CUES = frozenset(
 )
 # Words that start like a negation but negate nothing after them; given to jieba
 # so that it keeps them whole and they never show up as a bare 不 or 没 token.
-NON_NEGATING_WORDS = ("不好意思", "没问题", "没关系", "不客气", "不错", "没错", "不知道")
+NON_NEGATING_WORDS = (
+    *("不好意思", "没问题", "没关系", "不客气", "不错", "没错", "不知道"),
+    # Adverbs and connectives that hold 不 or 没 and negate no event: how or when it
+    # happened (不小心把卡弄丢了, 没想到), how often, how much, or else (要不你帮我转人工).
+    *("不小心", "不经意", "不知不觉", "没想到", "不得不", "忍不住", "不由得", "不停", "不断"),
+    *("不久", "不一会儿", "不少", "不止", "差不多", "要不", "要不然", "不然", "不管"),
+)
 # The cues of an A-not-A question (去不去, 有没有): between the same character twice.
 _A_NOT_A = frozenset({"不", "没"})
 # Characters that carry no topic: ignored when deciding what a negation is about.
@@ -86,10 +95,10 @@ class Analyser:
     def prepare(self, text: str) -> str:
         """Normalize and rewrite synonyms; clause boundaries become ``|``."""
         # Cut raw input first: NFKC and the regexes are linear, but why pay for 1 MB.
-        prepared = normalize(text[: MAX_CHARS * 4])
+        prepared = normalize(code_mixing.rewrite(text[: MAX_CHARS * 4]))
         if self._synonym_re is not None:
             prepared = self._synonym_re.sub(self._replace_synonym, prepared)
-        return prepared
+        return with_regional_clauses(prepared)
 
     def analyse(self, text: str) -> Analysis:
         """Clauses, features and negations of ``text`` (no clauses: no words in it)."""

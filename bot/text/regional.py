@@ -9,21 +9,22 @@ name a word).
 Only words that mean nothing else in Mandarin text are listed: a variant is replaced
 wherever it occurs, so 中 (Henan's "OK") or 整 (the north-east's "do") cannot be, being
 also 中午 and 整个; nor can Cantonese 唔 ("not"), being also a filler (唔, 嗯): its
-negatives are listed word by word (唔想, 唔系).
+negatives are listed word by word (唔想, 唔系). A few such words are read only as a
+whole clause (``REGIONAL_CLAUSES``: 中 in 中，恁问吧).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["REGIONAL_WORDS", "with_regional_words"]
+__all__ = ["REGIONAL_CLAUSES", "REGIONAL_WORDS", "with_regional_clauses", "with_regional_words"]
 
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "没有": ("莫得", "没得", "冒得", "冇", "木有"),  # Sichuan, Hunan, Guangdong, spoken
     "不见了": ("唔见咗", "唔见"),  # Guangdong
     "不是": ("唔系", "唔是"),  # Guangdong
     "不想": ("唔想",),  # Guangdong
-    "不要": ("唔要",),  # Guangdong
+    "不要": ("唔要", "勿要"),  # Guangdong, Shanghai
     "好的": ("要得", "得嘞"),  # Sichuan, Beijing
     "知道": ("晓得",),  # south-west, lower Yangtze
     "什么": ("啥子", "啥", "神马"),
@@ -39,6 +40,26 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "他": ("佢",),  # Guangdong
     "的": ("嘅",),  # Guangdong
 }
+
+
+REGIONAL_CLAUSES: Mapping[str, str] = {
+    **dict.fromkeys(("中", "中啊", "中嘞", "中中", "中中中"), "好的"),  # Henan: OK
+    **dict.fromkeys(("得行", "得行得行"), "好的"),  # Sichuan, Guizhou: OK
+}
+"""Regional words that are a whole clause, and the Mandarin word each stands for: 中 is
+Henan's "OK" when it is all the caller said before a pause (中，恁问吧), but it is also
+中午 and 中心, so it is read so only as a clause of its own."""
+
+
+def with_regional_clauses(prepared: str) -> str:
+    """``prepared`` (clauses joined by ``|``) with each clause of ``REGIONAL_CLAUSES``
+    rewritten to its Mandarin word."""
+    if not any(clause in prepared for clause in _CLAUSE_STARTS):
+        return prepared
+    return "|".join(REGIONAL_CLAUSES.get(clause, clause) for clause in prepared.split("|"))
+
+
+_CLAUSE_STARTS = frozenset(clause[0] for clause in REGIONAL_CLAUSES)
 
 
 def with_regional_words(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:

@@ -4,8 +4,9 @@
 ``intents_heldout2.yaml`` before its second, ``intents_heldout3.yaml`` (by a helper who
 saw neither the flows' examples nor the library) before its third and
 ``intents_heldout4.yaml`` (another such helper) before its fourth, which tuned on the
-third's misses (read once its round was over), and ``intents_heldout5.yaml`` (a third
-helper) before the fifth, which tuned on the fourth's; the others are not tuned on.
+third's misses (read once its round was over), ``intents_heldout5.yaml`` (a third
+helper) before the fifth, which tuned on the fourth's, and ``intents_heldout6.yaml`` (a
+fourth) before the sixth, which tuned on the fifth's; the others are not tuned on.
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -41,23 +42,26 @@ HELD_OUT_2 = HERE / "intents_heldout2.yaml"
 HELD_OUT_3 = HERE / "intents_heldout3.yaml"
 HELD_OUT_4 = HERE / "intents_heldout4.yaml"
 HELD_OUT_5 = HERE / "intents_heldout5.yaml"
+HELD_OUT_6 = HERE / "intents_heldout6.yaml"
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the fifth
-# round of tuning (synonyms and examples for told requests, A-not-A of two-character
-# words, regional words), less about two points; see docs/quality.md. Survey's negated or
-# none of the first two sets each lost one sentence of no intent in the fourth round
-# (7/7 -> 6/7): their floors were lowered by that one.
+# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the sixth
+# round of tuning (English words, keywords with a gap, words that negate nothing, whole
+# clauses of regional words, words for staff), less about two points; see
+# docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
+# of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
-    (HELD_OUT.name, "yibao"): (0.90, 0.97),
-    (HELD_OUT.name, "survey"): (0.85, 0.88),
-    (HELD_OUT_2.name, "yibao"): (0.81, 0.88),
-    (HELD_OUT_2.name, "survey"): (0.80, 0.82),
-    (HELD_OUT_3.name, "yibao"): (0.85, 0.93),
-    (HELD_OUT_3.name, "survey"): (0.88, 0.86),
-    (HELD_OUT_4.name, "yibao"): (0.90, 0.93),
-    (HELD_OUT_4.name, "survey"): (0.92, 0.87),
-    (HELD_OUT_5.name, "yibao"): (0.79, 0.81),
-    (HELD_OUT_5.name, "survey"): (0.85, 0.94),
+    (HELD_OUT.name, "yibao"): (0.92, 0.97),
+    (HELD_OUT.name, "survey"): (0.93, 0.88),
+    (HELD_OUT_2.name, "yibao"): (0.82, 0.91),
+    (HELD_OUT_2.name, "survey"): (0.83, 0.82),
+    (HELD_OUT_3.name, "yibao"): (0.87, 0.93),
+    (HELD_OUT_3.name, "survey"): (0.94, 0.86),
+    (HELD_OUT_4.name, "yibao"): (0.94, 0.93),
+    (HELD_OUT_4.name, "survey"): (0.97, 0.87),
+    (HELD_OUT_5.name, "yibao"): (0.85, 0.82),
+    (HELD_OUT_5.name, "survey"): (0.93, 0.94),
+    (HELD_OUT_6.name, "yibao"): (0.91, 0.86),
+    (HELD_OUT_6.name, "survey"): (0.88, 0.83),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -74,7 +78,7 @@ def held_out(segmenter: Segmenter) -> dict[tuple[str, str], FlowQuality]:
     flows = load_flows(ROOT / "flows")
     return {
         (path.name, q.flow): q
-        for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5)
+        for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6)
         for q in measure_file(path, flows, segmenter, 0.5)
     }
 
@@ -100,13 +104,14 @@ def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) 
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2 to 4, yibao on set 5")
+@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2, 3, 4 and 6, yibao on sets 5 and 6")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 
 
 def test_the_sets_do_not_share_an_utterance() -> None:
-    sets = [set(utterances(path)) for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, TUNING)]
+    paths = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, TUNING)
+    sets = [set(utterances(path)) for path in paths]
     for number, one in enumerate(sets):
         for other in sets[number + 1 :]:
             assert one & other == set()

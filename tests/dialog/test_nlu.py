@@ -817,9 +817,20 @@ def _reference_scores(classifier: IntentClassifier, text: str) -> list[float]:
         base = scoring.KEYWORD_BASE + (1 - scoring.KEYWORD_BASE) * min(
             1.0, len(keyword.text) / analysis.length
         )
+        if keyword.parts:  # a gap (卡…丢): negated when any part is
+            for clause, starts in keywords.find_gapped(analysis, keyword):
+                part_negated = any(
+                    keywords.is_negated(analysis, clause, at, at + len(part))
+                    for at, part in zip(starts, keyword.parts, strict=True)
+                )
+                score = base * (scoring.NEGATION_PENALTY if part_negated and not keyword.negated else 1.0)
+                scores[keyword.intent] = max(scores[keyword.intent], score)
+            continue
         for by_pinyin, clause, start in keywords.find_keyword(analysis, padded, keyword):
             score = base * (scoring.PINYIN_DISCOUNT if by_pinyin else 1.0)
-            if not keyword.negated and keywords.is_negated(analysis, clause, start):
+            if not keyword.negated and keywords.is_negated(
+                analysis, clause, start, start + len(keyword.text)
+            ):
                 score *= scoring.NEGATION_PENALTY
             scores[keyword.intent] = max(scores[keyword.intent], score)
     return scores
