@@ -59,6 +59,8 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
 * **Not even one, again**: 都 or 也 before a verb that cannot reach its end (一个都打不通),
   and 不 or 没 and a verb right before 一 and a classifier (没打一个电话); verbs of a span
   or a want keep the count (不到一个月, 不用一个小时, 不要一个).
+* **Hyperbole** (``exaggerates``): a round hundred or more before 个, a short noun and
+  都 or 也 and a negation (一千个理由都没用); ``numeral_names`` reads the other kinds.
 * **A hesitation** (``is_hesitation``): 一 after 那个, 这个 or 就是 and before a pause
   (嗯那个一，我想问): the caller gathers words.
 
@@ -73,7 +75,7 @@ classes, not words.
 from __future__ import annotations
 
 from bot.language.slots.base import is_han
-from bot.language.slots.numeral_names import is_figure_or_name
+from bot.language.slots.numeral_names import is_figure_or_name, is_round
 from bot.language.slots.numeral_words import COUNTERS, NUMERAL_CHARS, lexicon
 
 _NUMERALS_OR_DIGITS = frozenset(NUMERAL_CHARS) | frozenset("0123456789")
@@ -101,6 +103,7 @@ _SHORT_NOUN = 2
 """The longest noun after 一 and its classifier that may still be the whole answer (一个人,
 一张卡, 一个孩子)."""
 _ZEROS = frozenset("零〇")
+_ONE_OF = "个"
 _FILLER_WORDS = ("那个", "这个", "就是")
 """Words a caller fills a pause with before a lone 一 (嗯那个一，我想问)."""
 _ONE = "一"
@@ -393,6 +396,15 @@ def names_a_division(text: str, start: int, end: int) -> bool:
     return said_where and (after >= len(text) or after > end + 1 or not is_han(text[after]))
 
 
+def exaggerates(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` is a round hundred or more before 个, a
+    short noun and 都 or 也 and a negation: 一千个理由都没用 (hyperbole; 一百个人都来了
+    counts)."""
+    if text[end : end + 1] != _ONE_OF or not is_round(text[start:end]):
+        return False
+    return even_negated(text, end + 1, end + 1 + _NOUN_REACH + 1)
+
+
 def is_rank(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is one digit of a rank: 老四, 高二了, 研三的."""
     if end - start != 1 or text[start] not in _ONE_DIGITS or start == 0:
@@ -450,7 +462,7 @@ def not_counted(text: str, start: int, end: int) -> bool:
         return True
     if is_figure_or_name(text, start, end) or in_address(text, start, end):
         return True
-    if names_a_division(text, start, end):
+    if names_a_division(text, start, end) or exaggerates(text, start, end):
         return True
     if end < len(text):
         after = text[end]

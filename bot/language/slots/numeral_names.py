@@ -14,9 +14,10 @@ gives, for the ``number`` and ``amount`` slots:
   a verb's count of times (遍, 回, 次, 趟) or years (说了一百遍, 等了一万年, 八百年不用),
   or any number of a hundred or more before 个 and a negation (一万个不放心, 一百二十个
   不同意), or a round one before 个 and a verb or an adjective (一万个放心不下, 一百个
-  满意), or before 个, a short noun and 都 or 也 and a negation (一千个理由都没用): no
-  call center counts a thousand tellings. A real count of times or years is small (三次,
-  十五年), and counts of things (一百个口罩, 三百个大的) stay.
+  满意), or before 个, a short noun and 都 or 也 and a negation (一千个理由都没用, read by
+  ``numeral_context.exaggerates``, which knows "not even"): no call center counts a
+  thousand tellings. A real count of times or years is small (三次, 十五年), and counts
+  of things (一百个口罩, 三百个大的) stay.
 * **A name with 元**: one Chinese digit, 元 and a noun rather than 钱 (三元桥, 两元店,
   三元牛奶). Callers say 块 for money; 元 before a noun names a place, a shop or a brand.
 * **A decade or a generation**: a numeral before 年代 (五十年代, 90年代), two digits
@@ -56,8 +57,6 @@ _AT_LEAST_A_HUNDRED = re.compile(
 _TIMES = frozenset("遍回次趟年")
 """A verb's count of times, and years: after a round hundred or more, hyperbole."""
 _ONE_OF = "个"
-_EVEN = frozenset("都也")
-_NOUN_REACH = 4
 _OF_OR_END = frozenset({"的", ""})
 _NEGATIONS = frozenset("不没")
 _YUAN = "元"
@@ -145,19 +144,13 @@ def _is_hyperbole(numeral: str, text: str, end: int) -> bool:
     words = lexicon()
     if following in words.verbs or following in words.adjectives:
         # 一万个放心不下; but 三百个大的 counts big ones
-        return text[end + 2 : end + 3] not in _OF_OR_END and _ROUND.fullmatch(numeral) is not None
-    return _ROUND.fullmatch(numeral) is not None and _even_not(text, end + 1)
+        return text[end + 2 : end + 3] not in _OF_OR_END and is_round(numeral)
+    return False  # a noun and 都没 after 个 (一千个理由都没用): numeral_context.exaggerates
 
 
-def _even_not(text: str, start: int) -> bool:
-    """Whether a short noun, then 都 or 也 and a negation, follow ``start``: 一千个理由
-    都没用 (hyperbole after a round number)."""
-    for at in range(start + 1, min(start + _NOUN_REACH + 1, len(text) - 1)):
-        if text[at] in _EVEN:
-            return text[at + 1] in _NEGATIONS
-        if not is_han(text[at]):
-            return False
-    return False
+def is_round(numeral: str) -> bool:
+    """Whether ``numeral`` is a round number of a hundred or more (一百, 一万, 500)."""
+    return _ROUND.fullmatch(numeral) is not None
 
 
 def _is_yuan_name(numeral: str, text: str, end: int) -> bool:
