@@ -16,7 +16,8 @@ characters after it (不用转人工 negates 转人工). Two common forms escape
 utterances alike (the classifier calls it after every ``Analyser.analyse``), so that
 人工就不用了 counts against ``transfer`` as 不用转人工 does.
 
-A double negative affirms (不是不方便 is 方便, 不是没空 is 有空, 没有不满意 is 满意):
+A double negative affirms (不是不方便 is 方便, 不是没空 is 有空, 没有不满意 is 满意), and so
+does a litotes (没说不方便 is 说方便, 不能说没有建议 is 能说有建议):
 :func:`cancel_double_negations` rewrites it so, before the analysis (else 不是不方便 met
 ``busy``'s 不方便 word for word).
 
@@ -52,6 +53,9 @@ _DOUBLE_NEGATIVES = (
     (re.compile(r"(?<!是)不是不(?!是)"), ""),
     (re.compile(r"(?<!是)不是没有?"), "有"),
     (re.compile(r"(?<!有)没有不(?=[\u4e00-\u9fff])"), ""),
+    # Litotes: 没说不方便 (I never said I was busy), 不能说没有建议 (there is something to say).
+    (re.compile(r"没说不(?=[\u4e00-\u9fff])"), "说"),
+    (re.compile(r"不能说没有?"), "能说有"),
 )
 
 

@@ -45,19 +45,19 @@ HELD_OUT_5 = HERE / "intents_heldout5.yaml"
 HELD_OUT_6 = HERE / "intents_heldout6.yaml"
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) per set and flow, measured on 2026-12-07 after the sixth
-# round of tuning (English words, keywords with a gap, words that negate nothing, whole
-# clauses of regional words, words for staff), less about two points; see
+# round of tuning (English words, keywords with a gap, words that negate nothing,
+# litotes, whole clauses of regional words, words for staff), less about two points; see
 # docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
 # of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
     (HELD_OUT.name, "yibao"): (0.92, 0.97),
     (HELD_OUT.name, "survey"): (0.93, 0.88),
-    (HELD_OUT_2.name, "yibao"): (0.82, 0.91),
+    (HELD_OUT_2.name, "yibao"): (0.82, 0.94),
     (HELD_OUT_2.name, "survey"): (0.83, 0.82),
     (HELD_OUT_3.name, "yibao"): (0.87, 0.93),
     (HELD_OUT_3.name, "survey"): (0.94, 0.86),
     (HELD_OUT_4.name, "yibao"): (0.94, 0.93),
-    (HELD_OUT_4.name, "survey"): (0.97, 0.87),
+    (HELD_OUT_4.name, "survey"): (0.97, 0.97),
     (HELD_OUT_5.name, "yibao"): (0.85, 0.82),
     (HELD_OUT_5.name, "survey"): (0.93, 0.94),
     (HELD_OUT_6.name, "yibao"): (0.91, 0.86),
@@ -104,7 +104,7 @@ def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) 
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2, 3, 4 and 6, yibao on sets 5 and 6")
+@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2, 3 and 6, yibao on sets 5 and 6")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 

@@ -7,6 +7,7 @@ import pytest
 
 from bot.dialog.nlu import IntentClassifier, IntentScore
 from bot.dialog.nlu_keywords import MAX_GAP_CHARS
+from bot.dialog.nlu_negation import cancel_double_negations
 from bot.dialog.registry import classifier_of
 from bot.language.flow import Intent
 from bot.language.loader import load_flows
@@ -103,3 +104,20 @@ def test_the_sample_flow_hears_told_requests_by_their_gapped_keywords(
 ) -> None:
     classifier = classifier_of(load_flows(FLOWS_DIR)["yibao"].flow, segmenter, 0.5)
     assert _name(classifier.parse(text).intent) == intent
+
+
+# -- litotes ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [("我没说不方便啊", "我说方便啊"), ("也不能说没有建议", "也能说有建议"), ("没说不行", "说行")],
+)
+def test_litotes_are_read_as_what_they_affirm(text: str, said: str) -> None:
+    assert cancel_double_negations(text) == said
+
+
+def test_a_litotes_is_no_refusal(segmenter: Segmenter) -> None:
+    classifier = classifier_of(load_flows(FLOWS_DIR)["survey"].flow, segmenter, 0.5)
+    assert _name(classifier.parse("我没说不方便啊，你问").intent) != "busy"
+    assert _name(classifier.parse("也不能说没有建议，我说两句").intent) != "deny"
