@@ -72,18 +72,20 @@ class KeywordSpotter:
         self.keywords = [k for k in keywords if not k.parts]
         self._any_text = any_of(k.text for k in self.keywords)
         self._any_sound = any_of(k.padded_pinyin for k in self.keywords if k.padded_pinyin)
-        # A quick test that the parts are there, in order, in one clause (find_gapped finds where).
+        # A quick test that a keyword's parts are there, in order, in one clause (find_gapped
+        # finds where); and one for any of them, as _any_text is for the others.
         gap = f"[^|]{{0,{MAX_GAP_CHARS}}}"
         self._gapped = [(k, re.compile(gap.join(map(re.escape, k.parts)))) for k in keywords if k.parts]
+        self._any_gapped = re.compile("|".join(pattern.pattern for _, pattern in self._gapped) or r"(?!)")
 
     def score(self, analysis: Analysis, scores: list[float]) -> None:
         """Raise each intent's entry of ``scores`` to its best keyword's score."""
-        if self._gapped:
-            self._score_gapped(analysis, scores)
         # Most utterances contain no keyword, and a keyword occurs in few: test all
         # clauses at once, first for any keyword, then for each ("|" is in no clause
         # and no keyword, so none can match across two clauses).
         text = "|".join(analysis.clauses)
+        if self._any_gapped.search(text):
+            self._score_gapped(analysis, text, scores)
         sounds = " " + " | ".join(map(" ".join, analysis.syllables)) + " "  # "|".join(padded)
         if not self._any_text.search(text) and not self._any_sound.search(sounds):
             return
@@ -93,7 +95,7 @@ class KeywordSpotter:
             by_sound = keyword.padded_pinyin is not None and keyword.padded_pinyin in sounds
             if not (by_text or by_sound):
                 continue
-            base = KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
+            base = keyword_base(keyword, analysis)
             if keyword.negated or not analysis.negations:
                 # No occurrence can be negated: the best is one in characters, if any; one
                 # by sound only counts unless a negation cue made it (补办 in 不办).
@@ -113,14 +115,14 @@ class KeywordSpotter:
                     score *= NEGATION_PENALTY
                 scores[keyword.intent] = max(scores[keyword.intent], score)
 
-    def _score_gapped(self, analysis: Analysis, scores: list[float]) -> None:
-        """Raise ``scores`` by the keywords with a gap found in one clause (卡…丢): the
-        best occurrence, which is negated when any of its parts is."""
-        text = "|".join(analysis.clauses)
+    def _score_gapped(self, analysis: Analysis, text: str, scores: list[float]) -> None:
+        """Raise ``scores`` by the keywords with a gap found in one clause (卡…丢) of
+        ``text`` (the clauses joined by ``|``): the best occurrence, which is negated when
+        any of its parts is."""
         for keyword, pattern in self._gapped:
-            if pattern.search(text) is None:  # most utterances hold none of its parts in order
+            if pattern.search(text) is None:
                 continue
-            base = KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
+            base = keyword_base(keyword, analysis)
             for clause, starts in find_gapped(analysis, keyword):
                 negated = not keyword.negated and any(
                     is_negated(analysis, clause, at, at + len(part))
@@ -128,6 +130,12 @@ class KeywordSpotter:
                 )
                 score = base * (NEGATION_PENALTY if negated else 1.0)
                 scores[keyword.intent] = max(scores[keyword.intent], score)
+
+
+def keyword_base(keyword: Keyword, analysis: Analysis) -> float:
+    """A keyword's score where it is not negated: ``KEYWORD_BASE`` plus the rest in
+    proportion to how much of the utterance it covers."""
+    return KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
 
 
 def find_gapped(analysis: Analysis, keyword: Keyword) -> Iterator[tuple[int, list[int]]]:

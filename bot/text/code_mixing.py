@@ -79,12 +79,13 @@ def _key(english: str) -> str:
 
 
 _ENGLISH, _MANDARIN = _compile(ENGLISH_WORDS)
+_LATIN_LETTER = re.compile("[A-Za-z]")
 
 
 def rewrite(text: str) -> str:
     """``text`` with the English words of ``ENGLISH_WORDS`` replaced by their Mandarin
     word (帮我转个 human agent -> 帮我转个人工); text without Latin letters is returned
     as it is, at no cost."""
-    if not any("a" <= char <= "z" or "A" <= char <= "Z" for char in text):
+    if _LATIN_LETTER.search(text) is None:
         return text
     return _ENGLISH.sub(lambda match: _MANDARIN[_key(match.group(0))], text)

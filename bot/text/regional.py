@@ -49,6 +49,7 @@ REGIONAL_CLAUSES: Mapping[str, str] = {
 """Regional words that are a whole clause, and the Mandarin word each stands for: 中 is
 Henan's "OK" when it is all the caller said before a pause (中，恁问吧), but it is also
 中午 and 中心, so it is read so only as a clause of its own."""
+_CLAUSE_STARTS = frozenset(clause[0] for clause in REGIONAL_CLAUSES)
 
 
 def with_regional_clauses(prepared: str) -> str:
@@ -57,9 +58,6 @@ def with_regional_clauses(prepared: str) -> str:
     if not any(clause in prepared for clause in _CLAUSE_STARTS):
         return prepared
     return "|".join(REGIONAL_CLAUSES.get(clause, clause) for clause in prepared.split("|"))
-
-
-_CLAUSE_STARTS = frozenset(clause[0] for clause in REGIONAL_CLAUSES)
 
 
 def with_regional_words(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:

@@ -48,7 +48,6 @@ from bot.language.slots.spoken import small_int
 from bot.text.digits import digits_value
 
 _N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
-_NUMERALS = frozenset("0123456789０１２３４５６７８９零〇一二两三四五六七八九十幺")
 # A date's first numeral is not the tail of a longer number (1012号 is not the 12th).
 _START = "(?<![0-9０-９零〇一二两三四五六七八九十幺])"
 _YEAR = "[0-9０-９零〇一二三四五六七八九幺]{4}"
@@ -233,8 +232,7 @@ class DateSlot(SlotTypeBase):
     def _candidates(text: str, today: datetime.date) -> Iterator[Candidate]:
         for rank, (pattern, resolver) in enumerate(reversed(_PATTERNS)):
             for found in pattern.finditer(text):
-                said_numeral = not _NUMERALS.isdisjoint(found.group())  # 今天 in 今天一早八点 has none
-                if said_numeral and in_numeral_idiom(text, found.start(), found.end()):
+                if in_numeral_idiom(text, found.start(), found.end()):
                     continue  # 一日三餐 is no 1st of the month
                 if resolver is _day_only and _names_no_day(text, found):
                     continue  # 5号门, 解放街16号, 一日游

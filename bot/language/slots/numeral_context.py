@@ -148,8 +148,7 @@ _JOINS_NUMBERS = frozenset("到至或和跟与及加减乘除比是有在为多�
 三加二, 两是两, 三多, 三以上)."""
 _DIVISIONS = frozenset("期栋幢组区排村队厂")
 """Divisions of a place: an estate's phase, a building, a village's group, a works."""
-_LIVE = "住"
-_LIVE_AT = "住在"
+_LIVE = ("住", "住在")
 _AT = "在"
 _OF = "的"
 _PLACE_WORDS = (
@@ -385,7 +384,7 @@ def names_a_division(text: str, start: int, end: int) -> bool:
     or before 的. 分三期, 两组数据, 在三期内还清 count."""
     if text[end : end + 1] not in _DIVISIONS:
         return False
-    if text.endswith(_LIVE, 0, start) or text.endswith(_LIVE_AT, 0, start):
+    if text.endswith(_LIVE, 0, start):
         return True
     after = end + 1
     if text[after : after + 1] == _OF:

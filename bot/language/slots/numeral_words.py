@@ -375,7 +375,10 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
 
 def in_numeral_idiom(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a value's span) is cut by four characters shaped like
-    a numeral idiom (see ``_idiom_at``) that overlap it and reach outside it."""
+    a numeral idiom (see ``_idiom_at``) that overlap it and reach outside it. A span with
+    no numeral or digit (今天 in 今天一早八点) is the idiom's neighbour, never cut by it."""
+    if not any(char in _NUMERALS or char.isdigit() for char in text[start:end]):
+        return False
     words = numeral_words()
     first = max(0, start - _IDIOM_LENGTH + 1)
     last = min(end, len(text) - _IDIOM_LENGTH + 1)

@@ -59,10 +59,13 @@ _PERIODS = "|".join(
     sorted(("凌晨", "中午", "下午", "傍晚", *_MORNING, *_EVENING, *_NIGHT), key=len, reverse=True)
 )
 _PERIOD = rf"(?:(?P<period>{_PERIODS})\s*)?"
-_WEEKDAY = "[周期拜][一二三四五六日天1-7]"
+_WEEK_MARKS = "周期拜"
+"""The last character of a word for the week (周, 星期, 礼拜): a weekday's digit follows."""
+_WEEKDAYS = "一二三四五六日天1234567"
+_WEEKDAY = f"[{_WEEK_MARKS}][{_WEEKDAYS}]"
 # An hour's first digit follows no other (二十三点 is one hour), but for a weekday's
 # (周五三点, 星期一一点, 周五15点), and is no weekday's itself (周五 in 周五三点).
-_HOUR_START = rf"(?<![周期拜])(?:(?<!{_NUM})|(?<={_WEEKDAY}))"
+_HOUR_START = rf"(?<![{_WEEK_MARKS}])(?:(?<!{_NUM})|(?<={_WEEKDAY}))"
 # 差一刻四点, 四点差一刻, 差十分三点: minutes before the hour.
 _GAP = rf"(?P<gap>一刻|三刻|{_NUM}{{1,2}}\s*分钟?)"
 _BEFORE = re.compile(
@@ -92,8 +95,6 @@ _TIME_CONTEXT = frozenset(
 adverbs (就一点), words of time (明天, 周三, 下午), joins (或者一点)."""
 _OF = "的"
 _DAY_ENDS = frozenset("天日号")
-_WEEK_MARKS = frozenset("周期拜")
-_WEEKDAYS = frozenset("一二三四五六日天1234567")
 
 
 def _afternoon(hour: int) -> int:
