@@ -15,7 +15,9 @@ that the knowledge base uses too):
 2. Synonym variants are rewritten to their canonical word (社保卡 -> 医保卡), the
    flow's own and regional words (莫得 -> 没有, 揾 -> 找: ``bot.text.regional``).
 3. Each clause is cut into words by jieba; fillers, hedges and polite words (那个, 嗯,
-   好像, 其实, 请问, 麻烦…, ``bot.text.fillers.NOISE_WORDS``) are left out unless nothing else is left, and
+   好像, 其实, 请问, 麻烦…, ``bot.text.fillers.NOISE_WORDS``) are left out unless nothing
+   else is left in the clause (嗯 alone is an answer; a clause of 那个 is dropped, and an
+   utterance of nothing but such words, 嗯……那个……, says nothing), and
    the rest is turned into two feature sets:
    *characters* (single characters, character bigrams, words) and *pinyin* (the
    same on toneless pinyin folded by ``bot.text.pinyin``, so the ASR homophone 专人工

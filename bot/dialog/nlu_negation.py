@@ -4,7 +4,8 @@
 characters after it (不用转人工 negates 转人工). Two common forms escape it:
 
 * The refusal comes last: callers name the thing first and refuse it at the end of the
-  clause (人工就算了, 挂失就不办了, 报销就不用查了, 人工我不要). Nothing content follows
+  clause (人工就算了, 挂失就不办了, 报销就不用查了, 人工我不要), or say they do not
+  care (营业时间不用告诉我了, 周末开不开门我不关心). Nothing content follows
   the cue; what it negates is what came before it.
   A refusal that names nothing in its own clause refuses the clause before it
   (几点开门我知道，不用说了), when that clause names more than a word (拉倒吧，不用说了
@@ -40,10 +41,12 @@ MIN_TOPIC = 2  # content characters it must find there (好的不用了 is a ref
 _CUE_CHARS = frozenset("不没别")
 _VERBS = "说问查办补找转管弄提讲"  # what a caller declines to have done, or to be told
 _FUSED_CUE = re.compile(f"不[{_VERBS}]")
-# A refusal that ends the clause: a cue, perhaps the verb it refuses (报销就不用查了),
-# then what may trail it (了, 谢谢). A bare 不 needs its verb: 开门不 asks.
+# A refusal that ends the clause: a cue, perhaps the verb it refuses (报销就不用查了,
+# 不用告诉我), or not caring (不关心, 无所谓), then what may trail it (了, 谢谢). A bare
+# 不 needs its verb: 开门不 asks.
 _FINAL_CUE = re.compile(
-    rf"(?:(?:不需要|不用|不要|不必|甭|别)[{_VERBS}]?|不[{_VERBS}了]|算了|免了)了?(?:谢谢你?)?$"
+    rf"(?:(?:不需要|不用|不要|不必|甭|别)(?:[{_VERBS}]|告诉我?|跟我[{_VERBS}])?|不[{_VERBS}了]|算了|免了"
+    r"|不关心|不在乎|无所谓|不感兴趣|没兴趣|不想知道|不想听)了?(?:谢谢你?)?$"
 )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.text import code_mixing
-from bot.text.fillers import FINAL_PARTICLES, NOISE_WORDS
+from bot.text.fillers import FINAL_PARTICLES, NOISE_WORDS, TURN_HOLDERS
 from bot.text.pinyin import char_syllables
 from bot.text.regional import with_regional_clauses
 
@@ -106,7 +106,7 @@ class Analyser:
         length = sum(map(len, clauses))
         if length > MAX_CHARS:
             clauses = _truncate(clauses, MAX_CHARS)
-        words = [self._words(clause) for clause in clauses]
+        words = _without_fillers([self._cut(clause) for clause in clauses])
         clauses = ["".join(w) for w in words]
         syllables = [char_syllables(clause) for clause in clauses]
         analysis = Analysis(clauses, syllables, sum(map(len, clauses)))
@@ -114,13 +114,6 @@ class Analyser:
             _add_ngrams(analysis, number)
             self._add_words(analysis, number, words[number])
         return analysis
-
-    def _words(self, clause: str) -> list[str]:
-        """jieba's words of ``clause``, without fillers and hedges (``NOISE_WORDS``)
-        unless they are all there is."""
-        words = self._cut(clause)
-        kept = [word for word in words if word not in NOISE_WORDS]
-        return kept or words
 
     def _add_words(self, analysis: Analysis, number: int, words: list[str]) -> None:
         """Add word features and find negation cues, both from jieba's words."""
@@ -152,6 +145,26 @@ class Analyser:
             # and 需要 is exactly what it negates.
             topic = frozenset(c for c in clause[cue_start + 1 : scope_end] if c not in _NOT_A_TOPIC)
             analysis.negations.append(Negation(number, cue_end, scope_end, topic))
+
+
+def _without_fillers(clauses: list[list[str]]) -> list[list[str]]:
+    """Each clause's words (jieba's) without fillers and hedges (``NOISE_WORDS``), unless
+    they are all the clause holds: then it is dropped if it holds a word said to keep the
+    turn (那个…谁啊 is 谁), else kept, an answer (嗯嗯，是要查这个). An utterance of
+    nothing else is nothing (嗯……那个……: the caller is still thinking)."""
+    kept: list[list[str]] = []
+    holding = False
+    for words in clauses:
+        content = [word for word in words if word not in NOISE_WORDS]
+        if content:
+            kept.append(content)
+        elif any(word in TURN_HOLDERS for word in words):
+            holding = True
+        else:
+            kept.append(words)
+    if holding and all(word in NOISE_WORDS for words in kept for word in words):
+        return []
+    return kept
 
 
 def asks_either_way(clause: str, start: int, end: int) -> bool:

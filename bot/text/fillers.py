@@ -14,6 +14,9 @@ PARTICLES = ("啊", "哦", "噢", "喔", "呀", "嘛", "啦", "嘞", "呐", "哇
 DISCOURSE_FILLERS = ("那个", "这个", "就是说", "然后", "那么")
 """Words said to hold the turn while the caller thinks."""
 
+TURN_HOLDERS = frozenset(DISCOURSE_FILLERS)
+"""Said alone, they answer nothing: the caller is still thinking (嗯……那个……)."""
+
 HEDGES = ("好像", "可能", "大概", "其实", "反正", "估计", "貌似", "似乎")
 """Words that soften a sentence without changing what it asks: 我的卡好像丢了 is 我的卡丢了."""
 

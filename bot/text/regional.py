@@ -30,13 +30,14 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "什么": ("啥子", "啥", "神马"),
     "怎么": ("咋个", "咋", "点样"),  # south-west, north, Guangdong
     "怎么办": ("咋整", "咋办"),  # north-east
-    "我": ("俺",),  # north, Henan, Shandong
+    "我": ("俺", "阿拉"),  # north, Henan, Shandong; Shanghai
+    "你": ("侬",),  # Shanghai
     "您": ("恁",),  # Henan, Shandong
     "谢谢": ("唔该晒", "唔该", "多谢"),  # Guangdong
     "找": ("揾",),  # Guangdong
     "来": ("嚟",),  # Guangdong
     "现在": ("而家",),  # Guangdong
-    "晚点": ("迟啲", "晚些"),  # Guangdong, spoken
+    "晚点": ("迟啲", "晚些", "晏歇", "晏些", "晏点"),  # Guangdong, spoken, Shanghai
     "他": ("佢",),  # Guangdong
     "的": ("嘅",),  # Guangdong
 }
