@@ -191,7 +191,7 @@ def test_prices_and_money_nouns(text: str, expected: SlotValue | None) -> None:
         ("number", "我住三零二", 302),
         ("number", "二零一九年买的", None),
         ("number", "一九九八年的车", None),
-        ("number", "三四个", 34),
+        ("number", "三四个", None),  # neighbours: an approximate count, unread as 几个 is
         ("number", "一百二", 120),
         # codes with Latin letters: after a dash, Chinese digits after a letter
         ("number", "型号是XQB-80的那款", None),
@@ -242,7 +242,7 @@ def test_round_four_shapes(kind: str, text: str, expected: SlotValue | None) -> 
         # vague spans
         ("number", "三年半载也修不好", None),
         ("number", "等了十天半个月", None),
-        ("number", "等了三天半", 3),
+        ("number", "等了三天半", 3.5),  # and a half (round 6)
     ],
 )
 def test_round_four_addresses_and_spans(kind: str, text: str, expected: SlotValue | None) -> None:
@@ -320,4 +320,64 @@ def test_digits_read_one_by_one_are_unsure() -> None:
     ],
 )
 def test_round_five_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # codes with Latin letters, in Chinese digits too, and a model after a word and a space
+        ("number", "俺家老人的老年机只支持二G的", None),
+        ("number", "要换张四G的卡", None),
+        ("number", "四S店说该保养了", None),
+        ("number", "盒子是十四Pro的", None),
+        ("number", "三十G的流量", 30),  # a unit: a quantity
+        ("number", "我的Model 3充不进去", None),
+        ("number", "iPhone 14 屏幕碎了", None),
+        ("number", "OK 3个", 3),  # counted after the space
+        # neighbouring digits: an approximate count, no value; no time either
+        ("number", "工期拖了两三个月", None),
+        ("number", "三四个人", None),
+        ("time", "下午两三点过来", None),
+        ("time", "下午三点过来", "15:00"),
+        # vague tens, and a number and 号 before a place
+        ("date", "取票机前面排了几十号人", None),
+        ("date", "场馆只能从三号口进", None),
+        ("date", "三号充电桩坏了", None),
+        ("date", "3号出口见", None),
+        ("date", "三号交房", "2026-12-03"),
+        # divisions of a place
+        ("number", "我们是九栋的", None),
+        ("number", "我们村是三组的", None),
+        ("number", "比隔壁三期贵", None),
+        ("number", "就在解放路三段那个路口", None),
+        ("number", "分三期付", 3),
+        # a phone's model; the June sale
+        ("number", "我的小米十四坏了", None),
+        ("number", "苹果十五的屏幕", None),
+        ("number", "买了三斤苹果", 3),
+        ("number", "苹果三斤", 3),
+        ("number", "618那阵子囤的", None),
+        ("number", "六幺八的定金", None),
+        ("amount", "618块", 618),
+        # as soon as; one after another with any link; hyperbole of things said
+        ("number", "他那边一刷我这边就收到短信", None),
+        ("number", "一次就好", 1),
+        ("number", "现在一个推一个", None),
+        ("number", "脸上红一块白一块的", None),
+        ("number", "一个和一个", 1),
+        ("number", "发了一万条消息都没人理", None),
+        ("amount", "一千块钱都没有", 1000),
+        # and a half; a decimal before its unit; a sum a word cuts
+        ("number", "每次吃一片半", 1.5),
+        ("number", "两个半小时", 2.5),
+        ("number", "两个半天", 2),
+        ("amount", "三块半", 3.5),
+        ("number", "说明书写的是二点五毫升", 2.5),
+        ("time", "二点五毫升", None),
+        ("number", "一点一滴", None),
+        ("amount", "这个月信用卡账单一千二", 1200),
+    ],
+)
+def test_round_six_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
     assert value_of(kind, text) == expected

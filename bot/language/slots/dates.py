@@ -48,8 +48,9 @@ from bot.language.slots.spoken import small_int
 from bot.text.digits import digits_value
 
 _N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
-# A date's first numeral is not the tail of a longer number (1012号 is not the 12th).
-_START = "(?<![0-9０-９零〇一二两三四五六七八九十幺])"
+# A date's first numeral is not the tail of a longer number (1012号 is not the 12th) nor
+# of a vague one (几十号人: some tens of people).
+_START = "(?<![0-9０-９零〇一二两三四五六七八九十幺几])"
 _YEAR = "[0-9０-９零〇一二三四五六七八九幺]{4}"
 _SHORT_YEAR = "[0-9０-９零〇一二三四五六七八九幺]{2}"
 # A two-digit year up to this many years ahead is this century's (26年, 30年), else
@@ -164,9 +165,12 @@ def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
 
 
 # The last characters of the names of places, rooms and fixtures (门, 馆, 仓库, 诊室,
-# 车厢, 航站楼, 泳道): a number and 号 before such a name is the place's number, not a day.
-# Events after a day are days (3号体检, 12号手术, 6号婚礼).
-_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道")
+# 车厢, 航站楼, 泳道, 出口, 充电桩): a number and 号 before such a name is the place's
+# number, not a day. Events after a day are days (3号体检, 12号手术, 6号婚礼).
+_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道口桩")
+_PLACES_NAMED_BY_A_VERB = ("出口", "入口", "进口", "检票口", "登机口", "充电桩", "停车位", "候车室", "候诊室")
+"""Names of places that begin with a verb (出, 充, 停), which otherwise ends a name: a
+number and 号 before one is the place's (3号出口, 5号充电桩), as before 3号交房 it is a day."""
 _PLACE_NAME_REACH = 3
 """The longest name after 号 looked at (航站楼, 候车室)."""
 # Before a number and 号, a street: a house number (建设路25号), not a day.
@@ -178,7 +182,7 @@ def _names_a_place(text: str, found: re.Match[str]) -> bool:
     (5号门, 8号仓库, 1号航站楼, 4号诊室), or after a street (解放街16号). A verb or a
     function word after 号 ends the name (20号到店, 3号以前: days)."""
     start, end = found.start(), found.end()
-    if start > 0 and text[start - 1] in _STREETS:
+    if (start > 0 and text[start - 1] in _STREETS) or text.startswith(_PLACES_NAMED_BY_A_VERB, end):
         return True
     words = lexicon()
     for char in text[end : end + _PLACE_NAME_REACH]:

@@ -16,7 +16,7 @@ from bot.language.slots.base import (
     number_value,
     resolve,
 )
-from bot.language.slots.numeral_context import counted_at
+from bot.language.slots.numeral_context import counted_at, measure_end
 from bot.language.slots.numeral_words import COUNTERS
 from bot.language.slots.spoken import (
     CN_UNITS,
@@ -76,11 +76,32 @@ class NumberSlot(_Bounded):
             if is_not_quantity(squeezed, found.start(), found.end()):
                 continue
             value = parse_numeral(found.group())
-            if value is not None and self._in_range(value):
-                span = original_span(index, found.start(), found.end())
+            if value is None:
+                continue
+            end = found.end()
+            half = _and_a_half(squeezed, end) if value == value.to_integral_value() else None
+            if half is not None:
+                value, end = value + _HALF, half  # 一片半, 两个半小时: 1.5, 2.5
+            if self._in_range(value):
+                span = original_span(index, found.start(), end)
                 bare = not counted_at(squeezed, found.end())
                 candidates.append(Candidate(span.start, span.end, number_value(value), unsure=bare))
         return resolve(text, candidates)
+
+
+_HALF = Decimal("0.5")
+_HALF_MARK = "半"
+_HALF_A_DAY = "半天"
+"""After a classifier, a noun of its own (两个半天: two half-days), not "and a half"."""
+
+
+def _and_a_half(text: str, end: int) -> int | None:
+    """Where 半 after the classifier or measure at ``end`` ends (一片半, 两个半小时, 一年半:
+    "and a half"), or None."""
+    after = measure_end(text, end)
+    if after is None or text[after : after + 1] != _HALF_MARK or text.startswith(_HALF_A_DAY, after):
+        return None
+    return after + 1
 
 
 _ONE_DIGIT = f"[{DIGIT_CLASS}]"
@@ -101,8 +122,10 @@ _AMOUNT = re.compile(
     r"(?:[¥￥]\s*)?(?:"
     # 三千五百块, 三块五, 一千二百三十四块五毛六, 2000块钱, 三块零五
     rf"(?P<yuan>{NUMERAL_PATTERN})\s*(?:块|元|圆)(?:钱|人民币)?"
+    # 三块半
+    r"(?:(?P<half>半)"
     # 两块八毛, 二十块零八毛 (零 before 毛 is a pause, not a digit)
-    rf"(?:零?(?P<jiao_unit>{_ONE_DIGIT})[毛角](?:(?P<fen_unit>{_SMALL_DIGIT})分?)?"
+    rf"|零?(?P<jiao_unit>{_ONE_DIGIT})[毛角](?:(?P<fen_unit>{_SMALL_DIGIT})分?)?"
     rf"|(?P<jiao>{_SMALL_DIGIT})(?![{CN_UNITS}])(?:(?P<fen>{_SMALL_DIGIT})分?)?)?"
     # 五毛, 五毛六, 五角六分
     rf"|(?P<jiao_only>{_ONE_DIGIT})[毛角](?:(?P<fen_only>{_SMALL_DIGIT})分?)?"
@@ -167,5 +190,5 @@ class AmountSlot(_Bounded):
                 jiao, fen = groups["jiao_unit"] or groups["jiao"], groups["fen_unit"] or groups["fen"]
             if yuan is None:
                 continue
-            value = yuan + _digit(jiao) / 10 + _digit(fen) / 100
+            value = yuan + _digit(jiao) / 10 + _digit(fen) / 100 + (_HALF if groups.get("half") else 0)
             yield found, value.quantize(_CENT, rounding=ROUND_HALF_UP)

@@ -43,7 +43,8 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
   二斤, 二米), multiples and shares (二倍, 二成, 二折) and clock times keep 二 as a count.
 * **One after another** (``is_one_after_another``): 一 and a classifier said twice,
   joined by 又, 比, 接, 连, 挨, 没 or 不如 (一茬又一茬, 一个比一个高, 一个接一个,
-  有一顿没一顿): a figure of speech, no count.
+  有一顿没一顿), or by any other word of one character (一个推一个, 红一块白一块, 东一句西一句):
+  a figure of speech, no count.
 * **A cousin's rank** (``is_kin_rank``): a digit before 表 or 堂 and a kin noun (三表哥,
   二堂姐).
 * **A term** (``before_verb_or_adjective``): one digit right before a verb or an
@@ -61,6 +62,9 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
   or a want keep the count (不到一个月, 不用一个小时, 不要一个).
 * **Hyperbole** (``exaggerates``): a round hundred or more before 个, a short noun and
   都 or 也 and a negation (一千个理由都没用); ``numeral_names`` reads the other kinds.
+* **A model** (``names_a_model``): a numeral right after a maker of phones (苹果十五,
+  小米14, 华为六十), with nothing counted after it (苹果三斤, 小米两袋 count). Models
+  with letters (iPhone 14, Mate60, 十四Pro) are ``numeral_shapes``' business.
 * **A hesitation** (``is_hesitation``): 一 after 那个, 这个 or 就是 and before a pause
   (嗯那个一，我想问): the caller gathers words.
 
@@ -103,7 +107,8 @@ _SHORT_NOUN = 2
 """The longest noun after 一 and its classifier that may still be the whole answer (一个人,
 一张卡, 一个孩子)."""
 _ZEROS = frozenset("零〇")
-_ONE_OF = "个"
+_OF_THINGS_SAID = frozenset("个条句件样")
+"""Classifiers of things said or wanted, which a hyperbole counts (一万条消息, 一千个理由)."""
 _FILLER_WORDS = ("那个", "这个", "就是")
 """Words a caller fills a pause with before a lone 一 (嗯那个一，我想问)."""
 _ONE = "一"
@@ -139,23 +144,28 @@ and shares, clock times (二两, 二斤, 二米, 二倍, 二成, 二折)."""
 _ONE_AFTER_ANOTHER = ("又", "比", "接", "连", "挨", "没", "不如")
 """Between two 一 and their classifier: one after another (一茬又一茬, 一个比一个)."""
 _LINK_STARTS = frozenset(link[0] for link in _ONE_AFTER_ANOTHER)
-_LINK_ENDS = frozenset(link[-1] for link in _ONE_AFTER_ANOTHER)
 _TERM_DIGITS = frozenset("二两三四五六七八九")
 """Digits that name a term before a verb or an adjective (三高, 四驱); 一 before a verb
 is "as soon as" (``numeral_words.yi_before_verb``), 十 mostly begins 十分, 十足."""
 _JOINS_NUMBERS = frozenset("到至或和跟与及加减乘除比是有在为多来余半上下左以")
 """Verbs and words after a number that join it to another or keep it one (三到五,
 三加二, 两是两, 三多, 三以上)."""
-_DIVISIONS = frozenset("期栋幢组区排村队厂")
-"""Divisions of a place: an estate's phase, a building, a village's group, a works."""
+_DIVISIONS = frozenset("期栋幢组区排村队厂段")
+"""Divisions of a place: an estate's phase, a building, a village's group, a works, a
+road's section."""
 _LIVE = ("住", "住在")
-_AT = "在"
+_NEXT_TO = ("隔壁", "对面", "旁边", "后面", "前面")
+"""Before a division, where it is from the caller's (隔壁三期, 对面五栋)."""
+_AT_OR_IS = frozenset("在是")
+"""Before a division at the end of what is said or before 的: 我在三期, 我们是九栋的."""
 _OF = "的"
 _PLACE_WORDS = (
     *("那边", "这边", "那里", "这里", "那块", "那片", "附近", "旁边", "对面", "门口", "里面"),
     *("东门", "西门", "南门", "北门", "大门", "后门"),
 )
 """Words of place after a division (三期那边, 五组附近, 三期的东门)."""
+_PHONE_MAKERS = ("苹果", "小米", "红米", "华为", "荣耀", "魅族", "三星", "一加")
+"""Makers whose phones are named by a number (苹果十五, 小米14, 红米K70 has letters too)."""
 _COUSINS = frozenset("表堂")
 _KIN = frozenset("哥姐弟妹兄叔伯姑舅姨爷奶婶嫂侄甥孙")
 """Kin nouns, a closed class; after 表 or 堂 and a digit, a cousin's rank (三表哥)."""
@@ -339,20 +349,33 @@ def is_one_after_another(text: str, start: int, end: int) -> bool:
     if after is None:
         return False
     classifier = text[end:after]
-    first = text[after : after + 1] in _LINK_STARTS and any(  # 一茬 before 又一茬
-        text.startswith(link + _ONE + classifier, after) for link in _ONE_AFTER_ANOTHER
+    second = _ONE + classifier
+    first = any(  # 一茬 before 又一茬, 一个 before 推一个
+        text.startswith(link + second, after) for link in _links_at(text, after)
     )
-    return first or (text[start - 1 : start] in _LINK_ENDS and _after_another(text, start, classifier))
+    return first or _after_another(text, start, classifier)
+
+
+def _links_at(text: str, at: int) -> tuple[str, ...]:
+    """The links that may start at ``at``: those of ``_ONE_AFTER_ANOTHER``, or any one
+    character but a numeral, a classifier or a function word (一个推一个, 红一块白一块)."""
+    char = text[at : at + 1]
+    counted = char in _NUMERALS_OR_DIGITS or char in COUNTERS
+    if not is_han(char) or counted or char in lexicon().function_chars:
+        return _ONE_AFTER_ANOTHER if char in _LINK_STARTS else ()
+    return (*_ONE_AFTER_ANOTHER, char) if char in _LINK_STARTS else (char,)
 
 
 def _after_another(text: str, start: int, classifier: str) -> bool:
     """Whether 一 at ``start`` and ``classifier`` follow 一, the same classifier and a
-    link: the second 一茬 of 一茬又一茬."""
-    for link in _ONE_AFTER_ANOTHER:
-        before = start - len(link)
-        if before > 1 and text.startswith(link, before):
+    link: the second 一茬 of 一茬又一茬, of 一个推一个."""
+    for length in (2, 1):
+        before = start - length
+        link = text[before:start]
+        if before > 1 and link in _links_at(text, before):
             first = before - len(classifier) - 1
-            return first >= 0 and text[first] == _ONE and text[first + 1 : before] == classifier
+            if first >= 0 and text[first] == _ONE and text[first + 1 : before] == classifier:
+                return True
     return False
 
 
@@ -379,27 +402,36 @@ def in_address(text: str, start: int, end: int) -> bool:
 
 def names_a_division(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` numbers a division of a place: an
-    estate's phase, a building, a village's group (住在十二栋, 五组那边, 三期的东门, 我在三期):
-    a division after 住, before a word of place, or after 在 at the end of what is said
-    or before 的. 分三期, 两组数据, 在三期内还清 count."""
+    estate's phase, a building, a village's group, a road's section (住在十二栋, 五组那边,
+    三期的东门, 我在三期, 我们是九栋的, 隔壁三期, 解放路三段): a division after 住, after a
+    word of where (隔壁, 对面), before a word of place, after 在 or 是 at the end of what
+    is said or before 的, or a section after a street. 分三期, 两组数据, 在三期内还清 count."""
     if text[end : end + 1] not in _DIVISIONS:
         return False
-    if text.endswith(_LIVE, 0, start):
+    if text.endswith(_LIVE, 0, start) or text.endswith(_NEXT_TO, 0, start):
         return True
+    if text[start - 1 : start] in _STREETS:
+        return True  # 解放路三段, 中山路二期
     after = end + 1
     if text[after : after + 1] == _OF:
         after += 1
     if text.startswith(_PLACE_WORDS, after):
         return True
-    said_where = text[start - 1 : start] == _AT
+    said_where = text[start - 1 : start] in _AT_OR_IS
     return said_where and (after >= len(text) or after > end + 1 or not is_han(text[after]))
 
 
+def names_a_model(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` follows a maker of phones with nothing
+    counted after it: a model (苹果十五, 小米14; 苹果三斤 counts)."""
+    return text.endswith(_PHONE_MAKERS, 0, start) and measure_end(text, end) is None
+
+
 def exaggerates(text: str, start: int, end: int) -> bool:
-    """Whether the numeral ``text[start:end]`` is a round hundred or more before 个, a
-    short noun and 都 or 也 and a negation: 一千个理由都没用 (hyperbole; 一百个人都来了
-    counts)."""
-    if text[end : end + 1] != _ONE_OF or not is_round(text[start:end]):
+    """Whether the numeral ``text[start:end]`` is a round hundred or more before 个 (or 条,
+    句, 件, 样), a short noun and 都 or 也 and a negation: 一千个理由都没用, 发了一万条消息都没人理
+    (hyperbole; 一百个人都来了 counts, and so does 一千块钱都没有)."""
+    if text[end : end + 1] not in _OF_THINGS_SAID or not is_round(text[start:end]):
         return False
     return even_negated(text, end + 1, end + 1 + _NOUN_REACH + 1)
 
@@ -461,7 +493,7 @@ def not_counted(text: str, start: int, end: int) -> bool:
         return True
     if is_figure_or_name(text, start, end) or in_address(text, start, end):
         return True
-    if names_a_division(text, start, end) or exaggerates(text, start, end):
+    if names_a_division(text, start, end) or exaggerates(text, start, end) or names_a_model(text, start, end):
         return True
     if end < len(text):
         after = text[end]

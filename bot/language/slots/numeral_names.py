@@ -5,7 +5,8 @@ few shapes in which a number that looks counted, or bare, is no quantity a calle
 gives, for the ``number`` and ``amount`` slots:
 
 * **A festival** (``双`` before the numeral): 双十一, 双12. 双 counts pairs after a
-  number (两双鞋), never before one.
+  number (两双鞋), never before one. And the June sale, 618 (六一八, 六幺八), but before
+  money (618块).
 * **A vague count** (``几`` next to the numeral, or 好几 after it): 几十个, 十几年,
   二十几块, 好几百, 五十好几; and a vague span, 一年半载, 十天半个月. The caller says no
   number; nothing can be stored.
@@ -45,6 +46,7 @@ from bot.language.slots.numeral_words import lexicon
 from bot.text.digits import digits_value
 
 _FESTIVAL_MARK = "双"
+_JUNE_SALE = "618"
 _VAGUE = "几"
 _BEFORE_NAMES = frozenset({_FESTIVAL_MARK, _VAGUE})
 _QUITE_A_FEW = "好几"
@@ -161,8 +163,8 @@ def _is_yuan_name(numeral: str, text: str, end: int) -> bool:
 
 def is_figure_or_name(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` names a festival, is vague, exaggerates,
-    names a place with 元, a decade or a generation, has a leading zero, is a service
-    line or a short number dialled, a year or a site (see the module doc).
+    names a place with 元, a decade or a generation, has a leading zero, is the June
+    sale, a service line or a short number dialled, a year or a site (see the module doc).
     On the callback path: the characters around the numeral decide which tests apply."""
     if start > 0 and text[start - 1] in _BEFORE_NAMES:
         return True  # 双十一, 几十
@@ -180,7 +182,12 @@ def is_figure_or_name(text: str, start: int, end: int) -> bool:
         return True  # 领克03
     if after in _MONEY_UNITS:
         return False
-    return is_service_number(numeral) or _is_dialled(text, start, numeral) or _is_site(text, start, end)
+    return (
+        numeral == _JUNE_SALE
+        or is_service_number(numeral)
+        or _is_dialled(text, start, numeral)
+        or _is_site(text, start, end)
+    )
 
 
 def _told_by_what_follows(text: str, start: int, end: int) -> bool:

@@ -4,18 +4,21 @@ Two tests on the characters of a numeral the number and amount slots found, with
 dictionary:
 
 * Chinese digits with no unit (十百千万) that no caller says for a number: doubled
-  pairs (七七八八, 三三两两), two digits that are not neighbours (四六级, 五五开,
-  三七开), and a digit next to 洞 (0) or 拐 (7), said only in digit strings, with
-  another digit beyond (G幺洞拐三). A caller says 46 as 四十六; digit by digit (幺三八)
-  is the ``digits`` slot's business. Longer digit strings (三零二, 幺幺零) stay numbers
-  with nothing counted after them, so *unsure*: a ``number`` slot asked "which room?"
-  takes 三零二, and asks back one heard in words said for something else. Two
-  neighbours (三四个, 七八百) are an approximate number and stay.
-* Digits in a code with Latin letters: Arabic digits after a letter, or after a letter
-  and a dash (A4, MP3, PM2.5, KFR-35GW, 5W-30), one digit before a letter (4G, 5G, 3D,
-  4S, 2B), or more digits before a letter that is no unit (1080P, 24H); Chinese digits
-  right after a letter (CA幺五幺幺, G幺洞拐三: a flight, a train). More digits before
-  a unit are a quantity (30G, 100M, 500ml, 5L), and so is anything after 人民币's RMB.
+  pairs (七七八八, 三三两两), two digits side by side (四六级, 五五开, 三七开: a name or a
+  share; 三四个, 两三个月: an approximate count, which the slots leave unread as they
+  leave 几个 and 十几个, rather than read 34), and a digit next to 洞 (0) or 拐 (7),
+  said only in digit strings, with another digit beyond (G幺洞拐三). A caller says 46
+  as 四十六; digit by digit (幺三八) is the ``digits`` slot's business. Longer digit
+  strings (三零二, 幺幺零) stay numbers with nothing counted after them, so *unsure*: a
+  ``number`` slot asked "which room?" takes 三零二, and asks back one heard in words
+  said for something else.
+* Digits in a code with Latin letters: digits after a letter, or after a letter and a
+  dash (A4, MP3, PM2.5, KFR-35GW, 5W-30, CA幺五幺幺, G幺洞拐三: a flight, a train), or
+  after a word of letters and a space with nothing counted after them (Model 3, iPhone
+  14); one digit before a letter (4G, 5G, 3D, 4S, 2B, 四G, 二G, 四S店), or more digits
+  before a letter that is no unit (1080P, 24H, 十四Pro, 国六B). More digits before a
+  unit are a quantity (30G, 三十G, 100M, 500ml, 5L), and so is anything after 人民币's
+  RMB.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ _PAIR = 2
 _DOUBLED_PAIRS = 4
 _CHINESE_DIGITS = frozenset("零〇一二两三四五六七八九幺")
 _DASH = "-"
+_SPACE = " "
+_WORD = 2
+"""The fewest letters of a word that a space may part from its number (Model 3)."""
 _DIGIT_WORDS = frozenset("洞拐")
 """0 and 7 as said only in digit strings (幺洞拐三): a numeral next to them is a digit."""
 _SAID_DIGITS = _CHINESE_DIGITS | _DIGIT_WORDS
@@ -35,14 +41,14 @@ _UNIT_LETTERS = frozenset("gmktbwval")
 
 
 def is_unpaired_digits(numeral: str) -> bool:
-    """Whether ``numeral`` is unit-less Chinese digits no one says for a number: 七七八八, 四六."""
+    """Whether ``numeral`` is unit-less Chinese digits no one says for a number: 七七八八,
+    四六, and 三四 (an approximate count, "three or four")."""
     values = [_DIGIT_VALUES.get(char) for char in numeral]
     if None in values or len(values) not in (_PAIR, _DOUBLED_PAIRS):
         return False
     if len(values) == _DOUBLED_PAIRS:
         return values[0] == values[1] and values[2] == values[3]
-    first, second = values
-    return first is not None and second is not None and abs(first - second) != 1
+    return True
 
 
 def next_to_digit_words(text: str, start: int, end: int) -> bool:
@@ -57,16 +63,31 @@ def _is_latin(char: str) -> bool:
     return char.isascii() and char.isalpha()
 
 
-def after_latin_letter(text: str, start: int) -> bool:
+def after_latin_letter(text: str, start: int, *, spaced: bool = False) -> bool:
     """Whether a Latin letter, perhaps and a dash, stands right before ``start`` (A4,
-    KFR-35, CA幺五幺幺), other than 人民币's RMB."""
+    KFR-35, CA幺五幺幺), other than 人民币's RMB; with ``spaced``, a word of two letters or
+    more and a space too (Model 3, iPhone 14)."""
     letters = start - 1 if text[start - 1 : start] == _DASH else start
+    words_apart = spaced and letters == start and text[start - 1 : start] == _SPACE
+    if words_apart:
+        letters -= 1
     if letters == 0 or not _is_latin(text[letters - 1]):
         return False
     first = letters
     while first > 0 and _is_latin(text[first - 1]):
         first -= 1
+    if words_apart and letters - first < _WORD:
+        return False
     return text[first:letters].lower() != _MONEY_PREFIX
+
+
+def before_latin_letter(text: str, start: int, end: int) -> bool:
+    """Whether a Latin letter right after the Chinese numeral ``text[start:end]`` makes it
+    a code: after one digit (四G, 二G, 四S店), or a letter that is no unit (十四Pro,
+    国六B); 三十G is 30 gigabytes."""
+    if end >= len(text) or not _is_latin(text[end]):
+        return False
+    return end - start == 1 or text[end].lower() not in _UNIT_LETTERS
 
 
 def is_latin_code(text: str, start: int, end: int) -> bool:

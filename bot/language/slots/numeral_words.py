@@ -61,6 +61,9 @@ _QUANTITY_TAGS = frozenset({"m", "mq", "t", "q"})
 _FUNCTION_OR_IDIOM_TAGS = frozenset({"r", "d", "c", "a", "ad", "i", "l", "z"})
 # Classifiers and units: a numeral plus one of these is a quantity (二楼, 三毛, 零点).
 _APPROXIMATORS = "多来余"
+_AS_SOON_AS = frozenset("就便")
+"""After 一 and a word, "then": 一刷…就收到 is "as soon as it is swiped"."""
+_AS_SOON_AS_REACH = 8
 """After 十, 百, 千 or 万 these make an approximate number (十来个, 二十多); after a lone
 numeral they make words (一来一回, 一多半)."""
 _COUNTERS = frozenset(
@@ -279,7 +282,9 @@ def numeral_words() -> frozenset[str]:
 
 
 def yi_before_verb(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is a lone 一 before a verb: 一看就知道, 一说就挂.
+    """Whether ``text[start:end]`` is a lone 一 before a verb: 一看就知道, 一说就挂; or
+    before any word but a classifier, a measure or a function word, with 就 or 便 later
+    in the clause (一刷我这边就收到短信: "as soon as"; 一次就好 counts).
 
     A connective followed by a numeral still makes a range (一到五), but not before
     anything else (一到家就打).
@@ -289,7 +294,21 @@ def yi_before_verb(text: str, start: int, end: int) -> bool:
     after = text[end]
     if after in _CONNECTIVES:
         return end + 1 >= len(text) or text[end + 1] not in _NUMERALS
-    return after in lexicon().verbs
+    return after in lexicon().verbs or _as_soon_as(text, end)
+
+
+def _as_soon_as(text: str, end: int) -> bool:
+    """Whether the word after 一 (at ``end``) is no classifier, measure or function word
+    and 就 or 便 follows in the clause: 一刷我这边就收到短信."""
+    after, words = text[end], lexicon()
+    if not is_han(after) or after in _CLASSIFIERS or after in words.measures or after in words.function_chars:
+        return False
+    for char in text[end + 1 : end + 1 + _AS_SOON_AS_REACH]:
+        if char in _AS_SOON_AS:
+            return True
+        if not is_han(char):
+            return False  # the clause ends
+    return False
 
 
 def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
@@ -297,8 +316,9 @@ def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
     that overlaps the span and reaches outside it (三国 around 三, 三点水 around 三点).
 
     A word wholly inside the span (十分 in 十点十分) does not count: the value explains it;
-    nor does one that starts at a numeral inside it (十块钱 in 三百二十块钱): it cuts the
-    number in two, and the longer reading is the caller's.
+    nor does one that starts at a numeral inside it (十块钱 in 三百二十块钱), or ends
+    inside it before a unit (单一 in 账单一千二: 千二 is no number): it cuts the number in
+    two, and the longer reading is the caller's.
     """
     longest = _LENGTHS[-1]
     for begin in range(max(0, start - longest + 1), end):
@@ -307,7 +327,7 @@ def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
         # The word overlaps the span and reaches outside it: past its start, or its end.
         shortest = max(_LENGTHS[0], (start if begin < start else end) - begin + 1)
         for stop in range(begin + shortest, min(begin + longest, len(text)) + 1):
-            if text[begin:stop] in words:
+            if text[begin:stop] in words and not (stop < end and text[stop] in _UNITS):
                 return True
     return False
 
@@ -315,6 +335,7 @@ def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
 # Between two numerals these make a range or a sum (三到五个, 三至五天, 三加五), not an idiom.
 _CONNECTIVES = frozenset("到至或和跟与及加减乘除比")
 _NUMERALS = frozenset(NUMERAL_CHARS)
+_UNITS = frozenset("十百千万亿")
 # A numeral after these is part of a name, a day or a rank (周三, 星期三, 礼拜三, 第三, 初三).
 _NAME_BEFORE_NUMERAL = frozenset("周期拜第初")
 _IDIOM_LENGTH = 4
@@ -373,16 +394,26 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     return False
 
 
+def _long_measure_at(text: str, at: int) -> bool:
+    """Whether a measure of two characters or more starts at ``at`` (毫升, 公斤, 小时)."""
+    measures = lexicon().measures
+    return any(text[at : at + length] in measures for length in (2, 3, 4))
+
+
 def in_numeral_idiom(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a value's span) is cut by four characters shaped like
-    a numeral idiom (see ``_idiom_at``) that overlap it and reach outside it. A span with
-    no numeral or digit (今天 in 今天一早八点) is the idiom's neighbour, never cut by it."""
+    a numeral idiom (see ``_idiom_at``) that overlap it and reach outside it, unless its
+    first three are the value's own before a unit of two characters or more (二点五毫升;
+    not 一点一滴). A span with no numeral or digit (今天 in 今天一早八点) is the idiom's
+    neighbour, never cut by it."""
     if not any(char in _NUMERALS or char.isdigit() for char in text[start:end]):
         return False
     words = numeral_words()
     first = max(0, start - _IDIOM_LENGTH + 1)
     last = min(end, len(text) - _IDIOM_LENGTH + 1)
     for begin in range(first, last):
+        if start <= begin and begin + _IDIOM_LENGTH - 1 <= end and _long_measure_at(text, end):
+            continue  # its N X N is a decimal's, before its unit (二点五毫升; not 一点一滴)
         if (begin < start or begin + _IDIOM_LENGTH > end) and _idiom_at(text, begin, words):
             return True
     return False

@@ -21,6 +21,7 @@ import cn2an  # type: ignore[import-untyped]
 from bot.language.slots.numeral_context import measure_end, not_counted
 from bot.language.slots.numeral_shapes import (
     after_latin_letter,
+    before_latin_letter,
     is_latin_code,
     is_unpaired_digits,
     next_to_digit_words,
@@ -64,9 +65,10 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
     if not_counted(text, start, end):
         return True
     if text[start].isascii():
-        return is_latin_code(text, start, end)
+        return is_latin_code(text, start, end) or _after_latin_word(text, start, end)
     return (
         _is_digit_string(text, start, end)
+        or _after_latin_word(text, start, end)
         or yi_before_verb(text, start, end)
         or (inside_word(text, start, end, numeral_words()) and not _before_long_measure(text, start, end))
         or in_numeral_idiom(text, start, end)
@@ -83,11 +85,17 @@ def _before_long_measure(text: str, start: int, end: int) -> bool:
 
 def _is_digit_string(text: str, start: int, end: int) -> bool:
     """Whether the Chinese numeral ``text[start:end]`` is digits rather than a number:
-    a code after a Latin letter (CA幺五幺幺, iPhone十五), digits no one says for a
-    number (七七八八, 四六级), or digits next to 洞 or 拐 (G幺洞拐三)."""
-    if start > 0 and after_latin_letter(text, start):
+    a code with a Latin letter (CA幺五幺幺, iPhone十五, 四G, 十四Pro), digits no one says
+    for a number (七七八八, 四六级, 三四), or digits next to 洞 or 拐 (G幺洞拐三)."""
+    if (start > 0 and after_latin_letter(text, start)) or before_latin_letter(text, start, end):
         return True
     return is_unpaired_digits(text[start:end]) or next_to_digit_words(text, start, end)
+
+
+def _after_latin_word(text: str, start: int, end: int) -> bool:
+    """Whether the numeral ``text[start:end]`` follows a word of Latin letters and a
+    space with nothing counted after it: a model (Model 3, iPhone 14; OK 3个 counts)."""
+    return start > 1 and after_latin_letter(text, start, spaced=True) and measure_end(text, end) is None
 
 
 # cn2an says "not a number" with ValueError, but some malformed input (十23 in

@@ -28,6 +28,10 @@ little", not one o'clock; so is one after any other verb or adjective (便宜一
 pronoun, a preposition or a verb that sets a time (明天一点, 我一点到, 在一点, 约一点), or
 alone, it is 13:00.
 
+Two digits side by side (两三点, 三四点) are "two or three o'clock": no one time, no
+value. A number of minutes said without 分 before a unit (二点五毫升, 一点五倍) is a
+decimal, no time.
+
 A time right after a day (明天一点半, 周五三点, 周五15点, 星期一一点半) or a part of the
 day (一大早六点半) is read whatever word the characters before it start (天一, 五三,
 一大早): the day and the period are words of their own.
@@ -47,7 +51,8 @@ from bot.language.slots.base import (
     is_han,
     resolve,
 )
-from bot.language.slots.numeral_context import even_negated
+from bot.language.slots.numeral_context import even_negated, measure_end
+from bot.language.slots.numeral_shapes import is_unpaired_digits
 from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, lexicon, numeral_words
 from bot.language.slots.spoken import small_int
 
@@ -225,10 +230,14 @@ class TimeSlot(SlotTypeBase):
     @staticmethod
     def _candidate(text: str, found: re.Match[str], rank: int) -> Candidate | None:
         said_hour = found["hour"] or found.groupdict().get("hour2")
-        raw_hour = small_int(said_hour) if said_hour else None
+        if said_hour is None or is_unpaired_digits(said_hour):
+            return None  # 两三点: "two or three", no one time
+        raw_hour = small_int(said_hour)
         minute = _minute(found)
         if raw_hour is None or minute is None or not 0 <= minute <= 59 or _is_a_little(text, found):
             return None
+        if found.groupdict().get("minute") and measure_end(text, found.end()) is not None:
+            return None  # 二点五毫升, 一点五倍: a decimal before its unit
         hour = _clock_hour(raw_hour, found["period"])
         if hour is None:
             return None
