@@ -381,3 +381,32 @@ def test_round_five_shapes(kind: str, text: str, expected: SlotValue | None) -> 
 )
 def test_round_six_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
     assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # names the dictionary lacks (numeral_gazetteer), in Chinese digits and Arabic
+        ("number", "我买的三只松鼠的坚果里面有虫子", None),
+        ("number", "我要三只", 3),  # the name holds no value of a count said alone
+        ("number", "我在7天酒店订的房", None),
+        ("number", "吃了999感冒灵", None),
+        ("number", "我开的是宝马3系", None),
+        ("number", "按三包政策应该换新的", None),
+        ("number", "查乙肝两对半要空腹吗", None),
+        ("number", "驾校那个科目二我考挂了", None),
+        ("number", "差了十万八千里", None),
+        ("number", "要三包烟", 3),  # a count of packs: no name there
+        # these, another
+        ("number", "这两个是同一个账户吗", None),
+        ("number", "婚礼主持人能不能换一个", None),
+        ("number", "换两个", 2),
+        ("number", "剩下一个", 1),
+        # a division after its name; 号 and 的 before a noun
+        ("number", "物业让我们找自来水三厂", None),
+        ("number", "我一直加的是九十五号的油", None),
+        ("number", "有三期", 3),
+    ],
+)
+def test_round_six_names(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected

@@ -154,6 +154,12 @@ def measure_sure_values(path: Path) -> Score:
     return score
 
 
+def shown(path: Path, score: Score) -> list[str] | str:
+    """What a failing test may print of ``score``: its misses, but only the count of a
+    blind set's (a failure must not show the cases that are to stay unseen)."""
+    return f"{len(score.misses)} misses of a blind set" if path in BLIND else score.misses
+
+
 @pytest.fixture(scope="module")
 def held_out() -> dict[str, Score]:
     return measure(SETS["held-out"])
@@ -205,32 +211,42 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     assert scores["values"].total >= 40
 
 
-# Round 5's figures (issue 14; first set: 5.8 % given a value, 3.1 % a sure one, 97.8 %
-# of values right; second: 2.5 %, 2.5 %, 97.5 %; third: 10.5 %, 6.0 %, 100 %; fourth:
-# 6.0 %, 1.5 %, 97.5 %; fifth: 6.0 %, 2.5 %, 100 %; sixth, read as totals only: 12.5 %,
-# 5.5 %, 90.0 %): floors a little below them, not the target.
+# Round 6's figures (issue 14; given a value, a sure one, values right: first set
+# 1.3 %, 0.9 %, 97.8 %; second 1.0 %, 1.0 %, 97.5 %; third 5.0 %, 3.5 %, 100 %; fourth
+# 2.0 %, 0.5 %, 97.5 %; fifth 2.0 %, 1.0 %, 100 %; sixth 3.0 %, 1.0 %, 95.0 %; seventh
+# 2.0 %, 0.5 %, 97.5 %; eighth, read as totals only: 7.5 %, 2.5 %, 90.0 %): floors a
+# little below them, not the target.
 FLOORS = {
-    ORDINARY_SPEECH: (0.06, 0.95),
-    ORDINARY_SPEECH_2: (0.03, 0.95),
-    ORDINARY_SPEECH_3: (0.11, 0.97),
-    ORDINARY_SPEECH_4: (0.065, 0.95),
-    ORDINARY_SPEECH_5: (0.065, 0.95),
-    ORDINARY_SPEECH_6: (0.13, 0.875),
-    ORDINARY_SPEECH_7: (0.11, 0.925),
-    ORDINARY_SPEECH_8: (0.12, 0.875),
+    ORDINARY_SPEECH: (0.02, 0.95),
+    ORDINARY_SPEECH_2: (0.015, 0.95),
+    ORDINARY_SPEECH_3: (0.055, 0.97),
+    ORDINARY_SPEECH_4: (0.025, 0.95),
+    ORDINARY_SPEECH_5: (0.025, 0.97),
+    ORDINARY_SPEECH_6: (0.035, 0.925),
+    ORDINARY_SPEECH_7: (0.025, 0.95),
+    ORDINARY_SPEECH_8: (0.08, 0.875),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
 SURE_FLOORS = {
-    ORDINARY_SPEECH: 0.035,
-    ORDINARY_SPEECH_2: 0.03,
-    ORDINARY_SPEECH_3: 0.065,
-    ORDINARY_SPEECH_4: 0.02,
-    ORDINARY_SPEECH_5: 0.03,
-    ORDINARY_SPEECH_6: 0.06,
-    ORDINARY_SPEECH_7: 0.065,
-    ORDINARY_SPEECH_8: 0.04,
+    ORDINARY_SPEECH: 0.015,
+    ORDINARY_SPEECH_2: 0.015,
+    ORDINARY_SPEECH_3: 0.04,
+    ORDINARY_SPEECH_4: 0.01,
+    ORDINARY_SPEECH_5: 0.015,
+    ORDINARY_SPEECH_6: 0.015,
+    ORDINARY_SPEECH_7: 0.01,
+    ORDINARY_SPEECH_8: 0.03,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""
+MEETS_THE_TARGET = (
+    ORDINARY_SPEECH,
+    ORDINARY_SPEECH_2,
+    ORDINARY_SPEECH_4,
+    ORDINARY_SPEECH_5,
+    ORDINARY_SPEECH_7,
+)
+"""The sets on which at most 2 % of ordinary sentences get a value (round 6): the others
+are marked as expected to fail the target."""
 SET_IDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
 
 
@@ -238,23 +254,30 @@ SET_IDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "e
 def test_ordinary_speech_no_worse_than_measured(path: Path) -> None:
     scores = measure(path)
     most_false, fewest_right = FLOORS[path]
-    assert 1 - scores["ordinary"].rate <= most_false, scores["ordinary"].misses
-    assert scores["values"].rate >= fewest_right, scores["values"].misses
+    assert 1 - scores["ordinary"].rate <= most_false, shown(path, scores["ordinary"])
+    assert scores["values"].rate >= fewest_right, shown(path, scores["values"])
 
 
 @pytest.mark.parametrize("path", list(SURE_FLOORS), ids=SET_IDS)
 def test_ordinary_speech_sure_values_no_worse_than_measured(path: Path) -> None:
     # A bare number (985, 三千五) is unsure, asked back when said for something else.
     score = measure_sure_values(path)
-    assert 1 - score.rate <= SURE_FLOORS[path], score.misses
+    assert 1 - score.rate <= SURE_FLOORS[path], shown(path, score)
 
 
-@pytest.mark.xfail(
-    reason="issue 14's 2 % target is not reached on ordinary speech (docs/quality.md)", strict=True
+_SHORT_OF_THE_TARGET = pytest.mark.xfail(
+    reason="issue 14's 2 % target is not reached on this set (docs/quality.md)", strict=True
 )
-@pytest.mark.parametrize("path", list(FLOORS), ids=SET_IDS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(path, marks=() if path in MEETS_THE_TARGET else _SHORT_OF_THE_TARGET) for path in FLOORS],
+    ids=SET_IDS,
+)
 def test_ordinary_speech_gets_no_value(path: Path) -> None:
-    assert 1 - measure(path)["ordinary"].rate <= 0.02
+    score = measure(path)["ordinary"]
+    assert len(score.misses) <= 0.02 * score.total, shown(path, score)
 
 
 def main(argv: list[str]) -> None:

@@ -14,9 +14,10 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
   approximator (一个多月, 一年半) or 钱 (一块钱).
 * **Not a single one** (``is_not_a_single``): 一 and a classifier, perhaps its noun,
   then 都 or 也 and a negation (一天都没歇, 一块都不给退, 一个电话也没接): the caller says
-  none. **A determiner** (``after_determiner``): 上一, 下一, 这一, 那一, 每一 before a
-  classifier (下一个, 上一回, 这一片, 每一次), unless 上 or 下 ends a verb (剩下一个
-  counts).
+  none. **A determiner** (``after_determiner``): 上一, 下一, 这一, 那一, 每一, 换一 before
+  a classifier (下一个, 上一回, 这一片, 每一次, 换一个: another), unless 上 or 下 ends a
+  verb (剩下一个 counts); and 这 before any numeral and a classifier (这两个, 这三天:
+  "these", things pointed at).
 * **零 before words** (``is_zero_word``): a lone 零 before more words is a word (零钱,
   零件, 零基础); nobody counts zero things (一次都没有 is how a caller says it).
 * **A numeral before a noun with no classifier** (``before_noun``): a name or a compound
@@ -28,9 +29,9 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
 * **An ordinal classifier** (``is_ordinal``): 楼 after a numeral is a floor (三楼: three
   buildings are 三栋楼), and so is 层 but before 楼 (在3层; 三层楼 counts storeys); 号,
   级, 等, 档 (挡), 类, 型 before a noun are a number in a name, a grade or a type
-  (二号床, 七号柜台, 二级医院, 三等奖, 一挡起步, 二类卡, 一型糖尿病), and 号 after a
-  street a house number (建设路25号), while 二十三号 alone still counts, and so does
-  分成三类.
+  (二号床, 七号柜台, 二级医院, 三等奖, 一挡起步, 二类卡, 一型糖尿病), and so is 号 and 的
+  before a noun (九十五号的油); 号 after a street is a house number (建设路25号), while
+  二十三号 alone still counts, and so does 分成三类.
 * **An address** (``in_address``): a building's, a unit's and a flat's numbers one
   after another (3栋2单元1502, 5号楼301): the numeral before 栋, 幢 or 单元 with another
   number after, and the number right after 栋, 幢, 号楼 or 单元 with no classifier after
@@ -100,9 +101,12 @@ _NOUN_REACH = 4
 """The longest noun between a classifier and 都 or 也 (一个电话都, 一条短信也)."""
 _NOT_HAVE = ("没", "没有")
 """Right before 一 and a classifier, "not a single": 还没一撇, 没有一个."""
-_DETERMINERS = frozenset("上下这那哪每")
-"""Before 一 and a classifier: next, previous, this, that, which, every (下一个, 这一片,
-每一次): no count."""
+_DETERMINERS = frozenset("上下这那哪每换")
+"""Before 一 and a classifier: next, previous, this, that, which, every, another (下一个,
+这一片, 每一次, 换一个): no count."""
+_THIS = "这"
+"""Before any numeral and a classifier, "these" (这两个, 这三天): things pointed at, not counted."""
+_UP_DOWN = frozenset("上下")
 _SHORT_NOUN = 2
 """The longest noun after 一 and its classifier that may still be the whole answer (一个人,
 一张卡, 一个孩子)."""
@@ -271,11 +275,13 @@ def even_negated(text: str, start: int, stop: int) -> bool:
 
 
 def after_determiner(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is the 一 of 下一个, 上一回, 这一片, 每一次: next,
-    previous, this, every."""
-    if text[start:end] != "一" or start == 0 or text[start - 1] not in _DETERMINERS:
+    """Whether ``text[start:end]`` is the 一 of 下一个, 上一回, 这一片, 每一次, 换一个: next,
+    previous, this, every, another; or any numeral after 这 (这两个, 这三天: these)."""
+    if start == 0 or (text[start - 1] != _THIS and text[start:end] != _ONE):
         return False
-    if start > 1 and text[start - 2] in lexicon().verbs:
+    if text[start - 1] not in _DETERMINERS:
+        return False
+    if text[start - 1] in _UP_DOWN and start > 1 and text[start - 2] in lexicon().verbs:
         return False  # 剩下一个, 写下一个: a verb and its complement
     return end < len(text) and (text[end] in COUNTERS or measure_end(text, end) is not None)
 
@@ -403,15 +409,16 @@ def in_address(text: str, start: int, end: int) -> bool:
 def names_a_division(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` numbers a division of a place: an
     estate's phase, a building, a village's group, a road's section (住在十二栋, 五组那边,
-    三期的东门, 我在三期, 我们是九栋的, 隔壁三期, 解放路三段): a division after 住, after a
-    word of where (隔壁, 对面), before a word of place, after 在 or 是 at the end of what
-    is said or before 的, or a section after a street. 分三期, 两组数据, 在三期内还清 count."""
+    三期的东门, 我在三期, 我们是九栋的, 隔壁三期, 解放路三段, 自来水三厂): a division after 住,
+    after a word of where (隔壁, 对面), after a name (a street, a noun), before a word of
+    place, or after 在 or 是 at the end of what is said or before 的. 分三期, 两组数据,
+    在三期内还清 count."""
     if text[end : end + 1] not in _DIVISIONS:
         return False
     if text.endswith(_LIVE, 0, start) or text.endswith(_NEXT_TO, 0, start):
         return True
-    if text[start - 1 : start] in _STREETS:
-        return True  # 解放路三段, 中山路二期
+    if text[start - 1 : start] in _STREETS or text[start - 1 : start] in lexicon().nouns:
+        return True  # 解放路三段, 自来水三厂, 幸福二村: a division with its name
     after = end + 1
     if text[after : after + 1] == _OF:
         after += 1
@@ -445,6 +452,12 @@ def is_rank(text: str, start: int, end: int) -> bool:
     return end >= len(text) or (measure_end(text, end) is None and text[end] not in _NUMERALS_OR_DIGITS)
 
 
+def _noun_at(text: str, at: int) -> bool:
+    """Whether a noun (one character, or two of ``two_character_nouns``) starts at ``at``."""
+    words = lexicon()
+    return text[at : at + 1] in words.nouns or text[at : at + 2] in words.two_character_nouns
+
+
 def is_ordinal(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` is a floor (三楼) or a number in a name or
     a grade (二号床, 二级医院, 三等奖); 二十三号 alone still counts."""
@@ -454,7 +467,13 @@ def is_ordinal(text: str, start: int, end: int) -> bool:
         return True
     if text[end] == _STOREY:
         return text[end + 1 : end + 2] != _FLOOR
-    if text[end] == _HOUSE_NUMBER and start > 0 and text[start - 1] in _STREETS:
+    if (
+        text[end] == _HOUSE_NUMBER
+        and (
+            (start > 0 and text[start - 1] in _STREETS)  # 建设路25号
+            or (text[end + 1 : end + 2] == _OF and _noun_at(text, end + 2))  # 九十五号的油, as 95号油
+        )
+    ):
         return True
     if text[end] in _GRADES:
         return text[end + 1 : end + 2] not in _NUMERALS_OR_DIGITS
@@ -491,7 +510,8 @@ def not_counted(text: str, start: int, end: int) -> bool:
     tests can apply, and a classifier after it ends most of them at once."""
     if end - start == 1 and _one_character_not_counted(text, start, end):
         return True
-    if is_figure_or_name(text, start, end) or in_address(text, start, end):
+    these = text[start - 1 : start] == _THIS and after_determiner(text, start, end)  # 这两个
+    if these or is_figure_or_name(text, start, end) or in_address(text, start, end):
         return True
     if names_a_division(text, start, end) or exaggerates(text, start, end) or names_a_model(text, start, end):
         return True

@@ -52,6 +52,7 @@ from pathlib import Path
 
 from bot.language.slots import base
 from bot.language.slots.base import is_han
+from bot.language.slots.numeral_gazetteer import NAMES
 from bot.text import tables
 
 logger = logging.getLogger(__name__)
@@ -276,9 +277,11 @@ def _read(path: Path) -> Lexicon:
     )
 
 
+@cache
 def numeral_words() -> frozenset[str]:
-    """The words that hold a numeral and are not values; read once (see ``lexicon``)."""
-    return lexicon().words
+    """The words that hold a numeral and are not values: the dictionary's (see
+    ``lexicon``) and the names it lacks (``numeral_gazetteer``); made once."""
+    return lexicon().words | NAMES
 
 
 def yi_before_verb(text: str, start: int, end: int) -> bool:

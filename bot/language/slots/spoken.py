@@ -65,7 +65,11 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
     if not_counted(text, start, end):
         return True
     if text[start].isascii():
-        return is_latin_code(text, start, end) or _after_latin_word(text, start, end)
+        return (
+            is_latin_code(text, start, end)
+            or _after_latin_word(text, start, end)
+            or inside_word(text, start, end, numeral_words())  # 7天酒店, 360杀毒
+        )
     return (
         _is_digit_string(text, start, end)
         or _after_latin_word(text, start, end)
