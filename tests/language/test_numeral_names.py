@@ -406,6 +406,8 @@ def test_round_six_shapes(kind: str, text: str, expected: SlotValue | None) -> N
         ("number", "物业让我们找自来水三厂", None),
         ("number", "我一直加的是九十五号的油", None),
         ("number", "有三期", 3),
+        ("number", "信用卡分期十二期", 12),  # instalments after a noun count
+        ("number", "房贷三期没还", 3),
     ],
 )
 def test_round_six_names(kind: str, text: str, expected: SlotValue | None) -> None:

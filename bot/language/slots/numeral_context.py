@@ -157,6 +157,8 @@ _JOINS_NUMBERS = frozenset("到至或和跟与及加减乘除比是有在为多�
 _DIVISIONS = frozenset("期栋幢组区排村队厂段")
 """Divisions of a place: an estate's phase, a building, a village's group, a works, a
 road's section."""
+_PHASE = "期"
+"""A phase, but also an instalment: after a noun it counts (分期十二期, 房贷三期)."""
 _LIVE = ("住", "住在")
 _NEXT_TO = ("隔壁", "对面", "旁边", "后面", "前面")
 """Before a division, where it is from the caller's (隔壁三期, 对面五栋)."""
@@ -410,15 +412,16 @@ def names_a_division(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` numbers a division of a place: an
     estate's phase, a building, a village's group, a road's section (住在十二栋, 五组那边,
     三期的东门, 我在三期, 我们是九栋的, 隔壁三期, 解放路三段, 自来水三厂): a division after 住,
-    after a word of where (隔壁, 对面), after a name (a street, a noun), before a word of
-    place, or after 在 or 是 at the end of what is said or before 的. 分三期, 两组数据,
-    在三期内还清 count."""
+    after a word of where (隔壁, 对面), after a name (a street; a noun, but for 期, also an
+    instalment), before a word of place, or after 在 or 是 at the end of what is said or
+    before 的. 分三期, 两组数据, 在三期内还清, 房贷三期 count."""
     if text[end : end + 1] not in _DIVISIONS:
         return False
     if text.endswith(_LIVE, 0, start) or text.endswith(_NEXT_TO, 0, start):
         return True
-    if text[start - 1 : start] in _STREETS or text[start - 1 : start] in lexicon().nouns:
-        return True  # 解放路三段, 自来水三厂, 幸福二村: a division with its name
+    before = text[start - 1 : start]
+    if before in _STREETS or (before in lexicon().nouns and text[end] != _PHASE):
+        return True  # 解放路三段, 自来水三厂, 幸福二村; but 信用卡分期十二期 counts
     after = end + 1
     if text[after : after + 1] == _OF:
         after += 1

@@ -15,7 +15,7 @@ food and drink, hotels, cars and fuel, hospitals and pharmacies, schools and exa
 banks and markets, telecom, apps) and from everyday sayings: the names a caller says
 that a careful listener would not take for a number. Not a list of every brand: a name
 that is missing is read as its numeral is (a value, mostly unsure: nothing counted
-after it). Add to it as a deployment meets names of its own trade.
+after it).
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 
-from bot.language.slots import base
+from bot.language.slots import base, numeral_gazetteer
 from bot.language.slots.base import is_han
 from bot.language.slots.numeral_gazetteer import NAMES
 from bot.text import tables
@@ -62,11 +62,11 @@ _QUANTITY_TAGS = frozenset({"m", "mq", "t", "q"})
 _FUNCTION_OR_IDIOM_TAGS = frozenset({"r", "d", "c", "a", "ad", "i", "l", "z"})
 # Classifiers and units: a numeral plus one of these is a quantity (二楼, 三毛, 零点).
 _APPROXIMATORS = "多来余"
+"""After 十, 百, 千 or 万 these make an approximate number (十来个, 二十多); after a lone
+numeral they make words (一来一回, 一多半)."""
 _AS_SOON_AS = frozenset("就便")
 """After 一 and a word, "then": 一刷…就收到 is "as soon as it is swiped"."""
 _AS_SOON_AS_REACH = 8
-"""After 十, 百, 千 or 万 these make an approximate number (十来个, 二十多); after a lone
-numeral they make words (一来一回, 一多半)."""
 _COUNTERS = frozenset(
     "个位名人口次回遍趟下号岁年月日天周点分秒块元圆角毛钱张本件条只头台辆部份套间家所层楼"
     "米里斤克两吨升瓶杯碗盒包袋箱双对副把根支片粒颗座栋户期笔单项种类样批顿场届级倍成折度"
@@ -190,7 +190,7 @@ class Lexicon:
     """What the slots read from jieba's dictionary, once, as flows load."""
 
     words: frozenset[str]
-    """Words that hold a numeral and are not values."""
+    """Words that hold a numeral and are not values (``numeral_gazetteer``'s names too)."""
     verbs: frozenset[str]
     """One-character verbs that are no classifier (看, 说, 查; not 回, 刻)."""
     nouns: frozenset[str] = frozenset()
@@ -214,13 +214,14 @@ def lexicon() -> Lexicon:
     """Everything the slots read from jieba's dictionary; read once a process, from the
     cache of ``bot.text.tables`` (built the first time on a machine: about 0.3 s of CPU).
 
-    The cache is keyed by the dictionary and by the code that reads it (this module and
-    ``base``): an edit of either, or another jieba, reads the dictionary again."""
+    The cache is keyed by the dictionary and by the code that reads it (this module,
+    ``base`` and ``numeral_gazetteer``): an edit of any, or another jieba, reads the
+    dictionary again."""
     path = _dictionary_path()
     if path is None or not path.is_file():
         logger.warning("jieba's dictionary not found: numerals inside words are read as values")
-        return Lexicon(frozenset(_NOT_QUANTITIES), frozenset())
-    sources = [path, Path(__file__), Path(base.__file__)]
+        return Lexicon(frozenset(_NOT_QUANTITIES) | NAMES, frozenset())
+    sources = [path, Path(__file__), Path(base.__file__), Path(numeral_gazetteer.__file__)]
     read = tables.load_or_build(
         "numeral-lexicon", sources, lambda: _as_tuple(_read(path)), version=_LEXICON_VERSION
     )
@@ -236,7 +237,7 @@ def _read(path: Path) -> Lexicon:
     is used: read whole and matched with patterns, the dictionary's hundreds of
     thousands of entries left about 20 MB of the process's memory behind them."""
     started = time.perf_counter()
-    words = set(_NOT_QUANTITIES)
+    words = set(_NOT_QUANTITIES) | NAMES
     by_tag: dict[str, set[str]] = {}  # the entries of one character that are no numeral
     measures: set[str] = set()
     noun_candidates: list[str] = []  # frequent two-character nouns, told apart below
@@ -277,11 +278,10 @@ def _read(path: Path) -> Lexicon:
     )
 
 
-@cache
 def numeral_words() -> frozenset[str]:
-    """The words that hold a numeral and are not values: the dictionary's (see
-    ``lexicon``) and the names it lacks (``numeral_gazetteer``); made once."""
-    return lexicon().words | NAMES
+    """The words that hold a numeral and are not values: the dictionary's and the names
+    it lacks (``numeral_gazetteer``); read once (see ``lexicon``)."""
+    return lexicon().words
 
 
 def yi_before_verb(text: str, start: int, end: int) -> bool:
