@@ -45,7 +45,10 @@ How the confidence (0..1) is computed:
   不需要). An example with a cue, met by an utterance with none, gets
   ``MISSING_NEGATION_PENALTY`` (需要 is not 不需要). A refusal that ends a clause
   negates what came before it (人工就不用了, 挂失就不办了), and 不 fused with its verb
-  by jieba (不问, 不查) is a cue too: ``bot.dialog.nlu_negation``.
+  by jieba (不问, 不查) is a cue too: ``bot.dialog.nlu_negation``. An intent whose
+  keywords the utterance holds only under a negation is refused: its best score is
+  multiplied by ``NEGATION_PENALTY`` too (我的卡好好的，不用补办: no example of
+  ``card_loss`` takes it on 医保卡 alone).
 
 An intent's confidence is the best of these. ``parse`` is on the hot path of every
 call turn, so its scoring is written for speed (the examples, some thousands with the
@@ -425,8 +428,10 @@ class IntentClassifier:
 
     def _score(self, analysis: Analysis, scores: list[float]) -> None:
         # An intent's confidence is a max: the order of these does not matter.
-        self._score_keywords(analysis, scores)
+        refused = self._score_keywords(analysis, scores)
         self._score_targets(analysis, scores)
+        for intent in refused:  # 不用补办: no example of card_loss takes 我的卡好好的 either
+            scores[intent] *= NEGATION_PENALTY
 
     def analyse(self, text: str) -> Analysis:
         """The features and negations of ``text``, those after what they negate included,
@@ -517,5 +522,5 @@ class IntentClassifier:
         for intent, intent_best in zip(examples.segment_intents, best, strict=True):
             scores[intent] = max(scores[intent], intent_best)
 
-    def _score_keywords(self, analysis: Analysis, scores: list[float]) -> None:
-        self._spotter.score(analysis, scores)
+    def _score_keywords(self, analysis: Analysis, scores: list[float]) -> set[int]:
+        return self._spotter.score(analysis, scores)

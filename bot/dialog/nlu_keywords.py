@@ -4,7 +4,8 @@ A keyword found in the utterance, in characters or (two syllables or more) in pi
 scores ``KEYWORD_BASE`` plus the rest in proportion to how much of the utterance it
 covers, unless a negation's scope covers it (别转人工); see ``bot.dialog.nlu``. A match
 by pinyin never takes a negation cue for one of the keyword's characters (补办 is not
-heard in 不办).
+heard in 不办). An intent whose keywords the utterance holds only under a negation is
+*refused* (我的卡好好的，不用补办): its examples cannot take the words either.
 
 A keyword with a gap, written ``卡…丢`` (or ``卡...丢``), is its parts in that order in
 one clause with at most ``MAX_GAP_CHARS`` characters between each: callers tell what
@@ -78,17 +79,21 @@ class KeywordSpotter:
         self._gapped = [(k, re.compile(gap.join(map(re.escape, k.parts)))) for k in keywords if k.parts]
         self._any_gapped = re.compile("|".join(pattern.pattern for _, pattern in self._gapped) or r"(?!)")
 
-    def score(self, analysis: Analysis, scores: list[float]) -> None:
-        """Raise each intent's entry of ``scores`` to its best keyword's score."""
+    def score(self, analysis: Analysis, scores: list[float]) -> set[int]:
+        """Raise each intent's entry of ``scores`` to its best keyword's score; return the
+        intents *refused*: whose keywords the utterance holds only under a negation (我的卡
+        好好的，不用补办; 医保卡没丢)."""
         # Most utterances contain no keyword, and a keyword occurs in few: test all
         # clauses at once, first for any keyword, then for each ("|" is in no clause
         # and no keyword, so none can match across two clauses).
         text = "|".join(analysis.clauses)
+        said: set[int] = set()  # intents with a keyword said plainly
+        refused: set[int] = set()  # and said under a negation
         if self._any_gapped.search(text):
-            self._score_gapped(analysis, text, scores)
+            self._score_gapped(analysis, text, scores, (said, refused))
         sounds = " " + " | ".join(map(" ".join, analysis.syllables)) + " "  # "|".join(padded)
         if not self._any_text.search(text) and not self._any_sound.search(sounds):
-            return
+            return refused - said
         padded: list[str] = []  # " a b ", " c d ": made when first needed
         for keyword in self.keywords:
             by_text = keyword.text in text
@@ -105,6 +110,7 @@ class KeywordSpotter:
                         continue
                 score = base * (1.0 if by_text else PINYIN_DISCOUNT)
                 scores[keyword.intent] = max(scores[keyword.intent], score)
+                said.add(keyword.intent)
                 continue
             # Every occurrence counts: in 别转人工，不对，我要转人工 the second one wins
             # (find_keyword leaves out those by sound across a negation cue).
@@ -113,12 +119,20 @@ class KeywordSpotter:
                 score = base * (PINYIN_DISCOUNT if by_pinyin else 1.0)
                 if is_negated(analysis, clause, start, start + len(keyword.text)):
                     score *= NEGATION_PENALTY
+                    refused.add(keyword.intent)
+                else:
+                    said.add(keyword.intent)
                 scores[keyword.intent] = max(scores[keyword.intent], score)
+        return refused - said
 
-    def _score_gapped(self, analysis: Analysis, text: str, scores: list[float]) -> None:
+    def _score_gapped(
+        self, analysis: Analysis, text: str, scores: list[float], found: tuple[set[int], set[int]]
+    ) -> None:
         """Raise ``scores`` by the keywords with a gap found in one clause (卡…丢) of
         ``text`` (the clauses joined by ``|``): the best occurrence, which is negated when
-        any of its parts is."""
+        any of its parts is; each intent goes into ``found``'s first set (said plainly)
+        or its second (said under a negation)."""
+        said, refused = found
         for keyword, pattern in self._gapped:
             if pattern.search(text) is None:
                 continue
@@ -129,6 +143,7 @@ class KeywordSpotter:
                     for at, part in zip(starts, keyword.parts, strict=True)
                 )
                 score = base * (NEGATION_PENALTY if negated else 1.0)
+                (refused if negated else said).add(keyword.intent)
                 scores[keyword.intent] = max(scores[keyword.intent], score)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.text import code_mixing
-from bot.text.fillers import FINAL_PARTICLES, NOISE_WORDS, TURN_HOLDERS
+from bot.text.fillers import FINAL_PARTICLES, HESITATIONS, NOISE_WORDS, STARTERS, TURN_HOLDERS
 from bot.text.pinyin import char_syllables
 from bot.text.regional import with_regional_clauses
 
@@ -45,6 +45,7 @@ NON_NEGATING_WORDS = (
 )
 # The cues of an A-not-A question (去不去, 有没有): between the same character twice.
 _A_NOT_A = frozenset({"不", "没"})
+_PERFECTIVE = "了"
 # Characters that carry no topic: ignored when deciding what a negation is about.
 _FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
 _NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
@@ -120,8 +121,11 @@ class Analyser:
         clause, syllables = analysis.clauses[number], analysis.syllables[number]
         offset = 0
         cues: list[tuple[int, int]] = []
+        closes: list[int] = []  # where a 了 of its own ends a verb phrase (不说了|拜拜)
         for token in words:
             end = offset + len(token)
+            if token == _PERFECTIVE:
+                closes.append(offset)
             if end - offset > 1:
                 analysis.chars.add("#" + token)
                 analysis.pinyin.add("#" + " ".join(syllables[offset:end]))
@@ -138,9 +142,12 @@ class Analyser:
             return
         # A scope ends where the next cue starts: in 不是不是 the second 不是
         # repeats the first rather than being what it negates.
+        # And where a 了 of its own closes the negated verb: in 不说了拜拜 the caller
+        # stops talking and says goodbye; 拜拜 is not negated (了解 is a word, no 了).
         limits = [start for start, _ in cues[1:]] + [len(clause)]
         for (cue_start, cue_end), limit in zip(cues, limits[: len(cues)], strict=True):
             scope_end = min(limit, cue_end + NEGATION_SCOPE)
+            scope_end = next((at for at in closes if cue_end <= at < scope_end), scope_end)
             # The topic starts inside the cue: jieba fuses 不需要 into one token,
             # and 需要 is exactly what it negates.
             topic = frozenset(c for c in clause[cue_start + 1 : scope_end] if c not in _NOT_A_TOPIC)
@@ -151,7 +158,8 @@ def _without_fillers(clauses: list[list[str]]) -> list[list[str]]:
     """Each clause's words (jieba's) without fillers and hedges (``NOISE_WORDS``), unless
     they are all the clause holds: then it is dropped if it holds a word said to keep the
     turn (那个…谁啊 is 谁), else kept, an answer (嗯嗯，是要查这个). An utterance of
-    nothing else is nothing (嗯……那个……: the caller is still thinking)."""
+    nothing else is nothing (嗯……那个……, 嗯……呃……: the caller is still thinking). A
+    clause of 就是 alone before others is dropped too (``STARTERS``)."""
     kept: list[list[str]] = []
     holding = False
     for words in clauses:
@@ -162,9 +170,11 @@ def _without_fillers(clauses: list[list[str]]) -> list[list[str]]:
             holding = True
         else:
             kept.append(words)
-    if holding and all(word in NOISE_WORDS for words in kept for word in words):
-        return []
-    return kept
+    if holding and all(word in HESITATIONS for words in kept for word in words):
+        return []  # 嗯……那个……; but 呃，喂 still calls out
+    # 就是 alone before more words starts them (就是……周末能办吗), as 那个 does.
+    last = len(kept) - 1
+    return [words for at, words in enumerate(kept) if at == last or not STARTERS.issuperset(words)]
 
 
 def asks_either_way(clause: str, start: int, end: int) -> bool:

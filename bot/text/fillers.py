@@ -14,8 +14,13 @@ PARTICLES = ("啊", "哦", "噢", "喔", "呀", "嘛", "啦", "嘞", "呐", "哇
 DISCOURSE_FILLERS = ("那个", "这个", "就是说", "然后", "那么")
 """Words said to hold the turn while the caller thinks."""
 
-TURN_HOLDERS = frozenset(DISCOURSE_FILLERS)
-"""Said alone, they answer nothing: the caller is still thinking (嗯……那个……)."""
+THINKING_SOUNDS = ("呃", "额")
+"""Hesitations that are never an answer (嗯 and 哎 may be a yes)."""
+TURN_HOLDERS = frozenset(DISCOURSE_FILLERS + THINKING_SOUNDS)
+"""Said alone, they answer nothing: the caller is still thinking (嗯……那个……, 嗯……呃……)."""
+STARTERS = frozenset({"就是"})
+"""Before more words, a way of starting them (就是……周末能办吗); alone, an answer
+("exactly")."""
 
 HEDGES = ("好像", "可能", "大概", "其实", "反正", "估计", "貌似", "似乎")
 """Words that soften a sentence without changing what it asks: 我的卡好像丢了 is 我的卡丢了."""

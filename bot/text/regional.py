@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.text.fillers import FINAL_PARTICLES
+
 __all__ = ["REGIONAL_CLAUSES", "REGIONAL_WORDS", "with_regional_clauses", "with_regional_words"]
 
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
@@ -38,6 +40,11 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "来": ("嚟",),  # Guangdong
     "现在": ("而家",),  # Guangdong
     "晚点": ("迟啲", "晚些", "晏歇", "晏些", "晏点"),  # Guangdong, spoken, Shanghai
+    "再见": ("再会",),  # Shanghai, Hokkien
+    "小偷": ("贼娃子", "三只手"),  # south-west, spoken
+    "找不到": ("找不着",),  # north
+    "休息": ("歇",),  # north: 中午歇不歇
+    "不用": ("无需", "无须", "不必", "甭", "用不着"),  # one refusal, in its plainer words
     "他": ("佢",),  # Guangdong
     "的": ("嘅",),  # Guangdong
 }
@@ -46,6 +53,8 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
 REGIONAL_CLAUSES: Mapping[str, str] = {
     **dict.fromkeys(("中", "中啊", "中嘞", "中中", "中中中"), "好的"),  # Henan: OK
     **dict.fromkeys(("得行", "得行得行"), "好的"),  # Sichuan, Guizhou: OK
+    "挂": "挂了",  # 好，挂咯: hanging up, said short
+    "就这": "就这样",  # 中，就这吧: that is all
 }
 """Regional words that are a whole clause, and the Mandarin word each stands for: 中 is
 Henan's "OK" when it is all the caller said before a pause (中，恁问吧), but it is also
@@ -55,10 +64,11 @@ _CLAUSE_STARTS = frozenset(clause[0] for clause in REGIONAL_CLAUSES)
 
 def with_regional_clauses(prepared: str) -> str:
     """``prepared`` (clauses joined by ``|``) with each clause of ``REGIONAL_CLAUSES``
-    rewritten to its Mandarin word."""
+    (but for the particles that end it: 挂咯) rewritten to its Mandarin word."""
     if not any(clause in prepared for clause in _CLAUSE_STARTS):
         return prepared
-    return "|".join(REGIONAL_CLAUSES.get(clause, clause) for clause in prepared.split("|"))
+    clauses = prepared.split("|")
+    return "|".join(REGIONAL_CLAUSES.get(clause.rstrip(FINAL_PARTICLES), clause) for clause in clauses)
 
 
 def with_regional_words(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
