@@ -5,8 +5,11 @@
 saw neither the flows' examples nor the library) before its third and
 ``intents_heldout4.yaml`` (another such helper) before its fourth, which tuned on the
 third's misses (read once its round was over), ``intents_heldout5.yaml`` (a third
-helper) before the fifth, which tuned on the fourth's, and ``intents_heldout6.yaml`` (a
-fourth) before the sixth, which tuned on the fifth's; the others are not tuned on.
+helper) before the fifth, which tuned on the fourth's, ``intents_heldout6.yaml`` (a
+fourth) before the sixth, which tuned on the fifth's, ``intents_heldout7.yaml`` (a fifth)
+before the seventh, which tuned on the sixth's, and ``intents_heldout8.yaml`` (a sixth)
+before the eighth, which tuned on the seventh's; the others are not tuned on, and the
+eighth is still blind (``BLIND``: a failing test shows only the count of its misses).
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -43,25 +46,34 @@ HELD_OUT_3 = HERE / "intents_heldout3.yaml"
 HELD_OUT_4 = HERE / "intents_heldout4.yaml"
 HELD_OUT_5 = HERE / "intents_heldout5.yaml"
 HELD_OUT_6 = HERE / "intents_heldout6.yaml"
+HELD_OUT_7 = HERE / "intents_heldout7.yaml"
+HELD_OUT_8 = HERE / "intents_heldout8.yaml"
+HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7, HELD_OUT_8)
+BLIND = frozenset({HELD_OUT_8.name})
+"""The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the sixth
-# round of tuning (English words, keywords with a gap, words that negate nothing,
-# litotes, whole clauses of regional words, words for staff), less about two points; see
+# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the eighth
+# round of tuning (refused keywords, 了 closing a negation, thinking sounds, plainer
+# refusals, more regional and English words and keywords), less about two points; see
 # docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
 # of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
     (HELD_OUT.name, "yibao"): (0.92, 0.97),
     (HELD_OUT.name, "survey"): (0.93, 0.88),
-    (HELD_OUT_2.name, "yibao"): (0.82, 0.94),
+    (HELD_OUT_2.name, "yibao"): (0.82, 0.97),
     (HELD_OUT_2.name, "survey"): (0.83, 0.82),
-    (HELD_OUT_3.name, "yibao"): (0.87, 0.93),
+    (HELD_OUT_3.name, "yibao"): (0.88, 0.93),
     (HELD_OUT_3.name, "survey"): (0.94, 0.86),
-    (HELD_OUT_4.name, "yibao"): (0.94, 0.93),
+    (HELD_OUT_4.name, "yibao"): (0.95, 0.93),
     (HELD_OUT_4.name, "survey"): (0.97, 0.97),
-    (HELD_OUT_5.name, "yibao"): (0.85, 0.82),
-    (HELD_OUT_5.name, "survey"): (0.93, 0.94),
-    (HELD_OUT_6.name, "yibao"): (0.91, 0.86),
-    (HELD_OUT_6.name, "survey"): (0.88, 0.83),
+    (HELD_OUT_5.name, "yibao"): (0.85, 0.88),
+    (HELD_OUT_5.name, "survey"): (0.95, 0.94),
+    (HELD_OUT_6.name, "yibao"): (0.95, 0.96),
+    (HELD_OUT_6.name, "survey"): (0.90, 0.87),
+    (HELD_OUT_7.name, "yibao"): (0.94, 0.94),
+    (HELD_OUT_7.name, "survey"): (0.93, 0.82),
+    (HELD_OUT_8.name, "yibao"): (0.83, 0.79),
+    (HELD_OUT_8.name, "survey"): (0.85, 0.77),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -77,9 +89,7 @@ def held_out(segmenter: Segmenter) -> dict[tuple[str, str], FlowQuality]:
     """Each held-out set's figures by (file name, flow)."""
     flows = load_flows(ROOT / "flows")
     return {
-        (path.name, q.flow): q
-        for path in (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6)
-        for q in measure_file(path, flows, segmenter, 0.5)
+        (path.name, q.flow): q for path in HELD_OUT_SETS for q in measure_file(path, flows, segmenter, 0.5)
     }
 
 
@@ -93,10 +103,11 @@ def test_held_out_figures_do_not_fall(
 ) -> None:
     quality = held_out[key]
     in_scope, out_of_scope = HELD_OUT_FLOORS[key]
+    shown = f"{len(quality.misses)} misses of a blind set" if key[0] in BLIND else quality.misses
     assert quality.in_scope.total >= 15
     assert quality.negated.total + quality.none.total >= 10
-    assert quality.in_scope.share >= in_scope, quality.misses
-    assert _out_of_scope(quality) >= out_of_scope, quality.misses
+    assert quality.in_scope.share >= in_scope, shown
+    assert _out_of_scope(quality) >= out_of_scope, shown
 
 
 @pytest.mark.xfail(strict=True, reason="issue 14's in-scope target is not reached yet (docs/quality.md)")
@@ -104,13 +115,13 @@ def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) 
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2, 3 and 6, yibao on sets 5 and 6")
+@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2, 3, 6, 7 and 8, yibao on set 8")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 
 
 def test_the_sets_do_not_share_an_utterance() -> None:
-    paths = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, TUNING)
+    paths = (*HELD_OUT_SETS, TUNING)
     sets = [set(utterances(path)) for path in paths]
     for number, one in enumerate(sets):
         for other in sets[number + 1 :]:
