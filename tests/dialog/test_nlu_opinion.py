@@ -75,11 +75,6 @@ def test_it_lifts_only_an_unsure_intent_it_is_sure_of() -> None:
     assert lifted(["a", "b"], [unsure, unsure]) == [unsure, unsure]  # the model is unsure
 
 
-@pytest.fixture(scope="module")
-def yibao(segmenter: Segmenter) -> IntentClassifier:
-    return classifier_of(load_flows(ROOT / "flows")["yibao"].flow, segmenter, 0.5)
-
-
 def test_a_request_told_in_new_words_is_understood(yibao: IntentClassifier, segmenter: Segmenter) -> None:
     flow = load_flows(ROOT / "flows")["yibao"].flow
     alone = IntentClassifier(taught(flow.intents), synonyms=flow.synonyms, threshold=0.5, segmenter=segmenter)

@@ -8,25 +8,12 @@ from __future__ import annotations
 import pytest
 
 from bot.dialog.nlu import IntentClassifier, IntentScore
-from bot.dialog.registry import classifier_of
-from bot.language.loader import load_flows
 from bot.text.features import Analyser
 from bot.text.segmenter import Segmenter
-from tests.conftest import FLOWS_DIR
 
 
 def _name(intent: IntentScore | None) -> str | None:
     return None if intent is None else intent.name
-
-
-@pytest.fixture(scope="module")
-def yibao(segmenter: Segmenter) -> IntentClassifier:
-    return classifier_of(load_flows(FLOWS_DIR)["yibao"].flow, segmenter, 0.5)
-
-
-@pytest.fixture(scope="module")
-def survey(segmenter: Segmenter) -> IntentClassifier:
-    return classifier_of(load_flows(FLOWS_DIR)["survey"].flow, segmenter, 0.5)
 
 
 @pytest.mark.parametrize("text", ["医保卡没丢，就是想问问别的", "不用转人工，我自己看", "我不是要挂失"])
