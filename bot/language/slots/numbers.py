@@ -16,8 +16,8 @@ from bot.language.slots.base import (
     number_value,
     resolve,
 )
-from bot.language.slots.numeral_context import counted_at, measure_end
-from bot.language.slots.numeral_words import COUNTERS
+from bot.language.slots.numeral_context import counted_at
+from bot.language.slots.numeral_words import COUNTERS, measure_end
 from bot.language.slots.spoken import (
     CN_UNITS,
     DIGIT_CLASS,

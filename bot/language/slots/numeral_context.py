@@ -81,7 +81,7 @@ from __future__ import annotations
 
 from bot.language.slots.base import is_han
 from bot.language.slots.numeral_names import is_figure_or_name, is_round
-from bot.language.slots.numeral_words import COUNTERS, NUMERAL_CHARS, lexicon
+from bot.language.slots.numeral_words import COUNTERS, NUMERAL_CHARS, lexicon, measure_end
 
 _NUMERALS_OR_DIGITS = frozenset(NUMERAL_CHARS) | frozenset("0123456789")
 _BIG_UNITS = frozenset("百千万亿")
@@ -175,18 +175,6 @@ _PHONE_MAKERS = ("苹果", "小米", "红米", "华为", "荣耀", "魅族", "�
 _COUSINS = frozenset("表堂")
 _KIN = frozenset("哥姐弟妹兄叔伯姑舅姨爷奶婶嫂侄甥孙")
 """Kin nouns, a closed class; after 表 or 堂 and a digit, a cousin's rank (三表哥)."""
-
-
-def measure_end(text: str, at: int) -> int | None:
-    """Where the classifier or measure noun starting at ``at`` ends (个, 公里, 小时), or
-    None when none starts there."""
-    measures = lexicon().measures
-    for length in (4, 3, 2):
-        if text[at : at + length] in measures:
-            return at + length
-    if at < len(text) and (text[at] in COUNTERS or text[at] in measures):
-        return at + 1
-    return None
 
 
 def counted_at(text: str, at: int) -> bool:
@@ -315,9 +303,7 @@ def before_noun(text: str, start: int, end: int) -> bool:
         return False
     if text[end + 1 : end + 2] in _MONEY_NOUN_ENDS:
         return False  # 充了100话费, 3000工资: a sum of money before what it pays
-    words = lexicon()
-    noun = text[end] in words.nouns or text[end : end + 2] in words.two_character_nouns
-    return noun and measure_end(text, end) is None
+    return _noun_at(text, end) and measure_end(text, end) is None
 
 
 def before_verb_or_adjective(text: str, start: int, end: int) -> bool:

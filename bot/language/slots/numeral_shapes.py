@@ -81,17 +81,10 @@ def after_latin_letter(text: str, start: int, *, spaced: bool = False) -> bool:
     return text[first:letters].lower() != _MONEY_PREFIX
 
 
-def before_latin_letter(text: str, start: int, end: int) -> bool:
-    """Whether a Latin letter right after the Chinese numeral ``text[start:end]`` makes it
-    a code: after one digit (四G, 二G, 四S店), or a letter that is no unit (十四Pro,
-    国六B); 三十G is 30 gigabytes."""
-    if end >= len(text) or not _is_latin(text[end]):
-        return False
-    return end - start == 1 or text[end].lower() not in _UNIT_LETTERS
-
-
 def is_latin_code(text: str, start: int, end: int) -> bool:
-    """Whether the Arabic numeral ``text[start:end]`` is part of a code: A4, MP3, 4G, 3D."""
+    """Whether the numeral ``text[start:end]``, Arabic or Chinese, is part of a code with
+    Latin letters: A4, MP3, CA幺五幺幺 after one; 4G, 四G, 十四Pro before one (see the
+    module doc; 30G and 三十G are quantities)."""
     if start > 0 and after_latin_letter(text, start):
         return True
     if end >= len(text) or not _is_latin(text[end]):

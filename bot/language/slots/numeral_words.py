@@ -278,6 +278,18 @@ def _read(path: Path) -> Lexicon:
     )
 
 
+def measure_end(text: str, at: int) -> int | None:
+    """Where the classifier or measure noun starting at ``at`` ends (个, 公里, 小时), or
+    None when none starts there."""
+    measures = lexicon().measures
+    for length in (4, 3, 2):
+        if text[at : at + length] in measures:
+            return at + length
+    if at < len(text) and (text[at] in COUNTERS or text[at] in measures):
+        return at + 1
+    return None
+
+
 def numeral_words() -> frozenset[str]:
     """The words that hold a numeral and are not values: the dictionary's and the names
     it lacks (``numeral_gazetteer``); read once (see ``lexicon``)."""
@@ -397,12 +409,6 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     return False
 
 
-def _long_measure_at(text: str, at: int) -> bool:
-    """Whether a measure of two characters or more starts at ``at`` (毫升, 公斤, 小时)."""
-    measures = lexicon().measures
-    return any(text[at : at + length] in measures for length in (2, 3, 4))
-
-
 def in_numeral_idiom(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a value's span) is cut by four characters shaped like
     a numeral idiom (see ``_idiom_at``) that overlap it and reach outside it, unless its
@@ -414,9 +420,13 @@ def in_numeral_idiom(text: str, start: int, end: int) -> bool:
     words = numeral_words()
     first = max(0, start - _IDIOM_LENGTH + 1)
     last = min(end, len(text) - _IDIOM_LENGTH + 1)
+    # A decimal before a unit of two characters or more (二点五毫升) explains the N X N of
+    # an idiom shape inside it; one character (一点一滴) does not.
+    unit_end = measure_end(text, end) if end - start >= _IDIOM_LENGTH - 1 else None
+    before_unit = unit_end is not None and unit_end - end > 1
     for begin in range(first, last):
-        if start <= begin and begin + _IDIOM_LENGTH - 1 <= end and _long_measure_at(text, end):
-            continue  # its N X N is a decimal's, before its unit (二点五毫升; not 一点一滴)
+        if before_unit and start <= begin and begin + _IDIOM_LENGTH - 1 <= end:
+            continue  # its N X N is the decimal's own
         if (begin < start or begin + _IDIOM_LENGTH > end) and _idiom_at(text, begin, words):
             return True
     return False

@@ -18,15 +18,20 @@ from decimal import Decimal
 
 import cn2an  # type: ignore[import-untyped]
 
-from bot.language.slots.numeral_context import measure_end, not_counted
+from bot.language.slots.numeral_context import not_counted
 from bot.language.slots.numeral_shapes import (
     after_latin_letter,
-    before_latin_letter,
     is_latin_code,
     is_unpaired_digits,
     next_to_digit_words,
 )
-from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, numeral_words, yi_before_verb
+from bot.language.slots.numeral_words import (
+    in_numeral_idiom,
+    inside_word,
+    measure_end,
+    numeral_words,
+    yi_before_verb,
+)
 
 CN_DIGITS = "零〇一二两三四五六七八九幺"
 CN_UNITS = "十百千万亿"
@@ -64,15 +69,12 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
         return True
     if not_counted(text, start, end):
         return True
+    if is_latin_code(text, start, end) or _after_latin_word(text, start, end):
+        return True  # 4G, 四G, CA幺五幺幺, Model 3
     if text[start].isascii():
-        return (
-            is_latin_code(text, start, end)
-            or _after_latin_word(text, start, end)
-            or inside_word(text, start, end, numeral_words())  # 7天酒店, 360杀毒
-        )
+        return inside_word(text, start, end, numeral_words())  # 7天酒店, 360杀毒
     return (
         _is_digit_string(text, start, end)
-        or _after_latin_word(text, start, end)
         or yi_before_verb(text, start, end)
         or (inside_word(text, start, end, numeral_words()) and not _before_long_measure(text, start, end))
         or in_numeral_idiom(text, start, end)
@@ -88,11 +90,9 @@ def _before_long_measure(text: str, start: int, end: int) -> bool:
 
 
 def _is_digit_string(text: str, start: int, end: int) -> bool:
-    """Whether the Chinese numeral ``text[start:end]`` is digits rather than a number:
-    a code with a Latin letter (CA幺五幺幺, iPhone十五, 四G, 十四Pro), digits no one says
-    for a number (七七八八, 四六级, 三四), or digits next to 洞 or 拐 (G幺洞拐三)."""
-    if (start > 0 and after_latin_letter(text, start)) or before_latin_letter(text, start, end):
-        return True
+    """Whether the Chinese numeral ``text[start:end]``, no code with Latin letters, is
+    digits rather than a number: digits no one says for a number (七七八八, 四六级, 三四),
+    or digits next to 洞 or 拐 (G幺洞拐三)."""
     return is_unpaired_digits(text[start:end]) or next_to_digit_words(text, start, end)
 
 

@@ -51,9 +51,15 @@ from bot.language.slots.base import (
     is_han,
     resolve,
 )
-from bot.language.slots.numeral_context import even_negated, measure_end
+from bot.language.slots.numeral_context import even_negated
 from bot.language.slots.numeral_shapes import is_unpaired_digits
-from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, lexicon, numeral_words
+from bot.language.slots.numeral_words import (
+    in_numeral_idiom,
+    inside_word,
+    lexicon,
+    measure_end,
+    numeral_words,
+)
 from bot.language.slots.spoken import small_int
 
 _NUM = "[0-9０-９零〇一二两三四五六七八九十幺]"
