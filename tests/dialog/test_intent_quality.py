@@ -8,8 +8,9 @@ third's misses (read once its round was over), ``intents_heldout5.yaml`` (a thir
 helper) before the fifth, which tuned on the fourth's, ``intents_heldout6.yaml`` (a
 fourth) before the sixth, which tuned on the fifth's, ``intents_heldout7.yaml`` (a fifth)
 before the seventh, which tuned on the sixth's, and ``intents_heldout8.yaml`` (a sixth)
-before the eighth, which tuned on the seventh's; the others are not tuned on, and the
-eighth is still blind (``BLIND``: a failing test shows only the count of its misses).
+before the eighth, which tuned on the seventh's, and ``intents_heldout9.yaml`` (a
+seventh) before the ninth, which tuned on the eighth's; the others are not tuned on, and
+the ninth is still blind (``BLIND``: a failing test shows only the count of its misses).
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -48,8 +49,19 @@ HELD_OUT_5 = HERE / "intents_heldout5.yaml"
 HELD_OUT_6 = HERE / "intents_heldout6.yaml"
 HELD_OUT_7 = HERE / "intents_heldout7.yaml"
 HELD_OUT_8 = HERE / "intents_heldout8.yaml"
-HELD_OUT_SETS = (HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6, HELD_OUT_7, HELD_OUT_8)
-BLIND = frozenset({HELD_OUT_8.name})
+HELD_OUT_9 = HERE / "intents_heldout9.yaml"
+HELD_OUT_SETS = (
+    HELD_OUT,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    HELD_OUT_4,
+    HELD_OUT_5,
+    HELD_OUT_6,
+    HELD_OUT_7,
+    HELD_OUT_8,
+    HELD_OUT_9,
+)
+BLIND = frozenset({HELD_OUT_9.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) per set and flow, measured on 2026-12-07 after the eighth
@@ -74,6 +86,8 @@ HELD_OUT_FLOORS = {
     (HELD_OUT_7.name, "survey"): (0.93, 0.82),
     (HELD_OUT_8.name, "yibao"): (0.83, 0.79),
     (HELD_OUT_8.name, "survey"): (0.85, 0.77),
+    (HELD_OUT_9.name, "yibao"): (0.72, 0.82),
+    (HELD_OUT_9.name, "survey"): (0.78, 0.88),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
