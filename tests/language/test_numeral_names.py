@@ -412,3 +412,63 @@ def test_round_six_shapes(kind: str, text: str, expected: SlotValue | None) -> N
 )
 def test_round_six_names(kind: str, text: str, expected: SlotValue | None) -> None:
     assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # Arabic digits written onto a name: a model, a variety, a game
+        ("number", "我那块华为手表3的充电器坏了", None),
+        ("number", "你们有没有玉米郑单958", None),
+        ("number", "福彩快乐8怎么买", None),
+        ("number", "我要8", 8),  # a verb before: a count asked for
+        ("number", "押金500", 500),  # what is measured before: a quantity
+        ("amount", "每人50", 50),
+        ("number", "苹果三斤", 3),
+        # a chain of digits joined by dashes; a range of two counts
+        ("number", "这个配比是20-10-10的", None),
+        ("number", "5-10个都行", 5),
+        # a type, a version, a list of grades
+        ("number", "我是二型糖尿病", None),
+        ("number", "系统升级到2.0版以后", None),
+        ("number", "分一级二级三级", None),
+        ("number", "三级2", 3),
+        # a phase of a housing estate; a village's name with 里
+        ("number", "我住碧桂园三期", None),
+        ("number", "信用卡分期十二期", 12),
+        ("number", "我们是八里庄的", None),
+        ("number", "还有五里地", 5),
+        # a counter or gate named with a verb after a number and 号
+        ("date", "三号售票口排队", None),
+        ("date", "3号到门口等我", "2026-12-03"),
+        ("date", "3号交房", "2026-12-03"),
+        # 俩 and 仨 count, but not after who or which they are
+        ("number", "再来俩", 2),
+        ("number", "收仨就够了", 3),
+        ("number", "咱俩一起去", None),
+        ("number", "这俩一样吗", None),
+        ("number", "他们娘仨都在", None),
+        # bets of a lottery count
+        ("number", "机选三注", 3),
+        # the seventh day after a death is a rite
+        ("number", "过头七要准备什么", None),
+    ],
+)
+def test_round_seven_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("衣服是11月15号寄的", "2026-11-15"),  # told as past: this year's, not next year's
+        ("十五号交的钱", "2026-11-15"),  # this month's, not next month's
+        ("十五号办过一次", "2026-11-15"),
+        ("12月5号去的话", "2026-12-05"),
+        ("十五号来的时候", "2026-12-15"),  # ahead: next month's
+        ("十五号过来", "2026-12-15"),
+        ("11月15号", "2027-11-15"),  # nothing told: the next one
+    ],
+)
+def test_a_day_told_as_past_is_not_moved_ahead(text: str, expected: str) -> None:
+    assert value_of("date", text) == expected

@@ -216,22 +216,22 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     assert scores["values"].total >= 40
 
 
-# Round 6's figures (issue 14; given a value, a sure one, values right: first set
-# 1.3 %, 0.9 %, 97.8 %; second 1.0 %, 1.0 %, 97.5 %; third 5.0 %, 3.5 %, 100 %; fourth
+# Round 7's figures (issue 14; given a value, a sure one, values right: first set
+# 1.3 %, 0.9 %, 97.8 %; second 1.0 %, 1.0 %, 97.5 %; third 4.5 %, 3.5 %, 100 %; fourth
 # 2.0 %, 0.5 %, 97.5 %; fifth 2.0 %, 1.0 %, 100 %; sixth 3.0 %, 1.0 %, 95.0 %; seventh
-# 2.0 %, 0.5 %, 97.5 %; eighth, read as totals only: 7.5 %, 2.5 %, 90.0 %; ninth,
-# written blind before round 7, at d5017c4: 7.5 %, 5.0 %, 97.5 %): floors a little below
-# them, not the target.
+# 1.0 %, 0.5 %, 97.5 %; eighth, tuned on in round 7: 1.5 %, 0.5 %, 100 %; ninth, written
+# blind before round 7 and read as totals only: 6.0 %, 4.5 %, 97.5 %, from 7.5 %, 5.0 %,
+# 97.5 % at d5017c4): floors a little below them, not the target.
 FLOORS = {
     ORDINARY_SPEECH: (0.02, 0.95),
     ORDINARY_SPEECH_2: (0.015, 0.95),
-    ORDINARY_SPEECH_3: (0.055, 0.97),
+    ORDINARY_SPEECH_3: (0.05, 0.97),
     ORDINARY_SPEECH_4: (0.025, 0.95),
     ORDINARY_SPEECH_5: (0.025, 0.97),
     ORDINARY_SPEECH_6: (0.035, 0.925),
-    ORDINARY_SPEECH_7: (0.025, 0.95),
-    ORDINARY_SPEECH_8: (0.08, 0.875),
-    ORDINARY_SPEECH_9: (0.085, 0.95),
+    ORDINARY_SPEECH_7: (0.015, 0.95),
+    ORDINARY_SPEECH_8: (0.02, 0.97),
+    ORDINARY_SPEECH_9: (0.07, 0.95),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
 SURE_FLOORS = {
@@ -242,8 +242,8 @@ SURE_FLOORS = {
     ORDINARY_SPEECH_5: 0.015,
     ORDINARY_SPEECH_6: 0.015,
     ORDINARY_SPEECH_7: 0.01,
-    ORDINARY_SPEECH_8: 0.03,
-    ORDINARY_SPEECH_9: 0.06,
+    ORDINARY_SPEECH_8: 0.01,
+    ORDINARY_SPEECH_9: 0.05,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""
 MEETS_THE_TARGET = (
@@ -252,8 +252,9 @@ MEETS_THE_TARGET = (
     ORDINARY_SPEECH_4,
     ORDINARY_SPEECH_5,
     ORDINARY_SPEECH_7,
+    ORDINARY_SPEECH_8,
 )
-"""The sets on which at most 2 % of ordinary sentences get a value (round 6): the others
+"""The sets on which at most 2 % of ordinary sentences get a value (round 7): the others
 are marked as expected to fail the target."""
 SET_IDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
 

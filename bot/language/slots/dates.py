@@ -12,9 +12,11 @@ Said                      Resolved to
                           caller named the week ("我这周三已经还了")
 周五 星期五 (bare)        the next Friday on or after today (today included;
                           said on a Friday it is unsure: a week on is offered)
-3月5号 三月五日 五月二十  this year, or next year if already past
+3月5号 三月五日 五月二十  this year, or next year if already past; told as
+                          past (3月5号买的, 五号办过), this year's all the same
 下个月5号 这个月5号       that day of that month, past or not (上上个月: two ago)
-15号 (bare)               this month, or next month if already past; no match
+15号 (bare)               this month, or next month if already past (told as
+                          past, 15号交的: this month's all the same); no match
                           if that month has no such day (31号 in November)
 月底 / 下个月底           the last day of this / next month
 2026年3月5日 2026-03-05   as said; 今年 / 明年 / 去年 3月5号 likewise
@@ -100,6 +102,9 @@ def _make(year: int, month: int | None, day: int | None) -> datetime.date | None
         return None
 
 
+_Resolver = Callable[[re.Match[str], datetime.date], datetime.date | None]
+
+
 def _full_date(m: re.Match[str], today: datetime.date) -> datetime.date | None:
     year_text = digits_value(m["year"])
     return _make(int(year_text), small_int(m["month"]), small_int(m["day"])) if year_text else None
@@ -132,6 +137,11 @@ def _month_day(m: re.Match[str], today: datetime.date) -> datetime.date | None:
     return _make(today.year + 1, month, day)
 
 
+def _month_day_past(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    # Told as past (see ``_told_as_past``): this year's, past or not, never next year's.
+    return _make(today.year, small_int(m["month"]), small_int(m["day"]))
+
+
 def _relative_month_day(m: re.Match[str], today: datetime.date) -> datetime.date | None:
     year, month = _add_months(today, _offset(m["rel"]))
     return _make(year, month, small_int(m["day"]))
@@ -144,6 +154,34 @@ def _day_only(m: re.Match[str], today: datetime.date) -> datetime.date | None:
     months = 0 if day >= today.day else 1
     year, month = _add_months(today, months)
     return _make(year, month, day)
+
+
+def _day_only_past(m: re.Match[str], today: datetime.date) -> datetime.date | None:
+    # Told as past: this month's, past or not, never next month's.
+    return _make(today.year, today.month, small_int(m["day"]))
+
+
+_IN_THE_PAST: dict[_Resolver, _Resolver] = {_month_day: _month_day_past, _day_only: _day_only_past}
+"""The readings of a day told as past (see ``_told_as_past``)."""
+
+# A day told as past: a verb of a few characters after it and then 的 (是11月20号买的,
+# 二十六号交的钱; but 5号去的话, 12号来的时候 are ahead) or 过 (3号去过).
+_PAST_REACH = 3
+_PAST_MARKS = frozenset("的过")
+_NOT_PAST_AFTER = ("的话", "的时候", "过来", "过去")
+
+
+def _told_as_past(text: str, end: int) -> bool:
+    """Whether a day ending at ``end`` is told as past: one to three characters of a
+    verb (no function word, no numeral) and 的 or 过 after it, but not 的话, 的时候."""
+    words = lexicon()
+    for at in range(end + 1, min(end + _PAST_REACH + 1, len(text))):
+        char = text[at - 1]
+        if not is_han(char) or char in words.function_chars:
+            return False
+        if text[at] in _PAST_MARKS:
+            return not text.startswith(_NOT_PAST_AFTER, at) and text[end] in words.verbs
+    return False
 
 
 def _month_end(m: re.Match[str], today: datetime.date) -> datetime.date | None:
@@ -173,6 +211,11 @@ _PLACES_NAMED_BY_A_VERB = ("出口", "入口", "进口", "检票口", "登机口
 number and 号 before one is the place's (3号出口, 5号充电桩), as before 3号交房 it is a day."""
 _PLACE_NAME_REACH = 3
 """The longest name after 号 looked at (航站楼, 候车室)."""
+_OPENINGS = ("口", "窗口")
+"""What ends the name of a counter or a gate that may begin with a verb (卸货口, 售票口,
+取餐口, 缴费窗口): a number and 号 before a verb and a noun and one of these is the
+place's (2号卸货口), as 3号交房 is a day; but not after a verb of going (3号到门口: a day)."""
+_GOING = frozenset("去到在来回往")
 # Before a number and 号, a street: a house number (建设路25号), not a day.
 _STREETS = frozenset("路街巷弄")
 
@@ -184,6 +227,9 @@ def _names_a_place(text: str, found: re.Match[str]) -> bool:
     start, end = found.start(), found.end()
     if (start > 0 and text[start - 1] in _STREETS) or text.startswith(_PLACES_NAMED_BY_A_VERB, end):
         return True
+    named = is_han(text[end : end + 1]) and is_han(text[end + 1 : end + 2]) and text[end] not in _GOING
+    if named and text.startswith(_OPENINGS, end + 2):
+        return True  # 2号卸货口, 3号缴费窗口
     words = lexicon()
     for char in text[end : end + _PLACE_NAME_REACH]:
         if char in _PLACES:
@@ -199,7 +245,6 @@ def _names_no_day(text: str, found: re.Match[str]) -> bool:
     return _names_a_place(text, found) or inside_word(text, found.start(), found.end(), numeral_words())
 
 
-_Resolver = Callable[[re.Match[str], datetime.date], datetime.date | None]
 _REL = "下下个?|下个?|这个?|本|上上个?|上个?"
 _DAY = rf"(?P<day>{_N})\s*(?:日|号)"
 # After a month the day needs no 号: 五月二十.
@@ -240,7 +285,8 @@ class DateSlot(SlotTypeBase):
                     continue  # 一日三餐 is no 1st of the month
                 if resolver is _day_only and _names_no_day(text, found):
                     continue  # 5号门, 解放街16号, 一日游
-                day = resolver(found, today)
+                past = _IN_THE_PAST.get(resolver)
+                day = (past if past and _told_as_past(text, found.end()) else resolver)(found, today)
                 # Earlier patterns are more specific: they win a tie in length. An
                 # impossible date vetoes the shorter readings inside it.
                 value = None if day is None else day.isoformat()

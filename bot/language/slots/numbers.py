@@ -86,9 +86,27 @@ class NumberSlot(_Bounded):
                 span = original_span(index, found.start(), end)
                 bare = not counted_at(squeezed, found.end())
                 candidates.append(Candidate(span.start, span.end, number_value(value), unsure=bare))
+        candidates += self._pairs_and_trios(text)
         return resolve(text, candidates)
 
+    def _pairs_and_trios(self, text: str) -> Iterator[Candidate]:
+        """俩 and 仨, 两个 and 三个 in one character (来俩, 收仨, 俩人): a count, but not
+        after a determiner, a pronoun or a word of kin (这俩, 咱俩, 我们仨, 姐妹俩, 娘俩:
+        which or who, not how many), nor in 伎俩."""
+        if not any(char in text for char in _PAIRS_AND_TRIOS):
+            return  # on the callback path: most utterances have neither
+        for at, char in enumerate(text):
+            value = _PAIRS_AND_TRIOS.get(char)
+            if value is None or text[at - 1 : at] in _WHO_BEFORE_A_PAIR:
+                continue
+            if self._in_range(Decimal(value)):
+                yield Candidate(at, at + 1, number_value(Decimal(value)))
 
+
+_PAIRS_AND_TRIOS = {"俩": 2, "仨": 3}
+_WHO_BEFORE_A_PAIR = frozenset("这那哪我你他她它咱们伎哥姐弟妹兄叔伯姑舅姨爷奶婶嫂侄孙娘妈爸夫妻儿女子")
+"""Before 俩 or 仨, a determiner (这俩: "these two") or the last characters of who they are
+(咱俩, 我们仨, 兄弟俩, 娘俩, 父子俩), and 伎 of 伎俩."""
 _HALF = Decimal("0.5")
 _HALF_MARK = "半"
 _HALF_A_DAY = "半天"

@@ -64,8 +64,12 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
 * **Hyperbole** (``exaggerates``): a round hundred or more before 个, a short noun and
   都 or 也 and a negation (一千个理由都没用); ``numeral_names`` reads the other kinds.
 * **A model** (``names_a_model``): a numeral right after a maker of phones (苹果十五,
-  小米14, 华为六十), with nothing counted after it (苹果三斤, 小米两袋 count). Models
-  with letters (iPhone 14, Mate60, 十四Pro) are ``numeral_shapes``' business.
+  小米14, 华为六十), with nothing counted after it (苹果三斤, 小米两袋 count); and Arabic
+  digits written onto a name, with nothing counted after them (小米手环8, 佳明965,
+  郑单958的种子, 快乐8: ASR writes a model's, a variety's or a game's number so), unless
+  the character before takes a quantity: a verb or a word of giving, paying or having
+  (要8, 收了300, 一共50), or a noun of what is measured (押金500, 年龄35, 尾号8888).
+  Models with letters (iPhone 14, Mate60, 十四Pro) are ``numeral_shapes``' business.
 * **A hesitation** (``is_hesitation``): 一 after 那个, 这个 or 就是 and before a pause
   (嗯那个一，我想问): the caller gathers words.
 
@@ -125,10 +129,12 @@ _STOREY = "层"
 _STREETS = frozenset("路街巷弄")
 """Before a number and 号, a street: the number is a house number (解放街16号)."""
 _HOUSE_NUMBER = "号"
-_ORDINAL_CLASSIFIERS = frozenset("号级等档挡类型")
-_GRADES = frozenset("级档挡")
-"""After a numeral, a grade or a gear wherever it stands (失能一级, 评了个三级, 挂二档):
-nobody counts levels (三级台阶 is rare on a phone line)."""
+_ORDINAL_CLASSIFIERS = frozenset("号级等档挡类型版")
+_GRADES = frozenset("级档挡型版")
+"""After a numeral, a grade, a gear, a type or a version wherever it stands (失能一级,
+评了个三级, 挂二档, 亚洲一型的, 二型糖尿病, 3.0版本): nobody counts levels (三级台阶 is
+rare on a phone line), unless a number follows (三级2, 一档5块), but for the next grade
+of a list (分一级二级三级)."""
 _HALF = "半"
 _KEEPS_COUNT = frozenset("多来余半钱啊哦哈")
 """After a count, these keep it a count: approximators (一个多月), 半 (一年半), 钱
@@ -159,6 +165,9 @@ _DIVISIONS = frozenset("期栋幢组区排村队厂段")
 road's section."""
 _PHASE = "期"
 """A phase, but also an instalment: after a noun it counts (分期十二期, 房贷三期)."""
+_ESTATE_ENDS = frozenset("园苑城府湾庭邸墅居")
+"""The last characters of the names of housing estates (阳光花园, 碧桂园, 万科城, 御景湾):
+a numeral and 期 after one is the estate's phase (阳光花园六期), not an instalment."""
 _LIVE = ("住", "住在")
 _NEXT_TO = ("隔壁", "对面", "旁边", "后面", "前面")
 """Before a division, where it is from the caller's (隔壁三期, 对面五栋)."""
@@ -172,6 +181,15 @@ _PLACE_WORDS = (
 """Words of place after a division (三期那边, 五组附近, 三期的东门)."""
 _PHONE_MAKERS = ("苹果", "小米", "红米", "华为", "荣耀", "魅族", "三星", "一加")
 """Makers whose phones are named by a number (苹果十五, 小米14, 红米K70 has letters too)."""
+_TAKES_A_QUANTITY = frozenset(
+    "是有要买收来给共约到差剩花付交退补充转欠借还等为于计选按输填写报打拨降涨加减乘除了过在坐住搭乘"
+    "号码数价钱费额金款资租息薪税量龄重高长宽深厚分压糖温度岁第格值率比位牌概少多"
+    "年月周天日时次人个件斤只张份套箱袋瓶盒包"
+)
+"""Before Arabic digits, the characters after which they are a quantity or a number
+asked for (verbs of having, giving, paying, choosing, dialling, riding; 了 and 过; nouns
+of what is measured or numbered; 大概, 至少, 差不多; a price per thing or per time: 每人50,
+一个月1500), not a name's number (see ``names_a_model``)."""
 _COUSINS = frozenset("表堂")
 _KIN = frozenset("哥姐弟妹兄叔伯姑舅姨爷奶婶嫂侄甥孙")
 """Kin nouns, a closed class; after 表 or 堂 and a digit, a cousin's rank (三表哥)."""
@@ -399,15 +417,16 @@ def names_a_division(text: str, start: int, end: int) -> bool:
     estate's phase, a building, a village's group, a road's section (住在十二栋, 五组那边,
     三期的东门, 我在三期, 我们是九栋的, 隔壁三期, 解放路三段, 自来水三厂): a division after 住,
     after a word of where (隔壁, 对面), after a name (a street; a noun, but for 期, also an
-    instalment), before a word of place, or after 在 or 是 at the end of what is said or
-    before 的. 分三期, 两组数据, 在三期内还清, 房贷三期 count."""
+    instalment, unless it ends an estate's name: 阳光花园六期), before a word of place, or
+    after 在 or 是 at the end of what is said or before 的. 分三期, 两组数据, 在三期内还清,
+    房贷三期 count."""
     if text[end : end + 1] not in _DIVISIONS:
         return False
     if text.endswith(_LIVE, 0, start) or text.endswith(_NEXT_TO, 0, start):
         return True
     before = text[start - 1 : start]
-    if before in _STREETS or (before in lexicon().nouns and text[end] != _PHASE):
-        return True  # 解放路三段, 自来水三厂, 幸福二村; but 信用卡分期十二期 counts
+    if before in _STREETS or (before in lexicon().nouns and text[end] != _PHASE) or before in _ESTATE_ENDS:
+        return True  # 解放路三段, 自来水三厂, 幸福二村, 阳光花园六期; but 信用卡分期十二期 counts
     after = end + 1
     if text[after : after + 1] == _OF:
         after += 1
@@ -418,9 +437,17 @@ def names_a_division(text: str, start: int, end: int) -> bool:
 
 
 def names_a_model(text: str, start: int, end: int) -> bool:
-    """Whether the numeral ``text[start:end]`` follows a maker of phones with nothing
-    counted after it: a model (苹果十五, 小米14; 苹果三斤 counts)."""
-    return text.endswith(_PHONE_MAKERS, 0, start) and measure_end(text, end) is None
+    """Whether the numeral ``text[start:end]`` follows a maker of phones, or is Arabic
+    digits written onto a name, with nothing counted after it: a model (苹果十五, 小米14,
+    手环8, 济麦22; 苹果三斤 and 要8 count)."""
+    if measure_end(text, end) is not None or (end < len(text) and text[end] in COUNTERS):
+        return False
+    if text.endswith(_PHONE_MAKERS, 0, start):
+        return True
+    if start == 0 or not text[start].isascii() or not text[start:end].isdigit():
+        return False
+    before = text[start - 1]
+    return is_han(before) and before not in _TAKES_A_QUANTITY and before not in lexicon().function_chars
 
 
 def exaggerates(text: str, start: int, end: int) -> bool:
@@ -465,8 +492,17 @@ def is_ordinal(text: str, start: int, end: int) -> bool:
     ):
         return True
     if text[end] in _GRADES:
-        return text[end + 1 : end + 2] not in _NUMERALS_OR_DIGITS
+        return text[end + 1 : end + 2] not in _NUMERALS_OR_DIGITS or _next_grade(text, end)
     return text[end] in _ORDINAL_CLASSIFIERS and not _count_goes_on(text, end + 1)
+
+
+def _next_grade(text: str, at: int) -> bool:
+    """Whether the grade at ``at`` is followed by a numeral and the same grade: a list
+    (一级二级三级, 一型二型)."""
+    after = at + 1
+    while after < len(text) and text[after] in _NUMERALS_OR_DIGITS:
+        after += 1
+    return text[after : after + 1] == text[at]
 
 
 _NAMING_AFTER = frozenset({_FLOOR, _STOREY, *_ORDINAL_CLASSIFIERS})

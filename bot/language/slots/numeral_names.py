@@ -21,6 +21,8 @@ gives, for the ``number`` and ``amount`` slots:
   of things (一百个口罩, 三百个大的) stay.
 * **A name with 元**: one Chinese digit, 元 and a noun rather than 钱 (三元桥, 两元店,
   三元牛奶). Callers say 块 for money; 元 before a noun names a place, a shop or a brand.
+  And a village's name with 里: one digit or 十, 里 and a word of a settlement (三里屯,
+  五里河, 十里铺, 八里庄); 三里路, 五里地 are distances and count.
 * **A decade or a generation**: a numeral before 年代 (五十年代, 90年代), two digits
   before 后 (八零后, 九五后, 90后): when people were born or lived, no quantity.
   (三天后 is a date's, and 十后 no generation: the digits are said one by one.)
@@ -89,10 +91,13 @@ _DECADE = "年代"
 _GENERATION = "后"
 _DIGITS_SAID_ONE_BY_ONE = re.compile(r"[0-9]{2}|[〇零一二三四五六七八九]{2}")
 """A generation's two digits (八零, 九五, 90), not a number said with 十 (八十)."""
+_LI = "里"
+_SETTLEMENTS = frozenset("屯河庄铺桥堡店营沟坡村台坪亭湾岗塘洼")
+"""After a digit and 里, the last character of a village's name (三里屯, 十里铺)."""
 _VAGUE_SPANS = ("年半载", "天半个月", "天半月")
 """After a numeral, idioms of "or so" (一年半载, 十天半个月): a vague span of time."""
 _TELLING_AFTER = frozenset(
-    {_VAGUE, _QUITE_A_FEW[0], _YUAN, _ONE_OF, _GENERATION, *_TIMES, *(span[0] for span in _VAGUE_SPANS)}
+    {_VAGUE, _QUITE_A_FEW[0], _YUAN, _LI, _ONE_OF, _GENERATION, *_TIMES, *(span[0] for span in _VAGUE_SPANS)}
 )
 """After a numeral, the characters that start one of the tests below."""
 
@@ -161,6 +166,11 @@ def _is_yuan_name(numeral: str, text: str, end: int) -> bool:
     return numeral in _SINGLE_DIGITS and is_han(following) and following not in _NOT_A_NAME_AFTER_YUAN
 
 
+def _is_li_name(numeral: str, text: str, end: int) -> bool:
+    """One Chinese digit or 十, 里 and a settlement: 三里屯, 十里河."""
+    return numeral in _SINGLE_DIGITS and text[end + 1 : end + 2] in _SETTLEMENTS
+
+
 def is_figure_or_name(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` names a festival, is vague, exaggerates,
     names a place with 元, a decade or a generation, has a leading zero, is the June
@@ -191,8 +201,9 @@ def is_figure_or_name(text: str, start: int, end: int) -> bool:
 
 
 def _told_by_what_follows(text: str, start: int, end: int) -> bool:
-    """几 or 好几 (十几, 五十好几), 元 and a noun (三元桥), a decade or a generation
-    (五十年代, 八零后), a year (2024年), a vague span (一年半载), hyperbole (一百遍)."""
+    """几 or 好几 (十几, 五十好几), 元 and a noun (三元桥), 里 and a settlement (三里屯), a
+    decade or a generation (五十年代, 八零后), a year (2024年), a vague span (一年半载),
+    hyperbole (一百遍)."""
     after = text[end]
     if after == _VAGUE or text[end : end + 2] in (_QUITE_A_FEW, _DECADE) or _is_year(text, start, end):
         return True
@@ -202,4 +213,6 @@ def _told_by_what_follows(text: str, start: int, end: int) -> bool:
         return _DIGITS_SAID_ONE_BY_ONE.fullmatch(text, start, end) is not None
     if after == _YUAN:
         return _is_yuan_name(text[start:end], text, end)
+    if after == _LI:
+        return _is_li_name(text[start:end], text, end)
     return after != _QUITE_A_FEW[0] and _is_hyperbole(text[start:end], text, end)

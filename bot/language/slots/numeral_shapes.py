@@ -19,9 +19,14 @@ dictionary:
   before a letter that is no unit (1080P, 24H, 十四Pro, 国六B). More digits before a
   unit are a quantity (30G, 三十G, 100M, 500ml, 5L), and so is anything after 人民币's
   RMB.
+* Digits in a chain of three or more joined by dashes (15-15-15, a fertiliser's ratio;
+  010-8888-6666, a number written in groups): a formula or a code. Two (5-10个) are a
+  range, and count.
 """
 
 from __future__ import annotations
+
+import re
 
 _DIGIT_VALUES = {c: i for i, c in enumerate("一二三四五六七八九", start=1)} | {"两": 2}
 _PAIR = 2
@@ -79,6 +84,21 @@ def after_latin_letter(text: str, start: int, *, spaced: bool = False) -> bool:
     if words_apart and letters - first < _WORD:
         return False
     return text[first:letters].lower() != _MONEY_PREFIX
+
+
+_DASHED_CHAIN = re.compile(r"[0-9]+(?:-[0-9]+){2,}")
+
+
+def in_dashed_chain(text: str, start: int, end: int) -> bool:
+    """Whether the Arabic digits ``text[start:end]`` are a link of a chain of three or
+    more joined by dashes: 15-15-15 (see the module doc)."""
+    if not (text[start - 1 : start] == _DASH or text[end : end + 1] == _DASH):
+        return False  # on the callback path: most numerals have no dash beside them
+    begin = start
+    while begin > 0 and (text[begin - 1].isdigit() or text[begin - 1] == _DASH):
+        begin -= 1
+    chain = _DASHED_CHAIN.match(text, begin)
+    return chain is not None and chain.end() >= end
 
 
 def is_latin_code(text: str, start: int, end: int) -> bool:

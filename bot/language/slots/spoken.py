@@ -21,6 +21,7 @@ import cn2an  # type: ignore[import-untyped]
 from bot.language.slots.numeral_context import not_counted
 from bot.language.slots.numeral_shapes import (
     after_latin_letter,
+    in_dashed_chain,
     is_latin_code,
     is_unpaired_digits,
     next_to_digit_words,
@@ -60,7 +61,7 @@ def is_word_yi(text: str, start: int, end: int) -> bool:
 def is_not_quantity(text: str, start: int, end: int) -> bool:
     """Tell whether the numeral ``text[start:end]`` is part of a word, not a value: a
     lone 一 of a word (一下) or before a verb (一看就知道), an ordinal (第三), a code
-    (4G, A4, CA幺五幺幺), digits no one says for a number (七七八八, 四六级, G幺洞拐三;
+    (4G, A4, CA幺五幺幺, 15-15-15), digits no one says for a number (七七八八, 四六级, G幺洞拐三;
     see ``numeral_shapes``),
     or a numeral inside a word that holds one (三国, 一心一意, 十万火急; see
     ``numeral_words``) or shaped like a numeral idiom (三番五次, 两室一厅; see
@@ -71,6 +72,8 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
         return True
     if is_latin_code(text, start, end) or _after_latin_word(text, start, end):
         return True  # 4G, 四G, CA幺五幺幺, Model 3
+    if text[start].isascii() and in_dashed_chain(text, start, end):
+        return True  # 15-15-15
     if text[start].isascii():
         return inside_word(text, start, end, numeral_words())  # 7天酒店, 360杀毒
     return (
