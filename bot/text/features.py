@@ -45,10 +45,15 @@ NON_NEGATING_WORDS = (
 )
 # The cues of an A-not-A question (去不去, 有没有): between the same character twice.
 _A_NOT_A = frozenset({"不", "没"})
+_ENDS_IN_ZAI = frozenset({"现在", "正在", "实在", "好在", "所在", "存在"})
+"""Words whose 在 is no verb: before 不在 or 没在 they make no A-not-A question."""
 _PERFECTIVE = "了"
 # Characters that carry no topic: ignored when deciding what a negation is about.
 _FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
 _NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
+
+_REPEATED = re.compile(r"(.{2,4}?)\1+")
+"""Two to four characters said again at once (是呀是呀, 好的好的, 客服客服客服)."""
 
 # After NFKC: sentence punctuation splits clauses; quotes, brackets and other
 # symbols are merely dropped (“医保卡”丢了 is one clause).
@@ -103,7 +108,9 @@ class Analyser:
 
     def analyse(self, text: str) -> Analysis:
         """Clauses, features and negations of ``text`` (no clauses: no words in it)."""
-        clauses = [c.rstrip(FINAL_PARTICLES) or c for c in self.prepare(text).split("|") if c]
+        clauses = [
+            c.rstrip(FINAL_PARTICLES) or c for c in map(_said_once, self.prepare(text).split("|")) if c
+        ]
         length = sum(map(len, clauses))
         if length > MAX_CHARS:
             clauses = _truncate(clauses, MAX_CHARS)
@@ -121,6 +128,7 @@ class Analyser:
         clause, syllables = analysis.clauses[number], analysis.syllables[number]
         offset = 0
         cues: list[tuple[int, int]] = []
+        previous = ""  # the word before the current one
         closes: list[int] = []  # where a 了 of its own ends a verb phrase (不说了|拜拜)
         for token in words:
             end = offset + len(token)
@@ -132,12 +140,14 @@ class Analyser:
             # 到账了没有 asks whether it has arrived, 放不放假 and 休息不休息 (A-not-A)
             # whether there is a holiday or a break, 可不可以 whether it may: they
             # negate nothing.
+            # The 在 of 现在, 正在, 实在 is no verb repeated: in 现在没在开车 the caller is
+            # not driving, in 现在不在家 not at home.
             asks = (end == len(clause) and clause[offset - 1 : offset] == "了") or (
-                token in _A_NOT_A and asks_either_way(clause, offset, end)
+                token in _A_NOT_A and asks_either_way(clause, offset, end) and previous not in _ENDS_IN_ZAI
             )
             if token in NEGATION_CUES and not asks:
                 cues.append((offset, end))
-            offset = end
+            offset, previous = end, token
         if not cues:
             return
         # A scope ends where the next cue starts: in 不是不是 the second 不是
@@ -175,6 +185,13 @@ def _without_fillers(clauses: list[list[str]]) -> list[list[str]]:
     # 就是 alone before more words starts them (就是……周末能办吗), as 那个 does.
     last = len(kept) - 1
     return [words for at, words in enumerate(kept) if at == last or not STARTERS.issuperset(words)]
+
+
+def _said_once(clause: str) -> str:
+    """``clause`` with words said again at once said once: 是呀是呀 means 是呀 (and its
+    particle then ends it: 是). One character said over and over is left alone (拜拜,
+    谢谢, 很很很很: a gap's length counts)."""
+    return _REPEATED.sub(lambda m: m[1] if len(set(m[1])) > 1 else m[0], clause)
 
 
 def asks_either_way(clause: str, start: int, end: int) -> bool:

@@ -22,7 +22,6 @@ from bot.text.fillers import FINAL_PARTICLES
 __all__ = ["REGIONAL_CLAUSES", "REGIONAL_WORDS", "with_regional_clauses", "with_regional_words"]
 
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
-    "没有": ("莫得", "没得", "冒得", "冇", "木有"),  # Sichuan, Hunan, Guangdong, spoken
     "不见了": ("唔见咗", "唔见"),  # Guangdong
     "不是": ("唔系", "唔是"),  # Guangdong
     "不想": ("唔想",),  # Guangdong
@@ -33,8 +32,7 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "怎么": ("咋个", "咋", "点样"),  # south-west, north, Guangdong
     "怎么办": ("咋整", "咋办"),  # north-east
     "我": ("俺", "阿拉"),  # north, Henan, Shandong; Shanghai
-    "你": ("侬",),  # Shanghai
-    "您": ("恁",),  # Henan, Shandong
+    "你": ("侬", "恁", "您"),  # Shanghai; Henan, Shandong; the polite 您 (您说 is 你说)
     "谢谢": ("唔该晒", "唔该", "多谢"),  # Guangdong
     "找": ("揾",),  # Guangdong
     "来": ("嚟",),  # Guangdong
@@ -42,11 +40,21 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "晚点": ("迟啲", "晚些", "晏歇", "晏些", "晏点"),  # Guangdong, spoken, Shanghai
     "再见": ("再会",),  # Shanghai, Hokkien
     "小偷": ("贼娃子", "三只手"),  # south-west, spoken
-    "找不到": ("找不着",),  # north
-    "休息": ("歇",),  # north: 中午歇不歇
+    "休息": ("歇",),  # north: 中午歇不歇 (歇晌, a noon break, is 午休 below)
     "不用": ("无需", "无须", "不必", "甭", "用不着"),  # one refusal, in its plainer words
     "他": ("佢",),  # Guangdong
     "的": ("嘅",),  # Guangdong
+    "什么时候": ("甚时候", "甚会儿"),  # Shanxi, northern Shaanxi
+    "没有": ("莫得", "没得", "冒得", "冇", "木有", "么有"),  # Sichuan, Hunan, Guangdong, spoken
+    "找不到": ("找不着", "寻不着", "寻不到", "寻勿着"),  # north; Shanghai
+    "了": ("哒",),  # Hunan: 好哒, 挂哒, 冒得哒
+    "午休不午休": ("歇不歇晌",),  # north: 歇晌 is 午休
+    "别打": ("莫打",),  # south-west: 莫 before a verb is 别
+    "别烦": ("莫烦",),
+    "别问": ("莫问",),
+    "弄丢了": ("弄没了", "搞没了", "整没了"),
+    "午休": ("歇晌",),  # north: a noon break
+    "找个人来": ("整个人来",),  # north-east: 整 for 找 or 弄 (整个人 alone is "the whole person")
 }
 
 

@@ -64,30 +64,30 @@ HELD_OUT_SETS = (
 BLIND = frozenset({HELD_OUT_9.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the eighth
-# round of tuning (refused keywords, 了 closing a negation, thinking sounds, plainer
-# refusals, more regional and English words and keywords), less about two points; see
-# docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
-# of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
+# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the ninth
+# round of tuning (the 在 of 现在, words said again at once, a bad line, more regional
+# words and keywords), less about two points; see docs/quality.md. Survey's negated or
+# none of the first two sets each lost one sentence of no intent in the fourth round
+# (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
-    (HELD_OUT.name, "yibao"): (0.92, 0.97),
-    (HELD_OUT.name, "survey"): (0.93, 0.88),
-    (HELD_OUT_2.name, "yibao"): (0.82, 0.97),
-    (HELD_OUT_2.name, "survey"): (0.83, 0.82),
-    (HELD_OUT_3.name, "yibao"): (0.88, 0.93),
-    (HELD_OUT_3.name, "survey"): (0.94, 0.86),
-    (HELD_OUT_4.name, "yibao"): (0.95, 0.93),
+    (HELD_OUT.name, "yibao"): (0.93, 0.97),
+    (HELD_OUT.name, "survey"): (0.97, 0.88),
+    (HELD_OUT_2.name, "yibao"): (0.86, 0.97),
+    (HELD_OUT_2.name, "survey"): (0.87, 0.90),
+    (HELD_OUT_3.name, "yibao"): (0.91, 0.95),
+    (HELD_OUT_3.name, "survey"): (0.94, 0.92),
+    (HELD_OUT_4.name, "yibao"): (0.96, 0.93),
     (HELD_OUT_4.name, "survey"): (0.97, 0.97),
-    (HELD_OUT_5.name, "yibao"): (0.85, 0.88),
-    (HELD_OUT_5.name, "survey"): (0.95, 0.94),
-    (HELD_OUT_6.name, "yibao"): (0.95, 0.96),
-    (HELD_OUT_6.name, "survey"): (0.90, 0.87),
-    (HELD_OUT_7.name, "yibao"): (0.94, 0.94),
-    (HELD_OUT_7.name, "survey"): (0.93, 0.82),
-    (HELD_OUT_8.name, "yibao"): (0.83, 0.79),
-    (HELD_OUT_8.name, "survey"): (0.85, 0.77),
-    (HELD_OUT_9.name, "yibao"): (0.72, 0.82),
-    (HELD_OUT_9.name, "survey"): (0.78, 0.88),
+    (HELD_OUT_5.name, "yibao"): (0.92, 0.90),
+    (HELD_OUT_5.name, "survey"): (0.97, 0.94),
+    (HELD_OUT_6.name, "yibao"): (0.97, 0.96),
+    (HELD_OUT_6.name, "survey"): (0.93, 0.90),
+    (HELD_OUT_7.name, "yibao"): (0.95, 0.92),
+    (HELD_OUT_7.name, "survey"): (0.95, 0.87),
+    (HELD_OUT_8.name, "yibao"): (0.95, 0.79),
+    (HELD_OUT_8.name, "survey"): (0.97, 0.83),
+    (HELD_OUT_9.name, "yibao"): (0.76, 0.82),
+    (HELD_OUT_9.name, "survey"): (0.88, 0.88),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -129,7 +129,7 @@ def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) 
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="survey misses it on sets 2, 3, 6, 7 and 8, yibao on set 8")
+@pytest.mark.xfail(strict=True, reason="survey misses it on sets 7 and 8, yibao on sets 8 and 9")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 

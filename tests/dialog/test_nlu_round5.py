@@ -46,7 +46,7 @@ def test_an_a_not_a_question_of_two_characters_is_the_question(segmenter: Segmen
 
 @pytest.mark.parametrize(
     ("regional", "mandarin"),
-    [("唔见咗", "不见了"), ("冒得", "没有"), ("点样", "怎么"), ("恁", "您"), ("唔想", "不想")],
+    [("唔见咗", "不见了"), ("冒得", "没有"), ("点样", "怎么"), ("恁", "你"), ("唔想", "不想")],
 )
 def test_regional_words_of_this_round(regional: str, mandarin: str) -> None:
     assert regional in REGIONAL_WORDS[mandarin]
