@@ -8,8 +8,8 @@ name a word).
 
 Only words that mean nothing else in Mandarin text are listed: a variant is replaced
 wherever it occurs, so 中 (Henan's "OK") or 整 (the north-east's "do") cannot be, being
-also 中午 and 整个; nor can Cantonese 唔 ("not"), being also a filler (唔, 嗯): its
-negatives are listed word by word (唔想, 唔系). A few such words are read only as a
+also 中午 and 整个 (a phrase that holds one can: 整个人来 is 找个人来); nor can Cantonese
+唔 ("not"), being also a filler (唔, 嗯): its negatives are listed word by word (唔想, 唔系). A few such words are read only as a
 whole clause (``REGIONAL_CLAUSES``: 中 in 中，恁问吧).
 """
 
@@ -22,6 +22,7 @@ from bot.text.fillers import FINAL_PARTICLES
 __all__ = ["REGIONAL_CLAUSES", "REGIONAL_WORDS", "with_regional_clauses", "with_regional_words"]
 
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
+    "没有": ("莫得", "没得", "冒得", "冇", "木有", "么有"),  # Sichuan, Hunan, Guangdong, spoken
     "不见了": ("唔见咗", "唔见"),  # Guangdong
     "不是": ("唔系", "唔是"),  # Guangdong
     "不想": ("唔想",),  # Guangdong
@@ -40,13 +41,12 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "晚点": ("迟啲", "晚些", "晏歇", "晏些", "晏点"),  # Guangdong, spoken, Shanghai
     "再见": ("再会",),  # Shanghai, Hokkien
     "小偷": ("贼娃子", "三只手"),  # south-west, spoken
+    "找不到": ("找不着", "寻不着", "寻不到", "寻勿着"),  # north; Shanghai
     "休息": ("歇",),  # north: 中午歇不歇 (歇晌, a noon break, is 午休 below)
     "不用": ("无需", "无须", "不必", "甭", "用不着"),  # one refusal, in its plainer words
     "他": ("佢",),  # Guangdong
     "的": ("嘅",),  # Guangdong
     "什么时候": ("甚时候", "甚会儿"),  # Shanxi, northern Shaanxi
-    "没有": ("莫得", "没得", "冒得", "冇", "木有", "么有"),  # Sichuan, Hunan, Guangdong, spoken
-    "找不到": ("找不着", "寻不着", "寻不到", "寻勿着"),  # north; Shanghai
     "了": ("哒",),  # Hunan: 好哒, 挂哒, 冒得哒
     "午休不午休": ("歇不歇晌",),  # north: 歇晌 is 午休
     "别打": ("莫打",),  # south-west: 莫 before a verb is 别

@@ -37,9 +37,9 @@ TRADE_TERMS = (
     *("360全景", "三百六十度全景"),
     # medicine: tests, vaccines, teeth, hospitals' grades
     *("两对半", "乙肝两对半", "九价", "四价", "二价", "六龄齿", "十二导联", "三甲医院", "二甲医院"),
+    *("四联疫苗", "五联疫苗", "三伏贴", "一类疫苗", "二类疫苗"),
     # funerals: the rite of the seventh day after a death
     *("头七", "过头七"),
-    *("四联疫苗", "五联疫苗", "三伏贴", "一类疫苗", "二类疫苗"),
     # schools and exams: driving-test subjects, university tiers, mock exams
     *("科目一", "科目二", "科目三", "科目四", "一本线", "二本线", "三本线", "二本院校", "三本院校"),
     *("985高校", "985院校", "985大学", "985毕业", "211高校", "211院校", "211大学", "211毕业"),
