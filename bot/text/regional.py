@@ -9,8 +9,9 @@ name a word).
 Only words that mean nothing else in Mandarin text are listed: a variant is replaced
 wherever it occurs, so 中 (Henan's "OK") or 整 (the north-east's "do") cannot be, being
 also 中午 and 整个 (a phrase that holds one can: 整个人来 is 找个人来); nor can Cantonese
-唔 ("not"), being also a filler (唔, 嗯): its negatives are listed word by word (唔想, 唔系). A few such words are read only as a
-whole clause (``REGIONAL_CLAUSES``: 中 in 中，恁问吧).
+唔 ("not"), being also a filler (唔, 嗯): its negatives are listed word by word (唔想,
+唔系). A few such words are read only as a whole clause (``REGIONAL_CLAUSES``: 中 in
+中，恁问吧).
 """
 
 from __future__ import annotations
