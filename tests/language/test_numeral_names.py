@@ -472,3 +472,29 @@ def test_round_seven_shapes(kind: str, text: str, expected: SlotValue | None) ->
 )
 def test_a_day_told_as_past_is_not_moved_ahead(text: str, expected: str) -> None:
     assert value_of("date", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # 一点 before a pause ends what it belongs to: "a little", not one o'clock
+        ("time", "你再说清楚一点 我没听懂", None),
+        ("time", "搬的时候小心一点 是老物件", None),
+        ("time", "能不能晚一点 我还在路上", None),
+        ("time", "明天一点 我过去", "13:00"),  # after a word of time: the clock
+        ("time", "一点 开会", "13:00"),
+        # a number and 号 before a shop, a machine, a court or the staff numbered so
+        ("date", "你们五号店几点关门", None),
+        ("date", "找八号技师", None),
+        ("date", "三号机又卡纸了", None),
+        ("date", "二号分店在哪", None),
+        ("date", "3号登机", "2026-12-03"),  # a verb ends a name: a day
+        ("date", "5号开场", "2026-12-05"),
+        # a particle after a sum is no idiom's fourth character
+        ("amount", "是两块五吗", 2.5),
+        ("amount", "一块五吧", 1.5),
+        ("number", "三番五次", None),
+    ],
+)
+def test_round_eight_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected

@@ -221,13 +221,13 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
     assert scores["values"].total >= 40
 
 
-# Round 7's figures (issue 14; given a value, a sure one, values right: first set
+# Round 8's figures (issue 14; given a value, a sure one, values right: first set
 # 1.3 %, 0.9 %, 97.8 %; second 1.0 %, 1.0 %, 97.5 %; third 4.5 %, 3.5 %, 100 %; fourth
 # 2.0 %, 0.5 %, 97.5 %; fifth 2.0 %, 1.0 %, 100 %; sixth 3.0 %, 1.0 %, 95.0 %; seventh
-# 1.0 %, 0.5 %, 97.5 %; eighth, tuned on in round 7: 1.5 %, 0.5 %, 100 %; ninth, written
-# blind before round 7 and read as totals only: 6.0 %, 4.5 %, 97.5 %, from 7.5 %, 5.0 %,
-# 97.5 % at d5017c4; tenth, written blind before round 8, at 8d7efa9: 3.5 %, 1.5 %,
-# 95.0 %): floors a little below them, not the target.
+# 1.0 %, 0.5 %, 97.5 %; eighth 1.5 %, 0.5 %, 100 %; ninth, tuned on in round 8: 2.5 %,
+# 2.0 %, 100 %; tenth, written blind before round 8 and read as totals only: 3.0 %,
+# 1.0 %, 95.0 %, from 3.5 %, 1.5 %, 95.0 % at 8d7efa9): floors a little below them, not
+# the target.
 FLOORS = {
     ORDINARY_SPEECH: (0.02, 0.95),
     ORDINARY_SPEECH_2: (0.015, 0.95),
@@ -237,8 +237,8 @@ FLOORS = {
     ORDINARY_SPEECH_6: (0.035, 0.925),
     ORDINARY_SPEECH_7: (0.015, 0.95),
     ORDINARY_SPEECH_8: (0.02, 0.97),
-    ORDINARY_SPEECH_9: (0.07, 0.95),
-    ORDINARY_SPEECH_10: (0.045, 0.925),
+    ORDINARY_SPEECH_9: (0.035, 0.97),
+    ORDINARY_SPEECH_10: (0.04, 0.925),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
 SURE_FLOORS = {
@@ -250,8 +250,8 @@ SURE_FLOORS = {
     ORDINARY_SPEECH_6: 0.015,
     ORDINARY_SPEECH_7: 0.01,
     ORDINARY_SPEECH_8: 0.01,
-    ORDINARY_SPEECH_9: 0.05,
-    ORDINARY_SPEECH_10: 0.025,
+    ORDINARY_SPEECH_9: 0.03,
+    ORDINARY_SPEECH_10: 0.02,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""
 MEETS_THE_TARGET = (

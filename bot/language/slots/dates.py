@@ -202,11 +202,15 @@ def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
     return monday + datetime.timedelta(weeks=_offset(m["wrel"]), days=weekday)
 
 
-# The last characters of the names of places, rooms and fixtures (门, 馆, 仓库, 诊室,
-# 车厢, 航站楼, 泳道, 出口, 充电桩): a number and 号 before such a name is the place's
-# number, not a day. Events after a day are days (3号体检, 12号手术, 6号婚礼).
-_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道口桩")
-_PLACES_NAMED_BY_A_VERB = ("出口", "入口", "进口", "检票口", "登机口", "充电桩", "停车位", "候车室", "候诊室")
+# The last characters of the names of places, rooms, fixtures, shops, machines and the
+# staff numbered like them (门, 馆, 仓库, 诊室, 车厢, 航站楼, 泳道, 出口, 充电桩, 七号店,
+# 3号机, 三号技师): a number and 号 before such a name is the place's number, not a day.
+# Events after a day are days (3号体检, 12号手术, 6号婚礼, 3号登机: a verb ends a name).
+_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道口桩店场机师")
+_PLACES_NAMED_BY_A_VERB = (
+    *("出口", "入口", "进口", "检票口", "登机口", "充电桩", "停车位", "候车室", "候诊室"),
+    *("分店", "门店", "训练场", "练习场", "考场"),
+)
 """Names of places that begin with a verb (出, 充, 停), which otherwise ends a name: a
 number and 号 before one is the place's (3号出口, 5号充电桩), as before 3号交房 it is a day."""
 _PLACE_NAME_REACH = 3

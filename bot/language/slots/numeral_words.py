@@ -54,6 +54,7 @@ from bot.language.slots import base, numeral_gazetteer
 from bot.language.slots.base import is_han
 from bot.language.slots.numeral_gazetteer import NAMES
 from bot.text import tables
+from bot.text.fillers import FINAL_PARTICLES
 
 logger = logging.getLogger(__name__)
 
@@ -381,7 +382,8 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     """Whether ``text[begin:begin + 4]`` has the shape of a numeral idiom.
 
     * N X N Y (三番五次, 七上八下, 五险一金, 一日三餐): an idiom unless X joins the
-      numerals (三到五个) or X and Y are both classifiers of one quantity, which count
+      numerals (三到五个), Y is a particle (一块五吗: no idiom ends in one) or X and Y are
+      both classifiers of one quantity, which count
       (三块五毛, 两点三刻, 一周两次, 两个三个; but 一家三口, 一口一个 are set phrases);
       yet the same numeral and classifier twice is one by one (一步一步, 一个一个), not a
       count.
@@ -395,7 +397,8 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     introduces a count (们一共五: 一共五个人 counts five).
     """
     a, x, c, y = text[begin], text[begin + 1], text[begin + 2], text[begin + 3]
-    if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y):
+    particle = y in FINAL_PARTICLES or y in lexicon().fillers
+    if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y) and not particle:
         before = text[begin - 1] if begin > 0 else ""
         if before in _NUMERALS or before in _NAME_BEFORE_NUMERAL or a + x in words:
             return False

@@ -164,15 +164,17 @@ def _minute(found: re.Match[str]) -> int | None:
 def _is_a_little(text: str, found: re.Match[str]) -> bool:
     """一点 in 快一点 / 一点儿 / 早一点 is an amount, not a time."""
     hour = found.groupdict().get("hour")
-    if hour != "一" or found.end() != found.end("hour") + 1 or found["period"] not in (None, "早", "晚"):
+    end = found.end("hour") + 1 if hour else found.end()  # 一点, less the spaces after it
+    if hour != "一" or text[end : found.end()].strip() or found["period"] not in (None, "早", "晚"):
         return False
     if found["period"]:  # 早一点, 晚一点: earlier, later
         return True
     before = text[found.start() - 1] if found.start() else ""
     if before in _A_LITTLE_BEFORE or before in lexicon().adjectives:
         return True
-    after = text[found.end() : found.end() + 1]
-    return after in _A_LITTLE_AFTER or _not_a_bit_of(text, found.end()) or _after_a_word(before, after)
+    # A pause after it ends what it belongs to: 小心一点 是我姥爷的 is 小心一点.
+    after = "" if end < found.end() else text[end : end + 1]
+    return after in _A_LITTLE_AFTER or _not_a_bit_of(text, end) or _after_a_word(before, after)
 
 
 def _after_a_word(before: str, after: str) -> bool:
