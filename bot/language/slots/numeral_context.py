@@ -440,7 +440,7 @@ def names_a_model(text: str, start: int, end: int) -> bool:
     """Whether the numeral ``text[start:end]`` follows a maker of phones, or is Arabic
     digits written onto a name, with nothing counted after it: a model (苹果十五, 小米14,
     手环8, 济麦22; 苹果三斤 and 要8 count)."""
-    if measure_end(text, end) is not None or (end < len(text) and text[end] in COUNTERS):
+    if measure_end(text, end) is not None:  # a classifier or a measure: counted
         return False
     if text.endswith(_PHONE_MAKERS, 0, start):
         return True

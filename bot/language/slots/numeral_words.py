@@ -362,6 +362,11 @@ _IDIOM_LENGTH = 4
 _TOGETHER = frozenset({"一共", "一起", "一同", "一齐", "一并"})
 
 
+def _is_particle(char: str) -> bool:
+    """A modal particle (吗, 吧, 啊): no numeral idiom ends in one."""
+    return char in FINAL_PARTICLES or char in lexicon().fillers
+
+
 def _other(char: str) -> bool:
     """A Chinese character that is not a numeral."""
     return is_han(char) and char not in _NUMERALS
@@ -397,8 +402,7 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     introduces a count (们一共五: 一共五个人 counts five).
     """
     a, x, c, y = text[begin], text[begin + 1], text[begin + 2], text[begin + 3]
-    particle = y in FINAL_PARTICLES or y in lexicon().fillers
-    if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y) and not particle:
+    if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y) and not _is_particle(y):
         before = text[begin - 1] if begin > 0 else ""
         if before in _NUMERALS or before in _NAME_BEFORE_NUMERAL or a + x in words:
             return False

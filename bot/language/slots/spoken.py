@@ -72,10 +72,8 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
         return True
     if is_latin_code(text, start, end) or _after_latin_word(text, start, end):
         return True  # 4G, 四G, CA幺五幺幺, Model 3
-    if text[start].isascii() and in_dashed_chain(text, start, end):
-        return True  # 15-15-15
-    if text[start].isascii():
-        return inside_word(text, start, end, numeral_words())  # 7天酒店, 360杀毒
+    if text[start].isascii():  # 15-15-15; 7天酒店, 360杀毒
+        return in_dashed_chain(text, start, end) or inside_word(text, start, end, numeral_words())
     return (
         _is_digit_string(text, start, end)
         or yi_before_verb(text, start, end)
