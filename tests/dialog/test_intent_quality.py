@@ -9,8 +9,9 @@ helper) before the fifth, which tuned on the fourth's, ``intents_heldout6.yaml``
 fourth) before the sixth, which tuned on the fifth's, ``intents_heldout7.yaml`` (a fifth)
 before the seventh, which tuned on the sixth's, and ``intents_heldout8.yaml`` (a sixth)
 before the eighth, which tuned on the seventh's, and ``intents_heldout9.yaml`` (a
-seventh) before the ninth, which tuned on the eighth's; the others are not tuned on, and
-the ninth is still blind (``BLIND``: a failing test shows only the count of its misses).
+seventh) before the ninth, which tuned on the eighth's, and ``intents_heldout10.yaml``
+(an eighth) before the tenth, which tunes on the ninth's; the others are not tuned on,
+and the tenth is still blind (``BLIND``: a failing test shows only the count of its misses).
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -50,6 +51,7 @@ HELD_OUT_6 = HERE / "intents_heldout6.yaml"
 HELD_OUT_7 = HERE / "intents_heldout7.yaml"
 HELD_OUT_8 = HERE / "intents_heldout8.yaml"
 HELD_OUT_9 = HERE / "intents_heldout9.yaml"
+HELD_OUT_10 = HERE / "intents_heldout10.yaml"
 HELD_OUT_SETS = (
     HELD_OUT,
     HELD_OUT_2,
@@ -60,8 +62,9 @@ HELD_OUT_SETS = (
     HELD_OUT_7,
     HELD_OUT_8,
     HELD_OUT_9,
+    HELD_OUT_10,
 )
-BLIND = frozenset({HELD_OUT_9.name})
+BLIND = frozenset({HELD_OUT_10.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) per set and flow, measured on 2026-12-07 after the ninth
@@ -88,6 +91,8 @@ HELD_OUT_FLOORS = {
     (HELD_OUT_8.name, "survey"): (0.97, 0.83),
     (HELD_OUT_9.name, "yibao"): (0.76, 0.82),
     (HELD_OUT_9.name, "survey"): (0.88, 0.88),
+    (HELD_OUT_10.name, "yibao"): (0.85, 0.76),
+    (HELD_OUT_10.name, "survey"): (0.82, 0.75),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
