@@ -10,6 +10,11 @@ characters after it (不用转人工 negates 转人工). Two common forms escape
   A refusal that names nothing in its own clause refuses the clause before it
   (几点开门我知道，不用说了), when that clause names more than a word (拉倒吧，不用说了
   refuses nothing: 拉倒 is the refusal).
+* The caller only thought it had happened (之前以为卡丢了，原来在抽屉里): 以为 negates
+  what follows it when a later clause tells what did happen (原来, 结果, 后来, 其实, 找到了).
+* The caller asks what a word means (转人工是什么意思, 挂失啥意思): the word is named,
+  not asked for. The question ends the clause as a refusal does, and negates the word
+  before it as a refusal would.
 * jieba fuses 不 with its verb (不问, 不查, 不办), so there is no cue word at all:
   不问几点开门 negated nothing.
 
@@ -38,7 +43,12 @@ __all__ = ["add_postposed_negations", "cancel_double_negations"]
 BACKWARD_SCOPE = 6  # characters before a clause-final cue that it may negate
 MIN_TOPIC = 2  # content characters it must find there (好的不用了 is a refusal of nothing)
 
+MAX_WORD = 5  # content characters of a word whose meaning is asked (转人工是什么意思)
+
 _CUE_CHARS = frozenset("不没别")
+_MEANING = re.compile("是?什么意思$")
+_THOUGHT = "以为"
+_WHAT_WAS = re.compile("^(?:原来|结果|后来|其实)|找到了|找着了")
 _VERBS = "说问查办补找转管弄提讲"  # what a caller declines to have done, or to be told
 _FUSED_CUE = re.compile(f"不[{_VERBS}]")
 # A refusal that ends the clause: a cue, perhaps the verb it refuses (报销就不用查了,
@@ -73,9 +83,13 @@ def cancel_double_negations(text: str) -> str:
 
 def add_postposed_negations(analysis: Analysis) -> None:
     """Add a negation of what precedes a refusal that ends a clause (module docstring),
-    and of what follows a 不 that jieba fused with its verb (不问, 不查: no cue to it)."""
+    of what follows a 不 that jieba fused with its verb (不问, 不查: no cue to it), and of
+    what the caller only thought had happened."""
+    _add_mistaken(analysis)
     for number, clause in enumerate(analysis.clauses):
         _add_fused(analysis, number, clause)
+        if _add_meaning_asked(analysis, number, clause):
+            continue
         found = _FINAL_CUE.search(clause)
         if found is None:
             continue
@@ -95,6 +109,33 @@ def add_postposed_negations(analysis: Analysis) -> None:
             topic = _topic(analysis, before[start:])
             if len(topic) > MIN_TOPIC:  # a topic, not a word of its own (拉倒吧，不用说了)
                 analysis.negations.append(Negation(number - 1, start, len(before), topic))
+
+
+def _add_mistaken(analysis: Analysis) -> None:
+    """以为卡丢了，原来在抽屉里: what follows 以为 did not happen, when a later clause
+    says what did (原来, 结果, 后来, 其实, or 找到了)."""
+    clauses = analysis.clauses
+    for number, clause in enumerate(clauses[:-1]):
+        at = clause.find(_THOUGHT)
+        if at < 0 or not any(_WHAT_WAS.search(later) for later in clauses[number + 1 :]):
+            continue
+        start = at + len(_THOUGHT)
+        topic = _topic(analysis, clause[start:])
+        if topic:
+            analysis.negations.append(Negation(number, start, len(clause), topic))
+
+
+def _add_meaning_asked(analysis: Analysis, number: int, clause: str) -> bool:
+    """转人工是什么意思: a negation of the word whose meaning is asked, when the clause
+    names no more than a word (a status told at length and asked about, 审核状态显示受理中
+    是什么意思, is a question about that status). Whether the clause asks a meaning."""
+    found = _MEANING.search(clause)
+    if found is None:
+        return False
+    topic = _topic(analysis, clause[: found.start()])
+    if MIN_TOPIC <= len(topic) <= MAX_WORD:
+        analysis.negations.append(Negation(number, 0, found.start(), topic))
+    return True
 
 
 def _topic(analysis: Analysis, text: str) -> frozenset[str]:

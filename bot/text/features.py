@@ -32,6 +32,8 @@ NEGATION_CUES = frozenset(
     {
         *("不", "不要", "不用", "不需要", "不想", "不必", "不是"),
         *("别", "没", "没有", "无需", "无须", "甭", "用不着"),
+        # jieba's words of 别 and a verb: 别说几点下班了 (do not tell me), 别提, 别管.
+        *("别说", "别提", "别管"),
     }
 )
 # Words that start like a negation but negate nothing after them; given to jieba
@@ -52,6 +54,16 @@ _PERFECTIVE = "了"
 _FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
 _NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
 
+_QUESTION_TAIL = re.compile(
+    r"(?<=..)(?<![了还都也倒可才并就又再我你他她在时里说])(?:不|没有|没)$|(?<=.)(?<![步砍讨征采北攻])伐$"
+    r"|(?<=..)(?<![尚从并])未$"
+)
+"""A clause-final 不, 没(有) (Mandarin), 伐 (Shanghai) or 未 (Guangdong: 搞掂未) that asks a
+yes-no question."""
+_HUH = re.compile(r"(?:^|(?<=[\s,.!?;:，。！？；：、…]))[啊嗯哦噢诶][?？]")
+"""An interjection asked, alone (啊？, 嗯？): the caller did not catch it, "what?"; no yes."""
+_CONTRAST = re.compile(r"(?:不过|但是|可是)(?![来去])")
+"""The words that open a contrast; what follows them is the caller's point."""
 _REPEATED = re.compile(r"(.{2,4}?)\1+")
 """Two to four characters said again at once (是呀是呀, 好的好的, 客服客服客服)."""
 
@@ -101,7 +113,7 @@ class Analyser:
     def prepare(self, text: str) -> str:
         """Normalize and rewrite synonyms; clause boundaries become ``|``."""
         # Cut raw input first: NFKC and the regexes are linear, but why pay for 1 MB.
-        prepared = normalize(code_mixing.rewrite(text[: MAX_CHARS * 4]))
+        prepared = normalize(_HUH.sub("什么|", code_mixing.rewrite(text[: MAX_CHARS * 4])))
         if self._synonym_re is not None:
             prepared = self._synonym_re.sub(self._replace_synonym, prepared)
         return with_regional_clauses(prepared)
@@ -109,7 +121,9 @@ class Analyser:
     def analyse(self, text: str) -> Analysis:
         """Clauses, features and negations of ``text`` (no clauses: no words in it)."""
         clauses = [
-            c.rstrip(FINAL_PARTICLES) or c for c in map(_said_once, self.prepare(text).split("|")) if c
+            _asked_plainly(c.rstrip(FINAL_PARTICLES) or c)
+            for c in _from_the_turn(list(map(_said_once, self.prepare(text).split("|"))))
+            if c
         ]
         length = sum(map(len, clauses))
         if length > MAX_CHARS:
@@ -192,6 +206,26 @@ def _said_once(clause: str) -> str:
     particle then ends it: 是). One character said over and over is left alone (拜拜,
     谢谢, 很很很很: a gap's length counts)."""
     return _REPEATED.sub(lambda m: m[1] if len(set(m[1])) > 1 else m[0], clause)
+
+
+def _asked_plainly(clause: str) -> str:
+    """``clause`` without the 不, 没(有), 伐 or 未 that ends a yes-no question (开门不,
+    中午有人没有, 审完没, 礼拜天开伐, 搞掂未: each is a 吗): a negation of nothing, whose words
+    would only meet the refusals'. Left: a clause of that word and one more character
+    (有没有, 好不, 我没有), and one where it follows a word that makes it a real
+    negation (还没有, 都没有, 也不, 那倒没有, 现在不, 暂时没有, 家里没有)."""
+    found = _QUESTION_TAIL.search(clause)
+    return clause[: found.start()] if found is not None else clause
+
+
+def _from_the_turn(clauses: list[str]) -> list[str]:
+    """``clauses`` from the last that a contrast opens (谢谢，不过还有个问题: the caller
+    thanks, but the point is the question), without its 不过, 但是 or 可是."""
+    for at in range(len(clauses) - 1, 0, -1):
+        found = _CONTRAST.match(clauses[at])
+        if found is not None and found.end() < len(clauses[at]):
+            return [clauses[at][found.end() :], *clauses[at + 1 :]]
+    return clauses
 
 
 def asks_either_way(clause: str, start: int, end: int) -> bool:

@@ -25,9 +25,10 @@ __all__ = ["REGIONAL_CLAUSES", "REGIONAL_WORDS", "with_regional_clauses", "with_
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "没有": ("莫得", "没得", "冒得", "冇", "木有", "么有"),  # Sichuan, Hunan, Guangdong, spoken
     "不见了": ("唔见咗", "唔见"),  # Guangdong
-    "不是": ("唔系", "唔是"),  # Guangdong
-    "不想": ("唔想",),  # Guangdong
-    "不要": ("唔要", "勿要"),  # Guangdong, Shanghai
+    "不是": ("唔系", "唔是", "弗是"),  # Guangdong; Shanghai (弗 is its 不)
+    "不想": ("唔想", "弗想"),  # Guangdong; Shanghai
+    "不要": ("唔要", "勿要", "弗要", "覅"),  # Guangdong; Shanghai
+    "不知道": ("弗晓得", "勿晓得", "唔知"),  # Shanghai; Guangdong
     "好的": ("要得", "得嘞"),  # Sichuan, Beijing
     "知道": ("晓得",),  # south-west, lower Yangtze
     "什么": ("啥子", "啥", "神马"),
@@ -44,15 +45,30 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "小偷": ("贼娃子", "三只手"),  # south-west, spoken
     "找不到": ("找不着", "寻不着", "寻不到", "寻勿着"),  # north; Shanghai
     "休息": ("歇",),  # north: 中午歇不歇 (歇晌, a noon break, is 午休 below)
-    "不用": ("无需", "无须", "不必", "甭", "用不着"),  # one refusal, in its plainer words
+    "不用": ("无需", "无须", "不必", "甭", "用不着", "弗用"),  # one refusal, in its plainer words
     "他": ("佢",),  # Guangdong
-    "的": ("嘅",),  # Guangdong
-    "什么时候": ("甚时候", "甚会儿"),  # Shanxi, northern Shaanxi
-    "了": ("哒",),  # Hunan: 好哒, 挂哒, 冒得哒
+    "的": ("嘅", "啲"),  # Guangdong (啲 is also "some": 递咗啲单据, some receipts)
+    "搞定": ("搞掂",),  # Guangdong
+    "办完": ("整完",),  # north-east: 整 is "do" (报销整完没有)
+    "什么时候": ("甚时候", "甚会儿", "几时", "啥辰光"),  # Shanxi, Shaanxi; Guangdong; Shanghai
+    "了": ("哒", "咗"),  # Hunan: 好哒, 挂哒, 冒得哒; Guangdong: 递咗
+    "你们": ("你哋", "侬拉"),  # Guangdong; Shanghai
+    "我们": ("我哋",),  # Guangdong (阿拉 is also "I", above)
+    "他们": ("佢哋", "伊拉"),  # Guangdong; Shanghai
+    "下来": ("落嚟",),  # Guangdong: 有钱落嚟
+    "上班": ("返工",),  # Guangdong
+    "下班": ("放工",),  # Guangdong
+    "给": ("俾",),  # Guangdong
+    "为什么": ("点解",),  # Guangdong
+    "看": ("睇",),  # Guangdong
+    "钱": ("钞票",),  # Shanghai, spoken
     "午休不午休": ("歇不歇晌",),  # north: 歇晌 is 午休
     "别打": ("莫打",),  # south-west: 莫 before a verb is 别
     "别烦": ("莫烦",),
     "别问": ("莫问",),
+    "别挂": ("莫挂",),
+    "别急": ("莫急",),
+    "别走": ("莫走",),
     "弄丢了": ("弄没了", "搞没了", "整没了"),
     "午休": ("歇晌",),  # north: a noon break
     "找个人来": ("整个人来",),  # north-east: 整 for 找 or 弄 (整个人 alone is "the whole person")
