@@ -498,3 +498,41 @@ def test_a_day_told_as_past_is_not_moved_ahead(text: str, expected: str) -> None
 )
 def test_round_eight_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
     assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # 一, a word and 就 right after it: "as soon as", whatever the word
+        ("number", "屏幕一按就黑了", None),
+        ("number", "我一着急就说错了", None),
+        ("number", "一箱就够了", 1),  # a classifier: a count
+        ("number", "一百就够", 100),
+        # the 下 of 一下 is no "next"
+        ("date", "我想问一下下周二开不开门", "2026-11-24"),
+        ("date", "问一下下下周二", "2026-12-01"),
+        ("date", "下下周二", "2026-12-01"),
+        # minutes said as tens are a time, not a decimal before a unit
+        ("time", "他下午三点二十把东西拿走了", "15:20"),
+        ("time", "二点五毫升", None),
+        # a count and the thing it counts, which the dictionary lists as one word
+        ("number", "帮我订两间房", 2),
+        ("number", "来十瓶酒", 10),
+        ("number", "我买了两辆车", 2),
+        # a second numeral that starts a name: the first one counts
+        ("number", "要两个三明治", 2),
+        ("number", "拿三个五花肉的", 3),
+        ("number", "来一罐七喜", None),  # 一 and a classifier is "a"
+        ("number", "一年四季都卖", None),
+        # names and terms with a numeral
+        ("number", "我的车是国五的", None),
+        ("number", "全国五十个城市", 50),
+        ("number", "做一批三折页", None),
+        ("date", "我的九号电动车充不进电", None),
+        ("number", "我家老人是打120送过来的", None),
+        ("number", "十一长假前寄的", None),
+        ("number", "那种三轮车能修吗", None),
+    ],
+)
+def test_round_nine_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected

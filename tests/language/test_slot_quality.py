@@ -236,32 +236,35 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
 # 1.0 %, 0.5 %, 97.5 %; eighth 1.5 %, 0.5 %, 100 %; ninth, tuned on in round 8: 2.5 %,
 # 2.0 %, 100 %; tenth, written blind before round 8 and read as totals only: 3.0 %,
 # 1.0 %, 95.0 %, from 3.5 %, 1.5 %, 95.0 % at 8d7efa9; eleventh, written blind before
-# round 9: 9.0 %, 2.5 %, 97.5 % at 9e27389): floors a little below them, not the target.
+# round 9: 9.0 %, 2.5 %, 97.5 % at 9e27389). Round 9 (the tenth set tuned on): tenth 0.5 %,
+# 0.5 %, 100 %; third 5.0 %, 4.0 % (三间房, a place in Beijing, is three rooms now:
+# 订三间房 counts); eleventh, blind, unchanged. Floors a little below them, not the
+# target.
 FLOORS = {
     ORDINARY_SPEECH: (0.02, 0.95),
     ORDINARY_SPEECH_2: (0.015, 0.95),
-    ORDINARY_SPEECH_3: (0.05, 0.97),
+    ORDINARY_SPEECH_3: (0.055, 0.97),
     ORDINARY_SPEECH_4: (0.025, 0.95),
     ORDINARY_SPEECH_5: (0.025, 0.97),
     ORDINARY_SPEECH_6: (0.035, 0.925),
     ORDINARY_SPEECH_7: (0.015, 0.95),
     ORDINARY_SPEECH_8: (0.02, 0.97),
     ORDINARY_SPEECH_9: (0.035, 0.97),
-    ORDINARY_SPEECH_10: (0.04, 0.925),
+    ORDINARY_SPEECH_10: (0.015, 0.97),
     ORDINARY_SPEECH_11: (0.10, 0.95),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
 SURE_FLOORS = {
     ORDINARY_SPEECH: 0.015,
     ORDINARY_SPEECH_2: 0.015,
-    ORDINARY_SPEECH_3: 0.04,
+    ORDINARY_SPEECH_3: 0.045,
     ORDINARY_SPEECH_4: 0.01,
     ORDINARY_SPEECH_5: 0.015,
     ORDINARY_SPEECH_6: 0.015,
     ORDINARY_SPEECH_7: 0.01,
     ORDINARY_SPEECH_8: 0.01,
     ORDINARY_SPEECH_9: 0.03,
-    ORDINARY_SPEECH_10: 0.02,
+    ORDINARY_SPEECH_10: 0.01,
     ORDINARY_SPEECH_11: 0.035,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""
@@ -272,8 +275,9 @@ MEETS_THE_TARGET = (
     ORDINARY_SPEECH_5,
     ORDINARY_SPEECH_7,
     ORDINARY_SPEECH_8,
+    ORDINARY_SPEECH_10,
 )
-"""The sets on which at most 2 % of ordinary sentences get a value (round 7): the others
+"""The sets on which at most 2 % of ordinary sentences get a value (round 9): the others
 are marked as expected to fail the target."""
 
 

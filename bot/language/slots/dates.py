@@ -249,7 +249,8 @@ def _names_no_day(text: str, found: re.Match[str]) -> bool:
     return _names_a_place(text, found) or inside_word(text, found.start(), found.end(), numeral_words())
 
 
-_REL = "下下个?|下个?|这个?|本|上上个?|上个?"
+# The 下 of 一下 is no "next": 问一下下周三 is next Wednesday (问一下下下周三, the one after).
+_REL = "(?<!一)下下个?|下个?|这个?|本|上上个?|上个?"
 _DAY = rf"(?P<day>{_N})\s*(?:日|号)"
 # After a month the day needs no 号: 五月二十.
 _MONTH_DAY = rf"(?P<month>{_N})月份?\s*(?P<day>{_N})\s*(?:日|号)?"

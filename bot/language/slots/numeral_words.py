@@ -103,14 +103,25 @@ _IDIOM_TAGS = frozenset({"i", "l"})
 _LEXICON_VERSION = 2  # of what lexicon() keeps in the cache
 
 
+_COUNTED_THINGS = frozenset("辆杯瓶碗张本封件句节层间颗秒斤岁条只")
+"""Classifiers of things a caller counts, which the dictionary lists with a thing after
+them (两辆车, 三杯水, 两张床): the entry is a count, not a name. 一 is left out (一条龙, 一
+口气 are sayings), and so are the classifiers of names and terms (七里香, 三角形, 五台山,
+二号线, 三分球, 三年级)."""
+_COUNT_AND_THING = 2  # characters after the numeral: the classifier and one thing
+
+
 def _is_quantity(word: str, tag: str) -> bool:
-    """A numeral and one classifier (二楼, 三毛), or a sum of money (两块钱, 五毛钱)."""
+    """A numeral and one classifier (二楼, 三毛), a numeral, a classifier and the thing it
+    counts (两辆车, 三杯水), or a sum of money (两块钱, 五毛钱)."""
     if tag in _QUANTITY_TAGS:
         return True
     lead = _NUMERAL_RUN.match(word)
     if lead is None or tag in _FUNCTION_OR_IDIOM_TAGS:
         return False
     unit = word[lead.end() :]
+    if len(unit) == _COUNT_AND_THING and unit[0] in _COUNTED_THINGS and word[: lead.end()] != "一":
+        return True  # 两辆车, 三杯水, 十瓶酒, 两间房: a count and the thing it counts
     return unit in _CLASSIFIERS or (
         len(unit) == len(_MONEY) + 1 and unit[0] in _CLASSIFIERS and unit.endswith(_MONEY)
     )
@@ -319,7 +330,15 @@ def _as_soon_as(text: str, end: int) -> bool:
     """Whether the word after 一 (at ``end``) is no classifier, measure or function word
     and 就 or 便 follows in the clause: 一刷我这边就收到短信."""
     after, words = text[end], lexicon()
-    if not is_han(after) or after in _CLASSIFIERS or after in words.measures or after in words.function_chars:
+    if not is_han(after) or after in _CLASSIFIERS or after in words.measures or after in _NUMERALS:
+        return False
+    # A word of one or two characters and 就 right after it: 一按就没反应, 一着急就忘了,
+    # whatever the word (按 and 着 are also function words).
+    if text[end + 1 : end + 2] in _AS_SOON_AS or (
+        is_han(text[end + 1 : end + 2]) and text[end + 2 : end + 3] in _AS_SOON_AS
+    ):
+        return True
+    if after in words.function_chars:
         return False
     for char in text[end + 1 : end + 1 + _AS_SOON_AS_REACH]:
         if char in _AS_SOON_AS:
@@ -383,11 +402,27 @@ def _one_quantity(first: str, second: str) -> bool:
     return first == second or first in _UNITS_THAT_GO_ON
 
 
+_YI = "一"
+_NAME_SIZES = (2, 3, 4)
+"""The lengths of the names a second numeral may start (三星, 三明治, 五香花生)."""
+
+
+def _starts_a_name(text: str, begin: int) -> bool:
+    """Whether the second numeral of N X N Y at ``begin`` starts a word of the names
+    (两个三明治, 两个三星手机), neither numeral being 一 ("a": 一罐七喜; 五套一直)."""
+    if _YI in (text[begin], text[begin + 2]):
+        return False
+    words = numeral_words()
+    return any(text[begin + 2 : begin + 2 + size] in words for size in _NAME_SIZES)
+
+
 def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     """Whether ``text[begin:begin + 4]`` has the shape of a numeral idiom.
 
     * N X N Y (三番五次, 七上八下, 五险一金, 一日三餐): an idiom unless X joins the
-      numerals (三到五个), Y is a particle (一块五吗: no idiom ends in one) or X and Y are
+      numerals (三到五个), Y is a particle (一块五吗: no idiom ends in one), the second N
+      starts a word of ``words`` (两个三明治, 两份五香花生: its name; not after 一, "a",
+      whose 一罐七喜 counts nothing, nor when it is 一: 五套一直), or X and Y are
       both classifiers of one quantity, which count
       (三块五毛, 两点三刻, 一周两次, 两个三个; but 一家三口, 一口一个 are set phrases);
       yet the same numeral and classifier twice is one by one (一步一步, 一个一个), not a
@@ -404,7 +439,8 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     a, x, c, y = text[begin], text[begin + 1], text[begin + 2], text[begin + 3]
     if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y) and not _is_particle(y):
         before = text[begin - 1] if begin > 0 else ""
-        if before in _NUMERALS or before in _NAME_BEFORE_NUMERAL or a + x in words:
+        named = before in _NAME_BEFORE_NUMERAL or a + x in words or _starts_a_name(text, begin)
+        if before in _NUMERALS or named:  # 两个三明治: the second numeral's name
             return False
         if a == c and x == y:
             return True

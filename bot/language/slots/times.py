@@ -244,8 +244,11 @@ class TimeSlot(SlotTypeBase):
         minute = _minute(found)
         if raw_hour is None or minute is None or not 0 <= minute <= 59 or _is_a_little(text, found):
             return None
-        if found.groupdict().get("minute") and measure_end(text, found.end()) is not None:
-            return None  # 二点五毫升, 一点五倍: a decimal before its unit
+        said_minute = found.groupdict().get("minute")
+        if said_minute and "十" not in said_minute and measure_end(text, found.end()) is not None:
+            # 二点五毫升, 一点五倍: a decimal before its unit; but a decimal's digits are
+            # said one by one, so 四点四十五把件放进去 is a time.
+            return None
         hour = _clock_hour(raw_hour, found["period"])
         if hour is None:
             return None
