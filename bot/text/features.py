@@ -56,7 +56,7 @@ _NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
 
 _QUESTION_TAIL = re.compile(
     r"(?<=..)(?<![了还都也倒可才并就又再我你他她在时里说])(?:不|没有|没)$|(?<=.)(?<![步砍讨征采北攻])伐$"
-    r"|(?<=..)(?<![尚从并])未$"
+    r"|(?<=..)(?<![尚从并还仲都也])未$"
 )
 """A clause-final 不, 没(有) (Mandarin), 伐 (Shanghai) or 未 (Guangdong: 搞掂未) that asks a
 yes-no question."""

@@ -105,9 +105,9 @@ _LEXICON_VERSION = 2  # of what lexicon() keeps in the cache
 
 _COUNTED_THINGS = frozenset("辆杯瓶碗张本封件句节层间颗秒斤岁条只")
 """Classifiers of things a caller counts, which the dictionary lists with a thing after
-them (两辆车, 三杯水, 两张床): the entry is a count, not a name. 一 is left out (一条龙, 一
-口气 are sayings), and so are the classifiers of names and terms (七里香, 三角形, 五台山,
-二号线, 三分球, 三年级)."""
+them (两辆车, 三杯水, 两张床): the entry is a count, not a name. 一 is left out (一条龙 and
+一口气 are sayings), and so are the classifiers of names and terms (七里香, 三角形,
+五台山, 二号线, 三分球, 三年级)."""
 _COUNT_AND_THING = 2  # characters after the numeral: the classifier and one thing
 
 
@@ -327,8 +327,10 @@ def yi_before_verb(text: str, start: int, end: int) -> bool:
 
 
 def _as_soon_as(text: str, end: int) -> bool:
-    """Whether the word after 一 (at ``end``) is no classifier, measure or function word
-    and 就 or 便 follows in the clause: 一刷我这边就收到短信."""
+    """Whether the word after 一 (at ``end``) is no classifier, measure or numeral and 就
+    or 便 follows: right after a word of one or two characters, whatever it is (一按就,
+    一着急就), or later in the clause after a word that is no function word either
+    (一刷我这边就收到短信)."""
     after, words = text[end], lexicon()
     if not is_han(after) or after in _CLASSIFIERS or after in words.measures or after in _NUMERALS:
         return False
