@@ -32,8 +32,9 @@ NEGATION_CUES = frozenset(
     {
         *("不", "不要", "不用", "不需要", "不想", "不必", "不是"),
         *("别", "没", "没有", "无需", "无须", "甭", "用不着"),
-        # jieba's words of 别 and a verb: 别说几点下班了 (do not tell me), 别提, 别管.
-        *("别说", "别提", "别管"),
+        # jieba's words of 别 and a verb: 别说几点下班了 (do not tell me), 别提, 别管;
+        # and a rhetorical 谁说 (谁说我要转人工了: I never said so).
+        *("别说", "别提", "别管", "谁说"),
     }
 )
 # Words that start like a negation but negate nothing after them; given to jieba
@@ -54,6 +55,9 @@ _PERFECTIVE = "了"
 _FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
 _NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
 
+_JUST_SO = 2  # words of a clause 就是 may start and still be "exactly" (对，就是这样)
+_DENIED = re.compile("[不没别]")
+"""A clause that denies something: after it, 就是 is "it is just that" (卡没丢，就是忘带了)."""
 _QUESTION_TAIL = re.compile(
     r"(?<=..)(?<![了还都也倒可才并就又再我你他她在时里说])(?:不|没有|没)$|(?<=.)(?<![步砍讨征采北攻])伐$"
     r"|(?<=..)(?<![尚从并还仲都也])未$"
@@ -183,11 +187,20 @@ def _without_fillers(clauses: list[list[str]]) -> list[list[str]]:
     they are all the clause holds: then it is dropped if it holds a word said to keep the
     turn (那个…谁啊 is 谁), else kept, an answer (嗯嗯，是要查这个). An utterance of
     nothing else is nothing (嗯……那个……, 嗯……呃……: the caller is still thinking). A
-    clause of 就是 alone before others is dropped too (``STARTERS``)."""
+    clause of 就是 alone before others is dropped too (``STARTERS``), and so is the 就是
+    that starts a clause of more words after one that denies (卡没丢，就是忘带了: "it is
+    just that"; 是是，就是那个报销的事 is a yes)."""
     kept: list[list[str]] = []
     holding = False
-    for words in clauses:
+    for at, words in enumerate(clauses):
         content = [word for word in words if word not in NOISE_WORDS]
+        if (
+            at
+            and len(content) > _JUST_SO
+            and content[0] in STARTERS
+            and _DENIED.search("".join(clauses[at - 1]))
+        ):
+            content = content[1:]  # 卡没丢，就是忘带了: "it is just that", no yes
         if content:
             kept.append(content)
         elif any(word in TURN_HOLDERS for word in words):

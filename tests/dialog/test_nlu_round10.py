@@ -157,3 +157,18 @@ def test_the_second_opinion_takes_back_what_the_scores_barely_saw(yibao: IntentC
 )
 def test_regional_words_of_this_round(regional: str, mandarin: str) -> None:
     assert regional in REGIONAL_WORDS[mandarin]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("谁说我要找人工了", None),  # rhetorical: I never said so
+        ("卡没有丢，就是忘了带", None),  # after a denial, 就是 is "it is just that", no yes
+        ("对，就是这样", "affirm"),  # "exactly"
+        ("是的，就是那个报销的事", "affirm"),
+    ],
+)
+def test_a_rhetorical_who_said_and_a_just_after_a_denial(
+    yibao: IntentClassifier, text: str, intent: str | None
+) -> None:
+    assert _name(yibao.parse(text).intent) == intent
