@@ -58,10 +58,6 @@ of them; the vocabularies inlined; examples that the analysis makes identical, �
 好的呀, one target); the plain definitions in ``bot.dialog.nlu_scoring``
 (``similarity``...) are what they must equal, bit for bit, and the tests hold them to it.
 
-Second opinion (``bot.dialog.nlu_opinion``): a linear model of the flow's examples and of
-what its intents are not, asked where the similarity scores are unsure: it lifts an
-intent they barely missed, and takes back one they barely reached.
-
 Rivals: the built-in intents a flow does not use are scored too, by a classifier of the
 whole library (``rivals``), once the flow's best intent reached the threshold; when one of
 them fits the words clearly better (by ``RIVAL_MARGIN``), the words are none of the
@@ -86,7 +82,7 @@ import numpy as np
 from bot.dialog.nlu_arrays import ExampleArrays, Postings, array_index, similarities
 from bot.dialog.nlu_keywords import KeywordSpotter, keyword_parts, make_keyword
 from bot.dialog.nlu_negation import add_postposed_negations, cancel_double_negations
-from bot.dialog.nlu_opinion import MIN_NONE_EXAMPLES, LinearOpinion, features_of, second_opinion, vetoes
+from bot.dialog.nlu_opinion import MIN_NONE_EXAMPLES, LinearOpinion, features_of, second_opinion
 from bot.dialog.nlu_scoring import (
     CONTAINMENT_HALF,
     NEGATION_PENALTY,
@@ -151,9 +147,8 @@ class ParseResult:
     text: str
     intent: IntentScore | None
     ranking: tuple[IntentScore, ...]
-    # The second opinion decided (bot.dialog.nlu_opinion): the intent is its own (its
-    # similarity score alone was under the threshold, and its confidence is the
-    # threshold), or, with none, it took back the one the similarity scores barely saw.
+    # The intent is the second opinion's (bot.dialog.nlu_opinion): its similarity score
+    # alone was under the threshold, and its confidence is the threshold.
     second_opinion: bool = False
     # A built-in intent the flow does not use, which fitted the words clearly better than
     # the flow's best intent: that one was not taken (``intent`` is None).
@@ -222,17 +217,17 @@ class Rivals:
         score, name = max(kept)
         return IntentScore(name, round(score, 4))
 
-    def outdoing(self, text: str, prepared: str, analysis: Analysis, best: IntentScore) -> IntentScore | None:
+    def outdoing(self, text: str, analysis: Analysis, best: IntentScore) -> IntentScore | None:
         """The rival that fits ``text`` clearly better than ``best``, if one does.
 
-        ``analysis`` is the flow's of ``text`` (``prepared``, its text once the flow's
-        synonyms were rewritten): the library compares it as it is, unless those synonyms
-        changed the words (真人 is yibao's 人工, so 你是机器人还是真人 would no longer be
-        the library's question whether it is a robot): then it analyses ``text`` itself.
+        ``analysis`` is the flow's of ``text``: the library compares it as it is, unless
+        the flow's synonyms changed the words (真人 is yibao's 人工, so 你是机器人还是真人
+        would no longer be the library's question whether it is a robot): then it
+        analyses ``text`` itself (regional words, which both rewrite, cost that too).
         """
         if best.confidence + RIVAL_MARGIN > 1.0:
             return None  # none can: a confidence is at most 1
-        if prepared != self.classifier.prepare(text):
+        if analysis.rewritten:
             analysis = self.classifier.analyse(text)
         rival = self.best(analysis)
         return rival if rival is not None and rival.confidence >= best.confidence + RIVAL_MARGIN else None
@@ -411,21 +406,17 @@ class IntentClassifier:
         analysis = self.analyse(text)
         scores = [0.0] * len(self._names)
         lifted = None
-        vetoed = False
         if analysis.length:
             self._score(analysis, scores)
             opinion = self._opinion  # set by another thread when trained later (serve)
             if opinion is not None and not analysis.negations:
                 lifted = second_opinion(opinion, analysis, scores, self.threshold)
-                vetoed = lifted is None and vetoes(opinion, analysis, scores, self.threshold)
         # Stable even reversed: equal scores keep the flow's order of intents.
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:MAX_RANKING]
         ranking = tuple(IntentScore(self._names[i], round(scores[i], 4)) for i in order)
-        best = ranking[0] if ranking and ranking[0].confidence >= self.threshold and not vetoed else None
+        best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
         rivals = self._rivals  # set by another thread when trained later (serve)
-        rival = None
-        if rivals is not None and best is not None:
-            rival = rivals.outdoing(text, self.prepare(text), analysis, best)
+        rival = rivals.outdoing(text, analysis, best) if rivals is not None and best is not None else None
         if logger.isEnabledFor(logging.DEBUG):
             top = [(s.name, s.confidence) for s in ranking[:3]]
             logger.debug("parse %r -> %s, rival %s", text, top, rival)
@@ -433,9 +424,7 @@ class IntentClassifier:
             best = None
         # A lifted intent is the only one at the threshold: the best, if it counts at all.
         decided = best is not None and lifted is not None
-        return ParseResult(
-            text=text, intent=best, ranking=ranking, second_opinion=decided or vetoed, rival=rival
-        )
+        return ParseResult(text=text, intent=best, ranking=ranking, second_opinion=decided, rival=rival)
 
     def similarities(self, analysis: Analysis) -> dict[str, float]:
         """Each intent's similarity score for an analysis of this classifier's (no second
@@ -451,11 +440,6 @@ class IntentClassifier:
         self._score_targets(analysis, scores)
         for intent in refused:  # 不用补办: no example of card_loss takes 我的卡好好的 either
             scores[intent] *= NEGATION_PENALTY
-
-    def prepare(self, text: str) -> str:
-        """``text`` normalized, with the synonyms and regional words rewritten (clauses
-        joined by ``|``): the first step of :meth:`analyse`."""
-        return self._analyser.prepare(cancel_double_negations(text))
 
     def analyse(self, text: str) -> Analysis:
         """The features and negations of ``text``, those after what they negate included,

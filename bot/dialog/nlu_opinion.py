@@ -32,11 +32,9 @@ __all__ = [
     "MIN_NONE_EXAMPLES",
     "OPINION_MIN_PROBABILITY",
     "OPINION_MIN_SCORE",
-    "OPINION_VETO_BAND",
     "LinearOpinion",
     "features_of",
     "second_opinion",
-    "vetoes",
 ]
 
 REGULARIZATION_C = 4.0
@@ -49,9 +47,6 @@ TOLERANCE = 1e-4  # of the gradient's largest component, per example
 # saw the intent too.
 OPINION_MIN_PROBABILITY = 0.8
 OPINION_MIN_SCORE = 0.45
-# And when it takes an intent back: the similarity scores barely saw it (docs/quality.md,
-# "Round 10").
-OPINION_VETO_BAND = 0.1
 # A model never shown what is no intent takes anything for one (a flow using every
 # built-in intent took twice the out-of-scope sentences): it is not asked then.
 MIN_NONE_EXAMPLES = 50
@@ -219,17 +214,3 @@ def second_opinion(
         return None
     scores[best] = threshold
     return best
-
-
-def vetoes(opinion: LinearOpinion, analysis: Analysis, scores: list[float], threshold: float) -> bool:
-    """Whether the model is sure the words are *none* (a probability of at least
-    ``OPINION_MIN_PROBABILITY``) where the similarity scores barely took them for an
-    intent (the best reached ``threshold`` by less than ``OPINION_VETO_BAND``): a question
-    of the knowledge base in an intent's words (生孩子的费用能报多少 is no claim's
-    progress). The mirror of :func:`second_opinion`, which lifts where they barely
-    missed; an utterance with a negation is left to them here too (the caller checks).
-    """
-    if not scores or not threshold <= max(scores) < threshold + OPINION_VETO_BAND:
-        return False
-    probabilities = opinion.probabilities(features_of(analysis))
-    return bool(probabilities[len(scores)] >= OPINION_MIN_PROBABILITY)

@@ -98,6 +98,7 @@ class Analysis:
     pinyin: set[str] = field(default_factory=set)
     content: set[str] = field(default_factory=set)  # characters that carry a topic
     negations: list[Negation] = field(default_factory=list)
+    rewritten: bool = False  # the synonyms (regional words included) changed the words
 
 
 class Analyser:
@@ -116,17 +117,23 @@ class Analyser:
 
     def prepare(self, text: str) -> str:
         """Normalize and rewrite synonyms; clause boundaries become ``|``."""
+        return self._prepare(text)[0]
+
+    def _prepare(self, text: str) -> tuple[str, bool]:
+        """``prepare``, and whether the synonyms (regional words included) changed it."""
         # Cut raw input first: NFKC and the regexes are linear, but why pay for 1 MB.
-        prepared = normalize(_HUH.sub("什么|", code_mixing.rewrite(text[: MAX_CHARS * 4])))
+        normalized = normalize(_HUH.sub("什么|", code_mixing.rewrite(text[: MAX_CHARS * 4])))
+        prepared = normalized
         if self._synonym_re is not None:
-            prepared = self._synonym_re.sub(self._replace_synonym, prepared)
-        return with_regional_clauses(prepared)
+            prepared = self._synonym_re.sub(self._replace_synonym, normalized)
+        return with_regional_clauses(prepared), prepared != normalized
 
     def analyse(self, text: str) -> Analysis:
         """Clauses, features and negations of ``text`` (no clauses: no words in it)."""
+        prepared, rewritten = self._prepare(text)
         clauses = [
             _asked_plainly(c.rstrip(FINAL_PARTICLES) or c)
-            for c in _from_the_turn(list(map(_said_once, self.prepare(text).split("|"))))
+            for c in _from_the_turn(list(map(_said_once, prepared.split("|"))))
             if c
         ]
         length = sum(map(len, clauses))
@@ -135,7 +142,7 @@ class Analyser:
         words = _without_fillers([self._cut(clause) for clause in clauses])
         clauses = ["".join(w) for w in words]
         syllables = [char_syllables(clause) for clause in clauses]
-        analysis = Analysis(clauses, syllables, sum(map(len, clauses)))
+        analysis = Analysis(clauses, syllables, sum(map(len, clauses)), rewritten=rewritten)
         for number in range(len(clauses)):
             _add_ngrams(analysis, number)
             self._add_words(analysis, number, words[number])

@@ -68,17 +68,15 @@ BLIND = frozenset({HELD_OUT_10.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) per set and flow, measured on 2026-12-07 after the tenth
-# round of tuning (question tails, contrasts, a word whose meaning is asked, the second
-# opinion's veto, more regional words and keywords), less about two points; see
-# docs/quality.md. Survey's in scope of the second set lost one utterance in the tenth
-# round (the library's do_not_call in its deny: 25/28 -> 24/28), and its negated or none
-# of the first two sets one sentence of no intent each in the fourth (7/7 -> 6/7): those
-# floors were lowered by that one.
+# round of tuning (question tails, contrasts, a word whose meaning is asked, more regional
+# words and keywords), less about two points; see
+# docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
+# of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
     (HELD_OUT.name, "yibao"): (0.95, 0.97),
     (HELD_OUT.name, "survey"): (0.97, 0.88),
     (HELD_OUT_2.name, "yibao"): (0.86, 0.97),
-    (HELD_OUT_2.name, "survey"): (0.84, 0.90),
+    (HELD_OUT_2.name, "survey"): (0.87, 0.90),
     (HELD_OUT_3.name, "yibao"): (0.91, 0.95),
     (HELD_OUT_3.name, "survey"): (0.94, 0.92),
     (HELD_OUT_4.name, "yibao"): (0.96, 0.93),
@@ -92,7 +90,7 @@ HELD_OUT_FLOORS = {
     (HELD_OUT_8.name, "yibao"): (0.95, 0.79),
     (HELD_OUT_8.name, "survey"): (0.97, 0.83),
     (HELD_OUT_9.name, "yibao"): (0.96, 0.90),
-    (HELD_OUT_9.name, "survey"): (0.95, 0.88),
+    (HELD_OUT_9.name, "survey"): (0.90, 0.88),
     (HELD_OUT_10.name, "yibao"): (0.85, 0.76),
     (HELD_OUT_10.name, "survey"): (0.82, 0.75),
 }
@@ -187,10 +185,9 @@ KNOWLEDGE_DATA = ROOT / "knowledge" / "data" / "yibao.yaml"
 INTENTS_OWN_TOPICS = {"医保卡挂失补办", "报销进度查询"}
 # 64 of 525 taken on 2026-12-06 with the second opinion, 66 when other tests' flows have
 # taught the shared segmenter their words first (62 before it, 63 before issue 14's second
-# round, 65 before issue 14); 50 after the tenth round, whose second opinion takes back
-# what the similarity scores barely saw: a known weakness (住院报销比例是多少 is heard as
+# round, 65 before issue 14): a known weakness (住院报销比例是多少 is heard as
 # query_progress; docs/quality.md), held here so that it does not grow.
-MAX_KNOWLEDGE_QUESTIONS_TAKEN = 0.11
+MAX_KNOWLEDGE_QUESTIONS_TAKEN = 0.13
 
 
 def test_the_knowledge_bases_questions_are_seldom_taken_for_an_intent(segmenter: Segmenter) -> None:

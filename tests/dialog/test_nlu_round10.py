@@ -1,8 +1,8 @@
 """What issue 14's tenth round taught the intent classifier (docs/quality.md, "Round 10"):
 a 不 or 没有 that ends a question asks, what follows 但是 is the point, an interjection
 asked is no yes, a word whose meaning is asked and what the caller only thought had
-happened are not requested, the rivals read the caller's own words, the second opinion
-takes back what the similarity scores barely saw, and more regional words."""
+happened are not requested, the rivals read the caller's own words, and more regional
+words."""
 
 from __future__ import annotations
 
@@ -118,23 +118,12 @@ def test_a_rival_reads_the_callers_words_not_the_flows_synonyms(yibao: IntentCla
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("说了不要打还打", "deny"),  # a phrasing of the library's do_not_call: survey's refusal
         ("弗要", "deny"),  # Shanghai
         ("侬莫挂，我还没说完", None),  # the library's hold_on, a rival: no goodbye
     ],
 )
 def test_survey_in_the_words_of_this_round(survey: IntentClassifier, text: str, intent: str | None) -> None:
     assert _name(survey.parse(text).intent) == intent
-
-
-def test_the_second_opinion_takes_back_what_the_scores_barely_saw(yibao: IntentClassifier) -> None:
-    # A question of the knowledge base, in query_progress's words: the similarity scores
-    # take it, just; the model is sure it is none of the intents.
-    result = yibao.parse("生孩子的费用能报多少")
-    assert result.ranking[0].name == "query_progress"
-    assert result.ranking[0].confidence >= yibao.threshold
-    assert result.intent is None
-    assert result.second_opinion
 
 
 @pytest.mark.parametrize(

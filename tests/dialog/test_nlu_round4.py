@@ -219,7 +219,7 @@ def test_a_wrong_list_of_built_in_intents_is_named(tmp_path: Path, builtin: str,
 
 def test_survey_takes_a_refusal_in_not_interesteds_words_as_deny(segmenter: Segmenter) -> None:
     survey = load_flows(ROOT / "flows")["survey"].flow
-    assert survey.intents["deny"].builtins == ("deny", "not_interested", "do_not_call")
+    assert survey.intents["deny"].builtins == ("deny", "not_interested")
     result = classifier_of(survey, segmenter, 0.5).parse("这个我真的不感兴趣")
     assert result.intent is not None
     assert result.intent.name == "deny"

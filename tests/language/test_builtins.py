@@ -162,7 +162,7 @@ def test_an_intent_with_only_a_builtin_is_enough(tmp_path: Path) -> None:
             {
                 "affirm": ("affirm",),
                 "busy": ("busy",),
-                "deny": ("deny", "not_interested", "do_not_call"),
+                "deny": ("deny", "not_interested"),
                 "goodbye": ("goodbye",),
             },
         ),
