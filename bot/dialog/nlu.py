@@ -223,7 +223,7 @@ class Rivals:
         ``analysis`` is the flow's of ``text``: the library compares it as it is, unless
         the flow's synonyms changed the words (真人 is yibao's 人工, so 你是机器人还是真人
         would no longer be the library's question whether it is a robot): then it
-        analyses ``text`` itself (regional words, which both rewrite, cost that too).
+        analyses ``text`` itself.
         """
         if best.confidence + RIVAL_MARGIN > 1.0:
             return None  # none can: a confidence is at most 1

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text.features import NEGATION_SCOPE, Analysis, Negation, asks_either_way
+from bot.text.features import CUE_CHARS, NEGATION_SCOPE, Analysis, Negation, asks_either_way
 
 __all__ = ["add_postposed_negations", "cancel_double_negations"]
 
@@ -45,7 +45,6 @@ MIN_TOPIC = 2  # content characters it must find there (好的不用了 is a ref
 
 MAX_WORD = 5  # content characters of a word whose meaning is asked (转人工是什么意思)
 
-_CUE_CHARS = frozenset("不没别")
 _MEANING = re.compile("是?什么意思$")
 _THOUGHT = "以为"
 _WHAT_WAS = re.compile("^(?:原来|结果|后来|其实)|找到了|找着了")
@@ -141,7 +140,7 @@ def _add_meaning_asked(analysis: Analysis, number: int, clause: str) -> bool:
 def _topic(analysis: Analysis, text: str) -> frozenset[str]:
     """What ``text`` (part of a clause) is about: the analysis's content characters, which
     carry a topic, less the cues'."""
-    return frozenset(c for c in text if c in analysis.content and c not in _CUE_CHARS)
+    return frozenset(c for c in text if c in analysis.content and c not in CUE_CHARS)
 
 
 def _add_fused(analysis: Analysis, number: int, clause: str) -> None:

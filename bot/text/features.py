@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from bot.text import code_mixing
 from bot.text.fillers import FINAL_PARTICLES, HESITATIONS, NOISE_WORDS, STARTERS, TURN_HOLDERS
 from bot.text.pinyin import char_syllables
-from bot.text.regional import with_regional_clauses
+from bot.text.regional import REGIONAL_WORDS, with_regional_clauses
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +53,11 @@ _ENDS_IN_ZAI = frozenset({"现在", "正在", "实在", "好在", "所在", "存
 _PERFECTIVE = "了"
 # Characters that carry no topic: ignored when deciding what a negation is about.
 _FUNCTION_CHARS = frozenset("我你您他她它们的了吗呢吧啊呀哦嘛哈给帮跟和把让再就都也还先那这个一下要想请")
-_NOT_A_TOPIC = _FUNCTION_CHARS | frozenset("不没别")
+CUE_CHARS = frozenset("不没别")
+"""The characters of the negation cues (不要, 没有, 别): what a clause that denies holds."""
+_NOT_A_TOPIC = _FUNCTION_CHARS | CUE_CHARS
 
 _JUST_SO = 2  # words of a clause 就是 may start and still be "exactly" (对，就是这样)
-_DENIED = re.compile("[不没别]")
-"""A clause that denies something: after it, 就是 is "it is just that" (卡没丢，就是忘带了)."""
 _QUESTION_TAIL = re.compile(
     r"(?<=..)(?<![了还都也倒可才并就又再我你他她在时里说])(?:不|没有|没)$|(?<=.)(?<![步砍讨征采北攻])伐$"
     r"|(?<=..)(?<![尚从并还仲都也])未$"
@@ -98,7 +98,7 @@ class Analysis:
     pinyin: set[str] = field(default_factory=set)
     content: set[str] = field(default_factory=set)  # characters that carry a topic
     negations: list[Negation] = field(default_factory=list)
-    rewritten: bool = False  # the synonyms (regional words included) changed the words
+    rewritten: bool = False  # synonyms other than the regional words changed the words
 
 
 class Analyser:
@@ -114,19 +114,23 @@ class Analyser:
         self._cut = cut
         self._synonym_re, canonical = _compile_synonyms(synonyms)
         self._replace_synonym: Callable[[re.Match[str]], str] = lambda match: canonical[match.group(0)]
+        self._own_synonym_re = _own_variants(canonical)
 
     def prepare(self, text: str) -> str:
         """Normalize and rewrite synonyms; clause boundaries become ``|``."""
         return self._prepare(text)[0]
 
     def _prepare(self, text: str) -> tuple[str, bool]:
-        """``prepare``, and whether the synonyms (regional words included) changed it."""
+        """``prepare``, and whether synonyms of the analyser's own changed it (not regional
+        words, which every analyser rewrites alike)."""
         # Cut raw input first: NFKC and the regexes are linear, but why pay for 1 MB.
         normalized = normalize(_HUH.sub("什么|", code_mixing.rewrite(text[: MAX_CHARS * 4])))
         prepared = normalized
         if self._synonym_re is not None:
             prepared = self._synonym_re.sub(self._replace_synonym, normalized)
-        return with_regional_clauses(prepared), prepared != normalized
+        own = self._own_synonym_re
+        rewritten = prepared != normalized and own is not None and own.search(normalized) is not None
+        return with_regional_clauses(prepared), rewritten
 
     def analyse(self, text: str) -> Analysis:
         """Clauses, features and negations of ``text`` (no clauses: no words in it)."""
@@ -205,7 +209,7 @@ def _without_fillers(clauses: list[list[str]]) -> list[list[str]]:
             at
             and len(content) > _JUST_SO
             and content[0] in STARTERS
-            and _DENIED.search("".join(clauses[at - 1]))
+            and not CUE_CHARS.isdisjoint("".join(clauses[at - 1]))  # it follows a denial
         ):
             content = content[1:]  # 卡没丢，就是忘带了: "it is just that", no yes
         if content:
@@ -292,6 +296,15 @@ def _compile_synonyms(
             canonical.setdefault(target, target)
     alternatives = sorted(canonical, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, alternatives))), canonical
+
+
+def _own_variants(canonical: Mapping[str, str]) -> re.Pattern[str] | None:
+    """A regex of the variants in ``canonical`` (variant -> its word, as
+    ``_compile_synonyms`` makes it) that are not regional words rewritten to the same
+    word (``bot.text.regional``); None if there are none."""
+    regional = {normalize(v): normalize(word) for word, vs in REGIONAL_WORDS.items() for v in vs}
+    own = [v for v, word in canonical.items() if v != word and regional.get(v) != word]
+    return re.compile("|".join(map(re.escape, own))) if own else None
 
 
 def _truncate(clauses: list[str], limit: int) -> list[str]:

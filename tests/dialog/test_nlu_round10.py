@@ -161,3 +161,10 @@ def test_a_rhetorical_who_said_and_a_just_after_a_denial(
     yibao: IntentClassifier, text: str, intent: str | None
 ) -> None:
     assert _name(yibao.parse(text).intent) == intent
+
+
+def test_only_a_flows_own_synonyms_send_the_rivals_to_the_words(yibao: IntentClassifier) -> None:
+    # yibao's 真人 is its 人工: the library must read the words itself. 您 and 啥 are
+    # regional words every classifier rewrites alike: the flow's analysis serves.
+    assert yibao.analyse("你是机器人还是真人").rewritten
+    assert not yibao.analyse("您好，啥时候上班").rewritten

@@ -68,6 +68,7 @@ numeral they make words (一来一回, 一多半)."""
 _AS_SOON_AS = frozenset("就便")
 """After 一 and a word, "then": 一刷…就收到 is "as soon as it is swiped"."""
 _AS_SOON_AS_REACH = 8
+_RIGHT_AFTER = 2  # 就 this close after 一's word (一按就, 一着急就) follows it, whatever the word
 _COUNTERS = frozenset(
     "个位名人口次回遍趟下号岁年月日天周点分秒块元圆角毛钱张本件条只头台辆部份套间家所层楼"
     "米里斤克两吨升瓶杯碗盒包袋箱双对副把根支片粒颗座栋户期笔单项种类样批顿场届级倍成折度"
@@ -334,17 +335,11 @@ def _as_soon_as(text: str, end: int) -> bool:
     after, words = text[end], lexicon()
     if not is_han(after) or after in _CLASSIFIERS or after in words.measures or after in _NUMERALS:
         return False
-    # A word of one or two characters and 就 right after it: 一按就没反应, 一着急就忘了,
-    # whatever the word (按 and 着 are also function words).
-    if text[end + 1 : end + 2] in _AS_SOON_AS or (
-        is_han(text[end + 1 : end + 2]) and text[end + 2 : end + 3] in _AS_SOON_AS
-    ):
-        return True
-    if after in words.function_chars:
-        return False
-    for char in text[end + 1 : end + 1 + _AS_SOON_AS_REACH]:
+    for offset, char in enumerate(text[end + 1 : end + 1 + _AS_SOON_AS_REACH]):
         if char in _AS_SOON_AS:
-            return True
+            # Right after a word of one or two characters, whatever it is: 一按就没反应,
+            # 一着急就忘了 (按 and 着 are also function words).
+            return offset < _RIGHT_AFTER or after not in words.function_chars
         if not is_han(char):
             return False  # the clause ends
     return False
@@ -409,12 +404,11 @@ _NAME_SIZES = (2, 3, 4)
 """The lengths of the names a second numeral may start (三星, 三明治, 五香花生)."""
 
 
-def _starts_a_name(text: str, begin: int) -> bool:
-    """Whether the second numeral of N X N Y at ``begin`` starts a word of the names
+def _starts_a_name(text: str, begin: int, words: frozenset[str]) -> bool:
+    """Whether the second numeral of N X N Y at ``begin`` starts a word of ``words``
     (两个三明治, 两个三星手机), neither numeral being 一 ("a": 一罐七喜; 五套一直)."""
     if _YI in (text[begin], text[begin + 2]):
         return False
-    words = numeral_words()
     return any(text[begin + 2 : begin + 2 + size] in words for size in _NAME_SIZES)
 
 
@@ -441,7 +435,7 @@ def _idiom_at(text: str, begin: int, words: frozenset[str]) -> bool:
     a, x, c, y = text[begin], text[begin + 1], text[begin + 2], text[begin + 3]
     if a in _NUMERALS and c in _NUMERALS and _other(x) and _other(y) and not _is_particle(y):
         before = text[begin - 1] if begin > 0 else ""
-        named = before in _NAME_BEFORE_NUMERAL or a + x in words or _starts_a_name(text, begin)
+        named = before in _NAME_BEFORE_NUMERAL or a + x in words or _starts_a_name(text, begin, words)
         if before in _NUMERALS or named:  # 两个三明治: the second numeral's name
             return False
         if a == c and x == y:
