@@ -153,6 +153,19 @@ def test_warnings_fail_the_check_but_not_the_load(tmp_path: Path) -> None:
     assert len(load_flow(path).warnings) == 3  # the service starts with it (卡丢了 is twice in card_loss)
 
 
+def test_an_example_its_intent_excludes_is_a_warning(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows)
+    text = SAMPLE.replace("      - 查报销\n", "      - 查报销\n      - 报销比例查一下\n")
+    assert text != SAMPLE
+    (flows / "yibao.yaml").write_text(text, encoding="utf-8")
+    status, lines = check(flows)
+    assert status == 1
+    line = line_of(text, "报销比例查一下")
+    expected = "'报销比例查一下' holds '比例', which intent 'query_progress' excludes, so it can never match"
+    assert any(f"yibao.yaml:{line}:" in entry and expected in entry for entry in lines), lines
+
+
 def test_an_llm_switch_on_a_step_that_never_waits_is_a_warning(tmp_path: Path) -> None:
     flows = tmp_path / "flows"
     shutil.copytree(FLOWS_DIR, flows)

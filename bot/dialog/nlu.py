@@ -12,7 +12,8 @@ that the knowledge base uses too):
    text into clauses; whitespace, quotes, emoji and other symbols are dropped, as are the
    sentence-final particles (啊, 吧, 呢…, ``bot.text.fillers``) that colour a reply but
    do not change it, and a 不 or 没有 that ends a yes-no question (开门不 is 开门吗).
-   After 不过, 但是 or 可是, only what follows is compared: it is the caller's point.
+   After 不过, 但是 or 可是, only what follows is compared: it is the caller's point;
+   so is what 现在 opens after a clause that told how things were (刚才在忙，现在好了).
 2. Synonym variants are rewritten to their canonical word (社保卡 -> 医保卡), the
    flow's own and regional words (莫得 -> 没有, 揾 -> 找: ``bot.text.regional``).
 3. Each clause is cut into words by jieba; fillers, hedges and polite words (那个, 嗯,
@@ -51,12 +52,28 @@ How the confidence (0..1) is computed:
   multiplied by ``NEGATION_PENALTY`` too (我的卡好好的，不用补办: no example of
   ``card_loss`` takes it on 医保卡 alone).
 
-An intent's confidence is the best of these. ``parse`` is on the hot path of every
-call turn, so its scoring is written for speed (the examples, some thousands with the
-built-in library, as numpy arrays, ``bot.dialog.nlu_arrays``: one operation over all
-of them; the vocabularies inlined; examples that the analysis makes identical, 好的 and
-好的呀, one target); the plain definitions in ``bot.dialog.nlu_scoring``
-(``similarity``...) are what they must equal, bit for bit, and the tests hold them to it.
+An intent's confidence is the best of these, with two corrections for utterances of
+several clauses:
+
+* A request told as a story is diluted by the story (我妈三月住院花了两万三，报销申请交上去了，
+  啥时候能批下来): when no intent reaches the threshold and the utterance negates
+  nothing, each clause of ``MIN_CLAUSE_CHARS`` or more with no negation cue is scored
+  alone, and the best intent of the whole takes that clause's score if it reaches the
+  threshold by ``CLAUSE_MARGIN`` (only that intent: a clause that alone says 就是 or 不好
+  does not decide for another).
+* A yes followed by a request (那行，再见; 嗯，好，转人工) is the request: when the best
+  intent is the flow's yes (the library's ``affirm``) and the last clause alone is
+  clearly another intent (over the threshold by ``CLAUSE_MARGIN``), that one comes first.
+
+An intent the flow's ``exclude:`` words refuse (报销比例 for a progress query) is
+multiplied by ``NEGATION_PENALTY``, as a refused keyword's (``bot.dialog.nlu_keywords``).
+
+``parse`` is on the hot path of every call turn, so its scoring is written for speed
+(the examples, some thousands with the built-in library, as numpy arrays,
+``bot.dialog.nlu_arrays``: one operation over all of them; the vocabularies inlined;
+examples that the analysis makes identical, 好的 and 好的呀, one target); the plain
+definitions in ``bot.dialog.nlu_scoring`` (``similarity``...) are what they must equal,
+bit for bit, and the tests hold them to it.
 
 Rivals: the built-in intents a flow does not use are scored too, by a classifier of the
 whole library (``rivals``), once the flow's best intent reached the threshold; when one of
@@ -80,7 +97,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.dialog.nlu_arrays import ExampleArrays, Postings, array_index, similarities
-from bot.dialog.nlu_keywords import KeywordSpotter, keyword_parts, make_keyword
+from bot.dialog.nlu_keywords import Exclusions, KeywordSpotter, keyword_parts, make_keyword
 from bot.dialog.nlu_negation import add_postposed_negations, cancel_double_negations
 from bot.dialog.nlu_opinion import MIN_NONE_EXAMPLES, LinearOpinion, features_of, second_opinion
 from bot.dialog.nlu_scoring import (
@@ -88,12 +105,13 @@ from bot.dialog.nlu_scoring import (
     NEGATION_PENALTY,
     PINYIN_DISCOUNT,
     VOCABULARY_POWER,
+    Channel,
     Target,
     make_channel,
     negation_factor,
 )
 from bot.language.flow import Intent
-from bot.text.features import NEGATION_CUES, NON_NEGATING_WORDS, Analyser, Analysis, normalize
+from bot.text.features import CUE_CHARS, NEGATION_CUES, NON_NEGATING_WORDS, Analyser, Analysis, normalize
 from bot.text.regional import with_regional_words
 from bot.text.segmenter import Segmenter
 
@@ -109,6 +127,13 @@ PARSE_CACHE_SIZE = 2048
 # than the flow's best intent to make them a no-match: chosen on the tuning sets
 # (docs/quality.md, "Round 4"); at 0.1 and under, rivals took in-scope utterances.
 RIVAL_MARGIN = 0.2
+YES = "affirm"  # the built-in intent of a yes, which a request may follow (那行，转人工吧)
+AFTER_A_YES = 0.001  # how far under the request a yes before it is put
+# A clause scored alone (docs/quality.md, "Round 11"): at least this many characters,
+# and over the threshold by this much (at 0, survey took 回访啥啊，我买啥了 for deny at
+# 0.52: a clause alone says less than the whole).
+MIN_CLAUSE_CHARS = 5
+CLAUSE_MARGIN = 0.03
 
 
 def vocabulary(intents: Mapping[str, Intent], synonyms: Mapping[str, Sequence[str]]) -> list[str]:
@@ -276,6 +301,10 @@ class IntentClassifier:
         self.threshold = threshold
         self._segmenter = segmenter
         self._names = list(intents)
+        # The intents that say yes (those taught the library's affirm).
+        self.yes_intents = frozenset(
+            index for index, intent in enumerate(intents.values()) if YES in intent.builtins
+        )
         self._analyser = Analyser(with_regional_words(synonyms), segmenter.cut)
         segmenter.add_words(vocabulary(intents, synonyms))
         examples = self._build(intents)
@@ -324,15 +353,18 @@ class IntentClassifier:
             if (keyword := make_keyword(self._analyser, index, name, text)) is not None
         ]
         self._spotter = KeywordSpotter(self._keywords)
+        excluded = ((index, word) for index, intent in enumerate(intents.values()) for word in intent.exclude)
+        self._exclusions = Exclusions(self._analyser, excluded)
         # Keywords count as text of their intent for the IDF, not as examples.
         documents = examples + [(k.intent, self.analyse(k.text)) for k in self._keywords]
         self._char = make_channel([(i, a.chars) for i, a in documents])
         self._pinyin = make_channel([(i, a.pinyin) for i, a in documents])
-        self._targets = [self._make_target(n, i, [a]) for n, (i, a) in enumerate(examples)]
+        channels = self._char, self._pinyin
+        self._targets = [_make_target(*channels, n, i, [a]) for n, (i, a) in enumerate(examples)]
         # Each intent's whole vocabulary is a target too, numbered after the examples.
         for index in range(len(self._names)):
             own = [analysis for intent, analysis in examples if intent == index]
-            self._targets.append(self._make_target(len(self._targets), index, own))
+            self._targets.append(_make_target(*channels, len(self._targets), index, own))
         self._vocabulary_start = len(examples)
         self._char.freeze()
         self._pinyin.freeze()
@@ -360,23 +392,6 @@ class IntentClassifier:
             make_rivals, self._make_rivals = self._make_rivals, None
             if make_rivals is not None:
                 self._rivals = make_rivals()
-
-    def _make_target(self, number: int, intent: int, analyses: list[Analysis]) -> Target:
-        """Index ``analyses`` (one example, or all of an intent's) under ``number``."""
-        chars = set().union(*(a.chars for a in analyses))
-        pinyin = set().union(*(a.pinyin for a in analyses))
-        for channel, features in ((self._char, chars), (self._pinyin, pinyin)):
-            for feature in features:
-                channel.postings.setdefault(feature, []).append(number)
-        negations = [n for a in analyses for n in a.negations]
-        content = frozenset().union(*(a.content for a in analyses))
-        return Target(
-            intent=intent,
-            char_total=sum(map(self._char.weight, chars)),
-            pinyin_total=sum(map(self._pinyin.weight, pinyin)),
-            negated=len(analyses) == 1 and bool(negations),
-            exposed=content.difference(*(n.topic for n in negations)),
-        )
 
     # -- parsing ------------------------------------------------------------
 
@@ -411,12 +426,21 @@ class IntentClassifier:
             opinion = self._opinion  # set by another thread when trained later (serve)
             if opinion is not None and not analysis.negations:
                 lifted = second_opinion(opinion, analysis, scores, self.threshold)
+        clause = None
+        if len(analysis.clauses) > 1 and scores:
+            if self.yes_intents:  # 那行，再见: a yes, then the request
+                _answer_then_request(self, analysis, scores)
+            # A request told as a story (我妈三月住院花了两万三，报销申请交上去了，啥时候能批下来):
+            # its clause that asks may decide alone what the whole only leans to.
+            if not analysis.negations and max(scores) < self.threshold:
+                clause = _lift_by_clause(self, analysis, scores)
         # Stable even reversed: equal scores keep the flow's order of intents.
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:MAX_RANKING]
         ranking = tuple(IntentScore(self._names[i], round(scores[i], 4)) for i in order)
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
         rivals = self._rivals  # set by another thread when trained later (serve)
-        rival = rivals.outdoing(text, analysis, best) if rivals is not None and best is not None else None
+        judged = (text, analysis) if clause is None else clause  # the words that decided
+        rival = rivals.outdoing(*judged, best) if rivals is not None and best is not None else None
         if logger.isEnabledFor(logging.DEBUG):
             top = [(s.name, s.confidence) for s in ranking[:3]]
             logger.debug("parse %r -> %s, rival %s", text, top, rival)
@@ -436,9 +460,10 @@ class IntentClassifier:
 
     def _score(self, analysis: Analysis, scores: list[float]) -> None:
         # An intent's confidence is a max: the order of these does not matter.
-        refused = self._score_keywords(analysis, scores)
+        refused = self._spotter.score(analysis, scores) | self._exclusions.refused(analysis)
         self._score_targets(analysis, scores)
-        for intent in refused:  # 不用补办: no example of card_loss takes 我的卡好好的 either
+        # 不用补办: no example of card_loss takes 我的卡好好的 either; nor 密码忘了 with 密码 excluded.
+        for intent in refused:
             scores[intent] *= NEGATION_PENALTY
 
     def analyse(self, text: str) -> Analysis:
@@ -530,5 +555,58 @@ class IntentClassifier:
         for intent, intent_best in zip(examples.segment_intents, best, strict=True):
             scores[intent] = max(scores[intent], intent_best)
 
-    def _score_keywords(self, analysis: Analysis, scores: list[float]) -> set[int]:
-        return self._spotter.score(analysis, scores)
+
+def _make_target(
+    char: Channel, pinyin: Channel, number: int, intent: int, analyses: list[Analysis]
+) -> Target:
+    """Index ``analyses`` (one example, or all of an intent's) under ``number`` in the
+    channels ``char`` and ``pinyin``."""
+    chars = set().union(*(a.chars for a in analyses))
+    syllables = set().union(*(a.pinyin for a in analyses))
+    for channel, features in ((char, chars), (pinyin, syllables)):
+        for feature in features:
+            channel.postings.setdefault(feature, []).append(number)
+    negations = [n for a in analyses for n in a.negations]
+    content = frozenset().union(*(a.content for a in analyses))
+    return Target(
+        intent=intent,
+        char_total=sum(map(char.weight, chars)),
+        pinyin_total=sum(map(pinyin.weight, syllables)),
+        negated=len(analyses) == 1 and bool(negations),
+        exposed=content.difference(*(n.topic for n in negations)),
+    )
+
+
+def _answer_then_request(classifier: IntentClassifier, analysis: Analysis, scores: list[float]) -> None:
+    """那行，再见: a yes, then what the caller wants. Where the best intent of ``scores``
+    is a yes that reaches the threshold, and the last clause scored alone is clearly
+    another intent (over the threshold by ``CLAUSE_MARGIN``), that intent comes first."""
+    top = max(range(len(scores)), key=scores.__getitem__)
+    last = analysis.clauses[-1]
+    if top not in classifier.yes_intents or scores[top] < classifier.threshold:
+        return
+    alone = list(classifier.similarities(classifier.analyse(last)).values())
+    other = max(range(len(alone)), key=alone.__getitem__)
+    if other in classifier.yes_intents or alone[other] < classifier.threshold + CLAUSE_MARGIN:
+        return
+    scores[other] = max(scores[other], alone[other])
+    scores[top] = min(scores[top], scores[other] - AFTER_A_YES)
+
+
+def _lift_by_clause(
+    classifier: IntentClassifier, analysis: Analysis, scores: list[float]
+) -> tuple[str, Analysis] | None:
+    """Raise the best intent's score in ``scores`` to that of one clause of ``analysis``
+    scored alone, where that reaches the threshold by ``CLAUSE_MARGIN`` (module
+    docstring); the clause and its analysis, if one did."""
+    top = max(range(len(scores)), key=scores.__getitem__)
+    lifted = None
+    for clause in analysis.clauses:
+        if len(clause) < MIN_CLAUSE_CHARS or not CUE_CHARS.isdisjoint(clause):
+            continue
+        part = classifier.analyse(clause)
+        alone = list(classifier.similarities(part).values())
+        if alone[top] > scores[top] and alone[top] >= classifier.threshold + CLAUSE_MARGIN:
+            scores[top] = alone[top]
+            lifted = clause, part
+    return lifted

@@ -227,3 +227,19 @@ def _crosses_cue(heard: str, keyword: str) -> bool:
     """Whether ``heard`` (the characters a keyword was heard in, by sound) holds a
     one-character negation cue that the keyword itself does not."""
     return any(char in _ONE_CHARACTER_CUES and char not in keyword for char in heard)
+
+
+class Exclusions:
+    """A flow's words that refuse an intent (``exclude:``, 排除词): an utterance that holds
+    one, as analysed, is refused that intent, as a keyword heard only under a negation
+    refuses it (see ``bot.dialog.nlu``)."""
+
+    def __init__(self, analyser: Analyser, excluded: Iterable[tuple[int, str]]) -> None:
+        """Prepare each ``(intent number, word)`` as the utterances are."""
+        self._words = [
+            (intent, word) for intent, text in excluded if (word := analyser.prepare(text).replace("|", ""))
+        ]
+
+    def refused(self, analysis: Analysis) -> set[int]:
+        """The intents that a word of ``analysis`` excludes."""
+        return {intent for intent, word in self._words if any(word in clause for clause in analysis.clauses)}

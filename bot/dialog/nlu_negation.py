@@ -15,6 +15,11 @@ characters after it (不用转人工 negates 转人工). Two common forms escape
 * The caller asks what a word means (转人工是什么意思, 挂失啥意思): the word is named,
   not asked for. The question ends the clause as a refusal does, and negates the word
   before it as a refusal would.
+* The caller says it is done already (上班时间我查过了, 报销进度我在APP上查到了, 卡又找到了,
+  钱早到账了): a clause that ends in a finished check or remedy (查过, 问过, 查到, 找到,
+  找回来, 办好, 补好, 办完, 到账, each then 了) negates what it names, so the caller who
+  has it does not get it again. A question is not told (办好了吗, 到账了没有: 吗 and the
+  tail stay in the clause), nor one not found (没查到, 找不到了).
 * jieba fuses 不 with its verb (不问, 不查, 不办), so there is no cue word at all:
   不问几点开门 negated nothing.
 
@@ -48,6 +53,12 @@ MAX_WORD = 5  # content characters of a word whose meaning is asked (转人工�
 _MEANING = re.compile("是?什么意思$")
 _THOUGHT = "以为"
 _WHAT_WAS = re.compile("^(?:原来|结果|后来|其实)|找到了|找着了")
+# A finished check or remedy ending the clause (查过了, 找到了, 补好了, 到账了); not after a
+# cue (没查到了, 找不到了).
+_DONE = re.compile(
+    r"(?<![没不未])(?:(?:[查问看办弄补转说]|挂失|打听|咨询)过|[查找收拿领]到|找回来|[办弄补搞]好"
+    r"|[办弄搞]完|到账|到手)了$"
+)
 _VERBS = "说问查办补找转管弄提讲"  # what a caller declines to have done, or to be told
 _FUSED_CUE = re.compile(f"不[{_VERBS}]")
 # A refusal that ends the clause: a cue, perhaps the verb it refuses (报销就不用查了,
@@ -87,6 +98,7 @@ def add_postposed_negations(analysis: Analysis) -> None:
     _add_mistaken(analysis)
     for number, clause in enumerate(analysis.clauses):
         _add_fused(analysis, number, clause)
+        _add_done(analysis, number, clause)
         if _add_meaning_asked(analysis, number, clause):
             continue
         found = _FINAL_CUE.search(clause)
@@ -122,6 +134,16 @@ def _add_mistaken(analysis: Analysis) -> None:
         topic = _topic(analysis, clause[start:])
         if topic:
             analysis.negations.append(Negation(number, start, len(clause), topic))
+
+
+def _add_done(analysis: Analysis, number: int, clause: str) -> None:
+    """上班时间我查过了: a negation of what the clause names, done already."""
+    found = _DONE.search(clause)
+    if found is None:
+        return
+    topic = _topic(analysis, clause[: found.end()])
+    if topic:
+        analysis.negations.append(Negation(number, 0, found.end(), topic))
 
 
 def _add_meaning_asked(analysis: Analysis, number: int, clause: str) -> bool:

@@ -172,6 +172,12 @@ class Intent(_Model):
     )
     examples: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Words that mean the caller wants something else (排除词): an utterance that holds "
+        "one is not this intent, whatever else it holds (比例 for a progress query: 报销比例是多少 "
+        "asks the rules, not where a claim is).",
+    )
     description: str | None = Field(
         None,
         min_length=1,
@@ -223,7 +229,8 @@ def taught(intents: dict[str, Intent]) -> dict[str, Intent]:
             return [t for t in texts if own.get(plain_phrase(t), name) == name]
 
         result[name] = Intent.model_construct(
-            builtin=None,
+            builtin=intent.builtin,
+            exclude=intent.exclude,
             examples=list(
                 dict.fromkeys([*kept([t for b in builtins for t in b.examples]), *intent.examples])
             ),

@@ -17,6 +17,7 @@ def lint(flow: Flow) -> Iterator[Finding]:
     """Every warning for ``flow``, in file order where possible."""
     yield from unreachable_steps(flow)
     yield from colliding_phrases(flow)
+    yield from excluded_phrases(flow)
     yield from unset_variables(flow)
     yield from idle_llm_switches(flow)
 
@@ -86,6 +87,23 @@ def colliding_phrases(flow: Flow) -> Iterator[Finding]:
                     ("intents", intent, kind, index),
                     f"{text!r} is also under intent {other!r}",
                     "keep it under one intent only, or reword one of them",
+                )
+
+
+def excluded_phrases(flow: Flow) -> Iterator[Finding]:
+    """An example or keyword that holds a word its own intent's ``exclude:`` lists: the
+    intent refuses it, so it teaches nothing."""
+    for intent, spec in flow.intents.items():
+        excluded = [(word, plain_phrase(word)) for word in spec.exclude]
+        phrases = [("examples", i, text) for i, text in enumerate(spec.examples)]
+        phrases += [("keywords", i, text) for i, text in enumerate(spec.keywords)]
+        for kind, index, text in phrases:
+            held = next((word for word, plain in excluded if plain and plain in plain_phrase(text)), None)
+            if held is not None:
+                yield (
+                    ("intents", intent, kind, index),
+                    f"{text!r} holds {held!r}, which intent {intent!r} excludes, so it can never match",
+                    f"remove {held!r} from `exclude:` or reword the {kind[:-1]}",
                 )
 
 

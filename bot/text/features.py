@@ -68,6 +68,10 @@ _HUH = re.compile(r"(?:^|(?<=[\s,.!?;:，。！？；：、…]))[啊嗯哦噢�
 """An interjection asked, alone (啊？, 嗯？): the caller did not catch it, "what?"; no yes."""
 _CONTRAST = re.compile(r"(?:不过|但是|可是)(?![来去])")
 """The words that open a contrast; what follows them is the caller's point."""
+_NOW = ("现在", "这会儿", "这会")
+_BEFORE_NOW = re.compile("(?:我|他|她)?(?:刚才|刚刚|之前|本来|原来|以前)")
+"""What opens a clause that told how things were before (刚才在忙, 本来想转人工): a
+clause that 现在 opens after it is how they are."""
 _REPEATED = re.compile(r"(.{2,4}?)\1+")
 """Two to four characters said again at once (是呀是呀, 好的好的, 客服客服客服)."""
 
@@ -239,16 +243,24 @@ def _asked_plainly(clause: str) -> str:
     (有没有, 好不, 我没有), and one where it follows a word that makes it a real
     negation (还没有, 都没有, 也不, 那倒没有, 现在不, 暂时没有, 家里没有)."""
     found = _QUESTION_TAIL.search(clause)
-    return clause[: found.start()] if found is not None else clause
+    if found is None:
+        return clause
+    # After 了 it is 吗, as in Mandarin (弄好了伐 is 弄好了吗: asked, not told as done).
+    return clause[: found.start()] + ("吗" if clause[found.start() - 1] == "了" else "")
 
 
 def _from_the_turn(clauses: list[str]) -> list[str]:
     """``clauses`` from the last that a contrast opens (谢谢，不过还有个问题: the caller
-    thanks, but the point is the question), without its 不过, 但是 or 可是."""
+    thanks, but the point is the question), without its 不过, 但是 or 可是; or from the
+    first that 现在 opens after one that told how things were (刚才在忙，现在好了，你说:
+    the caller is free now)."""
     for at in range(len(clauses) - 1, 0, -1):
         found = _CONTRAST.match(clauses[at])
         if found is not None and found.end() < len(clauses[at]):
             return [clauses[at][found.end() :], *clauses[at + 1 :]]
+    for at in range(1, len(clauses)):
+        if clauses[at].startswith(_NOW) and any(_BEFORE_NOW.match(c) for c in clauses[:at]):
+            return clauses[at:]
     return clauses
 
 

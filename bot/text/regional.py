@@ -23,7 +23,7 @@ from bot.text.fillers import FINAL_PARTICLES
 __all__ = ["REGIONAL_CLAUSES", "REGIONAL_WORDS", "with_regional_clauses", "with_regional_words"]
 
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
-    "没有": ("莫得", "没得", "冒得", "冇", "木有", "么有"),  # Sichuan, Hunan, Guangdong, spoken
+    "没有": ("莫得", "没得", "冒得", "冇得", "冇", "木有", "么有"),  # Sichuan, Hunan, Guangdong, spoken
     "不见了": ("唔见咗", "唔见"),  # Guangdong
     "不是": ("唔系", "唔是", "弗是"),  # Guangdong; Shanghai (弗 is its 不)
     "不想": ("唔想", "弗想"),  # Guangdong; Shanghai
@@ -53,6 +53,9 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "什么时候": ("甚时候", "甚会儿", "几时", "啥辰光"),  # Shanxi, Shaanxi; Guangdong; Shanghai
     "了": ("哒", "咗"),  # Hunan: 好哒, 挂哒, 冒得哒; Guangdong: 递咗
     "你们": ("你哋", "侬拉"),  # Guangdong; Shanghai
+    "这样": ("介样",),  # Tianjin: 介 is 这 (就介样吧)
+    "这个": ("介个",),
+    "这么": ("介么",),
     "我们": ("我哋",),  # Guangdong (阿拉 is also "I", above)
     "他们": ("佢哋", "伊拉"),  # Guangdong; Shanghai
     "下来": ("落嚟",),  # Guangdong: 有钱落嚟

@@ -188,11 +188,12 @@ def test_a_malformed_file_is_a_usage_error(tmp_path: Path, text: str, message: s
 # knowledge base), except those of the topics yibao's intents handle themselves.
 KNOWLEDGE_DATA = ROOT / "knowledge" / "data" / "yibao.yaml"
 INTENTS_OWN_TOPICS = {"医保卡挂失补办", "报销进度查询"}
-# 64 of 525 taken on 2026-12-06 with the second opinion, 66 when other tests' flows have
-# taught the shared segmenter their words first (62 before it, 63 before issue 14's second
-# round, 65 before issue 14): a known weakness (住院报销比例是多少 is heard as
-# query_progress; docs/quality.md), held here so that it does not grow.
-MAX_KNOWLEDGE_QUESTIONS_TAKEN = 0.13
+# 48 of 525 taken on 2026-12-07, once yibao's intents excluded the words of the rules
+# (比例, 能报多少, 密码: `exclude:`); 62 before, 64 on 2026-12-06 with the second opinion
+# (62 before it, 63 before issue 14's second round, 65 before issue 14). Held here so
+# that it does not grow again; a few more when other tests' flows have taught the shared
+# segmenter their words first.
+MAX_KNOWLEDGE_QUESTIONS_TAKEN = 0.10
 
 
 def test_the_knowledge_bases_questions_are_seldom_taken_for_an_intent(segmenter: Segmenter) -> None:

@@ -785,7 +785,7 @@ def _scores(classifier: IntentClassifier, text: str) -> list[float]:
     analysis = classifier.analyse(text)
     scores = [0.0] * len(classifier._names)
     if analysis.length:
-        classifier._score_keywords(analysis, scores)
+        classifier._spotter.score(analysis, scores)
         classifier._score_targets(analysis, scores)
     return scores
 

@@ -83,7 +83,7 @@ def test_names_and_figures(kind: str, text: str, expected: SlotValue | None) -> 
 @pytest.mark.parametrize(
     ("numeral", "expected"),
     [
-        *(("95588", True), ("96777", True), ("10086", True), ("12345", True)),
+        *(("95588", True), ("96777", True), ("10086", True), ("12345", True), ("11185", True)),
         *(("10000", False), ("12300", False), ("1234", False), ("123456", False), ("88888", False)),
     ],
 )
@@ -535,4 +535,32 @@ def test_round_eight_shapes(kind: str, text: str, expected: SlotValue | None) ->
     ],
 )
 def test_round_nine_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # The ASR's words written apart (some engines space every word) are read as
+        # written together: a name is said across them.
+        ("number", "请问 你们 是 301 医院 吗", None),
+        ("number", "请问你们是301医院吗", None),
+        ("number", "我 打 厂家 的 400 电话 没 人 接", None),
+        ("date", "我 的 九号 电动车 充 不 进 电", None),
+        ("date", "我 在 5号 门 等 你", None),
+        ("number", "我 在 12306 上 买 的 票", None),
+        ("time", "我 一时 拿 不 定 主意", None),  # 一时, "for a moment"
+        ("time", "下午 一时 开会", "13:00"),
+        # Values stay, spaced or not.
+        ("date", "五号 上午 过来", "2026-12-05"),
+        ("number", "我 要 订 三十个 蛋挞", 30),
+        ("amount", "保育费 一个月 两千八 对 吧", 2800),
+        # A space where the caller paused ends the number: 学生 is not what 75 counts.
+        ("amount", "门票一张七十五 学生有没有优惠", 75),
+        ("amount", "托管班一个月一千八 包不包午饭", 1800),
+        # The post's hotline.
+        ("number", "我打11185老是占线", None),
+    ],
+)
+def test_round_ten_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
     assert value_of(kind, text) == expected

@@ -46,7 +46,7 @@ from bot.language.slots.base import (
     resolve,
 )
 from bot.language.slots.numeral_words import in_numeral_idiom, inside_word, lexicon, numeral_words
-from bot.language.slots.spoken import small_int
+from bot.language.slots.spoken import small_int, squeezed_candidates
 from bot.text.digits import digits_value
 
 _N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
@@ -280,7 +280,8 @@ class DateSlot(SlotTypeBase):
 
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
         # Folding (width) keeps offsets, so the spans found in it are the text's.
-        return resolve(text, self._candidates(fold(text), context.today))
+        found = squeezed_candidates(fold(text), lambda squeezed: self._candidates(squeezed, context.today))
+        return resolve(text, found)
 
     @staticmethod
     def _candidates(text: str, today: datetime.date) -> Iterator[Candidate]:

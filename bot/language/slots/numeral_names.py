@@ -28,7 +28,8 @@ gives, for the ``number`` and ``amount`` slots:
   (三天后 is a date's, and 十后 no generation: the digits are said one by one.)
 * **A service number** (``is_service_number``): five Arabic digits of China's numbering
   plan for service lines: 95xxx and 96xxx (banks, insurers, utilities: 95588), 100xx
-  (carriers: 10086) and 12xxx (public hotlines: 12345, 12306, 12123), not ending in 00
+  (carriers: 10086), 11xxx (the post: 11185, 11183) and 12xxx (public hotlines: 12345,
+  12306, 12123), not ending in 00
   (10000 and 12300 are also sums of money). And a short number dialled: three Arabic
   digits 11x or 12x after a verb of calling (打了120, 拨110, 报了110, 叫了120). Either
   may be read one by one in Chinese digits, as numbers to dial are (九六幺幺六, 打了幺幺零).
@@ -67,7 +68,7 @@ _YUAN = "元"
 _NOT_A_NAME_AFTER_YUAN = frozenset("钱人零一二两三四五六七八九十百千万整左多")
 """After 元, what keeps it money: 钱, 人民币, a number (三元五), 整, approximators."""
 _SINGLE_DIGITS = frozenset("一二两三四五六七八九十")
-_SERVICE_NUMBER = re.compile(r"(?:9[56][0-9]{3}|1(?:00|2[0-9])[0-9]{2})")
+_SERVICE_NUMBER = re.compile(r"(?:9[56][0-9]{3}|1(?:00|1[0-9]|2[0-9])[0-9]{2})")
 _SHORT_NUMBER = re.compile(r"1[12][0-9]")
 _READ_ONE_BY_ONE = re.compile("[幺〇零一二三四五六七八九]{3,}")
 """Chinese digits read one by one, as numbers to dial are (幺幺零, 九五五八八), with no

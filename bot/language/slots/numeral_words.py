@@ -354,6 +354,8 @@ def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
     inside it before a unit (单一 in 账单一千二: 千二 is no number): it cuts the number in
     two, and the longer reading is the caller's.
     """
+    if " " in text:  # the ASR's words, spaced: a name is said across them (九号 电动车)
+        text, start, end = _unspaced(text, start, end)
     longest = _LENGTHS[-1]
     for begin in range(max(0, start - longest + 1), end):
         if start < begin and text[begin] in _NUMERALS:
@@ -364,6 +366,11 @@ def inside_word(text: str, start: int, end: int, words: frozenset[str]) -> bool:
             if text[begin:stop] in words and not (stop < end and text[stop] in _UNITS):
                 return True
     return False
+
+
+def _unspaced(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """``text`` without its spaces, and where ``start`` and ``end`` are in it."""
+    return text.replace(" ", ""), start - text.count(" ", 0, start), end - text.count(" ", 0, end)
 
 
 # Between two numerals these make a range or a sum (三到五个, 三至五天, 三加五), not an idiom.

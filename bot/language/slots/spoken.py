@@ -12,12 +12,15 @@ Two different readings, used by different slot types:
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import cn2an  # type: ignore[import-untyped]
 
+from bot.language.slots.base import Candidate, is_han
 from bot.language.slots.numeral_context import not_counted
 from bot.language.slots.numeral_shapes import (
     after_latin_letter,
@@ -27,6 +30,7 @@ from bot.language.slots.numeral_shapes import (
     next_to_digit_words,
 )
 from bot.language.slots.numeral_words import (
+    COUNTERS,
     in_numeral_idiom,
     inside_word,
     measure_end,
@@ -149,27 +153,52 @@ def small_int(numeral: str) -> int | None:
 
 
 def squeeze_numerals(text: str) -> tuple[str, list[int]]:
-    """Drop whitespace ASR put inside a Chinese numeral ("三千 五百"), keeping offsets.
+    """Drop whitespace ASR put inside a Chinese numeral ("三千 五百") or between words
+    ("301 医院", "打 11185": the ASR's word breaks), keeping offsets.
 
-    Only a gap next to a Chinese numeral character goes: between two Arabic
-    numbers ("3 5") the space may be the caller's own, so it stays.
+    A gap next to a Chinese character goes (so the words around a number are read as
+    if written together: 301 医院 names a hospital as 301医院 does); between two Arabic
+    numbers ("3 5") or a letter and a number ("iPhone 15") the space may be the
+    caller's own, so it stays.
 
     Returns:
         The squeezed text and, for each of its characters, its offset in ``text``.
     """
     numeral_chars = CN_DIGITS + CN_UNITS
+    words_spaced = _words_spaced(text)
     out: list[str] = []
     index: list[int] = []
     for i, char in enumerate(text):
         if char.isspace() and out and i + 1 < len(text):
             after = text[i + 1 :].lstrip()
             before, nxt = out[-1], after[:1]
-            both = (before in numeral_chars or before.isdigit()) and (nxt in numeral_chars or nxt.isdigit())
+            said_before = before in numeral_chars or before.isdigit()
+            said_after = nxt in numeral_chars or nxt.isdigit()
+            # 是 301, 打 11185; and where the ASR spaces its words, every word break next to
+            # a Chinese character (301 医院, 5号 门), but not where it marks a pause (门票一张
+            # 七十五 学生有没有优惠: 学生 is no count of 75; 一千八 包不包: no 8 bags).
+            if said_after and is_han(before):
+                continue
+            if words_spaced and (is_han(before) or is_han(nxt)) and not (said_before and nxt in COUNTERS):
+                continue
+            both = said_before and said_after
             if both and (before in numeral_chars or nxt in numeral_chars):
                 continue
         out.append(char)
         index.append(i)
     return "".join(out), index
+
+
+_CHARS_A_WORD = 3
+"""Chinese characters per space, at most, of a text whose spaces break words (请问 你们 是
+301 医院 吗): some ASR engines write every word apart, others a space where the caller
+paused (门票一张七十五 学生有没有优惠)."""
+
+
+def _words_spaced(text: str) -> bool:
+    """Whether the spaces of ``text`` break its words rather than mark pauses."""
+    spaces = text.count(" ")
+    return spaces > 1 and spaces * _CHARS_A_WORD >= sum(map(is_han, text))
 
 
 @dataclass(frozen=True)
@@ -178,6 +207,15 @@ class Span:
 
     start: int
     end: int
+
+
+def squeezed_candidates(text: str, find: Callable[[str], Iterable[Candidate]]) -> Iterator[Candidate]:
+    """The candidates ``find`` reads in ``text`` squeezed (``squeeze_numerals``: 九号 电动车
+    as 九号电动车), at their offsets in ``text``."""
+    squeezed, index = squeeze_numerals(text)
+    for candidate in find(squeezed):
+        span = original_span(index, candidate.start, candidate.end)
+        yield dataclasses.replace(candidate, start=span.start, end=span.end)
 
 
 def original_span(index: list[int], start: int, end: int) -> Span:

@@ -60,7 +60,7 @@ from bot.language.slots.numeral_words import (
     measure_end,
     numeral_words,
 )
-from bot.language.slots.spoken import small_int
+from bot.language.slots.spoken import small_int, squeezed_candidates
 
 _NUM = "[0-9０-９零〇一二两三四五六七八九十幺]"
 _MORNING = ("早上", "早晨", "清晨", "清早", "大清早", "一早", "大早上", "今早", "明早", "昨早", "早", "上午")
@@ -216,13 +216,17 @@ class TimeSlot(SlotTypeBase):
     name = "time"
 
     def extract_all(self, text: str, context: SlotContext) -> list[SlotMatch]:
-        folded = fold(text)  # １５：３０ is 15:30; offsets are unchanged
+        # fold: １５：３０ is 15:30; offsets are unchanged.
+        return resolve(text, squeezed_candidates(fold(text), self._candidates))
+
+    def _candidates(self, folded: str) -> list[Candidate]:
         words = numeral_words()
         candidates: list[Candidate] = []
         for rank, pattern in enumerate((_SPOKEN, _CLOCK, _BEFORE)):
             for found in pattern.finditer(folded):
                 start, end = found.start(), found.end()
-                whole_word = found["period"] is None and folded[start:end] in words
+                # Spaces aside: the pattern takes those after the time (一时 拿不定).
+                whole_word = found["period"] is None and folded[start:end].replace(" ", "") in words
                 # After a day (明天一点, 周五三点) or with a period (一大早六点半) no word
                 # begins before the time (天一, 五三, 一大早).
                 cut = start if found["period"] or _after_a_day(folded, start) else 0
@@ -233,7 +237,7 @@ class TimeSlot(SlotTypeBase):
                 candidate = self._candidate(folded, found, rank)
                 if candidate is not None:
                     candidates.append(candidate)
-        return resolve(text, candidates)
+        return candidates
 
     @staticmethod
     def _candidate(text: str, found: re.Match[str], rank: int) -> Candidate | None:
