@@ -70,9 +70,9 @@ HELD_OUT_SETS = (
 BLIND = frozenset({HELD_OUT_11.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the tenth
-# round of tuning (question tails, contrasts, a word whose meaning is asked, more regional
-# words and keywords), less about two points; see
+# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the eleventh
+# round of tuning (done already, a clause that decides, a yes then a request, excluded
+# words), less about two points; see
 # docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
 # of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
@@ -80,22 +80,22 @@ HELD_OUT_FLOORS = {
     (HELD_OUT.name, "survey"): (0.97, 0.88),
     (HELD_OUT_2.name, "yibao"): (0.86, 0.97),
     (HELD_OUT_2.name, "survey"): (0.87, 0.90),
-    (HELD_OUT_3.name, "yibao"): (0.91, 0.95),
+    (HELD_OUT_3.name, "yibao"): (0.94, 0.97),
     (HELD_OUT_3.name, "survey"): (0.94, 0.92),
     (HELD_OUT_4.name, "yibao"): (0.96, 0.93),
     (HELD_OUT_4.name, "survey"): (0.97, 0.97),
-    (HELD_OUT_5.name, "yibao"): (0.94, 0.94),
+    (HELD_OUT_5.name, "yibao"): (0.95, 0.96),
     (HELD_OUT_5.name, "survey"): (0.97, 0.94),
     (HELD_OUT_6.name, "yibao"): (0.97, 0.96),
     (HELD_OUT_6.name, "survey"): (0.93, 0.90),
     (HELD_OUT_7.name, "yibao"): (0.95, 0.92),
     (HELD_OUT_7.name, "survey"): (0.95, 0.87),
-    (HELD_OUT_8.name, "yibao"): (0.95, 0.79),
+    (HELD_OUT_8.name, "yibao"): (0.95, 0.87),
     (HELD_OUT_8.name, "survey"): (0.97, 0.83),
     (HELD_OUT_9.name, "yibao"): (0.96, 0.90),
     (HELD_OUT_9.name, "survey"): (0.90, 0.88),
-    (HELD_OUT_10.name, "yibao"): (0.85, 0.76),
-    (HELD_OUT_10.name, "survey"): (0.82, 0.75),
+    (HELD_OUT_10.name, "yibao"): (0.93, 0.87),
+    (HELD_OUT_10.name, "survey"): (0.86, 0.81),
     (HELD_OUT_11.name, "yibao"): (0.84, 0.88),
     (HELD_OUT_11.name, "survey"): (0.93, 0.90),
 }

@@ -245,7 +245,9 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
 # round 9: 9.0 %, 2.5 %, 97.5 % at 9e27389). Round 9 (the tenth set tuned on): tenth 0.5 %,
 # 0.5 %, 100 %; third 5.0 %, 4.0 % (三间房, a place in Beijing, is three rooms now:
 # 订三间房 counts); eleventh, blind, unchanged; twelfth, written blind before round 10:
-# 28.5 %, 11.0 %, 92.5 % at 33e52cb. Floors a little below them, not the target.
+# 28.5 %, 11.0 %, 92.5 % at 33e52cb. Round 10 (the eleventh tuned on; words the ASR
+# writes apart read as written together): eleventh 3.5 %, 1.5 %, 97.5 %; twelfth, blind,
+# 10.5 %, 6.5 %, 95.0 %. Floors a little below them, not the target.
 FLOORS = {
     ORDINARY_SPEECH: (0.02, 0.95),
     ORDINARY_SPEECH_2: (0.015, 0.95),
@@ -257,8 +259,8 @@ FLOORS = {
     ORDINARY_SPEECH_8: (0.02, 0.97),
     ORDINARY_SPEECH_9: (0.035, 0.97),
     ORDINARY_SPEECH_10: (0.015, 0.97),
-    ORDINARY_SPEECH_11: (0.10, 0.95),
-    ORDINARY_SPEECH_12: (0.30, 0.90),
+    ORDINARY_SPEECH_11: (0.045, 0.95),
+    ORDINARY_SPEECH_12: (0.12, 0.925),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
 SURE_FLOORS = {
@@ -272,8 +274,8 @@ SURE_FLOORS = {
     ORDINARY_SPEECH_8: 0.01,
     ORDINARY_SPEECH_9: 0.03,
     ORDINARY_SPEECH_10: 0.01,
-    ORDINARY_SPEECH_11: 0.035,
-    ORDINARY_SPEECH_12: 0.12,
+    ORDINARY_SPEECH_11: 0.02,
+    ORDINARY_SPEECH_12: 0.075,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""
 MEETS_THE_TARGET = (
