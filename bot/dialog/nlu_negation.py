@@ -1,7 +1,7 @@
 """Negations the cue-and-scope rule of ``bot.text.features`` does not see.
 
 ``bot.text.features`` finds a negation cue among jieba's words and gives it the few
-characters after it (不用转人工 negates 转人工). Two common forms escape it:
+characters after it (不用转人工 negates 转人工). These common forms escape it:
 
 * The refusal comes last: callers name the thing first and refuse it at the end of the
   clause (人工就算了, 挂失就不办了, 报销就不用查了, 人工我不要), or say they do not
@@ -23,7 +23,7 @@ characters after it (不用转人工 negates 转人工). Two common forms escape
 * jieba fuses 不 with its verb (不问, 不查, 不办), so there is no cue word at all:
   不问几点开门 negated nothing.
 
-:func:`add_postposed_negations` adds both kinds to an analysis, of examples and
+:func:`add_postposed_negations` adds them all to an analysis, of examples and
 utterances alike (the classifier calls it after every ``Analyser.analyse``), so that
 人工就不用了 counts against ``transfer`` as 不用转人工 does.
 

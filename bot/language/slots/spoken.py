@@ -156,10 +156,12 @@ def squeeze_numerals(text: str) -> tuple[str, list[int]]:
     """Drop whitespace ASR put inside a Chinese numeral ("三千 五百") or between words
     ("301 医院", "打 11185": the ASR's word breaks), keeping offsets.
 
-    A gap next to a Chinese character goes (so the words around a number are read as
-    if written together: 301 医院 names a hospital as 301医院 does); between two Arabic
-    numbers ("3 5") or a letter and a number ("iPhone 15") the space may be the
-    caller's own, so it stays.
+    A gap before a number goes after a Chinese character (是 301, 打 11185). Where the
+    ASR writes every word apart (``_words_spaced``), so does every gap next to a Chinese
+    character, but between a number and a classifier (301 医院 names a hospital as
+    301医院 does; 两千八 对吧 is no eight pairs); elsewhere a gap after a number is a pause
+    that ends it (七十五 学生有没有优惠). Between two Arabic numbers ("3 5") or a letter
+    and a number ("iPhone 15") the space may be the caller's own, so it stays.
 
     Returns:
         The squeezed text and, for each of its characters, its offset in ``text``.
