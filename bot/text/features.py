@@ -21,6 +21,7 @@ from bot.text import code_mixing
 from bot.text.fillers import FINAL_PARTICLES, HESITATIONS, NOISE_WORDS, STARTERS, TURN_HOLDERS
 from bot.text.pinyin import char_syllables
 from bot.text.regional import REGIONAL_WORDS, with_regional_clauses
+from bot.text.spacing import pauses_as_commas
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +70,15 @@ _HUH = re.compile(r"(?:^|(?<=[\s,.!?;:，。！？；：、…]))[啊嗯哦噢�
 _CONTRAST = re.compile(r"(?:不过|但是|可是)(?![来去])")
 """The words that open a contrast; what follows them is the caller's point."""
 _NOW = ("现在", "这会儿", "这会")
-_BEFORE_NOW = re.compile("(?:我|他|她)?(?:刚才|刚刚|之前|本来|原来|以前)")
+_BEFORE_NOW = re.compile("(?:我|他|她)?(?:刚才|刚刚|本来|原来)")
 """What opens a clause that told how things were before (刚才在忙, 本来想转人工): a
 clause that 现在 opens after it is how they are."""
+_CORRECTIONS = frozenset({"不对", "不是", "不对不对", "不是不是", "说错了", "我说错了", "错了"})
+"""A clause of these between two others that say something corrects the caller's own
+words (星期六，呃，不对，星期天上午能去办吗): what follows it is meant, and it is no "no"
+(不对，是五号 answers no: nothing came before it)."""
+_I_MEAN = re.compile("^(?:我是说|我是讲|我的意思是)")
+_SOMETHING = 2  # characters, fillers aside, before a correction
 _REPEATED = re.compile(r"(.{2,4}?)\1+")
 """Two to four characters said again at once (是呀是呀, 好的好的, 客服客服客服)."""
 
@@ -128,7 +135,9 @@ class Analyser:
         """``prepare``, and whether synonyms of the analyser's own changed it (not regional
         words, which every analyser rewrites alike)."""
         # Cut raw input first: NFKC and the regexes are linear, but why pay for 1 MB.
-        normalized = normalize(_HUH.sub("什么|", code_mixing.rewrite(text[: MAX_CHARS * 4])))
+        # A pause the ASR wrote as a space ends a clause (人工就算了吧 排队太久).
+        said = pauses_as_commas(text[: MAX_CHARS * 4])
+        normalized = normalize(_HUH.sub("什么|", code_mixing.rewrite(said)))
         prepared = normalized
         if self._synonym_re is not None:
             prepared = self._synonym_re.sub(self._replace_synonym, normalized)
@@ -253,7 +262,8 @@ def _from_the_turn(clauses: list[str]) -> list[str]:
     """``clauses`` from the last that a contrast opens (谢谢，不过还有个问题: the caller
     thanks, but the point is the question), without its 不过, 但是 or 可是; or from the
     first that 现在 opens after one that told how things were (刚才在忙，现在好了，你说:
-    the caller is free now)."""
+    the caller is free now); or from after the caller corrected their own words
+    (星期六，呃，不对，星期天上午能去办吗: ``_CORRECTIONS``), without its 我是说."""
     for at in range(len(clauses) - 1, 0, -1):
         found = _CONTRAST.match(clauses[at])
         if found is not None and found.end() < len(clauses[at]):
@@ -261,7 +271,18 @@ def _from_the_turn(clauses: list[str]) -> list[str]:
     for at in range(1, len(clauses)):
         if clauses[at].startswith(_NOW) and any(_BEFORE_NOW.match(c) for c in clauses[:at]):
             return clauses[at:]
+    for at in range(len(clauses) - 2, 0, -1):
+        if clauses[at].rstrip(FINAL_PARTICLES) in _CORRECTIONS and _said_something(clauses[:at]):
+            return [_I_MEAN.sub("", clauses[at + 1]), *clauses[at + 2 :]]
     return clauses
+
+
+def _said_something(clauses: list[str]) -> bool:
+    """Whether ``clauses`` hold more than hesitations and fillers (星期六, 呃: yes; 嗯: no)."""
+    said = "".join(clauses)
+    for word in sorted(NOISE_WORDS, key=len, reverse=True):
+        said = said.replace(word, "")
+    return len(said.rstrip(FINAL_PARTICLES)) >= _SOMETHING
 
 
 def asks_either_way(clause: str, start: int, end: int) -> bool:

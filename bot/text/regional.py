@@ -25,9 +25,9 @@ __all__ = ["REGIONAL_CLAUSES", "REGIONAL_WORDS", "with_regional_clauses", "with_
 REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "没有": ("莫得", "没得", "冒得", "冇得", "冇", "木有", "么有"),  # Sichuan, Hunan, Guangdong, spoken
     "不见了": ("唔见咗", "唔见"),  # Guangdong
-    "不是": ("唔系", "唔是", "弗是"),  # Guangdong; Shanghai (弗 is its 不)
+    "不是": ("唔系", "唔是", "弗是", "毋系", "毋是"),  # Guangdong; Shanghai (弗 is its 不); Hakka
     "不想": ("唔想", "弗想"),  # Guangdong; Shanghai
-    "不要": ("唔要", "勿要", "弗要", "覅"),  # Guangdong; Shanghai
+    "不要": ("唔要", "勿要", "弗要", "覅", "毋要"),  # Guangdong; Shanghai; Hakka
     "不知道": ("弗晓得", "勿晓得", "唔知"),  # Shanghai; Guangdong
     "好的": ("要得", "得嘞"),  # Sichuan, Beijing
     "知道": ("晓得",),  # south-west, lower Yangtze
@@ -37,7 +37,7 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "我": ("俺", "阿拉"),  # north, Henan, Shandong; Shanghai
     "你": ("侬", "恁", "您"),  # Shanghai; Henan, Shandong; the polite 您 (您说 is 你说)
     "谢谢": ("唔该晒", "唔该", "多谢"),  # Guangdong
-    "找": ("揾",),  # Guangdong
+    "找": ("揾", "寻"),  # Guangdong; the north-west and lower Yangtze (寻你们的人)
     "来": ("嚟",),  # Guangdong
     "现在": ("而家",),  # Guangdong
     "晚点": ("迟啲", "晚些", "晏歇", "晏些", "晏点"),  # Guangdong, spoken, Shanghai
@@ -45,7 +45,16 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "小偷": ("贼娃子", "三只手"),  # south-west, spoken
     "找不到": ("找不着", "寻不着", "寻不到", "寻勿着"),  # north; Shanghai
     "休息": ("歇",),  # north: 中午歇不歇 (歇晌, a noon break, is 午休 below)
-    "不用": ("无需", "无须", "不必", "甭", "用不着", "弗用"),  # one refusal, in its plainer words
+    "不用": (
+        "无需",
+        "无须",
+        "不必",
+        "甭",
+        "用不着",
+        "弗用",
+        "犯不上",
+        "犯不着",
+    ),  # one refusal, in its plainer words
     "他": ("佢",),  # Guangdong
     "的": ("嘅", "啲"),  # Guangdong (啲 is also "some": 递咗啲单据, some receipts)
     "搞定": ("搞掂",),  # Guangdong
@@ -53,6 +62,8 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "什么时候": ("甚时候", "甚会儿", "几时", "啥辰光"),  # Shanxi, Shaanxi; Guangdong; Shanghai
     "了": ("哒", "咗"),  # Hunan: 好哒, 挂哒, 冒得哒; Guangdong: 递咗
     "你们": ("你哋", "侬拉"),  # Guangdong; Shanghai
+    "我要": ("额要",),  # Shaanxi, Gansu: 额 is 我 (not alone: 额 is also a hesitation)
+    "我想": ("额想",),
     "这样": ("介样",),  # Tianjin: 介 is 这 (就介样吧)
     "这个": ("介个",),
     "这么": ("介么",),

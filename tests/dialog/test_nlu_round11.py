@@ -139,7 +139,7 @@ def test_how_things_are_now_is_the_point(segmenter: Segmenter, text: str, clause
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("之前在开会，现在开完了，你问吧", "affirm"),
+        ("刚刚在开会，现在开完了，你问吧", "affirm"),
         ("刚才在开车，现在停好了", "affirm"),
         ("我在开车", "busy"),
     ],

@@ -37,6 +37,7 @@ from bot.language.slots.numeral_words import (
     numeral_words,
     yi_before_verb,
 )
+from bot.text.spacing import words_spaced
 
 CN_DIGITS = "零〇一二两三四五六七八九幺"
 CN_UNITS = "十百千万亿"
@@ -157,7 +158,7 @@ def squeeze_numerals(text: str) -> tuple[str, list[int]]:
     ("301 医院", "打 11185": the ASR's word breaks), keeping offsets.
 
     A gap before a number goes after a Chinese character (是 301, 打 11185). Where the
-    ASR writes every word apart (``_words_spaced``), so does every gap next to a Chinese
+    ASR writes every word apart (``bot.text.spacing``), so does every gap next to a Chinese
     character, but between a number and a classifier (301 医院 names a hospital as
     301医院 does; 两千八 对吧 is no eight pairs); elsewhere a gap after a number is a pause
     that ends it (七十五 学生有没有优惠). Between two Arabic numbers ("3 5") or a letter
@@ -167,7 +168,7 @@ def squeeze_numerals(text: str) -> tuple[str, list[int]]:
         The squeezed text and, for each of its characters, its offset in ``text``.
     """
     numeral_chars = CN_DIGITS + CN_UNITS
-    words_spaced = _words_spaced(text)
+    spaced = words_spaced(text)
     out: list[str] = []
     index: list[int] = []
     for i, char in enumerate(text):
@@ -181,7 +182,7 @@ def squeeze_numerals(text: str) -> tuple[str, list[int]]:
             # 七十五 学生有没有优惠: 学生 is no count of 75; 一千八 包不包: no 8 bags).
             if said_after and is_han(before):
                 continue
-            if words_spaced and (is_han(before) or is_han(nxt)) and not (said_before and nxt in COUNTERS):
+            if spaced and (is_han(before) or is_han(nxt)) and not (said_before and nxt in COUNTERS):
                 continue
             both = said_before and said_after
             if both and (before in numeral_chars or nxt in numeral_chars):
@@ -189,18 +190,6 @@ def squeeze_numerals(text: str) -> tuple[str, list[int]]:
         out.append(char)
         index.append(i)
     return "".join(out), index
-
-
-_CHARS_A_WORD = 3
-"""Chinese characters per space, at most, of a text whose spaces break words (请问 你们 是
-301 医院 吗): some ASR engines write every word apart, others a space where the caller
-paused (门票一张七十五 学生有没有优惠)."""
-
-
-def _words_spaced(text: str) -> bool:
-    """Whether the spaces of ``text`` break its words rather than mark pauses."""
-    spaces = text.count(" ")
-    return spaces > 1 and spaces * _CHARS_A_WORD >= sum(map(is_han, text))
 
 
 @dataclass(frozen=True)
