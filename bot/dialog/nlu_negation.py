@@ -5,8 +5,9 @@ characters after it (不用转人工 negates 转人工). These common forms esca
 
 * The refusal comes last: callers name the thing first and refuse it at the end of the
   clause (人工就算了, 挂失就不办了, 报销就不用查了, 人工我不要), or say they do not
-  care (营业时间不用告诉我了, 周末开不开门我不关心). Nothing content follows
-  the cue; what it negates is what came before it.
+  care (营业时间不用告诉我了, 周末开不开门我不关心), know it already (上班时间我知道), or
+  find it useless or worse (晚点打也没用, 可以个屁). Nothing content follows the cue;
+  what it negates is what came before it.
   A refusal that names nothing in its own clause refuses the clause before it
   (几点开门我知道，不用说了), when that clause names more than a word (拉倒吧，不用说了
   refuses nothing: 拉倒 is the refusal).

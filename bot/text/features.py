@@ -79,6 +79,7 @@ words (星期六，呃，不对，星期天上午能去办吗): what follows it 
 (不对，是五号 answers no: nothing came before it)."""
 _I_MEAN = re.compile("^(?:我是说|我是讲|我的意思是)")
 _SOMETHING = 2  # characters, fillers aside, before a correction
+_NOISE_LONGEST_FIRST = tuple(sorted(NOISE_WORDS, key=len, reverse=True))
 _REPEATED = re.compile(r"(.{2,4}?)\1+")
 """Two to four characters said again at once (是呀是呀, 好的好的, 客服客服客服)."""
 
@@ -280,7 +281,7 @@ def _from_the_turn(clauses: list[str]) -> list[str]:
 def _said_something(clauses: list[str]) -> bool:
     """Whether ``clauses`` hold more than hesitations and fillers (星期六, 呃: yes; 嗯: no)."""
     said = "".join(clauses)
-    for word in sorted(NOISE_WORDS, key=len, reverse=True):
+    for word in _NOISE_LONGEST_FIRST:
         said = said.replace(word, "")
     return len(said.rstrip(FINAL_PARTICLES)) >= _SOMETHING
 

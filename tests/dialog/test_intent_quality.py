@@ -73,9 +73,9 @@ HELD_OUT_SETS = (
 BLIND = frozenset({HELD_OUT_12.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the eleventh
-# round of tuning (done already, a clause that decides, a yes then a request, excluded
-# words), less about two points; see
+# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the twelfth
+# round of tuning (pauses, self-correction, known and useless things), less about two
+# points; see
 # docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
 # of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
@@ -99,10 +99,10 @@ HELD_OUT_FLOORS = {
     (HELD_OUT_9.name, "survey"): (0.90, 0.88),
     (HELD_OUT_10.name, "yibao"): (0.93, 0.87),
     (HELD_OUT_10.name, "survey"): (0.86, 0.81),
-    (HELD_OUT_11.name, "yibao"): (0.84, 0.88),
-    (HELD_OUT_11.name, "survey"): (0.93, 0.90),
-    (HELD_OUT_12.name, "yibao"): (0.82, 0.77),
-    (HELD_OUT_12.name, "survey"): (0.87, 0.84),
+    (HELD_OUT_11.name, "yibao"): (0.92, 0.96),
+    (HELD_OUT_11.name, "survey"): (0.95, 0.94),
+    (HELD_OUT_12.name, "yibao"): (0.84, 0.79),
+    (HELD_OUT_12.name, "survey"): (0.92, 0.84),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -144,7 +144,7 @@ def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) 
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="yibao and survey miss it on sets 8 and 10")
+@pytest.mark.xfail(strict=True, reason="yibao and survey miss it on sets 8, 10 and 12")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 
