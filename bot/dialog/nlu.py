@@ -581,12 +581,11 @@ def _answer_then_request(classifier: IntentClassifier, analysis: Analysis, score
     """那行，再见: a yes, then what the caller wants. Where the best intent of ``scores``
     is a yes that reaches the threshold, and the last clause scored alone is clearly
     another intent (over the threshold by ``CLAUSE_MARGIN``), that intent comes first."""
-    top = max(range(len(scores)), key=scores.__getitem__)
-    last = analysis.clauses[-1]
+    top = _best(scores)
     if top not in classifier.yes_intents or scores[top] < classifier.threshold:
         return
-    alone = list(classifier.similarities(classifier.analyse(last)).values())
-    other = max(range(len(alone)), key=alone.__getitem__)
+    _, alone = _scored_alone(classifier, analysis.clauses[-1])
+    other = _best(alone)
     if other in classifier.yes_intents or alone[other] < classifier.threshold + CLAUSE_MARGIN:
         return
     scores[other] = max(scores[other], alone[other])
@@ -599,14 +598,25 @@ def _lift_by_clause(
     """Raise the best intent's score in ``scores`` to that of one clause of ``analysis``
     scored alone, where that reaches the threshold by ``CLAUSE_MARGIN`` (module
     docstring); the clause and its analysis, if one did."""
-    top = max(range(len(scores)), key=scores.__getitem__)
+    top = _best(scores)
     lifted = None
     for clause in analysis.clauses:
         if len(clause) < MIN_CLAUSE_CHARS or not CUE_CHARS.isdisjoint(clause):
             continue
-        part = classifier.analyse(clause)
-        alone = list(classifier.similarities(part).values())
+        part, alone = _scored_alone(classifier, clause)
         if alone[top] > scores[top] and alone[top] >= classifier.threshold + CLAUSE_MARGIN:
             scores[top] = alone[top]
             lifted = clause, part
     return lifted
+
+
+def _best(scores: list[float]) -> int:
+    """The number of the intent with the best of ``scores`` (the first, on a tie)."""
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
+def _scored_alone(classifier: IntentClassifier, clause: str) -> tuple[Analysis, list[float]]:
+    """``clause`` of an utterance analysed and scored on its own: its analysis, and each
+    intent's similarity score in the flow's order."""
+    analysis = classifier.analyse(clause)
+    return analysis, list(classifier.similarities(analysis).values())
