@@ -12,8 +12,10 @@ before the eighth, which tuned on the seventh's, and ``intents_heldout9.yaml`` (
 seventh) before the ninth, which tuned on the eighth's, and ``intents_heldout10.yaml``
 (an eighth) before the tenth, which tuned on the ninth's, and ``intents_heldout11.yaml``
 (a ninth) before the eleventh, which tuned on the tenth's, and ``intents_heldout12.yaml``
-(a tenth) before the twelfth, which tunes on the eleventh's; the others are not tuned
-on, and the twelfth is still blind (``BLIND``: a failing test shows only the count of its misses).
+(a tenth) before the twelfth, which tuned on the eleventh's, and ``intents_heldout13.yaml``
+(an eleventh) before the thirteenth, which tunes on the twelfth's; the others are not
+tuned on, and the thirteenth is still blind (``BLIND``: a failing test shows only the
+count of its misses).
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -56,6 +58,7 @@ HELD_OUT_9 = HERE / "intents_heldout9.yaml"
 HELD_OUT_10 = HERE / "intents_heldout10.yaml"
 HELD_OUT_11 = HERE / "intents_heldout11.yaml"
 HELD_OUT_12 = HERE / "intents_heldout12.yaml"
+HELD_OUT_13 = HERE / "intents_heldout13.yaml"
 HELD_OUT_SETS = (
     HELD_OUT,
     HELD_OUT_2,
@@ -69,8 +72,9 @@ HELD_OUT_SETS = (
     HELD_OUT_10,
     HELD_OUT_11,
     HELD_OUT_12,
+    HELD_OUT_13,
 )
-BLIND = frozenset({HELD_OUT_12.name})
+BLIND = frozenset({HELD_OUT_13.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) per set and flow, measured on 2026-12-07 after the twelfth
@@ -103,6 +107,9 @@ HELD_OUT_FLOORS = {
     (HELD_OUT_11.name, "survey"): (0.95, 0.94),
     (HELD_OUT_12.name, "yibao"): (0.84, 0.79),
     (HELD_OUT_12.name, "survey"): (0.92, 0.84),
+    # Before round 13 (its baseline: 100.0 / 92.5 %, 95.7 / 92.6 %).
+    (HELD_OUT_13.name, "yibao"): (0.98, 0.90),
+    (HELD_OUT_13.name, "survey"): (0.93, 0.90),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
