@@ -64,6 +64,10 @@ several clauses:
 * A yes followed by a request (那行，再见; 嗯，好，转人工) is the request: when the best
   intent is the flow's yes (the library's ``affirm``) and the last clause alone is
   clearly another intent (over the threshold by ``CLAUSE_MARGIN``), that one comes first.
+* A yes followed by what the caller adds (是啊，我刚才就说了; 对的，身份证尾号四五六七) is the
+  yes: when no intent reaches the threshold, the utterance negates nothing, and its first
+  clause alone is clearly the flow's yes (but for a hesitation, 嗯, and 对了, which opens
+  a new subject), the yes takes that clause's score.
 
 An intent the flow's ``exclude:`` words refuse (报销比例 for a progress query) is
 multiplied by ``NEGATION_PENALTY``, as a refused keyword's (``bot.dialog.nlu_keywords``).
@@ -112,6 +116,7 @@ from bot.dialog.nlu_scoring import (
 )
 from bot.language.flow import Intent
 from bot.text.features import CUE_CHARS, NEGATION_CUES, NON_NEGATING_WORDS, Analyser, Analysis, normalize
+from bot.text.fillers import HESITATIONS
 from bot.text.regional import with_regional_words
 from bot.text.segmenter import Segmenter
 
@@ -132,6 +137,7 @@ AFTER_A_YES = 0.001  # how far under the request a yes before it is put
 # A clause scored alone (docs/quality.md, "Round 11"): at least this many characters,
 # and over the threshold by this much (at 0, survey took 回访啥啊，我买啥了 for deny at
 # 0.52: a clause alone says less than the whole).
+BY_THE_WAY = frozenset({"对了", "哦对了", "噢对了"})  # 对了，我还想问一下: no yes, a new subject
 MIN_CLAUSE_CHARS = 5
 CLAUSE_MARGIN = 0.03
 
@@ -430,6 +436,8 @@ class IntentClassifier:
         if len(analysis.clauses) > 1 and scores:
             if self.yes_intents:  # 那行，再见: a yes, then the request
                 _answer_then_request(self, analysis, scores)
+                if not analysis.negations and max(scores) < self.threshold:
+                    _answer_then_statement(self, analysis, scores)  # 是啊，我刚才就说了
             # A request told as a story (我妈三月住院花了两万三，报销申请交上去了，啥时候能批下来):
             # its clause that asks may decide alone what the whole only leans to.
             if not analysis.negations and max(scores) < self.threshold:
@@ -590,6 +598,20 @@ def _answer_then_request(classifier: IntentClassifier, analysis: Analysis, score
         return
     scores[other] = max(scores[other], alone[other])
     scores[top] = min(scores[top], scores[other] - AFTER_A_YES)
+
+
+def _answer_then_statement(classifier: IntentClassifier, analysis: Analysis, scores: list[float]) -> None:
+    """是啊，我刚才就说了: a yes, then words of no intent. Where no intent of ``scores``
+    reaches the threshold and the first clause alone is clearly a yes (over the threshold by
+    ``CLAUSE_MARGIN``; not a hesitation, 嗯, nor ``BY_THE_WAY``), the yes takes that
+    clause's score."""
+    first = analysis.clauses[0]
+    if first in HESITATIONS or first in BY_THE_WAY:
+        return
+    _, alone = _scored_alone(classifier, first)
+    yes = _best(alone)
+    if yes in classifier.yes_intents and alone[yes] >= classifier.threshold + CLAUSE_MARGIN:
+        scores[yes] = alone[yes]
 
 
 def _lift_by_clause(

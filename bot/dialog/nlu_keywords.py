@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.dialog.nlu_scoring import KEYWORD_BASE, NEGATION_PENALTY, PINYIN_DISCOUNT
-from bot.text.features import NEGATION_CUES, Analyser, Analysis
+from bot.text.features import CUE_CHARS, NEGATION_CUES, NON_NEGATING_WORDS, Analyser, Analysis
 from bot.text.pinyin import char_syllable
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 MAX_GAP_CHARS = 8
 """The most characters between two parts of a keyword with a gap (卡…丢 in
-卡昨天在菜市场弄丢了)."""
+卡昨天在菜市场弄丢了), which may cross into the next clause (医保卡要换，那张都裂开了: a
+pause the ASR wrote, or a comma, between what the caller names and what befell it)."""
 _GAP = re.compile(r"…+|\.{3,}|。{3,}")
 
 
@@ -58,12 +59,20 @@ def make_keyword(analyser: Analyser, intent: int, name: str, text: str) -> Keywo
         logger.warning("intent %r: keyword %r has no words; ignored", name, text)
         return None
     word = "".join(parts)
-    negated = any(cue in word for cue in NEGATION_CUES)
+    negated = any(cue in _without_non_negating(word) for cue in NEGATION_CUES)
     if len(parts) > 1:
         return Keyword(intent, word, None, negated, tuple(parts))
     syllables = [char_syllable(char) for char in word]
     padded = f" {' '.join(syllables)} " if len(syllables) > 1 else None
     return Keyword(intent, word, padded, negated)
+
+
+def _without_non_negating(word: str) -> str:
+    """``word`` without the words that hold a cue yet negate nothing (没问题, 没错): a
+    keyword of those is no refusal, and a negation of it refuses its intent (没问题才怪)."""
+    for plain in NON_NEGATING_WORDS:
+        word = word.replace(plain, "")
+    return word
 
 
 class KeywordSpotter:
@@ -73,9 +82,9 @@ class KeywordSpotter:
         self.keywords = [k for k in keywords if not k.parts]
         self._any_text = any_of(k.text for k in self.keywords)
         self._any_sound = any_of(k.padded_pinyin for k in self.keywords if k.padded_pinyin)
-        # A quick test that a keyword's parts are there, in order, in one clause (find_gapped
-        # finds where); and one for any of them, as _any_text is for the others.
-        gap = f"[^|]{{0,{MAX_GAP_CHARS}}}"
+        # A quick test that a keyword's parts are there, in order, in one clause or two in a
+        # row (find_gapped finds where); and one for any of them, as _any_text is for the others.
+        gap = f"[^|]{{0,{MAX_GAP_CHARS}}}(?:\\|[^|]{{0,{MAX_GAP_CHARS}}})?"
         self._gapped = [(k, re.compile(gap.join(map(re.escape, k.parts)))) for k in keywords if k.parts]
         self._any_gapped = re.compile("|".join(pattern.pattern for _, pattern in self._gapped) or r"(?!)")
 
@@ -137,10 +146,10 @@ class KeywordSpotter:
             if pattern.search(text) is None:
                 continue
             base = keyword_base(keyword, analysis)
-            for clause, starts in find_gapped(analysis, keyword):
+            for places in find_gapped(analysis, keyword):
                 negated = not keyword.negated and any(
                     is_negated(analysis, clause, at, at + len(part))
-                    for at, part in zip(starts, keyword.parts, strict=True)
+                    for (clause, at), part in zip(places, keyword.parts, strict=True)
                 )
                 score = base * (NEGATION_PENALTY if negated else 1.0)
                 (refused if negated else said).add(keyword.intent)
@@ -153,24 +162,38 @@ def keyword_base(keyword: Keyword, analysis: Analysis) -> float:
     return KEYWORD_BASE + (1 - KEYWORD_BASE) * min(1.0, len(keyword.text) / analysis.length)
 
 
-def find_gapped(analysis: Analysis, keyword: Keyword) -> Iterator[tuple[int, list[int]]]:
-    """Every place a keyword with a gap occurs, as (clause, where each part starts): its
-    parts in order, at most ``MAX_GAP_CHARS`` characters between each."""
+_Places = list[tuple[int, int]]
+"""Where each part of a keyword with a gap is: (clause, start)."""
 
-    def rest(clause: str, at: int, parts: tuple[str, ...], starts: list[int]) -> Iterator[list[int]]:
+
+def find_gapped(analysis: Analysis, keyword: Keyword) -> Iterator[_Places]:
+    """Every place a keyword with a gap occurs, as where each part is (clause, start): its
+    parts in order, at most ``MAX_GAP_CHARS`` characters between each, in one clause or
+    from the end of one into the next (unless a negation cue ends the first)."""
+    clauses = analysis.clauses
+
+    def rest(number: int, at: int, parts: tuple[str, ...], places: _Places) -> Iterator[_Places]:
         if not parts:
-            yield starts
+            yield places
             return
+        clause = clauses[number]
         for begin in range(at, min(len(clause), at + MAX_GAP_CHARS) + 1):
             if clause.startswith(parts[0], begin):
-                yield from rest(clause, begin + len(parts[0]), parts[1:], [*starts, begin])
+                yield from rest(number, begin + len(parts[0]), parts[1:], [*places, (number, begin)])
+        left = MAX_GAP_CHARS - (len(clause) - at)  # of the gap, for the next clause
+        # Not across a negation (卡没坏，是机器坏了: the card is fine).
+        if left >= 0 and number + 1 < len(clauses) and CUE_CHARS.isdisjoint(clause[at:]):
+            following = number + 1
+            for begin in range(min(len(clauses[following]), left) + 1):
+                if clauses[following].startswith(parts[0], begin):
+                    found = [*places, (following, begin)]
+                    yield from rest(following, begin + len(parts[0]), parts[1:], found)
 
     first, others = keyword.parts[0], keyword.parts[1:]
-    for number, clause in enumerate(analysis.clauses):
+    for number, clause in enumerate(clauses):
         start = clause.find(first)
         while start >= 0:
-            for starts in rest(clause, start + len(first), others, [start]):
-                yield number, starts
+            yield from rest(number, start + len(first), others, [(number, start)])
             start = clause.find(first, start + 1)
 
 

@@ -21,6 +21,12 @@ characters after it (不用转人工 negates 转人工). These common forms esca
   找回来, 办好, 补好, 办完, 到账, each then 了) negates what it names, so the caller who
   has it does not get it again. A question is not told (办好了吗, 到账了没有: 吗 and the
   tail stay in the clause), nor one not found (没查到, 找不到了).
+* The caller tells about someone rather than asking for them (上次人工客服态度好差,
+  刚才客服说的不对, 上次你们人工客服跟我说要等一个月, 客服挺好的) or asks what they are
+  (人工服务是收费的吗, 你们领导姓什么, 人工客服几点下班): a clause that opens with a person
+  (after 上次, 刚才…, or 你们) and judges them (态度, 挺, 很, 太…), after a when quotes
+  them (跟我说, 说的…), or asks their fee, floor, hours or name negates that person: 人工
+  there asks for nobody.
 * jieba fuses 不 with its verb (不问, 不查, 不办), so there is no cue word at all:
   不问几点开门 negated nothing.
 
@@ -29,7 +35,9 @@ utterances alike (the classifier calls it after every ``Analyser.analyse``), so 
 人工就不用了 counts against ``transfer`` as 不用转人工 does.
 
 A double negative affirms (不是不方便 is 方便, 不是没空 is 有空, 没有不满意 is 满意), and so
-does a litotes (没说不方便 is 说方便, 不能说没有建议 is 能说有建议):
+do a litotes (没说不方便 is 说方便, 不能说没有建议 is 能说有建议) and a rhetorical 不就 (我刚才
+不就说了嘛 is 我刚才就说了); a concession names what does not decide (我再忙也不会做调查
+is no "busy"):
 :func:`cancel_double_negations` rewrites it so, before the analysis (else 不是不方便 met
 ``busy``'s 不方便 word for word).
 
@@ -57,8 +65,22 @@ _WHAT_WAS = re.compile("^(?:原来|结果|后来|其实)|找到了|找着了")
 # A finished check or remedy ending the clause (查过了, 找到了, 补好了, 到账了); not after a
 # cue (没查到了, 找不到了).
 _DONE = re.compile(
-    r"(?<![没不未])(?:(?:[查问看办弄补转说]|挂失|打听|咨询)过|[查找收拿领]到|找回来|[办弄补搞]好"
-    r"|[办弄搞]完|到账|到手)了$"
+    r"(?<![没不未])(?:(?:(?:[查问看办弄补转说]|挂失|打听|咨询)过|[查找收拿领][到着]|找回来|[办弄补搞]好"
+    r"|[办弄搞]完|到账|到手)了|(?:[查问办补]|挂失|咨询)过)$"
+)
+# Someone told or asked about, not asked for (上次人工客服态度好差, 刚才客服说的不对, 客服挺好的,
+# 人工是收费的吗, 你们领导姓什么): a clause that opens with a person, perhaps after when
+# (上次) and whose (你们), and then judges them, tells what they said or asks what they are.
+_PAST = "(?:上次|上回|刚才|刚刚|之前|以前|那天|昨天|前天)"
+_JUDGED = "(?:态度|挺|很|真|太|蛮|特别|不错|好差|差劲)"
+_TOLD = "(?:跟我说|跟我讲|告诉我|说的|讲的|说得|讲得|说要|讲要)"
+_PERSON = ".{1,5}?[员服工师生士姐娘理管导长席志]"  # 客服, 人工, 工作人员, 老师, 护士, 科长…
+_ASKED = (
+    "(?:是收费的|收费|收不收费|要收费|要钱|在几楼|几点下班|几点上班|姓什么|叫什么|是谁|电话多少|电话是多少)"
+)
+_TOLD_ABOUT = re.compile(
+    rf"^(?:{_PAST}(?:你们|我)?|你们)?({_PERSON}){_JUDGED}|^{_PAST}(?:你们)?({_PERSON}){_TOLD}"
+    rf"|^(?:你们)?({_PERSON}){_ASKED}"
 )
 _VERBS = "说问查办补找转管弄提讲"  # what a caller declines to have done, or to be told
 _FUSED_CUE = re.compile(f"不[{_VERBS}]")
@@ -67,7 +89,8 @@ _FUSED_CUE = re.compile(f"不[{_VERBS}]")
 # 不 needs its verb: 开门不 asks.
 _FINAL_CUE = re.compile(
     rf"(?:(?:不需要|不用|不要|不必|甭|别)(?:[{_VERBS}]|告诉我?|跟我[{_VERBS}])?|不[{_VERBS}了]|算了|免了"
-    r"|不关心|不在乎|无所谓|不感兴趣|没兴趣|不想知道|不想听|也?没用的?|个屁|个鬼|我(?:都|也)?(?:知道|清楚))"
+    r"|不关心|不在乎|无所谓|不感兴趣|没兴趣|不想知道|不想听|也?没用的?|个屁|个鬼|我(?:都|也)?(?:知道|清楚)"
+    r"|(?:跟|和|与)我(?:没|没有|无)关系?|不关我的?事|才怪)"
     r"了?(?:谢谢你?)?$"
 )
 
@@ -81,12 +104,19 @@ _DOUBLE_NEGATIVES = (
     # Litotes: 没说不方便 (I never said I was busy), 不能说没有建议 (there is something to say).
     (re.compile(r"没说不(?=[\u4e00-\u9fff])"), "说"),
     (re.compile(r"不能说没有?"), "能说有"),
+    # A rhetorical 不就 asserts: 我刚才不就说了嘛 (I said so), 不就是个卡嘛 (it is just a
+    # card); not 不就诊, 不就业 (就 of a word).
+    (re.compile(r"不就(?![诊医业餐职近地])"), "就"),
+    # A concession names what does not decide: 我再忙也不会做调查 refuses (it is no "busy"),
+    # 再忙也会接 accepts.
+    (re.compile("再(?:忙|累|晚|早|远|难|贵|麻烦|辛苦)也"), "也"),
 )
 
 
 def cancel_double_negations(text: str) -> str:
-    """``text`` with its double negatives said as the affirmations they are."""
-    if "不" not in text:
+    """``text`` with its double negatives said as the affirmations they are, and its
+    concessions (再忙也) as what they grant."""
+    if "不" not in text and "再" not in text:
         return text
     for pattern, affirmation in _DOUBLE_NEGATIVES:
         text = pattern.sub(affirmation, text)
@@ -101,6 +131,7 @@ def add_postposed_negations(analysis: Analysis) -> None:
     for number, clause in enumerate(analysis.clauses):
         _add_fused(analysis, number, clause)
         _add_done(analysis, number, clause)
+        _add_told_about(analysis, number, clause)
         if _add_meaning_asked(analysis, number, clause):
             continue
         found = _FINAL_CUE.search(clause)
@@ -146,6 +177,18 @@ def _add_done(analysis: Analysis, number: int, clause: str) -> None:
     topic = _topic(analysis, clause[: found.end()])
     if topic:
         analysis.negations.append(Negation(number, 0, found.end(), topic))
+
+
+def _add_told_about(analysis: Analysis, number: int, clause: str) -> None:
+    """上次人工客服态度好差: a negation of the person the clause judges or quotes (module
+    docstring)."""
+    found = _TOLD_ABOUT.match(clause)
+    if found is None:
+        return
+    group = next(number for number in (1, 2, 3) if found.group(number) is not None)
+    topic = _topic(analysis, found.group(group))
+    if topic:
+        analysis.negations.append(Negation(number, found.start(group), found.end(group), topic))
 
 
 def _add_meaning_asked(analysis: Analysis, number: int, clause: str) -> bool:

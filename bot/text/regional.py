@@ -83,7 +83,8 @@ REGIONAL_WORDS: Mapping[str, tuple[str, ...]] = {
     "别挂": ("莫挂",),
     "别急": ("莫急",),
     "别走": ("莫走",),
-    "弄丢了": ("弄没了", "搞没了", "整没了"),
+    "弄丢了": ("弄没了", "搞没了", "整没了", "搞落了", "弄落了", "整落了"),  # south-west: 落 is 丢
+    "消息": ("信儿",),  # north: 一点信儿都没有
     "午休": ("歇晌",),  # north: a noon break
     "找个人来": ("整个人来",),  # north-east: 整 for 找 or 弄 (整个人 alone is "the whole person")
 }

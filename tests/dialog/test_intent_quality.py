@@ -77,39 +77,41 @@ HELD_OUT_SETS = (
 BLIND = frozenset({HELD_OUT_13.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
-# (in scope, negated or none) per set and flow, measured on 2026-12-07 after the twelfth
-# round of tuning (pauses, self-correction, known and useless things), less about two
-# points; see
+# (in scope, negated or none) per set and flow, measured on 2026-12-08 after the thirteenth
+# round of tuning (people told about, a yes then more, sarcasm and concessions, gaps across
+# a pause), less about two points, none lowered but the blind thirteenth's (it lost one
+# negated utterance in the round); see
 # docs/quality.md. Survey's negated or none of the first two sets each lost one sentence
 # of no intent in the fourth round (7/7 -> 6/7): their floors were lowered by that one.
 HELD_OUT_FLOORS = {
-    (HELD_OUT.name, "yibao"): (0.95, 0.97),
-    (HELD_OUT.name, "survey"): (0.97, 0.88),
-    (HELD_OUT_2.name, "yibao"): (0.86, 0.97),
+    (HELD_OUT.name, "yibao"): (0.95, 0.98),
+    (HELD_OUT.name, "survey"): (0.98, 0.88),
+    (HELD_OUT_2.name, "yibao"): (0.88, 0.98),
     (HELD_OUT_2.name, "survey"): (0.87, 0.90),
-    (HELD_OUT_3.name, "yibao"): (0.94, 0.97),
-    (HELD_OUT_3.name, "survey"): (0.94, 0.92),
-    (HELD_OUT_4.name, "yibao"): (0.96, 0.93),
-    (HELD_OUT_4.name, "survey"): (0.97, 0.97),
-    (HELD_OUT_5.name, "yibao"): (0.95, 0.96),
-    (HELD_OUT_5.name, "survey"): (0.97, 0.94),
-    (HELD_OUT_6.name, "yibao"): (0.97, 0.96),
-    (HELD_OUT_6.name, "survey"): (0.93, 0.90),
-    (HELD_OUT_7.name, "yibao"): (0.95, 0.92),
-    (HELD_OUT_7.name, "survey"): (0.95, 0.87),
-    (HELD_OUT_8.name, "yibao"): (0.95, 0.87),
-    (HELD_OUT_8.name, "survey"): (0.97, 0.83),
-    (HELD_OUT_9.name, "yibao"): (0.96, 0.90),
-    (HELD_OUT_9.name, "survey"): (0.90, 0.88),
-    (HELD_OUT_10.name, "yibao"): (0.93, 0.87),
-    (HELD_OUT_10.name, "survey"): (0.86, 0.81),
-    (HELD_OUT_11.name, "yibao"): (0.92, 0.96),
+    (HELD_OUT_3.name, "yibao"): (0.95, 0.98),
+    (HELD_OUT_3.name, "survey"): (0.94, 0.98),
+    (HELD_OUT_4.name, "yibao"): (0.97, 0.95),
+    (HELD_OUT_4.name, "survey"): (0.98, 0.98),
+    (HELD_OUT_5.name, "yibao"): (0.97, 0.96),
+    (HELD_OUT_5.name, "survey"): (0.98, 0.94),
+    (HELD_OUT_6.name, "yibao"): (0.97, 0.98),
+    (HELD_OUT_6.name, "survey"): (0.95, 0.90),
+    (HELD_OUT_7.name, "yibao"): (0.97, 0.94),
+    (HELD_OUT_7.name, "survey"): (0.98, 0.87),
+    (HELD_OUT_8.name, "yibao"): (0.95, 0.89),
+    (HELD_OUT_8.name, "survey"): (0.98, 0.88),
+    (HELD_OUT_9.name, "yibao"): (0.97, 0.92),
+    (HELD_OUT_9.name, "survey"): (0.95, 0.88),
+    (HELD_OUT_10.name, "yibao"): (0.95, 0.89),
+    (HELD_OUT_10.name, "survey"): (0.94, 0.86),
+    (HELD_OUT_11.name, "yibao"): (0.95, 0.98),
     (HELD_OUT_11.name, "survey"): (0.95, 0.94),
-    (HELD_OUT_12.name, "yibao"): (0.84, 0.79),
-    (HELD_OUT_12.name, "survey"): (0.92, 0.84),
-    # Before round 13 (its baseline: 100.0 / 92.5 %, 95.7 / 92.6 %).
-    (HELD_OUT_13.name, "yibao"): (0.98, 0.90),
-    (HELD_OUT_13.name, "survey"): (0.93, 0.90),
+    (HELD_OUT_12.name, "yibao"): (0.92, 0.88),
+    (HELD_OUT_12.name, "survey"): (0.95, 0.98),
+    # Blind: 100.0 / 92.5 % and 95.7 / 92.6 % before round 13, 100.0 / 91.0 % and
+    # 97.9 / 96.3 % after it.
+    (HELD_OUT_13.name, "yibao"): (0.98, 0.89),
+    (HELD_OUT_13.name, "survey"): (0.95, 0.94),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -146,12 +148,12 @@ def test_held_out_figures_do_not_fall(
     assert _out_of_scope(quality) >= out_of_scope, shown
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14's in-scope target is not reached yet (docs/quality.md)")
+@pytest.mark.xfail(strict=True, reason="both flows miss it on set 2, yibao on set 12 (docs/quality.md)")
 def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="yibao and survey miss it on sets 8, 10 and 12")
+@pytest.mark.xfail(strict=True, reason="survey misses it on sets 7 and 10")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 

@@ -818,10 +818,10 @@ def _reference_scores(classifier: IntentClassifier, text: str) -> list[float]:
             1.0, len(keyword.text) / analysis.length
         )
         if keyword.parts:  # a gap (卡…丢): negated when any part is
-            for clause, starts in keywords.find_gapped(analysis, keyword):
+            for places in keywords.find_gapped(analysis, keyword):
                 part_negated = any(
                     keywords.is_negated(analysis, clause, at, at + len(part))
-                    for at, part in zip(starts, keyword.parts, strict=True)
+                    for (clause, at), part in zip(places, keyword.parts, strict=True)
                 )
                 score = base * (scoring.NEGATION_PENALTY if part_negated and not keyword.negated else 1.0)
                 scores[keyword.intent] = max(scores[keyword.intent], score)

@@ -70,7 +70,16 @@ def gapped(segmenter: Segmenter) -> IntentClassifier:
     return IntentClassifier(intents, synonyms={}, threshold=0.5, segmenter=segmenter)
 
 
-@pytest.mark.parametrize("text", ["我把卡弄丢了", "卡让人偷了", "我的卡昨天在菜市场丢了"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我把卡弄丢了",
+        "卡让人偷了",
+        "我的卡昨天在菜市场丢了",
+        "卡，我丢了",  # from one clause into the next (round 13)
+        "要补卡 那张丢了",  # across a pause the ASR wrote as a space
+    ],
+)
 def test_a_keyword_with_a_gap_is_found_with_words_between(gapped: IntentClassifier, text: str) -> None:
     assert _name(gapped.parse(text).intent) == "card_loss"
 
@@ -79,7 +88,8 @@ def test_a_keyword_with_a_gap_is_found_with_words_between(gapped: IntentClassifi
     "text",
     [
         "丢了一张卡",  # the parts in the other order
-        "卡，我丢了",  # in two clauses
+        "卡，他说，丢了",  # three clauses: only the next one is searched
+        "卡没带，钱包丢了",  # not across a negation
         "卡" + "很" * (MAX_GAP_CHARS + 1) + "丢",  # too far apart
         "我的卡没丢",  # negated
     ],

@@ -564,3 +564,37 @@ def test_round_nine_shapes(kind: str, text: str, expected: SlotValue | None) -> 
 )
 def test_round_ten_shapes(kind: str, text: str, expected: SlotValue | None) -> None:
     assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # a saying whose numeral and measure it holds (三分钟热度): no ten minutes
+        ("number", "他学啥都是三分钟热度", None),
+        ("number", "再等三分钟就好", 3),
+        # a measure at the end of what is said is read to there, not past it
+        ("number", "等十分钟", 10),
+        # a school or a works numbered as towns number them, before a word of place
+        ("number", "就在十一中旁边", None),
+        ("number", "我家在纺织三厂宿舍", None),
+        ("date", "十一号中午过来", "2026-12-11"),
+        # a village named with 里 and a numeral of two characters
+        ("number", "从十八里铺往东走", None),
+        ("number", "走了十八里路", 18),
+        # a size called 号 (五号电池, 7号球) and a room (一号样板间): no day
+        ("date", "要两节五号电池", None),
+        ("date", "一号样板间的沙发", None),
+        ("date", "五号来拿电池", "2026-12-05"),
+        # a day is no part of a number: 一百零八 holds no 8th
+        ("date", "手环上写着一百零八号", None),
+        # terms of a trade and sayings of this round
+        ("number", "是小班还是一对一", None),
+        ("number", "网上说十个有九个是假的", None),
+        ("number", "办三年多次的签证", None),
+        ("number", "他家的烤鸭是一绝", None),
+        ("number", "金骏眉一类的红茶", None),
+        ("number", "普五我要两箱", 2),
+    ],
+)
+def test_names_and_sayings_of_round_11(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected

@@ -253,7 +253,10 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
 # 28.5 %, 11.0 %, 92.5 % at 33e52cb. Round 10 (the eleventh tuned on; words the ASR
 # writes apart read as written together): eleventh 3.5 %, 1.5 %, 97.5 %; twelfth, blind,
 # 10.5 %, 6.5 %, 95.0 %; thirteenth, written blind before round 11: 6.5 %, 4.0 %, 97.5 % at
-# 32456be. Floors a little below them, not the target.
+# 32456be. Round 11 (the twelfth tuned on; sayings that hold a measure, schools and works
+# numbered, sizes called 号, trade terms): twelfth 3.0 %, 2.0 %, 97.5 %; first 0.9 %,
+# 0.4 %; eleventh 3.0 %; thirteenth, blind, unchanged. Floors a little below them, not the
+# target.
 FLOORS = {
     ORDINARY_SPEECH: (0.02, 0.95),
     ORDINARY_SPEECH_2: (0.015, 0.95),
@@ -266,7 +269,7 @@ FLOORS = {
     ORDINARY_SPEECH_9: (0.035, 0.97),
     ORDINARY_SPEECH_10: (0.015, 0.97),
     ORDINARY_SPEECH_11: (0.045, 0.95),
-    ORDINARY_SPEECH_12: (0.12, 0.925),
+    ORDINARY_SPEECH_12: (0.04, 0.95),
     ORDINARY_SPEECH_13: (0.085, 0.95),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
@@ -282,7 +285,7 @@ SURE_FLOORS = {
     ORDINARY_SPEECH_9: 0.03,
     ORDINARY_SPEECH_10: 0.01,
     ORDINARY_SPEECH_11: 0.02,
-    ORDINARY_SPEECH_12: 0.075,
+    ORDINARY_SPEECH_12: 0.03,
     ORDINARY_SPEECH_13: 0.06,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""

@@ -52,7 +52,7 @@ from bot.text.digits import digits_value
 _N = "[0-9０-９零〇一二两三四五六七八九十幺]{1,3}"
 # A date's first numeral is not the tail of a longer number (1012号 is not the 12th) nor
 # of a vague one (几十号人: some tens of people).
-_START = "(?<![0-9０-９零〇一二两三四五六七八九十幺几])"
+_START = "(?<![0-9０-９零〇一二两三四五六七八九十百千万幺几])"
 _YEAR = "[0-9０-９零〇一二三四五六七八九幺]{4}"
 _SHORT_YEAR = "[0-9０-９零〇一二三四五六七八九幺]{2}"
 # A two-digit year up to this many years ahead is this century's (26年, 30年), else
@@ -204,9 +204,10 @@ def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
 
 # The last characters of the names of places, rooms, fixtures, shops, machines and the
 # staff numbered like them (门, 馆, 仓库, 诊室, 车厢, 航站楼, 泳道, 出口, 充电桩, 七号店,
-# 3号机, 三号技师): a number and 号 before such a name is the place's number, not a day.
+# 3号机, 三号技师, 一号样板间), and of things sold by a size called 号 (五号电池, 7号球): a
+# number and 号 before such a name is the place's number or the size, not a day.
 # Events after a day are days (3号体检, 12号手术, 6号婚礼, 3号登机: a verb ends a name).
-_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道口桩店场机师")
+_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道口桩店场机师间池球")
 _PLACES_NAMED_BY_A_VERB = (
     *("出口", "入口", "进口", "检票口", "登机口", "充电桩", "停车位", "候车室", "候诊室"),
     *("分店", "门店", "训练场", "练习场", "考场"),

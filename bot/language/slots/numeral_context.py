@@ -160,9 +160,9 @@ is "as soon as" (``numeral_words.yi_before_verb``), 十 mostly begins 十分, �
 _JOINS_NUMBERS = frozenset("到至或和跟与及加减乘除比是有在为多来余半上下左以")
 """Verbs and words after a number that join it to another or keep it one (三到五,
 三加二, 两是两, 三多, 三以上)."""
-_DIVISIONS = frozenset("期栋幢组区排村队厂段")
+_DIVISIONS = frozenset("期栋幢组区排村队厂段中")
 """Divisions of a place: an estate's phase, a building, a village's group, a works, a
-road's section."""
+road's section; and a school numbered as towns number them (十一中旁边, 在三中)."""
 _PHASE = "期"
 """A phase, but also an instalment: after a noun it counts (分期十二期, 房贷三期)."""
 _ESTATE_ENDS = frozenset("园苑城府湾庭邸墅居")
@@ -176,7 +176,7 @@ _AT_OR_IS = frozenset("在是")
 _OF = "的"
 _PLACE_WORDS = (
     *("那边", "这边", "那里", "这里", "那块", "那片", "附近", "旁边", "对面", "门口", "里面"),
-    *("东门", "西门", "南门", "北门", "大门", "后门"),
+    *("东门", "西门", "南门", "北门", "大门", "后门", "宿舍", "家属院", "大院"),
 )
 """Words of place after a division (三期那边, 五组附近, 三期的东门)."""
 _PHONE_MAKERS = ("苹果", "小米", "红米", "华为", "荣耀", "魅族", "三星", "一加")

@@ -21,8 +21,9 @@ gives, for the ``number`` and ``amount`` slots:
   of things (一百个口罩, 三百个大的) stay.
 * **A name with 元**: one Chinese digit, 元 and a noun rather than 钱 (三元桥, 两元店,
   三元牛奶). Callers say 块 for money; 元 before a noun names a place, a shop or a brand.
-  And a village's name with 里: one digit or 十, 里 and a word of a settlement (三里屯,
-  五里河, 十里铺, 八里庄); 三里路, 五里地 are distances and count.
+  And a village's name with 里: a Chinese numeral of one or two characters, 里 and a
+  word of a settlement (三里屯, 五里河, 十里铺, 八里庄, 十八里铺); 三里路, 五里地 are
+  distances and count.
 * **A decade or a generation**: a numeral before 年代 (五十年代, 90年代), two digits
   before 后 (八零后, 九五后, 90后): when people were born or lived, no quantity.
   (三天后 is a date's, and 十后 no generation: the digits are said one by one.)
@@ -168,8 +169,10 @@ def _is_yuan_name(numeral: str, text: str, end: int) -> bool:
 
 
 def _is_li_name(numeral: str, text: str, end: int) -> bool:
-    """One Chinese digit or 十, 里 and a settlement: 三里屯, 十里河."""
-    return numeral in _SINGLE_DIGITS and text[end + 1 : end + 2] in _SETTLEMENTS
+    """A Chinese numeral of one or two characters, 里 and a settlement: 三里屯, 十里河,
+    十八里铺."""
+    short = numeral in _SINGLE_DIGITS or (len(numeral) == 2 and numeral[0] in _SINGLE_DIGITS)
+    return short and text[end + 1 : end + 2] in _SETTLEMENTS
 
 
 def is_figure_or_name(text: str, start: int, end: int) -> bool:

@@ -298,7 +298,7 @@ def measure_end(text: str, at: int) -> int | None:
     None when none starts there."""
     measures = lexicon().measures
     for length in (4, 3, 2):
-        if text[at : at + length] in measures:
+        if at + length <= len(text) and text[at : at + length] in measures:
             return at + length
     if at < len(text) and (text[at] in COUNTERS or text[at] in measures):
         return at + 1

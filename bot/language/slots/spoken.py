@@ -90,9 +90,13 @@ def is_not_quantity(text: str, start: int, end: int) -> bool:
 def _before_long_measure(text: str, start: int, end: int) -> bool:
     """Whether a measure noun of two characters or more starts at ``end``: 十分钟 counts,
     whatever word (十分, "very") the numeral and the measure's first character make;
-    but not when the numeral and the measure are a word themselves (一辈子)."""
+    but not when the numeral and the measure are a word themselves (一辈子), or are cut
+    by one (三分钟热度, a saying)."""
     after = measure_end(text, end)
-    return after is not None and after - end > 1 and text[start:after] not in numeral_words()
+    if after is None or after - end <= 1:
+        return False
+    words = numeral_words()
+    return text[start:after] not in words and not inside_word(text, start, after, words)
 
 
 def _is_digit_string(text: str, start: int, end: int) -> bool:
