@@ -180,12 +180,12 @@ def _add_done(analysis: Analysis, number: int, clause: str) -> None:
 
 
 def _add_told_about(analysis: Analysis, number: int, clause: str) -> None:
-    """上次人工客服态度好差: a negation of the person the clause judges or quotes (module
-    docstring)."""
+    """上次人工客服态度好差: a negation of the person the clause judges, quotes or asks
+    about (module docstring)."""
     found = _TOLD_ABOUT.match(clause)
     if found is None:
         return
-    group = next(number for number in (1, 2, 3) if found.group(number) is not None)
+    group = next(at for at in (1, 2, 3) if found.group(at) is not None)  # the person
     topic = _topic(analysis, found.group(group))
     if topic:
         analysis.negations.append(Negation(number, found.start(group), found.end(group), topic))

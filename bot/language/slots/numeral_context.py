@@ -55,9 +55,9 @@ grammar of Chinese counting: a number counts a noun through a classifier (三个
 * **A grade** (``is_ordinal``): 级 and 档 (挡) after a numeral wherever it stands
   (失能一级, 评了个三级, 挂二档), not only before a noun.
 * **A division of a place** (``names_a_division``): an estate's phase, a building, a
-  village's group (期, 栋, 幢, 组, 区, 排, 村, 队, 厂) after 住 (住在十二栋), before a word of
-  place (五组那边, 三期的东门), or after 在 at the end or before 的 (我在三期); 分三期 and
-  在两期内 count.
+  village's group, a works or a school (期, 栋, 幢, 组, 区, 排, 村, 队, 厂, 中) after 住
+  (住在十二栋), before a word of place (五组那边, 三期的东门, 十一中旁边, 三厂宿舍), or after
+  在 at the end or before 的 (我在三期); 分三期 and 在两期内 count.
 * **Not even one, again**: 都 or 也 before a verb that cannot reach its end (一个都打不通),
   and 不 or 没 and a verb right before 一 and a classifier (没打一个电话); verbs of a span
   or a want keep the count (不到一个月, 不用一个小时, 不要一个).
