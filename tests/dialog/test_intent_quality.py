@@ -13,9 +13,10 @@ seventh) before the ninth, which tuned on the eighth's, and ``intents_heldout10.
 (an eighth) before the tenth, which tuned on the ninth's, and ``intents_heldout11.yaml``
 (a ninth) before the eleventh, which tuned on the tenth's, and ``intents_heldout12.yaml``
 (a tenth) before the twelfth, which tuned on the eleventh's, and ``intents_heldout13.yaml``
-(an eleventh) before the thirteenth, which tunes on the twelfth's; the others are not
-tuned on, and the thirteenth is still blind (``BLIND``: a failing test shows only the
-count of its misses).
+(an eleventh) before the thirteenth, which tuned on the twelfth's, and
+``intents_heldout14.yaml`` (a twelfth) before the fourteenth, which tunes on the
+thirteenth's; the others are not tuned on, and the fourteenth is still blind (``BLIND``:
+a failing test shows only the count of its misses).
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -59,6 +60,7 @@ HELD_OUT_10 = HERE / "intents_heldout10.yaml"
 HELD_OUT_11 = HERE / "intents_heldout11.yaml"
 HELD_OUT_12 = HERE / "intents_heldout12.yaml"
 HELD_OUT_13 = HERE / "intents_heldout13.yaml"
+HELD_OUT_14 = HERE / "intents_heldout14.yaml"
 HELD_OUT_SETS = (
     HELD_OUT,
     HELD_OUT_2,
@@ -73,8 +75,9 @@ HELD_OUT_SETS = (
     HELD_OUT_11,
     HELD_OUT_12,
     HELD_OUT_13,
+    HELD_OUT_14,
 )
-BLIND = frozenset({HELD_OUT_13.name})
+BLIND = frozenset({HELD_OUT_14.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) per set and flow, measured on 2026-12-08 after the thirteenth
@@ -112,6 +115,9 @@ HELD_OUT_FLOORS = {
     # 97.9 / 96.3 % after it.
     (HELD_OUT_13.name, "yibao"): (0.98, 0.89),
     (HELD_OUT_13.name, "survey"): (0.95, 0.94),
+    # Before round 14 (its baseline: 93.1 / 86.2 %, 95.0 / 86.2 %).
+    (HELD_OUT_14.name, "yibao"): (0.91, 0.84),
+    (HELD_OUT_14.name, "survey"): (0.92, 0.84),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -148,12 +154,12 @@ def test_held_out_figures_do_not_fall(
     assert _out_of_scope(quality) >= out_of_scope, shown
 
 
-@pytest.mark.xfail(strict=True, reason="both flows miss it on set 2, yibao on set 12 (docs/quality.md)")
+@pytest.mark.xfail(strict=True, reason="both flows miss it on set 2, yibao on sets 12 and 14")
 def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
 
-@pytest.mark.xfail(strict=True, reason="survey misses it on sets 7 and 10")
+@pytest.mark.xfail(strict=True, reason="survey misses it on sets 7 and 10, both flows on set 14")
 def test_held_out_out_of_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(_out_of_scope(q) >= TARGET_OUT_OF_SCOPE for q in held_out.values())
 
