@@ -66,8 +66,8 @@ several clauses:
   clearly another intent (over the threshold by ``CLAUSE_MARGIN``), that one comes first.
 * A yes followed by what the caller adds (是啊，我刚才就说了; 对的，身份证尾号四五六七) is the
   yes: when no intent reaches the threshold, the utterance negates nothing, and its first
-  clause alone is clearly the flow's yes (but for a hesitation, 嗯, and 对了, which opens
-  a new subject), the yes takes that clause's score.
+  clause alone is clearly the flow's yes (but for a hesitation, 嗯, 对了, which opens a
+  new subject, and a yes asked, 对吗), the yes takes that clause's score.
 
 An intent the flow's ``exclude:`` words refuse (报销比例 for a progress query) is
 multiplied by ``NEGATION_PENALTY``, as a refused keyword's (``bot.dialog.nlu_keywords``).
@@ -138,6 +138,7 @@ AFTER_A_YES = 0.001  # how far under the request a yes before it is put
 # and over the threshold by this much (at 0, survey took 回访啥啊，我买啥了 for deny at
 # 0.52: a clause alone says less than the whole).
 BY_THE_WAY = frozenset({"对了", "哦对了", "噢对了"})  # 对了，我还想问一下: no yes, a new subject
+ASKED = ("吗", "么")  # 对吗，我也说不准: a yes asked is no yes
 MIN_CLAUSE_CHARS = 5
 CLAUSE_MARGIN = 0.03
 
@@ -603,11 +604,11 @@ def _answer_then_request(classifier: IntentClassifier, analysis: Analysis, score
 def _answer_then_statement(classifier: IntentClassifier, analysis: Analysis, scores: list[float]) -> None:
     """是啊，我刚才就说了: a yes, then words of no intent. Where no intent of ``scores``
     reaches the threshold and the first clause alone is clearly a yes (over the threshold by
-    ``CLAUSE_MARGIN``; not a hesitation, 嗯, nor ``BY_THE_WAY``), the yes takes that
-    clause's score."""
+    ``CLAUSE_MARGIN``; not a hesitation, 嗯, nor ``BY_THE_WAY``, nor asked, 对吗), the yes
+    takes that clause's score."""
     first = analysis.clauses[0]
-    if first in HESITATIONS or first in BY_THE_WAY:
-        return
+    if first in HESITATIONS or first in BY_THE_WAY or first.endswith(ASKED):
+        return  # 嗯; 对了; 对吗 asks
     _, alone = _scored_alone(classifier, first)
     yes = _best(alone)
     if yes in classifier.yes_intents and alone[yes] >= classifier.threshold + CLAUSE_MARGIN:

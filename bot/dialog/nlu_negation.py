@@ -82,6 +82,8 @@ _TOLD_ABOUT = re.compile(
     rf"^(?:{_PAST}(?:你们|我)?|你们)?({_PERSON}){_JUDGED}|^{_PAST}(?:你们)?({_PERSON}){_TOLD}"
     rf"|^(?:你们)?({_PERSON}){_ASKED}"
 )
+_CHANGE_OF_MIND = ("还是", "不对", "我是说", "我要", "要", "给我", "帮我", "请")
+"""What opens a clause in which the caller asks for what they refused before (还是转人工吧)."""
 _VERBS = "说问查办补找转管弄提讲"  # what a caller declines to have done, or to be told
 _FUSED_CUE = re.compile(f"不[{_VERBS}]")
 # A refusal that ends the clause: a cue, perhaps the verb it refuses (报销就不用查了,
@@ -89,7 +91,7 @@ _FUSED_CUE = re.compile(f"不[{_VERBS}]")
 # 不 needs its verb: 开门不 asks.
 _FINAL_CUE = re.compile(
     rf"(?:(?:不需要|不用|不要|不必|甭|别)(?:[{_VERBS}]|告诉我?|跟我[{_VERBS}])?|不[{_VERBS}了]|算了|免了"
-    r"|不关心|不在乎|无所谓|不感兴趣|没兴趣|不想知道|不想听|也?没用的?|个屁|个鬼|我(?:都|也)?(?:知道|清楚)"
+    r"|不关心|不在乎|无所谓|不感兴趣|没兴趣|不想知道|不想听|也?没用的?|个屁|个鬼|我(?:都|也|已经|早就|早)?(?:知道|清楚)"
     r"|(?:跟|和|与)我(?:没|没有|无)关系?|不关我的?事|才怪)"
     r"了?(?:谢谢你?)?$"
 )
@@ -98,6 +100,9 @@ _FINAL_CUE = re.compile(
 # 不是不X -> X, 不是没(有)X -> 有X, 没有不X -> X; not in an A-not-A question (是不是不方便,
 # 有没有不舒服) nor in 不是不是 (no, no).
 _DOUBLE_NEGATIVES = (
+    # Not that it is not A, but B: 不是不想找人工，是真的不用 means only what follows, no
+    # double negative (是不是 asks); 不是卡坏了，是机器坏了 keeps its plain 不是.
+    (re.compile(r"不是[不没][^,.!?;，。！？；\s]{1,11}[,，\s]+(?:而)?是(?!不是)"), ""),
     (re.compile(r"(?<!是)不是不(?!是)"), ""),
     (re.compile(r"(?<!是)不是没有?"), "有"),
     (re.compile(r"(?<!有)没有不(?=[\u4e00-\u9fff])"), ""),
@@ -153,6 +158,27 @@ def add_postposed_negations(analysis: Analysis) -> None:
             topic = _topic(analysis, before[start:])
             if len(topic) > MIN_TOPIC:  # a topic, not a word of its own (拉倒吧，不用说了)
                 analysis.negations.append(Negation(number - 1, start, len(before), topic))
+    _add_refused_again(analysis)
+
+
+def _add_refused_again(analysis: Analysis) -> None:
+    """我不要人工，人工等太久了: a word the caller refused (two content characters of a
+    negation's scope, 人工) is refused again where a later clause names it, as the reason
+    for the refusal; unless that clause changes the caller's mind (还是, 我要…)."""
+    clauses = analysis.clauses
+    for negation in list(analysis.negations):
+        span = clauses[negation.clause][negation.start : negation.end]
+        words = {
+            span[at : at + 2] for at in range(len(span) - 1) if negation.topic.issuperset(span[at : at + 2])
+        }
+        for number in range(negation.clause + 1, len(clauses) if words else 0):
+            later = clauses[number]
+            if later.startswith(_CHANGE_OF_MIND):
+                break
+            for word in words:
+                at = later.find(word)
+                if at >= 0:
+                    analysis.negations.append(Negation(number, at, at + len(word), frozenset(word)))
 
 
 def _add_mistaken(analysis: Analysis) -> None:

@@ -598,3 +598,26 @@ def test_round_ten_shapes(kind: str, text: str, expected: SlotValue | None) -> N
 )
 def test_names_and_sayings_of_round_11(kind: str, text: str, expected: SlotValue | None) -> None:
     assert value_of(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        # 另 before 一 and a classifier is "another"
+        ("number", "还是另外一家啊", None),
+        ("number", "另外要一个", 1),
+        # a model after 那款 or 型号
+        ("number", "有没有那款3025的墨镜", None),
+        ("amount", "那款3025块", 3025),
+        # a street numbered: no day
+        ("date", "就在一号商业街拐角", None),
+        # open round the clock, and a brand
+        ("number", "你们那个 24 小时 健身房 通宵开吗", None),
+        ("number", "等了24小时", 24),
+        # words written apart, a classifier alone after its number: one word (五 毛 is 0.5)
+        ("amount", "打印 一 张 是 五 毛 还是 三块五", 0.5),
+        ("amount", "保育费 两千八 对 吧", 2800),  # 对 after a gap is "right?"
+    ],
+)
+def test_names_and_spacing_of_round_12(kind: str, text: str, expected: SlotValue | None) -> None:
+    assert value_of(kind, text) == expected

@@ -261,7 +261,9 @@ def test_the_ordinary_speech_sets_are_large_enough(path: Path) -> None:
 # 32456be. Round 11 (the twelfth tuned on; sayings that hold a measure, schools and works
 # numbered, sizes called 号, trade terms): twelfth 3.0 %, 2.0 %, 97.5 %; first 0.9 %,
 # 0.4 %; eleventh 3.0 %; thirteenth, blind, unchanged; fourteenth, written blind before
-# round 12: 6.0 %, 3.5 %, 95.0 % at ae1f47c. Floors a little below them, not the target.
+# round 12: 6.0 %, 3.5 %, 95.0 % at ae1f47c. Round 12 (the thirteenth tuned on): thirteenth
+# 4.0 %, 2.5 %, 100 %; fourteenth, blind, unchanged. Floors a little below them, not the
+# target.
 FLOORS = {
     ORDINARY_SPEECH: (0.02, 0.95),
     ORDINARY_SPEECH_2: (0.015, 0.95),
@@ -275,7 +277,7 @@ FLOORS = {
     ORDINARY_SPEECH_10: (0.015, 0.97),
     ORDINARY_SPEECH_11: (0.045, 0.95),
     ORDINARY_SPEECH_12: (0.04, 0.95),
-    ORDINARY_SPEECH_13: (0.085, 0.95),
+    ORDINARY_SPEECH_13: (0.06, 0.975),
     ORDINARY_SPEECH_14: (0.08, 0.925),
 }
 """For each ordinary-speech set: the most sentences given a value, the fewest values right."""
@@ -292,7 +294,7 @@ SURE_FLOORS = {
     ORDINARY_SPEECH_10: 0.01,
     ORDINARY_SPEECH_11: 0.02,
     ORDINARY_SPEECH_12: 0.03,
-    ORDINARY_SPEECH_13: 0.06,
+    ORDINARY_SPEECH_13: 0.045,
     ORDINARY_SPEECH_14: 0.055,
 }
 """For each ordinary-speech set: the most sentences given a sure value."""

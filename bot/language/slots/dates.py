@@ -204,10 +204,10 @@ def _weekday(m: re.Match[str], today: datetime.date) -> datetime.date | None:
 
 # The last characters of the names of places, rooms, fixtures, shops, machines and the
 # staff numbered like them (门, 馆, 仓库, 诊室, 车厢, 航站楼, 泳道, 出口, 充电桩, 七号店,
-# 3号机, 三号技师, 一号样板间), and of things sold by a size called 号 (五号电池, 7号球): a
-# number and 号 before such a name is the place's number or the size, not a day.
+# 3号机, 三号技师, 一号样板间, 一号商业街), and of things sold by a size called 号 (五号电池,
+# 7号球): a number and 号 before such a name is the place's number or the size, not a day.
 # Events after a day are days (3号体检, 12号手术, 6号婚礼, 3号登机: a verb ends a name).
-_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道口桩店场机师间池球")
+_PLACES = frozenset("楼线床房室院窗台门馆库站厅柜仓厢岗位区栋桌梯道口桩店场机师间池球街")
 _PLACES_NAMED_BY_A_VERB = (
     *("出口", "入口", "进口", "检票口", "登机口", "充电桩", "停车位", "候车室", "候诊室"),
     *("分店", "门店", "训练场", "练习场", "考场"),

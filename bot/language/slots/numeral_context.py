@@ -108,6 +108,8 @@ _NOT_HAVE = ("没", "没有")
 _DETERMINERS = frozenset("上下这那哪每换")
 """Before 一 and a classifier: next, previous, this, that, which, every, another (下一个,
 这一片, 每一次, 换一个): no count."""
+_ANOTHER = ("另外", "另")
+"""Before 一 and a classifier, "another" too (另外一家, 另一个)."""
 _THIS = "这"
 """Before any numeral and a classifier, "these" (这两个, 这三天): things pointed at, not counted."""
 _UP_DOWN = frozenset("上下")
@@ -180,6 +182,8 @@ _PLACE_WORDS = (
 )
 """Words of place after a division (三期那边, 五组附近, 三期的东门)."""
 _PHONE_MAKERS = ("苹果", "小米", "红米", "华为", "荣耀", "魅族", "三星", "一加")
+_MODEL_MARKS = ("这款", "那款", "哪款", "型号", "型号是", "款号")
+"""Before a number with nothing counted after it, a model's (那款3025的墨镜, 型号是740)."""
 """Makers whose phones are named by a number (苹果十五, 小米14, 红米K70 has letters too)."""
 _TAKES_A_QUANTITY = frozenset(
     "是有要买收来给共约到差剩花付交退补充转欠借还等为于计选按输填写报打拨降涨加减乘除了过在坐住搭乘"
@@ -283,11 +287,11 @@ def even_negated(text: str, start: int, stop: int) -> bool:
 
 
 def after_determiner(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is the 一 of 下一个, 上一回, 这一片, 每一次, 换一个: next,
-    previous, this, every, another; or any numeral after 这 (这两个, 这三天: these)."""
+    """Whether ``text[start:end]`` is the 一 of 下一个, 上一回, 这一片, 每一次, 换一个, 另外一家:
+    next, previous, this, every, another; or any numeral after 这 (这两个, 这三天: these)."""
     if start == 0 or (text[start - 1] != _THIS and text[start:end] != _ONE):
         return False
-    if text[start - 1] not in _DETERMINERS:
+    if text[start - 1] not in _DETERMINERS and not text.endswith(_ANOTHER, 0, start):
         return False
     if text[start - 1] in _UP_DOWN and start > 1 and text[start - 2] in lexicon().verbs:
         return False  # 剩下一个, 写下一个: a verb and its complement
@@ -437,12 +441,13 @@ def names_a_division(text: str, start: int, end: int) -> bool:
 
 
 def names_a_model(text: str, start: int, end: int) -> bool:
-    """Whether the numeral ``text[start:end]`` follows a maker of phones, or is Arabic
-    digits written onto a name, with nothing counted after it: a model (苹果十五, 小米14,
-    手环8, 济麦22; 苹果三斤 and 要8 count)."""
+    """Whether the numeral ``text[start:end]`` follows a maker of phones or a word that
+    points at a model (那款, 型号), or is Arabic digits written onto a name, with nothing
+    counted after it: a model (苹果十五, 小米14, 那款3025的, 手环8, 济麦22; 苹果三斤 and 要8
+    count)."""
     if measure_end(text, end) is not None:  # a classifier or a measure: counted
         return False
-    if text.endswith(_PHONE_MAKERS, 0, start):
+    if text.endswith(_PHONE_MAKERS, 0, start) or text.endswith(_MODEL_MARKS, 0, start):
         return True
     if start == 0 or not text[start].isascii() or not text[start:end].isdigit():
         return False

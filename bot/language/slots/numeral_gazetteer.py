@@ -30,7 +30,7 @@ SHOPS_AND_BRANDS = (
     *("九号电动车", "九号平衡车", "九号滑板车", "九号公司", "小米九号"),
     # liquor lines named by a number (a vintage, a grade): 五粮液's 普五, 汾酒's 青花二十
     *("普五", "青花二十", "青花三十", "青花20", "青花30", "红花郎十", "红花郎十五", "红花郎15"),
-    *("国窖1573", "八四消毒液", "84消毒液"),
+    *("国窖1573", "八四消毒液", "84消毒液", "一兆韦德"),
 )
 """Shops, brands and products with a numeral in their name."""
 
@@ -57,6 +57,8 @@ TRADE_TERMS = (
     # shops' promises and telecom plans
     *("三包政策", "三包范围", "三包期", "三包服务", "三包规定", "三包里", "三包内", "过了三包", "七天无理由"),
     *("三包的", "是三包"),
+    # open round the clock: 24小时健身房 is a kind of gym, no duration
+    *("24小时营业", "24小时健身房", "24小时便利店", "24小时药店", "24小时自助", "二十四小时营业"),
     # lessons and visas: how many at a time, how many entries
     *("一对一", "一对二", "一对多", "单次签", "一年多次", "两年多次", "三年多次", "五年多次", "十年多次"),
     *("一号双终端", "一号多卡", "一证通查"),

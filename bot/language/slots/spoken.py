@@ -157,14 +157,19 @@ def small_int(numeral: str) -> int | None:
     return int(value)
 
 
+_RIGHT = "对"
+"""A pair, but after a number and a gap "right?" (两千八 对 吧): never joined to it."""
+
+
 def squeeze_numerals(text: str) -> tuple[str, list[int]]:
     """Drop whitespace ASR put inside a Chinese numeral ("三千 五百") or between words
     ("301 医院", "打 11185": the ASR's word breaks), keeping offsets.
 
     A gap before a number goes after a Chinese character (是 301, 打 11185). Where the
     ASR writes every word apart (``bot.text.spacing``), so does every gap next to a Chinese
-    character, but between a number and a classifier (301 医院 names a hospital as
-    301医院 does; 两千八 对吧 is no eight pairs); elsewhere a gap after a number is a pause
+    character, but between a number and a word that a classifier starts (301 医院 names a
+    hospital as 301医院 does; 两千八 对吧 and 两千八 对 吧 are no eight pairs, while 五 毛
+    and 一 张, the classifier alone, are 五毛 and 一张); elsewhere a gap after a number is a pause
     that ends it (七十五 学生有没有优惠). Between two Arabic numbers ("3 5") or a letter
     and a number ("iPhone 15") the space may be the caller's own, so it stays.
 
@@ -186,7 +191,9 @@ def squeeze_numerals(text: str) -> tuple[str, list[int]]:
             # 七十五 学生有没有优惠: 学生 is no count of 75; 一千八 包不包: no 8 bags).
             if said_after and is_han(before):
                 continue
-            if spaced and (is_han(before) or is_han(nxt)) and not (said_before and nxt in COUNTERS):
+            word_after = after.split(maxsplit=1)[0] if after else ""
+            counted = said_before and nxt in COUNTERS and (len(word_after) > 1 or nxt == _RIGHT)
+            if spaced and (is_han(before) or is_han(nxt)) and not counted:
                 continue
             both = said_before and said_after
             if both and (before in numeral_chars or nxt in numeral_chars):
