@@ -29,6 +29,10 @@ characters after it (不用转人工 negates 转人工). These common forms esca
   there asks for nobody.
 * jieba fuses 不 with its verb (不问, 不查, 不办), so there is no cue word at all:
   不问几点开门 negated nothing.
+* The caller gives the reason for a refusal in words that name the refused thing again
+  (我不要人工，人工等太久了): a word of two content characters that a negation's scope
+  holds is refused again where a later clause names it, unless that clause changes the
+  caller's mind (还是, 我要…: 不用转人工，还是转人工吧).
 
 :func:`add_postposed_negations` adds them all to an analysis, of examples and
 utterances alike (the classifier calls it after every ``Analyser.analyse``), so that
@@ -37,7 +41,8 @@ utterances alike (the classifier calls it after every ``Analyser.analyse``), so 
 A double negative affirms (不是不方便 is 方便, 不是没空 is 有空, 没有不满意 is 满意), and so
 do a litotes (没说不方便 is 说方便, 不能说没有建议 is 能说有建议) and a rhetorical 不就 (我刚才
 不就说了嘛 is 我刚才就说了); a concession names what does not decide (我再忙也不会做调查
-is no "busy"):
+is no "busy"), and "not that it is not A, but B" means B (不是不想找人工，是真的不用 is
+真的不用):
 :func:`cancel_double_negations` rewrites it so, before the analysis (else 不是不方便 met
 ``busy``'s 不方便 word for word).
 
