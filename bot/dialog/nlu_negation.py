@@ -134,9 +134,10 @@ def cancel_double_negations(text: str) -> str:
 
 
 def add_postposed_negations(analysis: Analysis) -> None:
-    """Add a negation of what precedes a refusal that ends a clause (module docstring),
-    of what follows a 不 that jieba fused with its verb (不问, 不查: no cue to it), and of
-    what the caller only thought had happened."""
+    """Add the negations that no cue makes (the module docstring's list): of what precedes
+    a refusal that ends a clause, of what follows a 不 that jieba fused with its verb (不问,
+    不查), of what the caller only thought had happened, has done already, or tells or asks
+    about (a person), and again of a refused word that a later clause names."""
     _add_mistaken(analysis)
     for number, clause in enumerate(analysis.clauses):
         _add_fused(analysis, number, clause)
@@ -180,7 +181,7 @@ def _add_refused_again(analysis: Analysis) -> None:
             later = clauses[number]
             if later.startswith(_CHANGE_OF_MIND):
                 break
-            for word in words:
+            for word in sorted(words):  # the same order every run
                 at = later.find(word)
                 if at >= 0:
                     analysis.negations.append(Negation(number, at, at + len(word), frozenset(word)))
