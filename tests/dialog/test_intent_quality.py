@@ -14,9 +14,10 @@ seventh) before the ninth, which tuned on the eighth's, and ``intents_heldout10.
 (a ninth) before the eleventh, which tuned on the tenth's, and ``intents_heldout12.yaml``
 (a tenth) before the twelfth, which tuned on the eleventh's, and ``intents_heldout13.yaml``
 (an eleventh) before the thirteenth, which tuned on the twelfth's, and
-``intents_heldout14.yaml`` (a twelfth) before the fourteenth, which tunes on the
-thirteenth's; the others are not tuned on, and the fourteenth is still blind (``BLIND``:
-a failing test shows only the count of its misses).
+``intents_heldout14.yaml`` (a twelfth) before the fourteenth, which tuned on the
+thirteenth's, and ``intents_heldout15.yaml`` (a thirteenth) before the fifteenth, which
+tunes on the fourteenth's; the others are not tuned on, and the fifteenth is still blind
+(``BLIND``: a failing test shows only the count of its misses).
 ``intents_tuning.yaml`` is what the library and the classifier were tuned on. The
 figures are in docs/quality.md; print those of the tuning set (and every miss) with::
 
@@ -61,6 +62,7 @@ HELD_OUT_11 = HERE / "intents_heldout11.yaml"
 HELD_OUT_12 = HERE / "intents_heldout12.yaml"
 HELD_OUT_13 = HERE / "intents_heldout13.yaml"
 HELD_OUT_14 = HERE / "intents_heldout14.yaml"
+HELD_OUT_15 = HERE / "intents_heldout15.yaml"
 HELD_OUT_SETS = (
     HELD_OUT,
     HELD_OUT_2,
@@ -76,8 +78,9 @@ HELD_OUT_SETS = (
     HELD_OUT_12,
     HELD_OUT_13,
     HELD_OUT_14,
+    HELD_OUT_15,
 )
-BLIND = frozenset({HELD_OUT_14.name})
+BLIND = frozenset({HELD_OUT_15.name})
 """The sets whose misses are not for reading yet: a failing test prints their count only."""
 TUNING = HERE / "intents_tuning.yaml"
 # (in scope, negated or none) per set and flow, measured on 2026-12-08 after the thirteenth
@@ -115,9 +118,12 @@ HELD_OUT_FLOORS = {
     # 97.9 / 96.3 % after it; tuned on in round 14: yibao 100.0 / 98.5 %.
     (HELD_OUT_13.name, "yibao"): (0.98, 0.96),
     (HELD_OUT_13.name, "survey"): (0.95, 0.94),
-    # Before round 14 (its baseline: 93.1 / 86.2 %, 95.0 / 86.2 %).
+    # Blind in round 14: 93.1 / 86.2 % and 95.0 / 86.2 % before and after it.
     (HELD_OUT_14.name, "yibao"): (0.91, 0.84),
     (HELD_OUT_14.name, "survey"): (0.92, 0.84),
+    # Before round 15 (its baseline: 91.5 / 85.5 %, 92.9 / 91.7 %).
+    (HELD_OUT_15.name, "yibao"): (0.89, 0.83),
+    (HELD_OUT_15.name, "survey"): (0.90, 0.87),
 }
 TARGET_IN_SCOPE, TARGET_OUT_OF_SCOPE = 0.95, 0.90  # issue 14's acceptance
 
@@ -154,7 +160,7 @@ def test_held_out_figures_do_not_fall(
     assert _out_of_scope(quality) >= out_of_scope, shown
 
 
-@pytest.mark.xfail(strict=True, reason="both flows miss it on set 2, yibao on sets 12 and 14")
+@pytest.mark.xfail(strict=True, reason="both flows miss it on sets 2 and 15, yibao on 12 and 14")
 def test_held_out_in_scope_target(held_out: dict[tuple[str, str], FlowQuality]) -> None:
     assert all(q.in_scope.share >= TARGET_IN_SCOPE for q in held_out.values())
 
