@@ -217,7 +217,7 @@ def _add_told_about(analysis: Analysis, number: int, clause: str) -> None:
     found = _TOLD_ABOUT.match(clause)
     if found is None:
         return
-    group = next(at for at in (1, 2, 3) if found.group(at) is not None)  # the person
+    group = found.lastindex or 0  # the person: each alternative has one group
     topic = _topic(analysis, found.group(group))
     if topic:
         analysis.negations.append(Negation(number, found.start(group), found.end(group), topic))

@@ -191,8 +191,9 @@ def squeeze_numerals(text: str) -> tuple[str, list[int]]:
             # 七十五 学生有没有优惠: 学生 is no count of 75; 一千八 包不包: no 8 bags).
             if said_after and is_han(before):
                 continue
-            word_after = after.split(maxsplit=1)[0] if after else ""
-            counted = said_before and nxt in COUNTERS and (len(word_after) > 1 or nxt == _RIGHT)
+            # 两千八 对吧: the classifier starts a longer word (looked at only after a number).
+            counted = said_before and nxt in COUNTERS
+            counted = counted and (nxt == _RIGHT or len(after.split(maxsplit=1)[0]) > 1)
             if spaced and (is_han(before) or is_han(nxt)) and not counted:
                 continue
             both = said_before and said_after
